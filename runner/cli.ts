@@ -1,0 +1,53 @@
+/**
+ * klaviyo-runner's entry: composes the commands and is the one place errors become exit codes.
+ * Commands throw the typed errors of errors.ts after saying what to do; anything else is a bug.
+ */
+import { Command, CommanderError } from 'commander';
+import { ConfigError, ExitCode, KlaviyoError, LockedError, WarehouseError } from './errors.ts';
+import { validateCommand } from './commands/validate.ts';
+import { planCommand } from './commands/plan.ts';
+import { syncCommand } from './commands/sync.ts';
+import { sandboxCommand } from './commands/sandbox.ts';
+
+export function program(): Command {
+  return new Command('klaviyo-runner')
+    .description('Sync dbt models to Klaviyo: profiles, events and list members, declared as dbt exposures.')
+    .version('0.1.0')
+    .exitOverride()
+    .addCommand(validateCommand())
+    .addCommand(planCommand())
+    .addCommand(syncCommand())
+    .addCommand(sandboxCommand());
+}
+
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.couldNotRun;
+  if (
+    error instanceof ConfigError ||
+    error instanceof WarehouseError ||
+    error instanceof KlaviyoError ||
+    error instanceof LockedError
+  ) {
+    return ExitCode.couldNotRun;
+  }
+  return ExitCode.internal;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (error) {
+    const code = exitCodeFor(error);
+    if (error instanceof CommanderError) {
+      // commander has already printed its message (or the help/version text).
+    } else if (code === ExitCode.internal) {
+      console.error('klaviyo-runner hit a bug. Please report it with the output below.');
+      console.error(error);
+    } else {
+      console.error(`error: ${(error as Error).message}`);
+    }
+    process.exitCode = code;
+  }
+}
+
+await main(process.argv);

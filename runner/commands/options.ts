@@ -1,0 +1,33 @@
+/**
+ * The dbt-style options shared by the commands that read a dbt project, in one place so that
+ * `validate`, `plan` and `sync` spell them the same way dbt does.
+ */
+import type { Command } from 'commander';
+
+export interface ProjectOptions {
+  projectDir: string;
+  profilesDir?: string;
+  target?: string;
+  targetPath?: string;
+  select: string[];
+  exclude: string[];
+  stateSchema?: string;
+}
+
+export function addProjectOptions(command: Command): Command {
+  return command
+    .option('--project-dir <dir>', 'the dbt project directory (holds dbt_project.yml)', process.cwd())
+    .option(
+      '--profiles-dir <dir>',
+      'where profiles.yml lives (default: $DBT_PROFILES_DIR, the project dir, then ~/.dbt)',
+    )
+    .option('--target <name>', 'the profiles.yml target to read the warehouse connection from')
+    .option('--target-path <dir>', "dbt's target path, where manifest.json is (default: target)")
+    .option(
+      '-s, --select <selector...>',
+      'syncs to run: exposure names, tag:<tag>, or the synced model name',
+      [],
+    )
+    .option('--exclude <selector...>', 'syncs to leave out, same selectors as --select', [])
+    .option('--state-schema <schema>', 'warehouse schema of the sync snapshot (default: klaviyo_runner)');
+}

@@ -1,0 +1,94 @@
+/**
+ * A sync spec: one exposure's `config.meta.klaviyo` block, validated against
+ * `schema/klaviyo-sync.schema.json` and joined with the model node it ships. Everything after the
+ * manifest stage works from these, never from the manifest itself.
+ */
+
+export type SyncObject = 'profile' | 'event' | 'list_membership';
+
+/** The validated `config.meta.klaviyo` block (shape of schema/klaviyo-sync.schema.json). */
+export interface KlaviyoSyncConfig {
+  object: SyncObject;
+  model?: string;
+  key: string;
+  identity: { email?: string; phone_number?: string; external_id?: string };
+  phone_region?: string;
+  attributes?: Partial<Record<ProfileAttribute, string>>;
+  properties?: string[];
+  properties_json?: string;
+  metric?: string;
+  time?: string;
+  value?: string;
+  value_currency?: string;
+  backfill?: boolean | 'first_load';
+  list?: { id?: string; name?: string };
+  subscribe?: { channels: ('email' | 'sms')[]; consent: string; consented_at?: string };
+  scope?: { suppressions: string; exclude: ('suppressed' | 'unsubscribed' | 'never_consented')[] };
+  after?: string;
+  on_remove?: 'ignore' | 'unset_properties' | 'remove';
+}
+
+export const PROFILE_ATTRIBUTES = [
+  'first_name',
+  'last_name',
+  'organization',
+  'title',
+  'locale',
+  'image',
+  'address1',
+  'address2',
+  'city',
+  'region',
+  'zip',
+  'country',
+  'latitude',
+  'longitude',
+  'timezone',
+] as const;
+export type ProfileAttribute = (typeof PROFILE_ATTRIBUTES)[number];
+
+/** The dbt model (or seed/snapshot) node a sync reads. */
+export interface ModelRef {
+  uniqueId: string;
+  name: string;
+  /** Fully qualified and quoted by dbt, e.g. `"demo"."main"."klaviyo__profiles"`. */
+  relationName: string;
+  materialized: string;
+  /** Columns declared in YAML (may be a subset of the real ones). */
+  declaredColumns: string[];
+  originalFilePath: string;
+}
+
+export interface SyncSpec {
+  /** The exposure's name: the sync's identity everywhere (state tables, reports, --select). */
+  name: string;
+  exposureId: string;
+  /** The YAML file that declares the exposure, for error messages. */
+  yamlPath: string;
+  tags: string[];
+  config: KlaviyoSyncConfig;
+  model: ModelRef;
+  /** Resolved relation of `config.scope.suppressions`, when the sync is scoped. */
+  suppressionsRelation?: string;
+}
+
+/**
+ * The model columns a sync reads, in a stable order: key first, then identity, attributes,
+ * properties and the event/list columns. The diff hashes exactly these, so adding an unrelated
+ * column to the model changes nothing in Klaviyo.
+ */
+export function syncColumns(config: KlaviyoSyncConfig): string[] {
+  const cols = [
+    config.key,
+    ...Object.values(config.identity),
+    ...Object.values(config.attributes ?? {}),
+    ...(config.properties ?? []),
+    config.properties_json,
+    config.time,
+    config.value,
+    config.value_currency,
+    config.subscribe?.consent,
+    config.subscribe?.consented_at,
+  ].filter((c): c is string => typeof c === 'string');
+  return [...new Set(cols)];
+}

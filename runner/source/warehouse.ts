@@ -1,0 +1,37 @@
+/**
+ * The warehouse boundary: the few operations the runner needs, small enough that Postgres,
+ * BigQuery or Databricks can follow DuckDB and Snowflake. SQL that differs between warehouses is
+ * produced by the adapter's `dialect`, never by string checks elsewhere.
+ */
+
+export type Row = Record<string, unknown>;
+
+export interface SqlDialect {
+  /** Quote an identifier. */
+  ident(name: string): string;
+  /** Quote a string literal. */
+  literal(value: string): string;
+  /** A stable hex hash (md5) of a JSON text built from the given column expressions, in order. */
+  rowHash(columnExprs: string[]): string;
+  /** An expression building a JSON object text from name → expression pairs. */
+  jsonObject(pairs: [string, string][]): string;
+  /** Fully qualified name of a state table, e.g. `"demo"."klaviyo_runner"."snapshot"`. */
+  stateTable(schema: string, table: string): string;
+}
+
+export interface Warehouse {
+  readonly kind: 'duckdb' | 'snowflake';
+  readonly dialect: SqlDialect;
+  /** Run a statement that returns rows; small results only. */
+  query(sql: string, params?: unknown[]): Promise<Row[]>;
+  /** Run a statement for its effect. */
+  execute(sql: string, params?: unknown[]): Promise<void>;
+  /** Stream a large result in chunks of at most `chunkSize` rows; never holds the whole result. */
+  stream(sql: string, params?: unknown[], chunkSize?: number): AsyncIterable<Row[]>;
+  /** Insert many rows into an existing table (bulk: an appender or a multi-row insert). */
+  insertRows(table: string, columns: string[], rows: unknown[][]): Promise<void>;
+  /** Real column names and types of a relation (lower-cased names). */
+  columns(relationName: string): Promise<{ name: string; type: string }[]>;
+  /** Release the connection (DuckDB: the file lock, so the next `dbt build` can open it). */
+  close(): Promise<void>;
+}

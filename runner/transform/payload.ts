@@ -1,0 +1,78 @@
+/**
+ * The Klaviyo shapes the runner builds from model rows, before they are wrapped in JSON:API
+ * request bodies by `klaviyo/`. Building them is pure: a row either becomes a payload or a
+ * `Rejection` that names the column and the reason.
+ */
+
+export interface ProfileIdentity {
+  email?: string;
+  phone_number?: string;
+  external_id?: string;
+}
+
+export interface ProfileLocation {
+  address1?: string;
+  address2?: string;
+  city?: string;
+  region?: string;
+  zip?: string;
+  country?: string;
+  latitude?: number | string;
+  longitude?: number | string;
+  timezone?: string;
+}
+
+/** Attributes of a profile as Klaviyo's profile import accepts them. */
+export interface ProfileAttributes extends ProfileIdentity {
+  first_name?: string;
+  last_name?: string;
+  organization?: string;
+  title?: string;
+  locale?: string;
+  image?: string;
+  location?: ProfileLocation;
+  properties?: Record<string, unknown>;
+}
+
+export interface ProfilePayload {
+  key: string;
+  attributes: ProfileAttributes;
+  /** Custom property keys to clear (they were synced before and are now null or gone). */
+  unsetProperties: string[];
+  /** Size in bytes of the JSON the profile takes in a request (Klaviyo: at most 100 KB). */
+  bytes: number;
+}
+
+export interface EventPayload {
+  key: string;
+  /** Deterministic, derived from the sync and the key; 1 to 255 characters. */
+  uniqueId: string;
+  metric: string;
+  /** ISO 8601. */
+  time: string;
+  value?: number;
+  valueCurrency?: string;
+  properties: Record<string, unknown>;
+  profile: ProfileIdentity;
+  bytes: number;
+}
+
+export interface ListMemberPayload {
+  key: string;
+  profile: ProfileIdentity;
+  /** Klaviyo profile id when the snapshot knows it. */
+  profileId: string | null;
+  /** Present when the sync subscribes and this row gave consent. */
+  subscribe?: { channels: ('email' | 'sms')[]; consentedAt?: string };
+}
+
+/** A row that cannot be shipped, with where and why. */
+export interface Rejection {
+  sync: string;
+  model: string;
+  key: string;
+  column?: string;
+  reason: string;
+}
+
+export type BuildResult<P> = { ok: true; payload: P } | { ok: false; rejection: Rejection };

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['runner/**/*.test.ts', 'test/**/*.test.ts'],
+    // Integration tests run real dbt and real HTTP servers; give them room, and run files one
+    // at a time per worker so two dbt builds never fight over one DuckDB file.
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
