@@ -1,0 +1,39 @@
+{#
+  A phone number in E.164 (+<country><number>, at most 15 digits), which is the only form Klaviyo
+  accepts for phone_number (https://developers.klaviyo.com/en/reference/profiles_api_overview).
+  National formats are read for the regions the shop sells to: NANP (US, CA: 10 digits, or 11 with
+  the leading 1) and trunk-prefix countries (GB, DE, FR: a leading 0 is dropped after the country
+  code). Anything else is null here; the runner checks every number again with libphonenumber.
+#}
+{% macro klaviyo__phone_e164(phone, country) -%}
+  {{ return(adapter.dispatch('klaviyo__phone_e164', 'klaviyo_runner')(phone, country)) }}
+{%- endmacro %}
+
+{% macro default__klaviyo__phone_e164(phone, country) -%}
+  {%- set digits = "regexp_replace(coalesce(" ~ phone ~ ", ''), '[^0-9]', '', 'g')" -%}
+  case
+    when trim(coalesce({{ phone }}, '')) = '' then null
+    when trim({{ phone }}) like '+%' and length({{ digits }}) between 8 and 15 then '+' || {{ digits }}
+    when upper({{ country }}) in ('US', 'CA') and length({{ digits }}) = 10 then '+1' || {{ digits }}
+    when upper({{ country }}) in ('US', 'CA') and length({{ digits }}) = 11 and {{ digits }} like '1%' then '+' || {{ digits }}
+    when upper({{ country }}) = 'GB' and {{ digits }} like '0%' and length({{ digits }}) = 11 then '+44' || substr({{ digits }}, 2)
+    when upper({{ country }}) = 'DE' and {{ digits }} like '0%' and length({{ digits }}) between 6 and 12 then '+49' || substr({{ digits }}, 2)
+    when upper({{ country }}) = 'FR' and {{ digits }} like '0%' and length({{ digits }}) = 10 then '+33' || substr({{ digits }}, 2)
+    else null
+  end
+{%- endmacro %}
+
+{# Snowflake's REGEXP_REPLACE replaces every match by default and takes no 'g' flag. #}
+{% macro snowflake__klaviyo__phone_e164(phone, country) -%}
+  {%- set digits = "regexp_replace(coalesce(" ~ phone ~ ", ''), '[^0-9]', '')" -%}
+  case
+    when trim(coalesce({{ phone }}, '')) = '' then null
+    when trim({{ phone }}) like '+%' and length({{ digits }}) between 8 and 15 then '+' || {{ digits }}
+    when upper({{ country }}) in ('US', 'CA') and length({{ digits }}) = 10 then '+1' || {{ digits }}
+    when upper({{ country }}) in ('US', 'CA') and length({{ digits }}) = 11 and {{ digits }} like '1%' then '+' || {{ digits }}
+    when upper({{ country }}) = 'GB' and {{ digits }} like '0%' and length({{ digits }}) = 11 then '+44' || substr({{ digits }}, 2)
+    when upper({{ country }}) = 'DE' and {{ digits }} like '0%' and length({{ digits }}) between 6 and 12 then '+49' || substr({{ digits }}, 2)
+    when upper({{ country }}) = 'FR' and {{ digits }} like '0%' and length({{ digits }}) = 10 then '+33' || substr({{ digits }}, 2)
+    else null
+  end
+{%- endmacro %}
