@@ -1,0 +1,122 @@
+/**
+ * The warehouse connection, read from the user's dbt profiles.yml the way dbt finds it:
+ * --profiles-dir, then $DBT_PROFILES_DIR, then the project directory, then ~/.dbt
+ * (https://docs.getdbt.com/docs/core/connect-data-platform/connection-profiles). The profile is the
+ * one dbt_project.yml names; the target is --target, else the profile's default.
+ */
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { ConfigError } from '../errors.ts';
+
+export type Connection =
+  | { type: 'duckdb'; path: string }
+  | {
+      type: 'snowflake';
+      account: string;
+      user: string;
+      password?: string;
+      authenticator?: string;
+      privateKeyPath?: string;
+      role?: string;
+      warehouse?: string;
+      database: string;
+      schema: string;
+    };
+
+const ENV_VAR = /\{\{\s*env_var\(\s*(['"])([^'"]+)\1\s*(?:,\s*(['"])([^'"]*)\3\s*)?\)\s*\}\}/g;
+
+/** Renders dbt's `{{ env_var('X') }}` and `{{ env_var('X', 'default') }}`; other Jinja is refused. */
+export function renderEnvVars(text: string, env: NodeJS.ProcessEnv, file: string): string {
+  const missing: string[] = [];
+  const rendered = text.replace(ENV_VAR, (_m, _q, name: string, _q2, fallback: string | undefined) => {
+    const value = env[name] ?? fallback;
+    if (value === undefined) {
+      missing.push(name);
+      return '';
+    }
+    return value;
+  });
+  if (missing.length > 0) {
+    throw new ConfigError(`${file} uses environment variables that are not set and have no default: ${missing.join(', ')}.`);
+  }
+  return rendered;
+}
+
+export function findProfilesDir(projectDir: string, profilesDir: string | undefined, env: NodeJS.ProcessEnv): string {
+  const candidates = [profilesDir, env.DBT_PROFILES_DIR, projectDir, path.join(os.homedir(), '.dbt')];
+  for (const dir of candidates) {
+    if (dir !== undefined && dir !== '' && existsSync(path.join(dir, 'profiles.yml'))) return dir;
+  }
+  throw new ConfigError(
+    `No profiles.yml found (looked in ${candidates.filter((c) => c !== undefined && c !== '').join(', ')}). Pass --profiles-dir.`,
+  );
+}
+
+export async function projectProfileName(projectDir: string): Promise<string> {
+  const file = path.join(projectDir, 'dbt_project.yml');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new ConfigError(`No dbt_project.yml in ${projectDir}. Pass --project-dir.`);
+  }
+  const project = parse(text) as { profile?: unknown } | null;
+  if (typeof project?.profile !== 'string') throw new ConfigError(`${file} names no \`profile\`.`);
+  return project.profile;
+}
+
+function str(output: Record<string, unknown>, key: string): string | undefined {
+  const v = output[key];
+  return v === undefined || v === null ? undefined : String(v);
+}
+
+export async function readConnection(options: {
+  projectDir: string;
+  profilesDir?: string;
+  target?: string;
+  env?: NodeJS.ProcessEnv;
+}): Promise<{ connection: Connection; profile: string; target: string }> {
+  const env = options.env ?? process.env;
+  const profile = await projectProfileName(options.projectDir);
+  const dir = findProfilesDir(options.projectDir, options.profilesDir, env);
+  const file = path.join(dir, 'profiles.yml');
+  const profiles = parse(renderEnvVars(await readFile(file, 'utf8'), env, file)) as Record<string, unknown> | null;
+  const entry = profiles?.[profile] as { target?: string; outputs?: Record<string, Record<string, unknown>> } | undefined;
+  if (entry?.outputs === undefined) throw new ConfigError(`${file} has no profile \`${profile}\` (named in dbt_project.yml).`);
+  const target = options.target ?? env.DBT_TARGET ?? entry.target;
+  if (target === undefined) throw new ConfigError(`${file}: profile \`${profile}\` sets no default target; pass --target.`);
+  const output = entry.outputs[target];
+  if (output === undefined) {
+    throw new ConfigError(`${file}: profile \`${profile}\` has no target \`${target}\` (it has ${Object.keys(entry.outputs).join(', ')}).`);
+  }
+  const type = str(output, 'type');
+  if (type === 'duckdb') {
+    const p = str(output, 'path') ?? ':memory:';
+    if (p === ':memory:') throw new ConfigError(`${file}: target \`${target}\` uses an in-memory DuckDB, which the runner cannot share with dbt; set \`path\`.`);
+    return { connection: { type: 'duckdb', path: path.resolve(options.projectDir, p) }, profile, target };
+  }
+  if (type === 'snowflake') {
+    const need = ['account', 'user', 'database', 'schema'].filter((k) => str(output, k) === undefined);
+    if (need.length > 0) throw new ConfigError(`${file}: target \`${target}\` lacks ${need.join(', ')}.`);
+    return {
+      connection: {
+        type: 'snowflake',
+        account: str(output, 'account')!,
+        user: str(output, 'user')!,
+        password: str(output, 'password'),
+        authenticator: str(output, 'authenticator'),
+        privateKeyPath: str(output, 'private_key_path'),
+        role: str(output, 'role'),
+        warehouse: str(output, 'warehouse'),
+        database: str(output, 'database')!,
+        schema: str(output, 'schema')!,
+      },
+      profile,
+      target,
+    };
+  }
+  throw new ConfigError(`${file}: target \`${target}\` is of type \`${type ?? 'unknown'}\`; klaviyo-runner supports duckdb and snowflake.`);
+}

@@ -1,0 +1,49 @@
+/**
+ * The one JSON Schema of `config.meta.klaviyo` (schema/klaviyo-sync.schema.json), compiled once,
+ * with Ajv's errors turned into sentences that name the exposure, its YAML file and the path.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject } from 'ajv';
+import type { KlaviyoSyncConfig } from './spec.ts';
+
+export const SYNC_SCHEMA_PATH = new URL('../../schema/klaviyo-sync.schema.json', import.meta.url);
+
+const schema = JSON.parse(readFileSync(SYNC_SCHEMA_PATH, 'utf8')) as object;
+const validateConfig = new Ajv2020({ allErrors: true, strict: false }).compile<KlaviyoSyncConfig>(schema);
+
+/** Ajv's branch errors of if/then and oneOf add noise; keep the ones that say what to change. */
+function sentence(error: ErrorObject, where: string): string | null {
+  const at = `config.meta.klaviyo${error.instancePath.replaceAll('/', '.')}`;
+  const p = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'if':
+    case 'anyOf':
+      return null;
+    case 'required':
+      return `${where}: ${at} needs \`${String(p.missingProperty)}\`.`;
+    case 'additionalProperties':
+      return `${where}: ${at} has an unknown key \`${String(p.additionalProperty)}\`.`;
+    case 'enum':
+      return `${where}: ${at} must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}.`;
+    case 'not':
+      return `${where}: ${at} mixes keys of different sync objects (see the \`object\` key's allowed keys in the README).`;
+    case 'pattern':
+      return `${where}: ${at} must be a column name (letters, digits and underscores).`;
+    case 'type':
+      return `${where}: ${at} must be ${String(p.type)}.`;
+    default:
+      return `${where}: ${at} ${error.message ?? 'is invalid'}.`;
+  }
+}
+
+export function checkSyncConfig(
+  block: unknown,
+  where: string,
+): { ok: true; config: KlaviyoSyncConfig } | { ok: false; problems: string[] } {
+  if (validateConfig(block)) return { ok: true, config: block };
+  const problems = [
+    ...new Set((validateConfig.errors ?? []).map((e) => sentence(e, where)).filter((s): s is string => s !== null)),
+  ];
+  return { ok: false, problems: problems.length > 0 ? problems : [`${where}: config.meta.klaviyo is invalid.`] };
+}

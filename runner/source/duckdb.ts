@@ -1,0 +1,120 @@
+/**
+ * DuckDB, the embedded default warehouse, through @duckdb/node-api. The file dbt-duckdb builds is
+ * opened directly; `close()` releases it so the next `dbt build` can open it again (DuckDB allows
+ * one writing process per file). Reads stream in chunks; values come back JSON-friendly
+ * (DECIMAL and BIGINT as exact strings or numbers, timestamps as text).
+ */
+import { existsSync } from 'node:fs';
+import { DuckDBConnection, DuckDBInstance, type DuckDBAppender } from '@duckdb/node-api';
+import { WarehouseError } from '../errors.ts';
+import type { Row, SqlDialect, Warehouse } from './warehouse.ts';
+
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const quoteLiteral = (value: string) => `'${value.replaceAll("'", "''")}'`;
+
+export const duckdbDialect: SqlDialect = {
+  ident: quoteIdent,
+  literal: quoteLiteral,
+  rowHash: (exprs) => `md5(${duckdbDialect.jsonObject(exprs.map((e, i) => [`c${i}`, e]))})`,
+  jsonObject: (pairs) =>
+    pairs.length === 0 ? `'{}'` : `cast(json_object(${pairs.map(([k, e]) => `${quoteLiteral(k)}, ${e}`).join(', ')}) as varchar)`,
+  stateTable: (schema, table) => `${quoteIdent(schema)}.${quoteIdent(table)}`,
+};
+
+function describe(error: unknown, path: string): WarehouseError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/Could not set lock|Conflicting lock/i.test(message)) {
+    return new WarehouseError(
+      `The DuckDB file ${path} is in use by another process (a running dbt build or klaviyo-runner). Wait for it to finish and run again.`,
+    );
+  }
+  if (/storage version|newer version|serialization/i.test(message)) {
+    return new WarehouseError(
+      `The DuckDB file ${path} was written by a newer DuckDB than this runner reads (1.5). Keep dbt-duckdb on duckdb<2 (requirements.txt). Details: ${message}`,
+    );
+  }
+  return new WarehouseError(`DuckDB (${path}): ${message}`);
+}
+
+function appendValue(appender: DuckDBAppender, value: unknown): void {
+  if (value === null || value === undefined) appender.appendNull();
+  else if (typeof value === 'number') appender.appendDouble(value);
+  else if (typeof value === 'boolean') appender.appendBoolean(value);
+  else appender.appendVarchar(typeof value === 'string' ? value : JSON.stringify(value));
+}
+
+export async function openDuckDb(path: string): Promise<Warehouse> {
+  if (!existsSync(path)) {
+    throw new WarehouseError(`No DuckDB file at ${path}. Run \`dbt build\` first (the path comes from profiles.yml).`);
+  }
+  let instance: DuckDBInstance;
+  let conn: DuckDBConnection;
+  let streamConn: DuckDBConnection;
+  try {
+    instance = await DuckDBInstance.create(path);
+    conn = await instance.connect();
+    // A second connection for long streams, so snapshot writes can run while a diff is read.
+    streamConn = await instance.connect();
+  } catch (error) {
+    throw describe(error, path);
+  }
+  const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      throw describe(error, path);
+    }
+  };
+  const bind = (params?: unknown[]) => (params === undefined || params.length === 0 ? undefined : (params as never));
+
+  return {
+    kind: 'duckdb',
+    dialect: duckdbDialect,
+    query: (sql, params) =>
+      wrap(async () => (await conn.runAndReadAll(sql, bind(params))).getRowObjectsJson() as Row[]),
+    execute: (sql, params) =>
+      wrap(async () => {
+        await conn.run(sql, bind(params));
+      }),
+    async *stream(sql, params, chunkSize = 5000) {
+      const result = await wrap(() => streamConn.stream(sql, bind(params)));
+      let buffer: Row[] = [];
+      try {
+        for await (const rows of result.yieldRowObjectJson()) {
+          for (const row of rows) buffer.push(row as Row);
+          if (buffer.length >= chunkSize) {
+            yield buffer;
+            buffer = [];
+          }
+        }
+      } catch (error) {
+        throw describe(error, path);
+      }
+      if (buffer.length > 0) yield buffer;
+    },
+    insertRows: (table, columns, rows) =>
+      wrap(async () => {
+        if (rows.length === 0) return;
+        // The appender writes to a plain table name; state tables are schema-qualified.
+        const [schema, name] = table.includes('.') ? table.split('.').map((p) => p.replaceAll('"', '')) : [null, table];
+        const appender = await conn.createAppender(name!, schema);
+        for (const row of rows) {
+          if (row.length !== columns.length) throw new Error(`insertRows(${table}): a row has ${row.length} values for ${columns.length} columns`);
+          for (const value of row) appendValue(appender, value);
+          appender.endRow();
+        }
+        appender.flushSync();
+        appender.closeSync();
+      }),
+    columns: (relationName) =>
+      wrap(async () => {
+        const rows = (await conn.runAndReadAll(`describe select * from ${relationName}`)).getRowObjectsJson();
+        return rows.map((r) => ({ name: String(r.column_name).toLowerCase(), type: String(r.column_type) }));
+      }),
+    close: async () => {
+      streamConn.closeSync();
+      conn.closeSync();
+      instance.closeSync();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+/** One entry point from a changed row to its Klaviyo payload, by the sync's object. */
+import type { SyncSpec } from '../manifest/spec.ts';
+import type { RowChange } from '../state/changes.ts';
+import type { BuildResult, EventPayload, ListMemberPayload, ProfilePayload } from './payload.ts';
+import { buildEvent } from './event.ts';
+import { buildListMember } from './list.ts';
+import { buildProfile } from './profile.ts';
+
+export type AnyPayload = ProfilePayload | EventPayload | ListMemberPayload;
+
+export function buildPayload(spec: SyncSpec, change: RowChange): BuildResult<AnyPayload> {
+  switch (spec.config.object) {
+    case 'profile':
+      return buildProfile(spec, change);
+    case 'event':
+      return buildEvent(spec, change);
+    case 'list_membership':
+      return buildListMember(spec, change);
+  }
+}
