@@ -37,11 +37,11 @@ const FIRST = ['Emma', 'Liam', 'Olivia', 'Noah', 'Ava', 'Lucas', 'Mia', 'Ethan',
 const LAST = ['Smith', 'Johnson', 'Brown', 'García', 'Müller', 'Nguyen', "O'Brien", 'Kowalski', 'Dubois', 'Rossi', 'Jensen', 'Yamamoto', 'Silva', 'Novák', 'Andersson', 'Taylor', 'Martin', 'Lee', 'Walker', 'Núñez', '佐藤', 'Иванов', 'Clarke', 'Evans'] as const;
 const DOMAINS = ['gmail.com', 'yahoo.com', 'outlook.com', 'icloud.com', 'proton.me', 'hey.com'] as const;
 const PLACES = [
-  { city: 'Brooklyn', region: 'NY', zip: '11201', country: 'US', phone: () => `(${int(212, 917)}) ${int(200, 999)}-${int(1000, 9999)}` },
+  { city: 'Brooklyn', region: 'NY', zip: '11201', country: 'US', phone: () => `(${pick([212, 646, 718, 917] as const)}) ${int(200, 999)}-${int(1000, 9999)}` },
   { city: 'Austin', region: 'TX', zip: '78701', country: 'US', phone: () => `${int(512, 512)}-${int(200, 999)}-${int(1000, 9999)}` },
   { city: 'Portland', region: 'OR', zip: '97205', country: 'US', phone: () => `+1 503 ${int(200, 999)} ${int(1000, 9999)}` },
   { city: 'London', region: 'England', zip: 'EC1A 1BB', country: 'GB', phone: () => `020 7946 0${int(100, 999)}` },
-  { city: 'Manchester', region: 'England', zip: 'M1 1AE', country: 'GB', phone: () => `07700 900${int(100, 999)}` },
+  { city: 'Manchester', region: 'England', zip: 'M1 1AE', country: 'GB', phone: () => `07${pick([400, 587, 824] as const)} 123${int(100, 999)}` },
   { city: 'Toronto', region: 'ON', zip: 'M5H 2N2', country: 'CA', phone: () => `416-${int(200, 999)}-${int(1000, 9999)}` },
   { city: 'Berlin', region: 'BE', zip: '10115', country: 'DE', phone: () => `030 ${int(1000000, 9999999)}` },
 ] as const;
@@ -96,7 +96,8 @@ for (let i = 1; i <= 560; i++) {
   if (chance(0.04)) { email = null; count('customer without email'); }
   else if (chance(0.03)) { email = pick([`${local}${i}.gmail.com`, `${local} ${i}@gmail.com`, `${local}${i}@`, `@${pick(DOMAINS)}`]); count('invalid email'); }
   else if (chance(0.08)) { email = `  ${email.toUpperCase()} `; count('email with case/space noise'); }
-  const phone = chance(0.15) ? null : place.phone();
+  // A few numbers no phone plan has (555-01xx is reserved for fiction): rejected with the reason.
+  const phone = chance(0.15) ? null : chance(0.02) ? `(555) 010-${int(1000, 9999)}` : place.phone();
   crm.push({ customer_id: id, email, first_name: first, last_name: last, phone, address1: `${int(1, 999)} ${pick(['Main St', 'High Street', 'Oak Ave', 'King St W', 'Hauptstraße'])}`, city: place.city, region: place.region, zip: place.zip, country: place.country, updated_at: ts(new Date(created)) });
   // Changed email: a newer CRM row for the same customer with a new address; the old one stays known.
   if (email !== null && chance(0.07)) {

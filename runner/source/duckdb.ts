@@ -14,6 +14,7 @@ const quoteLiteral = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 export const duckdbDialect: SqlDialect = {
   ident: quoteIdent,
+  column: quoteIdent,
   literal: quoteLiteral,
   rowHash: (exprs) => `md5(${duckdbDialect.jsonObject(exprs.map((e, i) => [`c${i}`, e]))})`,
   jsonObject: (pairs) =>

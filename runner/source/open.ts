@@ -1,9 +1,11 @@
 /** Opens the warehouse a dbt target points at. */
 import type { Connection } from '../config/profiles.ts';
 import { openDuckDb } from './duckdb.ts';
-import { openSnowflake } from './snowflake.ts';
 import type { Warehouse } from './warehouse.ts';
 
-export function openWarehouse(connection: Connection): Promise<Warehouse> {
-  return connection.type === 'duckdb' ? openDuckDb(connection.path) : openSnowflake(connection);
+export async function openWarehouse(connection: Connection): Promise<Warehouse> {
+  if (connection.type === 'duckdb') return openDuckDb(connection.path);
+  // Loaded on demand: snowflake-sdk is large and DuckDB users never need it.
+  const { openSnowflake } = await import('./snowflake.ts');
+  return openSnowflake(connection);
 }

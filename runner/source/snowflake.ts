@@ -15,6 +15,7 @@ const quoteLiteral = (value: string) => `'${value.replaceAll('\\', '\\\\').repla
 export function snowflakeDialect(database: string): SqlDialect {
   const dialect: SqlDialect = {
     ident: quoteIdent,
+    column: (name) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : quoteIdent(name)),
     literal: quoteLiteral,
     rowHash: (exprs) => `md5(${dialect.jsonObject(exprs.map((e, i) => [`c${i}`, e]))})`,
     jsonObject: (pairs) =>

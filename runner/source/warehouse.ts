@@ -9,6 +9,8 @@ export type Row = Record<string, unknown>;
 export interface SqlDialect {
   /** Quote an identifier. */
   ident(name: string): string;
+  /** Reference a model column by the name dbt users write (Snowflake folds unquoted names to upper case). */
+  column(name: string): string;
   /** Quote a string literal. */
   literal(value: string): string;
   /** A stable hex hash (md5) of a JSON text built from the given column expressions, in order. */

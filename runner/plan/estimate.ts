@@ -1,0 +1,64 @@
+/**
+ * How many Klaviyo requests a change needs, and how long they take at Klaviyo's published rate
+ * limits (API-NOTES §3-4: bulk endpoints are tier M, 10/s burst and 150/min steady; profile
+ * lookups, clears and subscriptions are tier L, 75/s and 700/min budgeted; the spec says 750).
+ */
+export const TIERS = {
+  M: { burstPerSecond: 10, perMinute: 150 },
+  L: { burstPerSecond: 75, perMinute: 700 },
+} as const;
+export type Tier = keyof typeof TIERS;
+
+export const LIMITS = {
+  profilesPerImportJob: 10_000,
+  eventsPerBulkRequest: 1_000,
+  profilesPerListRequest: 1_000,
+  profilesPerLookup: 100,
+  profilesPerSubscribe: 1_000,
+  bytesPerRequest: 5 * 1024 * 1024,
+} as const;
+
+export interface RequestEstimate {
+  /** operation id → requests */
+  requests: Record<string, number>;
+  total: number;
+  /** Seconds the requests take at the published limits (Klaviyo's job processing time comes on top). */
+  seconds: number;
+}
+
+/** Seconds for n requests in one tier: the burst covers the first minute's allowance, then the steady rate binds. */
+export function secondsFor(n: number, tier: Tier): number {
+  if (n <= 0) return 0;
+  const { burstPerSecond, perMinute } = TIERS[tier];
+  if (n <= perMinute) return n / burstPerSecond;
+  return (n / perMinute) * 60;
+}
+
+const TIER_OF: Record<string, Tier> = {
+  bulk_import_profiles: 'M',
+  get_bulk_import_profiles_job: 'M',
+  get_errors_for_bulk_import_profiles_job: 'M',
+  get_profiles_for_bulk_import_profiles_job: 'M',
+  bulk_create_events: 'M',
+  add_profiles_to_list: 'M',
+  remove_profiles_from_list: 'M',
+  get_profiles: 'L',
+  update_profile: 'L',
+  bulk_subscribe_profiles: 'L',
+  get_lists: 'L',
+  create_list: 'M',
+};
+
+export function estimate(requests: Record<string, number>): RequestEstimate {
+  const perTier: Record<Tier, number> = { M: 0, L: 0 };
+  let total = 0;
+  for (const [op, n] of Object.entries(requests)) {
+    perTier[TIER_OF[op] ?? 'M'] += n;
+    total += n;
+  }
+  // Tiers are separate budgets and run side by side; the slower one sets the time.
+  return { requests, total, seconds: Math.max(secondsFor(perTier.M, 'M'), secondsFor(perTier.L, 'L')) };
+}
+
+export const batches = (count: number, perBatch: number, bytes = 0): number =>
+  count === 0 ? 0 : Math.max(Math.ceil(count / perBatch), Math.ceil(bytes / LIMITS.bytesPerRequest));

@@ -1,0 +1,28 @@
+/** Renders a plan for a terminal, a pull-request comment (Markdown) or a machine (JSON). */
+import { readFileSync } from 'node:fs';
+import Handlebars from 'handlebars';
+import type { PlanResult } from '../plan/plan.ts';
+
+export type PlanFormat = 'text' | 'json' | 'markdown';
+
+const hbs = Handlebars.create();
+hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+hbs.registerHelper('gt', (a: number, b: number) => a > b);
+hbs.registerHelper('minus', (a: number, b: number) => a - b);
+hbs.registerHelper('first', (items: unknown[], n: number) => items.slice(0, n));
+hbs.registerHelper('json', (v: unknown) => {
+  const text = JSON.stringify(v);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+});
+hbs.registerHelper('duration', (seconds: number) =>
+  seconds < 60 ? `${seconds.toFixed(1)} s` : seconds < 3600 ? `${(seconds / 60).toFixed(1)} min` : `${(seconds / 3600).toFixed(1)} h`,
+);
+
+const load = (name: string) => hbs.compile(readFileSync(new URL(`./templates/${name}`, import.meta.url), 'utf8'), { noEscape: true });
+const markdown = load('plan.md.hbs');
+const text = load('plan.txt.hbs');
+
+export function renderPlan(result: PlanResult, format: PlanFormat): string {
+  if (format === 'json') return `${JSON.stringify(result, null, 2)}\n`;
+  return format === 'markdown' ? markdown(result) : text(result);
+}

@@ -1,0 +1,43 @@
+/** Runs and per-sync locks. Two runs of one sync must never both send (issue: "never double"). */
+import { LockedError } from '../errors.ts';
+import type { State } from './schema.ts';
+
+/** A lock whose holder has not beaten for this long belongs to a dead run and may be taken over. */
+export const STALE_LOCK_MINUTES = 30;
+
+export async function beginRun(state: State, runId: string, command: string): Promise<void> {
+  await state.wh.insertRows(state.table('runs'), ['run_id', 'command', 'started_at', 'status'], [[runId, command, new Date().toISOString(), 'running']]);
+}
+
+export async function finishRun(state: State, runId: string, status: string, summary: unknown): Promise<void> {
+  const d = state.wh.dialect;
+  await state.wh.execute(
+    `update ${state.table('runs')} set finished_at = current_timestamp, status = ${d.literal(status)}, summary_json = ${d.literal(JSON.stringify(summary))} where run_id = ${d.literal(runId)}`,
+  );
+}
+
+export async function acquireLock(state: State, sync: string, runId: string, now = new Date()): Promise<void> {
+  const d = state.wh.dialect;
+  const held = await state.wh.query(`select run_id, heartbeat_at from ${state.table('locks')} where sync = ${d.literal(sync)}`);
+  const holder = held[0];
+  if (holder !== undefined && String(holder.run_id) !== runId) {
+    const beat = Date.parse(`${String(holder.heartbeat_at).replace(' ', 'T')}${String(holder.heartbeat_at).endsWith('Z') ? '' : 'Z'}`);
+    if (Number.isFinite(beat) && now.getTime() - beat < STALE_LOCK_MINUTES * 60_000) {
+      throw new LockedError(
+        `Sync \`${sync}\` is being run by run ${String(holder.run_id)} (last seen ${String(holder.heartbeat_at)} UTC). Wait for it to finish; a lock older than ${STALE_LOCK_MINUTES} minutes is taken over.`,
+      );
+    }
+  }
+  await state.wh.execute(`delete from ${state.table('locks')} where sync = ${d.literal(sync)}`);
+  await state.wh.insertRows(state.table('locks'), ['sync', 'run_id', 'acquired_at', 'heartbeat_at'], [[sync, runId, now.toISOString(), now.toISOString()]]);
+}
+
+export async function heartbeat(state: State, sync: string, runId: string): Promise<void> {
+  const d = state.wh.dialect;
+  await state.wh.execute(`update ${state.table('locks')} set heartbeat_at = current_timestamp where sync = ${d.literal(sync)} and run_id = ${d.literal(runId)}`);
+}
+
+export async function releaseLock(state: State, sync: string, runId: string): Promise<void> {
+  const d = state.wh.dialect;
+  await state.wh.execute(`delete from ${state.table('locks')} where sync = ${d.literal(sync)} and run_id = ${d.literal(runId)}`);
+}

@@ -1,0 +1,90 @@
+/**
+ * Writes to the state schema, each after Klaviyo confirmed something: a row enters the snapshot
+ * only when Klaviyo confirmed it (DESIGN "Where state lives"). Writes go through the `stage` table
+ * so they are bulk on every warehouse (an appender on DuckDB, array binds on Snowflake).
+ */
+import { randomUUID } from 'node:crypto';
+import type { SyncSpec } from '../manifest/spec.ts';
+import type { Row } from '../source/warehouse.ts';
+import type { Rejection } from '../transform/payload.ts';
+import type { State } from './schema.ts';
+
+export interface ConfirmedRow {
+  key: string;
+  hash: string;
+  row: Row | null;
+  profileId: string | null;
+}
+
+async function staged<T>(state: State, rows: unknown[][], work: (batch: string) => Promise<T>): Promise<T> {
+  const batch = randomUUID();
+  await state.wh.insertRows(state.table('stage'), ['batch_id', 'key', 'row_hash', 'row_json', 'klaviyo_profile_id'], rows.map((r) => [batch, ...r]));
+  try {
+    return await work(batch);
+  } finally {
+    await state.wh.execute(`delete from ${state.table('stage')} where batch_id = ${state.wh.dialect.literal(batch)}`);
+  }
+}
+
+/** Upserts confirmed rows into the sync's snapshot and clears their earlier rejections. */
+export async function confirmRows(state: State, spec: SyncSpec, runId: string, rows: ConfirmedRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const d = state.wh.dialect;
+  const sync = d.literal(spec.name);
+  await staged(
+    state,
+    rows.map((r) => [r.key, r.hash, r.row === null ? null : JSON.stringify(r.row), r.profileId]),
+    async (batch) => {
+      const inBatch = `select key from ${state.table('stage')} where batch_id = ${d.literal(batch)}`;
+      // Keep a profile id learnt earlier when this confirmation did not learn one.
+      await state.wh.execute(
+        `update ${state.table('stage')} set klaviyo_profile_id = (
+           select s.klaviyo_profile_id from ${state.table('snapshot')} as s where s.sync = ${sync} and s.key = ${state.table('stage')}.key)
+         where batch_id = ${d.literal(batch)} and klaviyo_profile_id is null`,
+      );
+      await state.wh.execute(`delete from ${state.table('snapshot')} where sync = ${sync} and key in (${inBatch})`);
+      await state.wh.execute(`delete from ${state.table('rejected')} where sync = ${sync} and key in (${inBatch})`);
+      await state.wh.execute(
+        `insert into ${state.table('snapshot')} (sync, key, row_hash, row_json, klaviyo_profile_id, confirmed_at, run_id)
+         select ${sync}, key, row_hash, row_json, klaviyo_profile_id, current_timestamp, ${d.literal(runId)}
+         from ${state.table('stage')} where batch_id = ${d.literal(batch)}`,
+      );
+    },
+  );
+}
+
+/** Removes rows from the snapshot once their removal is done (or needs nothing from Klaviyo). */
+export async function forgetRows(state: State, spec: SyncSpec, keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  const d = state.wh.dialect;
+  await staged(state, keys.map((k) => [k, null, null, null]), async (batch) => {
+    await state.wh.execute(
+      `delete from ${state.table('snapshot')} where sync = ${d.literal(spec.name)} and key in (select key from ${state.table('stage')} where batch_id = ${d.literal(batch)})`,
+    );
+  });
+}
+
+export interface RecordedRejection extends Rejection {
+  hash: string | null;
+  source: 'runner' | 'klaviyo';
+}
+
+/** Records rejected rows; with their hash, the same row is not resent until it changes. */
+export async function recordRejections(state: State, runId: string, rejections: RecordedRejection[]): Promise<void> {
+  if (rejections.length === 0) return;
+  const d = state.wh.dialect;
+  for (const sync of new Set(rejections.map((r) => r.sync))) {
+    const mine = rejections.filter((r) => r.sync === sync);
+    await staged(state, mine.map((r) => [r.key, r.hash, null, null]), async (batch) => {
+      await state.wh.execute(
+        `delete from ${state.table('rejected')} where sync = ${d.literal(sync)} and key in (select key from ${state.table('stage')} where batch_id = ${d.literal(batch)})`,
+      );
+    });
+  }
+  const now = new Date().toISOString();
+  await state.wh.insertRows(
+    state.table('rejected'),
+    ['sync', 'key', 'row_hash', 'column_name', 'reason', 'source', 'run_id', 'rejected_at'],
+    rejections.map((r) => [r.sync, r.key, r.hash, r.column ?? null, r.reason, r.source, runId, now]),
+  );
+}
