@@ -1,0 +1,195 @@
+/**
+ * `klaviyo-runner sandbox`: a local HTTP server that answers like Klaviyo (revision 2026-07-15)
+ * for the endpoints the runner uses, so the demo, the tests and users' CI run against real HTTP
+ * without a live account. Checks every request as Klaviyo does (Authorization, revision, JSON:API
+ * body), enforces per-key rate-limit tiers, can inject seeded faults, and keeps its state
+ * inspectable outside `/api/` at `/__sandbox/state` and `/__sandbox/requests`.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Faults, type FaultConfig } from './faults.ts';
+import { HttpError } from './jsonapi.ts';
+import { FAST_LIMITS, KLAVIYO_LIMITS, RateLimiter, type TierLimits } from './ratelimit.ts';
+import { advanceJobs, ROUTES, type Ctx } from './routes.ts';
+import { Store, type SandboxState } from './store.ts';
+
+export interface SandboxOptions {
+  port?: number;
+  host?: string;
+  /** Accepted keys; default: any non-empty `Klaviyo-API-Key <key>`. */
+  apiKeys?: string[];
+  rateLimits?: 'klaviyo' | 'fast' | 'off' | TierLimits;
+  /** How long an import job stays queued, then processing (ms). */
+  jobDelayMs?: number;
+  faults?: FaultConfig;
+  /** Keep state in this JSON file: loaded at start, written after every change. */
+  persistPath?: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: unknown;
+  operationId: string | null;
+  status: number;
+  startedAt: number;
+  finishedAt: number;
+}
+
+export interface RunningSandbox {
+  url: string;
+  close(): Promise<void>;
+  inspect(): SandboxState;
+  requests(): RecordedRequest[];
+  setFaults(faults: FaultConfig): void;
+  reset(): void;
+}
+
+const JSONAPI = 'application/vnd.api+json';
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, { ...(body === undefined ? {} : { 'content-type': JSONAPI }), ...headers });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function redactHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined) continue;
+    out[k] = k === 'authorization' ? String(v).replace(/(Klaviyo-API-Key\s+).*/i, '$1[redacted]') : String(v);
+  }
+  return out;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
+  let store = new Store();
+  if (options.persistPath !== undefined && existsSync(options.persistPath)) {
+    store.load(JSON.parse(readFileSync(options.persistPath, 'utf8')) as Parameters<Store['load']>[0]);
+  }
+  const faults = new Faults(options.faults);
+  const limits = options.rateLimits === 'off' ? null : options.rateLimits === 'fast' ? FAST_LIMITS : options.rateLimits === undefined || options.rateLimits === 'klaviyo' ? KLAVIYO_LIMITS : options.rateLimits;
+  let limiter = new RateLimiter(limits);
+  const recorded: RecordedRequest[] = [];
+  const sockets = new Set<Socket>();
+  const jobDelayMs = options.jobDelayMs ?? 1000;
+  let base = '';
+
+  const persist = () => {
+    if (options.persistPath !== undefined) writeFileSync(options.persistPath, JSON.stringify(store));
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const startedAt = Date.now();
+    const url = new URL(req.url ?? '/', base);
+    const text = await readBody(req);
+    let body: unknown = undefined;
+    const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: redactHeaders(req), body: undefined, operationId: null, status: 0, startedAt, finishedAt: 0 };
+    const answer = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+      record.status = status;
+      record.finishedAt = Date.now();
+      recorded.push(record);
+      send(res, status, payload, headers);
+    };
+
+    if (url.pathname.startsWith('/__sandbox/')) {
+      if (req.method !== 'GET') return answer(405, { errors: [{ code: 'method_not_allowed', title: 'Read only.', detail: 'The inspection routes are read-only.' }] });
+      advanceJobs(store, faults);
+      if (url.pathname === '/__sandbox/state') return send(res, 200, store.snapshot());
+      if (url.pathname === '/__sandbox/requests') return send(res, 200, recorded);
+      return send(res, 404, { errors: [{ code: 'not_found', title: 'Not found.', detail: url.pathname }] });
+    }
+
+    const match = ROUTES.map((r) => ({ r, m: r.method === req.method ? r.pattern.exec(url.pathname) : null })).find((x) => x.m !== null);
+    try {
+      const auth = req.headers.authorization ?? '';
+      const key = /^Klaviyo-API-Key\s+(\S+)$/i.exec(auth)?.[1];
+      if (key === undefined || (options.apiKeys !== undefined && !options.apiKeys.includes(key))) {
+        throw new HttpError(401, 'not_authenticated', 'Authentication credentials were not provided.', 'Missing or invalid private key: send `Authorization: Klaviyo-API-Key <key>`.');
+      }
+      if (req.headers.revision === undefined) {
+        throw new HttpError(400, 'invalid', 'Invalid input.', 'The `revision` header is required (e.g. 2026-07-15).', undefined, undefined, 'revision');
+      }
+      if (match === undefined) throw new HttpError(404, 'not_found', 'Not found.', `No endpoint ${req.method ?? ''} ${url.pathname}.`);
+      record.operationId = match.r.operationId;
+      const wait = limiter.take(key, match.r.operationId);
+      if (wait !== null || faults.roll('throttle', match.r.operationId)) {
+        const seconds = wait ?? 1;
+        return answer(429, new HttpError(429, 'throttled', 'Request was throttled.', `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`).body(), { 'retry-after': String(seconds) });
+      }
+      if (faults.roll('reset', match.r.operationId)) {
+        record.status = -1;
+        record.finishedAt = Date.now();
+        recorded.push(record);
+        req.socket.destroy();
+        return;
+      }
+      if (faults.roll('serverError', match.r.operationId)) {
+        const status = faults.roll('serverError') ? 503 : 500;
+        return answer(status, new HttpError(status, 'error', 'A server error occurred.', 'Something went wrong; try again.').body());
+      }
+      if (faults.roll('slow', match.r.operationId)) await new Promise((r) => setTimeout(r, faults.config.slowMs ?? 2000));
+      if (text !== '') {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          throw new HttpError(400, 'parse_error', 'Malformed request body.', 'The request body is not valid JSON.');
+        }
+      }
+      record.body = body;
+      if (['POST', 'PATCH', 'DELETE'].includes(req.method ?? '') && body === undefined) throw new HttpError(400, 'invalid', 'Invalid input.', 'A JSON:API request body is required.', '/data');
+      advanceJobs(store, faults);
+      const ctx: Ctx = { store, faults, base, path: url.pathname, params: match.m!.slice(1), query: url.searchParams, body, jobDelayMs };
+      const result = match.r.handler(ctx);
+      if (req.method !== 'GET') persist();
+      return answer(result.status, result.body);
+    } catch (error) {
+      if (error instanceof HttpError) return answer(error.status, error.body());
+      return answer(500, new HttpError(500, 'error', 'A server error occurred.', (error as Error).message).body());
+    }
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) send(res, 500, new HttpError(500, 'error', 'A server error occurred.', String(error)).body());
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
+  base = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
+
+  return {
+    url: base,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+    inspect: () => {
+      advanceJobs(store, faults);
+      return store.snapshot();
+    },
+    requests: () => [...recorded],
+    setFaults: (config) => {
+      faults.config = config;
+    },
+    reset: () => {
+      store = new Store();
+      limiter = new RateLimiter(limits);
+      recorded.length = 0;
+    },
+  };
+}

@@ -1,0 +1,273 @@
+/**
+ * The sandbox's in-memory Klaviyo account: profiles with identity indexes, metrics and events,
+ * lists and memberships, import and suppression jobs. Semantics follow Klaviyo's documentation
+ * (API-NOTES §5-9): email, phone_number and external_id each identify a profile; an import naming
+ * identifiers of two different profiles is an error for that row; bulk import ignores nulls
+ * (cannot clear), profile-import and PATCH clear with null; events dedupe on unique_id per
+ * profile and metric.
+ */
+import { createHash } from 'node:crypto';
+
+export interface Subscriptions {
+  email: { marketing: { consent: 'SUBSCRIBED' | 'UNSUBSCRIBED' | 'NEVER_SUBSCRIBED'; consented_at: string | null; suppression: { reason: string; timestamp: string }[] } };
+  sms: { marketing: { consent: 'SUBSCRIBED' | 'UNSUBSCRIBED' | 'NEVER_SUBSCRIBED'; consented_at: string | null } };
+}
+
+export interface Profile {
+  id: string;
+  email: string | null;
+  phone_number: string | null;
+  external_id: string | null;
+  attributes: Record<string, unknown>;
+  properties: Record<string, unknown>;
+  location: Record<string, unknown>;
+  subscriptions: Subscriptions;
+  created: string;
+  updated: string;
+}
+
+export interface StoredEvent {
+  id: string;
+  metricId: string;
+  profileId: string;
+  uniqueId: string;
+  datetime: string;
+  value: number | null;
+  valueCurrency: string | null;
+  properties: Record<string, unknown>;
+  backfill: boolean;
+  received: string;
+}
+
+export interface ImportError {
+  id: string;
+  code: string;
+  title: string;
+  detail: string;
+  source: { pointer: string };
+  original_payload: unknown;
+}
+
+export interface ImportJob {
+  id: string;
+  status: 'queued' | 'processing' | 'complete' | 'cancelled';
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  total_count: number;
+  completed_count: number;
+  failed_count: number;
+  listIds: string[];
+  rows: unknown[];
+  errors: ImportError[];
+  profileIds: string[];
+  /** When the job moves on, in ms since epoch. */
+  processingAt: number;
+  completeAt: number;
+  failWith: 'cancelled' | null;
+}
+
+export interface SuppressionJob {
+  id: string;
+  type: 'profile-suppression-bulk-create-job' | 'profile-suppression-bulk-delete-job';
+  status: 'complete';
+  created_at: string;
+  completed_at: string;
+  total_count: number;
+  completed_count: number;
+  skipped_count: number;
+}
+
+export interface SandboxState {
+  profiles: Profile[];
+  events: (StoredEvent & { metric: string })[];
+  metrics: { id: string; name: string }[];
+  lists: { id: string; name: string; created: string; profileIds: string[] }[];
+  importJobs: Omit<ImportJob, 'rows'>[];
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const E164 = /^\+[1-9]\d{7,14}$/;
+
+export class Store {
+  profiles = new Map<string, Profile>();
+  byEmail = new Map<string, string>();
+  byPhone = new Map<string, string>();
+  byExternal = new Map<string, string>();
+  metrics = new Map<string, { id: string; name: string; created: string }>();
+  events: StoredEvent[] = [];
+  eventKeys = new Set<string>();
+  lists = new Map<string, { id: string; name: string; created: string; updated: string; members: Map<string, string> }>();
+  importJobs = new Map<string, ImportJob>();
+  suppressionJobs = new Map<string, SuppressionJob>();
+  private counter = 0;
+
+  /** Klaviyo-looking ids (26 upper-case base32 characters for profiles, 6 for lists), deterministic per store. */
+  newId(kind: string, length = 26): string {
+    this.counter += 1;
+    const hex = createHash('sha256').update(`${kind}:${this.counter}`).digest('hex');
+    const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+    let out = '';
+    for (let i = 0; out.length < length; i += 2) out += alphabet[parseInt(hex.slice(i % 64, (i % 64) + 2), 16) % 32];
+    return out;
+  }
+
+  now(): string {
+    return new Date().toISOString();
+  }
+
+  /** Finds the profiles the identifiers point at (0, 1, or more than 1 = a conflict). */
+  matches(ids: { email?: unknown; phone_number?: unknown; external_id?: unknown; id?: unknown }): Set<string> {
+    const found = new Set<string>();
+    if (typeof ids.id === 'string' && this.profiles.has(ids.id)) found.add(ids.id);
+    const add = (index: Map<string, string>, value: unknown) => {
+      if (typeof value === 'string' && index.has(value)) found.add(index.get(value)!);
+    };
+    add(this.byEmail, typeof ids.email === 'string' ? ids.email.toLowerCase() : ids.email);
+    add(this.byPhone, ids.phone_number);
+    add(this.byExternal, ids.external_id);
+    return found;
+  }
+
+  /** Why Klaviyo would refuse these attributes, or null. */
+  validateAttributes(attributes: Record<string, unknown>): { code: string; detail: string; pointer: string } | null {
+    const email = attributes.email;
+    if (email !== undefined && email !== null && (typeof email !== 'string' || !EMAIL.test(email) || email.length > 100)) {
+      return { code: 'invalid', detail: `Invalid email address: ${String(email)}`, pointer: '/data/attributes/email' };
+    }
+    const phone = attributes.phone_number;
+    if (phone !== undefined && phone !== null && (typeof phone !== 'string' || !E164.test(phone))) {
+      return { code: 'invalid', detail: `Invalid phone number format (Example of a valid format: +12345678901): ${String(phone)}`, pointer: '/data/attributes/phone_number' };
+    }
+    if (Buffer.byteLength(JSON.stringify(attributes)) > 100 * 1024) {
+      return { code: 'invalid', detail: 'Profile payload exceeds the 100 KB limit.', pointer: '/data/attributes' };
+    }
+    const hasId = ['email', 'phone_number', 'external_id', '_kx'].some((k) => typeof attributes[k] === 'string' && attributes[k] !== '');
+    if (!hasId) return { code: 'invalid', detail: 'A profile needs at least one identifier: email, phone_number or external_id.', pointer: '/data/attributes' };
+    return null;
+  }
+
+  private index(profile: Profile): void {
+    if (profile.email) this.byEmail.set(profile.email, profile.id);
+    if (profile.phone_number) this.byPhone.set(profile.phone_number, profile.id);
+    if (profile.external_id) this.byExternal.set(profile.external_id, profile.id);
+  }
+
+  private unindex(profile: Profile): void {
+    if (profile.email) this.byEmail.delete(profile.email);
+    if (profile.phone_number) this.byPhone.delete(profile.phone_number);
+    if (profile.external_id) this.byExternal.delete(profile.external_id);
+  }
+
+  newProfile(): Profile {
+    const now = this.now();
+    return {
+      id: this.newId('profile'),
+      email: null,
+      phone_number: null,
+      external_id: null,
+      attributes: {},
+      properties: {},
+      location: {},
+      subscriptions: {
+        email: { marketing: { consent: 'NEVER_SUBSCRIBED', consented_at: null, suppression: [] } },
+        sms: { marketing: { consent: 'NEVER_SUBSCRIBED', consented_at: null } },
+      },
+      created: now,
+      updated: now,
+    };
+  }
+
+  /**
+   * Writes attributes onto a profile. `nullClears`: profile-import and PATCH clear a field sent
+   * as null; bulk import ignores nulls (API-NOTES §5.1).
+   */
+  apply(profile: Profile, attributes: Record<string, unknown>, nullClears: boolean, unset: string[] = []): void {
+    this.unindex(profile);
+    for (const [key, value] of Object.entries(attributes)) {
+      if (value === null && !nullClears) continue;
+      if (key === 'email') profile.email = value === null ? null : String(value).toLowerCase();
+      else if (key === 'phone_number' || key === 'external_id') profile[key] = value === null ? null : String(value);
+      else if (key === 'properties') {
+        if (value === null) {
+          if (nullClears) profile.properties = {};
+          continue;
+        }
+        for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+          if (v === null && !nullClears) continue;
+          if (v === null) delete profile.properties[k];
+          else profile.properties[k] = v;
+        }
+      } else if (key === 'location') {
+        for (const [k, v] of Object.entries((value ?? {}) as Record<string, unknown>)) {
+          if (v === null && !nullClears) continue;
+          if (v === null) delete profile.location[k];
+          else profile.location[k] = v;
+        }
+      } else if (value === null) delete profile.attributes[key];
+      else profile.attributes[key] = value;
+    }
+    for (const key of unset) delete profile.properties[key];
+    profile.updated = this.now();
+    this.index(profile);
+    this.profiles.set(profile.id, profile);
+  }
+
+  /** Create-or-update by identifiers; throws a conflict when they name two different profiles. */
+  upsert(attributes: Record<string, unknown>, nullClears: boolean, id?: string): { profile: Profile; created: boolean } | { conflict: string } {
+    const found = this.matches({ ...attributes, id });
+    if (found.size > 1) return { conflict: [...found][0]! };
+    const existing = found.size === 1 ? this.profiles.get([...found][0]!)! : undefined;
+    const profile = existing ?? this.newProfile();
+    this.apply(profile, attributes, nullClears);
+    return { profile, created: existing === undefined };
+  }
+
+  metricByName(name: string): { id: string; name: string } {
+    for (const m of this.metrics.values()) if (m.name === name) return m;
+    const metric = { id: this.newId('metric', 6), name, created: this.now() };
+    this.metrics.set(metric.id, metric);
+    return metric;
+  }
+
+  /** Stores an event unless the same unique_id exists for this profile and metric (Klaviyo dedupes). */
+  addEvent(event: Omit<StoredEvent, 'id' | 'received'>): boolean {
+    const key = `${event.profileId}|${event.metricId}|${event.uniqueId}`;
+    if (this.eventKeys.has(key)) return false;
+    this.eventKeys.add(key);
+    this.events.push({ ...event, id: this.newId('event'), received: this.now() });
+    return true;
+  }
+
+  snapshot(): SandboxState {
+    const metricName = new Map([...this.metrics.values()].map((m) => [m.id, m.name]));
+    return {
+      profiles: [...this.profiles.values()].map((p) => structuredClone(p)),
+      events: this.events.map((e) => ({ ...structuredClone(e), metric: metricName.get(e.metricId) ?? '' })),
+      metrics: [...this.metrics.values()].map((m) => ({ id: m.id, name: m.name })),
+      lists: [...this.lists.values()].map((l) => ({ id: l.id, name: l.name, created: l.created, profileIds: [...l.members.keys()] })),
+      importJobs: [...this.importJobs.values()].map(({ rows: _rows, ...job }) => structuredClone(job)),
+    };
+  }
+
+  toJSON(): unknown {
+    return { counter: this.counter, state: this.snapshot() };
+  }
+
+  load(data: { counter: number; state: SandboxState }): void {
+    this.counter = data.counter;
+    for (const p of data.state.profiles) {
+      this.profiles.set(p.id, p);
+      this.index(p);
+    }
+    for (const m of data.state.metrics) this.metrics.set(m.id, { ...m, created: this.now() });
+    for (const e of data.state.events) {
+      const { metric: _m, ...event } = e;
+      this.events.push(event);
+      this.eventKeys.add(`${e.profileId}|${e.metricId}|${e.uniqueId}`);
+    }
+    for (const l of data.state.lists) {
+      this.lists.set(l.id, { id: l.id, name: l.name, created: l.created, updated: l.created, members: new Map(l.profileIds.map((id) => [id, l.created])) });
+    }
+  }
+}
