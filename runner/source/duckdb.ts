@@ -39,9 +39,7 @@ function describe(error: unknown, path: string): WarehouseError {
 
 function appendValue(appender: DuckDBAppender, value: unknown): void {
   if (value === null || value === undefined) appender.appendNull();
-  else if (typeof value === 'number') appender.appendDouble(value);
-  else if (typeof value === 'boolean') appender.appendBoolean(value);
-  else appender.appendVarchar(typeof value === 'string' ? value : JSON.stringify(value));
+  else appender.appendVarchar(typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value));
 }
 
 export async function openDuckDb(path: string): Promise<Warehouse> {
@@ -96,16 +94,35 @@ export async function openDuckDb(path: string): Promise<Warehouse> {
     insertRows: (table, columns, rows) =>
       wrap(async () => {
         if (rows.length === 0) return;
-        // The appender writes to a plain table name; state tables are schema-qualified.
-        const [schema, name] = table.includes('.') ? table.split('.').map((p) => p.replaceAll('"', '')) : [null, table];
-        const appender = await conn.createAppender(name!, schema);
         for (const row of rows) {
           if (row.length !== columns.length) throw new Error(`insertRows(${table}): a row has ${row.length} values for ${columns.length} columns`);
-          for (const value of row) appendValue(appender, value);
-          appender.endRow();
         }
-        appender.flushSync();
-        appender.closeSync();
+        // The appender is DuckDB's fast bulk path, but it fills every column in table order with
+        // exact types; use it when the table is exactly these text columns, else batched INSERTs.
+        const described = (await conn.runAndReadAll(`describe ${table}`)).getRowObjectsJson();
+        const appendable =
+          described.length === columns.length &&
+          described.every((c, i) => String(c.column_name) === columns[i] && String(c.column_type) === 'VARCHAR');
+        if (appendable) {
+          const [schema, name] = table.includes('.') ? table.split('.').map((p) => p.replaceAll('"', '')) : [null, table];
+          const appender = await conn.createAppender(name!, schema);
+          for (const row of rows) {
+            for (const value of row) appendValue(appender, value);
+            appender.endRow();
+          }
+          appender.flushSync();
+          appender.closeSync();
+          return;
+        }
+        const perStatement = Math.max(1, Math.floor(1000 / columns.length));
+        const tuple = `(${columns.map(() => '?').join(', ')})`;
+        for (let i = 0; i < rows.length; i += perStatement) {
+          const batch = rows.slice(i, i + perStatement);
+          await conn.run(
+            `insert into ${table} (${columns.map(quoteIdent).join(', ')}) values ${batch.map(() => tuple).join(', ')}`,
+            batch.flat().map((v) => (v === undefined ? null : typeof v === 'object' && v !== null ? JSON.stringify(v) : v)) as never,
+          );
+        }
       }),
     columns: (relationName) =>
       wrap(async () => {

@@ -1,0 +1,48 @@
+/**
+ * Events executor: batches of at most 1,000 events and 5 MB, deduplicated on (profile, metric,
+ * unique_id) first because one repeat fails the whole request (API-NOTES §8). Klaviyo accepting a
+ * batch (202) confirms its events; a retry after a crash cannot double them, since unique_ids are
+ * deterministic and Klaviyo drops a unique_id it already stored.
+ */
+import { KlaviyoError } from '../errors.ts';
+import type { KlaviyoClient } from '../klaviyo/client.ts';
+import { bulkCreateEvents } from '../klaviyo/events.ts';
+import type { EventPayload } from '../transform/payload.ts';
+import type { RowOutcome } from './outcome.ts';
+
+export const MAX_EVENTS = 1000;
+export const MAX_BYTES = 5 * 1024 * 1024 - 64 * 1024; // headroom for the envelope
+
+export function dedupe(events: EventPayload[]): { unique: EventPayload[]; repeated: EventPayload[] } {
+  const seen = new Set<string>();
+  const unique: EventPayload[] = [];
+  const repeated: EventPayload[] = [];
+  for (const e of events) {
+    const id = JSON.stringify([e.profile.email ?? null, e.profile.phone_number ?? null, e.profile.external_id ?? null, e.metric, e.uniqueId]);
+    if (seen.has(id)) repeated.push(e);
+    else {
+      seen.add(id);
+      unique.push(e);
+    }
+  }
+  return { unique, repeated };
+}
+
+export async function sendEvents(client: KlaviyoClient, events: EventPayload[], backfill: boolean): Promise<RowOutcome[]> {
+  const { unique, repeated } = dedupe(events);
+  const outcomes: RowOutcome[] = repeated.map((e) => ({ key: e.key, status: 'rejected', reason: `unique_id ${e.uniqueId} repeats another row's for the same profile and metric` }));
+  try {
+    await bulkCreateEvents(client, unique, backfill);
+    outcomes.push(...unique.map((e) => ({ key: e.key, status: 'confirmed' as const })));
+  } catch (error) {
+    const permanent = error instanceof KlaviyoError && !error.retryable && error.status === 400;
+    const reason = (error as Error).message;
+    if (permanent && unique.length > 1) {
+      // One bad event fails the whole request: send each event alone to find it.
+      for (const e of unique) outcomes.push(...(await sendEvents(client, [e], backfill)));
+    } else {
+      outcomes.push(...unique.map((e) => ({ key: e.key, status: permanent ? ('rejected' as const) : ('failed' as const), reason })));
+    }
+  }
+  return outcomes;
+}

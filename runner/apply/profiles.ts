@@ -1,0 +1,117 @@
+/**
+ * Profiles executor: one bulk import job per batch (≤10,000 profiles, ≤5 MB), recorded as soon
+ * as Klaviyo accepts it, polled to completion, its import errors mapped back to rows, and the
+ * Klaviyo ids of imported profiles read back so later syncs (lists) can use them. Peers submit
+ * the job and never look again (PEERS §1); a row here counts only when Klaviyo imported it.
+ */
+import type { KlaviyoClient } from '../klaviyo/client.ts';
+import { getProfileImport, importedProfiles, importErrors, submitProfileImport, unsetProperties, type ImportJobStatus } from '../klaviyo/profiles.ts';
+import type { ProfilePayload, ProfileIdentity } from '../transform/payload.ts';
+import type { RowOutcome } from './outcome.ts';
+
+export interface PollOptions {
+  /** Give up waiting after this long; the job stays recorded and the next run resumes it. */
+  timeoutMs?: number;
+  firstDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function pollImport(client: KlaviyoClient, jobId: string, options: PollOptions = {}): Promise<ImportJobStatus | null> {
+  const deadline = Date.now() + (options.timeoutMs ?? 15 * 60_000);
+  let delay = options.firstDelayMs ?? 500;
+  for (;;) {
+    const job = await getProfileImport(client, jobId);
+    if (job.status === 'complete' || job.status === 'cancelled') return job;
+    if (Date.now() + delay > deadline) return null;
+    await sleep(delay);
+    delay = Math.min(delay * 1.5, options.maxDelayMs ?? 5000);
+  }
+}
+
+function identityKeys(identity: ProfileIdentity): string[] {
+  return [
+    identity.email !== undefined ? `email:${identity.email.toLowerCase()}` : null,
+    identity.external_id !== undefined ? `external_id:${identity.external_id}` : null,
+    identity.phone_number !== undefined ? `phone:${identity.phone_number}` : null,
+  ].filter((k): k is string => k !== null);
+}
+
+/**
+ * Maps a finished job back to rows: rows named by an import error are rejected with Klaviyo's
+ * reason (by the JSON pointer's index, else by the echoed payload's identifiers); the rest are
+ * confirmed with the profile id Klaviyo reports for their identifiers.
+ */
+export async function outcomesOfJob(client: KlaviyoClient, jobId: string, job: ImportJobStatus | null, payloads: ProfilePayload[]): Promise<RowOutcome[]> {
+  if (job === null) return payloads.map((p) => ({ key: p.key, status: 'failed', reason: `import job ${jobId} is still running; the next run resumes it` }));
+  if (job.status === 'cancelled') return payloads.map((p) => ({ key: p.key, status: 'failed', reason: `import job ${jobId} was cancelled by Klaviyo` }));
+  const byIdentity = new Map<string, number>();
+  payloads.forEach((p, i) => identityKeys(p.attributes).forEach((k) => byIdentity.set(k, i)));
+  const rejected = new Map<number, string>();
+  for await (const errors of importErrors(client, jobId)) {
+    for (const e of errors) {
+      const m = /\/profiles\/data\/(\d+)/.exec(e.pointer ?? '');
+      let index = m ? Number(m[1]) : -1;
+      const echoed = (e.originalPayload as { attributes?: ProfileIdentity } | null)?.attributes;
+      if (echoed !== undefined) {
+        const found = identityKeys(echoed).map((k) => byIdentity.get(k)).find((i) => i !== undefined);
+        if (found !== undefined) index = found;
+      }
+      if (index >= 0 && index < payloads.length) rejected.set(index, `${e.title} ${e.detail}`.trim());
+    }
+  }
+  const ids = new Map<number, string>();
+  for await (const page of importedProfiles(client, jobId)) {
+    for (const profile of page) {
+      const keys = identityKeys({
+        email: profile.attributes.email ?? undefined,
+        external_id: profile.attributes.external_id ?? undefined,
+        phone_number: profile.attributes.phone_number ?? undefined,
+      });
+      for (const k of keys) {
+        const i = byIdentity.get(k);
+        if (i !== undefined && !ids.has(i)) ids.set(i, profile.id);
+      }
+    }
+  }
+  return payloads.map((p, i) =>
+    rejected.has(i) ? { key: p.key, status: 'rejected', reason: rejected.get(i) } : { key: p.key, status: 'confirmed', profileId: ids.get(i) ?? null },
+  );
+}
+
+/** Clears properties that became null, which bulk import cannot do; a failure leaves the row unconfirmed. */
+export async function clearProperties(client: KlaviyoClient, payloads: ProfilePayload[], outcomes: RowOutcome[]): Promise<RowOutcome[]> {
+  const out: RowOutcome[] = [];
+  for (const [i, outcome] of outcomes.entries()) {
+    const payload = payloads[i]!;
+    if (outcome.status !== 'confirmed' || payload.unsetProperties.length === 0) {
+      out.push(outcome);
+      continue;
+    }
+    if (!outcome.profileId) {
+      out.push({ key: outcome.key, status: 'failed', reason: 'could not learn the Klaviyo profile id to clear properties' });
+      continue;
+    }
+    try {
+      await unsetProperties(client, outcome.profileId, payload.unsetProperties);
+      out.push(outcome);
+    } catch (error) {
+      out.push({ key: outcome.key, status: 'failed', reason: (error as Error).message });
+    }
+  }
+  return out;
+}
+
+export interface ImportOptions extends PollOptions {
+  /** Called once Klaviyo accepted the job, before polling: record the job id so a crash can resume it. */
+  onSubmitted: (jobId: string) => Promise<void>;
+}
+
+export async function importProfiles(client: KlaviyoClient, payloads: ProfilePayload[], options: ImportOptions): Promise<{ jobId: string; outcomes: RowOutcome[] }> {
+  const job = await submitProfileImport(client, payloads.map((p) => p.attributes));
+  await options.onSubmitted(job.id);
+  const done = await pollImport(client, job.id, options);
+  const outcomes = await outcomesOfJob(client, job.id, done, payloads);
+  return { jobId: job.id, outcomes: await clearProperties(client, payloads, outcomes) };
+}

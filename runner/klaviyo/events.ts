@@ -1,0 +1,48 @@
+/**
+ * Bulk event create (API-NOTES §5, §8): at most 1,000 events and 5 MB per request, grouped by
+ * profile; a unique_id repeated for the same profile and metric inside one request fails the
+ * whole request, so callers dedupe first. A 202 carries no body and no job to poll.
+ */
+import type { EventPayload } from '../transform/payload.ts';
+import type { KlaviyoClient } from './client.ts';
+
+export function bulkEventsBody(events: EventPayload[], backfill: boolean): unknown {
+  const byProfile = new Map<string, EventPayload[]>();
+  for (const e of events) {
+    const id = JSON.stringify([e.profile.email ?? null, e.profile.phone_number ?? null, e.profile.external_id ?? null]);
+    byProfile.set(id, [...(byProfile.get(id) ?? []), e]);
+  }
+  return {
+    data: {
+      type: 'event-bulk-create-job',
+      attributes: {
+        'events-bulk-create': {
+          data: [...byProfile.values()].map((group) => ({
+            type: 'event-bulk-create',
+            attributes: {
+              ...(backfill ? { backfill: true } : {}),
+              profile: { data: { type: 'profile', attributes: group[0]!.profile } },
+              events: {
+                data: group.map((e) => ({
+                  type: 'event',
+                  attributes: {
+                    properties: e.properties,
+                    time: e.time,
+                    ...(e.value !== undefined ? { value: e.value } : {}),
+                    ...(e.valueCurrency !== undefined ? { value_currency: e.valueCurrency } : {}),
+                    unique_id: e.uniqueId,
+                    metric: { data: { type: 'metric', attributes: { name: e.metric } } },
+                  },
+                })),
+              },
+            },
+          })),
+        },
+      },
+    },
+  };
+}
+
+export async function bulkCreateEvents(client: KlaviyoClient, events: EventPayload[], backfill: boolean): Promise<void> {
+  await client.call('bulk_create_events', 'POST', '/api/event-bulk-create-jobs', bulkEventsBody(events, backfill));
+}

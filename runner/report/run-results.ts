@@ -1,0 +1,104 @@
+/**
+ * `target/klaviyo_run_results.json`: what a sync run did, in the spirit of dbt's run_results.json
+ * (https://docs.getdbt.com/reference/artifacts/run-results-json): one result per sync with its
+ * status, timings and counts, and every rejected or failed row's key and reason, so a scheduler
+ * or a dbt-aware tool can read the outcome without parsing logs.
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export const RUN_RESULTS_SCHEMA = 'https://klaviyo-runner.dev/schemas/run-results/v1.json';
+
+export interface SyncCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  removed: number;
+  events_sent: number;
+  /** Event rows whose content changed after Klaviyo stored them; events are immutable, so not resent. */
+  events_changed_not_resent: number;
+  list_added: number;
+  list_removed: number;
+  subscribed: number;
+  skipped_by_scope: number;
+  waiting_on_after: number;
+  rejected: number;
+  failed: number;
+}
+
+export function emptyCounts(): SyncCounts {
+  return {
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    removed: 0,
+    events_sent: 0,
+    events_changed_not_resent: 0,
+    list_added: 0,
+    list_removed: 0,
+    subscribed: 0,
+    skipped_by_scope: 0,
+    waiting_on_after: 0,
+    rejected: 0,
+    failed: 0,
+  };
+}
+
+export type SyncStatus = 'success' | 'partial' | 'error' | 'skipped';
+
+export interface RowOutcome {
+  key: string;
+  column?: string;
+  reason: string;
+}
+
+export interface SyncResult {
+  sync: string;
+  unique_id: string;
+  object: string;
+  model: string;
+  status: SyncStatus;
+  message: string;
+  timing: { started_at: string; completed_at: string };
+  execution_time: number;
+  counts: SyncCounts;
+  /** Klaviyo requests by operation id, e.g. { bulk_import_profiles: 1, get_bulk_import_profiles_job: 3 }. */
+  requests: Record<string, number>;
+  /** Profile import job ids submitted (or resumed) by this sync. */
+  jobs: string[];
+  rejected: RowOutcome[];
+  failed: RowOutcome[];
+}
+
+export interface RunResults {
+  metadata: {
+    schema: string;
+    klaviyo_runner_version: string;
+    generated_at: string;
+    run_id: string;
+    command: string;
+    dbt_invocation_id: string | null;
+    klaviyo_base_url: string;
+  };
+  status: SyncStatus;
+  elapsed_time: number;
+  results: SyncResult[];
+}
+
+/** The run's overall status: the worst of its syncs. */
+export function overallStatus(results: SyncResult[]): SyncStatus {
+  if (results.some((r) => r.status === 'error')) return 'error';
+  if (results.some((r) => r.status === 'partial')) return 'partial';
+  if (results.length > 0 && results.every((r) => r.status === 'skipped')) return 'skipped';
+  return 'success';
+}
+
+/** Write atomically (temp file + rename) so a reader never sees half a file. */
+export async function writeRunResults(targetDir: string, results: RunResults): Promise<string> {
+  await mkdir(targetDir, { recursive: true });
+  const file = path.join(targetDir, 'klaviyo_run_results.json');
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(results, null, 2)}\n`);
+  await rename(temp, file);
+  return file;
+}
