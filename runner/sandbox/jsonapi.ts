@@ -42,12 +42,13 @@ export function paginate<T>(all: T[], query: URLSearchParams, max: number, fallb
   return { items, next };
 }
 
-export function links(base: string, path: string, query: URLSearchParams, next: string | null): Record<string, string | null> {
+/** CollectionLinks: `self` always; `next` only when there is a next page (the schema has no null). */
+export function links(base: string, path: string, query: URLSearchParams, next: string | null): Record<string, string> {
   const self = `${base}${path}${query.size > 0 ? `?${query.toString()}` : ''}`;
-  if (next === null) return { self, next: null, prev: null };
+  if (next === null) return { self };
   const q = new URLSearchParams(query);
   q.set('page[cursor]', next);
-  return { self, next: `${base}${path}?${q.toString()}`, prev: null };
+  return { self, next: `${base}${path}?${q.toString()}` };
 }
 
 /**

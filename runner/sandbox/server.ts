@@ -35,6 +35,8 @@ export interface RecordedRequest {
   body: unknown;
   operationId: string | null;
   status: number;
+  /** The JSON the sandbox answered (absent for empty answers). */
+  responseBody?: unknown;
   startedAt: number;
   finishedAt: number;
 }
@@ -96,6 +98,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: redactHeaders(req), body: undefined, operationId: null, status: 0, startedAt, finishedAt: 0 };
     const answer = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       record.status = status;
+      record.responseBody = payload;
       record.finishedAt = Date.now();
       recorded.push(record);
       send(res, status, payload, headers);

@@ -1,0 +1,48 @@
+/**
+ * Real dbt on DuckDB for tests: a temp copy of the demo project (so a test can edit seeds and
+ * build without touching the repository) and the project's own dbt from .venv.
+ */
+import { spawn } from 'node:child_process';
+import { cp, mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+
+export async function copyDemoProject(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'klaviyo-runner-demo-'));
+  for (const entry of ['dbt_project.yml', 'profiles.yml', 'seeds', 'models', 'macros', 'tests', 'exposures', 'schema']) {
+    await cp(path.join(repoRoot, entry), path.join(dir, entry), { recursive: true });
+  }
+  return dir;
+}
+
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+export function runDbt(projectDir: string, args: string[]): Promise<Ran> {
+  return run(path.join(repoRoot, '.venv', 'bin', 'dbt'), [...args, '--project-dir', projectDir, '--profiles-dir', projectDir], {
+    cwd: projectDir,
+    env: { DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', KLAVIYO_RUNNER_DUCKDB: path.join(projectDir, 'target', 'demo.duckdb') },
+  });
+}
+
+/** The real CLI, as a user runs it. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<Ran> {
+  return run(process.execPath, [path.join(repoRoot, 'bin', 'klaviyo-runner.js'), ...args], { cwd, env: { NO_COLOR: '1', ...env } });
+}

@@ -1,0 +1,148 @@
+/**
+ * Checks requests (and the sandbox's answers) against Klaviyo's official OpenAPI description,
+ * read from ../shared at test time and never copied into the repository. A mismatch throws with
+ * the operation id and the JSON pointer of what is wrong.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import formatsPlugin from 'ajv-formats';
+import { repoRoot } from './dbt.ts';
+
+interface Parameter {
+  name: string;
+  in: 'query' | 'path' | 'header';
+  required?: boolean;
+  schema?: object;
+}
+interface Operation {
+  operationId: string;
+  parameters?: Parameter[];
+  requestBody?: { content: Record<string, { schema: object }> };
+  responses: Record<string, { content?: Record<string, { schema: object }> }>;
+}
+
+export interface CheckedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: unknown;
+  status?: number;
+  responseBody?: unknown;
+}
+
+export const SPEC_PATH = path.resolve(repoRoot, '..', 'shared', 'klaviyo', 'openapi-stable.json');
+
+let loaded: { spec: { paths: Record<string, Record<string, Operation>> }; ajv: Ajv; routes: { method: string; pattern: RegExp; template: string }[] } | null = null;
+const compiled = new Map<string, ValidateFunction>();
+
+function load() {
+  if (loaded !== null) return loaded;
+  const spec = JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as { paths: Record<string, Record<string, Operation>> };
+  const ajv = new Ajv({ strict: false, allErrors: true, discriminator: false });
+  // ajv-formats is CommonJS: its default export arrives as the module object under ESM.
+  const addFormats = (formatsPlugin as unknown as { default: (a: Ajv) => void }).default ?? (formatsPlugin as unknown as (a: Ajv) => void);
+  addFormats(ajv);
+  ajv.addSchema(denullable(spec) as object, 'klaviyo');
+  const routes = Object.entries(spec.paths).flatMap(([template, methods]) =>
+    Object.keys(methods)
+      .filter((m) => ['get', 'post', 'patch', 'delete', 'put'].includes(m))
+      .map((method) => ({ method: method.toUpperCase(), template, pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}/?$`) })),
+  );
+  loaded = { spec, ajv, routes };
+  return loaded;
+}
+
+/**
+ * OpenAPI 3.0's `nullable: true` is not JSON Schema: turn it into a type that admits null (or an
+ * anyOf with null where the schema is a $ref), over the whole document once.
+ */
+function denullable(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(denullable);
+  if (typeof node !== 'object' || node === null) return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = k === 'example' || k === 'examples' ? v : denullable(v);
+  if (out.nullable !== true) return out;
+  delete out.nullable;
+  if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...(out.enum as unknown[]), null];
+  if (typeof out.type === 'string') return { ...out, type: [out.type, 'null'] };
+  return { anyOf: [out, { type: 'null' }] };
+}
+
+/** Schemas reference '#/components/...' inside the spec: point them at the registered document. */
+function rebase(schema: object): object {
+  return JSON.parse(JSON.stringify(schema).replaceAll('"$ref":"#/', '"$ref":"klaviyo#/')) as object;
+}
+
+function validator(key: string, schema: object): ValidateFunction {
+  let v = compiled.get(key);
+  if (v === undefined) {
+    v = load().ajv.compile(rebase(schema));
+    compiled.set(key, v);
+  }
+  return v;
+}
+
+export function operationFor(method: string, urlPath: string): { operation: Operation; template: string } {
+  const { spec, routes } = load();
+  const route = routes.find((r) => r.method === method && r.pattern.test(urlPath));
+  if (route === undefined) throw new Error(`${method} ${urlPath}: no such operation in Klaviyo's OpenAPI description`);
+  return { operation: spec.paths[route.template]![method.toLowerCase()]!, template: route.template };
+}
+
+function fail(op: string, where: string, errors: { instancePath: string; message?: string }[] | null | undefined): never {
+  const detail = (errors ?? []).slice(0, 5).map((e) => `${where}${e.instancePath} ${e.message ?? ''}`).join('; ');
+  const what = where.startsWith('/response') ? 'response' : 'request';
+  throw new Error(`${op}: ${what} does not match Klaviyo's OpenAPI description: ${detail}`);
+}
+
+export function checkRequest(req: CheckedRequest): string {
+  const { operation } = operationFor(req.method, req.path);
+  const op = operation.operationId;
+  const params = operation.parameters ?? [];
+  for (const p of params.filter((p) => p.in === 'header' && p.required)) {
+    if (req.headers[p.name.toLowerCase()] === undefined) throw new Error(`${op}: missing required header ${p.name}`);
+  }
+  if (!/^Klaviyo-API-Key /.test(req.headers.authorization ?? '')) throw new Error(`${op}: missing Authorization: Klaviyo-API-Key header`);
+  for (const [name, value] of Object.entries(req.query)) {
+    const p = params.find((x) => x.in === 'query' && x.name === name);
+    if (p === undefined) throw new Error(`${op}: query parameter ${name} is not in the description`);
+    const schema = p.schema ?? {};
+    const typed = (schema as { type?: string }).type === 'integer' ? Number(value) : value;
+    const v = validator(`${op}?${name}`, schema);
+    if (!v(typed)) fail(op, `/query/${name}`, v.errors);
+  }
+  for (const p of params.filter((x) => x.in === 'query' && x.required)) {
+    if (req.query[p.name] === undefined) throw new Error(`${op}: missing required query parameter ${p.name}`);
+  }
+  const content = operation.requestBody?.content;
+  if (content !== undefined) {
+    const schema = Object.values(content)[0]!.schema;
+    const v = validator(`${op}:body`, schema);
+    if (!v(req.body)) fail(op, '/body', v.errors);
+  }
+  return op;
+}
+
+export function checkResponse(req: CheckedRequest): void {
+  if (req.status === undefined || req.status >= 300 || req.responseBody === undefined) return;
+  const { operation } = operationFor(req.method, req.path);
+  const response = operation.responses[String(req.status)];
+  if (response === undefined) throw new Error(`${operation.operationId}: status ${req.status} is not a documented answer`);
+  const schema = response.content === undefined ? undefined : Object.values(response.content)[0]?.schema;
+  if (schema === undefined) return;
+  const v = validator(`${operation.operationId}:${req.status}`, schema);
+  if (!v(req.responseBody)) fail(operation.operationId, '/response', v.errors);
+}
+
+/** Every request the runner sent, checked; returns how many of each operation were seen. */
+export function assertAllValid(requests: CheckedRequest[], options: { responses?: boolean } = {}): Record<string, number> {
+  const seen: Record<string, number> = {};
+  for (const req of requests) {
+    const op = checkRequest(req);
+    if (options.responses !== false) checkResponse(req);
+    seen[op] = (seen[op] ?? 0) + 1;
+  }
+  return seen;
+}

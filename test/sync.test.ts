@@ -1,0 +1,132 @@
+/**
+ * End to end, as a user runs it: real dbt build on DuckDB (a temp copy of the demo project), the
+ * sandbox over HTTP, the real CLI. Every request the runner sends is checked against Klaviyo's
+ * official OpenAPI description.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type RunningSandbox } from '../runner/sandbox/server.ts';
+import { copyDemoProject, runCli, runDbt } from './helpers/dbt.ts';
+import { assertAllValid } from './helpers/openapi-contract.ts';
+
+async function query(dbPath: string, sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(dbPath);
+  const conn = await instance.connect();
+  try {
+    return (await conn.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+describe('klaviyo-runner sync against the sandbox', () => {
+  let project: string;
+  let db: string;
+  let sandbox: RunningSandbox;
+  let env: NodeJS.ProcessEnv;
+  const model = async (sql: string) => query(db, sql);
+
+  beforeAll(async () => {
+    project = await copyDemoProject();
+    db = path.join(project, 'target', 'demo.duckdb');
+    const built = await runDbt(project, ['build']);
+    expect(built.code, built.stdout).toBe(0);
+    sandbox = await startSandbox({ rateLimits: 'klaviyo', jobDelayMs: 50 });
+    env = { KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_test_e2e_secret_key', KLAVIYO_RUNNER_DUCKDB: db };
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it('lands exactly what the models say, with every request valid for Klaviyo', async () => {
+    const first = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
+    // Five demo profiles carry a 555-01xx phone no numbering plan has: rejected, so exit code 1.
+    expect(first.code, first.stderr).toBe(1);
+    expect(first.stdout + first.stderr).not.toContain('pk_test_e2e_secret_key');
+
+    const [counts] = await model(`select
+      (select count(*) from main.klaviyo__profiles) as profiles,
+      (select count(*) from main.klaviyo__placed_order_events) as placed,
+      (select count(*) from main.klaviyo__ordered_product_events) as ordered,
+      (select count(*) from main.klaviyo__winback_list_members) as winback`);
+    const state = sandbox.inspect();
+    const byMetric = (name: string) => state.events.filter((e) => e.metric === name);
+    expect(byMetric('Placed Order')).toHaveLength(Number(counts!.placed));
+    expect(byMetric('Ordered Product')).toHaveLength(Number(counts!.ordered));
+    // The first load of a history is a backfill: no flow fires for old orders.
+    expect(byMetric('Placed Order').every((e) => e.backfill)).toBe(true);
+
+    const results = JSON.parse(await readFile(path.join(project, 'target', 'klaviyo_run_results.json'), 'utf8')) as {
+      results: { sync: string; status: string; counts: Record<string, number>; rejected: { key: string; column?: string; reason: string }[] }[];
+    };
+    const profilesResult = results.results.find((r) => r.sync === 'klaviyo_profiles_rfm')!;
+    expect(profilesResult.counts.created).toBe(Number(counts!.profiles) - 5);
+    expect(profilesResult.counts.rejected).toBe(5);
+    expect(profilesResult.rejected.every((r) => r.column === 'phone_number' && /not a valid phone number/.test(r.reason))).toBe(true);
+
+    // A profile carries the model's values, with RFM as custom properties.
+    const [row] = await model(`select * from main.klaviyo__profiles where person_id = 'C00002'`);
+    const profile = state.profiles.find((p) => p.external_id === 'C00002')!;
+    expect(profile.email).toBe(row!.email);
+    expect(profile.properties.rfm_segment).toBe(row!.rfm_segment);
+    expect(profile.properties.predicted_ltv).toBe(Number(row!.predicted_ltv));
+    expect(profile.location.city).toBe(row!.city);
+
+    // A Placed Order carries its Items with Klaviyo's keys and a deterministic unique_id.
+    const [order] = await model(`select event_id, value, properties from main.klaviyo__placed_order_events order by event_id limit 1`);
+    const event = byMetric('Placed Order').find((e) => e.uniqueId === order!.event_id)!;
+    expect(event.value).toBe(Number(order!.value));
+    const items = event.properties.Items as Record<string, unknown>[];
+    expect(items.length).toBeGreaterThan(0);
+    expect(Object.keys(items[0]!)).toEqual(expect.arrayContaining(['ProductName', 'SKU', 'Quantity', 'ItemPrice', 'RowTotal']));
+
+    // The winback list holds exactly the members the model lists, minus scope, with profile sync first.
+    const winback = state.lists.find((l) => l.name === 'Winback')!;
+    const scoped = await model(`select count(*) as n from main.klaviyo__winback_list_members m
+      where not exists (select 1 from main.klaviyo__suppressions s where s.email = m.email and (s.is_suppressed or s.email_consent in ('UNSUBSCRIBED', 'NEVER_SUBSCRIBED')))
+      and m.person_id not in (${profilesResult.rejected.map((r) => `'${r.key}'`).join(',')})`);
+    expect(winback.profileIds).toHaveLength(Number(scoped[0]!.n));
+
+    const seen = assertAllValid(sandbox.requests());
+    expect(seen.bulk_import_profiles).toBe(1);
+    expect(seen.bulk_create_events).toBe(Math.ceil(Number(counts!.placed) / 1000) + Math.ceil(Number(counts!.ordered) / 1000));
+  });
+
+  it('sends nothing that changes Klaviyo on a second run', async () => {
+    const before = sandbox.requests().length;
+    const second = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
+    expect(second.code, second.stderr).toBe(0);
+    const writes = sandbox.requests().slice(before).filter((r) => r.method !== 'GET');
+    expect(writes).toEqual([]);
+  });
+
+  it('plans and sends exactly one change after one seed row changes, field by field', async () => {
+    const seed = path.join(project, 'seeds', 'demo', 'demo_customers.csv');
+    const text = await readFile(seed, 'utf8');
+    const line = text.split('\n').find((l) => l.startsWith('C00002,'))!;
+    const cells = line.split(',');
+    const oldName = cells[2]!;
+    cells[2] = 'Leonora';
+    await writeFile(seed, text.replace(line, cells.join(',')));
+    expect((await runDbt(project, ['build'])).code).toBe(0);
+
+    const planned = await runCli(['plan', '--project-dir', project, '--format', 'json', '--select', 'klaviyo_profiles_rfm'], env);
+    expect(planned.code, planned.stderr).toBe(0);
+    const plan = JSON.parse(planned.stdout) as { syncs: { counts: Record<string, number>; examples: { key: string; fields: { field: string; before: unknown; after: unknown }[] }[] }[] };
+    expect(plan.syncs[0]!.counts).toMatchObject({ create: 0, update: 1, remove: 0 });
+    expect(plan.syncs[0]!.examples).toEqual([{ kind: 'update', key: 'C00002', fields: [{ field: 'first_name', before: oldName, after: 'Leonora' }] }]);
+
+    const before = sandbox.requests().length;
+    const synced = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
+    expect(synced.code, synced.stderr).toBe(0);
+    const writes = sandbox.requests().slice(before).filter((r) => r.method !== 'GET');
+    expect(writes.map((w) => w.operationId)).toEqual(['bulk_import_profiles']);
+    const sent = (writes[0]!.body as { data: { attributes: { profiles: { data: { attributes: Record<string, unknown> }[] } } } }).data.attributes.profiles.data;
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.attributes.first_name).toBe('Leonora');
+    expect(sandbox.inspect().profiles.find((p) => p.external_id === 'C00002')!.attributes.first_name).toBe('Leonora');
+  });
+});
