@@ -96,6 +96,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     const text = await readBody(req);
     let body: unknown = undefined;
     const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: redactHeaders(req), body: undefined, operationId: null, status: 0, startedAt, finishedAt: 0 };
+    if (text !== '') {
+      try {
+        record.body = JSON.parse(text);
+      } catch {
+        record.body = text;
+      }
+    }
     const answer = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       record.status = status;
       record.responseBody = payload;

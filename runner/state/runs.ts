@@ -1,4 +1,5 @@
 /** Runs and per-sync locks. Two runs of one sync must never both send (issue: "never double"). */
+import os from 'node:os';
 import { LockedError } from '../errors.ts';
 import type { State } from './schema.ts';
 
@@ -16,11 +17,29 @@ export async function finishRun(state: State, runId: string, status: string, sum
   );
 }
 
+/** This process, as recorded in a lock: host and pid. */
+export const THIS_HOLDER = `${os.hostname()}:${process.pid}`;
+
+/** A holder on this host whose process is gone (a run killed with SIGKILL) holds nothing. */
+function holderIsDead(holder: unknown): boolean {
+  if (typeof holder !== 'string') return false;
+  const at = holder.lastIndexOf(':');
+  if (holder.slice(0, at) !== os.hostname()) return false;
+  const pid = Number(holder.slice(at + 1));
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 export async function acquireLock(state: State, sync: string, runId: string, now = new Date()): Promise<void> {
   const d = state.wh.dialect;
-  const held = await state.wh.query(`select run_id, heartbeat_at from ${state.table('locks')} where sync = ${d.literal(sync)}`);
+  const held = await state.wh.query(`select run_id, holder, heartbeat_at from ${state.table('locks')} where sync = ${d.literal(sync)}`);
   const holder = held[0];
-  if (holder !== undefined && String(holder.run_id) !== runId) {
+  if (holder !== undefined && String(holder.run_id) !== runId && !holderIsDead(holder.holder)) {
     const beat = Date.parse(`${String(holder.heartbeat_at).replace(' ', 'T')}${String(holder.heartbeat_at).endsWith('Z') ? '' : 'Z'}`);
     if (Number.isFinite(beat) && now.getTime() - beat < STALE_LOCK_MINUTES * 60_000) {
       throw new LockedError(
@@ -29,7 +48,7 @@ export async function acquireLock(state: State, sync: string, runId: string, now
     }
   }
   await state.wh.execute(`delete from ${state.table('locks')} where sync = ${d.literal(sync)}`);
-  await state.wh.insertRows(state.table('locks'), ['sync', 'run_id', 'acquired_at', 'heartbeat_at'], [[sync, runId, now.toISOString(), now.toISOString()]]);
+  await state.wh.insertRows(state.table('locks'), ['sync', 'run_id', 'holder', 'acquired_at', 'heartbeat_at'], [[sync, runId, THIS_HOLDER, now.toISOString(), now.toISOString()]]);
 }
 
 export async function heartbeat(state: State, sync: string, runId: string): Promise<void> {

@@ -33,7 +33,7 @@ const DDL: Record<StateTable, string> = {
   job_rows: 'job_id varchar not null, sync varchar not null, key varchar not null, row_hash varchar not null, row_json varchar',
   rejected:
     'sync varchar not null, key varchar not null, row_hash varchar, column_name varchar, reason varchar not null, source varchar not null, run_id varchar not null, rejected_at timestamp not null',
-  locks: 'sync varchar not null, run_id varchar not null, acquired_at timestamp not null, heartbeat_at timestamp not null',
+  locks: 'sync varchar not null, run_id varchar not null, holder varchar, acquired_at timestamp not null, heartbeat_at timestamp not null',
   stage: 'batch_id varchar not null, key varchar not null, row_hash varchar, row_json varchar, klaviyo_profile_id varchar',
 };
 
