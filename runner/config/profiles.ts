@@ -68,6 +68,12 @@ export async function projectProfileName(projectDir: string): Promise<string> {
   return project.profile;
 }
 
+function renderOutput(output: Record<string, unknown>, env: NodeJS.ProcessEnv, file: string): Record<string, unknown> {
+  const render = (v: unknown): unknown =>
+    typeof v === 'string' ? renderEnvVars(v, env, file) : Array.isArray(v) ? v.map(render) : typeof v === 'object' && v !== null ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, render(x)])) : v;
+  return render(output) as Record<string, unknown>;
+}
+
 function str(output: Record<string, unknown>, key: string): string | undefined {
   const v = output[key];
   return v === undefined || v === null ? undefined : String(v);
@@ -83,12 +89,15 @@ export async function readConnection(options: {
   const profile = await projectProfileName(options.projectDir);
   const dir = findProfilesDir(options.projectDir, options.profilesDir, env);
   const file = path.join(dir, 'profiles.yml');
-  const profiles = parse(renderEnvVars(await readFile(file, 'utf8'), env, file)) as Record<string, unknown> | null;
+  // Like dbt, render only what is used: the chosen target's output, so an env_var of another
+  // target (prod credentials on a laptop) need not be set.
+  const profiles = parse(await readFile(file, 'utf8')) as Record<string, unknown> | null;
   const entry = profiles?.[profile] as { target?: string; outputs?: Record<string, Record<string, unknown>> } | undefined;
   if (entry?.outputs === undefined) throw new ConfigError(`${file} has no profile \`${profile}\` (named in dbt_project.yml).`);
-  const target = options.target ?? env.DBT_TARGET ?? entry.target;
+  const target = options.target ?? env.DBT_TARGET ?? (entry.target === undefined ? undefined : renderEnvVars(String(entry.target), env, file));
   if (target === undefined) throw new ConfigError(`${file}: profile \`${profile}\` sets no default target; pass --target.`);
-  const output = entry.outputs[target];
+  const raw = entry.outputs[target];
+  const output = raw === undefined ? undefined : renderOutput(raw, env, file);
   if (output === undefined) {
     throw new ConfigError(`${file}: profile \`${profile}\` has no target \`${target}\` (it has ${Object.keys(entry.outputs).join(', ')}).`);
   }
