@@ -407,7 +407,7 @@ function suppressionJob(ctx: Ctx, type: 'profile-suppression-bulk-create-job' | 
   const now = ctx.store.now();
   const job = { id: ctx.store.newId('suppression-job'), type, status: 'complete' as const, created_at: now, completed_at: now, total_count: profiles.length, completed_count: profiles.length - skipped, skipped_count: skipped };
   ctx.store.suppressionJobs.set(job.id, job);
-  return { status: 202, body: { data: { type, id: job.id, attributes: { status: job.status, created_at: job.created_at, total_count: job.total_count, completed_count: job.completed_count, completed_at: job.completed_at, skipped_count: job.skipped_count } } } };
+  return { status: 202, body: { data: { type, id: job.id, attributes: { status: job.status, created_at: job.created_at, total_count: job.total_count, completed_count: job.completed_count, completed_at: job.completed_at, skipped_count: job.skipped_count }, relationships: { lists: { data: [] }, segments: { data: [] } }, links: { self: `${ctx.base}/api/${type}s/${job.id}/` } } } };
 }
 
 // ---- the table ---------------------------------------------------------------------------------
@@ -575,6 +575,6 @@ export const ROUTES: Route[] = [
     const job = ctx.store.suppressionJobs.get(ctx.params[0]!);
     if (job === undefined) throw notFound(`Suppression job ${ctx.params[0]} was not found.`);
     const { id, type, ...attributes } = job;
-    return { status: 200, body: { data: { type, id, attributes } } };
+    return { status: 200, body: { data: { type, id, attributes, relationships: { lists: { data: [] }, segments: { data: [] } }, links: { self: `${ctx.base}/api/${type}s/${id}/` } } } };
   }),
 ];

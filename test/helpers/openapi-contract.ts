@@ -109,7 +109,9 @@ export function checkRequest(req: CheckedRequest): string {
     const p = params.find((x) => x.in === 'query' && x.name === name);
     if (p === undefined) throw new Error(`${op}: query parameter ${name} is not in the description`);
     const schema = p.schema ?? {};
-    const typed = (schema as { type?: string }).type === 'integer' ? Number(value) : value;
+    // OpenAPI's default query style (form, explode false) sends arrays comma-separated.
+    const type = (schema as { type?: string }).type;
+    const typed = type === 'integer' ? Number(value) : type === 'array' ? value.split(',') : value;
     const v = validator(`${op}?${name}`, schema);
     if (!v(typed)) fail(op, `/query/${name}`, v.errors);
   }
