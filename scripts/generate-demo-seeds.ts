@@ -33,16 +33,108 @@ const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 const chance = (p: number) => rand() < p;
 
-const FIRST = ['Emma', 'Liam', 'Olivia', 'Noah', 'Ava', 'Lucas', 'Mia', 'Ethan', 'Sofia', 'Mason', 'Chloé', 'José', 'Zoë', 'Søren', 'Anaïs', 'Björn', 'Łukasz', 'Renée', 'Mateo', 'Aiko', '美咲', 'Дмитрий', 'Nora', 'Leo', 'Ines', 'Hugo', 'Maya', 'Owen', 'Isla', 'Felix'] as const;
-const LAST = ['Smith', 'Johnson', 'Brown', 'García', 'Müller', 'Nguyen', "O'Brien", 'Kowalski', 'Dubois', 'Rossi', 'Jensen', 'Yamamoto', 'Silva', 'Novák', 'Andersson', 'Taylor', 'Martin', 'Lee', 'Walker', 'Núñez', '佐藤', 'Иванов', 'Clarke', 'Evans'] as const;
+const FIRST = [
+  'Emma',
+  'Liam',
+  'Olivia',
+  'Noah',
+  'Ava',
+  'Lucas',
+  'Mia',
+  'Ethan',
+  'Sofia',
+  'Mason',
+  'Chloé',
+  'José',
+  'Zoë',
+  'Søren',
+  'Anaïs',
+  'Björn',
+  'Łukasz',
+  'Renée',
+  'Mateo',
+  'Aiko',
+  '美咲',
+  'Дмитрий',
+  'Nora',
+  'Leo',
+  'Ines',
+  'Hugo',
+  'Maya',
+  'Owen',
+  'Isla',
+  'Felix',
+] as const;
+const LAST = [
+  'Smith',
+  'Johnson',
+  'Brown',
+  'García',
+  'Müller',
+  'Nguyen',
+  "O'Brien",
+  'Kowalski',
+  'Dubois',
+  'Rossi',
+  'Jensen',
+  'Yamamoto',
+  'Silva',
+  'Novák',
+  'Andersson',
+  'Taylor',
+  'Martin',
+  'Lee',
+  'Walker',
+  'Núñez',
+  '佐藤',
+  'Иванов',
+  'Clarke',
+  'Evans',
+] as const;
 const DOMAINS = ['gmail.com', 'yahoo.com', 'outlook.com', 'icloud.com', 'proton.me', 'hey.com'] as const;
 const PLACES = [
-  { city: 'Brooklyn', region: 'NY', zip: '11201', country: 'US', phone: () => `(${pick([212, 646, 718, 917] as const)}) ${int(200, 999)}-${int(1000, 9999)}` },
-  { city: 'Austin', region: 'TX', zip: '78701', country: 'US', phone: () => `${int(512, 512)}-${int(200, 999)}-${int(1000, 9999)}` },
-  { city: 'Portland', region: 'OR', zip: '97205', country: 'US', phone: () => `+1 503 ${int(200, 999)} ${int(1000, 9999)}` },
-  { city: 'London', region: 'England', zip: 'EC1A 1BB', country: 'GB', phone: () => `020 7946 0${int(100, 999)}` },
-  { city: 'Manchester', region: 'England', zip: 'M1 1AE', country: 'GB', phone: () => `07${pick([400, 587, 824] as const)} 123${int(100, 999)}` },
-  { city: 'Toronto', region: 'ON', zip: 'M5H 2N2', country: 'CA', phone: () => `416-${int(200, 999)}-${int(1000, 9999)}` },
+  {
+    city: 'Brooklyn',
+    region: 'NY',
+    zip: '11201',
+    country: 'US',
+    phone: () => `(${pick([212, 646, 718, 917] as const)}) ${int(200, 999)}-${int(1000, 9999)}`,
+  },
+  {
+    city: 'Austin',
+    region: 'TX',
+    zip: '78701',
+    country: 'US',
+    phone: () => `${int(512, 512)}-${int(200, 999)}-${int(1000, 9999)}`,
+  },
+  {
+    city: 'Portland',
+    region: 'OR',
+    zip: '97205',
+    country: 'US',
+    phone: () => `+1 503 ${int(200, 999)} ${int(1000, 9999)}`,
+  },
+  {
+    city: 'London',
+    region: 'England',
+    zip: 'EC1A 1BB',
+    country: 'GB',
+    phone: () => `020 7946 0${int(100, 999)}`,
+  },
+  {
+    city: 'Manchester',
+    region: 'England',
+    zip: 'M1 1AE',
+    country: 'GB',
+    phone: () => `07${pick([400, 587, 824] as const)} 123${int(100, 999)}`,
+  },
+  {
+    city: 'Toronto',
+    region: 'ON',
+    zip: 'M5H 2N2',
+    country: 'CA',
+    phone: () => `416-${int(200, 999)}-${int(1000, 9999)}`,
+  },
   { city: 'Berlin', region: 'BE', zip: '10115', country: 'DE', phone: () => `030 ${int(1000000, 9999999)}` },
 ] as const;
 const PRODUCTS = [
@@ -67,17 +159,29 @@ function csv(rows: Record<string, string | number | null>[]): string {
     const s = String(v);
     return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
-  return [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c] ?? null)).join(','))].join('\n') + '\n';
+  return (
+    [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c] ?? null)).join(','))].join('\n') + '\n'
+  );
 }
 
 const money = (n: number, style: number) =>
-  style === 0 ? n.toFixed(2) : style === 1 ? `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}` : ` ${n.toFixed(2)} `;
+  style === 0
+    ? n.toFixed(2)
+    : style === 1
+      ? `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
+      : ` ${n.toFixed(2)} `;
 const ts = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 19);
 const START = Date.UTC(2024, 10, 1);
 const END = Date.UTC(2026, 9, 31);
 
 // ---- customers (CRM), Shopify customers, ERP accounts -------------------------------------------
-type Person = { id: string; first: string; last: string; email: string | null; place: (typeof PLACES)[number] };
+type Person = {
+  id: string;
+  first: string;
+  last: string;
+  email: string | null;
+  place: (typeof PLACES)[number];
+};
 const crm: Record<string, string | number | null>[] = [];
 const shopify: Record<string, string | number | null>[] = [];
 const erp: Record<string, string | number | null>[] = [];
@@ -90,15 +194,39 @@ for (let i = 1; i <= 560; i++) {
   const last = pick(LAST);
   const place = pick(PLACES);
   const id = `C${String(i).padStart(5, '0')}`;
-  const local = `${first}.${last}`.normalize('NFD').replace(/[^A-Za-z.]/g, '').replace(/^\.+|\.+$/g, '').toLowerCase() || `customer${i}`;
+  const local =
+    `${first}.${last}`
+      .normalize('NFD')
+      .replace(/[^A-Za-z.]/g, '')
+      .replace(/^\.+|\.+$/g, '')
+      .toLowerCase() || `customer${i}`;
   let email: string | null = `${local}${i}@${pick(DOMAINS)}`;
   let created = START - int(0, 400) * 86_400_000;
-  if (chance(0.04)) { email = null; count('customer without email'); }
-  else if (chance(0.03)) { email = pick([`${local}${i}.gmail.com`, `${local} ${i}@gmail.com`, `${local}${i}@`, `@${pick(DOMAINS)}`]); count('invalid email'); }
-  else if (chance(0.08)) { email = `  ${email.toUpperCase()} `; count('email with case/space noise'); }
+  if (chance(0.04)) {
+    email = null;
+    count('customer without email');
+  } else if (chance(0.03)) {
+    email = pick([`${local}${i}.gmail.com`, `${local} ${i}@gmail.com`, `${local}${i}@`, `@${pick(DOMAINS)}`]);
+    count('invalid email');
+  } else if (chance(0.08)) {
+    email = `  ${email.toUpperCase()} `;
+    count('email with case/space noise');
+  }
   // A few numbers no phone plan has (555-01xx is reserved for fiction): rejected with the reason.
   const phone = chance(0.15) ? null : chance(0.02) ? `(555) 010-${int(1000, 9999)}` : place.phone();
-  crm.push({ customer_id: id, email, first_name: first, last_name: last, phone, address1: `${int(1, 999)} ${pick(['Main St', 'High Street', 'Oak Ave', 'King St W', 'Hauptstraße'])}`, city: place.city, region: place.region, zip: place.zip, country: place.country, updated_at: ts(new Date(created)) });
+  crm.push({
+    customer_id: id,
+    email,
+    first_name: first,
+    last_name: last,
+    phone,
+    address1: `${int(1, 999)} ${pick(['Main St', 'High Street', 'Oak Ave', 'King St W', 'Hauptstraße'])}`,
+    city: place.city,
+    region: place.region,
+    zip: place.zip,
+    country: place.country,
+    updated_at: ts(new Date(created)),
+  });
   // Changed email: a newer CRM row for the same customer with a new address; the old one stays known.
   if (email !== null && chance(0.07)) {
     created += int(30, 300) * 86_400_000;
@@ -109,11 +237,25 @@ for (let i = 1; i <= 560; i++) {
   }
   people.push({ id, first, last, email, place });
   // Several identifiers for one person: a Shopify customer and an ERP account pointing at them.
-  if (chance(0.45)) shopify.push({ shopify_customer_id: String(7_000_000 + i), customer_id: chance(0.8) ? id : null, email: chance(0.9) ? email : null });
-  if (chance(0.2)) erp.push({ account_id: `ACCT-${String(i).padStart(5, '0')}`, customer_id: chance(0.5) ? id : null, email });
+  if (chance(0.45))
+    shopify.push({
+      shopify_customer_id: String(7_000_000 + i),
+      customer_id: chance(0.8) ? id : null,
+      email: chance(0.9) ? email : null,
+    });
+  if (chance(0.2))
+    erp.push({
+      account_id: `ACCT-${String(i).padStart(5, '0')}`,
+      customer_id: chance(0.5) ? id : null,
+      email,
+    });
 }
 // A household: two people, one shared email.
-for (const [a, b] of [[10, 11], [220, 221], [400, 401]] as const) {
+for (const [a, b] of [
+  [10, 11],
+  [220, 221],
+  [400, 401],
+] as const) {
   const shared = `family.home${a}@gmail.com`;
   for (const idx of [a, b]) {
     const row = crm.find((r) => r.customer_id === people[idx]!.id)!;
@@ -126,7 +268,12 @@ for (const [a, b] of [[10, 11], [220, 221], [400, 401]] as const) {
 for (let j = 1; j <= 40; j++) {
   const first = pick(FIRST);
   const last = pick(LAST);
-  const email = chance(0.85) ? `${first}${j}.shop@${pick(DOMAINS)}`.normalize('NFD').replace(/[^A-Za-z0-9.@]/g, '').toLowerCase() : null;
+  const email = chance(0.85)
+    ? `${first}${j}.shop@${pick(DOMAINS)}`
+        .normalize('NFD')
+        .replace(/[^A-Za-z0-9.@]/g, '')
+        .toLowerCase()
+    : null;
   shopify.push({ shopify_customer_id: String(8_000_000 + j), customer_id: null, email });
   people.push({ id: `shopify:${8_000_000 + j}`, first, last, email, place: pick(PLACES) });
   count('Shopify-only customer');
@@ -134,7 +281,13 @@ for (let j = 1; j <= 40; j++) {
 for (let j = 1; j <= 25; j++) {
   const email = `buyer${j}@${pick(['acme-retail.com', 'northwind.co', 'contoso.shop'])}`;
   erp.push({ account_id: `ACCT-9${String(j).padStart(4, '0')}`, customer_id: null, email });
-  people.push({ id: `account:ACCT-9${String(j).padStart(4, '0')}`, first: pick(FIRST), last: pick(LAST), email, place: pick(PLACES) });
+  people.push({
+    id: `account:ACCT-9${String(j).padStart(4, '0')}`,
+    first: pick(FIRST),
+    last: pick(LAST),
+    email,
+    place: pick(PLACES),
+  });
   count('ERP-only account');
 }
 
@@ -152,7 +305,8 @@ for (const p of people) {
     const status = chance(0.05) ? 'cancelled' : chance(0.04) ? 'refunded' : 'completed';
     if (status !== 'completed') count(`${status} order`);
     const nLines = chance(0.4) ? 1 : int(2, 6);
-    if (nLines === 1) count('single-line order'); else count('multi-line order');
+    if (nLines === 1) count('single-line order');
+    else count('multi-line order');
     let subtotal = 0;
     const style = int(0, 2);
     for (let l = 1; l <= nLines; l++) {
@@ -162,16 +316,36 @@ for (const p of people) {
       subtotal += unit * qty;
       const badPrice = chance(0.002);
       if (badPrice) count('unparseable line price');
-      lines.push({ order_id: orderId, line_number: l, sku, product_id: `P-${sku.slice(0, sku.lastIndexOf('-'))}`, product_name: name, category, quantity: qty, unit_price: badPrice ? 'N/A' : money(unit, style), line_total: badPrice ? '' : money(unit * qty, style) });
+      lines.push({
+        order_id: orderId,
+        line_number: l,
+        sku,
+        product_id: `P-${sku.slice(0, sku.lastIndexOf('-'))}`,
+        product_name: name,
+        category,
+        quantity: qty,
+        unit_price: badPrice ? 'N/A' : money(unit, style),
+        line_total: badPrice ? '' : money(unit * qty, style),
+      });
     }
     const discount = chance(0.2) ? Math.round(subtotal * 0.1 * 100) / 100 : 0;
     const shipping = subtotal > 100 ? 0 : 6.95;
     const tax = Math.round((subtotal - discount) * 0.08 * 100) / 100;
     const total = subtotal - discount + shipping + tax;
     // Which identifier the order carries depends on the channel it came through.
-    const viaShopify = shopify.find((s) => s.customer_id === p.id || `shopify:${s.shopify_customer_id}` === p.id);
+    const viaShopify = shopify.find(
+      (s) => s.customer_id === p.id || `shopify:${s.shopify_customer_id}` === p.id,
+    );
     const viaErp = erp.find((e) => e.customer_id === p.id || `account:${e.account_id}` === p.id);
-    const channel = p.id.startsWith('shopify:') ? 'shopify' : p.id.startsWith('account:') ? 'erp' : viaShopify && chance(0.5) ? 'shopify' : viaErp && chance(0.3) ? 'erp' : 'web';
+    const channel = p.id.startsWith('shopify:')
+      ? 'shopify'
+      : p.id.startsWith('account:')
+        ? 'erp'
+        : viaShopify && chance(0.5)
+          ? 'shopify'
+          : viaErp && chance(0.3)
+            ? 'erp'
+            : 'web';
     orders.push({
       order_id: orderId,
       customer_id: channel === 'web' ? p.id : null,
@@ -180,7 +354,14 @@ for (const p of people) {
       checkout_email: chance(0.7) ? p.email : null,
       ordered_at: ts(new Date(t)),
       status,
-      currency: p.place.country === 'GB' ? 'GBP' : p.place.country === 'CA' ? 'CAD' : p.place.country === 'DE' ? 'EUR' : 'USD',
+      currency:
+        p.place.country === 'GB'
+          ? 'GBP'
+          : p.place.country === 'CA'
+            ? 'CAD'
+            : p.place.country === 'DE'
+              ? 'EUR'
+              : 'USD',
       subtotal: money(subtotal, style),
       discount_code: discount > 0 ? pick(['WELCOME10', 'VIP10', 'SPRING10']) : null,
       discount_amount: money(discount, 0),
@@ -203,8 +384,20 @@ for (const p of people) {
   exported.add(p.email.trim().toLowerCase());
   const r = rand();
   const [consent, suppressed, reason] =
-    r < 0.08 ? ['UNSUBSCRIBED', 'true', 'UNSUBSCRIBE'] : r < 0.12 ? ['SUBSCRIBED', 'true', 'HARD_BOUNCE'] : r < 0.35 ? ['NEVER_SUBSCRIBED', 'false', null] : ['SUBSCRIBED', 'false', null];
-  suppressions.push({ email: p.email.trim().toLowerCase(), email_consent: consent, is_suppressed: suppressed, suppression_reason: reason, updated_at: ts(new Date(END - int(0, 300) * 86_400_000)) });
+    r < 0.08
+      ? ['UNSUBSCRIBED', 'true', 'UNSUBSCRIBE']
+      : r < 0.12
+        ? ['SUBSCRIBED', 'true', 'HARD_BOUNCE']
+        : r < 0.35
+          ? ['NEVER_SUBSCRIBED', 'false', null]
+          : ['SUBSCRIBED', 'false', null];
+  suppressions.push({
+    email: p.email.trim().toLowerCase(),
+    email_consent: consent,
+    is_suppressed: suppressed,
+    suppression_reason: reason,
+    updated_at: ts(new Date(END - int(0, 300) * 86_400_000)),
+  });
 }
 
 writeFileSync(path.join(out, 'demo_customers.csv'), csv(crm));
@@ -213,4 +406,13 @@ writeFileSync(path.join(out, 'demo_erp_accounts.csv'), csv(erp));
 writeFileSync(path.join(out, 'demo_orders.csv'), csv(orders));
 writeFileSync(path.join(out, 'demo_order_lines.csv'), csv(lines));
 writeFileSync(path.join(out, 'demo_klaviyo_suppressions.csv'), csv(suppressions));
-console.log({ people: people.length, crm: crm.length, shopify: shopify.length, erp: erp.length, orders: orders.length, lines: lines.length, suppressions: suppressions.length, cases });
+console.log({
+  people: people.length,
+  crm: crm.length,
+  shopify: shopify.length,
+  erp: erp.length,
+  orders: orders.length,
+  lines: lines.length,
+  suppressions: suppressions.length,
+  cases,
+});

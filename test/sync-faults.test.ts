@@ -15,26 +15,42 @@ async function modelCounts(db: string) {
   const instance = await DuckDBInstance.create(db);
   const conn = await instance.connect();
   try {
-    const rows = (await conn.runAndReadAll(`select
+    const rows = (
+      await conn.runAndReadAll(`select
       (select count(*) from main.klaviyo__placed_order_events) as placed,
       (select count(*) from main.klaviyo__ordered_product_events) as ordered,
-      (select count(*) from main.klaviyo__profiles) as profiles`)).getRowObjectsJson();
-    return { placed: Number(rows[0]!.placed), ordered: Number(rows[0]!.ordered), profiles: Number(rows[0]!.profiles) };
+      (select count(*) from main.klaviyo__profiles) as profiles`)
+    ).getRowObjectsJson();
+    return {
+      placed: Number(rows[0]!.placed),
+      ordered: Number(rows[0]!.ordered),
+      profiles: Number(rows[0]!.profiles),
+    };
   } finally {
     conn.closeSync();
     instance.closeSync();
   }
 }
 
-function expectConverged(sandbox: RunningSandbox, counts: { placed: number; ordered: number; profiles: number }) {
+function expectConverged(
+  sandbox: RunningSandbox,
+  counts: { placed: number; ordered: number; profiles: number },
+) {
   const state = sandbox.inspect();
-  for (const [metric, n] of [['Placed Order', counts.placed], ['Ordered Product', counts.ordered]] as const) {
+  for (const [metric, n] of [
+    ['Placed Order', counts.placed],
+    ['Ordered Product', counts.ordered],
+  ] as const) {
     const events = state.events.filter((e) => e.metric === metric);
     expect(events).toHaveLength(n);
     expect(new Set(events.map((e) => `${e.profileId}|${e.uniqueId}`)).size).toBe(n);
   }
   // Every profile row but the five with impossible phones is a Klaviyo profile carrying its RFM segment.
-  expect(state.profiles.filter((p) => typeof p.properties.rfm_segment === 'string' || p.properties.order_count !== undefined)).toHaveLength(counts.profiles - 5);
+  expect(
+    state.profiles.filter(
+      (p) => typeof p.properties.rfm_segment === 'string' || p.properties.order_count !== undefined,
+    ),
+  ).toHaveLength(counts.profiles - 5);
 }
 
 let sandbox: RunningSandbox | undefined;
@@ -50,16 +66,29 @@ describe('sync under faults', () => {
     sandbox = await startSandbox({
       rateLimits: 'off',
       jobDelayMs: 30,
-      faults: { seed: 7, throttle: 0.1, serverError: 0.08, reset: 0.05, stallJob: 0.5, stallMs: 2500, failJob: 0.2 },
+      faults: {
+        seed: 7,
+        throttle: 0.1,
+        serverError: 0.08,
+        reset: 0.05,
+        stallJob: 0.5,
+        stallMs: 2500,
+        failJob: 0.2,
+      },
     });
     const env = { KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_faults' };
     const codes: number[] = [];
     for (let i = 0; i < 8; i++) {
-      const ran = await runCli(['sync', '--project-dir', project, '--no-progress', '--job-timeout', '1'], env);
+      const ran = await runCli(
+        ['sync', '--project-dir', project, '--no-progress', '--job-timeout', '1'],
+        env,
+      );
       codes.push(ran.code);
       expect([0, 1], ran.stderr).toContain(ran.code);
       const results = JSON.parse(
-        await import('node:fs/promises').then((fs) => fs.readFile(path.join(project, 'target', 'klaviyo_run_results.json'), 'utf8')),
+        await import('node:fs/promises').then((fs) =>
+          fs.readFile(path.join(project, 'target', 'klaviyo_run_results.json'), 'utf8'),
+        ),
       ) as { results: { counts: { failed: number }; status: string }[] };
       if (results.results.every((r) => r.counts.failed === 0 && r.status !== 'error')) break;
     }
@@ -67,7 +96,10 @@ describe('sync under faults', () => {
     const final = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
     expect(final.code, final.stderr).toBe(0);
     expectConverged(sandbox, await modelCounts(path.join(project, 'target', 'demo.duckdb')));
-    assertAllValid(sandbox.requests().filter((r) => r.status > 0), { responses: false });
+    assertAllValid(
+      sandbox.requests().filter((r) => r.status > 0),
+      { responses: false },
+    );
     expect(codes.length).toBeGreaterThan(0);
   });
 
@@ -76,7 +108,11 @@ describe('sync under faults', () => {
     expect((await runDbt(project, ['build'])).code).toBe(0);
     sandbox = await startSandbox({ rateLimits: 'off', jobDelayMs: 1500 });
     const env = { ...process.env, KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_kill' };
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'klaviyo-runner.js'), 'sync', '--project-dir', project, '--no-progress'], { env, stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      [path.join(repoRoot, 'bin', 'klaviyo-runner.js'), 'sync', '--project-dir', project, '--no-progress'],
+      { env, stdio: 'ignore' },
+    );
     const exited = new Promise((resolve) => child.on('exit', resolve));
     const deadline = Date.now() + 60_000;
     while (!sandbox.requests().some((r) => r.operationId === 'bulk_import_profiles' && r.status === 202)) {
@@ -88,13 +124,19 @@ describe('sync under faults', () => {
     child.kill('SIGKILL');
     await exited;
 
-    const again = await runCli(['sync', '--project-dir', project, '--no-progress'], { KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_kill' });
+    const again = await runCli(['sync', '--project-dir', project, '--no-progress'], {
+      KLAVIYO_BASE_URL: sandbox.url,
+      KLAVIYO_API_KEY: 'pk_kill',
+    });
     // The killed run already recorded the five impossible phones as rejected: nothing left to reject.
     expect(again.code, again.stderr).toBe(0);
     const imports = sandbox.requests().filter((r) => r.operationId === 'bulk_import_profiles');
     expect(imports).toHaveLength(1);
     expectConverged(sandbox, await modelCounts(path.join(project, 'target', 'demo.duckdb')));
-    const third = await runCli(['sync', '--project-dir', project, '--no-progress'], { KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_kill' });
+    const third = await runCli(['sync', '--project-dir', project, '--no-progress'], {
+      KLAVIYO_BASE_URL: sandbox.url,
+      KLAVIYO_API_KEY: 'pk_kill',
+    });
     expect(third.code, third.stderr).toBe(0);
   });
 });

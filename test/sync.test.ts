@@ -15,7 +15,7 @@ async function query(dbPath: string, sql: string): Promise<Record<string, unknow
   const instance = await DuckDBInstance.create(dbPath);
   const conn = await instance.connect();
   try {
-    return (await conn.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+    return (await conn.runAndReadAll(sql)).getRowObjectsJson();
   } finally {
     conn.closeSync();
     instance.closeSync();
@@ -33,9 +33,13 @@ describe('klaviyo-runner sync against the sandbox', () => {
     project = await copyDemoProject();
     db = path.join(project, 'target', 'demo.duckdb');
     const built = await runDbt(project, ['build']);
-    expect(built.code, built.stdout).toBe(0);
+    if (built.code !== 0) throw new Error(`dbt build failed:\n${built.stdout}`);
     sandbox = await startSandbox({ rateLimits: 'klaviyo', jobDelayMs: 50 });
-    env = { KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_test_e2e_secret_key', KLAVIYO_RUNNER_DUCKDB: db };
+    env = {
+      KLAVIYO_BASE_URL: sandbox.url,
+      KLAVIYO_API_KEY: 'pk_test_e2e_secret_key',
+      KLAVIYO_RUNNER_DUCKDB: db,
+    };
   });
   afterAll(async () => {
     await sandbox?.close();
@@ -59,13 +63,24 @@ describe('klaviyo-runner sync against the sandbox', () => {
     // The first load of a history is a backfill: no flow fires for old orders.
     expect(byMetric('Placed Order').every((e) => e.backfill)).toBe(true);
 
-    const results = JSON.parse(await readFile(path.join(project, 'target', 'klaviyo_run_results.json'), 'utf8')) as {
-      results: { sync: string; status: string; counts: Record<string, number>; rejected: { key: string; column?: string; reason: string }[] }[];
+    const results = JSON.parse(
+      await readFile(path.join(project, 'target', 'klaviyo_run_results.json'), 'utf8'),
+    ) as {
+      results: {
+        sync: string;
+        status: string;
+        counts: Record<string, number>;
+        rejected: { key: string; column?: string; reason: string }[];
+      }[];
     };
     const profilesResult = results.results.find((r) => r.sync === 'klaviyo_profiles_rfm')!;
     expect(profilesResult.counts.created).toBe(Number(counts!.profiles) - 5);
     expect(profilesResult.counts.rejected).toBe(5);
-    expect(profilesResult.rejected.every((r) => r.column === 'phone_number' && /not a valid phone number/.test(r.reason))).toBe(true);
+    expect(
+      profilesResult.rejected.every(
+        (r) => r.column === 'phone_number' && /not a valid phone number/.test(r.reason),
+      ),
+    ).toBe(true);
 
     // A profile carries the model's values, with RFM as custom properties.
     const [row] = await model(`select * from main.klaviyo__profiles where person_id = 'C00002'`);
@@ -76,12 +91,16 @@ describe('klaviyo-runner sync against the sandbox', () => {
     expect(profile.location.city).toBe(row!.city);
 
     // A Placed Order carries its Items with Klaviyo's keys and a deterministic unique_id.
-    const [order] = await model(`select event_id, value, properties from main.klaviyo__placed_order_events order by event_id limit 1`);
+    const [order] = await model(
+      `select event_id, value, properties from main.klaviyo__placed_order_events order by event_id limit 1`,
+    );
     const event = byMetric('Placed Order').find((e) => e.uniqueId === order!.event_id)!;
     expect(event.value).toBe(Number(order!.value));
     const items = event.properties.Items as Record<string, unknown>[];
     expect(items.length).toBeGreaterThan(0);
-    expect(Object.keys(items[0]!)).toEqual(expect.arrayContaining(['ProductName', 'SKU', 'Quantity', 'ItemPrice', 'RowTotal']));
+    expect(Object.keys(items[0]!)).toEqual(
+      expect.arrayContaining(['ProductName', 'SKU', 'Quantity', 'ItemPrice', 'RowTotal']),
+    );
 
     // The winback list holds exactly the members the model lists, minus scope, with profile sync first.
     const winback = state.lists.find((l) => l.name === 'Winback')!;
@@ -92,14 +111,19 @@ describe('klaviyo-runner sync against the sandbox', () => {
 
     const seen = assertAllValid(sandbox.requests());
     expect(seen.bulk_import_profiles).toBe(1);
-    expect(seen.bulk_create_events).toBe(Math.ceil(Number(counts!.placed) / 1000) + Math.ceil(Number(counts!.ordered) / 1000));
+    expect(seen.bulk_create_events).toBe(
+      Math.ceil(Number(counts!.placed) / 1000) + Math.ceil(Number(counts!.ordered) / 1000),
+    );
   });
 
   it('sends nothing that changes Klaviyo on a second run', async () => {
     const before = sandbox.requests().length;
     const second = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
     expect(second.code, second.stderr).toBe(0);
-    const writes = sandbox.requests().slice(before).filter((r) => r.method !== 'GET');
+    const writes = sandbox
+      .requests()
+      .slice(before)
+      .filter((r) => r.method !== 'GET');
     expect(writes).toEqual([]);
   });
 
@@ -113,20 +137,39 @@ describe('klaviyo-runner sync against the sandbox', () => {
     await writeFile(seed, text.replace(line, cells.join(',')));
     expect((await runDbt(project, ['build'])).code).toBe(0);
 
-    const planned = await runCli(['plan', '--project-dir', project, '--format', 'json', '--select', 'klaviyo_profiles_rfm'], env);
+    const planned = await runCli(
+      ['plan', '--project-dir', project, '--format', 'json', '--select', 'klaviyo_profiles_rfm'],
+      env,
+    );
     expect(planned.code, planned.stderr).toBe(0);
-    const plan = JSON.parse(planned.stdout) as { syncs: { counts: Record<string, number>; examples: { key: string; fields: { field: string; before: unknown; after: unknown }[] }[] }[] };
+    const plan = JSON.parse(planned.stdout) as {
+      syncs: {
+        counts: Record<string, number>;
+        examples: { key: string; fields: { field: string; before: unknown; after: unknown }[] }[];
+      }[];
+    };
     expect(plan.syncs[0]!.counts).toMatchObject({ create: 0, update: 1, remove: 0 });
-    expect(plan.syncs[0]!.examples).toEqual([{ kind: 'update', key: 'C00002', fields: [{ field: 'first_name', before: oldName, after: 'Leonora' }] }]);
+    expect(plan.syncs[0]!.examples).toEqual([
+      { kind: 'update', key: 'C00002', fields: [{ field: 'first_name', before: oldName, after: 'Leonora' }] },
+    ]);
 
     const before = sandbox.requests().length;
     const synced = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
     expect(synced.code, synced.stderr).toBe(0);
-    const writes = sandbox.requests().slice(before).filter((r) => r.method !== 'GET');
+    const writes = sandbox
+      .requests()
+      .slice(before)
+      .filter((r) => r.method !== 'GET');
     expect(writes.map((w) => w.operationId)).toEqual(['bulk_import_profiles']);
-    const sent = (writes[0]!.body as { data: { attributes: { profiles: { data: { attributes: Record<string, unknown> }[] } } } }).data.attributes.profiles.data;
+    const sent = (
+      writes[0]!.body as {
+        data: { attributes: { profiles: { data: { attributes: Record<string, unknown> }[] } } };
+      }
+    ).data.attributes.profiles.data;
     expect(sent).toHaveLength(1);
     expect(sent[0]!.attributes.first_name).toBe('Leonora');
-    expect(sandbox.inspect().profiles.find((p) => p.external_id === 'C00002')!.attributes.first_name).toBe('Leonora');
+    expect(sandbox.inspect().profiles.find((p) => p.external_id === 'C00002')!.attributes.first_name).toBe(
+      'Leonora',
+    );
   });
 });

@@ -18,7 +18,13 @@ export function dedupe(events: EventPayload[]): { unique: EventPayload[]; repeat
   const unique: EventPayload[] = [];
   const repeated: EventPayload[] = [];
   for (const e of events) {
-    const id = JSON.stringify([e.profile.email ?? null, e.profile.phone_number ?? null, e.profile.external_id ?? null, e.metric, e.uniqueId]);
+    const id = JSON.stringify([
+      e.profile.email ?? null,
+      e.profile.phone_number ?? null,
+      e.profile.external_id ?? null,
+      e.metric,
+      e.uniqueId,
+    ]);
     if (seen.has(id)) repeated.push(e);
     else {
       seen.add(id);
@@ -28,9 +34,17 @@ export function dedupe(events: EventPayload[]): { unique: EventPayload[]; repeat
   return { unique, repeated };
 }
 
-export async function sendEvents(client: KlaviyoClient, events: EventPayload[], backfill: boolean): Promise<RowOutcome[]> {
+export async function sendEvents(
+  client: KlaviyoClient,
+  events: EventPayload[],
+  backfill: boolean,
+): Promise<RowOutcome[]> {
   const { unique, repeated } = dedupe(events);
-  const outcomes: RowOutcome[] = repeated.map((e) => ({ key: e.key, status: 'rejected', reason: `unique_id ${e.uniqueId} repeats another row's for the same profile and metric` }));
+  const outcomes: RowOutcome[] = repeated.map((e) => ({
+    key: e.key,
+    status: 'rejected',
+    reason: `unique_id ${e.uniqueId} repeats another row's for the same profile and metric`,
+  }));
   try {
     await bulkCreateEvents(client, unique, backfill);
     outcomes.push(...unique.map((e) => ({ key: e.key, status: 'confirmed' as const })));
@@ -41,7 +55,13 @@ export async function sendEvents(client: KlaviyoClient, events: EventPayload[], 
       // One bad event fails the whole request: send each event alone to find it.
       for (const e of unique) outcomes.push(...(await sendEvents(client, [e], backfill)));
     } else {
-      outcomes.push(...unique.map((e) => ({ key: e.key, status: permanent ? ('rejected' as const) : ('failed' as const), reason })));
+      outcomes.push(
+        ...unique.map((e) => ({
+          key: e.key,
+          status: permanent ? ('rejected' as const) : ('failed' as const),
+          reason,
+        })),
+      );
     }
   }
   return outcomes;

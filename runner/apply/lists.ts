@@ -12,7 +12,10 @@ import type { RowOutcome } from './outcome.ts';
 export const MAX_MEMBERS = 1000;
 
 /** Fills in missing profile ids by email, then external_id, then phone. */
-export async function resolveProfileIds(client: KlaviyoClient, members: ListMemberPayload[]): Promise<Map<string, string>> {
+export async function resolveProfileIds(
+  client: KlaviyoClient,
+  members: ListMemberPayload[],
+): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
   for (const m of members) if (m.profileId) ids.set(m.key, m.profileId);
   for (const field of ['email', 'external_id', 'phone_number'] as const) {
@@ -41,7 +44,12 @@ async function change(
     if (!ids.has(m.key)) {
       outcomes.push(
         op === 'add'
-          ? { key: m.key, status: 'failed', reason: 'no Klaviyo profile has these identifiers yet; sync the profile first (or declare `after`)' }
+          ? {
+              key: m.key,
+              status: 'failed',
+              reason:
+                'no Klaviyo profile has these identifiers yet; sync the profile first (or declare `after`)',
+            }
           : { key: m.key, status: 'confirmed', profileId: null },
       );
     }
@@ -51,28 +59,47 @@ async function change(
     const profileIds = [...new Set(known.map((m) => ids.get(m.key)!))];
     if (op === 'add') await addToList(client, listId, profileIds);
     else await removeFromList(client, listId, profileIds);
-    outcomes.push(...known.map((m) => ({ key: m.key, status: 'confirmed' as const, profileId: ids.get(m.key)! })));
+    outcomes.push(
+      ...known.map((m) => ({ key: m.key, status: 'confirmed' as const, profileId: ids.get(m.key)! })),
+    );
   } catch (error) {
-    outcomes.push(...known.map((m) => ({ key: m.key, status: 'failed' as const, reason: (error as Error).message })));
+    outcomes.push(
+      ...known.map((m) => ({ key: m.key, status: 'failed' as const, reason: (error as Error).message })),
+    );
   }
   return outcomes;
 }
 
-export const addMembers = (client: KlaviyoClient, listId: string, members: ListMemberPayload[]) => change(client, listId, members, 'add');
-export const removeMembers = (client: KlaviyoClient, listId: string, members: ListMemberPayload[]) => change(client, listId, members, 'remove');
+export const addMembers = (client: KlaviyoClient, listId: string, members: ListMemberPayload[]) =>
+  change(client, listId, members, 'add');
+export const removeMembers = (client: KlaviyoClient, listId: string, members: ListMemberPayload[]) =>
+  change(client, listId, members, 'remove');
 
 /** Marketing subscription with consent, only for members whose row gave it. */
-export async function subscribeMembers(client: KlaviyoClient, listId: string, members: ListMemberPayload[]): Promise<RowOutcome[]> {
+export async function subscribeMembers(
+  client: KlaviyoClient,
+  listId: string,
+  members: ListMemberPayload[],
+): Promise<RowOutcome[]> {
   const consenting = members.filter((m) => m.subscribe !== undefined);
   if (consenting.length === 0) return [];
   try {
     await subscribe(
       client,
       listId,
-      consenting.map((m) => ({ email: m.profile.email, phone_number: m.profile.phone_number, channels: m.subscribe!.channels, consentedAt: m.subscribe!.consentedAt })),
+      consenting.map((m) => ({
+        email: m.profile.email,
+        phone_number: m.profile.phone_number,
+        channels: m.subscribe!.channels,
+        consentedAt: m.subscribe!.consentedAt,
+      })),
     );
     return consenting.map((m) => ({ key: m.key, status: 'confirmed' as const }));
   } catch (error) {
-    return consenting.map((m) => ({ key: m.key, status: 'failed' as const, reason: (error as Error).message }));
+    return consenting.map((m) => ({
+      key: m.key,
+      status: 'failed' as const,
+      reason: (error as Error).message,
+    }));
   }
 }

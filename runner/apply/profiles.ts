@@ -5,7 +5,14 @@
  * the job and never look again (PEERS §1); a row here counts only when Klaviyo imported it.
  */
 import type { KlaviyoClient } from '../klaviyo/client.ts';
-import { getProfileImport, importedProfiles, importErrors, submitProfileImport, unsetProperties, type ImportJobStatus } from '../klaviyo/profiles.ts';
+import {
+  getProfileImport,
+  importedProfiles,
+  importErrors,
+  submitProfileImport,
+  unsetProperties,
+  type ImportJobStatus,
+} from '../klaviyo/profiles.ts';
 import type { ProfilePayload, ProfileIdentity } from '../transform/payload.ts';
 import type { RowOutcome } from './outcome.ts';
 
@@ -18,7 +25,11 @@ export interface PollOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function pollImport(client: KlaviyoClient, jobId: string, options: PollOptions = {}): Promise<ImportJobStatus | null> {
+export async function pollImport(
+  client: KlaviyoClient,
+  jobId: string,
+  options: PollOptions = {},
+): Promise<ImportJobStatus | null> {
   const deadline = Date.now() + (options.timeoutMs ?? 15 * 60_000);
   let delay = options.firstDelayMs ?? 500;
   for (;;) {
@@ -43,9 +54,24 @@ function identityKeys(identity: ProfileIdentity): string[] {
  * reason (by the JSON pointer's index, else by the echoed payload's identifiers); the rest are
  * confirmed with the profile id Klaviyo reports for their identifiers.
  */
-export async function outcomesOfJob(client: KlaviyoClient, jobId: string, job: ImportJobStatus | null, payloads: ProfilePayload[]): Promise<RowOutcome[]> {
-  if (job === null) return payloads.map((p) => ({ key: p.key, status: 'failed', reason: `import job ${jobId} is still running; the next run resumes it` }));
-  if (job.status === 'cancelled') return payloads.map((p) => ({ key: p.key, status: 'failed', reason: `import job ${jobId} was cancelled by Klaviyo` }));
+export async function outcomesOfJob(
+  client: KlaviyoClient,
+  jobId: string,
+  job: ImportJobStatus | null,
+  payloads: ProfilePayload[],
+): Promise<RowOutcome[]> {
+  if (job === null)
+    return payloads.map((p) => ({
+      key: p.key,
+      status: 'failed',
+      reason: `import job ${jobId} is still running; the next run resumes it`,
+    }));
+  if (job.status === 'cancelled')
+    return payloads.map((p) => ({
+      key: p.key,
+      status: 'failed',
+      reason: `import job ${jobId} was cancelled by Klaviyo`,
+    }));
   const byIdentity = new Map<string, number>();
   payloads.forEach((p, i) => identityKeys(p.attributes).forEach((k) => byIdentity.set(k, i)));
   const rejected = new Map<number, string>();
@@ -55,7 +81,9 @@ export async function outcomesOfJob(client: KlaviyoClient, jobId: string, job: I
       let index = m ? Number(m[1]) : -1;
       const echoed = (e.originalPayload as { attributes?: ProfileIdentity } | null)?.attributes;
       if (echoed !== undefined) {
-        const found = identityKeys(echoed).map((k) => byIdentity.get(k)).find((i) => i !== undefined);
+        const found = identityKeys(echoed)
+          .map((k) => byIdentity.get(k))
+          .find((i) => i !== undefined);
         if (found !== undefined) index = found;
       }
       if (index >= 0 && index < payloads.length) rejected.set(index, `${e.title} ${e.detail}`.trim());
@@ -76,12 +104,18 @@ export async function outcomesOfJob(client: KlaviyoClient, jobId: string, job: I
     }
   }
   return payloads.map((p, i) =>
-    rejected.has(i) ? { key: p.key, status: 'rejected', reason: rejected.get(i) } : { key: p.key, status: 'confirmed', profileId: ids.get(i) ?? null },
+    rejected.has(i)
+      ? { key: p.key, status: 'rejected', reason: rejected.get(i) }
+      : { key: p.key, status: 'confirmed', profileId: ids.get(i) ?? null },
   );
 }
 
 /** Clears properties that became null, which bulk import cannot do; a failure leaves the row unconfirmed. */
-export async function clearProperties(client: KlaviyoClient, payloads: ProfilePayload[], outcomes: RowOutcome[]): Promise<RowOutcome[]> {
+export async function clearProperties(
+  client: KlaviyoClient,
+  payloads: ProfilePayload[],
+  outcomes: RowOutcome[],
+): Promise<RowOutcome[]> {
   const out: RowOutcome[] = [];
   for (const [i, outcome] of outcomes.entries()) {
     const payload = payloads[i]!;
@@ -90,7 +124,11 @@ export async function clearProperties(client: KlaviyoClient, payloads: ProfilePa
       continue;
     }
     if (!outcome.profileId) {
-      out.push({ key: outcome.key, status: 'failed', reason: 'could not learn the Klaviyo profile id to clear properties' });
+      out.push({
+        key: outcome.key,
+        status: 'failed',
+        reason: 'could not learn the Klaviyo profile id to clear properties',
+      });
       continue;
     }
     try {
@@ -108,8 +146,15 @@ export interface ImportOptions extends PollOptions {
   onSubmitted: (jobId: string) => Promise<void>;
 }
 
-export async function importProfiles(client: KlaviyoClient, payloads: ProfilePayload[], options: ImportOptions): Promise<{ jobId: string; outcomes: RowOutcome[] }> {
-  const job = await submitProfileImport(client, payloads.map((p) => p.attributes));
+export async function importProfiles(
+  client: KlaviyoClient,
+  payloads: ProfilePayload[],
+  options: ImportOptions,
+): Promise<{ jobId: string; outcomes: RowOutcome[] }> {
+  const job = await submitProfileImport(
+    client,
+    payloads.map((p) => p.attributes),
+  );
   await options.onSubmitted(job.id);
   const done = await pollImport(client, job.id, options);
   const outcomes = await outcomesOfJob(client, job.id, done, payloads);

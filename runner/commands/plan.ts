@@ -7,7 +7,9 @@ import { addProjectOptions, type ProjectOptions } from './options.ts';
 export function planCommand(): Command {
   return addProjectOptions(new Command('plan'))
     .description('show exactly what a sync would change in Klaviyo, without sending anything')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'),
+    )
     .option('--output <file>', 'write the plan to a file instead of stdout')
     .action(async (options: ProjectOptions & { format: PlanFormat; output?: string }) => {
       const rendered = renderPlan(await plan(options), options.format);

@@ -18,13 +18,21 @@ export function sandboxCommand(): Command {
     .description('run a local Klaviyo-compatible server to point KLAVIYO_BASE_URL at')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8787')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .addOption(new Option('--rate-limits <mode>', "Klaviyo's published limits, scaled-down ones, or none").choices(['klaviyo', 'fast', 'off']).default('klaviyo'))
+    .addOption(
+      new Option('--rate-limits <mode>', "Klaviyo's published limits, scaled-down ones, or none")
+        .choices(['klaviyo', 'fast', 'off'])
+        .default('klaviyo'),
+    )
     .option('--job-delay <ms>', 'how long import jobs stay queued, then processing', '1000')
-    .option('--faults <file>', 'JSON file of seeded faults: {"seed":1,"throttle":0.1,"serverError":0.05,"reset":0.02,"stallJob":0.1}')
+    .option(
+      '--faults <file>',
+      'JSON file of seeded faults: {"seed":1,"throttle":0.1,"serverError":0.05,"reset":0.02,"stallJob":0.1}',
+    )
     .option('--persist <file>', 'keep the sandbox state in this JSON file across restarts')
     .action(async (options: SandboxCommandOptions) => {
       const port = Number(options.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be 0 to 65535, got ${options.port}.`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new ConfigError(`--port must be 0 to 65535, got ${options.port}.`);
       let faults: FaultConfig | undefined;
       if (options.faults !== undefined) {
         try {
@@ -33,10 +41,21 @@ export function sandboxCommand(): Command {
           throw new ConfigError(`--faults ${options.faults}: ${(error as Error).message}`);
         }
       }
-      const sandbox = await startSandbox({ port, host: options.host, rateLimits: options.rateLimits, jobDelayMs: Number(options.jobDelay), faults, persistPath: options.persist });
+      const sandbox = await startSandbox({
+        port,
+        host: options.host,
+        rateLimits: options.rateLimits,
+        jobDelayMs: Number(options.jobDelay),
+        faults,
+        persistPath: options.persist,
+      });
       console.log(`Klaviyo sandbox listening on ${sandbox.url}`);
-      console.log(`Point the runner at it:\n  export KLAVIYO_BASE_URL=${sandbox.url}\n  export KLAVIYO_API_KEY=pk_sandbox`);
-      console.log(`Inspect it: ${sandbox.url}/__sandbox/state and ${sandbox.url}/__sandbox/requests. Ctrl-C stops it.`);
+      console.log(
+        `Point the runner at it:\n  export KLAVIYO_BASE_URL=${sandbox.url}\n  export KLAVIYO_API_KEY=pk_sandbox`,
+      );
+      console.log(
+        `Inspect it: ${sandbox.url}/__sandbox/state and ${sandbox.url}/__sandbox/requests. Ctrl-C stops it.`,
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

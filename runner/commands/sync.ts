@@ -7,24 +7,45 @@ import { addProjectOptions, type ProjectOptions } from './options.ts';
 
 export function syncCommand(): Command {
   return addProjectOptions(new Command('sync'))
-    .description('send what changed to Klaviyo, confirm every row, and record the results in target/klaviyo_run_results.json')
-    .addOption(new Option('--log-format <format>', 'text lines for people, or NDJSON for machines').choices(['text', 'json']).default('text'))
+    .description(
+      'send what changed to Klaviyo, confirm every row, and record the results in target/klaviyo_run_results.json',
+    )
+    .addOption(
+      new Option('--log-format <format>', 'text lines for people, or NDJSON for machines')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
     .option('--no-progress', 'no progress bars, even on a terminal')
-    .option('--job-timeout <seconds>', 'how long to wait for a Klaviyo import job before leaving it to the next run', '900')
-    .action(async (options: ProjectOptions & { logFormat: LogFormat; progress: boolean; jobTimeout: string }) => {
-      const logger = createLogger(options.logFormat);
-      const timeout = Number(options.jobTimeout);
-      if (!Number.isFinite(timeout) || timeout <= 0) throw new ConfigError(`--job-timeout must be a positive number of seconds, got ${options.jobTimeout}.`);
-      const results = await sync({
-        ...options,
-        logger,
-        poll: { timeoutMs: timeout * 1000 },
-        progress: options.progress && process.stderr.isTTY === true && options.logFormat === 'text',
-      });
-      if (options.logFormat === 'json') logger.log('info', 'run.done', 'run finished', { status: results.status, results: results.results.map((r) => ({ sync: r.sync, status: r.status, counts: r.counts })) });
-      else process.stdout.write(renderSyncSummary(results));
-      // A sync skipped because another run holds its lock could not run: exit 2 (README).
-      if (results.status === 'error' || results.results.some((r) => r.status === 'skipped')) process.exitCode = ExitCode.couldNotRun;
-      else if (results.results.some((r) => r.counts.rejected > 0 || r.counts.failed > 0)) process.exitCode = ExitCode.rowsRejectedOrFailed;
-    });
+    .option(
+      '--job-timeout <seconds>',
+      'how long to wait for a Klaviyo import job before leaving it to the next run',
+      '900',
+    )
+    .action(
+      async (options: ProjectOptions & { logFormat: LogFormat; progress: boolean; jobTimeout: string }) => {
+        const logger = createLogger(options.logFormat);
+        const timeout = Number(options.jobTimeout);
+        if (!Number.isFinite(timeout) || timeout <= 0)
+          throw new ConfigError(
+            `--job-timeout must be a positive number of seconds, got ${options.jobTimeout}.`,
+          );
+        const results = await sync({
+          ...options,
+          logger,
+          poll: { timeoutMs: timeout * 1000 },
+          progress: options.progress && process.stderr.isTTY === true && options.logFormat === 'text',
+        });
+        if (options.logFormat === 'json')
+          logger.log('info', 'run.done', 'run finished', {
+            status: results.status,
+            results: results.results.map((r) => ({ sync: r.sync, status: r.status, counts: r.counts })),
+          });
+        else process.stdout.write(renderSyncSummary(results));
+        // A sync skipped because another run holds its lock could not run: exit 2 (README).
+        if (results.status === 'error' || results.results.some((r) => r.status === 'skipped'))
+          process.exitCode = ExitCode.couldNotRun;
+        else if (results.results.some((r) => r.counts.rejected > 0 || r.counts.failed > 0))
+          process.exitCode = ExitCode.rowsRejectedOrFailed;
+      },
+    );
 }

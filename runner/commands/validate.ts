@@ -5,11 +5,16 @@ import { addProjectOptions, type ProjectOptions } from './options.ts';
 
 export function validateCommand(): Command {
   return addProjectOptions(new Command('validate'))
-    .description("check every exposure's config.meta.klaviyo, its model and the model's columns; report every problem")
+    .description(
+      "check every exposure's config.meta.klaviyo, its model and the model's columns; report every problem",
+    )
     .action(async (options: ProjectOptions) => {
       const result = await validate(options);
       if (result.problems.length > 0) {
-        throw new ConfigError(`${result.problems.length} problem(s) in the project's Klaviyo syncs:`, result.problems);
+        throw new ConfigError(
+          `${result.problems.length} problem(s) in the project's Klaviyo syncs:`,
+          result.problems,
+        );
       }
       for (const s of result.syncs) console.log(`ok  ${s.name} (${s.object} ← ${s.model})`);
       console.log(`${result.syncs.length} sync(s) valid.`);

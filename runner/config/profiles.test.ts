@@ -5,8 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { readConnection, renderEnvVars } from './profiles.ts';
 
 describe('profiles.yml', () => {
-  it("renders env_var with and without a default, and names a missing one", () => {
-    expect(renderEnvVars(`a: "{{ env_var('A') }}"\nb: "{{ env_var('B', 'dflt') }}"`, { A: 'x' }, 'profiles.yml')).toBe('a: "x"\nb: "dflt"');
+  it('renders env_var with and without a default, and names a missing one', () => {
+    expect(
+      renderEnvVars(`a: "{{ env_var('A') }}"\nb: "{{ env_var('B', 'dflt') }}"`, { A: 'x' }, 'profiles.yml'),
+    ).toBe('a: "x"\nb: "dflt"');
     expect(() => renderEnvVars(`a: "{{ env_var('MISSING') }}"`, {}, 'profiles.yml')).toThrow(
       'profiles.yml uses environment variables that are not set and have no default: MISSING.',
     );
@@ -19,8 +21,21 @@ describe('profiles.yml', () => {
       path.join(dir, 'profiles.yml'),
       `shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: "{{ env_var('DB', 'dev.duckdb') }}"\n    prod:\n      type: snowflake\n      account: acme\n      user: "{{ env_var('SF_USER') }}"\n      password: secret\n      database: ANALYTICS\n      schema: KLAVIYO\n`,
     );
-    expect((await readConnection({ projectDir: dir, env: {} })).connection).toEqual({ type: 'duckdb', path: path.join(dir, 'dev.duckdb') });
-    expect((await readConnection({ projectDir: dir, target: 'prod', env: { SF_USER: 'loader' } })).connection).toMatchObject({ type: 'snowflake', account: 'acme', user: 'loader', database: 'ANALYTICS', schema: 'KLAVIYO' });
-    await expect(readConnection({ projectDir: dir, target: 'qa', env: {} })).rejects.toThrow(`${path.join(dir, 'profiles.yml')}: profile \`shop\` has no target \`qa\` (it has dev, prod).`);
+    expect((await readConnection({ projectDir: dir, env: {} })).connection).toEqual({
+      type: 'duckdb',
+      path: path.join(dir, 'dev.duckdb'),
+    });
+    expect(
+      (await readConnection({ projectDir: dir, target: 'prod', env: { SF_USER: 'loader' } })).connection,
+    ).toMatchObject({
+      type: 'snowflake',
+      account: 'acme',
+      user: 'loader',
+      database: 'ANALYTICS',
+      schema: 'KLAVIYO',
+    });
+    await expect(readConnection({ projectDir: dir, target: 'qa', env: {} })).rejects.toThrow(
+      `${path.join(dir, 'profiles.yml')}: profile \`shop\` has no target \`qa\` (it has dev, prod).`,
+    );
   });
 });

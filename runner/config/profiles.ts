@@ -40,12 +40,18 @@ export function renderEnvVars(text: string, env: NodeJS.ProcessEnv, file: string
     return value;
   });
   if (missing.length > 0) {
-    throw new ConfigError(`${file} uses environment variables that are not set and have no default: ${missing.join(', ')}.`);
+    throw new ConfigError(
+      `${file} uses environment variables that are not set and have no default: ${missing.join(', ')}.`,
+    );
   }
   return rendered;
 }
 
-export function findProfilesDir(projectDir: string, profilesDir: string | undefined, env: NodeJS.ProcessEnv): string {
+export function findProfilesDir(
+  projectDir: string,
+  profilesDir: string | undefined,
+  env: NodeJS.ProcessEnv,
+): string {
   const candidates = [profilesDir, env.DBT_PROFILES_DIR, projectDir, path.join(os.homedir(), '.dbt')];
   for (const dir of candidates) {
     if (dir !== undefined && dir !== '' && existsSync(path.join(dir, 'profiles.yml'))) return dir;
@@ -68,9 +74,19 @@ export async function projectProfileName(projectDir: string): Promise<string> {
   return project.profile;
 }
 
-function renderOutput(output: Record<string, unknown>, env: NodeJS.ProcessEnv, file: string): Record<string, unknown> {
+function renderOutput(
+  output: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  file: string,
+): Record<string, unknown> {
   const render = (v: unknown): unknown =>
-    typeof v === 'string' ? renderEnvVars(v, env, file) : Array.isArray(v) ? v.map(render) : typeof v === 'object' && v !== null ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, render(x)])) : v;
+    typeof v === 'string'
+      ? renderEnvVars(v, env, file)
+      : Array.isArray(v)
+        ? v.map(render)
+        : typeof v === 'object' && v !== null
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, render(x)]))
+          : v;
   return render(output) as Record<string, unknown>;
 }
 
@@ -92,19 +108,30 @@ export async function readConnection(options: {
   // Like dbt, render only what is used: the chosen target's output, so an env_var of another
   // target (prod credentials on a laptop) need not be set.
   const profiles = parse(await readFile(file, 'utf8')) as Record<string, unknown> | null;
-  const entry = profiles?.[profile] as { target?: string; outputs?: Record<string, Record<string, unknown>> } | undefined;
-  if (entry?.outputs === undefined) throw new ConfigError(`${file} has no profile \`${profile}\` (named in dbt_project.yml).`);
-  const target = options.target ?? env.DBT_TARGET ?? (entry.target === undefined ? undefined : renderEnvVars(String(entry.target), env, file));
-  if (target === undefined) throw new ConfigError(`${file}: profile \`${profile}\` sets no default target; pass --target.`);
+  const entry = profiles?.[profile] as
+    { target?: string; outputs?: Record<string, Record<string, unknown>> } | undefined;
+  if (entry?.outputs === undefined)
+    throw new ConfigError(`${file} has no profile \`${profile}\` (named in dbt_project.yml).`);
+  const target =
+    options.target ??
+    env.DBT_TARGET ??
+    (entry.target === undefined ? undefined : renderEnvVars(String(entry.target), env, file));
+  if (target === undefined)
+    throw new ConfigError(`${file}: profile \`${profile}\` sets no default target; pass --target.`);
   const raw = entry.outputs[target];
   const output = raw === undefined ? undefined : renderOutput(raw, env, file);
   if (output === undefined) {
-    throw new ConfigError(`${file}: profile \`${profile}\` has no target \`${target}\` (it has ${Object.keys(entry.outputs).join(', ')}).`);
+    throw new ConfigError(
+      `${file}: profile \`${profile}\` has no target \`${target}\` (it has ${Object.keys(entry.outputs).join(', ')}).`,
+    );
   }
   const type = str(output, 'type');
   if (type === 'duckdb') {
     const p = str(output, 'path') ?? ':memory:';
-    if (p === ':memory:') throw new ConfigError(`${file}: target \`${target}\` uses an in-memory DuckDB, which the runner cannot share with dbt; set \`path\`.`);
+    if (p === ':memory:')
+      throw new ConfigError(
+        `${file}: target \`${target}\` uses an in-memory DuckDB, which the runner cannot share with dbt; set \`path\`.`,
+      );
     return { connection: { type: 'duckdb', path: path.resolve(options.projectDir, p) }, profile, target };
   }
   if (type === 'snowflake') {
@@ -127,5 +154,7 @@ export async function readConnection(options: {
       target,
     };
   }
-  throw new ConfigError(`${file}: target \`${target}\` is of type \`${type ?? 'unknown'}\`; klaviyo-runner supports duckdb and snowflake.`);
+  throw new ConfigError(
+    `${file}: target \`${target}\` is of type \`${type ?? 'unknown'}\`; klaviyo-runner supports duckdb and snowflake.`,
+  );
 }

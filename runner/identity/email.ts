@@ -13,7 +13,8 @@ export function normalizeEmail(raw: unknown): Normalized | null {
   if (raw === null || raw === undefined) return null;
   const value = String(raw).trim().toLowerCase();
   if (value === '') return null;
-  if (value.length > 100) return { ok: false, reason: `email is ${value.length} characters; Klaviyo allows 100` };
+  if (value.length > 100)
+    return { ok: false, reason: `email is ${value.length} characters; Klaviyo allows 100` };
   if (!EMAIL.test(value)) return { ok: false, reason: `"${value}" is not a valid email address` };
   return { ok: true, value };
 }

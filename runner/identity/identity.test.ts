@@ -6,12 +6,18 @@ describe('normalizeEmail', () => {
   it('trims and lower-cases', () => {
     expect(normalizeEmail('  Ann.Lee@Example.COM ')).toEqual({ ok: true, value: 'ann.lee@example.com' });
   });
-  it.each(['ann lee@example.com', 'ann@', '@example.com', '.ann@example.com', 'ann@example'])('refuses %j', (raw) => {
-    const result = normalizeEmail(raw);
-    expect(result?.ok).toBe(false);
-  });
+  it.each(['ann lee@example.com', 'ann@', '@example.com', '.ann@example.com', 'ann@example'])(
+    'refuses %j',
+    (raw) => {
+      const result = normalizeEmail(raw);
+      expect(result?.ok).toBe(false);
+    },
+  );
   it('refuses more than 100 characters, as Klaviyo does', () => {
-    expect(normalizeEmail(`${'a'.repeat(95)}@x.com`)).toEqual({ ok: false, reason: 'email is 101 characters; Klaviyo allows 100' });
+    expect(normalizeEmail(`${'a'.repeat(95)}@x.com`)).toEqual({
+      ok: false,
+      reason: 'email is 101 characters; Klaviyo allows 100',
+    });
   });
   it('treats empty as missing', () => {
     expect(normalizeEmail('  ')).toBeNull();
@@ -25,6 +31,9 @@ describe('normalizePhone', () => {
     expect(normalizePhone('+44 20 7946 0564', 'US')).toEqual({ ok: true, value: '+442079460564' });
   });
   it('refuses numbers no numbering plan has', () => {
-    expect(normalizePhone('+15550105738', 'US')).toEqual({ ok: false, reason: '"+15550105738" is not a valid phone number' });
+    expect(normalizePhone('+15550105738', 'US')).toEqual({
+      ok: false,
+      reason: '"+15550105738" is not a valid phone number',
+    });
   });
 });

@@ -13,7 +13,10 @@ export function normalizePhone(raw: unknown, region: string): Normalized | null 
   if (text === '') return null;
   const parsed = parsePhoneNumberFromString(text, region.toUpperCase() as CountryCode);
   if (parsed === undefined || !parsed.isValid()) {
-    return { ok: false, reason: `"${text}" is not a valid phone number${text.startsWith('+') ? '' : ` for region ${region}`}` };
+    return {
+      ok: false,
+      reason: `"${text}" is not a valid phone number${text.startsWith('+') ? '' : ` for region ${region}`}`,
+    };
   }
   return { ok: true, value: parsed.number };
 }

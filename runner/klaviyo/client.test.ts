@@ -12,9 +12,21 @@ function client(options: ConstructorParameters<typeof KlaviyoClient>[0] = {}) {
   const mock = new MockAgent();
   mock.disableNetConnect();
   agent = mock;
-  return { c: new KlaviyoClient({ apiKey: KEY, baseUrl: BASE, dispatcher: mock, backoffMs: 1, limits: 'off', ...options }), pool: mock.get(BASE) };
+  return {
+    c: new KlaviyoClient({
+      apiKey: KEY,
+      baseUrl: BASE,
+      dispatcher: mock,
+      backoffMs: 1,
+      limits: 'off',
+      ...options,
+    }),
+    pool: mock.get(BASE),
+  };
 }
-const errors = (status: number, code: string, detail: string) => ({ errors: [{ id: 'e1', status, code, title: 'x', detail }] });
+const errors = (status: number, code: string, detail: string) => ({
+  errors: [{ id: 'e1', status, code, title: 'x', detail }],
+});
 
 afterEach(async () => {
   await agent?.close();
@@ -28,19 +40,34 @@ describe('KlaviyoClient', () => {
       .intercept({
         path: '/api/lists',
         method: 'POST',
-        headers: { authorization: `Klaviyo-API-Key ${KEY}`, revision: KLAVIYO_REVISION, 'content-type': 'application/vnd.api+json', accept: 'application/vnd.api+json' },
+        headers: {
+          authorization: `Klaviyo-API-Key ${KEY}`,
+          revision: KLAVIYO_REVISION,
+          'content-type': 'application/vnd.api+json',
+          accept: 'application/vnd.api+json',
+        },
       })
       .reply(201, { data: { type: 'list', id: 'L1', attributes: { name: 'W' } } });
-    const res = await c.call('create_list', 'POST', '/api/lists', { data: { type: 'list', attributes: { name: 'W' } } });
-    expect(res).toEqual({ status: 201, body: { data: { type: 'list', id: 'L1', attributes: { name: 'W' } } } });
+    const res = await c.call('create_list', 'POST', '/api/lists', {
+      data: { type: 'list', attributes: { name: 'W' } },
+    });
+    expect(res).toEqual({
+      status: 201,
+      body: { data: { type: 'list', id: 'L1', attributes: { name: 'W' } } },
+    });
   });
 
   it('waits Retry-After on 429, then succeeds', async () => {
     const { c, pool } = client();
-    pool.intercept({ path: '/api/lists', method: 'GET' }).reply(429, errors(429, 'throttled', 'Request was throttled.'), { headers: { 'retry-after': '1' } });
+    pool
+      .intercept({ path: '/api/lists', method: 'GET' })
+      .reply(429, errors(429, 'throttled', 'Request was throttled.'), { headers: { 'retry-after': '1' } });
     pool.intercept({ path: '/api/lists', method: 'GET' }).reply(200, { data: [] });
     const started = Date.now();
-    await expect(c.call('get_lists', 'GET', '/api/lists')).resolves.toEqual({ status: 200, body: { data: [] } });
+    await expect(c.call('get_lists', 'GET', '/api/lists')).resolves.toEqual({
+      status: 200,
+      body: { data: [] },
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     expect(c.requestCounts.get_lists).toBe(2);
   });
@@ -52,34 +79,53 @@ describe('KlaviyoClient', () => {
     pool.intercept({ path: '/api/lists', method: 'GET' }).reply(200, { data: [] });
     await expect(c.call('get_lists', 'GET', '/api/lists')).resolves.toMatchObject({ status: 200 });
 
-    pool.intercept({ path: '/api/lists', method: 'GET' }).reply(500, errors(500, 'error', 'boom')).times(3);
+    pool
+      .intercept({ path: '/api/lists', method: 'GET' })
+      .reply(500, errors(500, 'error', 'boom'))
+      .times(3);
     const failed = c.call('get_lists', 'GET', '/api/lists');
     await expect(failed).rejects.toThrow('get_lists answered 500: error: boom');
     await expect(failed).rejects.toMatchObject({ retryable: true });
   });
 
-  it('does not retry a 400, and keeps Klaviyo\'s error entries', async () => {
+  it("does not retry a 400, and keeps Klaviyo's error entries", async () => {
     const { c, pool } = client();
-    pool.intercept({ path: '/api/lists', method: 'POST' }).reply(400, errors(400, 'invalid', 'name is required.'));
+    pool
+      .intercept({ path: '/api/lists', method: 'POST' })
+      .reply(400, errors(400, 'invalid', 'name is required.'));
     const call = c.call('create_list', 'POST', '/api/lists', { data: {} });
     await expect(call).rejects.toBeInstanceOf(KlaviyoError);
-    await expect(call).rejects.toMatchObject({ status: 400, retryable: false, errors: [{ code: 'invalid', detail: 'name is required.' }] });
+    await expect(call).rejects.toMatchObject({
+      status: 400,
+      retryable: false,
+      errors: [{ code: 'invalid', detail: 'name is required.' }],
+    });
     expect(c.requestCounts.create_list).toBe(1);
   });
 
   it('stops on 403 naming the scope the operation needs, never the key', async () => {
     const { c, pool } = client();
-    pool.intercept({ path: '/api/event-bulk-create-jobs', method: 'POST' }).reply(403, errors(403, 'permission_denied', `Key ${KEY} lacks scope`));
+    pool
+      .intercept({ path: '/api/event-bulk-create-jobs', method: 'POST' })
+      .reply(403, errors(403, 'permission_denied', `Key ${KEY} lacks scope`));
     const call = c.call('bulk_create_events', 'POST', '/api/event-bulk-create-jobs', {});
-    await expect(call).rejects.toThrow('The API key lacks a scope for bulk_create_events (403): it needs events:write. permission_denied: Key [redacted] lacks scope');
+    await expect(call).rejects.toThrow(
+      'The API key lacks a scope for bulk_create_events (403): it needs events:write. permission_denied: Key [redacted] lacks scope',
+    );
   });
 
   it('follows links.next through every page', async () => {
     const { c, pool } = client();
-    pool.intercept({ path: '/api/profiles?page[size]=100', method: 'GET' }).reply(200, { data: [{ id: 'a' }], links: { self: 'x', next: `${BASE}/api/profiles?page[size]=100&page[cursor]=2` } });
-    pool.intercept({ path: '/api/profiles?page[size]=100&page[cursor]=2', method: 'GET' }).reply(200, { data: [{ id: 'b' }], links: { self: 'y' } });
+    pool.intercept({ path: '/api/profiles?page[size]=100', method: 'GET' }).reply(200, {
+      data: [{ id: 'a' }],
+      links: { self: 'x', next: `${BASE}/api/profiles?page[size]=100&page[cursor]=2` },
+    });
+    pool
+      .intercept({ path: '/api/profiles?page[size]=100&page[cursor]=2', method: 'GET' })
+      .reply(200, { data: [{ id: 'b' }], links: { self: 'y' } });
     const ids: string[] = [];
-    for await (const page of c.pages<{ id: string }>('get_profiles', '/api/profiles?page[size]=100')) ids.push(...page.map((p) => p.id));
+    for await (const page of c.pages<{ id: string }>('get_profiles', '/api/profiles?page[size]=100'))
+      ids.push(...page.map((p) => p.id));
     expect(ids).toEqual(['a', 'b']);
   });
 

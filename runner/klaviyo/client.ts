@@ -23,7 +23,14 @@ export interface ClientOptions {
   backoffMs?: number;
   /** Turn off client-side limiting (tests of the server's 429 handling). */
   limits?: 'klaviyo' | 'off';
-  onRequest?: (event: { operationId: OperationId; method: string; path: string; status: number | 'network-error'; attempt: number; ms: number }) => void;
+  onRequest?: (event: {
+    operationId: OperationId;
+    method: string;
+    path: string;
+    status: number | 'network-error';
+    attempt: number;
+    ms: number;
+  }) => void;
 }
 
 export interface KlaviyoResponse<T = unknown> {
@@ -58,7 +65,9 @@ export class KlaviyoClient {
   constructor(private readonly options: ClientOptions = {}) {
     const key = options.apiKey ?? process.env.KLAVIYO_API_KEY;
     if (key === undefined || key.trim() === '') {
-      throw new ConfigError('KLAVIYO_API_KEY is not set: create a private API key in Klaviyo (Settings → API keys) and export it.');
+      throw new ConfigError(
+        'KLAVIYO_API_KEY is not set: create a private API key in Klaviyo (Settings → API keys) and export it.',
+      );
     }
     this.apiKey = key.trim();
     this.baseUrl = (options.baseUrl ?? process.env.KLAVIYO_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
@@ -69,8 +78,17 @@ export class KlaviyoClient {
     let limiter = this.limiters.get(tier);
     if (limiter === undefined) {
       const { burstPerSecond, perMinute } = TIER_LIMITS[tier];
-      const steady = new Bottleneck({ reservoir: perMinute, reservoirRefreshAmount: perMinute, reservoirRefreshInterval: 60_000 });
-      limiter = new Bottleneck({ reservoir: burstPerSecond, reservoirRefreshAmount: burstPerSecond, reservoirRefreshInterval: 1000, maxConcurrent: burstPerSecond });
+      const steady = new Bottleneck({
+        reservoir: perMinute,
+        reservoirRefreshAmount: perMinute,
+        reservoirRefreshInterval: 60_000,
+      });
+      limiter = new Bottleneck({
+        reservoir: burstPerSecond,
+        reservoirRefreshAmount: burstPerSecond,
+        reservoirRefreshInterval: 1000,
+        maxConcurrent: burstPerSecond,
+      });
       limiter.chain(steady);
       this.limiters.set(tier, limiter);
     }
@@ -81,7 +99,12 @@ export class KlaviyoClient {
     return text.split(this.apiKey).join('[redacted]');
   }
 
-  async call<T = unknown>(operationId: OperationId, method: Dispatcher.HttpMethod, path: string, body?: unknown): Promise<KlaviyoResponse<T>> {
+  async call<T = unknown>(
+    operationId: OperationId,
+    method: Dispatcher.HttpMethod,
+    path: string,
+    body?: unknown,
+  ): Promise<KlaviyoResponse<T>> {
     const url = path.startsWith('http') ? path : `${this.baseUrl}${path}`;
     const maxRetries = this.options.maxRetries ?? 6;
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -91,8 +114,17 @@ export class KlaviyoClient {
       let parsed: unknown = undefined;
       let retryAfter: number | null = null;
       try {
-        const send = () => request(url, { method, headers: buildHeaders(this.apiKey, payload !== undefined), body: payload, dispatcher: this.options.dispatcher });
-        const res = this.options.limits === 'off' ? await send() : await this.limiter(OPERATIONS[operationId].tier).schedule(send);
+        const send = () =>
+          request(url, {
+            method,
+            headers: buildHeaders(this.apiKey, payload !== undefined),
+            body: payload,
+            dispatcher: this.options.dispatcher,
+          });
+        const res =
+          this.options.limits === 'off'
+            ? await send()
+            : await this.limiter(OPERATIONS[operationId].tier).schedule(send);
         status = res.statusCode;
         const text = await res.body.text();
         if (text !== '') {
@@ -106,9 +138,20 @@ export class KlaviyoClient {
         if (header !== undefined) retryAfter = Number(Array.isArray(header) ? header[0] : header);
       } catch (error) {
         this.requestCounts[operationId] = (this.requestCounts[operationId] ?? 0) + 1;
-        this.options.onRequest?.({ operationId, method, path, status: 'network-error', attempt, ms: Date.now() - started });
+        this.options.onRequest?.({
+          operationId,
+          method,
+          path,
+          status: 'network-error',
+          attempt,
+          ms: Date.now() - started,
+        });
         if (attempt >= maxRetries) {
-          throw new KlaviyoError(`${operationId}: network error after ${attempt + 1} attempts (${this.redact((error as Error).message)}).`, undefined, true);
+          throw new KlaviyoError(
+            `${operationId}: network error after ${attempt + 1} attempts (${this.redact((error as Error).message)}).`,
+            undefined,
+            true,
+          );
         }
         await sleep(this.backoff(attempt));
         continue;
@@ -117,7 +160,9 @@ export class KlaviyoClient {
       this.options.onRequest?.({ operationId, method, path, status, attempt, ms: Date.now() - started });
       if (status < 300) return { status, body: parsed as T };
       const errors = parseErrors(parsed);
-      const detail = errors.map((e) => `${e.code}: ${e.detail}`).join('; ') || (typeof parsed === 'string' ? parsed.slice(0, 200) : '');
+      const detail =
+        errors.map((e) => `${e.code}: ${e.detail}`).join('; ') ||
+        (typeof parsed === 'string' ? parsed.slice(0, 200) : '');
       if (status === 401 || status === 403) {
         const scopes = OPERATIONS[operationId].scopes.join(', ');
         throw new KlaviyoError(
@@ -131,11 +176,19 @@ export class KlaviyoClient {
       }
       if (RETRY_STATUS.has(status) && attempt < maxRetries) {
         const cap = this.options.maxRetryAfterSeconds ?? 60;
-        const wait = status === 429 && retryAfter !== null && Number.isFinite(retryAfter) ? Math.min(retryAfter, cap) * 1000 + Math.random() * 250 : this.backoff(attempt);
+        const wait =
+          status === 429 && retryAfter !== null && Number.isFinite(retryAfter)
+            ? Math.min(retryAfter, cap) * 1000 + Math.random() * 250
+            : this.backoff(attempt);
         await sleep(wait);
         continue;
       }
-      throw new KlaviyoError(`${operationId} answered ${status}: ${this.redact(detail)}`, status, RETRY_STATUS.has(status), errors);
+      throw new KlaviyoError(
+        `${operationId} answered ${status}: ${this.redact(detail)}`,
+        status,
+        RETRY_STATUS.has(status),
+        errors,
+      );
     }
   }
 
@@ -148,7 +201,11 @@ export class KlaviyoClient {
   async *pages<T>(operationId: OperationId, path: string): AsyncIterable<T[]> {
     let next: string | null = path;
     while (next !== null) {
-      const res: KlaviyoResponse<{ data: T[]; links?: { next?: string | null } }> = await this.call(operationId, 'GET', next);
+      const res: KlaviyoResponse<{ data: T[]; links?: { next?: string | null } }> = await this.call(
+        operationId,
+        'GET',
+        next,
+      );
       yield res.body.data;
       next = res.body.links?.next ?? null;
     }

@@ -9,7 +9,11 @@ import type { KlaviyoClient } from './client.ts';
 export function bulkEventsBody(events: EventPayload[], backfill: boolean): unknown {
   const byProfile = new Map<string, EventPayload[]>();
   for (const e of events) {
-    const id = JSON.stringify([e.profile.email ?? null, e.profile.phone_number ?? null, e.profile.external_id ?? null]);
+    const id = JSON.stringify([
+      e.profile.email ?? null,
+      e.profile.phone_number ?? null,
+      e.profile.external_id ?? null,
+    ]);
     byProfile.set(id, [...(byProfile.get(id) ?? []), e]);
   }
   return {
@@ -43,6 +47,15 @@ export function bulkEventsBody(events: EventPayload[], backfill: boolean): unkno
   };
 }
 
-export async function bulkCreateEvents(client: KlaviyoClient, events: EventPayload[], backfill: boolean): Promise<void> {
-  await client.call('bulk_create_events', 'POST', '/api/event-bulk-create-jobs', bulkEventsBody(events, backfill));
+export async function bulkCreateEvents(
+  client: KlaviyoClient,
+  events: EventPayload[],
+  backfill: boolean,
+): Promise<void> {
+  await client.call(
+    'bulk_create_events',
+    'POST',
+    '/api/event-bulk-create-jobs',
+    bulkEventsBody(events, backfill),
+  );
 }

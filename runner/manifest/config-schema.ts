@@ -43,7 +43,12 @@ export function checkSyncConfig(
 ): { ok: true; config: KlaviyoSyncConfig } | { ok: false; problems: string[] } {
   if (validateConfig(block)) return { ok: true, config: block };
   const problems = [
-    ...new Set((validateConfig.errors ?? []).map((e) => sentence(e, where)).filter((s): s is string => s !== null)),
+    ...new Set(
+      (validateConfig.errors ?? []).map((e) => sentence(e, where)).filter((s): s is string => s !== null),
+    ),
   ];
-  return { ok: false, problems: problems.length > 0 ? problems : [`${where}: config.meta.klaviyo is invalid.`] };
+  return {
+    ok: false,
+    problems: problems.length > 0 ? problems : [`${where}: config.meta.klaviyo is invalid.`],
+  };
 }

@@ -23,18 +23,36 @@ export interface LoadedProject {
 
 export const DEFAULT_STATE_SCHEMA = 'klaviyo_runner';
 
-export async function loadSyncs(options: ProjectOptions, env: NodeJS.ProcessEnv = process.env): Promise<LoadedProject> {
+export async function loadSyncs(
+  options: ProjectOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LoadedProject> {
   const projectDir = path.resolve(options.projectDir);
   const targetPath = path.resolve(projectDir, options.targetPath ?? env.DBT_TARGET_PATH ?? 'target');
   const manifest = await readManifest(path.join(targetPath, 'manifest.json'));
   const runResults = await readRunResults(path.join(targetPath, 'run_results.json'));
   const { specs, problems } = buildSpecs(manifest, runResults);
-  if (problems.length > 0) throw new ConfigError(`The project's Klaviyo syncs have ${problems.length} problem(s):`, problems);
+  if (problems.length > 0)
+    throw new ConfigError(`The project's Klaviyo syncs have ${problems.length} problem(s):`, problems);
   const selected = selectSpecs(specs, options.select, options.exclude);
-  const { connection } = await readConnection({ projectDir, profilesDir: options.profilesDir, target: options.target, env });
+  const { connection } = await readConnection({
+    projectDir,
+    profilesDir: options.profilesDir,
+    target: options.target,
+    env,
+  });
   const stateSchema = options.stateSchema ?? DEFAULT_STATE_SCHEMA;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(stateSchema)) {
-    throw new ConfigError(`--state-schema \`${stateSchema}\` must be a plain identifier (letters, digits, underscores).`);
+    throw new ConfigError(
+      `--state-schema \`${stateSchema}\` must be a plain identifier (letters, digits, underscores).`,
+    );
   }
-  return { projectDir, targetPath, specs: selected, connection, stateSchema, dbtInvocationId: manifest.metadata.invocation_id ?? null };
+  return {
+    projectDir,
+    targetPath,
+    specs: selected,
+    connection,
+    stateSchema,
+    dbtInvocationId: manifest.metadata.invocation_id ?? null,
+  };
 }

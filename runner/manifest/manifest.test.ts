@@ -13,8 +13,24 @@ function manifest(exposures: Record<string, unknown>, nodes: Record<string, unkn
     JSON.stringify({
       metadata: { dbt_schema_version: V12, dbt_version: '1.12.0' },
       nodes: {
-        'model.shop.klaviyo__profiles': { unique_id: 'model.shop.klaviyo__profiles', name: 'klaviyo__profiles', resource_type: 'model', package_name: 'shop', original_file_path: 'models/klaviyo__profiles.sql', relation_name: '"db"."main"."klaviyo__profiles"', config: { materialized: 'table' } },
-        'model.shop.eph': { unique_id: 'model.shop.eph', name: 'eph', resource_type: 'model', package_name: 'shop', original_file_path: 'models/eph.sql', relation_name: null, config: { materialized: 'ephemeral' } },
+        'model.shop.klaviyo__profiles': {
+          unique_id: 'model.shop.klaviyo__profiles',
+          name: 'klaviyo__profiles',
+          resource_type: 'model',
+          package_name: 'shop',
+          original_file_path: 'models/klaviyo__profiles.sql',
+          relation_name: '"db"."main"."klaviyo__profiles"',
+          config: { materialized: 'table' },
+        },
+        'model.shop.eph': {
+          unique_id: 'model.shop.eph',
+          name: 'eph',
+          resource_type: 'model',
+          package_name: 'shop',
+          original_file_path: 'models/eph.sql',
+          relation_name: null,
+          config: { materialized: 'ephemeral' },
+        },
         ...nodes,
       },
       exposures,
@@ -24,57 +40,114 @@ function manifest(exposures: Record<string, unknown>, nodes: Record<string, unkn
 }
 
 const exposure = (name: string, klaviyo: unknown, extra: Record<string, unknown> = {}) => ({
-  [`exposure.shop.${name}`]: { unique_id: `exposure.shop.${name}`, name, original_file_path: 'exposures/klaviyo.yml', type: 'application', depends_on: { nodes: ['model.shop.klaviyo__profiles'] }, config: { meta: { klaviyo }, tags: ['klaviyo'] }, ...extra },
+  [`exposure.shop.${name}`]: {
+    unique_id: `exposure.shop.${name}`,
+    name,
+    original_file_path: 'exposures/klaviyo.yml',
+    type: 'application',
+    depends_on: { nodes: ['model.shop.klaviyo__profiles'] },
+    config: { meta: { klaviyo }, tags: ['klaviyo'] },
+    ...extra,
+  },
 });
 
-const profileBlock = { object: 'profile', key: 'person_id', identity: { email: 'email' }, properties: ['rfm_segment'] };
+const profileBlock = {
+  object: 'profile',
+  key: 'person_id',
+  identity: { email: 'email' },
+  properties: ['rfm_segment'],
+};
 
 describe('reading the manifest', () => {
   it('refuses other schema versions, naming the dbt versions that write v12', () => {
-    for (const version of ['https://schemas.getdbt.com/dbt/manifest/v11.json', 'https://schemas.getdbt.com/dbt/manifest/v20.json']) {
-      expect(() => parseManifest(JSON.stringify({ metadata: { dbt_schema_version: version, dbt_version: '1.7.0' }, nodes: {}, exposures: {} }), 'target/manifest.json')).toThrow(
+    for (const version of [
+      'https://schemas.getdbt.com/dbt/manifest/v11.json',
+      'https://schemas.getdbt.com/dbt/manifest/v20.json',
+    ]) {
+      expect(() =>
+        parseManifest(
+          JSON.stringify({
+            metadata: { dbt_schema_version: version, dbt_version: '1.7.0' },
+            nodes: {},
+            exposures: {},
+          }),
+          'target/manifest.json',
+        ),
+      ).toThrow(
         `target/manifest.json is a manifest of schema ${version} (dbt 1.7.0); klaviyo-runner reads manifest v12, written by dbt-core 1.8 to 1.12 and dbt Core v2. Rebuild with one of those.`,
       );
     }
   });
 
   it('names the JSON path of a malformed field', () => {
-    const bad = { metadata: { dbt_schema_version: V12 }, nodes: { x: { unique_id: 7, name: 'x', resource_type: 'model', package_name: 'p', original_file_path: 'f' } }, exposures: {} };
-    try {
-      parseManifest(JSON.stringify(bad), 'target/manifest.json');
-      expect.unreachable();
-    } catch (error) {
-      expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).problems).toEqual(['at /nodes/x/unique_id: must be string']);
-    }
+    const bad = {
+      metadata: { dbt_schema_version: V12 },
+      nodes: {
+        x: { unique_id: 7, name: 'x', resource_type: 'model', package_name: 'p', original_file_path: 'f' },
+      },
+      exposures: {},
+    };
+    const error = (() => {
+      try {
+        parseManifest(JSON.stringify(bad), 'target/manifest.json');
+        return null;
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual(['at /nodes/x/unique_id: must be string']);
   });
 
   it('reads the real dbt 1.12 sample manifest', () => {
-    const sample = path.resolve(import.meta.dirname, '../../../shared/dbt/samples/fivetran-dbt_klaviyo-manifest-v12-dbt1.12.2-postgres.json');
+    const sample = path.resolve(
+      import.meta.dirname,
+      '../../../shared/dbt/samples/fivetran-dbt_klaviyo-manifest-v12-dbt1.12.2-postgres.json',
+    );
     const m = parseManifest(readFileSync(sample, 'utf8'), sample);
-    expect(m.nodes['model.klaviyo.klaviyo__persons']?.relation_name).toBe('"postgres"."public_klaviyo_dev"."klaviyo__persons"');
+    expect(m.nodes['model.klaviyo.klaviyo__persons']?.relation_name).toBe(
+      '"postgres"."public_klaviyo_dev"."klaviyo__persons"',
+    );
     expect(buildSpecs(m, null)).toEqual({ specs: [], problems: [] });
   });
 });
 
 describe('exposures → sync specs', () => {
   it('merges meta and config.meta, config.meta winning, as dbt 1.10+ does', () => {
-    const m = manifest(exposure('profiles', { ...profileBlock, key: 'wrong' }, { meta: { klaviyo: { ...profileBlock, key: 'old' } }, config: { meta: { klaviyo: profileBlock } } }));
+    const m = manifest(
+      exposure(
+        'profiles',
+        { ...profileBlock, key: 'wrong' },
+        { meta: { klaviyo: { ...profileBlock, key: 'old' } }, config: { meta: { klaviyo: profileBlock } } },
+      ),
+    );
     const { specs, problems } = buildSpecs(m, null);
     expect(problems).toEqual([]);
-    expect(specs[0]).toMatchObject({ name: 'profiles', yamlPath: 'exposures/klaviyo.yml', config: { key: 'person_id' }, model: { name: 'klaviyo__profiles', relationName: '"db"."main"."klaviyo__profiles"' } });
+    expect(specs[0]).toMatchObject({
+      name: 'profiles',
+      yamlPath: 'exposures/klaviyo.yml',
+      config: { key: 'person_id' },
+      model: { name: 'klaviyo__profiles', relationName: '"db"."main"."klaviyo__profiles"' },
+    });
   });
 
   it('reports every problem as a sentence naming the exposure, the file and the path', () => {
     const m = manifest({
       ...exposure('a', { object: 'profile', key: 'id' }),
-      ...exposure('b', { object: 'event', key: 'id', identity: { email: 'email' }, metric: 'Placed Order', time: 'at', list: { name: 'x' } }),
+      ...exposure('b', {
+        object: 'event',
+        key: 'id',
+        identity: { email: 'email' },
+        metric: 'Placed Order',
+        time: 'at',
+        list: { name: 'x' },
+      }),
       ...exposure('c', { object: 'profil', key: 'bad key', identity: { email: 'email' }, colour: 'red' }),
       ...exposure('d', profileBlock, { depends_on: { nodes: ['model.shop.eph'] } }),
     });
     expect(buildSpecs(m, null).problems).toEqual([
       'exposure `a` (exposures/klaviyo.yml): config.meta.klaviyo needs `identity`.',
-      'exposure `b` (exposures/klaviyo.yml): config.meta.klaviyo mixes keys of different sync objects (see the `object` key\'s allowed keys in the README).',
+      "exposure `b` (exposures/klaviyo.yml): config.meta.klaviyo mixes keys of different sync objects (see the `object` key's allowed keys in the README).",
       'exposure `c` (exposures/klaviyo.yml): config.meta.klaviyo has an unknown key `colour`.',
       'exposure `c` (exposures/klaviyo.yml): config.meta.klaviyo.object must be one of "profile", "event", "list_membership".',
       'exposure `c` (exposures/klaviyo.yml): config.meta.klaviyo.key must be a column name (letters, digits and underscores).',
@@ -84,14 +157,25 @@ describe('exposures → sync specs', () => {
 
   it('refuses a model whose last build failed', () => {
     const m = manifest(exposure('p', profileBlock));
-    const { problems } = buildSpecs(m, { invocationId: 'x', status: new Map([['model.shop.klaviyo__profiles', 'error']]) });
-    expect(problems).toEqual(['exposure `p` (exposures/klaviyo.yml): model `klaviyo__profiles` did not build in the last dbt run (status error); fix it and run `dbt build` again.']);
+    const { problems } = buildSpecs(m, {
+      invocationId: 'x',
+      status: new Map([['model.shop.klaviyo__profiles', 'error']]),
+    });
+    expect(problems).toEqual([
+      'exposure `p` (exposures/klaviyo.yml): model `klaviyo__profiles` did not build in the last dbt run (status error); fix it and run `dbt build` again.',
+    ]);
   });
 });
 
 describe('selection', () => {
   const m = manifest({
-    ...exposure('winback', { object: 'list_membership', key: 'person_id', identity: { email: 'email' }, list: { name: 'Winback' }, after: 'profiles' }),
+    ...exposure('winback', {
+      object: 'list_membership',
+      key: 'person_id',
+      identity: { email: 'email' },
+      list: { name: 'Winback' },
+      after: 'profiles',
+    }),
     ...exposure('profiles', profileBlock, { config: { meta: { klaviyo: profileBlock }, tags: ['crm'] } }),
   });
   const { specs } = buildSpecs(m, null);
@@ -104,6 +188,8 @@ describe('selection', () => {
     expect(selectSpecs(specs, ['klaviyo__profiles'], ['profiles']).map((s) => s.name)).toEqual(['winback']);
   });
   it('names an unknown selector and the syncs there are', () => {
-    expect(() => selectSpecs(specs, ['nope'], [])).toThrow('No sync matches `nope`. Syncs in this project: profiles, winback.');
+    expect(() => selectSpecs(specs, ['nope'], [])).toThrow(
+      'No sync matches `nope`. Syncs in this project: profiles, winback.',
+    );
   });
 });

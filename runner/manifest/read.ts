@@ -32,7 +32,13 @@ export interface ManifestExposure {
 }
 
 export interface Manifest {
-  metadata: { dbt_schema_version: string; dbt_version?: string; invocation_id?: string; adapter_type?: string; project_name?: string };
+  metadata: {
+    dbt_schema_version: string;
+    dbt_version?: string;
+    invocation_id?: string;
+    adapter_type?: string;
+    project_name?: string;
+  };
   nodes: Record<string, ManifestNode>;
   exposures: Record<string, ManifestExposure>;
 }
@@ -67,7 +73,11 @@ const narrowSchema = {
           config: { type: 'object', properties: { materialized: { type: 'string' } } },
           columns: {
             type: 'object',
-            additionalProperties: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
+            additionalProperties: {
+              type: 'object',
+              required: ['name'],
+              properties: { name: { type: 'string' } },
+            },
           },
         },
       },
@@ -99,9 +109,12 @@ export function parseManifest(text: string, file: string): Manifest {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${file} is not valid JSON (${(error as Error).message}). Run \`dbt build\` or \`dbt parse\` again.`);
+    throw new ConfigError(
+      `${file} is not valid JSON (${(error as Error).message}). Run \`dbt build\` or \`dbt parse\` again.`,
+    );
   }
-  const version = (data as { metadata?: { dbt_schema_version?: unknown; dbt_version?: unknown } } | null)?.metadata;
+  const version = (data as { metadata?: { dbt_schema_version?: unknown; dbt_version?: unknown } } | null)
+    ?.metadata;
   if (typeof version?.dbt_schema_version === 'string' && version.dbt_schema_version !== SUPPORTED) {
     throw new ConfigError(
       `${file} is a manifest of schema ${version.dbt_schema_version} (dbt ${String(version.dbt_version ?? 'unknown')}); ` +
@@ -122,7 +135,9 @@ export async function readManifest(file: string): Promise<Manifest> {
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    throw new ConfigError(`No dbt manifest at ${file}. Run \`dbt build\` (or \`dbt parse\`) in the project first.`);
+    throw new ConfigError(
+      `No dbt manifest at ${file}. Run \`dbt build\` (or \`dbt parse\`) in the project first.`,
+    );
   }
   return parseManifest(text, file);
 }

@@ -19,7 +19,8 @@ export function selectSpecs(specs: SyncSpec[], select: string[], exclude: string
     );
   }
   const chosen = specs.filter(
-    (spec) => (select.length === 0 || select.some((s) => matches(spec, s))) && !exclude.some((s) => matches(spec, s)),
+    (spec) =>
+      (select.length === 0 || select.some((s) => matches(spec, s))) && !exclude.some((s) => matches(spec, s)),
   );
   return orderByAfter(chosen);
 }
@@ -32,7 +33,8 @@ export function orderByAfter(specs: SyncSpec[]): SyncSpec[] {
   const visit = (spec: SyncSpec, path: string[]): void => {
     const seen = state.get(spec.name);
     if (seen === 'done') return;
-    if (seen === 'visiting') throw new ConfigError(`Syncs wait for each other in a cycle: ${[...path, spec.name].join(' → ')}.`);
+    if (seen === 'visiting')
+      throw new ConfigError(`Syncs wait for each other in a cycle: ${[...path, spec.name].join(' → ')}.`);
     state.set(spec.name, 'visiting');
     const after = spec.config.after !== undefined ? byName.get(spec.config.after) : undefined;
     if (after !== undefined) visit(after, [...path, spec.name]);

@@ -58,7 +58,9 @@ export function buildSpecs(
     if (config.model !== undefined) {
       node = dependencies.find((n) => n.name === config.model);
       if (node === undefined) {
-        problems.push(`${at}: config.meta.klaviyo.model names \`${config.model}\`, which the exposure does not depend_on.`);
+        problems.push(
+          `${at}: config.meta.klaviyo.model names \`${config.model}\`, which the exposure does not depend_on.`,
+        );
         continue;
       }
     } else if (dependencies.length === 1) {
@@ -72,13 +74,21 @@ export function buildSpecs(
       continue;
     }
     if (node === undefined) continue;
-    if (node.relation_name === null || node.relation_name === undefined || node.config?.materialized === 'ephemeral') {
-      problems.push(`${at}: model \`${node.name}\` is ephemeral, so there is no table to read; materialize it as a table or view.`);
+    if (
+      node.relation_name === null ||
+      node.relation_name === undefined ||
+      node.config?.materialized === 'ephemeral'
+    ) {
+      problems.push(
+        `${at}: model \`${node.name}\` is ephemeral, so there is no table to read; materialize it as a table or view.`,
+      );
       continue;
     }
     const status = runResults?.status.get(node.unique_id);
     if (status !== undefined && status !== 'success') {
-      problems.push(`${at}: model \`${node.name}\` did not build in the last dbt run (status ${status}); fix it and run \`dbt build\` again.`);
+      problems.push(
+        `${at}: model \`${node.name}\` did not build in the last dbt run (status ${status}); fix it and run \`dbt build\` again.`,
+      );
       continue;
     }
     const spec: SyncSpec = {
@@ -92,7 +102,9 @@ export function buildSpecs(
     if (config.scope !== undefined) {
       const suppressions = findByName(manifest, config.scope.suppressions);
       if (suppressions?.relation_name == null) {
-        problems.push(`${at}: config.meta.klaviyo.scope.suppressions names \`${config.scope.suppressions}\`, which is not a built model in this project.`);
+        problems.push(
+          `${at}: config.meta.klaviyo.scope.suppressions names \`${config.scope.suppressions}\`, which is not a built model in this project.`,
+        );
         continue;
       }
       spec.suppressionsRelation = suppressions.relation_name;
@@ -103,8 +115,12 @@ export function buildSpecs(
   for (const spec of specs) {
     const after = spec.config.after;
     if (after === undefined) continue;
-    if (after === spec.name) problems.push(`${where2(spec)}: config.meta.klaviyo.after names the sync itself.`);
-    else if (!names.has(after)) problems.push(`${where2(spec)}: config.meta.klaviyo.after names \`${after}\`, which is not a valid sync exposure.`);
+    if (after === spec.name)
+      problems.push(`${where2(spec)}: config.meta.klaviyo.after names the sync itself.`);
+    else if (!names.has(after))
+      problems.push(
+        `${where2(spec)}: config.meta.klaviyo.after names \`${after}\`, which is not a valid sync exposure.`,
+      );
   }
   return { specs, problems };
 }

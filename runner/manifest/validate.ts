@@ -29,7 +29,9 @@ async function columnProblems(spec: SyncSpec, wh: Warehouse | null): Promise<str
     try {
       available = (await wh.columns(spec.model.relationName)).map((c) => c.name);
     } catch (error) {
-      return [`${where}: cannot read model \`${spec.model.name}\` (${spec.model.relationName}): ${(error as Error).message}`];
+      return [
+        `${where}: cannot read model \`${spec.model.name}\` (${spec.model.relationName}): ${(error as Error).message}`,
+      ];
     }
   } else {
     available = spec.model.declaredColumns;
@@ -38,12 +40,17 @@ async function columnProblems(spec: SyncSpec, wh: Warehouse | null): Promise<str
   const have = new Set(available.map((c) => c.toLowerCase()));
   const problems = syncColumns(spec.config)
     .filter((c) => !have.has(c.toLowerCase()))
-    .map((c) => `${where}: model \`${spec.model.name}\` has no column \`${c}\` (named in config.meta.klaviyo).`);
+    .map(
+      (c) => `${where}: model \`${spec.model.name}\` has no column \`${c}\` (named in config.meta.klaviyo).`,
+    );
   if (spec.suppressionsRelation !== undefined && wh !== null) {
     try {
       const cols = new Set((await wh.columns(spec.suppressionsRelation)).map((c) => c.name));
       for (const c of ['email', 'is_suppressed', 'email_consent']) {
-        if (!cols.has(c)) problems.push(`${where}: scope.suppressions model \`${spec.config.scope!.suppressions}\` has no column \`${c}\`.`);
+        if (!cols.has(c))
+          problems.push(
+            `${where}: scope.suppressions model \`${spec.config.scope!.suppressions}\` has no column \`${c}\`.`,
+          );
       }
     } catch (error) {
       problems.push(`${where}: cannot read scope.suppressions model: ${(error as Error).message}`);
@@ -52,7 +59,10 @@ async function columnProblems(spec: SyncSpec, wh: Warehouse | null): Promise<str
   return problems;
 }
 
-export async function validate(options: ProjectOptions, env: NodeJS.ProcessEnv = process.env): Promise<ValidateResult> {
+export async function validate(
+  options: ProjectOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ValidateResult> {
   const projectDir = path.resolve(options.projectDir);
   const targetPath = path.resolve(projectDir, options.targetPath ?? env.DBT_TARGET_PATH ?? 'target');
   const manifest = await readManifest(path.join(targetPath, 'manifest.json'));
@@ -62,11 +72,18 @@ export async function validate(options: ProjectOptions, env: NodeJS.ProcessEnv =
   let wh: Warehouse | null = null;
   let columnsFrom: ValidateResult['columnsFrom'] = 'warehouse';
   try {
-    const { connection } = await readConnection({ projectDir, profilesDir: options.profilesDir, target: options.target, env });
+    const { connection } = await readConnection({
+      projectDir,
+      profilesDir: options.profilesDir,
+      target: options.target,
+      env,
+    });
     wh = await openWarehouse(connection);
   } catch (error) {
     if (!(error instanceof ConfigError || error instanceof WarehouseError)) throw error;
-    problems.push(`The warehouse could not be opened, so columns were checked against the manifest only: ${error.message}`);
+    problems.push(
+      `The warehouse could not be opened, so columns were checked against the manifest only: ${error.message}`,
+    );
     columnsFrom = 'manifest';
   }
   try {
@@ -74,5 +91,9 @@ export async function validate(options: ProjectOptions, env: NodeJS.ProcessEnv =
   } finally {
     await wh?.close();
   }
-  return { syncs: specs.map((s) => ({ name: s.name, object: s.config.object, model: s.model.name })), problems, columnsFrom };
+  return {
+    syncs: specs.map((s) => ({ name: s.name, object: s.config.object, model: s.model.name })),
+    problems,
+    columnsFrom,
+  };
 }

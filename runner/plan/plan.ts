@@ -85,7 +85,13 @@ export async function planSync(state: State, spec: SyncSpec): Promise<SyncPlan> 
   for await (const chunk of streamChanges(state, spec)) {
     for (const change of chunk) {
       if (change.diffKind === 'duplicate') {
-        note({ sync: spec.name, model: spec.model.name, key: change.key, column: spec.config.key, reason: `key appears more than once in the model; fix the model so each key is one row` });
+        note({
+          sync: spec.name,
+          model: spec.model.name,
+          key: change.key,
+          column: spec.config.key,
+          reason: `key appears more than once in the model; fix the model so each key is one row`,
+        });
         continue;
       }
       if (change.diffKind === 'changed_event') continue;
@@ -115,7 +121,12 @@ export async function planSync(state: State, spec: SyncSpec): Promise<SyncPlan> 
         if (change.profileId === null) lookups += 1;
         if ('subscribe' in built.payload && built.payload.subscribe !== undefined) subscribes += 1;
       }
-      if (examples.length < EXAMPLES) examples.push({ kind: change.kind, key: change.key, fields: fieldChanges(change).slice(0, EXAMPLE_FIELDS) });
+      if (examples.length < EXAMPLES)
+        examples.push({
+          kind: change.kind,
+          key: change.key,
+          fields: fieldChanges(change).slice(0, EXAMPLE_FIELDS),
+        });
     }
   }
   const requests: Record<string, number> = {};
@@ -142,7 +153,11 @@ export async function planSync(state: State, spec: SyncSpec): Promise<SyncPlan> 
     object,
     model: spec.model.name,
     relation: spec.model.relationName,
-    counts: { ...counts, rejected: rejectedCount, send: send + (object === 'list_membership' ? listRemoves : 0) },
+    counts: {
+      ...counts,
+      rejected: rejectedCount,
+      send: send + (object === 'list_membership' ? listRemoves : 0),
+    },
     newProfiles,
     examples,
     rejected,

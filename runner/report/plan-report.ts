@@ -15,10 +15,15 @@ hbs.registerHelper('json', (v: unknown) => {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 });
 hbs.registerHelper('duration', (seconds: number) =>
-  seconds < 60 ? `${seconds.toFixed(1)} s` : seconds < 3600 ? `${(seconds / 60).toFixed(1)} min` : `${(seconds / 3600).toFixed(1)} h`,
+  seconds < 60
+    ? `${seconds.toFixed(1)} s`
+    : seconds < 3600
+      ? `${(seconds / 60).toFixed(1)} min`
+      : `${(seconds / 3600).toFixed(1)} h`,
 );
 
-const load = (name: string) => hbs.compile(readFileSync(new URL(`./templates/${name}`, import.meta.url), 'utf8'), { noEscape: true });
+const load = (name: string) =>
+  hbs.compile(readFileSync(new URL(`./templates/${name}`, import.meta.url), 'utf8'), { noEscape: true });
 const markdown = load('plan.md.hbs');
 const text = load('plan.txt.hbs');
 

@@ -42,7 +42,12 @@ export class Faults {
   roll(kind: keyof FaultConfig, operationId?: string): boolean {
     const p = this.config[kind];
     if (typeof p !== 'number' || p <= 0) return false;
-    if (operationId !== undefined && this.config.operations !== undefined && !this.config.operations.includes(operationId)) return false;
+    if (
+      operationId !== undefined &&
+      this.config.operations !== undefined &&
+      !this.config.operations.includes(operationId)
+    )
+      return false;
     return this.next() < p;
   }
 }

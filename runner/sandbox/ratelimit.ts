@@ -57,7 +57,10 @@ export const OPERATION_TIERS: Record<string, Tier> = {
 };
 
 export class RateLimiter {
-  private windows = new Map<string, { second: number; secondCount: number; minute: number; minuteCount: number }>();
+  private windows = new Map<
+    string,
+    { second: number; secondCount: number; minute: number; minuteCount: number }
+  >();
   constructor(private readonly limits: TierLimits | null) {}
 
   /** Counts a request; returns seconds to wait when it is over a limit (the request is refused). */

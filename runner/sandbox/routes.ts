@@ -54,14 +54,22 @@ function profileResource(ctx: Ctx, p: Profile, fields: string[] = []): unknown {
             subscriptions: {
               email: {
                 marketing: {
-                  can_receive_email_marketing: p.subscriptions.email.marketing.consent === 'SUBSCRIBED' && p.subscriptions.email.marketing.suppression.length === 0,
+                  can_receive_email_marketing:
+                    p.subscriptions.email.marketing.consent === 'SUBSCRIBED' &&
+                    p.subscriptions.email.marketing.suppression.length === 0,
                   consent: p.subscriptions.email.marketing.consent,
                   consent_timestamp: p.subscriptions.email.marketing.consented_at,
                   suppression: p.subscriptions.email.marketing.suppression,
                   list_suppressions: [],
                 },
               },
-              sms: { marketing: { can_receive_sms_marketing: p.subscriptions.sms.marketing.consent === 'SUBSCRIBED', consent: p.subscriptions.sms.marketing.consent, consent_timestamp: p.subscriptions.sms.marketing.consented_at } },
+              sms: {
+                marketing: {
+                  can_receive_sms_marketing: p.subscriptions.sms.marketing.consent === 'SUBSCRIBED',
+                  consent: p.subscriptions.sms.marketing.consent,
+                  consent_timestamp: p.subscriptions.sms.marketing.consented_at,
+                },
+              },
             },
           }
         : {}),
@@ -92,7 +100,12 @@ function jobResource(ctx: Ctx, job: ImportJob): unknown {
 }
 
 function listResource(ctx: Ctx, l: { id: string; name: string; created: string; updated: string }): unknown {
-  return { type: 'list', id: l.id, attributes: { name: l.name, created: l.created, updated: l.updated, opt_in_process: 'single_opt_in' }, links: { self: `${ctx.base}/api/lists/${l.id}/` } };
+  return {
+    type: 'list',
+    id: l.id,
+    attributes: { name: l.name, created: l.created, updated: l.updated, opt_in_process: 'single_opt_in' },
+    links: { self: `${ctx.base}/api/lists/${l.id}/` },
+  };
 }
 
 function collection(ctx: Ctx, data: unknown[], next: string | null): Answer {
@@ -102,7 +115,8 @@ function collection(ctx: Ctx, data: unknown[], next: string | null): Answer {
 // ---- body checks -------------------------------------------------------------------------------
 function dataOf(ctx: Ctx, type: string): Record<string, unknown> {
   const data = (ctx.body as { data?: unknown } | null)?.data;
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalid('The request body must be a JSON:API document with `data`.', '/data');
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw invalid('The request body must be a JSON:API document with `data`.', '/data');
   const d = data as Record<string, unknown>;
   if (d.type !== type) throw invalid(`\`data.type\` must be "${type}".`, '/data/type');
   return d;
@@ -110,14 +124,22 @@ function dataOf(ctx: Ctx, type: string): Record<string, unknown> {
 
 function attributesOf(d: Record<string, unknown>): Record<string, unknown> {
   const a = d.attributes;
-  if (typeof a !== 'object' || a === null) throw invalid('`data.attributes` is required.', '/data/attributes');
+  if (typeof a !== 'object' || a === null)
+    throw invalid('`data.attributes` is required.', '/data/attributes');
   return a as Record<string, unknown>;
 }
 
 function arrayAt(value: unknown, pointer: string, max: number, what: string): unknown[] {
   if (!Array.isArray(value)) throw invalid(`${pointer} must be an array.`, pointer);
   if (value.length === 0) throw invalid(`${pointer} must not be empty.`, pointer);
-  if (value.length > max) throw new HttpError(400, 'invalid', 'Invalid input.', `At most ${max} ${what} are allowed per request; got ${value.length}.`, pointer);
+  if (value.length > max)
+    throw new HttpError(
+      400,
+      'invalid',
+      'Invalid input.',
+      `At most ${max} ${what} are allowed per request; got ${value.length}.`,
+      pointer,
+    );
   return value;
 }
 
@@ -146,16 +168,39 @@ function runImport(store: Store, faults: Faults, job: ImportJob): void {
   job.rows.forEach((row, i) => {
     const pointer = `/data/attributes/profiles/data/${i}`;
     const fail = (code: string, title: string, detail: string, at = pointer) => {
-      job.errors.push({ id: store.newId('import-error'), code, title, detail, source: { pointer: at }, original_payload: row });
+      job.errors.push({
+        id: store.newId('import-error'),
+        code,
+        title,
+        detail,
+        source: { pointer: at },
+        original_payload: row,
+      });
       job.failed_count += 1;
     };
-    const r = row as { attributes?: Record<string, unknown>; id?: string; meta?: { patch_properties?: { unset?: string | string[] } } };
+    const r = row as {
+      attributes?: Record<string, unknown>;
+      id?: string;
+      meta?: { patch_properties?: { unset?: string | string[] } };
+    };
     const attributes = r.attributes ?? {};
     const problem = store.validateAttributes(attributes);
-    if (problem !== null) return fail(problem.code, 'Invalid input.', problem.detail, `${pointer}${problem.pointer.replace('/data', '')}`);
-    if (faults.roll('importRowError')) return fail('internal_error', 'Temporary error.', 'The profile could not be imported; try again.');
+    if (problem !== null)
+      return fail(
+        problem.code,
+        'Invalid input.',
+        problem.detail,
+        `${pointer}${problem.pointer.replace('/data', '')}`,
+      );
+    if (faults.roll('importRowError'))
+      return fail('internal_error', 'Temporary error.', 'The profile could not be imported; try again.');
     const result = store.upsert(attributes, false, r.id ?? undefined);
-    if ('conflict' in result) return fail('duplicate_profile', 'Conflict.', 'The identifiers of this profile belong to different existing profiles.');
+    if ('conflict' in result)
+      return fail(
+        'duplicate_profile',
+        'Conflict.',
+        'The identifiers of this profile belong to different existing profiles.',
+      );
     const unset = r.meta?.patch_properties?.unset;
     if (unset !== undefined) store.apply(result.profile, {}, false, Array.isArray(unset) ? unset : [unset]);
     for (const listId of job.listIds) store.lists.get(listId)?.members.set(result.profile.id, store.now());
@@ -170,10 +215,14 @@ function submitImport(ctx: Ctx): Answer {
   const profiles = (attributes.profiles as { data?: unknown } | undefined)?.data;
   const rows = arrayAt(profiles, '/data/attributes/profiles/data', 10_000, 'profiles');
   rows.forEach((r, i) => {
-    if ((r as { type?: unknown }).type !== 'profile') throw invalid('Each profile must have type "profile".', `/data/attributes/profiles/data/${i}/type`);
+    if ((r as { type?: unknown }).type !== 'profile')
+      throw invalid('Each profile must have type "profile".', `/data/attributes/profiles/data/${i}/type`);
   });
-  const listIds = (((d.relationships as { lists?: { data?: { id: string }[] } } | undefined)?.lists?.data) ?? []).map((l) => l.id);
-  for (const id of listIds) if (!ctx.store.lists.has(id)) throw invalid(`List ${id} does not exist.`, '/data/relationships/lists');
+  const listIds = (
+    (d.relationships as { lists?: { data?: { id: string }[] } } | undefined)?.lists?.data ?? []
+  ).map((l) => l.id);
+  for (const id of listIds)
+    if (!ctx.store.lists.has(id)) throw invalid(`List ${id} does not exist.`, '/data/relationships/lists');
   const now = Date.now();
   const stalled = ctx.faults.roll('stallJob', 'bulk_import_profiles');
   const job: ImportJob = {
@@ -211,19 +260,57 @@ function profileFilter(ctx: Ctx, profiles: Profile[]): Profile[] {
   let out = profiles;
   for (const [op, field, value] of parseFilter(filter)) {
     const get = (p: Profile): unknown =>
-      field === 'id' ? p.id : field === 'email' ? p.email : field === 'phone_number' ? p.phone_number : field === 'external_id' ? p.external_id : field === 'updated' ? p.updated : field === 'created' ? p.created : undefined;
+      field === 'id'
+        ? p.id
+        : field === 'email'
+          ? p.email
+          : field === 'phone_number'
+            ? p.phone_number
+            : field === 'external_id'
+              ? p.external_id
+              : field === 'updated'
+                ? p.updated
+                : field === 'created'
+                  ? p.created
+                  : undefined;
     if (!['id', 'email', 'phone_number', 'external_id', 'updated', 'created'].includes(field)) {
-      throw new HttpError(400, 'invalid', 'Invalid input.', `'${field}' is not a valid field for the resource 'profile'.`, undefined, undefined, 'filter');
+      throw new HttpError(
+        400,
+        'invalid',
+        'Invalid input.',
+        `'${field}' is not a valid field for the resource 'profile'.`,
+        undefined,
+        undefined,
+        'filter',
+      );
     }
     const norm = (v: unknown) => (field === 'email' && typeof v === 'string' ? v.toLowerCase() : v);
     if (op === 'equals') out = out.filter((p) => get(p) === norm(value));
     else if (op === 'any') {
-      if (!Array.isArray(value) || value.length > 100) throw new HttpError(400, 'invalid', 'Invalid input.', 'any() takes a list of at most 100 values.', undefined, undefined, 'filter');
+      if (!Array.isArray(value) || value.length > 100)
+        throw new HttpError(
+          400,
+          'invalid',
+          'Invalid input.',
+          'any() takes a list of at most 100 values.',
+          undefined,
+          undefined,
+          'filter',
+        );
       const set = new Set(value.map(norm));
       out = out.filter((p) => set.has(get(p)));
     } else if (op === 'greater-than') out = out.filter((p) => String(get(p)) > String(value));
     else if (op === 'less-than') out = out.filter((p) => String(get(p)) < String(value));
-    else throw new HttpError(400, 'invalid', 'Invalid input.', `Operator ${op} is not allowed on ${field}.`, undefined, undefined, 'filter');
+    else
+      throw new HttpError(
+        400,
+        'invalid',
+        'Invalid input.',
+        `Operator ${op} is not allowed on ${field}.`,
+        undefined,
+        undefined,
+        'filter',
+      );
   }
   return out;
 }
@@ -233,38 +320,72 @@ function sortProfiles(ctx: Ctx, profiles: Profile[]): Profile[] {
   if (sort === null) return profiles;
   const desc = sort.startsWith('-');
   const field = desc ? sort.slice(1) : sort;
-  if (!['id', 'created', 'updated', 'email'].includes(field)) throw invalid(`Cannot sort profiles by ${field}.`);
-  const key = (p: Profile) => String(field === 'email' ? (p.email ?? '') : field === 'id' ? p.id : p[field as 'created' | 'updated']);
+  if (!['id', 'created', 'updated', 'email'].includes(field))
+    throw invalid(`Cannot sort profiles by ${field}.`);
+  const key = (p: Profile) =>
+    String(field === 'email' ? (p.email ?? '') : field === 'id' ? p.id : p[field as 'created' | 'updated']);
   return [...profiles].sort((a, b) => (desc ? key(b).localeCompare(key(a)) : key(a).localeCompare(key(b))));
 }
 
-const additional = (ctx: Ctx) => (ctx.query.get('additional-fields[profile]') ?? '').split(',').filter((f) => f !== '');
+const additional = (ctx: Ctx) =>
+  (ctx.query.get('additional-fields[profile]') ?? '').split(',').filter((f) => f !== '');
 
 function singleProfileWrite(ctx: Ctx, mode: 'import' | 'create' | 'update'): Answer {
   const d = dataOf(ctx, 'profile');
   const attributes = attributesOf(d);
-  const problem = ctx.store.validateAttributes(mode === 'update' ? { external_id: 'x', ...attributes } : attributes);
+  const problem = ctx.store.validateAttributes(
+    mode === 'update' ? { external_id: 'x', ...attributes } : attributes,
+  );
   if (problem !== null) throw invalid(problem.detail, problem.pointer);
   const meta = d.meta as { patch_properties?: { unset?: string | string[] } } | undefined;
   const unset = meta?.patch_properties?.unset;
   const unsetKeys = unset === undefined ? [] : Array.isArray(unset) ? unset : [unset];
   if (mode === 'update') {
     const id = ctx.params[0]!;
-    if (d.id !== id) throw new HttpError(409, 'conflict', 'Conflict.', 'The id in the body must match the id in the path.', '/data/id');
+    if (d.id !== id)
+      throw new HttpError(
+        409,
+        'conflict',
+        'Conflict.',
+        'The id in the body must match the id in the path.',
+        '/data/id',
+      );
     const profile = ctx.store.profiles.get(id);
     if (profile === undefined) throw notFound(`Profile ${id} was not found.`);
     const others = [...ctx.store.matches(attributes)].filter((p) => p !== id);
-    if (others.length > 0) throw new HttpError(409, 'duplicate_profile', 'Conflict.', 'A profile already exists with one of these identifiers.', '/data/attributes', { duplicate_profile_id: others[0] });
+    if (others.length > 0)
+      throw new HttpError(
+        409,
+        'duplicate_profile',
+        'Conflict.',
+        'A profile already exists with one of these identifiers.',
+        '/data/attributes',
+        { duplicate_profile_id: others[0] },
+      );
     ctx.store.apply(profile, attributes, true, unsetKeys);
     return { status: 200, body: { data: profileResource(ctx, profile) } };
   }
   const found = ctx.store.matches({ ...attributes, id: d.id });
   if (mode === 'create' && found.size > 0) {
-    throw new HttpError(409, 'duplicate_profile', 'Conflict.', 'A profile already exists with one of these identifiers.', '/data/attributes', { duplicate_profile_id: [...found][0] });
+    throw new HttpError(
+      409,
+      'duplicate_profile',
+      'Conflict.',
+      'A profile already exists with one of these identifiers.',
+      '/data/attributes',
+      { duplicate_profile_id: [...found][0] },
+    );
   }
   const result = ctx.store.upsert(attributes, true, typeof d.id === 'string' ? d.id : undefined);
   if ('conflict' in result) {
-    throw new HttpError(409, 'duplicate_profile', 'Conflict.', 'The identifiers belong to different existing profiles.', '/data/attributes', { duplicate_profile_id: result.conflict });
+    throw new HttpError(
+      409,
+      'duplicate_profile',
+      'Conflict.',
+      'The identifiers belong to different existing profiles.',
+      '/data/attributes',
+      { duplicate_profile_id: result.conflict },
+    );
   }
   if (unsetKeys.length > 0) ctx.store.apply(result.profile, {}, true, unsetKeys);
   return { status: result.created ? 201 : 200, body: { data: profileResource(ctx, result.profile) } };
@@ -275,7 +396,15 @@ function profileForEvent(ctx: Ctx, attributes: Record<string, unknown>, pointer:
   const problem = ctx.store.validateAttributes(attributes);
   if (problem !== null) throw invalid(problem.detail, `${pointer}${problem.pointer.replace('/data', '')}`);
   const result = ctx.store.upsert(attributes, false);
-  if ('conflict' in result) throw new HttpError(409, 'duplicate_profile', 'Conflict.', 'The profile identifiers belong to different profiles.', pointer, { duplicate_profile_id: result.conflict });
+  if ('conflict' in result)
+    throw new HttpError(
+      409,
+      'duplicate_profile',
+      'Conflict.',
+      'The profile identifiers belong to different profiles.',
+      pointer,
+      { duplicate_profile_id: result.conflict },
+    );
   return result.profile;
 }
 
@@ -290,19 +419,28 @@ interface EventInput {
 }
 
 function readEvent(a: Record<string, unknown>, pointer: string, backfill: boolean): EventInput {
-  const metric = (a.metric as { data?: { attributes?: { name?: unknown } } } | undefined)?.data?.attributes?.name;
-  if (typeof metric !== 'string' || metric === '' || metric.length >= 128) throw invalid('metric.data.attributes.name is required (under 128 characters).', `${pointer}/metric`);
-  if (typeof a.properties !== 'object' || a.properties === null) throw invalid('properties is required.', `${pointer}/properties`);
+  const metric = (a.metric as { data?: { attributes?: { name?: unknown } } } | undefined)?.data?.attributes
+    ?.name;
+  if (typeof metric !== 'string' || metric === '' || metric.length >= 128)
+    throw invalid('metric.data.attributes.name is required (under 128 characters).', `${pointer}/metric`);
+  if (typeof a.properties !== 'object' || a.properties === null)
+    throw invalid('properties is required.', `${pointer}/properties`);
   const time = a.time === undefined || a.time === null ? new Date().toISOString() : String(a.time);
   const t = Date.parse(time);
-  if (Number.isNaN(t) || t < Date.parse('1990-01-01T00:00:00Z') || t > Date.now() + 365 * 86_400_000) throw invalid('time must be after 1990 and at most one year ahead.', `${pointer}/time`);
-  if (a.value !== undefined && a.value !== null && typeof a.value !== 'number') throw invalid('value must be a number.', `${pointer}/value`);
-  const uniqueId = a.unique_id === undefined || a.unique_id === null ? new Date(Math.floor(t / 1000) * 1000).toISOString() : String(a.unique_id);
-  if (uniqueId.length < 1 || uniqueId.length > 255) throw invalid('unique_id must be 1 to 255 characters.', `${pointer}/unique_id`);
+  if (Number.isNaN(t) || t < Date.parse('1990-01-01T00:00:00Z') || t > Date.now() + 365 * 86_400_000)
+    throw invalid('time must be after 1990 and at most one year ahead.', `${pointer}/time`);
+  if (a.value !== undefined && a.value !== null && typeof a.value !== 'number')
+    throw invalid('value must be a number.', `${pointer}/value`);
+  const uniqueId =
+    a.unique_id === undefined || a.unique_id === null
+      ? new Date(Math.floor(t / 1000) * 1000).toISOString()
+      : String(a.unique_id);
+  if (uniqueId.length < 1 || uniqueId.length > 255)
+    throw invalid('unique_id must be 1 to 255 characters.', `${pointer}/unique_id`);
   return {
     metric,
     time: new Date(Math.floor(t / 1000) * 1000).toISOString(),
-    value: (a.value as number | null | undefined) ?? null,
+    value: a.value ?? null,
     valueCurrency: (a.value_currency as string | null | undefined) ?? null,
     uniqueId,
     properties: a.properties as Record<string, unknown>,
@@ -312,13 +450,28 @@ function readEvent(a: Record<string, unknown>, pointer: string, backfill: boolea
 
 function storeEvent(ctx: Ctx, profile: Profile, e: EventInput): void {
   const metric = ctx.store.metricByName(e.metric);
-  ctx.store.addEvent({ metricId: metric.id, profileId: profile.id, uniqueId: e.uniqueId, datetime: e.time, value: e.value, valueCurrency: e.valueCurrency, properties: e.properties, backfill: e.backfill });
+  ctx.store.addEvent({
+    metricId: metric.id,
+    profileId: profile.id,
+    uniqueId: e.uniqueId,
+    datetime: e.time,
+    value: e.value,
+    valueCurrency: e.valueCurrency,
+    properties: e.properties,
+    backfill: e.backfill,
+  });
 }
 
 function bulkCreateEvents(ctx: Ctx): Answer {
   const d = dataOf(ctx, 'event-bulk-create-job');
-  if (Buffer.byteLength(JSON.stringify(ctx.body)) > 5 * 1024 * 1024) throw new HttpError(413, 'payload_too_large', 'Payload too large.', 'The request is larger than 5 MB.');
-  const entries = arrayAt((attributesOf(d)['events-bulk-create'] as { data?: unknown } | undefined)?.data, '/data/attributes/events-bulk-create/data', 1000, 'events');
+  if (Buffer.byteLength(JSON.stringify(ctx.body)) > 5 * 1024 * 1024)
+    throw new HttpError(413, 'payload_too_large', 'Payload too large.', 'The request is larger than 5 MB.');
+  const entries = arrayAt(
+    (attributesOf(d)['events-bulk-create'] as { data?: unknown } | undefined)?.data,
+    '/data/attributes/events-bulk-create/data',
+    1000,
+    'events',
+  );
   // Validate everything first: one bad entry, or one unique_id repeated for the same profile and
   // metric inside the request, fails the whole request and nothing is stored (API-NOTES §8).
   const prepared: { profileAttrs: Record<string, unknown>; events: EventInput[] }[] = [];
@@ -326,25 +479,50 @@ function bulkCreateEvents(ctx: Ctx): Answer {
   entries.forEach((entry, i) => {
     const pointer = `/data/attributes/events-bulk-create/data/${i}`;
     const e = entry as { type?: unknown; attributes?: Record<string, unknown> };
-    if (e.type !== 'event-bulk-create') throw invalid('Each entry must have type "event-bulk-create".', `${pointer}/type`);
+    if (e.type !== 'event-bulk-create')
+      throw invalid('Each entry must have type "event-bulk-create".', `${pointer}/type`);
     const a = e.attributes ?? {};
-    const profileAttrs = ((a.profile as { data?: { attributes?: Record<string, unknown> } } | undefined)?.data?.attributes) ?? {};
+    const profileAttrs =
+      (a.profile as { data?: { attributes?: Record<string, unknown> } } | undefined)?.data?.attributes ?? {};
     const problem = ctx.store.validateAttributes(profileAttrs);
     if (problem !== null) throw invalid(problem.detail, `${pointer}/attributes/profile${problem.pointer}`);
-    const events = arrayAt((a.events as { data?: unknown } | undefined)?.data, `${pointer}/attributes/events/data`, 1000, 'events');
+    const events = arrayAt(
+      (a.events as { data?: unknown } | undefined)?.data,
+      `${pointer}/attributes/events/data`,
+      1000,
+      'events',
+    );
     total += events.length;
     prepared.push({
       profileAttrs,
-      events: events.map((ev, j) => readEvent(((ev as { attributes?: Record<string, unknown> }).attributes ?? {}), `${pointer}/attributes/events/data/${j}/attributes`, a.backfill === true)),
+      events: events.map((ev, j) =>
+        readEvent(
+          (ev as { attributes?: Record<string, unknown> }).attributes ?? {},
+          `${pointer}/attributes/events/data/${j}/attributes`,
+          a.backfill === true,
+        ),
+      ),
     });
   });
-  if (total > 1000) throw invalid(`At most 1000 events are allowed per request; got ${total}.`, '/data/attributes/events-bulk-create/data');
+  if (total > 1000)
+    throw invalid(
+      `At most 1000 events are allowed per request; got ${total}.`,
+      '/data/attributes/events-bulk-create/data',
+    );
   const seen = new Set<string>();
   for (const p of prepared) {
-    const identity = JSON.stringify([p.profileAttrs.email ?? null, p.profileAttrs.phone_number ?? null, p.profileAttrs.external_id ?? null]);
+    const identity = JSON.stringify([
+      p.profileAttrs.email ?? null,
+      p.profileAttrs.phone_number ?? null,
+      p.profileAttrs.external_id ?? null,
+    ]);
     for (const e of p.events) {
       const key = `${identity}|${e.metric}|${e.uniqueId}`;
-      if (seen.has(key)) throw invalid(`Duplicate unique_id "${e.uniqueId}" for the same profile and metric in one request.`, '/data/attributes/events-bulk-create/data');
+      if (seen.has(key))
+        throw invalid(
+          `Duplicate unique_id "${e.uniqueId}" for the same profile and metric in one request.`,
+          '/data/attributes/events-bulk-create/data',
+        );
       seen.add(key);
     }
   }
@@ -367,30 +545,52 @@ function memberIds(ctx: Ctx): string[] {
   const items = arrayAt(data, '/data', 1000, 'profiles');
   return items.map((item, i) => {
     const it = item as { type?: unknown; id?: unknown };
-    if (it.type !== 'profile' || typeof it.id !== 'string') throw invalid('Each entry must be {type: "profile", id}.', `/data/${i}`);
+    if (it.type !== 'profile' || typeof it.id !== 'string')
+      throw invalid('Each entry must be {type: "profile", id}.', `/data/${i}`);
     if (!ctx.store.profiles.has(it.id)) throw invalid(`Profile ${it.id} does not exist.`, `/data/${i}/id`);
     return it.id;
   });
 }
 
-function subscriptionProfiles(ctx: Ctx, type: string, max: number): { attrs: Record<string, unknown>; subs: Record<string, unknown> }[] {
+function subscriptionProfiles(
+  ctx: Ctx,
+  type: string,
+  max: number,
+): { attrs: Record<string, unknown>; subs: Record<string, unknown> }[] {
   const d = dataOf(ctx, type);
-  const profiles = arrayAt((attributesOf(d).profiles as { data?: unknown } | undefined)?.data, '/data/attributes/profiles/data', max, 'profiles');
+  const profiles = arrayAt(
+    (attributesOf(d).profiles as { data?: unknown } | undefined)?.data,
+    '/data/attributes/profiles/data',
+    max,
+    'profiles',
+  );
   return profiles.map((p, i) => {
-    const a = ((p as { attributes?: Record<string, unknown> }).attributes ?? {});
+    const a = (p as { attributes?: Record<string, unknown> }).attributes ?? {};
     const subs = (a.subscriptions ?? {}) as Record<string, unknown>;
     const { subscriptions: _s, ...attrs } = a;
-    if (attrs.email === undefined && attrs.phone_number === undefined) throw invalid('A profile needs an email or a phone_number.', `/data/attributes/profiles/data/${i}/attributes`);
+    if (attrs.email === undefined && attrs.phone_number === undefined)
+      throw invalid(
+        'A profile needs an email or a phone_number.',
+        `/data/attributes/profiles/data/${i}/attributes`,
+      );
     return { attrs, subs };
   });
 }
 
-function suppressionJob(ctx: Ctx, type: 'profile-suppression-bulk-create-job' | 'profile-suppression-bulk-delete-job'): Answer {
+function suppressionJob(
+  ctx: Ctx,
+  type: 'profile-suppression-bulk-create-job' | 'profile-suppression-bulk-delete-job',
+): Answer {
   const d = dataOf(ctx, type);
-  const profiles = arrayAt((attributesOf(d).profiles as { data?: unknown } | undefined)?.data, '/data/attributes/profiles/data', 100, 'emails');
+  const profiles = arrayAt(
+    (attributesOf(d).profiles as { data?: unknown } | undefined)?.data,
+    '/data/attributes/profiles/data',
+    100,
+    'emails',
+  );
   let skipped = 0;
   for (const p of profiles) {
-    const email = String(((p as { attributes?: { email?: unknown } }).attributes?.email) ?? '').toLowerCase();
+    const email = String((p as { attributes?: { email?: unknown } }).attributes?.email ?? '').toLowerCase();
     const result = ctx.store.upsert({ email }, false);
     if ('conflict' in result) {
       skipped += 1;
@@ -398,16 +598,44 @@ function suppressionJob(ctx: Ctx, type: 'profile-suppression-bulk-create-job' | 
     }
     const marketing = result.profile.subscriptions.email.marketing;
     if (type === 'profile-suppression-bulk-create-job') {
-      if (!marketing.suppression.some((s) => s.reason === 'USER_SUPPRESSED')) marketing.suppression.push({ reason: 'USER_SUPPRESSED', timestamp: ctx.store.now() });
+      if (!marketing.suppression.some((s) => s.reason === 'USER_SUPPRESSED'))
+        marketing.suppression.push({ reason: 'USER_SUPPRESSED', timestamp: ctx.store.now() });
     } else {
       // Unsuppress lifts only USER_SUPPRESSED; bounces and unsubscribes stay (API-NOTES §5.5).
       marketing.suppression = marketing.suppression.filter((s) => s.reason !== 'USER_SUPPRESSED');
     }
   }
   const now = ctx.store.now();
-  const job = { id: ctx.store.newId('suppression-job'), type, status: 'complete' as const, created_at: now, completed_at: now, total_count: profiles.length, completed_count: profiles.length - skipped, skipped_count: skipped };
+  const job = {
+    id: ctx.store.newId('suppression-job'),
+    type,
+    status: 'complete' as const,
+    created_at: now,
+    completed_at: now,
+    total_count: profiles.length,
+    completed_count: profiles.length - skipped,
+    skipped_count: skipped,
+  };
   ctx.store.suppressionJobs.set(job.id, job);
-  return { status: 202, body: { data: { type, id: job.id, attributes: { status: job.status, created_at: job.created_at, total_count: job.total_count, completed_count: job.completed_count, completed_at: job.completed_at, skipped_count: job.skipped_count }, relationships: { lists: { data: [] }, segments: { data: [] } }, links: { self: `${ctx.base}/api/${type}s/${job.id}/` } } } };
+  return {
+    status: 202,
+    body: {
+      data: {
+        type,
+        id: job.id,
+        attributes: {
+          status: job.status,
+          created_at: job.created_at,
+          total_count: job.total_count,
+          completed_count: job.completed_count,
+          completed_at: job.completed_at,
+          skipped_count: job.skipped_count,
+        },
+        relationships: { lists: { data: [] }, segments: { data: [] } },
+        links: { self: `${ctx.base}/api/${type}s/${job.id}/` },
+      },
+    },
+  };
 }
 
 // ---- the table ---------------------------------------------------------------------------------
@@ -432,28 +660,88 @@ export const ROUTES: Route[] = [
       }
     }
     const page = paginate(jobs, ctx.query, 100, 20);
-    return collection(ctx, page.items.map((j) => jobResource(ctx, j)), page.next);
+    return collection(
+      ctx,
+      page.items.map((j) => jobResource(ctx, j)),
+      page.next,
+    );
   }),
-  route('GET', '/api/profile-bulk-import-jobs/{id}', 'get_bulk_import_profiles_job', (ctx) => ({ status: 200, body: { data: jobResource(ctx, jobOr404(ctx)) } })),
-  route('GET', '/api/profile-bulk-import-jobs/{id}/import-errors', 'get_errors_for_bulk_import_profiles_job', (ctx) => {
-    const page = paginate(jobOr404(ctx).errors, ctx.query, 100, 20);
-    return collection(ctx, page.items.map((e) => ({ type: 'import-error', id: e.id, attributes: { code: e.code, title: e.title, detail: e.detail, source: e.source, original_payload: e.original_payload } })), page.next);
-  }),
-  route('GET', '/api/profile-bulk-import-jobs/{id}/profiles', 'get_profiles_for_bulk_import_profiles_job', (ctx) => {
-    const job = jobOr404(ctx);
-    const page = paginate(job.profileIds.map((id) => ctx.store.profiles.get(id)!).filter(Boolean), ctx.query, 100, 20);
-    return collection(ctx, page.items.map((p) => profileResource(ctx, p, additional(ctx))), page.next);
-  }),
-  route('GET', '/api/profile-bulk-import-jobs/{id}/relationships/profiles', 'get_profile_ids_for_bulk_import_profiles_job', (ctx) => {
-    const page = paginate(jobOr404(ctx).profileIds, ctx.query, 100, 20);
-    return collection(ctx, page.items.map((id) => ({ type: 'profile', id })), page.next);
-  }),
-  route('POST', '/api/profile-import', 'create_or_update_profile', (ctx) => singleProfileWrite(ctx, 'import')),
+  route('GET', '/api/profile-bulk-import-jobs/{id}', 'get_bulk_import_profiles_job', (ctx) => ({
+    status: 200,
+    body: { data: jobResource(ctx, jobOr404(ctx)) },
+  })),
+  route(
+    'GET',
+    '/api/profile-bulk-import-jobs/{id}/import-errors',
+    'get_errors_for_bulk_import_profiles_job',
+    (ctx) => {
+      const page = paginate(jobOr404(ctx).errors, ctx.query, 100, 20);
+      return collection(
+        ctx,
+        page.items.map((e) => ({
+          type: 'import-error',
+          id: e.id,
+          attributes: {
+            code: e.code,
+            title: e.title,
+            detail: e.detail,
+            source: e.source,
+            original_payload: e.original_payload,
+          },
+        })),
+        page.next,
+      );
+    },
+  ),
+  route(
+    'GET',
+    '/api/profile-bulk-import-jobs/{id}/profiles',
+    'get_profiles_for_bulk_import_profiles_job',
+    (ctx) => {
+      const job = jobOr404(ctx);
+      const page = paginate(
+        job.profileIds.map((id) => ctx.store.profiles.get(id)!).filter(Boolean),
+        ctx.query,
+        100,
+        20,
+      );
+      return collection(
+        ctx,
+        page.items.map((p) => profileResource(ctx, p, additional(ctx))),
+        page.next,
+      );
+    },
+  ),
+  route(
+    'GET',
+    '/api/profile-bulk-import-jobs/{id}/relationships/profiles',
+    'get_profile_ids_for_bulk_import_profiles_job',
+    (ctx) => {
+      const page = paginate(jobOr404(ctx).profileIds, ctx.query, 100, 20);
+      return collection(
+        ctx,
+        page.items.map((id) => ({ type: 'profile', id })),
+        page.next,
+      );
+    },
+  ),
+  route('POST', '/api/profile-import', 'create_or_update_profile', (ctx) =>
+    singleProfileWrite(ctx, 'import'),
+  ),
   route('POST', '/api/profiles', 'create_profile', (ctx) => singleProfileWrite(ctx, 'create')),
   route('PATCH', '/api/profiles/{id}', 'update_profile', (ctx) => singleProfileWrite(ctx, 'update')),
   route('GET', '/api/profiles', 'get_profiles', (ctx) => {
-    const page = paginate(sortProfiles(ctx, profileFilter(ctx, [...ctx.store.profiles.values()])), ctx.query, 100, 20);
-    return collection(ctx, page.items.map((p) => profileResource(ctx, p, additional(ctx))), page.next);
+    const page = paginate(
+      sortProfiles(ctx, profileFilter(ctx, [...ctx.store.profiles.values()])),
+      ctx.query,
+      100,
+      20,
+    );
+    return collection(
+      ctx,
+      page.items.map((p) => profileResource(ctx, p, additional(ctx))),
+      page.next,
+    );
   }),
   route('GET', '/api/profiles/{id}', 'get_profile', (ctx) => {
     const p = ctx.store.profiles.get(ctx.params[0]!);
@@ -462,7 +750,8 @@ export const ROUTES: Route[] = [
   }),
   route('POST', '/api/events', 'create_event', (ctx) => {
     const a = attributesOf(dataOf(ctx, 'event'));
-    const profileAttrs = ((a.profile as { data?: { attributes?: Record<string, unknown> } } | undefined)?.data?.attributes) ?? {};
+    const profileAttrs =
+      (a.profile as { data?: { attributes?: Record<string, unknown> } } | undefined)?.data?.attributes ?? {};
     const event = readEvent(a, '/data/attributes', false);
     storeEvent(ctx, profileForEvent(ctx, profileAttrs, '/data/attributes/profile'), event);
     return { status: 202 };
@@ -474,23 +763,55 @@ export const ROUTES: Route[] = [
     if (filter !== null) {
       for (const [op, field, value] of parseFilter(filter)) {
         if (field === 'metric_id' && op === 'equals') events = events.filter((e) => e.metricId === value);
-        else if (field === 'profile_id' && op === 'equals') events = events.filter((e) => e.profileId === value);
+        else if (field === 'profile_id' && op === 'equals')
+          events = events.filter((e) => e.profileId === value);
         else if (field === 'datetime' || field === 'timestamp') {
           const t = String(value);
-          const cmp = { 'greater-than': (x: string) => x > t, 'greater-or-equal': (x: string) => x >= t, 'less-than': (x: string) => x < t, 'less-or-equal': (x: string) => x <= t }[op];
+          const cmp = {
+            'greater-than': (x: string) => x > t,
+            'greater-or-equal': (x: string) => x >= t,
+            'less-than': (x: string) => x < t,
+            'less-or-equal': (x: string) => x <= t,
+          }[op];
           if (cmp === undefined) throw invalid(`Operator ${op} is not allowed on ${field}.`);
           events = events.filter((e) => cmp(e.datetime));
         } else throw invalid(`Cannot filter events by ${field}.`);
       }
     }
-    if ((ctx.query.get('sort') ?? 'datetime').replace('-', '') === 'datetime') events.sort((a, b) => a.datetime.localeCompare(b.datetime));
+    if ((ctx.query.get('sort') ?? 'datetime').replace('-', '') === 'datetime')
+      events.sort((a, b) => a.datetime.localeCompare(b.datetime));
     if (ctx.query.get('sort')?.startsWith('-')) events.reverse();
     const page = paginate(events, ctx.query, 1000, 200);
-    return collection(ctx, page.items.map((e) => ({ type: 'event', id: e.id, attributes: { timestamp: Math.floor(Date.parse(e.datetime) / 1000), event_properties: e.properties, datetime: e.datetime, uuid: e.id }, relationships: { metric: { data: { type: 'metric', id: e.metricId } }, profile: { data: { type: 'profile', id: e.profileId } } } })), page.next);
+    return collection(
+      ctx,
+      page.items.map((e) => ({
+        type: 'event',
+        id: e.id,
+        attributes: {
+          timestamp: Math.floor(Date.parse(e.datetime) / 1000),
+          event_properties: e.properties,
+          datetime: e.datetime,
+          uuid: e.id,
+        },
+        relationships: {
+          metric: { data: { type: 'metric', id: e.metricId } },
+          profile: { data: { type: 'profile', id: e.profileId } },
+        },
+      })),
+      page.next,
+    );
   }),
   route('GET', '/api/metrics', 'get_metrics', (ctx) => {
     const page = paginate([...ctx.store.metrics.values()], ctx.query, 200, 200);
-    return collection(ctx, page.items.map((m) => ({ type: 'metric', id: m.id, attributes: { name: m.name, created: m.created, updated: m.created, integration: null } })), page.next);
+    return collection(
+      ctx,
+      page.items.map((m) => ({
+        type: 'metric',
+        id: m.id,
+        attributes: { name: m.name, created: m.created, updated: m.created, integration: null },
+      })),
+      page.next,
+    );
   }),
   route('GET', '/api/lists', 'get_lists', (ctx) => {
     let lists = [...ctx.store.lists.values()];
@@ -498,23 +819,37 @@ export const ROUTES: Route[] = [
     if (filter !== null) {
       for (const [op, field, value] of parseFilter(filter)) {
         if (field === 'name' && op === 'equals') lists = lists.filter((l) => l.name === value);
-        else if (field === 'id' && op === 'any') lists = lists.filter((l) => (value as string[]).includes(l.id));
+        else if (field === 'id' && op === 'any')
+          lists = lists.filter((l) => (value as string[]).includes(l.id));
         else if (field === 'id' && op === 'equals') lists = lists.filter((l) => l.id === value);
         else throw invalid(`Cannot filter lists by ${op}(${field}).`);
       }
     }
     const page = paginate(lists, ctx.query, 10, 10);
-    return collection(ctx, page.items.map((l) => listResource(ctx, l)), page.next);
+    return collection(
+      ctx,
+      page.items.map((l) => listResource(ctx, l)),
+      page.next,
+    );
   }),
   route('POST', '/api/lists', 'create_list', (ctx) => {
     const name = attributesOf(dataOf(ctx, 'list')).name;
     if (typeof name !== 'string' || name === '') throw invalid('name is required.', '/data/attributes/name');
     const now = ctx.store.now();
-    const list = { id: ctx.store.newId('list', 6), name, created: now, updated: now, members: new Map<string, string>() };
+    const list = {
+      id: ctx.store.newId('list', 6),
+      name,
+      created: now,
+      updated: now,
+      members: new Map<string, string>(),
+    };
     ctx.store.lists.set(list.id, list);
     return { status: 201, body: { data: listResource(ctx, list) } };
   }),
-  route('GET', '/api/lists/{id}', 'get_list', (ctx) => ({ status: 200, body: { data: listResource(ctx, listOr404(ctx)) } })),
+  route('GET', '/api/lists/{id}', 'get_list', (ctx) => ({
+    status: 200,
+    body: { data: listResource(ctx, listOr404(ctx)) },
+  })),
   route('POST', '/api/lists/{id}/relationships/profiles', 'add_profiles_to_list', (ctx) => {
     const list = listOr404(ctx);
     for (const id of memberIds(ctx)) if (!list.members.has(id)) list.members.set(id, ctx.store.now());
@@ -527,33 +862,62 @@ export const ROUTES: Route[] = [
   }),
   route('GET', '/api/lists/{id}/relationships/profiles', 'get_profile_ids_for_list', (ctx) => {
     const page = paginate([...listOr404(ctx).members.keys()], ctx.query, 100, 20);
-    return collection(ctx, page.items.map((id) => ({ type: 'profile', id })), page.next);
+    return collection(
+      ctx,
+      page.items.map((id) => ({ type: 'profile', id })),
+      page.next,
+    );
   }),
   route('GET', '/api/lists/{id}/profiles', 'get_profiles_for_list', (ctx) => {
     const list = listOr404(ctx);
-    const page = paginate([...list.members.keys()].map((id) => ctx.store.profiles.get(id)!).filter(Boolean), ctx.query, 100, 20);
-    return collection(ctx, page.items.map((p) => profileResource(ctx, p, additional(ctx))), page.next);
+    const page = paginate(
+      [...list.members.keys()].map((id) => ctx.store.profiles.get(id)!).filter(Boolean),
+      ctx.query,
+      100,
+      20,
+    );
+    return collection(
+      ctx,
+      page.items.map((p) => profileResource(ctx, p, additional(ctx))),
+      page.next,
+    );
   }),
   route('POST', '/api/profile-subscription-bulk-create-jobs', 'bulk_subscribe_profiles', (ctx) => {
     const d = dataOf(ctx, 'profile-subscription-bulk-create-job');
     const historical = attributesOf(d).historical_import === true;
     const listId = (d.relationships as { list?: { data?: { id?: string } } } | undefined)?.list?.data?.id;
-    if (listId !== undefined && !ctx.store.lists.has(listId)) throw invalid(`List ${listId} does not exist.`, '/data/relationships/list');
+    if (listId !== undefined && !ctx.store.lists.has(listId))
+      throw invalid(`List ${listId} does not exist.`, '/data/relationships/list');
     const entries = subscriptionProfiles(ctx, 'profile-subscription-bulk-create-job', 1000);
     for (const { subs } of entries) {
       for (const channel of ['email', 'sms'] as const) {
-        const consentedAt = (subs[channel] as { marketing?: { consented_at?: unknown } } | undefined)?.marketing?.consented_at;
-        if (consentedAt !== undefined && consentedAt !== null && !historical) throw invalid('consented_at may only be sent with historical_import: true.', '/data/attributes/historical_import');
+        const consentedAt = (subs[channel] as { marketing?: { consented_at?: unknown } } | undefined)
+          ?.marketing?.consented_at;
+        if (consentedAt !== undefined && consentedAt !== null && !historical)
+          throw invalid(
+            'consented_at may only be sent with historical_import: true.',
+            '/data/attributes/historical_import',
+          );
       }
     }
     for (const { attrs, subs } of entries) {
       const result = ctx.store.upsert(attrs, false);
       if ('conflict' in result) continue;
       const p = result.profile;
-      const email = (subs.email as { marketing?: { consent?: string; consented_at?: string } } | undefined)?.marketing;
-      if (email?.consent === 'SUBSCRIBED') Object.assign(p.subscriptions.email.marketing, { consent: 'SUBSCRIBED', consented_at: email.consented_at ?? ctx.store.now() });
-      const sms = (subs.sms as { marketing?: { consent?: string; consented_at?: string } } | undefined)?.marketing;
-      if (sms?.consent === 'SUBSCRIBED') Object.assign(p.subscriptions.sms.marketing, { consent: 'SUBSCRIBED', consented_at: sms.consented_at ?? ctx.store.now() });
+      const email = (subs.email as { marketing?: { consent?: string; consented_at?: string } } | undefined)
+        ?.marketing;
+      if (email?.consent === 'SUBSCRIBED')
+        Object.assign(p.subscriptions.email.marketing, {
+          consent: 'SUBSCRIBED',
+          consented_at: email.consented_at ?? ctx.store.now(),
+        });
+      const sms = (subs.sms as { marketing?: { consent?: string; consented_at?: string } } | undefined)
+        ?.marketing;
+      if (sms?.consent === 'SUBSCRIBED')
+        Object.assign(p.subscriptions.sms.marketing, {
+          consent: 'SUBSCRIBED',
+          consented_at: sms.consented_at ?? ctx.store.now(),
+        });
       if (listId !== undefined) ctx.store.lists.get(listId)!.members.set(p.id, ctx.store.now());
     }
     return { status: 202 };
@@ -569,12 +933,27 @@ export const ROUTES: Route[] = [
     }
     return { status: 202 };
   }),
-  route('POST', '/api/profile-suppression-bulk-create-jobs', 'bulk_suppress_profiles', (ctx) => suppressionJob(ctx, 'profile-suppression-bulk-create-job')),
-  route('POST', '/api/profile-suppression-bulk-delete-jobs', 'bulk_unsuppress_profiles', (ctx) => suppressionJob(ctx, 'profile-suppression-bulk-delete-job')),
+  route('POST', '/api/profile-suppression-bulk-create-jobs', 'bulk_suppress_profiles', (ctx) =>
+    suppressionJob(ctx, 'profile-suppression-bulk-create-job'),
+  ),
+  route('POST', '/api/profile-suppression-bulk-delete-jobs', 'bulk_unsuppress_profiles', (ctx) =>
+    suppressionJob(ctx, 'profile-suppression-bulk-delete-job'),
+  ),
   route('GET', '/api/profile-suppression-bulk-create-jobs/{id}', 'get_bulk_suppress_profiles_job', (ctx) => {
     const job = ctx.store.suppressionJobs.get(ctx.params[0]!);
     if (job === undefined) throw notFound(`Suppression job ${ctx.params[0]} was not found.`);
     const { id, type, ...attributes } = job;
-    return { status: 200, body: { data: { type, id, attributes, relationships: { lists: { data: [] }, segments: { data: [] } }, links: { self: `${ctx.base}/api/${type}s/${id}/` } } } };
+    return {
+      status: 200,
+      body: {
+        data: {
+          type,
+          id,
+          attributes,
+          relationships: { lists: { data: [] }, segments: { data: [] } },
+          links: { self: `${ctx.base}/api/${type}s/${id}/` },
+        },
+      },
+    };
   }),
 ];

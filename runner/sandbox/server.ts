@@ -52,7 +52,12 @@ export interface RunningSandbox {
 
 const JSONAPI = 'application/vnd.api+json';
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, { ...(body === undefined ? {} : { 'content-type': JSONAPI }), ...headers });
   res.end(text);
@@ -79,7 +84,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     store.load(JSON.parse(readFileSync(options.persistPath, 'utf8')) as Parameters<Store['load']>[0]);
   }
   const faults = new Faults(options.faults);
-  const limits = options.rateLimits === 'off' ? null : options.rateLimits === 'fast' ? FAST_LIMITS : options.rateLimits === undefined || options.rateLimits === 'klaviyo' ? KLAVIYO_LIMITS : options.rateLimits;
+  const limits =
+    options.rateLimits === 'off'
+      ? null
+      : options.rateLimits === 'fast'
+        ? FAST_LIMITS
+        : options.rateLimits === undefined || options.rateLimits === 'klaviyo'
+          ? KLAVIYO_LIMITS
+          : options.rateLimits;
   let limiter = new RateLimiter(limits);
   const recorded: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -95,7 +107,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     const url = new URL(req.url ?? '/', base);
     const text = await readBody(req);
     let body: unknown = undefined;
-    const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: redactHeaders(req), body: undefined, operationId: null, status: 0, startedAt, finishedAt: 0 };
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: redactHeaders(req),
+      body: undefined,
+      operationId: null,
+      status: 0,
+      startedAt,
+      finishedAt: 0,
+    };
     if (text !== '') {
       try {
         record.body = JSON.parse(text);
@@ -112,29 +134,69 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     };
 
     if (url.pathname.startsWith('/__sandbox/')) {
-      if (req.method !== 'GET') return answer(405, { errors: [{ code: 'method_not_allowed', title: 'Read only.', detail: 'The inspection routes are read-only.' }] });
+      if (req.method !== 'GET')
+        return answer(405, {
+          errors: [
+            {
+              code: 'method_not_allowed',
+              title: 'Read only.',
+              detail: 'The inspection routes are read-only.',
+            },
+          ],
+        });
       advanceJobs(store, faults);
       if (url.pathname === '/__sandbox/state') return send(res, 200, store.snapshot());
       if (url.pathname === '/__sandbox/requests') return send(res, 200, recorded);
       return send(res, 404, { errors: [{ code: 'not_found', title: 'Not found.', detail: url.pathname }] });
     }
 
-    const match = ROUTES.map((r) => ({ r, m: r.method === req.method ? r.pattern.exec(url.pathname) : null })).find((x) => x.m !== null);
+    const match = ROUTES.map((r) => ({
+      r,
+      m: r.method === req.method ? r.pattern.exec(url.pathname) : null,
+    })).find((x) => x.m !== null);
     try {
       const auth = req.headers.authorization ?? '';
       const key = /^Klaviyo-API-Key\s+(\S+)$/i.exec(auth)?.[1];
       if (key === undefined || (options.apiKeys !== undefined && !options.apiKeys.includes(key))) {
-        throw new HttpError(401, 'not_authenticated', 'Authentication credentials were not provided.', 'Missing or invalid private key: send `Authorization: Klaviyo-API-Key <key>`.');
+        throw new HttpError(
+          401,
+          'not_authenticated',
+          'Authentication credentials were not provided.',
+          'Missing or invalid private key: send `Authorization: Klaviyo-API-Key <key>`.',
+        );
       }
       if (req.headers.revision === undefined) {
-        throw new HttpError(400, 'invalid', 'Invalid input.', 'The `revision` header is required (e.g. 2026-07-15).', undefined, undefined, 'revision');
+        throw new HttpError(
+          400,
+          'invalid',
+          'Invalid input.',
+          'The `revision` header is required (e.g. 2026-07-15).',
+          undefined,
+          undefined,
+          'revision',
+        );
       }
-      if (match === undefined) throw new HttpError(404, 'not_found', 'Not found.', `No endpoint ${req.method ?? ''} ${url.pathname}.`);
+      if (match === undefined)
+        throw new HttpError(
+          404,
+          'not_found',
+          'Not found.',
+          `No endpoint ${req.method ?? ''} ${url.pathname}.`,
+        );
       record.operationId = match.r.operationId;
       const wait = limiter.take(key, match.r.operationId);
       if (wait !== null || faults.roll('throttle', match.r.operationId)) {
         const seconds = wait ?? 1;
-        return answer(429, new HttpError(429, 'throttled', 'Request was throttled.', `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`).body(), { 'retry-after': String(seconds) });
+        return answer(
+          429,
+          new HttpError(
+            429,
+            'throttled',
+            'Request was throttled.',
+            `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`,
+          ).body(),
+          { 'retry-after': String(seconds) },
+        );
       }
       if (faults.roll('reset', match.r.operationId)) {
         record.status = -1;
@@ -145,39 +207,75 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       }
       if (faults.roll('serverError', match.r.operationId)) {
         const status = faults.roll('serverError') ? 503 : 500;
-        return answer(status, new HttpError(status, 'error', 'A server error occurred.', 'Something went wrong; try again.').body());
+        return answer(
+          status,
+          new HttpError(
+            status,
+            'error',
+            'A server error occurred.',
+            'Something went wrong; try again.',
+          ).body(),
+        );
       }
-      if (faults.roll('slow', match.r.operationId)) await new Promise((r) => setTimeout(r, faults.config.slowMs ?? 2000));
+      if (faults.roll('slow', match.r.operationId))
+        await new Promise((r) => setTimeout(r, faults.config.slowMs ?? 2000));
       if (text !== '') {
         try {
           body = JSON.parse(text);
         } catch {
-          throw new HttpError(400, 'parse_error', 'Malformed request body.', 'The request body is not valid JSON.');
+          throw new HttpError(
+            400,
+            'parse_error',
+            'Malformed request body.',
+            'The request body is not valid JSON.',
+          );
         }
       }
       record.body = body;
-      if (['POST', 'PATCH', 'DELETE'].includes(req.method ?? '') && body === undefined) throw new HttpError(400, 'invalid', 'Invalid input.', 'A JSON:API request body is required.', '/data');
+      if (['POST', 'PATCH', 'DELETE'].includes(req.method ?? '') && body === undefined)
+        throw new HttpError(
+          400,
+          'invalid',
+          'Invalid input.',
+          'A JSON:API request body is required.',
+          '/data',
+        );
       advanceJobs(store, faults);
-      const ctx: Ctx = { store, faults, base, path: url.pathname, params: match.m!.slice(1), query: url.searchParams, body, jobDelayMs };
+      const ctx: Ctx = {
+        store,
+        faults,
+        base,
+        path: url.pathname,
+        params: match.m!.slice(1),
+        query: url.searchParams,
+        body,
+        jobDelayMs,
+      };
       const result = match.r.handler(ctx);
       if (req.method !== 'GET') persist();
       return answer(result.status, result.body);
     } catch (error) {
       if (error instanceof HttpError) return answer(error.status, error.body());
-      return answer(500, new HttpError(500, 'error', 'A server error occurred.', (error as Error).message).body());
+      return answer(
+        500,
+        new HttpError(500, 'error', 'A server error occurred.', (error as Error).message).body(),
+      );
     }
   }
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) send(res, 500, new HttpError(500, 'error', 'A server error occurred.', String(error)).body());
+      if (!res.headersSent)
+        send(res, 500, new HttpError(500, 'error', 'A server error occurred.', String(error)).body());
     });
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
   const address = server.address() as AddressInfo;
   base = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
 

@@ -9,8 +9,16 @@
 import { createHash } from 'node:crypto';
 
 export interface Subscriptions {
-  email: { marketing: { consent: 'SUBSCRIBED' | 'UNSUBSCRIBED' | 'NEVER_SUBSCRIBED'; consented_at: string | null; suppression: { reason: string; timestamp: string }[] } };
-  sms: { marketing: { consent: 'SUBSCRIBED' | 'UNSUBSCRIBED' | 'NEVER_SUBSCRIBED'; consented_at: string | null } };
+  email: {
+    marketing: {
+      consent: 'SUBSCRIBED' | 'UNSUBSCRIBED' | 'NEVER_SUBSCRIBED';
+      consented_at: string | null;
+      suppression: { reason: string; timestamp: string }[];
+    };
+  };
+  sms: {
+    marketing: { consent: 'SUBSCRIBED' | 'UNSUBSCRIBED' | 'NEVER_SUBSCRIBED'; consented_at: string | null };
+  };
 }
 
 export interface Profile {
@@ -97,7 +105,10 @@ export class Store {
   metrics = new Map<string, { id: string; name: string; created: string }>();
   events: StoredEvent[] = [];
   eventKeys = new Set<string>();
-  lists = new Map<string, { id: string; name: string; created: string; updated: string; members: Map<string, string> }>();
+  lists = new Map<
+    string,
+    { id: string; name: string; created: string; updated: string; members: Map<string, string> }
+  >();
   importJobs = new Map<string, ImportJob>();
   suppressionJobs = new Map<string, SuppressionJob>();
   private counter = 0;
@@ -108,7 +119,8 @@ export class Store {
     const hex = createHash('sha256').update(`${kind}:${this.counter}`).digest('hex');
     const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
     let out = '';
-    for (let i = 0; out.length < length; i += 2) out += alphabet[parseInt(hex.slice(i % 64, (i % 64) + 2), 16) % 32];
+    for (let i = 0; out.length < length; i += 2)
+      out += alphabet[parseInt(hex.slice(i % 64, (i % 64) + 2), 16) % 32];
     return out;
   }
 
@@ -117,7 +129,12 @@ export class Store {
   }
 
   /** Finds the profiles the identifiers point at (0, 1, or more than 1 = a conflict). */
-  matches(ids: { email?: unknown; phone_number?: unknown; external_id?: unknown; id?: unknown }): Set<string> {
+  matches(ids: {
+    email?: unknown;
+    phone_number?: unknown;
+    external_id?: unknown;
+    id?: unknown;
+  }): Set<string> {
     const found = new Set<string>();
     if (typeof ids.id === 'string' && this.profiles.has(ids.id)) found.add(ids.id);
     const add = (index: Map<string, string>, value: unknown) => {
@@ -130,20 +147,45 @@ export class Store {
   }
 
   /** Why Klaviyo would refuse these attributes, or null. */
-  validateAttributes(attributes: Record<string, unknown>): { code: string; detail: string; pointer: string } | null {
+  validateAttributes(
+    attributes: Record<string, unknown>,
+  ): { code: string; detail: string; pointer: string } | null {
     const email = attributes.email;
-    if (email !== undefined && email !== null && (typeof email !== 'string' || !EMAIL.test(email) || email.length > 100)) {
-      return { code: 'invalid', detail: `Invalid email address: ${String(email)}`, pointer: '/data/attributes/email' };
+    if (
+      email !== undefined &&
+      email !== null &&
+      (typeof email !== 'string' || !EMAIL.test(email) || email.length > 100)
+    ) {
+      return {
+        code: 'invalid',
+        detail: `Invalid email address: ${String(email)}`,
+        pointer: '/data/attributes/email',
+      };
     }
     const phone = attributes.phone_number;
     if (phone !== undefined && phone !== null && (typeof phone !== 'string' || !E164.test(phone))) {
-      return { code: 'invalid', detail: `Invalid phone number format (Example of a valid format: +12345678901): ${String(phone)}`, pointer: '/data/attributes/phone_number' };
+      return {
+        code: 'invalid',
+        detail: `Invalid phone number format (Example of a valid format: +12345678901): ${String(phone)}`,
+        pointer: '/data/attributes/phone_number',
+      };
     }
     if (Buffer.byteLength(JSON.stringify(attributes)) > 100 * 1024) {
-      return { code: 'invalid', detail: 'Profile payload exceeds the 100 KB limit.', pointer: '/data/attributes' };
+      return {
+        code: 'invalid',
+        detail: 'Profile payload exceeds the 100 KB limit.',
+        pointer: '/data/attributes',
+      };
     }
-    const hasId = ['email', 'phone_number', 'external_id', '_kx'].some((k) => typeof attributes[k] === 'string' && attributes[k] !== '');
-    if (!hasId) return { code: 'invalid', detail: 'A profile needs at least one identifier: email, phone_number or external_id.', pointer: '/data/attributes' };
+    const hasId = ['email', 'phone_number', 'external_id', '_kx'].some(
+      (k) => typeof attributes[k] === 'string' && attributes[k] !== '',
+    );
+    if (!hasId)
+      return {
+        code: 'invalid',
+        detail: 'A profile needs at least one identifier: email, phone_number or external_id.',
+        pointer: '/data/attributes',
+      };
     return null;
   }
 
@@ -182,12 +224,18 @@ export class Store {
    * Writes attributes onto a profile. `nullClears`: profile-import and PATCH clear a field sent
    * as null; bulk import ignores nulls (API-NOTES §5.1).
    */
-  apply(profile: Profile, attributes: Record<string, unknown>, nullClears: boolean, unset: string[] = []): void {
+  apply(
+    profile: Profile,
+    attributes: Record<string, unknown>,
+    nullClears: boolean,
+    unset: string[] = [],
+  ): void {
     this.unindex(profile);
     for (const [key, value] of Object.entries(attributes)) {
       if (value === null && !nullClears) continue;
       if (key === 'email') profile.email = value === null ? null : String(value).toLowerCase();
-      else if (key === 'phone_number' || key === 'external_id') profile[key] = value === null ? null : String(value);
+      else if (key === 'phone_number' || key === 'external_id')
+        profile[key] = value === null ? null : String(value);
       else if (key === 'properties') {
         if (value === null) {
           if (nullClears) profile.properties = {};
@@ -214,7 +262,11 @@ export class Store {
   }
 
   /** Create-or-update by identifiers; throws a conflict when they name two different profiles. */
-  upsert(attributes: Record<string, unknown>, nullClears: boolean, id?: string): { profile: Profile; created: boolean } | { conflict: string } {
+  upsert(
+    attributes: Record<string, unknown>,
+    nullClears: boolean,
+    id?: string,
+  ): { profile: Profile; created: boolean } | { conflict: string } {
     const found = this.matches({ ...attributes, id });
     if (found.size > 1) return { conflict: [...found][0]! };
     const existing = found.size === 1 ? this.profiles.get([...found][0]!)! : undefined;
@@ -245,7 +297,12 @@ export class Store {
       profiles: [...this.profiles.values()].map((p) => structuredClone(p)),
       events: this.events.map((e) => ({ ...structuredClone(e), metric: metricName.get(e.metricId) ?? '' })),
       metrics: [...this.metrics.values()].map((m) => ({ id: m.id, name: m.name })),
-      lists: [...this.lists.values()].map((l) => ({ id: l.id, name: l.name, created: l.created, profileIds: [...l.members.keys()] })),
+      lists: [...this.lists.values()].map((l) => ({
+        id: l.id,
+        name: l.name,
+        created: l.created,
+        profileIds: [...l.members.keys()],
+      })),
       importJobs: [...this.importJobs.values()].map(({ rows: _rows, ...job }) => structuredClone(job)),
     };
   }
@@ -267,7 +324,13 @@ export class Store {
       this.eventKeys.add(`${e.profileId}|${e.metricId}|${e.uniqueId}`);
     }
     for (const l of data.state.lists) {
-      this.lists.set(l.id, { id: l.id, name: l.name, created: l.created, updated: l.created, members: new Map(l.profileIds.map((id) => [id, l.created])) });
+      this.lists.set(l.id, {
+        id: l.id,
+        name: l.name,
+        created: l.created,
+        updated: l.created,
+        members: new Map(l.profileIds.map((id) => [id, l.created])),
+      });
     }
   }
 }

@@ -18,7 +18,9 @@ export const duckdbDialect: SqlDialect = {
   literal: quoteLiteral,
   rowHash: (exprs) => `md5(${duckdbDialect.jsonObject(exprs.map((e, i) => [`c${i}`, e]))})`,
   jsonObject: (pairs) =>
-    pairs.length === 0 ? `'{}'` : `cast(json_object(${pairs.map(([k, e]) => `${quoteLiteral(k)}, ${e}`).join(', ')}) as varchar)`,
+    pairs.length === 0
+      ? `'{}'`
+      : `cast(json_object(${pairs.map(([k, e]) => `${quoteLiteral(k)}, ${e}`).join(', ')}) as varchar)`,
   stateTable: (schema, table) => `${quoteIdent(schema)}.${quoteIdent(table)}`,
 };
 
@@ -39,12 +41,17 @@ function describe(error: unknown, path: string): WarehouseError {
 
 function appendValue(appender: DuckDBAppender, value: unknown): void {
   if (value === null || value === undefined) appender.appendNull();
-  else appender.appendVarchar(typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value));
+  else
+    appender.appendVarchar(
+      typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value),
+    );
 }
 
 export async function openDuckDb(path: string): Promise<Warehouse> {
   if (!existsSync(path)) {
-    throw new WarehouseError(`No DuckDB file at ${path}. Run \`dbt build\` first (the path comes from profiles.yml).`);
+    throw new WarehouseError(
+      `No DuckDB file at ${path}. Run \`dbt build\` first (the path comes from profiles.yml).`,
+    );
   }
   let instance: DuckDBInstance;
   let conn: DuckDBConnection;
@@ -64,7 +71,8 @@ export async function openDuckDb(path: string): Promise<Warehouse> {
       throw describe(error, path);
     }
   };
-  const bind = (params?: unknown[]) => (params === undefined || params.length === 0 ? undefined : (params as never));
+  const bind = (params?: unknown[]) =>
+    params === undefined || params.length === 0 ? undefined : (params as never);
 
   return {
     kind: 'duckdb',
@@ -80,7 +88,7 @@ export async function openDuckDb(path: string): Promise<Warehouse> {
       let buffer: Row[] = [];
       try {
         for await (const rows of result.yieldRowObjectJson()) {
-          for (const row of rows) buffer.push(row as Row);
+          for (const row of rows) buffer.push(row);
           if (buffer.length >= chunkSize) {
             yield buffer;
             buffer = [];
@@ -95,17 +103,24 @@ export async function openDuckDb(path: string): Promise<Warehouse> {
       wrap(async () => {
         if (rows.length === 0) return;
         for (const row of rows) {
-          if (row.length !== columns.length) throw new Error(`insertRows(${table}): a row has ${row.length} values for ${columns.length} columns`);
+          if (row.length !== columns.length)
+            throw new Error(
+              `insertRows(${table}): a row has ${row.length} values for ${columns.length} columns`,
+            );
         }
         // The appender is DuckDB's fast bulk path, but it fills every column in table order with
         // exact types; use it when the table is exactly these text columns, else batched INSERTs.
         const described = (await conn.runAndReadAll(`describe ${table}`)).getRowObjectsJson();
         const appendable =
           described.length === columns.length &&
-          described.every((c, i) => String(c.column_name) === columns[i] && String(c.column_type) === 'VARCHAR');
+          described.every(
+            (c, i) => String(c.column_name) === columns[i] && String(c.column_type) === 'VARCHAR',
+          );
         if (appendable) {
-          const [schema, name] = table.includes('.') ? table.split('.').map((p) => p.replaceAll('"', '')) : [null, table];
-          const appender = await conn.createAppender(name!, schema);
+          const [schema, name] = table.includes('.')
+            ? table.split('.').map((p) => p.replaceAll('"', ''))
+            : [null, table];
+          const appender = await conn.createAppender(name, schema);
           for (const row of rows) {
             for (const value of row) appendValue(appender, value);
             appender.endRow();
@@ -120,7 +135,11 @@ export async function openDuckDb(path: string): Promise<Warehouse> {
           const batch = rows.slice(i, i + perStatement);
           await conn.run(
             `insert into ${table} (${columns.map(quoteIdent).join(', ')}) values ${batch.map(() => tuple).join(', ')}`,
-            batch.flat().map((v) => (v === undefined ? null : typeof v === 'object' && v !== null ? JSON.stringify(v) : v)) as never,
+            batch
+              .flat()
+              .map((v) =>
+                v === undefined ? null : typeof v === 'object' && v !== null ? JSON.stringify(v) : v,
+              ) as never,
           );
         }
       }),
@@ -129,10 +148,11 @@ export async function openDuckDb(path: string): Promise<Warehouse> {
         const rows = (await conn.runAndReadAll(`describe select * from ${relationName}`)).getRowObjectsJson();
         return rows.map((r) => ({ name: String(r.column_name).toLowerCase(), type: String(r.column_type) }));
       }),
-    close: async () => {
+    close: () => {
       streamConn.closeSync();
       conn.closeSync();
       instance.closeSync();
+      return Promise.resolve();
     },
   };
 }

@@ -34,7 +34,8 @@ function execute(conn: SfConnection, sqlText: string, binds?: unknown[]): Promis
     conn.execute({
       sqlText,
       binds: binds as snowflake.Binds,
-      complete: (error, _stmt, rows) => (error ? reject(new WarehouseError(`Snowflake: ${error.message}`)) : resolve((rows ?? []) as Row[])),
+      complete: (error, _stmt, rows) =>
+        error ? reject(new WarehouseError(`Snowflake: ${error.message}`)) : resolve((rows ?? []) as Row[]),
     });
   });
 }
@@ -45,14 +46,17 @@ function lowerKeys(row: Row): Row {
   return out;
 }
 
-export async function openSnowflake(connection: Extract<Connection, { type: 'snowflake' }>): Promise<Warehouse> {
+export async function openSnowflake(
+  connection: Extract<Connection, { type: 'snowflake' }>,
+): Promise<Warehouse> {
   snowflake.configure({ logLevel: 'ERROR' });
   const conn = snowflake.createConnection({
     account: connection.account,
     username: connection.user,
     password: connection.password,
     authenticator: connection.authenticator,
-    privateKey: connection.privateKeyPath !== undefined ? readFileSync(connection.privateKeyPath, 'utf8') : undefined,
+    privateKey:
+      connection.privateKeyPath !== undefined ? readFileSync(connection.privateKeyPath, 'utf8') : undefined,
     role: connection.role,
     warehouse: connection.warehouse,
     database: connection.database,
@@ -60,7 +64,9 @@ export async function openSnowflake(connection: Extract<Connection, { type: 'sno
     accessUrl: process.env.KLAVIYO_RUNNER_SNOWFLAKE_URL,
   });
   await new Promise<void>((resolve, reject) =>
-    conn.connect((error) => (error ? reject(new WarehouseError(`Snowflake: could not connect (${error.message}).`)) : resolve())),
+    conn.connect((error) =>
+      error ? reject(new WarehouseError(`Snowflake: could not connect (${error.message}).`)) : resolve(),
+    ),
   );
   return {
     kind: 'snowflake',
@@ -86,7 +92,11 @@ export async function openSnowflake(connection: Extract<Connection, { type: 'sno
       // Snowflake binds an array of rows to one INSERT (array binding).
       for (let i = 0; i < rows.length; i += 10_000) {
         const batch = rows.slice(i, i + 10_000);
-        await execute(conn, `insert into ${table} (${columns.map(quoteIdent).join(', ')}) values (${columns.map(() => '?').join(', ')})`, batch);
+        await execute(
+          conn,
+          `insert into ${table} (${columns.map(quoteIdent).join(', ')}) values (${columns.map(() => '?').join(', ')})`,
+          batch,
+        );
       }
     },
     columns: async (relationName) => {

@@ -50,33 +50,70 @@ afterEach(async () => {
 
 describe('the in-warehouse diff', () => {
   it('classifies against the snapshot and streams only what needs work', async () => {
-    expect(await diffCounts(state, profiles)).toMatchObject({ create: 3, update: 0, unchanged: 0, remove: 0, duplicateKeys: 1 });
+    expect(await diffCounts(state, profiles)).toMatchObject({
+      create: 3,
+      update: 0,
+      unchanged: 0,
+      remove: 0,
+      duplicateKeys: 1,
+    });
     const first = await all(profiles);
-    expect(first.map((c) => [c.diffKind, c.key])).toEqual([['create', '1'], ['create', '2'], ['create', '3'], ['duplicate', '4']]);
+    expect(first.map((c) => [c.diffKind, c.key])).toEqual([
+      ['create', '1'],
+      ['create', '2'],
+      ['create', '3'],
+      ['duplicate', '4'],
+    ]);
 
     // Confirm 1 and 2, and a row 9 that has since left the model; 2 then changes.
     await confirmRows(state, profiles, 'run-1', [
-      ...first.filter((c) => c.key === '1' || c.key === '2').map((c) => ({ key: c.key, hash: c.hash!, row: c.row, profileId: `P${c.key}` })),
+      ...first
+        .filter((c) => c.key === '1' || c.key === '2')
+        .map((c) => ({ key: c.key, hash: c.hash!, row: c.row, profileId: `P${c.key}` })),
       { key: '9', hash: 'old', row: { id: '9' }, profileId: 'P9' },
     ]);
     await wh.execute(`update people set segment = 'champions' where id = '2'`);
-    expect(await diffCounts(state, profiles)).toMatchObject({ create: 1, update: 1, unchanged: 1, remove: 1 });
+    expect(await diffCounts(state, profiles)).toMatchObject({
+      create: 1,
+      update: 1,
+      unchanged: 1,
+      remove: 1,
+    });
     const second = await all(profiles);
     const update = second.find((c) => c.diffKind === 'update')!;
-    expect(update).toMatchObject({ key: '2', profileId: 'P2', previous: { segment: 'lost' }, row: { segment: 'champions' } });
-    expect(second.find((c) => c.diffKind === 'remove')).toMatchObject({ key: '9', row: null, profileId: 'P9' });
+    expect(update).toMatchObject({
+      key: '2',
+      profileId: 'P2',
+      previous: { segment: 'lost' },
+      row: { segment: 'champions' },
+    });
+    expect(second.find((c) => c.diffKind === 'remove')).toMatchObject({
+      key: '9',
+      row: null,
+      profileId: 'P9',
+    });
   });
 
   it('does not resend a row rejected before until it changes', async () => {
     const [row3] = (await all(profiles)).filter((c) => c.key === '3');
-    await recordRejections(state, 'run-1', [{ sync: 'profiles', model: 'm', key: '3', reason: 'bad', hash: row3!.hash, source: 'klaviyo' }]);
+    await recordRejections(state, 'run-1', [
+      { sync: 'profiles', model: 'm', key: '3', reason: 'bad', hash: row3!.hash, source: 'klaviyo' },
+    ]);
     expect(await diffCounts(state, profiles)).toMatchObject({ create: 2, previouslyRejected: 1 });
     await wh.execute(`update people set segment = 'loyal' where id = '3'`);
     expect(await diffCounts(state, profiles)).toMatchObject({ create: 3, previouslyRejected: 0 });
   });
 
   it('leaves out rows outside scope and rows waiting for their first sync', async () => {
-    const list = spec({ object: 'list_membership', list: { name: 'W' }, after: 'profiles', scope: { suppressions: 'supp', exclude: ['suppressed', 'never_consented'] } }, 'winback');
+    const list = spec(
+      {
+        object: 'list_membership',
+        list: { name: 'W' },
+        after: 'profiles',
+        scope: { suppressions: 'supp', exclude: ['suppressed', 'never_consented'] },
+      },
+      'winback',
+    );
     list.model.relationName = 'main.people';
     list.suppressionsRelation = 'main.supp';
     await confirmRows(state, profiles, 'run-1', [{ key: '1', hash: 'h', row: null, profileId: 'P1' }]);
@@ -88,14 +125,21 @@ describe('the in-warehouse diff', () => {
     const events = spec({ object: 'event', metric: 'M', time: 'segment' }, 'events');
     events.model.relationName = "(select * from main.people where id <> '4')";
     const first = await all(events);
-    await confirmRows(state, events, 'run-1', first.map((c) => ({ key: c.key, hash: c.hash!, row: c.row, profileId: null })));
+    await confirmRows(
+      state,
+      events,
+      'run-1',
+      first.map((c) => ({ key: c.key, hash: c.hash!, row: c.row, profileId: null })),
+    );
     await wh.execute(`update people set email = 'new@x.com' where id = '1'`);
     expect(await diffCounts(state, events)).toMatchObject({ create: 0, unchanged: 2, changedEvents: 1 });
   });
 
   it('lets only one run hold a sync', async () => {
     await acquireLock(state, 'profiles', 'run-a');
-    await expect(acquireLock(state, 'profiles', 'run-b')).rejects.toThrow(/Sync `profiles` is being run by run run-a/);
+    await expect(acquireLock(state, 'profiles', 'run-b')).rejects.toThrow(
+      /Sync `profiles` is being run by run run-a/,
+    );
     await releaseLock(state, 'profiles', 'run-a');
     await expect(acquireLock(state, 'profiles', 'run-b')).resolves.toBeUndefined();
   });

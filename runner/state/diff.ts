@@ -18,7 +18,8 @@ import type { Row } from '../source/warehouse.ts';
 import type { DiffCounts, RowChange } from './changes.ts';
 import type { State } from './schema.ts';
 
-export type DiffKind = 'create' | 'update' | 'unchanged' | 'remove' | 'duplicate' | 'rejected' | 'changed_event';
+export type DiffKind =
+  'create' | 'update' | 'unchanged' | 'remove' | 'duplicate' | 'rejected' | 'changed_event';
 
 export interface PlanCounts extends DiffCounts {
   changedEvents: number;
@@ -93,7 +94,9 @@ export function diffSql(state: State, spec: SyncSpec): { sql: string; outOfScope
     )
     select * from joined`;
   const outOfScope =
-    inScope === null ? 'select 0 as n' : `select count(*) as n from ${spec.model.relationName} as m where ${inScope}`;
+    inScope === null
+      ? 'select 0 as n'
+      : `select count(*) as n from ${spec.model.relationName} as m where ${inScope}`;
   const waiting =
     after === undefined
       ? 'select 0 as n'
@@ -113,7 +116,9 @@ export async function diffCounts(state: State, spec: SyncSpec): Promise<PlanCoun
     unchanged: by.get('unchanged') ?? 0,
     remove: by.get('remove') ?? 0,
     // count(*) counts every duplicate row; report keys.
-    duplicateKeys: num(await state.wh.query(`select count(distinct key) as n from (${sql}) as diff where kind = 'duplicate'`)),
+    duplicateKeys: num(
+      await state.wh.query(`select count(distinct key) as n from (${sql}) as diff where kind = 'duplicate'`),
+    ),
     changedEvents: by.get('changed_event') ?? 0,
     previouslyRejected: by.get('rejected') ?? 0,
     skippedByScope: num(await state.wh.query(outOfScope)),
@@ -131,7 +136,11 @@ export interface StreamedChange extends RowChange {
 }
 
 /** Streams the rows that need work (or a report): everything but `unchanged` and `rejected`. */
-export async function* streamChanges(state: State, spec: SyncSpec, chunkSize = 5000): AsyncIterable<StreamedChange[]> {
+export async function* streamChanges(
+  state: State,
+  spec: SyncSpec,
+  chunkSize = 5000,
+): AsyncIterable<StreamedChange[]> {
   const { sql } = diffSql(state, spec);
   const stream = state.wh.stream(
     `select * from (${sql}) as diff where kind not in ('unchanged', 'rejected') order by kind, key`,

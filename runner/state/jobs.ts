@@ -16,8 +16,16 @@ export async function recordJob(
   rows: { key: string; hash: string; row: unknown }[],
 ): Promise<void> {
   const now = new Date().toISOString();
-  await state.wh.insertRows(state.table('job_rows'), ['job_id', 'sync', 'key', 'row_hash', 'row_json'], rows.map((r) => [jobId, spec.name, r.key, r.hash, JSON.stringify(r.row)]));
-  await state.wh.insertRows(state.table('jobs'), ['run_id', 'sync', 'job_id', 'kind', 'submitted_at', 'status'], [[runId, spec.name, jobId, kind, now, 'submitted']]);
+  await state.wh.insertRows(
+    state.table('job_rows'),
+    ['job_id', 'sync', 'key', 'row_hash', 'row_json'],
+    rows.map((r) => [jobId, spec.name, r.key, r.hash, JSON.stringify(r.row)]),
+  );
+  await state.wh.insertRows(
+    state.table('jobs'),
+    ['run_id', 'sync', 'job_id', 'kind', 'submitted_at', 'status'],
+    [[runId, spec.name, jobId, kind, now, 'submitted']],
+  );
 }
 
 export async function pendingJobs(state: State, spec: SyncSpec): Promise<{ jobId: string; kind: string }[]> {
@@ -28,12 +36,24 @@ export async function pendingJobs(state: State, spec: SyncSpec): Promise<{ jobId
 }
 
 export async function jobRows(state: State, jobId: string): Promise<Omit<ConfirmedRow, 'profileId'>[]> {
-  const rows = await state.wh.query(`select key, row_hash, row_json from ${state.table('job_rows')} where job_id = ${state.wh.dialect.literal(jobId)}`);
-  return rows.map((r) => ({ key: String(r.key), hash: String(r.row_hash), row: r.row_json === null ? null : (JSON.parse(String(r.row_json)) as Record<string, unknown>) }));
+  const rows = await state.wh.query(
+    `select key, row_hash, row_json from ${state.table('job_rows')} where job_id = ${state.wh.dialect.literal(jobId)}`,
+  );
+  return rows.map((r) => ({
+    key: String(r.key),
+    hash: String(r.row_hash),
+    row: r.row_json === null ? null : (JSON.parse(String(r.row_json)) as Record<string, unknown>),
+  }));
 }
 
-export async function finishJob(state: State, jobId: string, status: 'complete' | 'cancelled' | 'failed'): Promise<void> {
+export async function finishJob(
+  state: State,
+  jobId: string,
+  status: 'complete' | 'cancelled' | 'failed',
+): Promise<void> {
   const d = state.wh.dialect;
-  await state.wh.execute(`update ${state.table('jobs')} set status = ${d.literal(status)}, finished_at = current_timestamp where job_id = ${d.literal(jobId)}`);
+  await state.wh.execute(
+    `update ${state.table('jobs')} set status = ${d.literal(status)}, finished_at = current_timestamp where job_id = ${d.literal(jobId)}`,
+  );
   await state.wh.execute(`delete from ${state.table('job_rows')} where job_id = ${d.literal(jobId)}`);
 }

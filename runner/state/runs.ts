@@ -7,10 +7,19 @@ import type { State } from './schema.ts';
 export const STALE_LOCK_MINUTES = 30;
 
 export async function beginRun(state: State, runId: string, command: string): Promise<void> {
-  await state.wh.insertRows(state.table('runs'), ['run_id', 'command', 'started_at', 'status'], [[runId, command, new Date().toISOString(), 'running']]);
+  await state.wh.insertRows(
+    state.table('runs'),
+    ['run_id', 'command', 'started_at', 'status'],
+    [[runId, command, new Date().toISOString(), 'running']],
+  );
 }
 
-export async function finishRun(state: State, runId: string, status: string, summary: unknown): Promise<void> {
+export async function finishRun(
+  state: State,
+  runId: string,
+  status: string,
+  summary: unknown,
+): Promise<void> {
   const d = state.wh.dialect;
   await state.wh.execute(
     `update ${state.table('runs')} set finished_at = current_timestamp, status = ${d.literal(status)}, summary_json = ${d.literal(JSON.stringify(summary))} where run_id = ${d.literal(runId)}`,
@@ -35,12 +44,21 @@ function holderIsDead(holder: unknown): boolean {
   }
 }
 
-export async function acquireLock(state: State, sync: string, runId: string, now = new Date()): Promise<void> {
+export async function acquireLock(
+  state: State,
+  sync: string,
+  runId: string,
+  now = new Date(),
+): Promise<void> {
   const d = state.wh.dialect;
-  const held = await state.wh.query(`select run_id, holder, heartbeat_at from ${state.table('locks')} where sync = ${d.literal(sync)}`);
+  const held = await state.wh.query(
+    `select run_id, holder, heartbeat_at from ${state.table('locks')} where sync = ${d.literal(sync)}`,
+  );
   const holder = held[0];
   if (holder !== undefined && String(holder.run_id) !== runId && !holderIsDead(holder.holder)) {
-    const beat = Date.parse(`${String(holder.heartbeat_at).replace(' ', 'T')}${String(holder.heartbeat_at).endsWith('Z') ? '' : 'Z'}`);
+    const beat = Date.parse(
+      `${String(holder.heartbeat_at).replace(' ', 'T')}${String(holder.heartbeat_at).endsWith('Z') ? '' : 'Z'}`,
+    );
     if (Number.isFinite(beat) && now.getTime() - beat < STALE_LOCK_MINUTES * 60_000) {
       throw new LockedError(
         `Sync \`${sync}\` is being run by run ${String(holder.run_id)} (last seen ${String(holder.heartbeat_at)} UTC). Wait for it to finish; a lock older than ${STALE_LOCK_MINUTES} minutes is taken over.`,
@@ -48,15 +66,23 @@ export async function acquireLock(state: State, sync: string, runId: string, now
     }
   }
   await state.wh.execute(`delete from ${state.table('locks')} where sync = ${d.literal(sync)}`);
-  await state.wh.insertRows(state.table('locks'), ['sync', 'run_id', 'holder', 'acquired_at', 'heartbeat_at'], [[sync, runId, THIS_HOLDER, now.toISOString(), now.toISOString()]]);
+  await state.wh.insertRows(
+    state.table('locks'),
+    ['sync', 'run_id', 'holder', 'acquired_at', 'heartbeat_at'],
+    [[sync, runId, THIS_HOLDER, now.toISOString(), now.toISOString()]],
+  );
 }
 
 export async function heartbeat(state: State, sync: string, runId: string): Promise<void> {
   const d = state.wh.dialect;
-  await state.wh.execute(`update ${state.table('locks')} set heartbeat_at = current_timestamp where sync = ${d.literal(sync)} and run_id = ${d.literal(runId)}`);
+  await state.wh.execute(
+    `update ${state.table('locks')} set heartbeat_at = current_timestamp where sync = ${d.literal(sync)} and run_id = ${d.literal(runId)}`,
+  );
 }
 
 export async function releaseLock(state: State, sync: string, runId: string): Promise<void> {
   const d = state.wh.dialect;
-  await state.wh.execute(`delete from ${state.table('locks')} where sync = ${d.literal(sync)} and run_id = ${d.literal(runId)}`);
+  await state.wh.execute(
+    `delete from ${state.table('locks')} where sync = ${d.literal(sync)} and run_id = ${d.literal(runId)}`,
+  );
 }

@@ -30,11 +30,14 @@ const DDL: Record<StateTable, string> = {
     'sync varchar not null, key varchar not null, row_hash varchar not null, row_json varchar, klaviyo_profile_id varchar, confirmed_at timestamp not null, run_id varchar not null',
   runs: 'run_id varchar not null, command varchar not null, started_at timestamp not null, finished_at timestamp, status varchar not null, summary_json varchar',
   jobs: 'run_id varchar not null, sync varchar not null, job_id varchar not null, kind varchar not null, submitted_at timestamp not null, status varchar not null, finished_at timestamp',
-  job_rows: 'job_id varchar not null, sync varchar not null, key varchar not null, row_hash varchar not null, row_json varchar',
+  job_rows:
+    'job_id varchar not null, sync varchar not null, key varchar not null, row_hash varchar not null, row_json varchar',
   rejected:
     'sync varchar not null, key varchar not null, row_hash varchar, column_name varchar, reason varchar not null, source varchar not null, run_id varchar not null, rejected_at timestamp not null',
-  locks: 'sync varchar not null, run_id varchar not null, holder varchar, acquired_at timestamp not null, heartbeat_at timestamp not null',
-  stage: 'batch_id varchar not null, key varchar not null, row_hash varchar, row_json varchar, klaviyo_profile_id varchar',
+  locks:
+    'sync varchar not null, run_id varchar not null, holder varchar, acquired_at timestamp not null, heartbeat_at timestamp not null',
+  stage:
+    'batch_id varchar not null, key varchar not null, row_hash varchar, row_json varchar, klaviyo_profile_id varchar',
 };
 
 export async function ensureStateSchema(state: State): Promise<void> {

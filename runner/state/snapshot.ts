@@ -18,16 +18,27 @@ export interface ConfirmedRow {
 
 async function staged<T>(state: State, rows: unknown[][], work: (batch: string) => Promise<T>): Promise<T> {
   const batch = randomUUID();
-  await state.wh.insertRows(state.table('stage'), ['batch_id', 'key', 'row_hash', 'row_json', 'klaviyo_profile_id'], rows.map((r) => [batch, ...r]));
+  await state.wh.insertRows(
+    state.table('stage'),
+    ['batch_id', 'key', 'row_hash', 'row_json', 'klaviyo_profile_id'],
+    rows.map((r) => [batch, ...r]),
+  );
   try {
     return await work(batch);
   } finally {
-    await state.wh.execute(`delete from ${state.table('stage')} where batch_id = ${state.wh.dialect.literal(batch)}`);
+    await state.wh.execute(
+      `delete from ${state.table('stage')} where batch_id = ${state.wh.dialect.literal(batch)}`,
+    );
   }
 }
 
 /** Upserts confirmed rows into the sync's snapshot and clears their earlier rejections. */
-export async function confirmRows(state: State, spec: SyncSpec, runId: string, rows: ConfirmedRow[]): Promise<void> {
+export async function confirmRows(
+  state: State,
+  spec: SyncSpec,
+  runId: string,
+  rows: ConfirmedRow[],
+): Promise<void> {
   if (rows.length === 0) return;
   const d = state.wh.dialect;
   const sync = d.literal(spec.name);
@@ -42,8 +53,12 @@ export async function confirmRows(state: State, spec: SyncSpec, runId: string, r
            select s.klaviyo_profile_id from ${state.table('snapshot')} as s where s.sync = ${sync} and s.key = ${state.table('stage')}.key)
          where batch_id = ${d.literal(batch)} and klaviyo_profile_id is null`,
       );
-      await state.wh.execute(`delete from ${state.table('snapshot')} where sync = ${sync} and key in (${inBatch})`);
-      await state.wh.execute(`delete from ${state.table('rejected')} where sync = ${sync} and key in (${inBatch})`);
+      await state.wh.execute(
+        `delete from ${state.table('snapshot')} where sync = ${sync} and key in (${inBatch})`,
+      );
+      await state.wh.execute(
+        `delete from ${state.table('rejected')} where sync = ${sync} and key in (${inBatch})`,
+      );
       await state.wh.execute(
         `insert into ${state.table('snapshot')} (sync, key, row_hash, row_json, klaviyo_profile_id, confirmed_at, run_id)
          select ${sync}, key, row_hash, row_json, klaviyo_profile_id, current_timestamp, ${d.literal(runId)}
@@ -57,11 +72,15 @@ export async function confirmRows(state: State, spec: SyncSpec, runId: string, r
 export async function forgetRows(state: State, spec: SyncSpec, keys: string[]): Promise<void> {
   if (keys.length === 0) return;
   const d = state.wh.dialect;
-  await staged(state, keys.map((k) => [k, null, null, null]), async (batch) => {
-    await state.wh.execute(
-      `delete from ${state.table('snapshot')} where sync = ${d.literal(spec.name)} and key in (select key from ${state.table('stage')} where batch_id = ${d.literal(batch)})`,
-    );
-  });
+  await staged(
+    state,
+    keys.map((k) => [k, null, null, null]),
+    async (batch) => {
+      await state.wh.execute(
+        `delete from ${state.table('snapshot')} where sync = ${d.literal(spec.name)} and key in (select key from ${state.table('stage')} where batch_id = ${d.literal(batch)})`,
+      );
+    },
+  );
 }
 
 export interface RecordedRejection extends Rejection {
@@ -70,16 +89,24 @@ export interface RecordedRejection extends Rejection {
 }
 
 /** Records rejected rows; with their hash, the same row is not resent until it changes. */
-export async function recordRejections(state: State, runId: string, rejections: RecordedRejection[]): Promise<void> {
+export async function recordRejections(
+  state: State,
+  runId: string,
+  rejections: RecordedRejection[],
+): Promise<void> {
   if (rejections.length === 0) return;
   const d = state.wh.dialect;
   for (const sync of new Set(rejections.map((r) => r.sync))) {
     const mine = rejections.filter((r) => r.sync === sync);
-    await staged(state, mine.map((r) => [r.key, r.hash, null, null]), async (batch) => {
-      await state.wh.execute(
-        `delete from ${state.table('rejected')} where sync = ${d.literal(sync)} and key in (select key from ${state.table('stage')} where batch_id = ${d.literal(batch)})`,
-      );
-    });
+    await staged(
+      state,
+      mine.map((r) => [r.key, r.hash, null, null]),
+      async (batch) => {
+        await state.wh.execute(
+          `delete from ${state.table('rejected')} where sync = ${d.literal(sync)} and key in (select key from ${state.table('stage')} where batch_id = ${d.literal(batch)})`,
+        );
+      },
+    );
   }
   const now = new Date().toISOString();
   await state.wh.insertRows(

@@ -14,7 +14,13 @@ import { loadSyncs } from '../manifest/load.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
 import { KlaviyoClient, type ClientOptions } from '../klaviyo/client.ts';
 import { findOrCreateList } from '../klaviyo/lists.ts';
-import { clearProperties, importProfiles, outcomesOfJob, pollImport, type PollOptions } from '../apply/profiles.ts';
+import {
+  clearProperties,
+  importProfiles,
+  outcomesOfJob,
+  pollImport,
+  type PollOptions,
+} from '../apply/profiles.ts';
 import { MAX_BYTES, MAX_EVENTS, sendEvents } from '../apply/events.ts';
 import { addMembers, MAX_MEMBERS, removeMembers, subscribeMembers } from '../apply/lists.ts';
 import type { RowOutcome } from '../apply/outcome.ts';
@@ -28,7 +34,13 @@ import { buildPayload } from '../transform/build.ts';
 import { buildProfile } from '../transform/profile.ts';
 import type { EventPayload, ListMemberPayload, ProfilePayload } from '../transform/payload.ts';
 import { createLogger, type Logger } from '../report/log.ts';
-import { emptyCounts, overallStatus, writeRunResults, type RunResults, type SyncResult } from '../report/run-results.ts';
+import {
+  emptyCounts,
+  overallStatus,
+  writeRunResults,
+  type RunResults,
+  type SyncResult,
+} from '../report/run-results.ts';
 
 export interface SyncOptions extends ProjectOptions {
   logger?: Logger;
@@ -78,10 +90,25 @@ class SyncRun {
     };
   }
 
-  private reject(key: string, hash: string | null, reason: string, column: string | undefined, source: 'runner' | 'klaviyo'): void {
+  private reject(
+    key: string,
+    hash: string | null,
+    reason: string,
+    column: string | undefined,
+    source: 'runner' | 'klaviyo',
+  ): void {
     this.result.counts.rejected += 1;
-    if (this.result.rejected.length < MAX_LISTED) this.result.rejected.push({ key, ...(column !== undefined ? { column } : {}), reason });
-    this.rejections.push({ sync: this.spec.name, model: this.spec.model.name, key, ...(column !== undefined ? { column } : {}), reason, hash, source });
+    if (this.result.rejected.length < MAX_LISTED)
+      this.result.rejected.push({ key, ...(column !== undefined ? { column } : {}), reason });
+    this.rejections.push({
+      sync: this.spec.name,
+      model: this.spec.model.name,
+      key,
+      ...(column !== undefined ? { column } : {}),
+      reason,
+      hash,
+      source,
+    });
   }
 
   private fail(key: string, reason: string): void {
@@ -94,16 +121,26 @@ class SyncRun {
   }
 
   /** Applies outcomes: confirmed rows into the snapshot, rejected ones recorded, failed ones left to the next run. */
-  private async settle(items: Pending<unknown>[], outcomes: RowOutcome[], onConfirmed: (item: Pending<unknown>) => void): Promise<void> {
+  private async settle(
+    items: Pending<unknown>[],
+    outcomes: RowOutcome[],
+    onConfirmed: (item: Pending<unknown>) => void,
+  ): Promise<void> {
     const byKey = new Map(items.map((i) => [i.change.key, i]));
     const confirmed = [];
     for (const o of outcomes) {
       const item = byKey.get(o.key);
       if (item === undefined) continue;
       if (o.status === 'confirmed') {
-        confirmed.push({ key: o.key, hash: item.change.hash!, row: item.change.row, profileId: o.profileId ?? item.change.profileId ?? null });
+        confirmed.push({
+          key: o.key,
+          hash: item.change.hash!,
+          row: item.change.row,
+          profileId: o.profileId ?? item.change.profileId ?? null,
+        });
         onConfirmed(item);
-      } else if (o.status === 'rejected') this.reject(o.key, item.change.hash, o.reason ?? 'rejected by Klaviyo', undefined, 'klaviyo');
+      } else if (o.status === 'rejected')
+        this.reject(o.key, item.change.hash, o.reason ?? 'rejected by Klaviyo', undefined, 'klaviyo');
       else this.fail(o.key, o.reason ?? 'failed');
     }
     await confirmRows(this.state, this.spec, this.runId, confirmed);
@@ -124,11 +161,24 @@ class SyncRun {
   /** Import jobs a previous run submitted and did not see finish: poll them and confirm their rows. */
   private async resumeJobs(): Promise<void> {
     for (const { jobId } of await pendingJobs(this.state, this.spec)) {
-      this.log.log('info', 'job.resume', `${this.spec.name}: resuming import job ${jobId} from an earlier run`, { sync: this.spec.name, jobId });
+      this.log.log(
+        'info',
+        'job.resume',
+        `${this.spec.name}: resuming import job ${jobId} from an earlier run`,
+        { sync: this.spec.name, jobId },
+      );
       const rows = await jobRows(this.state, jobId);
       const items: Pending<ProfilePayload>[] = [];
       for (const r of rows) {
-        const change: StreamedChange = { diffKind: 'update', kind: 'update', key: r.key, hash: r.hash, row: r.row, previous: null, profileId: null };
+        const change: StreamedChange = {
+          diffKind: 'update',
+          kind: 'update',
+          key: r.key,
+          hash: r.hash,
+          row: r.row,
+          previous: null,
+          profileId: null,
+        };
         const built = buildProfile(this.spec, change);
         if (built.ok) items.push({ payload: built.payload, change });
       }
@@ -137,7 +187,16 @@ class SyncRun {
         this.result.message = `import job ${jobId} is still running at Klaviyo; the next run picks it up`;
         continue;
       }
-      const outcomes = await clearProperties(this.client, items.map((i) => i.payload), await outcomesOfJob(this.client, jobId, job, items.map((i) => i.payload)));
+      const outcomes = await clearProperties(
+        this.client,
+        items.map((i) => i.payload),
+        await outcomesOfJob(
+          this.client,
+          jobId,
+          job,
+          items.map((i) => i.payload),
+        ),
+      );
       this.result.jobs.push(jobId);
       await this.settle(items, outcomes, () => (this.result.counts.updated += 1));
       await finishJob(this.state, jobId, job.status === 'complete' ? 'complete' : 'cancelled');
@@ -152,17 +211,29 @@ class SyncRun {
       {
         ...this.options.poll,
         onSubmitted: (id) =>
-          recordJob(this.state, this.spec, this.runId, id, 'profile-bulk-import', items.map((i) => ({ key: i.change.key, hash: i.change.hash!, row: i.change.row }))),
+          recordJob(
+            this.state,
+            this.spec,
+            this.runId,
+            id,
+            'profile-bulk-import',
+            items.map((i) => ({ key: i.change.key, hash: i.change.hash!, row: i.change.row })),
+          ),
       },
     );
     this.result.jobs.push(jobId);
     await this.settle(items, outcomes, (i) => this.countConfirmed(i));
-    if (!outcomes.some((o) => o.status === 'failed' && o.reason?.includes('still running'))) await finishJob(this.state, jobId, 'complete');
+    if (!outcomes.some((o) => o.status === 'failed' && o.reason?.includes('still running')))
+      await finishJob(this.state, jobId, 'complete');
   }
 
   private async sendEvents(items: Pending<EventPayload>[]): Promise<void> {
     if (items.length === 0) return;
-    const outcomes = await sendEvents(this.client, items.map((i) => i.payload), this.backfill);
+    const outcomes = await sendEvents(
+      this.client,
+      items.map((i) => i.payload),
+      this.backfill,
+    );
     await this.settle(items, outcomes, (i) => this.countConfirmed(i));
   }
 
@@ -178,10 +249,20 @@ class SyncRun {
     const listId = await this.list();
     const payloads = items.map((i) => i.payload);
     const outcomes = await addMembers(this.client, listId, payloads);
-    const subscribed = await subscribeMembers(this.client, listId, payloads.filter((p) => outcomes.some((o) => o.key === p.key && o.status === 'confirmed')));
+    const subscribed = await subscribeMembers(
+      this.client,
+      listId,
+      payloads.filter((p) => outcomes.some((o) => o.key === p.key && o.status === 'confirmed')),
+    );
     this.result.counts.subscribed += subscribed.filter((o) => o.status === 'confirmed').length;
-    const failedSubscribe = new Map(subscribed.filter((o) => o.status !== 'confirmed').map((o) => [o.key, o]));
-    await this.settle(items, outcomes.map((o) => failedSubscribe.get(o.key) ?? o), (i) => this.countConfirmed(i));
+    const failedSubscribe = new Map(
+      subscribed.filter((o) => o.status !== 'confirmed').map((o) => [o.key, o]),
+    );
+    await this.settle(
+      items,
+      outcomes.map((o) => failedSubscribe.get(o.key) ?? o),
+      (i) => this.countConfirmed(i),
+    );
   }
 
   private async handleRemovals(items: StreamedChange[]): Promise<void> {
@@ -195,7 +276,11 @@ class SyncRun {
         if (built.ok) members.push({ payload: built.payload as ListMemberPayload, change });
         else members.push({ payload: { key: change.key, profile: {}, profileId: change.profileId }, change });
       }
-      const outcomes = await removeMembers(this.client, await this.list(), members.map((m) => m.payload));
+      const outcomes = await removeMembers(
+        this.client,
+        await this.list(),
+        members.map((m) => m.payload),
+      );
       const done = outcomes.filter((o) => o.status === 'confirmed').map((o) => o.key);
       await forgetRows(this.state, this.spec, done);
       this.result.counts.list_removed += done.length;
@@ -203,7 +288,7 @@ class SyncRun {
       return;
     }
     if (object === 'profile' && onRemove === 'unset_properties') {
-      const keys = (this.spec.config.properties ?? []);
+      const keys = this.spec.config.properties ?? [];
       const done: string[] = [];
       for (const change of items) {
         if (change.profileId === null) {
@@ -224,7 +309,11 @@ class SyncRun {
     }
     if (object !== 'event') {
       // Klaviyo keeps the profile (or the member, with on_remove: ignore); the row leaves the snapshot.
-      await forgetRows(this.state, this.spec, items.map((c) => c.key));
+      await forgetRows(
+        this.state,
+        this.spec,
+        items.map((c) => c.key),
+      );
       this.result.counts.removed += items.length;
     }
   }
@@ -243,13 +332,24 @@ class SyncRun {
         c.waiting_on_after = counts.waitingOnAfter;
         c.events_changed_not_resent = counts.changedEvents;
         const backfill = spec.config.backfill ?? 'first_load';
-        this.backfill = backfill === 'first_load' ? counts.unchanged + counts.update + counts.changedEvents === 0 && counts.create > 0 : backfill;
+        this.backfill =
+          backfill === 'first_load'
+            ? counts.unchanged + counts.update + counts.changedEvents === 0 && counts.create > 0
+            : backfill;
         const total = counts.create + counts.update + counts.remove;
         if (this.options.progress === true && total > 2000) {
-          this.bar = new cliProgress.SingleBar({ format: `${spec.name} [{bar}] {value}/{total} rows`, hideCursor: true }, cliProgress.Presets.shades_classic);
+          this.bar = new cliProgress.SingleBar(
+            { format: `${spec.name} [{bar}] {value}/{total} rows`, hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          );
           this.bar.start(total, 0);
         }
-        this.log.log('info', 'sync.start', `${spec.name}: ${counts.create} to create, ${counts.update} to update, ${counts.remove} to remove, ${counts.unchanged} unchanged`, { sync: spec.name, ...counts });
+        this.log.log(
+          'info',
+          'sync.start',
+          `${spec.name}: ${counts.create} to create, ${counts.update} to update, ${counts.remove} to remove, ${counts.unchanged} unchanged`,
+          { sync: spec.name, ...counts },
+        );
         await this.apply();
       } finally {
         this.bar?.stop();
@@ -261,7 +361,11 @@ class SyncRun {
       if (error instanceof LockedError) {
         this.result.status = 'skipped';
         this.result.message = error.message;
-      } else if (error instanceof KlaviyoError && !error.retryable && (error.status === 401 || error.status === 403)) {
+      } else if (
+        error instanceof KlaviyoError &&
+        !error.retryable &&
+        (error.status === 401 || error.status === 403)
+      ) {
         throw error;
       } else {
         this.result.status = 'error';
@@ -286,7 +390,13 @@ class SyncRun {
       const removals: StreamedChange[] = [];
       for (const change of chunk) {
         if (change.diffKind === 'duplicate') {
-          this.reject(change.key, null, 'key appears more than once in the model; fix the model so each key is one row', spec.config.key, 'runner');
+          this.reject(
+            change.key,
+            null,
+            'key appears more than once in the model; fix the model so each key is one row',
+            spec.config.key,
+            'runner',
+          );
           continue;
         }
         if (change.diffKind === 'changed_event') continue;
@@ -326,7 +436,8 @@ class SyncRun {
         }
       }
       await this.flushRejections();
-      for (let i = 0; i < removals.length; i += MAX_MEMBERS) await this.handleRemovals(removals.slice(i, i + MAX_MEMBERS));
+      for (let i = 0; i < removals.length; i += MAX_MEMBERS)
+        await this.handleRemovals(removals.slice(i, i + MAX_MEMBERS));
     }
     await this.sendProfiles(profiles);
     await this.sendEvents(events);
@@ -356,10 +467,20 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
           if (delta > 0) result.requests[op] = delta;
         }
         results.push(result);
-        log.log(result.status === 'error' ? 'error' : 'info', 'sync.done', `${spec.name}: ${result.status}${result.message ? ` (${result.message})` : ''}`, { sync: spec.name, status: result.status, counts: result.counts });
+        log.log(
+          result.status === 'error' ? 'error' : 'info',
+          'sync.done',
+          `${spec.name}: ${result.status}${result.message ? ` (${result.message})` : ''}`,
+          { sync: spec.name, status: result.status, counts: result.counts },
+        );
       }
     } finally {
-      await finishRun(state, runId, overallStatus(results), results.map((r) => ({ sync: r.sync, status: r.status, counts: r.counts })));
+      await finishRun(
+        state,
+        runId,
+        overallStatus(results),
+        results.map((r) => ({ sync: r.sync, status: r.status, counts: r.counts })),
+      );
     }
   } finally {
     await wh.close();

@@ -10,7 +10,14 @@ const profileSpec = spec({
   properties: ['rfm_segment', 'predicted_ltv', 'first_order_at'],
 });
 
-const orderSpec = spec({ object: 'event', metric: 'Placed Order', time: 'ordered_at', value: 'total', value_currency: 'currency', properties_json: 'properties' });
+const orderSpec = spec({
+  object: 'event',
+  metric: 'Placed Order',
+  time: 'ordered_at',
+  value: 'total',
+  value_currency: 'currency',
+  properties_json: 'properties',
+});
 
 const order = (over: Record<string, unknown> = {}) => ({
   id: 'SO-1',
@@ -18,7 +25,10 @@ const order = (over: Record<string, unknown> = {}) => ({
   ordered_at: '2025-03-01 10:00:00',
   total: '$1,204.50',
   currency: 'usd',
-  properties: JSON.stringify({ OrderId: 'SO-1', Items: [{ ProductName: 'Tee', SKU: 'T-1', Quantity: 1, ItemPrice: '28.00' }] }),
+  properties: JSON.stringify({
+    OrderId: 'SO-1',
+    Items: [{ ProductName: 'Tee', SKU: 'T-1', Quantity: 1, ItemPrice: '28.00' }],
+  }),
   ...over,
 });
 
@@ -26,7 +36,18 @@ describe('profile payloads', () => {
   it('normalises identity, nests location, keeps only allowlisted properties', () => {
     const built = buildPayload(
       profileSpec,
-      change({ id: 'C1', email: ' Ann@Example.com ', phone: '020 7946 0564', first_name: 'Ann', city: 'London', country: 'GB', rfm_segment: 'loyal', predicted_ltv: 120.5, first_order_at: '2025-01-02 03:04:05', secret: 'x' }),
+      change({
+        id: 'C1',
+        email: ' Ann@Example.com ',
+        phone: '020 7946 0564',
+        first_name: 'Ann',
+        city: 'London',
+        country: 'GB',
+        rfm_segment: 'loyal',
+        predicted_ltv: 120.5,
+        first_order_at: '2025-01-02 03:04:05',
+        secret: 'x',
+      }),
     );
     expect(built).toEqual({
       ok: true,
@@ -47,24 +68,51 @@ describe('profile payloads', () => {
   });
 
   it('lists a property that was synced and is now null, since bulk import cannot clear it', () => {
-    const built = buildPayload(profileSpec, change({ id: 'C1', email: 'a@example.com', rfm_segment: null }, { id: 'C1', rfm_segment: 'loyal' }));
-    expect(built.ok && 'unsetProperties' in built.payload && built.payload.unsetProperties).toEqual(['rfm_segment']);
+    const built = buildPayload(
+      profileSpec,
+      change({ id: 'C1', email: 'a@example.com', rfm_segment: null }, { id: 'C1', rfm_segment: 'loyal' }),
+    );
+    expect(built.ok && 'unsetProperties' in built.payload && built.payload.unsetProperties).toEqual([
+      'rfm_segment',
+    ]);
   });
 
   it('rejects a row naming the column and the reason', () => {
     expect(buildPayload(profileSpec, change({ id: 'C2', email: 'not-an-email' }))).toEqual({
       ok: false,
-      rejection: { sync: 'test_sync', model: 'm', key: 'C2', column: 'email', reason: '"not-an-email" is not a valid email address' },
+      rejection: {
+        sync: 'test_sync',
+        model: 'm',
+        key: 'C2',
+        column: 'email',
+        reason: '"not-an-email" is not a valid email address',
+      },
     });
     const badKey = spec({ object: 'profile', properties: ['rfm segment'] });
-    expect(buildPayload(badKey, change({ id: 'C3', email: 'a@example.com', 'rfm segment': 'x' }))).toMatchObject({ ok: false, rejection: { column: 'rfm segment', reason: 'property key "rfm segment" contains a space, dot or bracket' } });
+    expect(
+      buildPayload(badKey, change({ id: 'C3', email: 'a@example.com', 'rfm segment': 'x' })),
+    ).toMatchObject({
+      ok: false,
+      rejection: {
+        column: 'rfm segment',
+        reason: 'property key "rfm segment" contains a space, dot or bracket',
+      },
+    });
     const noId = buildPayload(profileSpec, change({ id: null, email: null, phone: null }));
-    expect(noId).toMatchObject({ ok: false, rejection: { reason: 'no identifier: email, phone, id are all empty' } });
+    expect(noId).toMatchObject({
+      ok: false,
+      rejection: { reason: 'no identifier: email, phone, id are all empty' },
+    });
   });
 
   it('rejects a profile over 100 KB', () => {
     const big = spec({ object: 'profile', properties: ['notes'] });
-    expect(buildPayload(big, change({ id: 'C4', email: 'a@example.com', notes: 'x'.repeat(110 * 1024) }))).toMatchObject({ ok: false, rejection: { reason: 'profile is 111 KB; Klaviyo accepts at most 100 KB' } });
+    expect(
+      buildPayload(big, change({ id: 'C4', email: 'a@example.com', notes: 'x'.repeat(110 * 1024) })),
+    ).toMatchObject({
+      ok: false,
+      rejection: { reason: 'profile is 111 KB; Klaviyo accepts at most 100 KB' },
+    });
   });
 });
 
@@ -81,18 +129,42 @@ describe('event payloads', () => {
         value: 1204.5,
         valueCurrency: 'USD',
         profile: { email: 'a@example.com', external_id: 'SO-1' },
-        properties: { OrderId: 'SO-1', Items: [{ ProductName: 'Tee', SKU: 'T-1', Quantity: 1, ItemPrice: 28 }] },
+        properties: {
+          OrderId: 'SO-1',
+          Items: [{ ProductName: 'Tee', SKU: 'T-1', Quantity: 1, ItemPrice: 28 }],
+        },
       },
     });
   });
 
   it('rejects values and items that are not numbers, naming where', () => {
-    expect(buildPayload(orderSpec, change(order({ total: 'abc' })))).toMatchObject({ ok: false, rejection: { column: 'total', reason: 'value "abc" is not a number' } });
-    const badItem = order({ properties: JSON.stringify({ Items: [{ ProductName: 'Tee', SKU: 'T-1', Quantity: 1, ItemPrice: 'N/A' }] }) });
-    expect(buildPayload(orderSpec, change(badItem))).toMatchObject({ ok: false, rejection: { column: 'properties', reason: 'properties.Items[0].ItemPrice "N/A" is not a number' } });
-    const noSku = order({ properties: JSON.stringify({ Items: [{ ProductName: 'Tee', Quantity: 1, ItemPrice: 1 }] }) });
-    expect(buildPayload(orderSpec, change(noSku))).toMatchObject({ ok: false, rejection: { reason: 'properties.Items[0].SKU is missing' } });
-    expect(buildPayload(orderSpec, change(order({ ordered_at: '1999-12-31 23:59:59' })))).toMatchObject({ ok: false, rejection: { column: 'ordered_at', reason: 'event time 1999-12-31T23:59:59Z is before 2000, which Klaviyo refuses' } });
+    expect(buildPayload(orderSpec, change(order({ total: 'abc' })))).toMatchObject({
+      ok: false,
+      rejection: { column: 'total', reason: 'value "abc" is not a number' },
+    });
+    const badItem = order({
+      properties: JSON.stringify({
+        Items: [{ ProductName: 'Tee', SKU: 'T-1', Quantity: 1, ItemPrice: 'N/A' }],
+      }),
+    });
+    expect(buildPayload(orderSpec, change(badItem))).toMatchObject({
+      ok: false,
+      rejection: { column: 'properties', reason: 'properties.Items[0].ItemPrice "N/A" is not a number' },
+    });
+    const noSku = order({
+      properties: JSON.stringify({ Items: [{ ProductName: 'Tee', Quantity: 1, ItemPrice: 1 }] }),
+    });
+    expect(buildPayload(orderSpec, change(noSku))).toMatchObject({
+      ok: false,
+      rejection: { reason: 'properties.Items[0].SKU is missing' },
+    });
+    expect(buildPayload(orderSpec, change(order({ ordered_at: '1999-12-31 23:59:59' })))).toMatchObject({
+      ok: false,
+      rejection: {
+        column: 'ordered_at',
+        reason: 'event time 1999-12-31T23:59:59Z is before 2000, which Klaviyo refuses',
+      },
+    });
   });
 
   it('derives unique ids from the key, hashing keys Klaviyo would not take', () => {
@@ -104,19 +176,41 @@ describe('event payloads', () => {
 });
 
 describe('list member payloads', () => {
-  const listSpec = spec({ object: 'list_membership', list: { name: 'Winback' }, identity: { email: 'email', phone_number: 'phone' }, subscribe: { channels: ['email'], consent: 'consent', consented_at: 'consented_at' } });
+  const listSpec = spec({
+    object: 'list_membership',
+    list: { name: 'Winback' },
+    identity: { email: 'email', phone_number: 'phone' },
+    subscribe: { channels: ['email'], consent: 'consent', consented_at: 'consented_at' },
+  });
 
   it('subscribes only rows that gave consent', () => {
-    expect(buildPayload(listSpec, change({ id: 'P1', email: 'a@example.com', consent: true, consented_at: '2025-01-01 00:00:00' }))).toMatchObject({
+    expect(
+      buildPayload(
+        listSpec,
+        change({ id: 'P1', email: 'a@example.com', consent: true, consented_at: '2025-01-01 00:00:00' }),
+      ),
+    ).toMatchObject({
       ok: true,
-      payload: { key: 'P1', profile: { email: 'a@example.com' }, subscribe: { channels: ['email'], consentedAt: '2025-01-01T00:00:00Z' } },
+      payload: {
+        key: 'P1',
+        profile: { email: 'a@example.com' },
+        subscribe: { channels: ['email'], consentedAt: '2025-01-01T00:00:00Z' },
+      },
     });
     const noConsent = buildPayload(listSpec, change({ id: 'P2', email: 'b@example.com', consent: false }));
     expect(noConsent.ok && 'subscribe' in noConsent.payload).toBe(false);
   });
 
   it('refuses SMS consent without a phone', () => {
-    const sms = spec({ object: 'list_membership', list: { id: 'L1' }, identity: { email: 'email', phone_number: 'phone' }, subscribe: { channels: ['sms'], consent: 'consent' } });
-    expect(buildPayload(sms, change({ id: 'P3', email: 'c@example.com', consent: 'yes' }))).toMatchObject({ ok: false, rejection: { reason: 'SMS consent needs a valid phone_number' } });
+    const sms = spec({
+      object: 'list_membership',
+      list: { id: 'L1' },
+      identity: { email: 'email', phone_number: 'phone' },
+      subscribe: { channels: ['sms'], consent: 'consent' },
+    });
+    expect(buildPayload(sms, change({ id: 'P3', email: 'c@example.com', consent: 'yes' }))).toMatchObject({
+      ok: false,
+      rejection: { reason: 'SMS consent needs a valid phone_number' },
+    });
   });
 });

@@ -13,9 +13,12 @@ describe('toNumber', () => {
     expect(toNumber(raw)).toEqual({ ok: true, value: expected });
   });
 
-  it.each(['N/A', 'NaN', 'Infinity', '12,50', '1.234,56', '12abc'])('refuses %j with the reason, never 0 or NaN', (raw) => {
-    expect(toNumber(raw)).toEqual({ ok: false, reason: `"${raw}" is not a number` });
-  });
+  it.each(['N/A', 'NaN', 'Infinity', '12,50', '1.234,56', '12abc'])(
+    'refuses %j with the reason, never 0 or NaN',
+    (raw) => {
+      expect(toNumber(raw)).toEqual({ ok: false, reason: `"${raw}" is not a number` });
+    },
+  );
 
   it('treats empty as missing, and refuses non-finite numbers', () => {
     expect(toNumber('')).toBeNull();

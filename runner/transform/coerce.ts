@@ -16,7 +16,9 @@ const GROUPED = /^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/;
 export function toNumber(raw: unknown): Coerced<number> | null {
   if (raw === null || raw === undefined) return null;
   if (typeof raw === 'number') {
-    return Number.isFinite(raw) ? { ok: true, value: raw } : { ok: false, reason: `${raw} is not a finite number` };
+    return Number.isFinite(raw)
+      ? { ok: true, value: raw }
+      : { ok: false, reason: `${raw} is not a finite number` };
   }
   if (typeof raw === 'bigint') return { ok: true, value: Number(raw) };
   if (typeof raw !== 'string') return { ok: false, reason: `${JSON.stringify(raw)} is not a number` };
@@ -26,7 +28,9 @@ export function toNumber(raw: unknown): Coerced<number> | null {
   if (GROUPED.test(body)) body = body.replaceAll(',', '');
   if (!PLAIN.test(body)) return { ok: false, reason: `"${raw}" is not a number` };
   const value = Number(body);
-  return Number.isFinite(value) ? { ok: true, value } : { ok: false, reason: `"${raw}" is not a finite number` };
+  return Number.isFinite(value)
+    ? { ok: true, value }
+    : { ok: false, reason: `"${raw}" is not a finite number` };
 }
 
 const SQL_TS = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}(?::?\d{2})?)?$/;
@@ -47,27 +51,30 @@ export function toIsoTime(raw: unknown): Coerced<string> | null {
     if (m) date = new Date(`${m[1]}T${m[2]}${m[3] === undefined ? 'Z' : m[3]}`);
     else if (DATE_ONLY.test(text)) date = new Date(`${text}T00:00:00Z`);
   }
-  if (date === undefined || Number.isNaN(date.getTime())) return { ok: false, reason: `${JSON.stringify(raw)} is not a timestamp` };
+  if (date === undefined || Number.isNaN(date.getTime()))
+    return { ok: false, reason: `${JSON.stringify(raw)} is not a timestamp` };
   return { ok: true, value: date.toISOString().replace('.000Z', 'Z') };
 }
 
 /** JSON that arrives as text (DuckDB JSON/VARCHAR) or already parsed (Snowflake VARIANT). */
 export function toJsonObject(raw: unknown): Coerced<Record<string, unknown>> | null {
   if (raw === null || raw === undefined || raw === '') return null;
-  let value = raw;
+  let value: unknown = raw;
   if (typeof raw === 'string') {
     try {
-      value = JSON.parse(raw);
+      value = JSON.parse(raw) as unknown;
     } catch {
       return { ok: false, reason: 'is not valid JSON' };
     }
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'is not a JSON object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, reason: 'is not a JSON object' };
   return { ok: true, value: value as Record<string, unknown> };
 }
 
 export function toText(raw: unknown): string | undefined {
   if (raw === null || raw === undefined) return undefined;
-  const text = typeof raw === 'string' ? raw.trim() : typeof raw === 'object' ? JSON.stringify(raw) : String(raw);
+  const text =
+    typeof raw === 'string' ? raw.trim() : typeof raw === 'object' ? JSON.stringify(raw) : String(raw);
   return text === '' ? undefined : text;
 }

@@ -34,17 +34,20 @@ export function checkItems(items: unknown): ItemCheck {
   if (!Array.isArray(items)) return { ok: false, path: 'Items', reason: 'must be an array' };
   const out: unknown[] = [];
   for (const [i, item] of items.entries()) {
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) return { ok: false, path: `Items[${i}]`, reason: 'must be an object' };
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
+      return { ok: false, path: `Items[${i}]`, reason: 'must be an object' };
     const entry = { ...(item as Record<string, unknown>) };
     for (const key of ['ProductName', 'SKU'] as const) {
-      if (toText(entry[key]) === undefined) return { ok: false, path: `Items[${i}].${key}`, reason: 'is missing' };
+      if (toText(entry[key]) === undefined)
+        return { ok: false, path: `Items[${i}].${key}`, reason: 'is missing' };
     }
     for (const key of ['Quantity', 'ItemPrice', 'RowTotal'] as const) {
       if (entry[key] === undefined && key === 'RowTotal') continue;
       const n = toNumber(entry[key]);
       if (n === null) return { ok: false, path: `Items[${i}].${key}`, reason: 'is missing' };
       if (!n.ok) return { ok: false, path: `Items[${i}].${key}`, reason: n.reason };
-      if (key === 'Quantity' && n.value < 0) return { ok: false, path: `Items[${i}].${key}`, reason: 'is negative' };
+      if (key === 'Quantity' && n.value < 0)
+        return { ok: false, path: `Items[${i}].${key}`, reason: 'is negative' };
       entry[key] = n.value;
     }
     out.push(entry);
@@ -79,8 +82,15 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
   if (time === null) return reject(spec, change.key, timeColumn, 'event time is empty');
   if (!time.ok) return reject(spec, change.key, timeColumn, time.reason);
   const at = Date.parse(time.value);
-  if (at < EARLIEST) return reject(spec, change.key, timeColumn, `event time ${time.value} is before 2000, which Klaviyo refuses`);
-  if (at > now + 365 * 86_400_000) return reject(spec, change.key, timeColumn, `event time ${time.value} is more than a year ahead`);
+  if (at < EARLIEST)
+    return reject(
+      spec,
+      change.key,
+      timeColumn,
+      `event time ${time.value} is before 2000, which Klaviyo refuses`,
+    );
+  if (at > now + 365 * 86_400_000)
+    return reject(spec, change.key, timeColumn, `event time ${time.value} is more than a year ahead`);
 
   const payload: EventPayload = {
     key: change.key,
@@ -99,7 +109,12 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
   if (config.value_currency !== undefined) {
     const currency = toText(row[config.value_currency]);
     if (currency !== undefined && !/^[A-Za-z]{3}$/.test(currency)) {
-      return reject(spec, change.key, config.value_currency, `"${currency}" is not an ISO 4217 currency code`);
+      return reject(
+        spec,
+        change.key,
+        config.value_currency,
+        `"${currency}" is not an ISO 4217 currency code`,
+      );
     }
     if (currency !== undefined) payload.valueCurrency = currency.toUpperCase();
   }
@@ -111,18 +126,31 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
   for (const column of config.properties ?? []) {
     const problem = propertyKeyProblem(column);
     if (problem !== null) return reject(spec, change.key, column, `property key "${column}" ${problem}`);
-    if (row[column] !== null && row[column] !== undefined) payload.properties[column] = propertyValue(row[column]);
+    if (row[column] !== null && row[column] !== undefined)
+      payload.properties[column] = propertyValue(row[column]);
   }
   if ('Items' in payload.properties) {
     const items = checkItems(payload.properties.Items);
-    if (!items.ok) return reject(spec, change.key, config.properties_json, `properties.${items.path} ${items.reason}`);
+    if (!items.ok)
+      return reject(spec, change.key, config.properties_json, `properties.${items.path} ${items.reason}`);
     payload.properties.Items = items.items;
   }
   if (Object.keys(payload.properties).length > MAX_PROPERTIES) {
-    return reject(spec, change.key, config.properties_json, `event has ${Object.keys(payload.properties).length} properties; Klaviyo allows ${MAX_PROPERTIES}`);
+    return reject(
+      spec,
+      change.key,
+      config.properties_json,
+      `event has ${Object.keys(payload.properties).length} properties; Klaviyo allows ${MAX_PROPERTIES}`,
+    );
   }
   const long = longString(payload.properties, 'properties');
-  if (long !== null) return reject(spec, change.key, config.properties_json, `${long} is longer than Klaviyo's 100 KB per string`);
+  if (long !== null)
+    return reject(
+      spec,
+      change.key,
+      config.properties_json,
+      `${long} is longer than Klaviyo's 100 KB per string`,
+    );
   payload.bytes = Buffer.byteLength(JSON.stringify(payload));
   return { ok: true, payload };
 }

@@ -6,8 +6,22 @@ import { normalizePhone } from '../identity/phone.ts';
 import { toText } from './coerce.ts';
 import type { ProfileIdentity } from './payload.ts';
 
-export function reject(spec: SyncSpec, key: string, column: string | undefined, reason: string): { ok: false; rejection: import('./payload.ts').Rejection } {
-  return { ok: false, rejection: { sync: spec.name, model: spec.model.name, key, ...(column !== undefined ? { column } : {}), reason } };
+export function reject(
+  spec: SyncSpec,
+  key: string,
+  column: string | undefined,
+  reason: string,
+): { ok: false; rejection: import('./payload.ts').Rejection } {
+  return {
+    ok: false,
+    rejection: {
+      sync: spec.name,
+      model: spec.model.name,
+      key,
+      ...(column !== undefined ? { column } : {}),
+      reason,
+    },
+  };
 }
 
 /**
@@ -30,14 +44,16 @@ export function buildIdentity(
   if (ids.phone_number !== undefined) {
     const countryColumn = spec.config.attributes?.country;
     const country = countryColumn !== undefined ? toText(row[countryColumn]) : undefined;
-    const region = country !== undefined && /^[A-Za-z]{2}$/.test(country) ? country : (spec.config.phone_region ?? 'US');
+    const region =
+      country !== undefined && /^[A-Za-z]{2}$/.test(country) ? country : (spec.config.phone_region ?? 'US');
     const phone = normalizePhone(row[ids.phone_number], region);
     if (phone !== null && !phone.ok) return reject(spec, key, ids.phone_number, phone.reason);
     if (phone !== null) identity.phone_number = phone.value;
   }
   if (ids.external_id !== undefined) {
     const external = toText(row[ids.external_id]);
-    if (external !== undefined && external.length > 255) return reject(spec, key, ids.external_id, 'external_id is longer than 255 characters');
+    if (external !== undefined && external.length > 255)
+      return reject(spec, key, ids.external_id, 'external_id is longer than 255 characters');
     if (external !== undefined) identity.external_id = external;
   }
   if (Object.keys(identity).length === 0) {

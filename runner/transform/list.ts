@@ -6,14 +6,20 @@ import { toIsoTime } from './coerce.ts';
 import { buildIdentity, reject } from './identity.ts';
 
 function truthy(value: unknown): boolean {
-  return value === true || value === 1 || (typeof value === 'string' && /^(true|t|yes|y|1)$/i.test(value.trim()));
+  return (
+    value === true || value === 1 || (typeof value === 'string' && /^(true|t|yes|y|1)$/i.test(value.trim()))
+  );
 }
 
 export function buildListMember(spec: SyncSpec, change: RowChange): BuildResult<ListMemberPayload> {
   const row = change.row ?? change.previous ?? {};
   const identity = buildIdentity(spec, change.key, row);
   if (!identity.ok) return identity;
-  const payload: ListMemberPayload = { key: change.key, profile: identity.payload, profileId: change.profileId };
+  const payload: ListMemberPayload = {
+    key: change.key,
+    profile: identity.payload,
+    profileId: change.profileId,
+  };
   const subscribe = spec.config.subscribe;
   if (subscribe !== undefined && change.kind !== 'remove' && truthy(row[subscribe.consent])) {
     payload.subscribe = { channels: subscribe.channels };
@@ -23,7 +29,12 @@ export function buildListMember(spec: SyncSpec, change: RowChange): BuildResult<
       if (at !== null) payload.subscribe.consentedAt = at.value;
     }
     if (subscribe.channels.includes('sms') && identity.payload.phone_number === undefined) {
-      return reject(spec, change.key, spec.config.identity.phone_number, 'SMS consent needs a valid phone_number');
+      return reject(
+        spec,
+        change.key,
+        spec.config.identity.phone_number,
+        'SMS consent needs a valid phone_number',
+      );
     }
   }
   return { ok: true, payload };

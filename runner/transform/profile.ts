@@ -16,7 +16,17 @@ import { propertyKeyProblem } from './property-keys.ts';
 /** Klaviyo: a whole profile payload is at most 100 KB (API-NOTES §7). */
 export const MAX_PROFILE_BYTES = 100 * 1024;
 
-const LOCATION_KEYS = ['address1', 'address2', 'city', 'region', 'zip', 'country', 'latitude', 'longitude', 'timezone'] as const;
+const LOCATION_KEYS = [
+  'address1',
+  'address2',
+  'city',
+  'region',
+  'zip',
+  'country',
+  'latitude',
+  'longitude',
+  'timezone',
+] as const;
 const PLAIN_KEYS = ['first_name', 'last_name', 'organization', 'title', 'locale', 'image'] as const;
 const SQL_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}/;
 
@@ -74,7 +84,12 @@ export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<Pro
 
   const bytes = Buffer.byteLength(JSON.stringify({ type: 'profile', attributes }));
   if (bytes > MAX_PROFILE_BYTES) {
-    return reject(spec, change.key, undefined, `profile is ${Math.ceil(bytes / 1024)} KB; Klaviyo accepts at most 100 KB`);
+    return reject(
+      spec,
+      change.key,
+      undefined,
+      `profile is ${Math.ceil(bytes / 1024)} KB; Klaviyo accepts at most 100 KB`,
+    );
   }
   return { ok: true, payload: { key: change.key, attributes, unsetProperties, bytes } };
 }

@@ -11,7 +11,16 @@ export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
 export async function copyDemoProject(): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'klaviyo-runner-demo-'));
-  for (const entry of ['dbt_project.yml', 'profiles.yml', 'seeds', 'models', 'macros', 'tests', 'exposures', 'schema']) {
+  for (const entry of [
+    'dbt_project.yml',
+    'profiles.yml',
+    'seeds',
+    'models',
+    'macros',
+    'tests',
+    'exposures',
+    'schema',
+  ]) {
     await cp(path.join(repoRoot, entry), path.join(dir, entry), { recursive: true });
   }
   return dir;
@@ -23,7 +32,11 @@ export interface Ran {
   stderr: string;
 }
 
-export function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<Ran> {
+export function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env } });
     let stdout = '';
@@ -36,13 +49,23 @@ export function run(command: string, args: string[], options: { cwd: string; env
 }
 
 export function runDbt(projectDir: string, args: string[]): Promise<Ran> {
-  return run(path.join(repoRoot, '.venv', 'bin', 'dbt'), [...args, '--project-dir', projectDir, '--profiles-dir', projectDir], {
-    cwd: projectDir,
-    env: { DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', KLAVIYO_RUNNER_DUCKDB: path.join(projectDir, 'target', 'demo.duckdb') },
-  });
+  return run(
+    path.join(repoRoot, '.venv', 'bin', 'dbt'),
+    [...args, '--project-dir', projectDir, '--profiles-dir', projectDir],
+    {
+      cwd: projectDir,
+      env: {
+        DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
+        KLAVIYO_RUNNER_DUCKDB: path.join(projectDir, 'target', 'demo.duckdb'),
+      },
+    },
+  );
 }
 
 /** The real CLI, as a user runs it. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<Ran> {
-  return run(process.execPath, [path.join(repoRoot, 'bin', 'klaviyo-runner.js'), ...args], { cwd, env: { NO_COLOR: '1', ...env } });
+  return run(process.execPath, [path.join(repoRoot, 'bin', 'klaviyo-runner.js'), ...args], {
+    cwd,
+    env: { NO_COLOR: '1', ...env },
+  });
 }

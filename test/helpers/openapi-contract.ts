@@ -34,21 +34,33 @@ export interface CheckedRequest {
 
 export const SPEC_PATH = path.resolve(repoRoot, '..', 'shared', 'klaviyo', 'openapi-stable.json');
 
-let loaded: { spec: { paths: Record<string, Record<string, Operation>> }; ajv: Ajv; routes: { method: string; pattern: RegExp; template: string }[] } | null = null;
+let loaded: {
+  spec: { paths: Record<string, Record<string, Operation>> };
+  ajv: Ajv;
+  routes: { method: string; pattern: RegExp; template: string }[];
+} | null = null;
 const compiled = new Map<string, ValidateFunction>();
 
 function load() {
   if (loaded !== null) return loaded;
-  const spec = JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as { paths: Record<string, Record<string, Operation>> };
+  const spec = JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as {
+    paths: Record<string, Record<string, Operation>>;
+  };
   const ajv = new Ajv({ strict: false, allErrors: true, discriminator: false });
   // ajv-formats is CommonJS: its default export arrives as the module object under ESM.
-  const addFormats = (formatsPlugin as unknown as { default: (a: Ajv) => void }).default ?? (formatsPlugin as unknown as (a: Ajv) => void);
+  const addFormats =
+    (formatsPlugin as unknown as { default: (a: Ajv) => void }).default ??
+    (formatsPlugin as unknown as (a: Ajv) => void);
   addFormats(ajv);
   ajv.addSchema(denullable(spec) as object, 'klaviyo');
   const routes = Object.entries(spec.paths).flatMap(([template, methods]) =>
     Object.keys(methods)
       .filter((m) => ['get', 'post', 'patch', 'delete', 'put'].includes(m))
-      .map((method) => ({ method: method.toUpperCase(), template, pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}/?$`) })),
+      .map((method) => ({
+        method: method.toUpperCase(),
+        template,
+        pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
+      })),
   );
   loaded = { spec, ajv, routes };
   return loaded;
@@ -87,12 +99,20 @@ function validator(key: string, schema: object): ValidateFunction {
 export function operationFor(method: string, urlPath: string): { operation: Operation; template: string } {
   const { spec, routes } = load();
   const route = routes.find((r) => r.method === method && r.pattern.test(urlPath));
-  if (route === undefined) throw new Error(`${method} ${urlPath}: no such operation in Klaviyo's OpenAPI description`);
+  if (route === undefined)
+    throw new Error(`${method} ${urlPath}: no such operation in Klaviyo's OpenAPI description`);
   return { operation: spec.paths[route.template]![method.toLowerCase()]!, template: route.template };
 }
 
-function fail(op: string, where: string, errors: { instancePath: string; message?: string }[] | null | undefined): never {
-  const detail = (errors ?? []).slice(0, 5).map((e) => `${where}${e.instancePath} ${e.message ?? ''}`).join('; ');
+function fail(
+  op: string,
+  where: string,
+  errors: { instancePath: string; message?: string }[] | null | undefined,
+): never {
+  const detail = (errors ?? [])
+    .slice(0, 5)
+    .map((e) => `${where}${e.instancePath} ${e.message ?? ''}`)
+    .join('; ');
   const what = where.startsWith('/response') ? 'response' : 'request';
   throw new Error(`${op}: ${what} does not match Klaviyo's OpenAPI description: ${detail}`);
 }
@@ -102,9 +122,11 @@ export function checkRequest(req: CheckedRequest): string {
   const op = operation.operationId;
   const params = operation.parameters ?? [];
   for (const p of params.filter((p) => p.in === 'header' && p.required)) {
-    if (req.headers[p.name.toLowerCase()] === undefined) throw new Error(`${op}: missing required header ${p.name}`);
+    if (req.headers[p.name.toLowerCase()] === undefined)
+      throw new Error(`${op}: missing required header ${p.name}`);
   }
-  if (!/^Klaviyo-API-Key /.test(req.headers.authorization ?? '')) throw new Error(`${op}: missing Authorization: Klaviyo-API-Key header`);
+  if (!/^Klaviyo-API-Key /.test(req.headers.authorization ?? ''))
+    throw new Error(`${op}: missing Authorization: Klaviyo-API-Key header`);
   for (const [name, value] of Object.entries(req.query)) {
     const p = params.find((x) => x.in === 'query' && x.name === name);
     if (p === undefined) throw new Error(`${op}: query parameter ${name} is not in the description`);
@@ -131,7 +153,8 @@ export function checkResponse(req: CheckedRequest): void {
   if (req.status === undefined || req.status >= 300 || req.responseBody === undefined) return;
   const { operation } = operationFor(req.method, req.path);
   const response = operation.responses[String(req.status)];
-  if (response === undefined) throw new Error(`${operation.operationId}: status ${req.status} is not a documented answer`);
+  if (response === undefined)
+    throw new Error(`${operation.operationId}: status ${req.status} is not a documented answer`);
   const schema = response.content === undefined ? undefined : Object.values(response.content)[0]?.schema;
   if (schema === undefined) return;
   const v = validator(`${operation.operationId}:${req.status}`, schema);
@@ -139,7 +162,10 @@ export function checkResponse(req: CheckedRequest): void {
 }
 
 /** Every request the runner sent, checked; returns how many of each operation were seen. */
-export function assertAllValid(requests: CheckedRequest[], options: { responses?: boolean } = {}): Record<string, number> {
+export function assertAllValid(
+  requests: CheckedRequest[],
+  options: { responses?: boolean } = {},
+): Record<string, number> {
   const seen: Record<string, number> = {};
   for (const req of requests) {
     const op = checkRequest(req);
