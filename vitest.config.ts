@@ -9,5 +9,6 @@ export default defineConfig({
     hookTimeout: 300_000,
     pool: 'forks',
     maxWorkers: 2,
+    reporters: ['default', './test/reporters/plain-summary.ts'],
   },
 });
