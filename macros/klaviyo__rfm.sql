@@ -1,13 +1,15 @@
 {#
-  RFM quintile score (1-5, 5 best) of a measure over all scored people. Recency is scored on days
-  since the last order ascending (recent = 5); frequency and monetary descending (more = 5).
-  ntile is standard SQL on DuckDB and Snowflake alike, so there is one implementation.
+  RFM quintile score (1-5, 5 best) of a measure over all scored people: recency on days since the
+  last order (fewer = 5), frequency and monetary on the measure itself (more = 5). Built on
+  percent_rank, not ntile: ntile splits tied values across buckets in whatever order the
+  warehouse reads them, so a rebuild would move people between segments and resend them to
+  Klaviyo; equal measures must get equal scores. Standard SQL on DuckDB and Snowflake alike.
 #}
 {% macro klaviyo__rfm_quintile(measure, higher_is_better=true) -%}
   {%- if higher_is_better not in [true, false] -%}
     {{ exceptions.raise_compiler_error("klaviyo__rfm_quintile: higher_is_better must be true or false, got " ~ higher_is_better) }}
   {%- endif -%}
-  ntile(5) over (order by {{ measure }} {{ 'asc' if higher_is_better else 'desc' }})
+  least(5, 1 + cast(floor(5 * percent_rank() over (order by {{ measure }} {{ 'asc' if higher_is_better else 'desc' }})) as integer))
 {%- endmacro %}
 
 {#

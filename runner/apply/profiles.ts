@@ -59,6 +59,7 @@ export async function outcomesOfJob(
   jobId: string,
   job: ImportJobStatus | null,
   payloads: ProfilePayload[],
+  readProfileIds = true,
 ): Promise<RowOutcome[]> {
   if (job === null)
     return payloads.map((p) => ({
@@ -90,7 +91,8 @@ export async function outcomesOfJob(
     }
   }
   const ids = new Map<number, string>();
-  for await (const page of importedProfiles(client, jobId)) {
+  // Reading ids back costs a request per 100 profiles at the M tier; skip it when nothing needs them.
+  for await (const page of readProfileIds ? importedProfiles(client, jobId) : []) {
     for (const profile of page) {
       const keys = identityKeys({
         email: profile.attributes.email ?? undefined,
@@ -142,6 +144,8 @@ export async function clearProperties(
 }
 
 export interface ImportOptions extends PollOptions {
+  /** Learn each row's Klaviyo profile id (for list syncs that run after, or to clear properties). */
+  readProfileIds: boolean;
   /** Called once Klaviyo accepted the job, before polling: record the job id so a crash can resume it. */
   onSubmitted: (jobId: string) => Promise<void>;
 }
@@ -157,6 +161,7 @@ export async function importProfiles(
   );
   await options.onSubmitted(job.id);
   const done = await pollImport(client, job.id, options);
-  const outcomes = await outcomesOfJob(client, job.id, done, payloads);
+  const needIds = options.readProfileIds || payloads.some((p) => p.unsetProperties.length > 0);
+  const outcomes = await outcomesOfJob(client, job.id, done, payloads, needIds);
   return { jobId: job.id, outcomes: await clearProperties(client, payloads, outcomes) };
 }

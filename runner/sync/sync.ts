@@ -72,6 +72,8 @@ class SyncRun {
     private readonly runId: string,
     private readonly options: SyncOptions,
     private readonly log: Logger,
+    /** Another selected sync runs `after` this one and adds members by the profile ids learnt here. */
+    private readonly idsNeeded: boolean,
   ) {
     this.result = {
       sync: spec.name,
@@ -210,6 +212,7 @@ class SyncRun {
       items.map((i) => i.payload),
       {
         ...this.options.poll,
+        readProfileIds: this.idsNeeded,
         onSubmitted: (id) =>
           recordJob(
             this.state,
@@ -461,7 +464,8 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
     try {
       for (const spec of project.specs) {
         const before = { ...client.requestCounts };
-        const result = await new SyncRun(state, client, spec, runId, options, log).run();
+        const idsNeeded = project.specs.some((other) => other.config.after === spec.name);
+        const result = await new SyncRun(state, client, spec, runId, options, log, idsNeeded).run();
         for (const [op, n] of Object.entries(client.requestCounts)) {
           const delta = n - (before[op as keyof typeof before] ?? 0);
           if (delta > 0) result.requests[op] = delta;
