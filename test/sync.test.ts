@@ -148,7 +148,11 @@ describe('klaviyo-runner sync against the sandbox', () => {
         examples: { key: string; fields: { field: string; before: unknown; after: unknown }[] }[];
       }[];
     };
-    expect(plan.syncs[0]!.counts, JSON.stringify(plan.syncs[0]!.examples)).toMatchObject({ create: 0, update: 1, remove: 0 });
+    expect(plan.syncs[0]!.counts, JSON.stringify(plan.syncs[0]!.examples)).toMatchObject({
+      create: 0,
+      update: 1,
+      remove: 0,
+    });
     expect(plan.syncs[0]!.examples).toEqual([
       { kind: 'update', key: 'C00002', fields: [{ field: 'first_name', before: oldName, after: 'Leonora' }] },
     ]);
