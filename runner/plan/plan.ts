@@ -64,7 +64,8 @@ export function fieldChanges(change: StreamedChange): FieldChange[] {
 }
 
 /** Plans one sync: counts in the warehouse, then one streamed pass over the changed rows. */
-export async function planSync(state: State, spec: SyncSpec): Promise<SyncPlan> {
+/** `idsNeeded`: another selected sync runs after this one, so imported profile ids are read back. */
+export async function planSync(state: State, spec: SyncSpec, idsNeeded = false): Promise<SyncPlan> {
   const counts = await diffCounts(state, spec);
   const rejected: Rejection[] = [];
   const examples: ExampleChange[] = [];
@@ -138,7 +139,7 @@ export async function planSync(state: State, spec: SyncSpec): Promise<SyncPlan> 
     add('bulk_import_profiles', jobs);
     // Polls: a few per job; profile ids come back a page of 100 at a time.
     add('get_bulk_import_profiles_job', jobs * 3);
-    add('get_profiles_for_bulk_import_profiles_job', Math.ceil(send / LIMITS.profilesPerLookup));
+    if (idsNeeded || unsets > 0) add('get_profiles_for_bulk_import_profiles_job', Math.ceil(send / LIMITS.profilesPerLookup));
     add('update_profile', unsets);
   } else if (object === 'event') {
     add('bulk_create_events', batches(send, LIMITS.eventsPerBulkRequest, bytes));
@@ -172,7 +173,9 @@ export async function plan(options: ProjectOptions): Promise<PlanResult> {
     const state = stateOf(wh, project.stateSchema);
     await ensureStateSchema(state);
     const syncs: SyncPlan[] = [];
-    for (const spec of project.specs) syncs.push(await planSync(state, spec));
+    for (const spec of project.specs) {
+      syncs.push(await planSync(state, spec, project.specs.some((other) => other.config.after === spec.name)));
+    }
     return {
       generatedAt: new Date().toISOString(),
       stateSchema: project.stateSchema,

@@ -1,0 +1,118 @@
+/**
+ * Plan benchmark: a 1,000,000-profile model in DuckDB, a first plan (everything new), then a plan
+ * after 1% of the rows changed against a confirmed snapshot. Each phase runs in its own process,
+ * so its peak RSS is its own. Prints wall time and peak RSS per phase, and the requests and time a
+ * 100,000-profile sync needs at Klaviyo's published limits.
+ *
+ *   npm run bench                 # 1,000,000 rows
+ *   npm run bench -- 200000       # another size
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { SyncSpec } from '../runner/manifest/spec.ts';
+import { planSync } from '../runner/plan/plan.ts';
+import { openDuckDb } from '../runner/source/duckdb.ts';
+import { diffSql } from '../runner/state/diff.ts';
+import { ensureStateSchema, stateOf } from '../runner/state/schema.ts';
+
+const spec = (relation: string, name = 'bench_profiles'): SyncSpec => ({
+  name,
+  exposureId: 'exposure.bench.bench_profiles',
+  yamlPath: 'bench',
+  tags: [],
+  config: {
+    object: 'profile',
+    key: 'person_id',
+    identity: { email: 'email', phone_number: 'phone_number', external_id: 'person_id' },
+    attributes: { first_name: 'first_name', last_name: 'last_name', city: 'city', country: 'country' },
+    properties: ['rfm_segment', 'rfm_score', 'predicted_ltv', 'order_count', 'last_order_at'],
+  },
+  model: {
+    uniqueId: 'model.bench.p',
+    name: 'bench_profiles',
+    relationName: relation,
+    materialized: 'table',
+    declaredColumns: [],
+    originalFilePath: 'bench',
+  },
+});
+
+async function phase(name: string, db: string, rows: number): Promise<void> {
+  const started = performance.now();
+  if (name === 'setup') {
+    const instance = await DuckDBInstance.create(db);
+    const conn = await instance.connect();
+    await conn.run(`create table bench_profiles as
+      select 'P' || lpad(cast(i as varchar), 8, '0') as person_id,
+        'person' || i || '@example.com' as email,
+        '+1212' || cast(2000000 + (i % 7000000) as varchar) as phone_number,
+        'First' || (i % 997) as first_name, 'Last' || (i % 991) as last_name,
+        ['Brooklyn', 'Austin', 'Portland', 'London'][1 + i % 4] as city, case when i % 4 = 3 then 'GB' else 'US' end as country,
+        ['champions', 'loyal', 'at_risk', 'hibernating', 'lost'][1 + i % 5] as rfm_segment,
+        cast(1 + i % 5 as varchar) || cast(1 + (i * 7) % 5 as varchar) || cast(1 + (i * 13) % 5 as varchar) as rfm_score,
+        round((i % 5000) / 7.0, 2) as predicted_ltv, i % 40 as order_count,
+        timestamp '2026-01-01' - to_days(i % 700) as last_order_at
+      from range(${rows}) t(i)`);
+    conn.closeSync();
+    instance.closeSync();
+    return;
+  }
+  const wh = await openDuckDb(db);
+  const state = stateOf(wh, 'klaviyo_runner');
+  await ensureStateSchema(state);
+  const s = spec('main.bench_profiles');
+  if (name === 'confirm') {
+    // Stand-in for a confirmed sync: the snapshot holds every row's current hash and values.
+    const { sql } = diffSql(state, s);
+    await wh.execute(
+      `insert into ${state.table('snapshot')} select 'bench_profiles', key, hash, row_json, null, current_timestamp, 'bench' from (${sql}) where kind = 'create'`,
+    );
+    await wh.execute(
+      `update bench_profiles set rfm_segment = 'champions', predicted_ltv = predicted_ltv + 1 where cast(substr(person_id, 2) as integer) % 100 = 0`,
+    );
+    await wh.close();
+    return;
+  }
+  // estimate-100k: a first sync of 100,000 profiles (nothing confirmed yet), with a list sync after it.
+  const plan = await planSync(
+    state,
+    name === 'estimate-100k'
+      ? spec('(select * from main.bench_profiles limit 100000)', 'bench_first_100k')
+      : s,
+    name === 'estimate-100k',
+  );
+  await wh.close();
+  const ms = performance.now() - started;
+  const rssMb = process.resourceUsage().maxRSS / 1024;
+  console.log(
+    JSON.stringify({
+      phase: name,
+      seconds: +(ms / 1000).toFixed(2),
+      peakRssMb: +rssMb.toFixed(0),
+      counts: plan.counts,
+      estimate: plan.estimate,
+    }),
+  );
+}
+
+const [, , mode, db, rowsArg] = process.argv;
+if (mode === 'phase') {
+  await phase(rowsArg!.split(':')[0]!, db!, Number(rowsArg!.split(':')[1]));
+} else {
+  const rows = Number(mode ?? 1_000_000);
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kr-bench-')), 'bench.duckdb');
+  const self = path.resolve(import.meta.filename);
+  console.log(`Plan benchmark on ${rows.toLocaleString('en-US')} profiles (${file})`);
+  for (const name of ['setup', 'first', 'confirm', 'change', 'estimate-100k']) {
+    const t = performance.now();
+    const out = execFileSync(process.execPath, ['--import', 'tsx', self, 'phase', file, `${name}:${rows}`], {
+      encoding: 'utf8',
+    }).trim();
+    if (out === '')
+      console.log(JSON.stringify({ phase: name, seconds: +((performance.now() - t) / 1000).toFixed(2) }));
+    else console.log(out);
+  }
+}
