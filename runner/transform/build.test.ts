@@ -77,6 +77,19 @@ describe('profile payloads', () => {
     ]);
   });
 
+  it('clears a property whose column left the allowlist', () => {
+    const built = buildPayload(
+      profileSpec,
+      change(
+        { id: 'C1', email: 'a@example.com', rfm_segment: 'loyal' },
+        { id: 'C1', email: 'a@example.com', rfm_segment: 'loyal', churn_risk: 0.4 },
+      ),
+    );
+    expect(built.ok && 'unsetProperties' in built.payload && built.payload.unsetProperties).toEqual([
+      'churn_risk',
+    ]);
+  });
+
   it('rejects a row naming the column and the reason', () => {
     expect(buildPayload(profileSpec, change({ id: 'C2', email: 'not-an-email' }))).toEqual({
       ok: false,

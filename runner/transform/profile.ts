@@ -80,6 +80,13 @@ export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<Pro
     }
     properties[column] = propertyValue(value);
   }
+  // A column dropped from the allowlist was synced before (it is in the snapshot's values) and is
+  // not read any more: clear it in Klaviyo too, so the profile matches what the exposure declares.
+  const current = new Set(Object.keys(row));
+  for (const key of Object.keys(change.previous ?? {})) {
+    if (!current.has(key) && propertyKeyProblem(key) === null && !unsetProperties.includes(key))
+      unsetProperties.push(key);
+  }
   if (Object.keys(properties).length > 0) attributes.properties = properties;
 
   const bytes = Buffer.byteLength(JSON.stringify({ type: 'profile', attributes }));
