@@ -176,4 +176,47 @@ describe('klaviyo-runner sync against the sandbox', () => {
       'Leonora',
     );
   });
+
+  it('takes a member off the list and clears a property that became null', async () => {
+    const [member] = await model(`select person_id from main.klaviyo__winback_list_members m
+      where exists (select 1 from klaviyo_runner.snapshot s where s.sync = 'klaviyo_winback_list' and s.key = m.person_id) order by 1 limit 1`);
+    const leaving = String(member!.person_id);
+    const winbackSql = path.join(project, 'models', 'klaviyo', 'klaviyo__winback_list_members.sql');
+    await writeFile(
+      winbackSql,
+      (await readFile(winbackSql, 'utf8')).replace(
+        'and not coalesce(suppressions.is_suppressed, false)',
+        `and not coalesce(suppressions.is_suppressed, false)\n        and profiles.person_id <> '${leaving}'`,
+      ),
+    );
+    const profilesSql = path.join(project, 'models', 'klaviyo', 'klaviyo__profiles.sql');
+    await writeFile(
+      profilesSql,
+      (await readFile(profilesSql, 'utf8')).replace(
+        'rfm.predicted_ltv,',
+        `case when persons.person_id = 'C00003' then null else rfm.predicted_ltv end as predicted_ltv,`,
+      ),
+    );
+    expect((await runDbt(project, ['build'])).code).toBe(0);
+
+    const before = sandbox.requests().length;
+    const synced = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
+    expect(synced.code, synced.stderr).toBe(0);
+    const writes = sandbox
+      .requests()
+      .slice(before)
+      .filter((r) => r.method !== 'GET');
+    expect(writes.map((w) => w.operationId).sort()).toEqual([
+      'bulk_import_profiles',
+      'remove_profiles_from_list',
+      'update_profile',
+    ]);
+    const state = sandbox.inspect();
+    const leaver = state.profiles.find((p) => p.external_id === leaving)!;
+    expect(state.lists.find((l) => l.name === 'Winback')!.profileIds).not.toContain(leaver.id);
+    expect(state.profiles.find((p) => p.external_id === 'C00003')!.properties).not.toHaveProperty(
+      'predicted_ltv',
+    );
+    assertAllValid(sandbox.requests().slice(before));
+  });
 });
