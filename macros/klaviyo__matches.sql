@@ -7,6 +7,7 @@
   regexp_full_match({{ expr }}, '{{ pattern }}')
 {%- endmacro %}
 
+{# Snowflake string literals treat backslash as an escape, so the pattern's backslashes are doubled. #}
 {% macro snowflake__klaviyo__matches(expr, pattern) -%}
-  regexp_like({{ expr }}, '{{ pattern }}')
+  regexp_like({{ expr }}, '{{ pattern | replace("\\", "\\\\") | replace("'", "\\'") }}')
 {%- endmacro %}
