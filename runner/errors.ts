@@ -49,6 +49,11 @@ export class KlaviyoError extends Error {
   }
 }
 
+/** 401/403: the key is wrong or lacks a scope; every further request would fail the same way. */
+export function stopsTheRun(error: unknown): boolean {
+  return error instanceof KlaviyoError && (error.status === 401 || error.status === 403);
+}
+
 /** One entry of a JSON:API `errors[]` array as Klaviyo sends it. */
 export interface KlaviyoApiError {
   id?: string;

@@ -139,4 +139,37 @@ describe('sync under faults', () => {
     });
     expect(third.code, third.stderr).toBe(0);
   });
+
+  it('stops at once on a refused key, and never prints the key', async () => {
+    const project = await copyDemoProject();
+    expect((await runDbt(project, ['build'])).code).toBe(0);
+    sandbox = await startSandbox({ rateLimits: 'off', apiKeys: ['pk_the_right_key'] });
+    const ran = await runCli(['sync', '--project-dir', project, '--no-progress'], {
+      KLAVIYO_BASE_URL: sandbox.url,
+      KLAVIYO_API_KEY: 'pk_wrong_secret_value',
+    });
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toContain('Klaviyo refused the API key (401)');
+    expect(ran.stdout + ran.stderr).not.toContain('pk_wrong_secret_value');
+    // The first refused request ended the run: nothing else was tried.
+    expect(sandbox.requests().filter((r) => r.path.startsWith('/api/'))).toHaveLength(1);
+  });
+
+  it('refuses to run while another process holds the warehouse, with a clear message', async () => {
+    const project = await copyDemoProject();
+    expect((await runDbt(project, ['build'])).code).toBe(0);
+    const holder = await DuckDBInstance.create(path.join(project, 'target', 'demo.duckdb'));
+    try {
+      const ran = await runCli(['sync', '--project-dir', project, '--no-progress'], {
+        KLAVIYO_BASE_URL: 'http://127.0.0.1:9',
+        KLAVIYO_API_KEY: 'pk_x',
+      });
+      expect(ran.code).toBe(2);
+      expect(ran.stderr).toContain(
+        'is in use by another process (a running dbt build or klaviyo-runner). Wait for it to finish and run again.',
+      );
+    } finally {
+      holder.closeSync();
+    }
+  });
 });

@@ -4,7 +4,7 @@
  * batch (202) confirms its events; a retry after a crash cannot double them, since unique_ids are
  * deterministic and Klaviyo drops a unique_id it already stored.
  */
-import { KlaviyoError } from '../errors.ts';
+import { KlaviyoError, stopsTheRun } from '../errors.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
 import { bulkCreateEvents } from '../klaviyo/events.ts';
 import type { EventPayload } from '../transform/payload.ts';
@@ -49,6 +49,7 @@ export async function sendEvents(
     await bulkCreateEvents(client, unique, backfill);
     outcomes.push(...unique.map((e) => ({ key: e.key, status: 'confirmed' as const })));
   } catch (error) {
+    if (stopsTheRun(error)) throw error;
     const permanent = error instanceof KlaviyoError && !error.retryable && error.status === 400;
     const reason = (error as Error).message;
     if (permanent && unique.length > 1) {

@@ -3,6 +3,7 @@
  * ids come from the snapshot (the profile sync's confirmed ids) or are looked up by identifier with
  * every page read (a peer's single unpaginated lookup silently drops members, PEERS §1).
  */
+import { stopsTheRun } from '../errors.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
 import { findProfiles } from '../klaviyo/profiles.ts';
 import { addToList, removeFromList, subscribe } from '../klaviyo/lists.ts';
@@ -63,6 +64,7 @@ async function change(
       ...known.map((m) => ({ key: m.key, status: 'confirmed' as const, profileId: ids.get(m.key)! })),
     );
   } catch (error) {
+    if (stopsTheRun(error)) throw error;
     outcomes.push(
       ...known.map((m) => ({ key: m.key, status: 'failed' as const, reason: (error as Error).message })),
     );
@@ -96,6 +98,7 @@ export async function subscribeMembers(
     );
     return consenting.map((m) => ({ key: m.key, status: 'confirmed' as const }));
   } catch (error) {
+    if (stopsTheRun(error)) throw error;
     return consenting.map((m) => ({
       key: m.key,
       status: 'failed' as const,

@@ -4,6 +4,7 @@
  * Klaviyo ids of imported profiles read back so later syncs (lists) can use them. Peers submit
  * the job and never look again (PEERS §1); a row here counts only when Klaviyo imported it.
  */
+import { stopsTheRun } from '../errors.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
 import {
   getProfileImport,
@@ -137,6 +138,7 @@ export async function clearProperties(
       await unsetProperties(client, outcome.profileId, payload.unsetProperties);
       out.push(outcome);
     } catch (error) {
+      if (stopsTheRun(error)) throw error;
       out.push({ key: outcome.key, status: 'failed', reason: (error as Error).message });
     }
   }

@@ -139,7 +139,8 @@ export async function planSync(state: State, spec: SyncSpec, idsNeeded = false):
     add('bulk_import_profiles', jobs);
     // Polls: a few per job; profile ids come back a page of 100 at a time.
     add('get_bulk_import_profiles_job', jobs * 3);
-    if (idsNeeded || unsets > 0) add('get_profiles_for_bulk_import_profiles_job', Math.ceil(send / LIMITS.profilesPerLookup));
+    if (idsNeeded || unsets > 0)
+      add('get_profiles_for_bulk_import_profiles_job', Math.ceil(send / LIMITS.profilesPerLookup));
     add('update_profile', unsets);
   } else if (object === 'event') {
     add('bulk_create_events', batches(send, LIMITS.eventsPerBulkRequest, bytes));
@@ -174,7 +175,13 @@ export async function plan(options: ProjectOptions): Promise<PlanResult> {
     await ensureStateSchema(state);
     const syncs: SyncPlan[] = [];
     for (const spec of project.specs) {
-      syncs.push(await planSync(state, spec, project.specs.some((other) => other.config.after === spec.name)));
+      syncs.push(
+        await planSync(
+          state,
+          spec,
+          project.specs.some((other) => other.config.after === spec.name),
+        ),
+      );
     }
     return {
       generatedAt: new Date().toISOString(),

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
 import type { ProjectOptions } from '../commands/options.ts';
-import { KlaviyoError, LockedError } from '../errors.ts';
+import { LockedError, stopsTheRun } from '../errors.ts';
 import { loadSyncs } from '../manifest/load.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
 import { KlaviyoClient, type ClientOptions } from '../klaviyo/client.ts';
@@ -303,6 +303,7 @@ class SyncRun {
           await unsetProperties(this.client, change.profileId, keys);
           done.push(change.key);
         } catch (error) {
+          if (stopsTheRun(error)) throw error;
           this.fail(change.key, (error as Error).message);
         }
       }
@@ -361,15 +362,10 @@ class SyncRun {
       const c = this.result.counts;
       this.result.status = c.failed > 0 || c.rejected > 0 ? 'partial' : 'success';
     } catch (error) {
+      if (stopsTheRun(error)) throw error;
       if (error instanceof LockedError) {
         this.result.status = 'skipped';
         this.result.message = error.message;
-      } else if (
-        error instanceof KlaviyoError &&
-        !error.retryable &&
-        (error.status === 401 || error.status === 403)
-      ) {
-        throw error;
       } else {
         this.result.status = 'error';
         this.result.message = (error as Error).message;
