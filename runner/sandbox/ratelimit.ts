@@ -54,6 +54,10 @@ export const OPERATION_TIERS: Record<string, Tier> = {
   bulk_unsuppress_profiles: 'L',
   get_bulk_suppress_profiles_jobs: 'L',
   get_bulk_suppress_profiles_job: 'L',
+  get_bulk_unsuppress_profiles_jobs: 'L',
+  get_bulk_unsuppress_profiles_job: 'L',
+  get_list_for_bulk_import_profiles_job: 'M',
+  get_list_ids_for_bulk_import_profiles_job: 'M',
 };
 
 export class RateLimiter {

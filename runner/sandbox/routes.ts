@@ -5,7 +5,7 @@
  */
 import type { Faults } from './faults.ts';
 import { HttpError, invalid, links, notFound, paginate, parseFilter } from './jsonapi.ts';
-import type { ImportJob, Profile, Store } from './store.ts';
+import type { ImportJob, Profile, Store, SuppressionJob } from './store.ts';
 
 export interface Ctx {
   store: Store;
@@ -939,21 +939,64 @@ export const ROUTES: Route[] = [
   route('POST', '/api/profile-suppression-bulk-delete-jobs', 'bulk_unsuppress_profiles', (ctx) =>
     suppressionJob(ctx, 'profile-suppression-bulk-delete-job'),
   ),
-  route('GET', '/api/profile-suppression-bulk-create-jobs/{id}', 'get_bulk_suppress_profiles_job', (ctx) => {
-    const job = ctx.store.suppressionJobs.get(ctx.params[0]!);
-    if (job === undefined) throw notFound(`Suppression job ${ctx.params[0]} was not found.`);
-    const { id, type, ...attributes } = job;
-    return {
-      status: 200,
-      body: {
-        data: {
-          type,
-          id,
-          attributes,
-          relationships: { lists: { data: [] }, segments: { data: [] } },
-          links: { self: `${ctx.base}/api/${type}s/${id}/` },
-        },
-      },
+  ...(['create', 'delete'] as const).flatMap((kind) => {
+    const type = `profile-suppression-bulk-${kind}-job` as const;
+    const ops =
+      kind === 'create'
+        ? ['get_bulk_suppress_profiles_jobs', 'get_bulk_suppress_profiles_job']
+        : ['get_bulk_unsuppress_profiles_jobs', 'get_bulk_unsuppress_profiles_job'];
+    const resource = (ctx: Ctx, job: SuppressionJob) => {
+      const { id, type: t, ...attributes } = job;
+      return {
+        type: t,
+        id,
+        attributes,
+        relationships: { lists: { data: [] }, segments: { data: [] } },
+        links: { self: `${ctx.base}/api/${t}s/${id}/` },
+      };
     };
+    return [
+      route('GET', `/api/${type}s`, ops[0]!, (ctx) => {
+        const page = paginate(
+          [...ctx.store.suppressionJobs.values()].filter((j) => j.type === type),
+          ctx.query,
+          100,
+          20,
+        );
+        return collection(
+          ctx,
+          page.items.map((j) => resource(ctx, j)),
+          page.next,
+        );
+      }),
+      route('GET', `/api/${type}s/{id}`, ops[1]!, (ctx) => {
+        const job = ctx.store.suppressionJobs.get(ctx.params[0]!);
+        if (job === undefined || job.type !== type)
+          throw notFound(`Suppression job ${ctx.params[0]} was not found.`);
+        return { status: 200, body: { data: resource(ctx, job) } };
+      }),
+    ];
   }),
+  route('GET', '/api/profile-bulk-import-jobs/{id}/lists', 'get_list_for_bulk_import_profiles_job', (ctx) => {
+    const job = jobOr404(ctx);
+    return collection(
+      ctx,
+      job.listIds
+        .map((id) => ctx.store.lists.get(id))
+        .filter((l) => l !== undefined)
+        .map((l) => listResource(ctx, l)),
+      null,
+    );
+  }),
+  route(
+    'GET',
+    '/api/profile-bulk-import-jobs/{id}/relationships/lists',
+    'get_list_ids_for_bulk_import_profiles_job',
+    (ctx) =>
+      collection(
+        ctx,
+        jobOr404(ctx).listIds.map((id) => ({ type: 'list', id })),
+        null,
+      ),
+  ),
 ];
