@@ -66,7 +66,13 @@ async function main(): Promise<number> {
         `requests: ${sentFirst} in the first sync, ${writes.length} writes in the second`,
       ].join('\n') + '\n',
     );
-    return Math.max(first, second);
+    // Exit code 1 means "finished, some rows rejected": the demo data carries a few deliberately
+    // impossible rows, named in the summary above. Only "could not run" (2) or a bug (3) fail the demo.
+    if (first === 1 || second === 1)
+      process.stdout.write(
+        "(The rejected rows are the demo data's deliberately broken ones; see the summary above.)\n",
+      );
+    return Math.max(first, second) >= 2 ? Math.max(first, second) : 0;
   } finally {
     await sandbox.close();
   }
