@@ -10,7 +10,7 @@
 {%- endmacro %}
 
 {% macro default__klaviyo__phone_e164(phone, country) -%}
-  {%- set digits = "regexp_replace(coalesce(" ~ phone ~ ", ''), '[^0-9]', '', 'g')" -%}
+  {%- set digits = klaviyo__digits_only("coalesce(" ~ phone ~ ", '')") -%}
   case
     when trim(coalesce({{ phone }}, '')) = '' then null
     when trim({{ phone }}) like '+%' and length({{ digits }}) between 8 and 15 then '+' || {{ digits }}
@@ -23,17 +23,16 @@
   end
 {%- endmacro %}
 
-{# Snowflake's REGEXP_REPLACE replaces every match by default and takes no 'g' flag. #}
-{% macro snowflake__klaviyo__phone_e164(phone, country) -%}
-  {%- set digits = "regexp_replace(coalesce(" ~ phone ~ ", ''), '[^0-9]', '')" -%}
-  case
-    when trim(coalesce({{ phone }}, '')) = '' then null
-    when trim({{ phone }}) like '+%' and length({{ digits }}) between 8 and 15 then '+' || {{ digits }}
-    when upper({{ country }}) in ('US', 'CA') and length({{ digits }}) = 10 then '+1' || {{ digits }}
-    when upper({{ country }}) in ('US', 'CA') and length({{ digits }}) = 11 and {{ digits }} like '1%' then '+' || {{ digits }}
-    when upper({{ country }}) = 'GB' and {{ digits }} like '0%' and length({{ digits }}) = 11 then '+44' || substr({{ digits }}, 2)
-    when upper({{ country }}) = 'DE' and {{ digits }} like '0%' and length({{ digits }}) between 6 and 12 then '+49' || substr({{ digits }}, 2)
-    when upper({{ country }}) = 'FR' and {{ digits }} like '0%' and length({{ digits }}) = 10 then '+33' || substr({{ digits }}, 2)
-    else null
-  end
+{# The digits of a text, per warehouse: DuckDB's regexp_replace needs the 'g' flag to replace every
+   match; Snowflake's replaces every match by default and takes no such flag. #}
+{% macro klaviyo__digits_only(expr) -%}
+  {{ return(adapter.dispatch('klaviyo__digits_only', 'klaviyo_runner')(expr)) }}
+{%- endmacro %}
+
+{% macro default__klaviyo__digits_only(expr) -%}
+  regexp_replace({{ expr }}, '[^0-9]', '', 'g')
+{%- endmacro %}
+
+{% macro snowflake__klaviyo__digits_only(expr) -%}
+  regexp_replace({{ expr }}, '[^0-9]', '')
 {%- endmacro %}

@@ -6,21 +6,12 @@
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { queryDuckDb } from './helpers/duckdb.ts';
 import { copyDemoProject, repoRoot, run, runDbt } from './helpers/dbt.ts';
 
-async function rows(db: string, sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(db);
-  const conn = await instance.connect();
-  try {
-    return (await conn.runAndReadAll(sql)).getRowObjectsJson();
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
-}
+const rows = queryDuckDb;
 
 describe('the demo dbt project', () => {
   it('builds green with the demo data and declares four valid syncs', async () => {

@@ -8,28 +8,19 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../runner/sandbox/server.ts';
+import { queryDuckDb } from './helpers/duckdb.ts';
 import { copyDemoProject, repoRoot, runCli, runDbt } from './helpers/dbt.ts';
 import { assertAllValid } from './helpers/openapi-contract.ts';
 
 async function modelCounts(db: string) {
-  const instance = await DuckDBInstance.create(db);
-  const conn = await instance.connect();
-  try {
-    const rows = (
-      await conn.runAndReadAll(`select
-      (select count(*) from main.klaviyo__placed_order_events) as placed,
-      (select count(*) from main.klaviyo__ordered_product_events) as ordered,
-      (select count(*) from main.klaviyo__profiles) as profiles`)
-    ).getRowObjectsJson();
-    return {
-      placed: Number(rows[0]!.placed),
-      ordered: Number(rows[0]!.ordered),
-      profiles: Number(rows[0]!.profiles),
-    };
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
+  const [row] = await queryDuckDb(
+    db,
+    `select
+      (select count(*)::integer from main.klaviyo__placed_order_events) as placed,
+      (select count(*)::integer from main.klaviyo__ordered_product_events) as ordered,
+      (select count(*)::integer from main.klaviyo__profiles) as profiles`,
+  );
+  return row as { placed: number; ordered: number; profiles: number };
 }
 
 function expectConverged(

@@ -5,22 +5,13 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../runner/sandbox/server.ts';
+import { queryDuckDb } from './helpers/duckdb.ts';
 import { copyDemoProject, runCli, runDbt } from './helpers/dbt.ts';
 import { assertAllValid } from './helpers/openapi-contract.ts';
 
-async function query(dbPath: string, sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(dbPath);
-  const conn = await instance.connect();
-  try {
-    return (await conn.runAndReadAll(sql)).getRowObjectsJson();
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
-}
+const query = queryDuckDb;
 
 describe('klaviyo-runner sync against the sandbox', () => {
   let project: string;

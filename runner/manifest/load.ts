@@ -23,15 +23,20 @@ export interface LoadedProject {
 
 export const DEFAULT_STATE_SCHEMA = 'klaviyo_runner';
 
-export async function loadSyncs(
-  options: ProjectOptions,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<LoadedProject> {
+/** The project's dbt artifacts read into sync specs, with every problem found (validate reports them all). */
+export async function readSyncSpecs(options: ProjectOptions, env: NodeJS.ProcessEnv) {
   const projectDir = path.resolve(options.projectDir);
   const targetPath = path.resolve(projectDir, options.targetPath ?? env.DBT_TARGET_PATH ?? 'target');
   const manifest = await readManifest(path.join(targetPath, 'manifest.json'));
   const runResults = await readRunResults(path.join(targetPath, 'run_results.json'));
-  const { specs, problems } = buildSpecs(manifest, runResults);
+  return { projectDir, targetPath, manifest, ...buildSpecs(manifest, runResults) };
+}
+
+export async function loadSyncs(
+  options: ProjectOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LoadedProject> {
+  const { projectDir, targetPath, manifest, specs, problems } = await readSyncSpecs(options, env);
   if (problems.length > 0)
     throw new ConfigError(`The project's Klaviyo syncs have ${problems.length} problem(s):`, problems);
   const selected = selectSpecs(specs, options.select, options.exclude);

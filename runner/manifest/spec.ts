@@ -28,13 +28,16 @@ export interface KlaviyoSyncConfig {
   on_remove?: 'ignore' | 'unset_properties' | 'remove';
 }
 
-export const PROFILE_ATTRIBUTES = [
+/** Klaviyo's standard profile attributes, on the profile itself and inside `location` (API-NOTES §7). */
+export const PROFILE_STANDARD_ATTRIBUTES = [
   'first_name',
   'last_name',
   'organization',
   'title',
   'locale',
   'image',
+] as const;
+export const PROFILE_LOCATION_ATTRIBUTES = [
   'address1',
   'address2',
   'city',
@@ -45,6 +48,7 @@ export const PROFILE_ATTRIBUTES = [
   'longitude',
   'timezone',
 ] as const;
+export const PROFILE_ATTRIBUTES = [...PROFILE_STANDARD_ATTRIBUTES, ...PROFILE_LOCATION_ATTRIBUTES] as const;
 export type ProfileAttribute = (typeof PROFILE_ATTRIBUTES)[number];
 
 /** The dbt model (or seed/snapshot) node a sync reads. */

@@ -3,15 +3,12 @@
  * blocks are checked first; then each model's real columns in the warehouse (or the manifest's
  * declared ones when the warehouse cannot be opened) against the columns the sync reads.
  */
-import path from 'node:path';
 import type { ProjectOptions } from '../commands/options.ts';
 import { ConfigError, WarehouseError } from '../errors.ts';
 import { readConnection } from '../config/profiles.ts';
 import { openWarehouse } from '../source/open.ts';
 import type { Warehouse } from '../source/warehouse.ts';
-import { readManifest } from './read.ts';
-import { readRunResults } from './run-results.ts';
-import { buildSpecs } from './specs.ts';
+import { readSyncSpecs } from './load.ts';
 import { selectSpecs } from './select.ts';
 import { syncColumns, type SyncSpec } from './spec.ts';
 
@@ -63,11 +60,7 @@ export async function validate(
   options: ProjectOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ValidateResult> {
-  const projectDir = path.resolve(options.projectDir);
-  const targetPath = path.resolve(projectDir, options.targetPath ?? env.DBT_TARGET_PATH ?? 'target');
-  const manifest = await readManifest(path.join(targetPath, 'manifest.json'));
-  const runResults = await readRunResults(path.join(targetPath, 'run_results.json'));
-  const { specs: all, problems } = buildSpecs(manifest, runResults);
+  const { projectDir, specs: all, problems } = await readSyncSpecs(options, env);
   const specs = selectSpecs(all, options.select, options.exclude);
   let wh: Warehouse | null = null;
   let columnsFrom: ValidateResult['columnsFrom'] = 'warehouse';

@@ -5,7 +5,7 @@
  * Bulk import cannot clear a field (null is ignored, API-NOTES §5.1), so a property that was
  * synced before and is now null is listed in `unsetProperties` for the executor to clear.
  */
-import type { SyncSpec } from '../manifest/spec.ts';
+import { PROFILE_LOCATION_ATTRIBUTES, PROFILE_STANDARD_ATTRIBUTES, type SyncSpec } from '../manifest/spec.ts';
 import type { RowChange } from '../state/changes.ts';
 import type { Row } from '../source/warehouse.ts';
 import type { BuildResult, ProfileAttributes, ProfileLocation, ProfilePayload } from './payload.ts';
@@ -16,18 +16,6 @@ import { propertyKeyProblem } from './property-keys.ts';
 /** Klaviyo: a whole profile payload is at most 100 KB (API-NOTES §7). */
 export const MAX_PROFILE_BYTES = 100 * 1024;
 
-const LOCATION_KEYS = [
-  'address1',
-  'address2',
-  'city',
-  'region',
-  'zip',
-  'country',
-  'latitude',
-  'longitude',
-  'timezone',
-] as const;
-const PLAIN_KEYS = ['first_name', 'last_name', 'organization', 'title', 'locale', 'image'] as const;
 const SQL_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}/;
 
 /** A property value as Klaviyo stores it well: timestamps as ISO 8601, everything else as is. */
@@ -46,13 +34,13 @@ export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<Pro
   if (!identity.ok) return identity;
   const attributes: ProfileAttributes = { ...identity.payload };
 
-  for (const key of PLAIN_KEYS) {
+  for (const key of PROFILE_STANDARD_ATTRIBUTES) {
     const column = config.attributes?.[key];
     const value = column === undefined ? undefined : toText(row[column]);
     if (value !== undefined) attributes[key] = value;
   }
   const location: ProfileLocation = {};
-  for (const key of LOCATION_KEYS) {
+  for (const key of PROFILE_LOCATION_ATTRIBUTES) {
     const column = config.attributes?.[key];
     if (column === undefined || row[column] === null || row[column] === undefined) continue;
     if (key === 'latitude' || key === 'longitude') {

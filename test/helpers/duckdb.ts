@@ -1,0 +1,13 @@
+/** Reads a DuckDB file the way a test checks what dbt built, releasing it at once for the runner. */
+import { DuckDBInstance } from '@duckdb/node-api';
+
+export async function queryDuckDb(file: string, sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(file);
+  const conn = await instance.connect();
+  try {
+    return (await conn.runAndReadAll(sql)).getRowObjectsJson();
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
