@@ -18,7 +18,7 @@ describe('the demo dbt project', () => {
     const project = await copyDemoProject();
     const built = await runDbt(project, ['build']);
     expect(built.code, built.stdout).toBe(0);
-    expect(built.stdout).toMatch(/Done\. PASS=72 WARN=0 ERROR=0 SKIP=0/);
+    expect(built.stdout).toMatch(/Done\. PASS=73 WARN=0 ERROR=0 SKIP=0/);
     const db = path.join(project, 'target', 'demo.duckdb');
     const [counts] = await rows(
       db,
