@@ -8,6 +8,7 @@ import { validateCommand } from './commands/validate.ts';
 import { planCommand } from './commands/plan.ts';
 import { syncCommand } from './commands/sync.ts';
 import { sandboxCommand } from './commands/sandbox.ts';
+import { extractCommand } from './commands/extract.ts';
 
 export function program(): Command {
   return new Command('klaviyo-runner')
@@ -17,6 +18,7 @@ export function program(): Command {
     .addCommand(validateCommand())
     .addCommand(planCommand())
     .addCommand(syncCommand())
+    .addCommand(extractCommand())
     .addCommand(sandboxCommand());
 }
 

@@ -210,4 +210,37 @@ describe('klaviyo-runner sync against the sandbox', () => {
     );
     assertAllValid(sandbox.requests().slice(before));
   });
+
+  it("extracts Klaviyo's profiles, consent, lists and events back into the warehouse, then only what changed", async () => {
+    const first = await runCli(['extract', '--project-dir', project], env);
+    expect(first.code, first.stderr).toBe(0);
+    const state = sandbox.inspect();
+    const [counts] = await query(
+      db,
+      `select
+      (select count(*)::integer from klaviyo_source.profiles) as profiles,
+      (select count(*)::integer from klaviyo_source.events) as events,
+      (select count(*)::integer from klaviyo_source.list_members m join klaviyo_source.lists l on l.id = m.list_id where l.name = 'Winback') as winback`,
+    );
+    expect(counts).toEqual({
+      profiles: state.profiles.length,
+      events: state.events.length,
+      winback: state.lists.find((l) => l.name === 'Winback')!.profileIds.length,
+    });
+    const [order] = await query(
+      db,
+      `select cast(value as double) as value from klaviyo_source.events e join klaviyo_source.metrics m on m.id = e.metric_id where m.name = 'Placed Order' order by datetime limit 1`,
+    );
+    expect(typeof order!.value).toBe('number');
+
+    const before = sandbox.requests().length;
+    const again = await runCli(['extract', '--project-dir', project], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/profiles 0,/);
+    const requests = sandbox.requests().slice(before);
+    expect(requests.find((r) => r.operationId === 'get_profiles')!.query.filter).toMatch(
+      /^greater-than\(updated,/,
+    );
+    assertAllValid(requests);
+  });
 });

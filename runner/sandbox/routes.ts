@@ -789,7 +789,7 @@ export const ROUTES: Route[] = [
         id: e.id,
         attributes: {
           timestamp: Math.floor(Date.parse(e.datetime) / 1000),
-          event_properties: e.properties,
+          event_properties: e.value === null ? e.properties : { ...e.properties, $value: e.value },
           datetime: e.datetime,
           uuid: e.id,
         },
@@ -797,6 +797,7 @@ export const ROUTES: Route[] = [
           metric: { data: { type: 'metric', id: e.metricId } },
           profile: { data: { type: 'profile', id: e.profileId } },
         },
+        links: { self: `${ctx.base}/api/events/${e.id}/` },
       })),
       page.next,
     );
@@ -809,6 +810,7 @@ export const ROUTES: Route[] = [
         type: 'metric',
         id: m.id,
         attributes: { name: m.name, created: m.created, updated: m.created, integration: null },
+        links: { self: `${ctx.base}/api/metrics/${m.id}/` },
       })),
       page.next,
     );

@@ -1,0 +1,255 @@
+/**
+ * `extract`: Klaviyo's own data back into the warehouse, as tables a dbt project declares as
+ * sources: profiles with their consent and suppression state, lists and their members, metrics
+ * and events. Profiles and events are incremental (`updated` and `datetime` cursors kept in the
+ * state schema, API-NOTES §5.6); lists and memberships are read whole, every page followed.
+ * Events appear in Klaviyo's API minutes after they happen, so each run re-reads a trailing hour.
+ */
+import path from 'node:path';
+import type { ProjectOptions } from '../commands/options.ts';
+import { readConnection } from '../config/profiles.ts';
+import { ConfigError } from '../errors.ts';
+import { KlaviyoClient, type ClientOptions } from '../klaviyo/client.ts';
+import { DEFAULT_STATE_SCHEMA } from '../manifest/load.ts';
+import { openWarehouse } from '../source/open.ts';
+import type { Warehouse } from '../source/warehouse.ts';
+
+export const DEFAULT_SOURCE_SCHEMA = 'klaviyo_source';
+const EVENT_LOOKBACK_MS = 60 * 60 * 1000;
+
+const TABLES = {
+  profiles:
+    'id varchar, email varchar, phone_number varchar, external_id varchar, first_name varchar, last_name varchar, properties_json varchar, email_consent varchar, is_suppressed boolean, suppression_reason varchar, created varchar, updated varchar',
+  lists: 'id varchar, name varchar, created varchar, updated varchar',
+  list_members: 'list_id varchar, profile_id varchar',
+  metrics: 'id varchar, name varchar',
+  events:
+    'id varchar, metric_id varchar, profile_id varchar, datetime varchar, value double, properties_json varchar',
+  extract_cursors: 'stream varchar, cursor varchar',
+} as const;
+type Table = keyof typeof TABLES;
+
+export interface ExtractOptions extends Pick<ProjectOptions, 'projectDir' | 'profilesDir' | 'target'> {
+  schema?: string;
+  full?: boolean;
+  client?: ClientOptions;
+}
+
+export interface ExtractResult {
+  schema: string;
+  rows: Record<Exclude<Table, 'extract_cursors'>, number>;
+  requests: Record<string, number>;
+}
+
+interface ProfileResource {
+  id: string;
+  attributes: {
+    email?: string | null;
+    phone_number?: string | null;
+    external_id?: string | null;
+    first_name?: string | null;
+    last_name?: string | null;
+    properties?: Record<string, unknown> | null;
+    created?: string;
+    updated?: string;
+    subscriptions?: { email?: { marketing?: { consent?: string; suppression?: { reason: string }[] } } };
+  };
+}
+
+interface EventResource {
+  id: string;
+  attributes: { datetime: string; event_properties?: Record<string, unknown> & { $value?: unknown } };
+  relationships?: { metric?: { data?: { id: string } }; profile?: { data?: { id: string } } };
+}
+
+class Writer {
+  constructor(
+    private readonly wh: Warehouse,
+    readonly schema: string,
+  ) {}
+  table(name: Table): string {
+    return this.wh.dialect.stateTable(this.schema, name);
+  }
+  async ensure(): Promise<void> {
+    await this.wh.execute(`create schema if not exists ${this.wh.dialect.ident(this.schema)}`);
+    for (const [name, columns] of Object.entries(TABLES))
+      await this.wh.execute(`create table if not exists ${this.table(name as Table)} (${columns})`);
+  }
+  /** Replaces rows by id: delete the ids of this batch, then insert it. */
+  async upsert(name: Table, columns: string[], rows: unknown[][]): Promise<void> {
+    if (rows.length === 0) return;
+    const ids = rows.map((r) => this.wh.dialect.literal(String(r[0])));
+    for (let i = 0; i < ids.length; i += 1000)
+      await this.wh.execute(
+        `delete from ${this.table(name)} where id in (${ids.slice(i, i + 1000).join(', ')})`,
+      );
+    await this.wh.insertRows(this.table(name), columns, rows);
+  }
+  async cursor(stream: string): Promise<string | null> {
+    const rows = await this.wh.query(
+      `select cursor from ${this.table('extract_cursors')} where stream = ${this.wh.dialect.literal(stream)}`,
+    );
+    return rows[0]?.cursor === undefined || rows[0].cursor === null ? null : String(rows[0].cursor);
+  }
+  async setCursor(stream: string, value: string): Promise<void> {
+    await this.wh.execute(
+      `delete from ${this.table('extract_cursors')} where stream = ${this.wh.dialect.literal(stream)}`,
+    );
+    await this.wh.insertRows(this.table('extract_cursors'), ['stream', 'cursor'], [[stream, value]]);
+  }
+}
+
+function profileRow(p: ProfileResource): unknown[] {
+  const marketing = p.attributes.subscriptions?.email?.marketing;
+  const suppression = marketing?.suppression ?? [];
+  return [
+    p.id,
+    p.attributes.email ?? null,
+    p.attributes.phone_number ?? null,
+    p.attributes.external_id ?? null,
+    p.attributes.first_name ?? null,
+    p.attributes.last_name ?? null,
+    JSON.stringify(p.attributes.properties ?? {}),
+    marketing?.consent ?? 'NEVER_SUBSCRIBED',
+    suppression.length > 0,
+    suppression[0]?.reason ?? null,
+    p.attributes.created ?? null,
+    p.attributes.updated ?? null,
+  ];
+}
+
+const PROFILE_COLUMNS = [
+  'id',
+  'email',
+  'phone_number',
+  'external_id',
+  'first_name',
+  'last_name',
+  'properties_json',
+  'email_consent',
+  'is_suppressed',
+  'suppression_reason',
+  'created',
+  'updated',
+];
+
+export async function extract(
+  options: ExtractOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ExtractResult> {
+  const schema = options.schema ?? DEFAULT_SOURCE_SCHEMA;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema))
+    throw new ConfigError(`--schema \`${schema}\` must be a plain identifier.`);
+  if (schema === DEFAULT_STATE_SCHEMA)
+    throw new ConfigError(`--schema must not be the runner's state schema (${DEFAULT_STATE_SCHEMA}).`);
+  const { connection } = await readConnection({
+    projectDir: path.resolve(options.projectDir),
+    profilesDir: options.profilesDir,
+    target: options.target,
+    env,
+  });
+  const client = new KlaviyoClient(options.client);
+  const wh = await openWarehouse(connection);
+  const rows: ExtractResult['rows'] = { profiles: 0, lists: 0, list_members: 0, metrics: 0, events: 0 };
+  try {
+    const w = new Writer(wh, schema);
+    await w.ensure();
+
+    // Profiles, incremental on `updated`, with consent and suppressions (subscriptions field).
+    const since = options.full === true ? null : await w.cursor('profiles');
+    const filter = since === null ? '' : `&filter=${encodeURIComponent(`greater-than(updated,${since})`)}`;
+    let newest = since;
+    for await (const page of client.pages<ProfileResource>(
+      'get_profiles',
+      `/api/profiles?additional-fields[profile]=subscriptions&sort=updated&page[size]=100${filter}`,
+    )) {
+      await w.upsert('profiles', PROFILE_COLUMNS, page.map(profileRow));
+      rows.profiles += page.length;
+      for (const p of page)
+        if (p.attributes.updated !== undefined && (newest === null || p.attributes.updated > newest))
+          newest = p.attributes.updated;
+    }
+    if (newest !== null) await w.setCursor('profiles', newest);
+
+    // Lists and members: read whole, every page (get_lists pages hold at most 10).
+    await wh.execute(`delete from ${w.table('lists')}`);
+    await wh.execute(`delete from ${w.table('list_members')}`);
+    for await (const page of client.pages<{
+      id: string;
+      attributes: { name: string; created?: string; updated?: string };
+    }>('get_lists', '/api/lists')) {
+      await wh.insertRows(
+        w.table('lists'),
+        ['id', 'name', 'created', 'updated'],
+        page.map((l) => [
+          l.id,
+          l.attributes.name,
+          l.attributes.created ?? null,
+          l.attributes.updated ?? null,
+        ]),
+      );
+      rows.lists += page.length;
+      for (const list of page) {
+        for await (const members of client.pages<{ id: string }>(
+          'get_profile_ids_for_list',
+          `/api/lists/${encodeURIComponent(list.id)}/relationships/profiles?page[size]=100`,
+        )) {
+          await wh.insertRows(
+            w.table('list_members'),
+            ['list_id', 'profile_id'],
+            members.map((m) => [list.id, m.id]),
+          );
+          rows.list_members += members.length;
+        }
+      }
+    }
+
+    // Metrics, then events incremental on `datetime`, re-reading a trailing hour.
+    for await (const page of client.pages<{ id: string; attributes: { name: string } }>(
+      'get_metrics',
+      '/api/metrics',
+    )) {
+      await w.upsert(
+        'metrics',
+        ['id', 'name'],
+        page.map((m) => [m.id, m.attributes.name]),
+      );
+      rows.metrics += page.length;
+    }
+    const eventsSince = options.full === true ? null : await w.cursor('events');
+    const from =
+      eventsSince === null
+        ? null
+        : new Date(Date.parse(eventsSince) - EVENT_LOOKBACK_MS).toISOString().replace('.000Z', 'Z');
+    const eventFilter =
+      from === null ? '' : `&filter=${encodeURIComponent(`greater-or-equal(datetime,${from})`)}`;
+    let newestEvent = eventsSince;
+    for await (const page of client.pages<EventResource>(
+      'get_events',
+      `/api/events?sort=datetime&page[size]=1000${eventFilter}`,
+    )) {
+      await w.upsert(
+        'events',
+        ['id', 'metric_id', 'profile_id', 'datetime', 'value', 'properties_json'],
+        page.map((e) => [
+          e.id,
+          e.relationships?.metric?.data?.id ?? null,
+          e.relationships?.profile?.data?.id ?? null,
+          e.attributes.datetime,
+          typeof e.attributes.event_properties?.$value === 'number'
+            ? e.attributes.event_properties.$value
+            : null,
+          JSON.stringify(e.attributes.event_properties ?? {}),
+        ]),
+      );
+      rows.events += page.length;
+      for (const e of page)
+        if (newestEvent === null || e.attributes.datetime > newestEvent) newestEvent = e.attributes.datetime;
+    }
+    if (newestEvent !== null) await w.setCursor('events', newestEvent);
+  } finally {
+    await wh.close();
+    await client.close();
+  }
+  return { schema, rows, requests: { ...client.requestCounts } as Record<string, number> };
+}
