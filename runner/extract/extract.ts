@@ -251,5 +251,5 @@ export async function extract(
     await wh.close();
     await client.close();
   }
-  return { schema, rows, requests: { ...client.requestCounts } as Record<string, number> };
+  return { schema, rows, requests: { ...client.requestCounts } };
 }
