@@ -25,7 +25,7 @@ export function selectSpecs(specs: SyncSpec[], select: string[], exclude: string
   return orderByAfter(chosen);
 }
 
-/** Topological order on `after`, stable by name otherwise; a cycle is a configuration error. */
+/** Topological order on `after`, else by object and name; a cycle is a configuration error. */
 export function orderByAfter(specs: SyncSpec[]): SyncSpec[] {
   const byName = new Map(specs.map((s) => [s.name, s]));
   const ordered: SyncSpec[] = [];
@@ -41,6 +41,12 @@ export function orderByAfter(specs: SyncSpec[]): SyncSpec[] {
     state.set(spec.name, 'done');
     ordered.push(spec);
   };
-  for (const spec of [...specs].sort((a, b) => a.name.localeCompare(b.name))) visit(spec, []);
+  // Profiles first, then events, then lists: an event or a list member then finds the profile
+  // with its attributes already set, rather than creating a bare one.
+  const rank = { profile: 0, event: 1, list_membership: 2 } as const;
+  const byRank = [...specs].sort(
+    (a, b) => rank[a.config.object] - rank[b.config.object] || a.name.localeCompare(b.name),
+  );
+  for (const spec of byRank) visit(spec, []);
   return ordered;
 }
