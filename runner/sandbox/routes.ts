@@ -108,6 +108,16 @@ function listResource(ctx: Ctx, l: { id: string; name: string; created: string; 
   };
 }
 
+/** One page of profiles (≤100, default 20, as Klaviyo pages them), with additional-fields honoured. */
+function profilePage(ctx: Ctx, profiles: Profile[]): Answer {
+  const page = paginate(profiles, ctx.query, 100, 20);
+  return collection(
+    ctx,
+    page.items.map((p) => profileResource(ctx, p, additional(ctx))),
+    page.next,
+  );
+}
+
 function collection(ctx: Ctx, data: unknown[], next: string | null): Answer {
   return { status: 200, body: { data, links: links(ctx.base, ctx.path, ctx.query, next) } };
 }
@@ -731,17 +741,7 @@ export const ROUTES: Route[] = [
   route('POST', '/api/profiles', 'create_profile', (ctx) => singleProfileWrite(ctx, 'create')),
   route('PATCH', '/api/profiles/{id}', 'update_profile', (ctx) => singleProfileWrite(ctx, 'update')),
   route('GET', '/api/profiles', 'get_profiles', (ctx) => {
-    const page = paginate(
-      sortProfiles(ctx, profileFilter(ctx, [...ctx.store.profiles.values()])),
-      ctx.query,
-      100,
-      20,
-    );
-    return collection(
-      ctx,
-      page.items.map((p) => profileResource(ctx, p, additional(ctx))),
-      page.next,
-    );
+    return profilePage(ctx, sortProfiles(ctx, profileFilter(ctx, [...ctx.store.profiles.values()])));
   }),
   route('GET', '/api/profiles/{id}', 'get_profile', (ctx) => {
     const p = ctx.store.profiles.get(ctx.params[0]!);
@@ -872,16 +872,9 @@ export const ROUTES: Route[] = [
   }),
   route('GET', '/api/lists/{id}/profiles', 'get_profiles_for_list', (ctx) => {
     const list = listOr404(ctx);
-    const page = paginate(
-      [...list.members.keys()].map((id) => ctx.store.profiles.get(id)!).filter(Boolean),
-      ctx.query,
-      100,
-      20,
-    );
-    return collection(
+    return profilePage(
       ctx,
-      page.items.map((p) => profileResource(ctx, p, additional(ctx))),
-      page.next,
+      [...list.members.keys()].map((id) => ctx.store.profiles.get(id)!).filter(Boolean),
     );
   }),
   route('POST', '/api/profile-subscription-bulk-create-jobs', 'bulk_subscribe_profiles', (ctx) => {
