@@ -44,7 +44,9 @@ export function syncCommand(): Command {
         // A sync skipped because another run holds its lock could not run: exit 2 (README).
         if (results.status === 'error' || results.results.some((r) => r.status === 'skipped'))
           process.exitCode = ExitCode.couldNotRun;
-        else if (results.results.some((r) => r.counts.rejected > 0 || r.counts.failed > 0))
+        else if (
+          results.results.some((r) => r.status === 'partial' || r.counts.rejected > 0 || r.counts.failed > 0)
+        )
           process.exitCode = ExitCode.rowsRejectedOrFailed;
       },
     );

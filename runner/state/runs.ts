@@ -86,3 +86,24 @@ export async function releaseLock(state: State, sync: string, runId: string): Pr
     `delete from ${state.table('locks')} where sync = ${d.literal(sync)} and run_id = ${d.literal(runId)}`,
   );
 }
+
+/**
+ * Whether a sync's first full load has finished. Until it has, `backfill: first_load` sends
+ * events with Klaviyo's backfill flag, also in the runs that finish a load a crash interrupted.
+ */
+export async function firstLoadDone(state: State, sync: string): Promise<boolean> {
+  const rows = await state.wh.query(
+    `select count(*) as n from ${state.table('syncs')} where sync = ${state.wh.dialect.literal(sync)} and first_load_done_at is not null`,
+  );
+  return Number(rows[0]?.n ?? 0) > 0;
+}
+
+export async function markFirstLoadDone(state: State, sync: string): Promise<void> {
+  if (await firstLoadDone(state, sync)) return;
+  await state.wh.execute(
+    `delete from ${state.table('syncs')} where sync = ${state.wh.dialect.literal(sync)}`,
+  );
+  await state.wh.execute(
+    `insert into ${state.table('syncs')} (sync, first_load_done_at) values (${state.wh.dialect.literal(sync)}, current_timestamp)`,
+  );
+}

@@ -9,11 +9,12 @@
  *   job_rows   the rows of each job (key, hash, values), confirmed when the job completes
  *   rejected   rows refused (by the runner or by Klaviyo) with the reason; not resent until changed
  *   locks      one holder per sync, so two runs never send the same sync at once
+ *   syncs      per sync, when its first full load finished (until then events go as backfill)
  *   stage      scratch rows for bulk upserts
  */
 import type { Warehouse } from '../source/warehouse.ts';
 
-export type StateTable = 'snapshot' | 'runs' | 'jobs' | 'job_rows' | 'rejected' | 'locks' | 'stage';
+export type StateTable = 'snapshot' | 'runs' | 'jobs' | 'job_rows' | 'rejected' | 'locks' | 'syncs' | 'stage';
 
 export interface State {
   wh: Warehouse;
@@ -36,6 +37,7 @@ const DDL: Record<StateTable, string> = {
     'sync varchar not null, key varchar not null, row_hash varchar, column_name varchar, reason varchar not null, source varchar not null, run_id varchar not null, rejected_at timestamp not null',
   locks:
     'sync varchar not null, run_id varchar not null, holder varchar, acquired_at timestamp not null, heartbeat_at timestamp not null',
+  syncs: 'sync varchar not null, first_load_done_at timestamp',
   stage:
     'batch_id varchar not null, key varchar not null, row_hash varchar, row_json varchar, klaviyo_profile_id varchar',
 };

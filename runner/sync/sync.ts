@@ -29,7 +29,15 @@ import { diffCounts, streamChanges, type StreamedChange } from '../state/diff.ts
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
 import { confirmRows, forgetRows, recordRejections, type RecordedRejection } from '../state/snapshot.ts';
 import { finishJob, jobRows, pendingJobs, recordJob } from '../state/jobs.ts';
-import { acquireLock, beginRun, finishRun, heartbeat, releaseLock } from '../state/runs.ts';
+import {
+  acquireLock,
+  beginRun,
+  finishRun,
+  firstLoadDone,
+  heartbeat,
+  markFirstLoadDone,
+  releaseLock,
+} from '../state/runs.ts';
 import { buildPayload } from '../transform/build.ts';
 import { buildProfile } from '../transform/profile.ts';
 import type { EventPayload, ListMemberPayload, ProfilePayload } from '../transform/payload.ts';
@@ -329,6 +337,12 @@ class SyncRun {
       await acquireLock(this.state, spec.name, this.runId);
       try {
         if (spec.config.object === 'profile') await this.resumeJobs();
+        if (this.result.message !== '') {
+          // An earlier run's import job is still at work: sending its rows again could import
+          // them twice, so this sync waits for the next run.
+          this.result.status = 'partial';
+          return this.finish(started);
+        }
         const counts = await diffCounts(this.state, spec);
         const c = this.result.counts;
         c.unchanged = counts.unchanged;
@@ -336,10 +350,7 @@ class SyncRun {
         c.waiting_on_after = counts.waitingOnAfter;
         c.events_changed_not_resent = counts.changedEvents;
         const backfill = spec.config.backfill ?? 'first_load';
-        this.backfill =
-          backfill === 'first_load'
-            ? counts.unchanged + counts.update + counts.changedEvents === 0 && counts.create > 0
-            : backfill;
+        this.backfill = backfill === 'first_load' ? !(await firstLoadDone(this.state, spec.name)) : backfill;
         const total = counts.create + counts.update + counts.remove;
         if (this.options.progress === true && total > 2000) {
           this.bar = new cliProgress.SingleBar(
@@ -361,6 +372,8 @@ class SyncRun {
       }
       const c = this.result.counts;
       this.result.status = c.failed > 0 || c.rejected > 0 ? 'partial' : 'success';
+      // Nothing left to send but rows Klaviyo or the runner refused: the first load is done.
+      if (c.failed === 0 && this.result.message === '') await markFirstLoadDone(this.state, spec.name);
     } catch (error) {
       if (stopsTheRun(error)) throw error;
       if (error instanceof LockedError) {
@@ -371,6 +384,10 @@ class SyncRun {
         this.result.message = (error as Error).message;
       }
     }
+    return this.finish(started);
+  }
+
+  private finish(started: number): SyncResult {
     this.result.requests = {};
     this.result.timing.completed_at = new Date().toISOString();
     this.result.execution_time = (performance.now() - started) / 1000;
