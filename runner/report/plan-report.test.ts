@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import type { PlanResult } from '../plan/plan.ts';
+import { renderPlan } from './plan-report.ts';
+
+const result: PlanResult = {
+  generatedAt: '2026-11-22T00:00:00.000Z',
+  stateSchema: 'klaviyo_runner',
+  syncs: [
+    {
+      sync: 'klaviyo_profiles_rfm',
+      object: 'profile',
+      model: 'klaviyo__profiles',
+      relation: '"demo"."main"."klaviyo__profiles"',
+      counts: {
+        create: 0,
+        update: 1,
+        unchanged: 564,
+        remove: 0,
+        duplicateKeys: 0,
+        skippedByScope: 0,
+        waitingOnAfter: 0,
+        changedEvents: 0,
+        previouslyRejected: 5,
+        rejected: 1,
+        send: 1,
+      },
+      newProfiles: 0,
+      examples: [
+        {
+          kind: 'update',
+          key: 'C00002',
+          fields: [{ field: 'first_name', before: 'Owen', after: 'Leonora' }],
+        },
+      ],
+      rejected: [
+        {
+          sync: 'klaviyo_profiles_rfm',
+          model: 'klaviyo__profiles',
+          key: 'C00023',
+          column: 'phone_number',
+          reason: '"+15550105738" is not a valid phone number',
+        },
+      ],
+      estimate: {
+        requests: { bulk_import_profiles: 1, get_bulk_import_profiles_job: 3 },
+        total: 4,
+        seconds: 0.4,
+      },
+    },
+  ],
+  totals: { send: 1, rejected: 1, requests: 4, seconds: 0.4 },
+};
+
+describe('plan reports', () => {
+  it('renders a pull-request comment with counts, field-level changes and rejections', () => {
+    const md = renderPlan(result, 'markdown');
+    expect(md).toContain(
+      "**1** change to send in about **4** Klaviyo requests (≈ 0.4 s at Klaviyo's published rate limits). **1** row would be rejected.",
+    );
+    expect(md).toContain('| `klaviyo_profiles_rfm` | profile | 0 | 1 | 564 | 0 | 1 | 0 | 0 | 4 |');
+    expect(md).toContain('- **update** `C00002`\n  - `first_name`: "Owen" → "Leonora"');
+    expect(md).toContain('| `C00023` | `phone_number` | "+15550105738" is not a valid phone number |');
+    expect(md).toContain('5 row(s) rejected earlier and unchanged since are not resent.');
+  });
+
+  it('renders text for a terminal and JSON for machines', () => {
+    const text = renderPlan(result, 'text');
+    expect(text).toContain(
+      'klaviyo_profiles_rfm (profile ← klaviyo__profiles)\n  create 0, update 1, unchanged 564, remove 0, rejected 1',
+    );
+    expect(text).toContain('    first_name: "Owen" → "Leonora"');
+    expect(JSON.parse(renderPlan(result, 'json'))).toEqual(result);
+  });
+});
