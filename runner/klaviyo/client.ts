@@ -83,10 +83,11 @@ export class KlaviyoClient {
         reservoirRefreshAmount: perMinute,
         reservoirRefreshInterval: 60_000,
       });
+      // Klaviyo counts the burst in fixed one-second windows whose edges we cannot see; a
+      // reservoir refilled on our own clock can put two bursts into one of theirs. Spacing the
+      // starts evenly, a little wider than 1/burst, keeps every one-second window within it.
       limiter = new Bottleneck({
-        reservoir: burstPerSecond,
-        reservoirRefreshAmount: burstPerSecond,
-        reservoirRefreshInterval: 1000,
+        minTime: Math.ceil((1000 / burstPerSecond) * 1.05),
         maxConcurrent: burstPerSecond,
       });
       limiter.chain(steady);
