@@ -5,35 +5,97 @@ import { normalizePhone } from './phone.ts';
 describe('normalizeEmail', () => {
   it('trims and lower-cases', () => {
     expect(normalizeEmail('  Ann.Lee@Example.COM ')).toEqual({ ok: true, value: 'ann.lee@example.com' });
-  });
-  it.each(['ann lee@example.com', 'ann@', '@example.com', '.ann@example.com', 'ann@example'])(
-    'refuses %j',
-    (raw) => {
-      const result = normalizeEmail(raw);
-      expect(result?.ok).toBe(false);
-    },
-  );
-  it('refuses more than 100 characters, as Klaviyo does', () => {
-    expect(normalizeEmail(`${'a'.repeat(95)}@x.com`)).toEqual({
-      ok: false,
-      reason: 'email is 101 characters; Klaviyo allows 100',
+    expect(normalizeEmail('A+tag@Mail.Example.co.uk')).toEqual({
+      ok: true,
+      value: 'a+tag@mail.example.co.uk',
     });
   });
+
+  it.each([
+    ['ann lee@example.com', 'it contains a space'],
+    ['annexample.com', 'it has no @'],
+    ['a@b@c.com', 'it has more than one @ (one address per row)'],
+    ['ann@', 'nothing comes after the @'],
+    ['@example.com', 'nothing comes before the @'],
+    ['.ann@example.com', 'the part before the @ starts or ends with a dot, or has two dots in a row'],
+    ['a..b@example.com', 'the part before the @ starts or ends with a dot, or has two dots in a row'],
+    ['ann@example', 'the domain "example" has no dot'],
+    ['ann@exa_mple.com', 'the domain "exa_mple.com" is not a valid host name'],
+    [
+      'josé@example.com',
+      'it contains "é", which is not an ASCII character (write the domain in its xn-- form)',
+    ],
+  ])('refuses %j: %s', (raw, why) => {
+    expect(normalizeEmail(raw)).toEqual({
+      ok: false,
+      reason: `"${raw}" is not a valid email address: ${why}`,
+    });
+  });
+
+  it('reports the refused address lower-cased and trimmed', () => {
+    expect(normalizeEmail(' Ann@Example ')).toEqual({
+      ok: false,
+      reason: '"ann@example" is not a valid email address: the domain "example" has no dot',
+    });
+  });
+
+  it('refuses more than 100 characters, as Klaviyo does', () => {
+    expect(normalizeEmail(`${'a'.repeat(94)}@x.com`)).toEqual({
+      ok: true,
+      value: `${'a'.repeat(94)}@x.com`,
+    });
+    expect(normalizeEmail(`${'a'.repeat(95)}@x.com`)).toEqual({
+      ok: false,
+      reason: 'email is 101 characters long; Klaviyo accepts at most 100',
+    });
+  });
+
   it('treats empty as missing', () => {
     expect(normalizeEmail('  ')).toBeNull();
+    expect(normalizeEmail(null)).toBeNull();
+    expect(normalizeEmail(undefined)).toBeNull();
   });
 });
 
 describe('normalizePhone', () => {
   it('reads national formats with the region', () => {
-    expect(normalizePhone('020 7946 0564', 'GB')).toEqual({ ok: true, value: '+442079460564' });
+    // libphonenumber's full metadata treats 415-555-0132 as a valid US number.
+    expect(normalizePhone('(415) 555-0132', 'US')).toEqual({ ok: true, value: '+14155550132' });
     expect(normalizePhone('(212) 555-2368', 'US')).toEqual({ ok: true, value: '+12125552368' });
-    expect(normalizePhone('+44 20 7946 0564', 'US')).toEqual({ ok: true, value: '+442079460564' });
+    expect(normalizePhone('020 7946 0564', 'GB')).toEqual({ ok: true, value: '+442079460564' });
+    expect(normalizePhone('0044 20 7946 0564', 'GB')).toEqual({ ok: true, value: '+442079460564' });
   });
+
+  it('reads international numbers whatever the region', () => {
+    expect(normalizePhone('+44 20 7946 0564', 'US')).toEqual({ ok: true, value: '+442079460564' });
+    expect(normalizePhone('+44 20 7946 0564', 'gb')).toEqual({ ok: true, value: '+442079460564' });
+  });
+
   it('refuses numbers no numbering plan has', () => {
     expect(normalizePhone('+15550105738', 'US')).toEqual({
       ok: false,
-      reason: '"+15550105738" is not a valid phone number',
+      reason:
+        '"+15550105738" is not a valid phone number: no number +15550105738 exists in the numbering plan of +1',
     });
+  });
+
+  it('says which region a national number was read in, and why it failed', () => {
+    expect(normalizePhone('020 7946 0564', 'US')).toEqual({
+      ok: false,
+      reason: '"020 7946 0564" is not a valid phone number read as a US number: it is too long',
+    });
+    expect(normalizePhone('12', 'US')).toEqual({
+      ok: false,
+      reason: '"12" is not a valid phone number read as a US number: it is too short',
+    });
+    expect(normalizePhone('hello', 'US')).toEqual({
+      ok: false,
+      reason: '"hello" is not a valid phone number read as a US number: it has no digits',
+    });
+  });
+
+  it('treats empty as missing', () => {
+    expect(normalizePhone(' ', 'US')).toBeNull();
+    expect(normalizePhone(null, 'US')).toBeNull();
   });
 });

@@ -1,138 +1,206 @@
 import { describe, expect, it } from 'vitest';
-import { change, spec } from '../../test/fixtures/specs.ts';
+import type { KlaviyoSyncConfig, SyncSpec } from '../manifest/spec.ts';
+import type { RowChange } from '../state/changes.ts';
 import { buildPayload } from './build.ts';
 import { eventUniqueId } from './event.ts';
 
-const profileSpec = spec({
-  object: 'profile',
-  identity: { email: 'email', phone_number: 'phone', external_id: 'id' },
-  attributes: { first_name: 'first_name', city: 'city', country: 'country' },
-  properties: ['rfm_segment', 'predicted_ltv', 'first_order_at'],
-});
+function syncSpec(config: Partial<KlaviyoSyncConfig> & Pick<KlaviyoSyncConfig, 'object'>): SyncSpec {
+  return {
+    name: 'unit_sync',
+    exposureId: 'exposure.unit.unit_sync',
+    yamlPath: 'models/unit/exposures.yml',
+    tags: [],
+    config: { key: 'id', identity: { email: 'email', external_id: 'id' }, ...config },
+    model: {
+      uniqueId: 'model.unit.unit_model',
+      name: 'unit_model',
+      relationName: '"db"."main"."unit_model"',
+      materialized: 'table',
+      declaredColumns: [],
+      originalFilePath: 'models/unit/unit_model.sql',
+    },
+  };
+}
 
-const orderSpec = spec({
-  object: 'event',
-  metric: 'Placed Order',
-  time: 'ordered_at',
-  value: 'total',
-  value_currency: 'currency',
-  properties_json: 'properties',
-});
+function rowChange(row: Record<string, unknown>, previous: Record<string, unknown> | null = null): RowChange {
+  return {
+    kind: previous === null ? 'create' : 'update',
+    key: String(row.id),
+    hash: 'hash',
+    row,
+    previous,
+    profileId: null,
+  };
+}
 
-const order = (over: Record<string, unknown> = {}) => ({
-  id: 'SO-1',
-  email: 'a@example.com',
-  ordered_at: '2025-03-01 10:00:00',
-  total: '$1,204.50',
-  currency: 'usd',
-  properties: JSON.stringify({
-    OrderId: 'SO-1',
-    Items: [{ ProductName: 'Tee', SKU: 'T-1', Quantity: 1, ItemPrice: '28.00' }],
-  }),
-  ...over,
-});
+const where = { sync: 'unit_sync', model: 'unit_model' };
 
 describe('profile payloads', () => {
+  const profileSpec = syncSpec({
+    object: 'profile',
+    identity: { email: 'email', phone_number: 'phone', external_id: 'id' },
+    phone_region: 'US',
+    attributes: { first_name: 'first_name', city: 'city', country: 'country' },
+    properties: ['rfm_segment', 'predicted_ltv', 'first_order_at'],
+  });
+
   it('normalises identity, nests location, keeps only allowlisted properties', () => {
     const built = buildPayload(
       profileSpec,
-      change({
+      rowChange({
         id: 'C1',
         email: ' Ann@Example.com ',
         phone: '020 7946 0564',
-        first_name: 'Ann',
+        first_name: ' Ann ',
         city: 'London',
         country: 'GB',
         rfm_segment: 'loyal',
         predicted_ltv: 120.5,
         first_order_at: '2025-01-02 03:04:05',
-        secret: 'x',
+        secret: 'not in the allowlist',
       }),
     );
+    const attributes = {
+      email: 'ann@example.com',
+      phone_number: '+442079460564',
+      external_id: 'C1',
+      first_name: 'Ann',
+      location: { city: 'London', country: 'GB' },
+      properties: { rfm_segment: 'loyal', predicted_ltv: 120.5, first_order_at: '2025-01-02T03:04:05Z' },
+    };
     expect(built).toEqual({
       ok: true,
       payload: {
         key: 'C1',
-        attributes: {
-          email: 'ann@example.com',
-          phone_number: '+442079460564',
-          external_id: 'C1',
-          first_name: 'Ann',
-          location: { city: 'London', country: 'GB' },
-          properties: { rfm_segment: 'loyal', predicted_ltv: 120.5, first_order_at: '2025-01-02T03:04:05Z' },
-        },
+        attributes,
         unsetProperties: [],
-        bytes: expect.any(Number) as number,
+        bytes: Buffer.byteLength(JSON.stringify({ type: 'profile', attributes })),
       },
     });
   });
 
-  it('lists a property that was synced and is now null, since bulk import cannot clear it', () => {
-    const built = buildPayload(
-      profileSpec,
-      change({ id: 'C1', email: 'a@example.com', rfm_segment: null }, { id: 'C1', rfm_segment: 'loyal' }),
-    );
-    expect(built.ok && 'unsetProperties' in built.payload && built.payload.unsetProperties).toEqual([
-      'rfm_segment',
+  it('leaves out location and properties when the row has none', () => {
+    expect(buildPayload(profileSpec, rowChange({ id: 'C9', email: 'z@example.com' }))).toMatchObject({
+      ok: true,
+      payload: { attributes: { email: 'z@example.com', external_id: 'C9' }, unsetProperties: [] },
+    });
+    const built = buildPayload(profileSpec, rowChange({ id: 'C9', email: 'z@example.com' }));
+    expect(built.ok && 'attributes' in built.payload && Object.keys(built.payload.attributes)).toEqual([
+      'email',
+      'external_id',
     ]);
   });
 
-  it('clears a property whose column left the allowlist', () => {
+  it('unsets a property that had a value and is now null, and only that one', () => {
     const built = buildPayload(
       profileSpec,
-      change(
-        { id: 'C1', email: 'a@example.com', rfm_segment: 'loyal' },
-        { id: 'C1', email: 'a@example.com', rfm_segment: 'loyal', churn_risk: 0.4 },
+      rowChange(
+        { id: 'C1', email: 'a@example.com', rfm_segment: null, predicted_ltv: null, first_order_at: null },
+        { id: 'C1', email: 'a@example.com', rfm_segment: 'loyal', predicted_ltv: null },
       ),
     );
-    expect(built.ok && 'unsetProperties' in built.payload && built.payload.unsetProperties).toEqual([
-      'churn_risk',
-    ]);
+    expect(built).toMatchObject({ ok: true, payload: { unsetProperties: ['rfm_segment'] } });
+    expect(built.ok && 'attributes' in built.payload && built.payload.attributes.properties).toBeUndefined();
   });
 
-  it('rejects a row naming the column and the reason', () => {
-    expect(buildPayload(profileSpec, change({ id: 'C2', email: 'not-an-email' }))).toEqual({
+  it('does not unset anything for a new row', () => {
+    const built = buildPayload(
+      profileSpec,
+      rowChange({ id: 'C1', email: 'a@example.com', rfm_segment: null }),
+    );
+    expect(built).toMatchObject({ ok: true, payload: { unsetProperties: [] } });
+  });
+
+  it.each([
+    [
+      'rfm segment',
+      'property key "rfm segment" contains a space, which Klaviyo reads as a path; rename the column in the model (e.g. rfm_segment)',
+    ],
+    [
+      'rfm.segment',
+      'property key "rfm.segment" contains a dot, which Klaviyo reads as a path; rename the column in the model (e.g. rfm_segment)',
+    ],
+    [
+      '$segment',
+      'property key "$segment" starts with $, which Klaviyo reserves for its own properties; rename the column in the model (e.g. segment)',
+    ],
+  ])('rejects the property key %j, naming the column', (column, reason) => {
+    const badKey = syncSpec({ object: 'profile', properties: ['ok_column', column] });
+    expect(buildPayload(badKey, rowChange({ id: 'C3', email: 'a@example.com', [column]: 'x' }))).toEqual({
+      ok: false,
+      rejection: { ...where, key: 'C3', column, reason },
+    });
+  });
+
+  it('rejects an invalid identifier naming its column, and a row with none', () => {
+    expect(buildPayload(profileSpec, rowChange({ id: 'C2', email: 'not-an-email' }))).toEqual({
       ok: false,
       rejection: {
-        sync: 'test_sync',
-        model: 'm',
+        ...where,
         key: 'C2',
         column: 'email',
-        reason: '"not-an-email" is not a valid email address',
+        reason: '"not-an-email" is not a valid email address: it has no @',
       },
     });
-    const badKey = spec({ object: 'profile', properties: ['rfm segment'] });
-    expect(
-      buildPayload(badKey, change({ id: 'C3', email: 'a@example.com', 'rfm segment': 'x' })),
-    ).toMatchObject({
+    expect(buildPayload(profileSpec, rowChange({ id: null, email: null, phone: ' ' }))).toEqual({
       ok: false,
       rejection: {
-        column: 'rfm segment',
-        reason: 'property key "rfm segment" contains a space, dot or bracket',
+        ...where,
+        key: 'null',
+        reason: 'no identifier: email, phone, id are all empty; Klaviyo needs at least one',
       },
-    });
-    const noId = buildPayload(profileSpec, change({ id: null, email: null, phone: null }));
-    expect(noId).toMatchObject({
-      ok: false,
-      rejection: { reason: 'no identifier: email, phone, id are all empty' },
     });
   });
 
-  it('rejects a profile over 100 KB', () => {
-    const big = spec({ object: 'profile', properties: ['notes'] });
+  it('rejects a profile over 100 KB, and accepts one just under', () => {
+    const big = syncSpec({ object: 'profile', properties: ['notes'] });
     expect(
-      buildPayload(big, change({ id: 'C4', email: 'a@example.com', notes: 'x'.repeat(110 * 1024) })),
-    ).toMatchObject({
+      buildPayload(big, rowChange({ id: 'C4', email: 'a@example.com', notes: 'x'.repeat(110 * 1024) })),
+    ).toEqual({
       ok: false,
-      rejection: { reason: 'profile is 111 KB; Klaviyo accepts at most 100 KB' },
+      rejection: {
+        ...where,
+        key: 'C4',
+        reason:
+          'profile is 111 KB as JSON; Klaviyo accepts at most 100 KB per profile, so drop or shorten properties in the model',
+      },
     });
+    const under = buildPayload(
+      big,
+      rowChange({ id: 'C5', email: 'a@example.com', notes: 'x'.repeat(99 * 1024) }),
+    );
+    expect(under.ok).toBe(true);
   });
 });
 
 describe('event payloads', () => {
-  it('builds a Placed Order with a numeric value, typed Items and a deterministic unique_id', () => {
-    const built = buildPayload(orderSpec, change(order()));
-    expect(built).toMatchObject({
+  const orderSpec = syncSpec({
+    object: 'event',
+    metric: 'Placed Order',
+    time: 'ordered_at',
+    value: 'total',
+    value_currency: 'currency',
+    properties_json: 'properties',
+  });
+
+  const order = (over: Record<string, unknown> = {}) => ({
+    id: 'SO-1',
+    email: 'a@example.com',
+    ordered_at: '2025-03-01 10:00:00',
+    total: '$1,204.50',
+    currency: 'usd',
+    properties: JSON.stringify({
+      OrderId: 'SO-1',
+      Items: [{ ProductName: 'Tee', SKU: 'T-1', Quantity: 1, ItemPrice: '28.00' }],
+    }),
+    ...over,
+  });
+
+  const items = (item: Record<string, unknown>) => JSON.stringify({ OrderId: 'SO-1', Items: [item] });
+
+  it('builds a Placed Order with a numeric value, typed Items and the key as unique_id', () => {
+    const built = buildPayload(orderSpec, rowChange(order()));
+    expect(built).toEqual({
       ok: true,
       payload: {
         key: 'SO-1',
@@ -146,84 +214,132 @@ describe('event payloads', () => {
           OrderId: 'SO-1',
           Items: [{ ProductName: 'Tee', SKU: 'T-1', Quantity: 1, ItemPrice: 28 }],
         },
+        bytes: expect.any(Number) as number,
       },
     });
-  });
-
-  it('rejects values and items that are not numbers, naming where', () => {
-    expect(buildPayload(orderSpec, change(order({ total: 'abc' })))).toMatchObject({
-      ok: false,
-      rejection: { column: 'total', reason: 'value "abc" is not a number' },
-    });
-    const badItem = order({
-      properties: JSON.stringify({
-        Items: [{ ProductName: 'Tee', SKU: 'T-1', Quantity: 1, ItemPrice: 'N/A' }],
-      }),
-    });
-    expect(buildPayload(orderSpec, change(badItem))).toMatchObject({
-      ok: false,
-      rejection: { column: 'properties', reason: 'properties.Items[0].ItemPrice "N/A" is not a number' },
-    });
-    const noSku = order({
-      properties: JSON.stringify({ Items: [{ ProductName: 'Tee', Quantity: 1, ItemPrice: 1 }] }),
-    });
-    expect(buildPayload(orderSpec, change(noSku))).toMatchObject({
-      ok: false,
-      rejection: { reason: 'properties.Items[0].SKU is missing' },
-    });
-    expect(buildPayload(orderSpec, change(order({ ordered_at: '1999-12-31 23:59:59' })))).toMatchObject({
-      ok: false,
-      rejection: {
-        column: 'ordered_at',
-        reason: 'event time 1999-12-31T23:59:59Z is before 2000, which Klaviyo refuses',
-      },
-    });
+    // The same row gives the same unique_id on every run, so a retry cannot double the event.
+    const again = buildPayload(orderSpec, rowChange(order()));
+    expect(again.ok && 'uniqueId' in again.payload && again.payload.uniqueId).toBe('SO-1');
   });
 
   it('derives unique ids from the key, hashing keys Klaviyo would not take', () => {
     expect(eventUniqueId('SO-1-2')).toBe('SO-1-2');
-    expect(eventUniqueId('SO-1-2')).toBe(eventUniqueId('SO-1-2'));
-    expect(eventUniqueId('x'.repeat(300))).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(eventUniqueId('x'.repeat(255))).toBe('x'.repeat(255));
+    const long = eventUniqueId('x'.repeat(256));
+    expect(long).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(eventUniqueId('x'.repeat(256))).toBe(long);
+    expect(eventUniqueId('x'.repeat(257))).not.toBe(long);
     expect(eventUniqueId('order with spaces')).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(eventUniqueId('tab\there')).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(eventUniqueId('')).toBe('sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+  });
+
+  it('hashes an unprintable key in the payload too', () => {
+    const built = buildPayload(orderSpec, rowChange(order({ id: 'SO 1' })));
+    expect(built).toMatchObject({ ok: true, payload: { key: 'SO 1', uniqueId: eventUniqueId('SO 1') } });
+    expect(built.ok && 'uniqueId' in built.payload && built.payload.uniqueId).toMatch(
+      /^sha256:[0-9a-f]{64}$/,
+    );
+  });
+
+  it('rejects a value that is not a number, naming the column', () => {
+    expect(buildPayload(orderSpec, rowChange(order({ total: 'abc' })))).toEqual({
+      ok: false,
+      rejection: {
+        ...where,
+        key: 'SO-1',
+        column: 'total',
+        reason: 'value "abc" is not a number; write NULL in the model where there is no value',
+      },
+    });
+  });
+
+  it('rejects an event time before 2000', () => {
+    expect(buildPayload(orderSpec, rowChange(order({ ordered_at: '1999-12-31 23:59:59' })))).toEqual({
+      ok: false,
+      rejection: {
+        ...where,
+        key: 'SO-1',
+        column: 'ordered_at',
+        reason: 'event time 1999-12-31T23:59:59Z is before 2000, which Klaviyo refuses',
+      },
+    });
+    expect(buildPayload(orderSpec, rowChange(order({ ordered_at: '2000-01-01 00:00:00' }))).ok).toBe(true);
+  });
+
+  it('rejects an item price that is not a number, by its path', () => {
+    const built = buildPayload(
+      orderSpec,
+      rowChange(
+        order({ properties: items({ ProductName: 'Tee', SKU: 'T-1', Quantity: 1, ItemPrice: 'N/A' }) }),
+      ),
+    );
+    expect(built).toMatchObject({ ok: false, rejection: { ...where, key: 'SO-1', column: 'properties' } });
+    expect(!built.ok && built.rejection.reason).toContain('properties.Items[0].ItemPrice');
+    expect(!built.ok && built.rejection.reason).toContain('"N/A" is not a number');
+  });
+
+  it('rejects an item without a SKU', () => {
+    const built = buildPayload(
+      orderSpec,
+      rowChange(order({ properties: items({ ProductName: 'Tee', Quantity: 1, ItemPrice: 1 }) })),
+    );
+    expect(built).toMatchObject({ ok: false, rejection: { ...where, key: 'SO-1', column: 'properties' } });
+    expect(!built.ok && built.rejection.reason).toMatch(/^properties\.Items\[0\]\.SKU is missing/);
   });
 });
 
 describe('list member payloads', () => {
-  const listSpec = spec({
+  const listSpec = syncSpec({
     object: 'list_membership',
     list: { name: 'Winback' },
     identity: { email: 'email', phone_number: 'phone' },
     subscribe: { channels: ['email'], consent: 'consent', consented_at: 'consented_at' },
   });
 
-  it('subscribes only rows that gave consent', () => {
+  it('subscribes a row whose consent column is true', () => {
     expect(
       buildPayload(
         listSpec,
-        change({ id: 'P1', email: 'a@example.com', consent: true, consented_at: '2025-01-01 00:00:00' }),
+        rowChange({ id: 'P1', email: 'A@Example.com', consent: true, consented_at: '2025-01-01 00:00:00' }),
       ),
-    ).toMatchObject({
+    ).toEqual({
       ok: true,
       payload: {
         key: 'P1',
         profile: { email: 'a@example.com' },
+        profileId: null,
         subscribe: { channels: ['email'], consentedAt: '2025-01-01T00:00:00Z' },
       },
     });
-    const noConsent = buildPayload(listSpec, change({ id: 'P2', email: 'b@example.com', consent: false }));
-    expect(noConsent.ok && 'subscribe' in noConsent.payload).toBe(false);
   });
 
-  it('refuses SMS consent without a phone', () => {
-    const sms = spec({
+  it.each([false, null, 'no', 'maybe'])('adds without subscribing when consent is %j', (consent) => {
+    expect(buildPayload(listSpec, rowChange({ id: 'P2', email: 'b@example.com', consent }))).toEqual({
+      ok: true,
+      payload: { key: 'P2', profile: { email: 'b@example.com' }, profileId: null },
+    });
+  });
+
+  it('refuses SMS consent without a phone, naming the phone column', () => {
+    const sms = syncSpec({
       object: 'list_membership',
       list: { id: 'L1' },
       identity: { email: 'email', phone_number: 'phone' },
       subscribe: { channels: ['sms'], consent: 'consent' },
     });
-    expect(buildPayload(sms, change({ id: 'P3', email: 'c@example.com', consent: 'yes' }))).toMatchObject({
+    expect(buildPayload(sms, rowChange({ id: 'P3', email: 'c@example.com', consent: true }))).toEqual({
       ok: false,
-      rejection: { reason: 'SMS consent needs a valid phone_number' },
+      rejection: { ...where, key: 'P3', column: 'phone', reason: 'SMS consent needs a valid phone_number' },
+    });
+    expect(
+      buildPayload(
+        sms,
+        rowChange({ id: 'P4', email: 'c@example.com', phone: '+44 20 7946 0564', consent: true }),
+      ),
+    ).toMatchObject({
+      ok: true,
+      payload: { profile: { phone_number: '+442079460564' }, subscribe: { channels: ['sms'] } },
     });
   });
 });
