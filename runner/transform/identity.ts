@@ -1,63 +1,91 @@
-/** The identity part every payload shares, and the shape of a rejection. */
+/**
+ * The profile identity every payload carries: email, phone_number and external_id, each normalised
+ * by `identity/`. At least one valid identifier must remain.
+ *
+ * An identifier that is present but invalid rejects the whole row, naming its column, even when
+ * another identifier is valid: Klaviyo refuses a profile whose email field is invalid, and sending
+ * the remaining identifiers alone could attach the row to a different person or create a duplicate
+ * profile (Klaviyo: "send only known-good identifiers", API-NOTES §8). Fixing the one value in the
+ * model is the right remedy, and the rejection says which.
+ */
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { Row } from '../source/warehouse.ts';
 import { normalizeEmail } from '../identity/email.ts';
-import { normalizePhone } from '../identity/phone.ts';
-import { toText } from './coerce.ts';
+import { normalizeExternalId } from '../identity/external-id.ts';
+import { normalizePhone, phoneRegion } from '../identity/phone.ts';
 import type { ProfileIdentity } from './payload.ts';
+import { reject, type Rejected } from './rejection.ts';
 
-export function reject(
-  spec: SyncSpec,
-  key: string,
-  column: string | undefined,
-  reason: string,
-): { ok: false; rejection: import('./payload.ts').Rejection } {
-  return {
-    ok: false,
-    rejection: {
-      sync: spec.name,
-      model: spec.model.name,
-      key,
-      ...(column !== undefined ? { column } : {}),
-      reason,
-    },
-  };
+/** What a sync's identity reads, worked out once per spec rather than once per row. */
+interface IdentityPlan {
+  email?: string;
+  phone?: string;
+  externalId?: string;
+  country?: string;
+  region: string;
+  missing: string;
 }
 
-/**
- * Identifiers of the row. An identifier that is present but invalid rejects the row rather than
- * being dropped: sending the others alone could attach the data to a different person
- * (Klaviyo: "send only known-good identifiers", API-NOTES §8).
- */
+const plans = new WeakMap<SyncSpec, IdentityPlan>();
+
+function plan(spec: SyncSpec): IdentityPlan {
+  let p = plans.get(spec);
+  if (p === undefined) {
+    const ids = spec.config.identity;
+    const columns = [ids.email, ids.phone_number, ids.external_id].filter(
+      (c): c is string => c !== undefined,
+    );
+    p = {
+      ...(ids.email !== undefined ? { email: ids.email } : {}),
+      ...(ids.phone_number !== undefined ? { phone: ids.phone_number } : {}),
+      ...(ids.external_id !== undefined ? { externalId: ids.external_id } : {}),
+      ...(spec.config.attributes?.country !== undefined ? { country: spec.config.attributes.country } : {}),
+      // The schema's default (schema/klaviyo-sync.schema.json, phone_region).
+      region: spec.config.phone_region ?? 'US',
+      missing:
+        columns.length === 1
+          ? `no identifier: ${columns[0]} is empty; Klaviyo needs an email, phone number or external_id`
+          : `no identifier: ${columns.join(', ')} are all empty; Klaviyo needs at least one`,
+    };
+    plans.set(spec, p);
+  }
+  return p;
+}
+
 export function buildIdentity(
   spec: SyncSpec,
   key: string,
   row: Row,
-): { ok: true; payload: ProfileIdentity } | ReturnType<typeof reject> {
-  const ids = spec.config.identity;
+): { ok: true; payload: ProfileIdentity } | Rejected {
+  const p = plan(spec);
   const identity: ProfileIdentity = {};
-  if (ids.email !== undefined) {
-    const email = normalizeEmail(row[ids.email]);
-    if (email !== null && !email.ok) return reject(spec, key, ids.email, email.reason);
-    if (email !== null) identity.email = email.value;
+  if (p.email !== undefined) {
+    const email = normalizeEmail(row[p.email]);
+    if (email !== null) {
+      if (!email.ok) return reject(spec, key, p.email, email.reason);
+      identity.email = email.value;
+    }
   }
-  if (ids.phone_number !== undefined) {
-    const countryColumn = spec.config.attributes?.country;
-    const country = countryColumn !== undefined ? toText(row[countryColumn]) : undefined;
-    const region =
-      country !== undefined && /^[A-Za-z]{2}$/.test(country) ? country : (spec.config.phone_region ?? 'US');
-    const phone = normalizePhone(row[ids.phone_number], region);
-    if (phone !== null && !phone.ok) return reject(spec, key, ids.phone_number, phone.reason);
-    if (phone !== null) identity.phone_number = phone.value;
+  if (p.phone !== undefined) {
+    const region = p.country === undefined ? p.region : phoneRegion(row[p.country], p.region);
+    const phone = normalizePhone(row[p.phone], region);
+    if (phone !== null) {
+      if (!phone.ok) return reject(spec, key, p.phone, phone.reason);
+      identity.phone_number = phone.value;
+    }
   }
-  if (ids.external_id !== undefined) {
-    const external = toText(row[ids.external_id]);
-    if (external !== undefined && external.length > 255)
-      return reject(spec, key, ids.external_id, 'external_id is longer than 255 characters');
-    if (external !== undefined) identity.external_id = external;
+  if (p.externalId !== undefined) {
+    const external = normalizeExternalId(row[p.externalId]);
+    if (external !== null) {
+      if (!external.ok) return reject(spec, key, p.externalId, `external_id ${external.reason}`);
+      identity.external_id = external.value;
+    }
   }
-  if (Object.keys(identity).length === 0) {
-    return reject(spec, key, undefined, `no identifier: ${Object.values(ids).join(', ')} are all empty`);
-  }
+  if (
+    identity.email === undefined &&
+    identity.phone_number === undefined &&
+    identity.external_id === undefined
+  )
+    return reject(spec, key, undefined, p.missing);
   return { ok: true, payload: identity };
 }

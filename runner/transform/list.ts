@@ -1,15 +1,16 @@
-/** Model row → a list member: the profile's identity (and its Klaviyo id when known), plus consent. */
+/**
+ * Model row → a list member: the profile's identity (and its Klaviyo id when known), plus marketing
+ * consent when the sync subscribes. Consent is read with `toBoolean`: a consent column that says
+ * anything other than a clear yes never subscribes anyone, and a value that is neither yes nor no
+ * ("maybe") adds the member without subscribing
+ * (https://developers.klaviyo.com/en/reference/bulk_subscribe_profiles).
+ */
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { RowChange } from '../state/changes.ts';
 import type { BuildResult, ListMemberPayload } from './payload.ts';
-import { toIsoTime } from './coerce.ts';
-import { buildIdentity, reject } from './identity.ts';
-
-function truthy(value: unknown): boolean {
-  return (
-    value === true || value === 1 || (typeof value === 'string' && /^(true|t|yes|y|1)$/i.test(value.trim()))
-  );
-}
+import { toBoolean, toIsoTime } from './coerce.ts';
+import { buildIdentity } from './identity.ts';
+import { reject } from './rejection.ts';
 
 export function buildListMember(spec: SyncSpec, change: RowChange): BuildResult<ListMemberPayload> {
   const row = change.row ?? change.previous ?? {};
@@ -21,21 +22,21 @@ export function buildListMember(spec: SyncSpec, change: RowChange): BuildResult<
     profileId: change.profileId,
   };
   const subscribe = spec.config.subscribe;
-  if (subscribe !== undefined && change.kind !== 'remove' && truthy(row[subscribe.consent])) {
-    payload.subscribe = { channels: subscribe.channels };
-    if (subscribe.consented_at !== undefined) {
-      const at = toIsoTime(row[subscribe.consented_at]);
-      if (at !== null && !at.ok) return reject(spec, change.key, subscribe.consented_at, at.reason);
-      if (at !== null) payload.subscribe.consentedAt = at.value;
-    }
-    if (subscribe.channels.includes('sms') && identity.payload.phone_number === undefined) {
-      return reject(
-        spec,
-        change.key,
-        spec.config.identity.phone_number,
-        'SMS consent needs a valid phone_number',
-      );
-    }
+  if (subscribe === undefined || change.kind === 'remove') return { ok: true, payload };
+  const consent = toBoolean(row[subscribe.consent]);
+  if (consent === null || !consent.ok || !consent.value) return { ok: true, payload };
+  if (subscribe.channels.includes('sms') && identity.payload.phone_number === undefined)
+    return reject(
+      spec,
+      change.key,
+      spec.config.identity.phone_number,
+      'SMS consent needs a valid phone_number',
+    );
+  payload.subscribe = { channels: subscribe.channels };
+  if (subscribe.consented_at !== undefined) {
+    const at = toIsoTime(row[subscribe.consented_at]);
+    if (at !== null && !at.ok) return reject(spec, change.key, subscribe.consented_at, at.reason);
+    if (at !== null) payload.subscribe.consentedAt = at.value;
   }
   return { ok: true, payload };
 }

@@ -1,90 +1,148 @@
 /**
  * Model row → Klaviyo profile attributes for the bulk profile import
- * (https://developers.klaviyo.com/en/reference/bulk_import_profiles). Identity is normalised
- * (email trimmed and lower-cased, phone to E.164); custom properties are the allowlisted columns.
- * Bulk import cannot clear a field (null is ignored, API-NOTES §5.1), so a property that was
- * synced before and is now null is listed in `unsetProperties` for the executor to clear.
+ * (https://developers.klaviyo.com/en/reference/bulk_import_profiles, API-NOTES §5.1 and §7).
+ *
+ * - Identity: email trimmed and lower-cased, phone in E.164, external_id as text (identity.ts).
+ * - Standard attributes (first_name … image) are trimmed text; location attributes go inside
+ *   `location`, latitude and longitude as numbers within ±90 / ±180.
+ * - Custom properties are exactly the allowlisted columns (`properties`), keyed by column name,
+ *   values as properties.ts keeps them. A bad key rejects every row, naming the column.
+ * - Null handling: bulk import ignores null, so it can never clear a value (API-NOTES §5.1,
+ *   gotcha 4). A custom property that Klaviyo last confirmed with a value (`change.previous`) and
+ *   that is now null is listed in `unsetProperties`, and the executor clears it with a profile
+ *   PATCH `meta.patch_properties.unset`. The same happens to a column that was synced before and is
+ *   no longer read by the sync (it left the allowlist), so Klaviyo holds what the exposure declares.
+ *   This is independent of `on_remove`, which is about rows leaving the model.
+ * - The profile is at most 100 KB as JSON (size.ts).
  */
 import { PROFILE_LOCATION_ATTRIBUTES, PROFILE_STANDARD_ATTRIBUTES, type SyncSpec } from '../manifest/spec.ts';
 import type { RowChange } from '../state/changes.ts';
 import type { Row } from '../source/warehouse.ts';
 import type { BuildResult, ProfileAttributes, ProfileLocation, ProfilePayload } from './payload.ts';
-import { toNumber, toIsoTime, toText } from './coerce.ts';
-import { buildIdentity, reject } from './identity.ts';
+import { toNumber, toText } from './coerce.ts';
+import { buildIdentity } from './identity.ts';
 import { propertyKeyProblem } from './property-keys.ts';
+import { propertyValue } from './properties.ts';
+import { reject } from './rejection.ts';
+import { jsonBytes, profileSizeProblem } from './size.ts';
 
-/** Klaviyo: a whole profile payload is at most 100 KB (API-NOTES §7). */
-export const MAX_PROFILE_BYTES = 100 * 1024;
+/** Klaviyo: a whole profile payload is at most 100 KB (API-NOTES §7). Kept for callers; see size.ts. */
+export { PROFILE_MAX_BYTES as MAX_PROFILE_BYTES } from './size.ts';
 
-const SQL_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}/;
+type TextAttribute = (typeof PROFILE_STANDARD_ATTRIBUTES)[number];
+type LocationAttribute = (typeof PROFILE_LOCATION_ATTRIBUTES)[number];
 
-/** A property value as Klaviyo stores it well: timestamps as ISO 8601, everything else as is. */
-export function propertyValue(value: unknown): unknown {
-  if (typeof value === 'string' && SQL_TIMESTAMP.test(value)) {
-    const iso = toIsoTime(value);
-    if (iso?.ok === true) return iso.value;
+const COORDINATE_RANGE: Partial<Record<LocationAttribute, number>> = { latitude: 90, longitude: 180 };
+
+/** The columns a profile sync reads, and any problem with its property keys, worked out once per spec. */
+interface ProfilePlan {
+  standard: [TextAttribute, string][];
+  location: [LocationAttribute, string][];
+  properties: string[];
+  /** Columns of this sync: a previously synced key outside it has left the sync. */
+  read: Set<string>;
+  badKey?: { column: string; reason: string };
+}
+
+const plans = new WeakMap<SyncSpec, ProfilePlan>();
+
+function plan(spec: SyncSpec): ProfilePlan {
+  let p = plans.get(spec);
+  if (p !== undefined) return p;
+  const attributes = spec.config.attributes ?? {};
+  const properties = spec.config.properties ?? [];
+  const standard: [TextAttribute, string][] = [];
+  for (const name of PROFILE_STANDARD_ATTRIBUTES) {
+    const column = attributes[name];
+    if (column !== undefined) standard.push([name, column]);
   }
-  return value;
+  const location: [LocationAttribute, string][] = [];
+  for (const name of PROFILE_LOCATION_ATTRIBUTES) {
+    const column = attributes[name];
+    if (column !== undefined) location.push([name, column]);
+  }
+  const read = new Set<string>([
+    spec.config.key,
+    ...Object.values(spec.config.identity),
+    ...Object.values(attributes),
+    ...properties,
+  ]);
+  p = { standard, location, properties, read };
+  for (const column of properties) {
+    const problem = propertyKeyProblem(column);
+    if (problem !== null) {
+      p.badKey = { column, reason: problem };
+      break;
+    }
+  }
+  plans.set(spec, p);
+  return p;
+}
+
+function present(value: unknown): boolean {
+  return value !== null && value !== undefined;
 }
 
 export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<ProfilePayload> {
+  const p = plan(spec);
+  const key = change.key;
+  if (p.badKey !== undefined) return reject(spec, key, p.badKey.column, p.badKey.reason);
   const row: Row = change.row ?? {};
-  const config = spec.config;
-  const identity = buildIdentity(spec, change.key, row);
+  const identity = buildIdentity(spec, key, row);
   if (!identity.ok) return identity;
-  const attributes: ProfileAttributes = { ...identity.payload };
+  const attributes: ProfileAttributes = identity.payload;
 
-  for (const key of PROFILE_STANDARD_ATTRIBUTES) {
-    const column = config.attributes?.[key];
-    const value = column === undefined ? undefined : toText(row[column]);
-    if (value !== undefined) attributes[key] = value;
+  for (const [name, column] of p.standard) {
+    const value = toText(row[column]);
+    if (value !== undefined) attributes[name] = value;
   }
-  const location: ProfileLocation = {};
-  for (const key of PROFILE_LOCATION_ATTRIBUTES) {
-    const column = config.attributes?.[key];
-    if (column === undefined || row[column] === null || row[column] === undefined) continue;
-    if (key === 'latitude' || key === 'longitude') {
-      const n = toNumber(row[column]);
-      if (n === null) continue;
-      if (!n.ok) return reject(spec, change.key, column, `${key}: ${n.reason}`);
-      location[key] = n.value;
-    } else {
-      const text = toText(row[column]);
-      if (text !== undefined) location[key] = text;
+
+  if (p.location.length > 0) {
+    const location: ProfileLocation = {};
+    let any = false;
+    for (const [name, column] of p.location) {
+      const range = COORDINATE_RANGE[name];
+      if (range !== undefined) {
+        const n = toNumber(row[column]);
+        if (n === null) continue;
+        if (!n.ok) return reject(spec, key, column, `${name}: ${n.reason}`);
+        if (Math.abs(n.value) > range)
+          return reject(spec, key, column, `${name} ${n.value} is outside -${range} to ${range}`);
+        location[name as 'latitude' | 'longitude'] = n.value;
+        any = true;
+      } else {
+        const text = toText(row[column]);
+        if (text === undefined) continue;
+        location[name as Exclude<LocationAttribute, 'latitude' | 'longitude'>] = text;
+        any = true;
+      }
     }
+    if (any) attributes.location = location;
   }
-  if (Object.keys(location).length > 0) attributes.location = location;
 
-  const properties: Record<string, unknown> = {};
+  const previous = change.previous;
   const unsetProperties: string[] = [];
-  for (const column of config.properties ?? []) {
-    const problem = propertyKeyProblem(column);
-    if (problem !== null) return reject(spec, change.key, column, `property key "${column}" ${problem}`);
-    const value = row[column];
-    if (value === null || value === undefined) {
-      const before = change.previous?.[column];
-      if (before !== null && before !== undefined) unsetProperties.push(column);
+  let properties: Record<string, unknown> | undefined;
+  for (const column of p.properties) {
+    const raw = row[column];
+    if (!present(raw)) {
+      if (previous !== null && present(previous[column])) unsetProperties.push(column);
       continue;
     }
-    properties[column] = propertyValue(value);
+    const value = propertyValue(raw);
+    if (!value.ok) return reject(spec, key, column, `property ${column}: ${value.reason}`);
+    (properties ??= {})[column] = value.value;
   }
-  // A column dropped from the allowlist was synced before (it is in the snapshot's values) and is
-  // not read any more: clear it in Klaviyo too, so the profile matches what the exposure declares.
-  const current = new Set(Object.keys(row));
-  for (const key of Object.keys(change.previous ?? {})) {
-    if (!current.has(key) && propertyKeyProblem(key) === null && !unsetProperties.includes(key))
-      unsetProperties.push(key);
+  if (previous !== null) {
+    for (const column in previous) {
+      if (!p.read.has(column) && present(previous[column]) && propertyKeyProblem(column) === null)
+        unsetProperties.push(column);
+    }
   }
-  if (Object.keys(properties).length > 0) attributes.properties = properties;
+  if (properties !== undefined) attributes.properties = properties;
 
-  const bytes = Buffer.byteLength(JSON.stringify({ type: 'profile', attributes }));
-  if (bytes > MAX_PROFILE_BYTES) {
-    return reject(
-      spec,
-      change.key,
-      undefined,
-      `profile is ${Math.ceil(bytes / 1024)} KB; Klaviyo accepts at most 100 KB`,
-    );
-  }
-  return { ok: true, payload: { key: change.key, attributes, unsetProperties, bytes } };
+  const bytes = jsonBytes({ type: 'profile', attributes });
+  const tooBig = profileSizeProblem(bytes);
+  if (tooBig !== null) return reject(spec, key, undefined, tooBig);
+  return { ok: true, payload: { key, attributes, unsetProperties, bytes } };
 }

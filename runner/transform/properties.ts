@@ -1,0 +1,37 @@
+/**
+ * A custom property value as Klaviyo stores it well. Values keep the type the warehouse's JSON gave
+ * them (numbers stay numbers, text stays text: a zip such as "02134" must not become 2134, so text
+ * is never guessed into a number). Timestamps become ISO 8601 UTC, which Klaviyo recognises as
+ * dates: warehouse text "YYYY-MM-DD HH:MM:SS" (read as UTC, see coerce.ts) and Date objects.
+ * A non-finite number cannot be sent (JSON would turn it into null) and is refused.
+ */
+import { isoUtc, toIsoTime, type Coerced } from './coerce.ts';
+
+const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/;
+
+export function propertyValue(value: unknown): Coerced<unknown> {
+  switch (typeof value) {
+    case 'string':
+      if (TIMESTAMP_TEXT.test(value)) {
+        const iso = toIsoTime(value);
+        if (iso?.ok === true) return iso;
+      }
+      return { ok: true, value };
+    case 'number':
+      return Number.isFinite(value)
+        ? { ok: true, value }
+        : { ok: false, reason: `${value} is not a finite number` };
+    case 'bigint':
+      return Number.isSafeInteger(Number(value))
+        ? { ok: true, value: Number(value) }
+        : { ok: true, value: value.toString() };
+    case 'object':
+      if (value instanceof Date)
+        return Number.isNaN(value.getTime())
+          ? { ok: false, reason: 'is an invalid date' }
+          : { ok: true, value: isoUtc(value.getTime()) };
+      return { ok: true, value };
+    default:
+      return { ok: true, value };
+  }
+}
