@@ -52,18 +52,32 @@ export interface Subscriber {
 }
 
 /**
- * Subscribes with consent (≤1,000 per call). `consented_at` is only accepted with
- * `historical_import: true`, so a batch carrying consent times is sent as a historical import.
+ * Subscribes with consent (≤1,000 per call). Klaviyo takes `consented_at` only with
+ * `historical_import: true`, and then requires it on every profile of the request (API-NOTES §5.5,
+ * https://developers.klaviyo.com/en/reference/bulk_subscribe_profiles). Subscribers with a consent
+ * time therefore go in one historical request (no double opt-in, no "added to list" flow for consent
+ * given long ago), and those without one in an ordinary request.
  */
 export async function subscribe(
   client: KlaviyoClient,
   listId: string,
   subscribers: Subscriber[],
 ): Promise<void> {
-  const historical = subscribers.some((s) => s.consentedAt !== undefined);
+  const historical = subscribers.filter((s) => s.consentedAt !== undefined);
+  const current = subscribers.filter((s) => s.consentedAt === undefined);
+  if (historical.length > 0) await subscribeBatch(client, listId, historical, true);
+  if (current.length > 0) await subscribeBatch(client, listId, current, false);
+}
+
+async function subscribeBatch(
+  client: KlaviyoClient,
+  listId: string,
+  subscribers: Subscriber[],
+  historical: boolean,
+): Promise<void> {
   const marketing = (s: Subscriber) => ({
     consent: 'SUBSCRIBED',
-    ...(historical && s.consentedAt !== undefined ? { consented_at: s.consentedAt } : {}),
+    ...(historical ? { consented_at: s.consentedAt } : {}),
   });
   await client.call('bulk_subscribe_profiles', 'POST', '/api/profile-subscription-bulk-create-jobs', {
     data: {

@@ -343,3 +343,25 @@ describe('list member payloads', () => {
     });
   });
 });
+
+describe('list member consent times', () => {
+  const spec = syncSpec({
+    object: 'list_membership',
+    list: { name: 'Winback' },
+    subscribe: { channels: ['email'], consent: 'consent', consented_at: 'consented_at' },
+  });
+
+  it('refuses consent given in the future, which Klaviyo would refuse', () => {
+    const row = { id: 'P9', email: 'f@example.com', consent: 'yes', consented_at: '2999-01-01 00:00:00' };
+    expect(buildPayload(spec, rowChange(row))).toEqual({
+      ok: false,
+      rejection: {
+        ...where,
+        key: 'P9',
+        column: 'consented_at',
+        reason:
+          'consent time 2999-01-01T00:00:00Z is in the future; Klaviyo takes only consent already given',
+      },
+    });
+  });
+});

@@ -12,7 +12,11 @@ import { toBoolean, toIsoTime } from './coerce.ts';
 import { buildIdentity } from './identity.ts';
 import { reject } from './rejection.ts';
 
-export function buildListMember(spec: SyncSpec, change: RowChange): BuildResult<ListMemberPayload> {
+export function buildListMember(
+  spec: SyncSpec,
+  change: RowChange,
+  now = Date.now(),
+): BuildResult<ListMemberPayload> {
   const row = change.row ?? change.previous ?? {};
   const identity = buildIdentity(spec, change.key, row);
   if (!identity.ok) return identity;
@@ -36,6 +40,14 @@ export function buildListMember(spec: SyncSpec, change: RowChange): BuildResult<
   if (subscribe.consented_at !== undefined) {
     const at = toIsoTime(row[subscribe.consented_at]);
     if (at !== null && !at.ok) return reject(spec, change.key, subscribe.consented_at, at.reason);
+    // Klaviyo takes a consent time only for consent given in the past (bulk_subscribe_profiles).
+    if (at !== null && Date.parse(at.value) > now)
+      return reject(
+        spec,
+        change.key,
+        subscribe.consented_at,
+        `consent time ${at.value} is in the future; Klaviyo takes only consent already given`,
+      );
     if (at !== null) payload.subscribe.consentedAt = at.value;
   }
   return { ok: true, payload };
