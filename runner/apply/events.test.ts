@@ -1,0 +1,50 @@
+/**
+ * One event Klaviyo refuses fails its whole bulk request (API-NOTES §8). The executor finds it by
+ * halving the batch, so the other events are confirmed and only the bad one is rejected, with
+ * Klaviyo's reason, in a few requests rather than one per event. Over HTTP against the sandbox.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KlaviyoClient } from '../klaviyo/client.ts';
+import { startSandbox, type RunningSandbox } from '../sandbox/server.ts';
+import type { EventPayload } from '../transform/payload.ts';
+import { sendEvents } from './events.ts';
+
+let sandbox: RunningSandbox;
+let client: KlaviyoClient;
+beforeAll(async () => {
+  sandbox = await startSandbox({ rateLimits: 'off' });
+  client = new KlaviyoClient({ apiKey: 'pk_events_unit', baseUrl: sandbox.url, limits: 'off', backoffMs: 1 });
+});
+afterAll(async () => {
+  await sandbox.close();
+});
+
+const event = (i: number, time = '2025-03-01T10:00:00Z'): EventPayload => ({
+  key: `SO-${i}`,
+  uniqueId: `SO-${i}`,
+  metric: 'Placed Order',
+  time,
+  value: i,
+  properties: { OrderId: `SO-${i}` },
+  profile: { email: `buyer${i % 7}@example.com` },
+  bytes: 0,
+});
+
+describe('sendEvents', () => {
+  it('confirms every good event and rejects only the one Klaviyo refuses, by halving', async () => {
+    const events = Array.from({ length: 64 }, (_, i) => event(i));
+    // A time before 1990 passes no builder, but stands here for any event Klaviyo refuses.
+    events[37] = event(37, '1985-01-01T00:00:00Z');
+    const outcomes = await sendEvents(client, events, true);
+
+    expect(outcomes).toHaveLength(64);
+    const rejected = outcomes.filter((o) => o.status === 'rejected');
+    expect(rejected.map((o) => o.key)).toEqual(['SO-37']);
+    expect(rejected[0]!.reason).toContain('after 1990');
+    expect(outcomes.filter((o) => o.status === 'confirmed')).toHaveLength(63);
+    expect(sandbox.inspect().events).toHaveLength(63);
+    // 1 full batch, then two halves per level down to the single event: 1 + 2 × log2(64) = 13.
+    const sent = sandbox.requests().filter((r) => r.operationId === 'bulk_create_events');
+    expect(sent).toHaveLength(13);
+  });
+});
