@@ -53,8 +53,11 @@ export async function sendEvents(
     const permanent = error instanceof KlaviyoError && !error.retryable && error.status === 400;
     const reason = (error as Error).message;
     if (permanent && unique.length > 1) {
-      // One bad event fails the whole request: send each event alone to find it.
-      for (const e of unique) outcomes.push(...(await sendEvents(client, [e], backfill)));
+      // One bad event fails the whole request (API-NOTES §8): halve the batch until the bad events
+      // stand alone. One bad event in 1,000 costs about 20 requests, not 1,000 at 150 a minute.
+      const half = Math.ceil(unique.length / 2);
+      outcomes.push(...(await sendEvents(client, unique.slice(0, half), backfill)));
+      outcomes.push(...(await sendEvents(client, unique.slice(half), backfill)));
     } else {
       outcomes.push(
         ...unique.map((e) => ({
