@@ -31,6 +31,8 @@ export interface SyncPlan {
   object: string;
   model: string;
   relation: string;
+  /** The sync this one waits for (`after`): its rows go only once that sync confirmed their keys. */
+  after: string | null;
   counts: PlanCounts & { rejected: number; send: number };
   /** Profiles Klaviyo may create: rows never confirmed before (Klaviyo may already know some by email). */
   newProfiles: number;
@@ -155,6 +157,7 @@ export async function planSync(state: State, spec: SyncSpec, idsNeeded = false):
     object,
     model: spec.model.name,
     relation: spec.model.relationName,
+    after: spec.config.after ?? null,
     counts: {
       ...counts,
       rejected: rejectedCount,

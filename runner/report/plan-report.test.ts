@@ -11,6 +11,7 @@ const result: PlanResult = {
       object: 'profile',
       model: 'klaviyo__profiles',
       relation: '"demo"."main"."klaviyo__profiles"',
+      after: null,
       counts: {
         create: 0,
         update: 1,
@@ -70,5 +71,24 @@ describe('plan reports', () => {
     );
     expect(text).toContain('    first_name: "Owen" → "Leonora"');
     expect(JSON.parse(renderPlan(result, 'json'))).toEqual(result);
+  });
+});
+
+describe('plan reports of a sync that waits for another', () => {
+  it('names the sync it waits for and says when its rows go', () => {
+    const list = {
+      ...result.syncs[0]!,
+      sync: 'klaviyo_winback_list',
+      object: 'list_membership',
+      after: 'klaviyo_profiles_rfm',
+      counts: { ...result.syncs[0]!.counts, waitingOnAfter: 122 },
+    };
+    const waiting = { ...result, syncs: [list] };
+    expect(renderPlan(waiting, 'text')).toContain(
+      '  122 wait for klaviyo_profiles_rfm to confirm their keys; a sync sends them after it does (in the same run when both are selected)',
+    );
+    expect(renderPlan(waiting, 'markdown')).toContain(
+      '- 122 row(s) wait for `klaviyo_profiles_rfm` to confirm their keys;',
+    );
   });
 });
