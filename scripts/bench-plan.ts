@@ -76,13 +76,12 @@ async function phase(name: string, db: string, rows: number): Promise<void> {
     await wh.close();
     return;
   }
-  // estimate-100k: a first sync of 100,000 profiles (nothing confirmed yet), with a list sync after it.
+  // estimate-100k: a first sync of 100,000 profiles (nothing confirmed yet).
   const plan = await planSync(
     state,
     name === 'estimate-100k'
       ? spec('(select * from main.bench_profiles limit 100000)', 'bench_first_100k')
       : s,
-    name === 'estimate-100k',
   );
   await wh.close();
   const ms = performance.now() - started;

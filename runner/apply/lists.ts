@@ -1,36 +1,15 @@
 /**
  * List membership executor. Klaviyo adds and removes list members by profile id, ≤1,000 per call;
- * ids come from the snapshot (the profile sync's confirmed ids) or are looked up by identifier with
- * every page read (a peer's single unpaginated lookup silently drops members, PEERS §1).
+ * ids come from the snapshot or are looked up by identifier (profile-ids.ts).
  */
 import { stopsTheRun } from '../errors.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
-import { findProfiles } from '../klaviyo/profiles.ts';
 import { addToList, removeFromList, subscribe } from '../klaviyo/lists.ts';
 import type { ListMemberPayload } from '../transform/payload.ts';
 import type { RowOutcome } from './outcome.ts';
+import { resolveProfileIds } from './profile-ids.ts';
 
 export const MAX_MEMBERS = 1000;
-
-/** Fills in missing profile ids by email, then external_id, then phone. */
-export async function resolveProfileIds(
-  client: KlaviyoClient,
-  members: ListMemberPayload[],
-): Promise<Map<string, string>> {
-  const ids = new Map<string, string>();
-  for (const m of members) if (m.profileId) ids.set(m.key, m.profileId);
-  for (const field of ['email', 'external_id', 'phone_number'] as const) {
-    const missing = members.filter((m) => !ids.has(m.key) && m.profile[field] !== undefined);
-    if (missing.length === 0) continue;
-    const found = await findProfiles(client, field, [...new Set(missing.map((m) => m.profile[field]!))]);
-    const byValue = new Map(found.map((p) => [String(p.attributes[field] ?? '').toLowerCase(), p.id]));
-    for (const m of missing) {
-      const id = byValue.get(m.profile[field]!.toLowerCase());
-      if (id !== undefined) ids.set(m.key, id);
-    }
-  }
-  return ids;
-}
 
 async function change(
   client: KlaviyoClient,

@@ -1,14 +1,14 @@
 /**
  * Profiles executor: one bulk import job per batch (≤10,000 profiles, ≤5 MB), recorded as soon
- * as Klaviyo accepts it, polled to completion, its import errors mapped back to rows, and the
- * Klaviyo ids of imported profiles read back so later syncs (lists) can use them. Peers submit
- * the job and never look again (PEERS §1); a row here counts only when Klaviyo imported it.
+ * as Klaviyo accepts it, polled to completion, and its import errors mapped back to rows. Peers
+ * submit the job and never look again (PEERS §1); a row here counts only when Klaviyo imported it.
+ * Profile ids are not read back from the job: the rows that need one (list members, properties to
+ * clear) look it up themselves (profile-ids.ts), far fewer requests at a faster tier.
  */
 import { stopsTheRun } from '../errors.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
 import {
   getProfileImport,
-  importedProfiles,
   importErrors,
   submitProfileImport,
   unsetProperties,
@@ -16,6 +16,7 @@ import {
 } from '../klaviyo/profiles.ts';
 import type { ProfilePayload, ProfileIdentity } from '../transform/payload.ts';
 import type { RowOutcome } from './outcome.ts';
+import { resolveProfileIds } from './profile-ids.ts';
 
 export interface PollOptions {
   /** Give up waiting after this long; the job stays recorded and the next run resumes it. */
@@ -52,15 +53,14 @@ function identityKeys(identity: ProfileIdentity): string[] {
 
 /**
  * Maps a finished job back to rows: rows named by an import error are rejected with Klaviyo's
- * reason (by the JSON pointer's index, else by the echoed payload's identifiers); the rest are
- * confirmed with the profile id Klaviyo reports for their identifiers.
+ * reason (by the echoed payload's identifiers, else by the JSON pointer's index); the rest are
+ * confirmed.
  */
 export async function outcomesOfJob(
   client: KlaviyoClient,
   jobId: string,
   job: ImportJobStatus | null,
   payloads: ProfilePayload[],
-  readProfileIds = true,
 ): Promise<RowOutcome[]> {
   if (job === null)
     return payloads.map((p) => ({
@@ -91,34 +91,38 @@ export async function outcomesOfJob(
       if (index >= 0 && index < payloads.length) rejected.set(index, `${e.title} ${e.detail}`.trim());
     }
   }
-  const ids = new Map<number, string>();
-  // Reading ids back costs a request per 100 profiles at the M tier; skip it when nothing needs them.
-  for await (const page of readProfileIds ? importedProfiles(client, jobId) : []) {
-    for (const profile of page) {
-      const keys = identityKeys({
-        email: profile.attributes.email ?? undefined,
-        external_id: profile.attributes.external_id ?? undefined,
-        phone_number: profile.attributes.phone_number ?? undefined,
-      });
-      for (const k of keys) {
-        const i = byIdentity.get(k);
-        if (i !== undefined && !ids.has(i)) ids.set(i, profile.id);
-      }
-    }
-  }
   return payloads.map((p, i) =>
     rejected.has(i)
       ? { key: p.key, status: 'rejected', reason: rejected.get(i) }
-      : { key: p.key, status: 'confirmed', profileId: ids.get(i) ?? null },
+      : { key: p.key, status: 'confirmed', profileId: null },
   );
 }
 
-/** Clears properties that became null, which bulk import cannot do; a failure leaves the row unconfirmed. */
+/**
+ * Clears properties that became null, which bulk import cannot do (API-NOTES §5.1), with a PATCH
+ * `meta.patch_properties.unset` per profile. The profile id comes from the snapshot (`knownIds`)
+ * or a lookup by identifier; a failure leaves the row unconfirmed, to be retried next run.
+ */
 export async function clearProperties(
   client: KlaviyoClient,
   payloads: ProfilePayload[],
   outcomes: RowOutcome[],
+  knownIds: ReadonlyMap<string, string> = new Map(),
 ): Promise<RowOutcome[]> {
+  const needing = outcomes
+    .map((outcome, i) => ({ outcome, payload: payloads[i]! }))
+    .filter(({ outcome, payload }) => outcome.status === 'confirmed' && payload.unsetProperties.length > 0);
+  const ids =
+    needing.length === 0
+      ? new Map<string, string>()
+      : await resolveProfileIds(
+          client,
+          needing.map(({ payload }) => ({
+            key: payload.key,
+            profile: payload.attributes,
+            profileId: knownIds.get(payload.key) ?? null,
+          })),
+        );
   const out: RowOutcome[] = [];
   for (const [i, outcome] of outcomes.entries()) {
     const payload = payloads[i]!;
@@ -126,17 +130,19 @@ export async function clearProperties(
       out.push(outcome);
       continue;
     }
-    if (!outcome.profileId) {
+    const profileId = ids.get(payload.key);
+    if (profileId === undefined) {
       out.push({
         key: outcome.key,
         status: 'failed',
-        reason: 'could not learn the Klaviyo profile id to clear properties',
+        reason:
+          'Klaviyo has no profile with these identifiers to clear properties on; the next run tries again',
       });
       continue;
     }
     try {
-      await unsetProperties(client, outcome.profileId, payload.unsetProperties);
-      out.push(outcome);
+      await unsetProperties(client, profileId, payload.unsetProperties);
+      out.push({ ...outcome, profileId });
     } catch (error) {
       if (stopsTheRun(error)) throw error;
       out.push({ key: outcome.key, status: 'failed', reason: (error as Error).message });
@@ -146,8 +152,8 @@ export async function clearProperties(
 }
 
 export interface ImportOptions extends PollOptions {
-  /** Learn each row's Klaviyo profile id (for list syncs that run after, or to clear properties). */
-  readProfileIds: boolean;
+  /** Klaviyo profile ids the snapshot already knows, by row key. */
+  knownIds?: ReadonlyMap<string, string>;
   /** Called once Klaviyo accepted the job, before polling: record the job id so a crash can resume it. */
   onSubmitted: (jobId: string) => Promise<void>;
 }
@@ -163,7 +169,6 @@ export async function importProfiles(
   );
   await options.onSubmitted(job.id);
   const done = await pollImport(client, job.id, options);
-  const needIds = options.readProfileIds || payloads.some((p) => p.unsetProperties.length > 0);
-  const outcomes = await outcomesOfJob(client, job.id, done, payloads, needIds);
-  return { jobId: job.id, outcomes: await clearProperties(client, payloads, outcomes) };
+  const outcomes = await outcomesOfJob(client, job.id, done, payloads);
+  return { jobId: job.id, outcomes: await clearProperties(client, payloads, outcomes, options.knownIds) };
 }

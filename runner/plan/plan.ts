@@ -66,8 +66,7 @@ export function fieldChanges(change: StreamedChange): FieldChange[] {
 }
 
 /** Plans one sync: counts in the warehouse, then one streamed pass over the changed rows. */
-/** `idsNeeded`: another selected sync runs after this one, so imported profile ids are read back. */
-export async function planSync(state: State, spec: SyncSpec, idsNeeded = false): Promise<SyncPlan> {
+export async function planSync(state: State, spec: SyncSpec): Promise<SyncPlan> {
   const counts = await diffCounts(state, spec);
   const rejected: Rejection[] = [];
   const examples: ExampleChange[] = [];
@@ -103,7 +102,10 @@ export async function planSync(state: State, spec: SyncSpec, idsNeeded = false):
           listRemoves += 1;
           if (change.profileId === null) lookups += 1;
         }
-        if (object === 'profile' && spec.config.on_remove === 'unset_properties') unsets += 1;
+        if (object === 'profile' && spec.config.on_remove === 'unset_properties') {
+          unsets += 1;
+          if (change.profileId === null) lookups += 1;
+        }
         continue;
       }
       const built = buildPayload(spec, change);
@@ -116,7 +118,10 @@ export async function planSync(state: State, spec: SyncSpec, idsNeeded = false):
       if (object === 'profile') {
         const p = built.payload as ProfilePayload;
         bytes += p.bytes;
-        if (p.unsetProperties.length > 0) unsets += 1;
+        if (p.unsetProperties.length > 0) {
+          unsets += 1;
+          if (change.profileId === null) lookups += 1;
+        }
       } else if (object === 'event') {
         bytes += (built.payload as EventPayload).bytes;
       } else {
@@ -139,10 +144,9 @@ export async function planSync(state: State, spec: SyncSpec, idsNeeded = false):
   if (object === 'profile') {
     const jobs = batches(send, LIMITS.profilesPerImportJob, bytes);
     add('bulk_import_profiles', jobs);
-    // Polls: a few per job; profile ids come back a page of 100 at a time.
+    // Polls: a few per job. Profiles whose properties are cleared need their id, looked up 100 a request.
     add('get_bulk_import_profiles_job', jobs * 3);
-    if (idsNeeded || unsets > 0)
-      add('get_profiles_for_bulk_import_profiles_job', Math.ceil(send / LIMITS.profilesPerLookup));
+    add('get_profiles', Math.ceil(lookups / LIMITS.profilesPerLookup));
     add('update_profile', unsets);
   } else if (object === 'event') {
     add('bulk_create_events', batches(send, LIMITS.eventsPerBulkRequest, bytes));
@@ -178,13 +182,7 @@ export async function plan(options: ProjectOptions): Promise<PlanResult> {
     await ensureStateSchema(state);
     const syncs: SyncPlan[] = [];
     for (const spec of project.specs) {
-      syncs.push(
-        await planSync(
-          state,
-          spec,
-          project.specs.some((other) => other.config.after === spec.name),
-        ),
-      );
+      syncs.push(await planSync(state, spec));
     }
     return {
       generatedAt: new Date().toISOString(),

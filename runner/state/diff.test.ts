@@ -10,6 +10,7 @@ import { diffCounts, streamChanges, type StreamedChange } from './diff.ts';
 import { ensureStateSchema, stateOf, type State } from './schema.ts';
 import { confirmRows, recordRejections } from './snapshot.ts';
 import { acquireLock, releaseLock } from './runs.ts';
+import { jobRows, recordJob } from './jobs.ts';
 
 let wh: Warehouse;
 let state: State;
@@ -142,5 +143,34 @@ describe('the in-warehouse diff', () => {
     );
     await releaseLock(state, 'profiles', 'run-a');
     await expect(acquireLock(state, 'profiles', 'run-b')).resolves.toBeUndefined();
+  });
+});
+
+describe('recorded import jobs', () => {
+  it('give back their rows with what the snapshot held before, so a resumed job can clear properties', async () => {
+    await confirmRows(state, profiles, 'run-1', [
+      { key: '1', hash: 'h1', row: { id: '1', email: 'a@x.com', segment: 'loyal' }, profileId: 'P1' },
+    ]);
+    await recordJob(state, profiles, 'run-2', 'JOB-1', 'profile-bulk-import', [
+      { key: '1', hash: 'h1b', row: { id: '1', email: 'a@x.com', segment: null } },
+      { key: '3', hash: 'h3', row: { id: '3', email: 'c@x.com', segment: 'new' } },
+    ]);
+    const rows = await jobRows(state, 'JOB-1');
+    expect(rows.sort((a, b) => a.key.localeCompare(b.key))).toEqual([
+      {
+        key: '1',
+        hash: 'h1b',
+        row: { id: '1', email: 'a@x.com', segment: null },
+        previous: { id: '1', email: 'a@x.com', segment: 'loyal' },
+        profileId: 'P1',
+      },
+      {
+        key: '3',
+        hash: 'h3',
+        row: { id: '3', email: 'c@x.com', segment: 'new' },
+        previous: null,
+        profileId: null,
+      },
+    ]);
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { State } from './schema.ts';
-import type { ConfirmedRow } from './snapshot.ts';
+import type { Row } from '../source/warehouse.ts';
 
 export async function recordJob(
   state: State,
@@ -35,14 +35,34 @@ export async function pendingJobs(state: State, spec: SyncSpec): Promise<{ jobId
   return rows.map((r) => ({ jobId: String(r.job_id), kind: String(r.kind) }));
 }
 
-export async function jobRows(state: State, jobId: string): Promise<Omit<ConfirmedRow, 'profileId'>[]> {
+/** A job's rows, each with what the snapshot held for its key before the job (null when new). */
+export interface JobRow {
+  key: string;
+  hash: string;
+  row: Row | null;
+  previous: Row | null;
+  profileId: string | null;
+}
+
+const parse = (json: unknown): Row | null =>
+  json === null || json === undefined ? null : (JSON.parse(String(json)) as Row);
+
+export async function jobRows(state: State, jobId: string): Promise<JobRow[]> {
   const rows = await state.wh.query(
-    `select key, row_hash, row_json from ${state.table('job_rows')} where job_id = ${state.wh.dialect.literal(jobId)}`,
+    `select j.key, j.row_hash, j.row_json, s.row_json as prev_json, s.klaviyo_profile_id
+     from ${state.table('job_rows')} as j
+     left join ${state.table('snapshot')} as s on s.sync = j.sync and s.key = j.key
+     where j.job_id = ${state.wh.dialect.literal(jobId)}`,
   );
   return rows.map((r) => ({
     key: String(r.key),
     hash: String(r.row_hash),
-    row: r.row_json === null ? null : (JSON.parse(String(r.row_json)) as Record<string, unknown>),
+    row: parse(r.row_json),
+    previous: parse(r.prev_json),
+    profileId:
+      r.klaviyo_profile_id === null || r.klaviyo_profile_id === undefined
+        ? null
+        : String(r.klaviyo_profile_id),
   }));
 }
 

@@ -14,6 +14,7 @@ import { loadSyncs } from '../manifest/load.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
 import { KlaviyoClient, type ClientOptions } from '../klaviyo/client.ts';
 import { findOrCreateList } from '../klaviyo/lists.ts';
+import { unsetProperties } from '../klaviyo/profiles.ts';
 import {
   clearProperties,
   importProfiles,
@@ -24,6 +25,7 @@ import {
 import { MAX_BYTES, MAX_EVENTS, sendEvents } from '../apply/events.ts';
 import { addMembers, MAX_MEMBERS, removeMembers, subscribeMembers } from '../apply/lists.ts';
 import type { RowOutcome } from '../apply/outcome.ts';
+import { resolveProfileIds } from '../apply/profile-ids.ts';
 import { openWarehouse } from '../source/open.ts';
 import { diffCounts, streamChanges, type StreamedChange } from '../state/diff.ts';
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
@@ -39,6 +41,7 @@ import {
   releaseLock,
 } from '../state/runs.ts';
 import { buildPayload } from '../transform/build.ts';
+import { buildIdentity } from '../transform/identity.ts';
 import { buildProfile } from '../transform/profile.ts';
 import type { EventPayload, ListMemberPayload, ProfilePayload } from '../transform/payload.ts';
 import { createLogger, type Logger } from '../report/log.ts';
@@ -66,6 +69,13 @@ interface Pending<P> {
   change: StreamedChange;
 }
 
+/** Profile ids the snapshot already holds for these rows, by key. */
+function knownIds(items: Pending<unknown>[]): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const { change } of items) if (change.profileId !== null) ids.set(change.key, change.profileId);
+  return ids;
+}
+
 class SyncRun {
   readonly result: SyncResult;
   private readonly rejections: RecordedRejection[] = [];
@@ -80,8 +90,6 @@ class SyncRun {
     private readonly runId: string,
     private readonly options: SyncOptions,
     private readonly log: Logger,
-    /** Another selected sync runs `after` this one and adds members by the profile ids learnt here. */
-    private readonly idsNeeded: boolean,
   ) {
     this.result = {
       sync: spec.name,
@@ -180,14 +188,15 @@ class SyncRun {
       const rows = await jobRows(this.state, jobId);
       const items: Pending<ProfilePayload>[] = [];
       for (const r of rows) {
+        // The snapshot still holds what Klaviyo had before the job: the properties to clear follow from it.
         const change: StreamedChange = {
-          diffKind: 'update',
-          kind: 'update',
+          diffKind: r.previous === null ? 'create' : 'update',
+          kind: r.previous === null ? 'create' : 'update',
           key: r.key,
           hash: r.hash,
           row: r.row,
-          previous: null,
-          profileId: null,
+          previous: r.previous,
+          profileId: r.profileId,
         };
         const built = buildProfile(this.spec, change);
         if (built.ok) items.push({ payload: built.payload, change });
@@ -197,18 +206,15 @@ class SyncRun {
         this.result.message = `import job ${jobId} is still running at Klaviyo; the next run picks it up`;
         continue;
       }
+      const payloads = items.map((i) => i.payload);
       const outcomes = await clearProperties(
         this.client,
-        items.map((i) => i.payload),
-        await outcomesOfJob(
-          this.client,
-          jobId,
-          job,
-          items.map((i) => i.payload),
-        ),
+        payloads,
+        await outcomesOfJob(this.client, jobId, job, payloads),
+        knownIds(items),
       );
       this.result.jobs.push(jobId);
-      await this.settle(items, outcomes, () => (this.result.counts.updated += 1));
+      await this.settle(items, outcomes, (i) => this.countConfirmed(i));
       await finishJob(this.state, jobId, job.status === 'complete' ? 'complete' : 'cancelled');
     }
   }
@@ -220,7 +226,7 @@ class SyncRun {
       items.map((i) => i.payload),
       {
         ...this.options.poll,
-        readProfileIds: this.idsNeeded,
+        knownIds: knownIds(items),
         onSubmitted: (id) =>
           recordJob(
             this.state,
@@ -301,14 +307,27 @@ class SyncRun {
     if (object === 'profile' && onRemove === 'unset_properties') {
       const keys = this.spec.config.properties ?? [];
       const done: string[] = [];
+      // The row left the model: its identity comes from what Klaviyo last confirmed.
+      const ids = await resolveProfileIds(
+        this.client,
+        items.map((change) => {
+          const identity = buildIdentity(this.spec, change.key, change.previous ?? {});
+          return {
+            key: change.key,
+            profile: identity.ok ? identity.payload : {},
+            profileId: change.profileId,
+          };
+        }),
+      );
       for (const change of items) {
-        if (change.profileId === null) {
+        const profileId = ids.get(change.key);
+        if (profileId === undefined) {
+          // Klaviyo has no such profile: there is nothing to clear.
           done.push(change.key);
           continue;
         }
         try {
-          const { unsetProperties } = await import('../klaviyo/profiles.ts');
-          await unsetProperties(this.client, change.profileId, keys);
+          await unsetProperties(this.client, profileId, keys);
           done.push(change.key);
         } catch (error) {
           if (stopsTheRun(error)) throw error;
@@ -477,8 +496,7 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
     try {
       for (const spec of project.specs) {
         const before = { ...client.requestCounts };
-        const idsNeeded = project.specs.some((other) => other.config.after === spec.name);
-        const result = await new SyncRun(state, client, spec, runId, options, log, idsNeeded).run();
+        const result = await new SyncRun(state, client, spec, runId, options, log).run();
         for (const [op, n] of Object.entries(client.requestCounts)) {
           const delta = n - (before[op as keyof typeof before] ?? 0);
           if (delta > 0) result.requests[op] = delta;
