@@ -116,6 +116,10 @@ describe('klaviyo-runner sync against the sandbox', () => {
     const before = sandbox.requests().length;
     const second = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
     expect(second.code, second.stderr).toBe(0);
+    // The five rows rejected on the first run are held back, and the summary says so.
+    expect(second.stdout).toContain(
+      'held back  5 rejected earlier and unchanged since; fix the rows in the model to send them again',
+    );
     const writes = sandbox
       .requests()
       .slice(before)

@@ -23,6 +23,8 @@ export interface SyncCounts {
   skipped_by_scope: number;
   waiting_on_after: number;
   rejected: number;
+  /** Rows rejected by an earlier run and unchanged since: not resent until the row changes. */
+  previously_rejected: number;
   failed: number;
 }
 
@@ -40,6 +42,7 @@ export function emptyCounts(): SyncCounts {
     skipped_by_scope: 0,
     waiting_on_after: 0,
     rejected: 0,
+    previously_rejected: 0,
     failed: 0,
   };
 }

@@ -368,6 +368,7 @@ class SyncRun {
         c.skipped_by_scope = counts.skippedByScope;
         c.waiting_on_after = counts.waitingOnAfter;
         c.events_changed_not_resent = counts.changedEvents;
+        c.previously_rejected = counts.previouslyRejected;
         const backfill = spec.config.backfill ?? 'first_load';
         this.backfill = backfill === 'first_load' ? !(await firstLoadDone(this.state, spec.name)) : backfill;
         const total = counts.create + counts.update + counts.remove;
