@@ -522,4 +522,42 @@ describe('sync killed with SIGKILL at random moments', () => {
 
     assertAllValid(sandbox.requests(), { responses: false });
   });
+  it('sends again, in the same run and without reporting a failure, the rows of a job Klaviyo cancelled after its run was killed', async () => {
+    const project = await copyDemoProject();
+    const built = await runDbt(project, ['build']);
+    expect(built.code, built.stdout).toBe(0);
+    sandbox = await startSandbox({
+      rateLimits: 'off',
+      jobDelayMs: JOB_DELAY_MS,
+      faults: { failJob: 1, operations: ['bulk_import_profiles'] },
+    });
+    const env = { KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_kill_cancel' };
+    const model = without(
+      new Set((await readModel(path.join(project, 'target', 'demo.duckdb'))).profiles.keys()),
+      new Set(['C00023', 'C00029', 'C00217', 'C00337', 'C00470']),
+    );
+    // Killed once it polled its job: the job is recorded, and Klaviyo will cancel it.
+    const ran = await runAndKill(project, sandbox, env, { phase: 'import', nth: 2, delayMs: 0 });
+    expect(ran.landed).toBe('import');
+    const before = await readRecorded(path.join(project, 'target', 'demo.duckdb'));
+    expect(before.pendingJobs.size).toBe(1);
+
+    sandbox.setFaults({});
+    const start = Date.now();
+    const again = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
+    checkRun(
+      'next run',
+      before,
+      sandbox.requests().filter((r) => r.startedAt >= start),
+      sandbox,
+    );
+    const results = JSON.parse(
+      await readFile(path.join(project, 'target', 'klaviyo_run_results.json'), 'utf8'),
+    ) as { results: { sync: string; status: string; counts: { failed: number; created: number } }[] };
+    const profiles = results.results.find((r) => r.sync === PROFILES)!;
+    // The killed run already recorded the five impossible phones: nothing failed, nothing rejected.
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(profiles.counts).toMatchObject({ failed: 0, created: model.size });
+    expect(sandbox.inspect().profiles.filter((p) => 'order_count' in p.properties)).toHaveLength(model.size);
+  });
 });

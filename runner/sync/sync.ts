@@ -206,6 +206,20 @@ class SyncRun {
         this.result.message = `import job ${jobId} is still running at Klaviyo; the next run picks it up`;
         continue;
       }
+      if (job.status === 'cancelled') {
+        // Klaviyo imported none of the job's rows, so none is confirmed at the job's values and the
+        // diff this run computes next sends them all again. Counting them failed here as well
+        // reported a failure (exit 1, first load not marked done) for rows this same run confirmed.
+        this.result.jobs.push(jobId);
+        this.log.log(
+          'warn',
+          'job.cancelled',
+          `${this.spec.name}: Klaviyo cancelled import job ${jobId}; its ${rows.length} rows are sent again`,
+          { sync: this.spec.name, jobId, rows: rows.length },
+        );
+        await finishJob(this.state, jobId, 'cancelled');
+        continue;
+      }
       const payloads = items.map((i) => i.payload);
       const outcomes = await clearProperties(
         this.client,
@@ -215,7 +229,7 @@ class SyncRun {
       );
       this.result.jobs.push(jobId);
       await this.settle(items, outcomes, (i) => this.countConfirmed(i));
-      await finishJob(this.state, jobId, job.status === 'complete' ? 'complete' : 'cancelled');
+      await finishJob(this.state, jobId, 'complete');
     }
   }
 
