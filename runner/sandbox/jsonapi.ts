@@ -43,6 +43,25 @@ export const notFound = (detail: string) => new HttpError(404, 'not_found', 'Not
 export interface Page<T> {
   items: T[];
   next: string | null;
+  prev: string | null;
+}
+
+/**
+ * The cursor a client sent. Klaviyo's SDKs take `links.next` whole as their cursor argument and
+ * cut the cursor out of it only when the link starts with https://, so over plain http they send
+ * the whole link, and Python's cut keeps the `=`: accept the bare cursor, `=cursor`, or a link.
+ */
+export function cursorOf(raw: string | null): string | null {
+  if (raw === null) return null;
+  const text = raw.trim();
+  if (/^https?:\/\//i.test(text)) {
+    try {
+      return cursorOf(new URL(text).searchParams.get('page[cursor]') ?? '');
+    } catch {
+      return text;
+    }
+  }
+  return text.replace(/^=/, '');
 }
 
 /** Cursor pagination: the cursor is the offset, opaque to clients. */
@@ -60,35 +79,48 @@ export function paginate<T>(all: T[], query: URLSearchParams, max: number, fallb
       'page[size]',
     );
   }
-  const cursor = query.get('page[cursor]');
-  const offset = cursor === null ? 0 : Number(Buffer.from(cursor, 'base64url').toString());
-  if (!Number.isInteger(offset) || offset < 0)
+  const cursor = cursorOf(query.get('page[cursor]'));
+  const decoded = cursor === null ? '0' : Buffer.from(cursor, 'base64url').toString();
+  const offset = /^\d+$/.test(decoded) ? Number(decoded) : NaN;
+  if (!Number.isSafeInteger(offset))
     throw new HttpError(
       400,
       'invalid',
       'Invalid input.',
-      'Invalid page cursor.',
+      'Invalid cursor provided.',
       undefined,
       undefined,
       'page[cursor]',
     );
+  const encode = (n: number) => Buffer.from(String(n)).toString('base64url');
   const items = all.slice(offset, offset + size);
-  const next = offset + size < all.length ? Buffer.from(String(offset + size)).toString('base64url') : null;
-  return { items, next };
+  const next = offset + size < all.length ? encode(offset + size) : null;
+  const prev = offset > 0 ? encode(Math.max(0, offset - size)) : null;
+  return { items, next, prev };
 }
 
-/** CollectionLinks: `self` always; `next` only when there is a next page (the schema has no null). */
+/**
+ * CollectionLinks: `self` always; `next` and `prev` only when there is such a page (the schema
+ * has no null).
+ */
 export function links(
   base: string,
   path: string,
   query: URLSearchParams,
   next: string | null,
+  prev: string | null = null,
 ): Record<string, string> {
   const self = `${base}${path}${query.size > 0 ? `?${query.toString()}` : ''}`;
-  if (next === null) return { self };
-  const q = new URLSearchParams(query);
-  q.set('page[cursor]', next);
-  return { self, next: `${base}${path}?${q.toString()}` };
+  const at = (cursor: string) => {
+    const q = new URLSearchParams(query);
+    q.set('page[cursor]', cursor);
+    return `${base}${path}?${q.toString()}`;
+  };
+  return {
+    self,
+    ...(next === null ? {} : { next: at(next) }),
+    ...(prev === null ? {} : { prev: at(prev) }),
+  };
 }
 
 /**
@@ -162,4 +194,33 @@ export function parseFilter(text: string): [string, string, unknown][] {
   };
   walk(text);
   return out;
+}
+
+/**
+ * Sparse fieldsets: with `fields[<type>]=a,b` a resource of that type keeps only those
+ * attributes, in `data` and in `included` alike.
+ */
+export function sparse(body: unknown, query: URLSearchParams): unknown {
+  const wanted = new Map<string, Set<string>>();
+  for (const [key, value] of query) {
+    const m = /^fields\[([^\]]+)\]$/.exec(key);
+    if (m) wanted.set(m[1]!, new Set(value.split(',').map((f) => f.trim())));
+  }
+  if (wanted.size === 0 || typeof body !== 'object' || body === null) return body;
+  const trim = (resource: unknown): unknown => {
+    const r = resource as { type?: string; attributes?: Record<string, unknown> };
+    const keep = r.type === undefined ? undefined : wanted.get(r.type);
+    if (keep === undefined || r.attributes === undefined) return resource;
+    // A nested field (`location.city`) keeps its top-level attribute whole.
+    const kept = (k: string) => keep.has(k) || [...keep].some((f) => f.startsWith(`${k}.`));
+    return { ...r, attributes: Object.fromEntries(Object.entries(r.attributes).filter(([k]) => kept(k))) };
+  };
+  const doc = body as { data?: unknown; included?: unknown[] };
+  return {
+    ...doc,
+    ...(doc.data === undefined
+      ? {}
+      : { data: Array.isArray(doc.data) ? doc.data.map(trim) : trim(doc.data) }),
+    ...(doc.included === undefined ? {} : { included: doc.included.map(trim) }),
+  };
 }

@@ -40,7 +40,9 @@ export const OPERATION_TIERS: Record<string, Tier> = {
   create_event: 'XL',
   bulk_create_events: 'M',
   get_events: 'XL',
+  get_event: 'M',
   get_metrics: 'M',
+  get_metric: 'M',
   get_lists: 'L',
   get_list: 'L',
   create_list: 'M',
@@ -84,5 +86,22 @@ export class RateLimiter {
     w.secondCount += 1;
     w.minuteCount += 1;
     return null;
+  }
+
+  /**
+   * The steady window after a request was counted, as Klaviyo reports it on answers that are not
+   * 429: RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset (seconds left in the window).
+   */
+  headers(apiKey: string, operationId: string, now = Date.now()): Record<string, string> {
+    if (this.limits === null) return {};
+    const tier = OPERATION_TIERS[operationId] ?? 'M';
+    const { steady } = this.limits[tier];
+    const w = this.windows.get(`${apiKey}|${tier}`);
+    const used = w !== undefined && w.minute === Math.floor(now / 60_000) ? w.minuteCount : 0;
+    return {
+      'ratelimit-limit': String(steady),
+      'ratelimit-remaining': String(Math.max(0, steady - used)),
+      'ratelimit-reset': String(Math.max(1, Math.ceil((60_000 - (now % 60_000)) / 1000))),
+    };
   }
 }

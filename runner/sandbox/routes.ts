@@ -5,7 +5,7 @@
  */
 import type { Faults } from './faults.ts';
 import { HttpError, invalid, links, notFound, paginate, parseFilter } from './jsonapi.ts';
-import type { ImportJob, Profile, Store, SuppressionJob } from './store.ts';
+import type { ImportJob, Profile, Store, StoredEvent, SuppressionJob } from './store.ts';
 
 export interface Ctx {
   store: Store;
@@ -30,7 +30,26 @@ export interface Route {
 }
 
 // ---- shapes ------------------------------------------------------------------------------------
-function profileResource(ctx: Ctx, p: Profile, fields: string[] = []): unknown {
+/** Predictive analytics the sandbox cannot compute: every figure present and null, as for a new profile. */
+const NO_PREDICTIONS = {
+  historic_clv: null,
+  predicted_clv: null,
+  total_clv: null,
+  historic_number_of_orders: null,
+  predicted_number_of_orders: null,
+  average_days_between_orders: null,
+  average_order_value: null,
+  churn_probability: null,
+  expected_date_of_next_order: null,
+  ranked_channel_affinity: null,
+};
+
+function profileResource(
+  ctx: Ctx,
+  p: Profile,
+  fields: string[] = [],
+  extra: Record<string, unknown> = {},
+): unknown {
   return {
     type: 'profile',
     id: p.id,
@@ -49,6 +68,8 @@ function profileResource(ctx: Ctx, p: Profile, fields: string[] = []): unknown {
       last_event_date: null,
       location: p.location,
       properties: p.properties,
+      ...extra,
+      ...(fields.includes('predictive_analytics') ? { predictive_analytics: NO_PREDICTIONS } : {}),
       ...(fields.includes('subscriptions')
         ? {
             subscriptions: {
@@ -115,11 +136,62 @@ function profilePage(ctx: Ctx, profiles: Profile[]): Answer {
     ctx,
     page.items.map((p) => profileResource(ctx, p, additional(ctx))),
     page.next,
+    page.prev,
   );
 }
 
-function collection(ctx: Ctx, data: unknown[], next: string | null): Answer {
-  return { status: 200, body: { data, links: links(ctx.base, ctx.path, ctx.query, next) } };
+/** A date-time filter operand: Klaviyo takes ISO 8601; compare instants, not strings. */
+function instant(value: unknown): number {
+  const t = Date.parse(String(value));
+  if (Number.isNaN(t))
+    throw new HttpError(
+      400,
+      'invalid',
+      'Invalid input.',
+      `Invalid date-time in filter: ${String(value)}`,
+      undefined,
+      undefined,
+      'filter',
+    );
+  return t;
+}
+
+const TIME_OPS: Record<string, (x: number, t: number) => boolean> = {
+  'greater-than': (x, t) => x > t,
+  'greater-or-equal': (x, t) => x >= t,
+  'less-than': (x, t) => x < t,
+  'less-or-equal': (x, t) => x <= t,
+};
+
+const badFilter = (detail: string) =>
+  new HttpError(400, 'invalid', 'Invalid input.', detail, undefined, undefined, 'filter');
+
+/** `sort=field` or `sort=-field`, with the fields the operation allows. */
+function sortBy<T>(ctx: Ctx, items: T[], allowed: Record<string, (x: T) => string | number>): T[] {
+  const sort = ctx.query.get('sort');
+  if (sort === null) return items;
+  const desc = sort.startsWith('-');
+  const key = allowed[desc ? sort.slice(1) : sort];
+  if (key === undefined)
+    throw new HttpError(
+      400,
+      'invalid',
+      'Invalid input.',
+      `'${sort}' is not a valid sort for this resource.`,
+      undefined,
+      undefined,
+      'sort',
+    );
+  const cmp = (a: T, b: T) => {
+    const x = key(a);
+    const y = key(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  return [...items].sort((a, b) => (desc ? cmp(b, a) : cmp(a, b)));
+}
+
+function collection(ctx: Ctx, data: unknown[], next: string | null, prev: string | null = null): Answer {
+  return { status: 200, body: { data, links: links(ctx.base, ctx.path, ctx.query, next, prev) } };
 }
 
 // ---- body checks -------------------------------------------------------------------------------
@@ -264,77 +336,70 @@ function jobOr404(ctx: Ctx): ImportJob {
 }
 
 // ---- profiles ----------------------------------------------------------------------------------
+/**
+ * get_profiles filters, with the fields and operators its `x-klaviyo-filters` allows: equals/any
+ * on id, email, phone_number, external_id; greater-than/less-than on created and updated; the
+ * suppression fields of subscriptions.email.marketing.
+ */
 function profileFilter(ctx: Ctx, profiles: Profile[]): Profile[] {
   const filter = ctx.query.get('filter');
   if (filter === null) return profiles;
   let out = profiles;
+  const suppression = 'subscriptions.email.marketing.suppression.';
+  const listSuppression = 'subscriptions.email.marketing.list_suppressions.';
   for (const [op, field, value] of parseFilter(filter)) {
-    const get = (p: Profile): unknown =>
-      field === 'id'
-        ? p.id
-        : field === 'email'
-          ? p.email
-          : field === 'phone_number'
-            ? p.phone_number
-            : field === 'external_id'
-              ? p.external_id
-              : field === 'updated'
-                ? p.updated
-                : field === 'created'
-                  ? p.created
-                  : undefined;
-    if (!['id', 'email', 'phone_number', 'external_id', 'updated', 'created'].includes(field)) {
-      throw new HttpError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `'${field}' is not a valid field for the resource 'profile'.`,
-        undefined,
-        undefined,
-        'filter',
+    const ids: Record<string, (p: Profile) => string | null> = {
+      id: (p) => p.id,
+      email: (p) => p.email,
+      phone_number: (p) => p.phone_number,
+      external_id: (p) => p.external_id,
+    };
+    if (field in ids) {
+      const get = ids[field]!;
+      const norm = (v: unknown) => (field === 'email' && typeof v === 'string' ? v.toLowerCase() : v);
+      if (op === 'equals') out = out.filter((p) => get(p) === norm(value));
+      else if (op === 'any') {
+        if (!Array.isArray(value) || value.length > 100)
+          throw badFilter('any() takes a list of at most 100 values.');
+        const set = new Set(value.map(norm));
+        out = out.filter((p) => set.has(get(p)));
+      } else throw badFilter(`Operator ${op} is not allowed on ${field}.`);
+    } else if (field === 'created' || field === 'updated') {
+      if (op !== 'greater-than' && op !== 'less-than')
+        throw badFilter(`Operator ${op} is not allowed on ${field}.`);
+      const t = instant(value);
+      out = out.filter((p) => TIME_OPS[op]!(Date.parse(p[field]), t));
+    } else if (field === `${suppression}reason` && op === 'equals') {
+      out = out.filter((p) => p.subscriptions.email.marketing.suppression.some((s) => s.reason === value));
+    } else if (field === `${suppression}timestamp` && TIME_OPS[op] !== undefined) {
+      const t = instant(value);
+      out = out.filter((p) =>
+        p.subscriptions.email.marketing.suppression.some((s) => TIME_OPS[op]!(Date.parse(s.timestamp), t)),
       );
+    } else if (field.startsWith(listSuppression)) {
+      // The sandbox keeps no per-list suppressions: nothing matches.
+      out = [];
+    } else if (field === '_kx' && op === 'equals') {
+      out = [];
+    } else if (Object.keys(ids).includes(field) || field.startsWith(suppression) || field === '_kx') {
+      throw badFilter(`Operator ${op} is not allowed on ${field}.`);
+    } else {
+      throw badFilter(`'${field}' is not a valid field for the resource 'profile'.`);
     }
-    const norm = (v: unknown) => (field === 'email' && typeof v === 'string' ? v.toLowerCase() : v);
-    if (op === 'equals') out = out.filter((p) => get(p) === norm(value));
-    else if (op === 'any') {
-      if (!Array.isArray(value) || value.length > 100)
-        throw new HttpError(
-          400,
-          'invalid',
-          'Invalid input.',
-          'any() takes a list of at most 100 values.',
-          undefined,
-          undefined,
-          'filter',
-        );
-      const set = new Set(value.map(norm));
-      out = out.filter((p) => set.has(get(p)));
-    } else if (op === 'greater-than') out = out.filter((p) => String(get(p)) > String(value));
-    else if (op === 'less-than') out = out.filter((p) => String(get(p)) < String(value));
-    else
-      throw new HttpError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `Operator ${op} is not allowed on ${field}.`,
-        undefined,
-        undefined,
-        'filter',
-      );
   }
   return out;
 }
 
 function sortProfiles(ctx: Ctx, profiles: Profile[]): Profile[] {
-  const sort = ctx.query.get('sort');
-  if (sort === null) return profiles;
-  const desc = sort.startsWith('-');
-  const field = desc ? sort.slice(1) : sort;
-  if (!['id', 'created', 'updated', 'email'].includes(field))
-    throw invalid(`Cannot sort profiles by ${field}.`);
-  const key = (p: Profile) =>
-    String(field === 'email' ? (p.email ?? '') : field === 'id' ? p.id : p[field as 'created' | 'updated']);
-  return [...profiles].sort((a, b) => (desc ? key(b).localeCompare(key(a)) : key(a).localeCompare(key(b))));
+  const firstSuppression = (p: Profile) => p.subscriptions.email.marketing.suppression[0]?.timestamp ?? '';
+  return sortBy(ctx, profiles, {
+    id: (p) => p.id,
+    created: (p) => p.created,
+    updated: (p) => p.updated,
+    email: (p) => p.email ?? '',
+    'subscriptions.email.marketing.suppression.timestamp': firstSuppression,
+    'subscriptions.email.marketing.list_suppressions.timestamp': () => '',
+  });
 }
 
 const additional = (ctx: Ctx) =>
@@ -550,6 +615,37 @@ function listOr404(ctx: Ctx) {
   return list;
 }
 
+/**
+ * A list's members with when each joined, filtered and sorted as get_profiles_for_list and
+ * get_profile_ids_for_list allow: equals/any on email and phone_number, time comparisons on
+ * joined_group_at, sort by joined_group_at.
+ */
+function listMembers(ctx: Ctx): { profile: Profile; joined: string }[] {
+  let members = [...listOr404(ctx).members]
+    .map(([id, joined]) => ({ profile: ctx.store.profiles.get(id), joined }))
+    .filter((m): m is { profile: Profile; joined: string } => m.profile !== undefined);
+  const filter = ctx.query.get('filter');
+  for (const [op, field, value] of filter === null ? [] : parseFilter(filter)) {
+    if (field === 'email' || field === 'phone_number') {
+      const norm = (v: unknown) => (field === 'email' && typeof v === 'string' ? v.toLowerCase() : v);
+      if (op === 'equals') members = members.filter((m) => m.profile[field] === norm(value));
+      else if (op === 'any' && Array.isArray(value)) {
+        const set = new Set(value.map(norm));
+        members = members.filter((m) => set.has(m.profile[field]));
+      } else throw badFilter(`Operator ${op} is not allowed on ${field}.`);
+    } else if (field === 'joined_group_at' && TIME_OPS[op] !== undefined) {
+      const t = instant(value);
+      members = members.filter((m) => TIME_OPS[op]!(Date.parse(m.joined), t));
+    } else if (
+      (field === 'push_token' && (op === 'equals' || op === 'any')) ||
+      (field === '_kx' && op === 'equals')
+    ) {
+      members = [];
+    } else throw badFilter(`Operator ${op} is not allowed on ${field} for list members.`);
+  }
+  return sortBy(ctx, members, { joined_group_at: (m) => m.joined });
+}
+
 function memberIds(ctx: Ctx): string[] {
   const data = (ctx.body as { data?: unknown } | null)?.data;
   const items = arrayAt(data, '/data', 1000, 'profiles');
@@ -648,6 +744,62 @@ function suppressionJob(
   };
 }
 
+function eventResource(ctx: Ctx, e: StoredEvent): unknown {
+  return {
+    type: 'event',
+    id: e.id,
+    attributes: {
+      timestamp: Math.floor(Date.parse(e.datetime) / 1000),
+      event_properties: e.value === null ? e.properties : { ...e.properties, $value: e.value },
+      datetime: e.datetime,
+      uuid: e.id,
+    },
+    relationships: {
+      metric: { data: { type: 'metric', id: e.metricId } },
+      profile: { data: { type: 'profile', id: e.profileId } },
+    },
+    links: { self: `${ctx.base}/api/events/${e.id}/` },
+  };
+}
+
+function metricResource(ctx: Ctx, m: { id: string; name: string; created: string }): unknown {
+  return {
+    type: 'metric',
+    id: m.id,
+    attributes: { name: m.name, created: m.created, updated: m.created, integration: null },
+    links: { self: `${ctx.base}/api/metrics/${m.id}/` },
+  };
+}
+
+/** `include=metric,profile` on events: the related resources, once each, in `included`. */
+function withIncluded(ctx: Ctx, doc: Record<string, unknown>, events: StoredEvent[]): unknown {
+  const include = (ctx.query.get('include') ?? '').split(',').filter((x) => x !== '');
+  for (const name of include)
+    if (!['metric', 'profile', 'attributions'].includes(name))
+      throw new HttpError(
+        400,
+        'invalid',
+        'Invalid input.',
+        `'${name}' is not a valid relationship to include for events.`,
+        undefined,
+        undefined,
+        'include',
+      );
+  if (include.length === 0) return doc;
+  const included: unknown[] = [];
+  if (include.includes('metric'))
+    for (const id of new Set(events.map((e) => e.metricId))) {
+      const m = ctx.store.metrics.get(id);
+      if (m !== undefined) included.push(metricResource(ctx, m));
+    }
+  if (include.includes('profile'))
+    for (const id of new Set(events.map((e) => e.profileId))) {
+      const p = ctx.store.profiles.get(id);
+      if (p !== undefined) included.push(profileResource(ctx, p));
+    }
+  return { ...doc, included };
+}
+
 // ---- the table ---------------------------------------------------------------------------------
 const ID = '([^/]+)';
 const route = (method: string, path: string, operationId: string, handler: Handler): Route => ({
@@ -664,22 +816,43 @@ export const ROUTES: Route[] = [
     const filter = ctx.query.get('filter');
     if (filter !== null) {
       for (const [op, field, value] of parseFilter(filter)) {
-        if (field !== 'status') throw invalid(`Cannot filter jobs by ${field}.`);
-        const allowed = op === 'any' ? (value as string[]) : [String(value)];
+        if (field !== 'status' || (op !== 'any' && op !== 'equals'))
+          throw badFilter(`Operator ${op} is not allowed on ${field} for import jobs.`);
+        const allowed = op === 'any' && Array.isArray(value) ? value : [value];
         jobs = jobs.filter((j) => allowed.includes(j.status));
       }
     }
+    jobs = sortBy(ctx, jobs, { created_at: (j) => j.created_at });
     const page = paginate(jobs, ctx.query, 100, 20);
     return collection(
       ctx,
       page.items.map((j) => jobResource(ctx, j)),
       page.next,
+      page.prev,
     );
   }),
-  route('GET', '/api/profile-bulk-import-jobs/{id}', 'get_bulk_import_profiles_job', (ctx) => ({
-    status: 200,
-    body: { data: jobResource(ctx, jobOr404(ctx)) },
-  })),
+  route('GET', '/api/profile-bulk-import-jobs/{id}', 'get_bulk_import_profiles_job', (ctx) => {
+    const job = jobOr404(ctx);
+    const include = (ctx.query.get('include') ?? '').split(',').filter((x) => x !== '');
+    if (include.some((x) => x !== 'lists'))
+      throw new HttpError(
+        400,
+        'invalid',
+        'Invalid input.',
+        `Only 'lists' can be included with a profile bulk import job.`,
+        undefined,
+        undefined,
+        'include',
+      );
+    const lists = job.listIds.flatMap((id) => {
+      const l = ctx.store.lists.get(id);
+      return l === undefined ? [] : [listResource(ctx, l)];
+    });
+    return {
+      status: 200,
+      body: { data: jobResource(ctx, job), ...(include.length > 0 ? { included: lists } : {}) },
+    };
+  }),
   route(
     'GET',
     '/api/profile-bulk-import-jobs/{id}/import-errors',
@@ -700,6 +873,7 @@ export const ROUTES: Route[] = [
           },
         })),
         page.next,
+        page.prev,
       );
     },
   ),
@@ -719,6 +893,7 @@ export const ROUTES: Route[] = [
         ctx,
         page.items.map((p) => profileResource(ctx, p, additional(ctx))),
         page.next,
+        page.prev,
       );
     },
   ),
@@ -732,6 +907,7 @@ export const ROUTES: Route[] = [
         ctx,
         page.items.map((id) => ({ type: 'profile', id })),
         page.next,
+        page.prev,
       );
     },
   ),
@@ -760,78 +936,91 @@ export const ROUTES: Route[] = [
   route('GET', '/api/events', 'get_events', (ctx) => {
     let events = [...ctx.store.events];
     const filter = ctx.query.get('filter');
-    if (filter !== null) {
-      for (const [op, field, value] of parseFilter(filter)) {
-        if (field === 'metric_id' && op === 'equals') events = events.filter((e) => e.metricId === value);
-        else if (field === 'profile_id' && op === 'equals')
-          events = events.filter((e) => e.profileId === value);
-        else if (field === 'datetime' || field === 'timestamp') {
-          const t = String(value);
-          const cmp = {
-            'greater-than': (x: string) => x > t,
-            'greater-or-equal': (x: string) => x >= t,
-            'less-than': (x: string) => x < t,
-            'less-or-equal': (x: string) => x <= t,
-          }[op];
-          if (cmp === undefined) throw invalid(`Operator ${op} is not allowed on ${field}.`);
-          events = events.filter((e) => cmp(e.datetime));
-        } else throw invalid(`Cannot filter events by ${field}.`);
-      }
+    for (const [op, field, value] of filter === null ? [] : parseFilter(filter)) {
+      if (field === 'metric_id' && op === 'equals') events = events.filter((e) => e.metricId === value);
+      else if (field === 'profile_id' && op === 'equals')
+        events = events.filter((e) => e.profileId === value);
+      else if ((field === 'datetime' || field === 'timestamp') && TIME_OPS[op] !== undefined) {
+        // timestamp takes a date-time too; a bare number is read as seconds since the epoch.
+        const t =
+          field === 'timestamp' && /^\d+$/.test(String(value)) ? Number(value) * 1000 : instant(value);
+        events = events.filter((e) => TIME_OPS[op]!(Date.parse(e.datetime), t));
+      } else if ((field === 'profile' || field === 'metric') && op === 'has') {
+        // Every stored event has both.
+      } else throw badFilter(`Operator ${op} is not allowed on ${field} for events.`);
     }
-    if ((ctx.query.get('sort') ?? 'datetime').replace('-', '') === 'datetime')
-      events.sort((a, b) => a.datetime.localeCompare(b.datetime));
-    if (ctx.query.get('sort')?.startsWith('-')) events.reverse();
+    events = sortBy(ctx, events, { datetime: (e) => e.datetime, timestamp: (e) => e.datetime });
     const page = paginate(events, ctx.query, 1000, 200);
-    return collection(
+    const answer = collection(
       ctx,
-      page.items.map((e) => ({
-        type: 'event',
-        id: e.id,
-        attributes: {
-          timestamp: Math.floor(Date.parse(e.datetime) / 1000),
-          event_properties: e.value === null ? e.properties : { ...e.properties, $value: e.value },
-          datetime: e.datetime,
-          uuid: e.id,
-        },
-        relationships: {
-          metric: { data: { type: 'metric', id: e.metricId } },
-          profile: { data: { type: 'profile', id: e.profileId } },
-        },
-        links: { self: `${ctx.base}/api/events/${e.id}/` },
-      })),
+      page.items.map((e) => eventResource(ctx, e)),
       page.next,
+      page.prev,
     );
+    return { status: 200, body: withIncluded(ctx, answer.body as Record<string, unknown>, page.items) };
+  }),
+  route('GET', '/api/events/{id}', 'get_event', (ctx) => {
+    const e = ctx.store.events.find((x) => x.id === ctx.params[0]);
+    if (e === undefined) throw notFound(`Event ${ctx.params[0]} was not found.`);
+    return {
+      status: 200,
+      body: withIncluded(
+        ctx,
+        { data: eventResource(ctx, e), links: { self: `${ctx.base}/api/events/${e.id}/` } },
+        [e],
+      ),
+    };
   }),
   route('GET', '/api/metrics', 'get_metrics', (ctx) => {
-    const page = paginate([...ctx.store.metrics.values()], ctx.query, 200, 200);
+    let metrics = [...ctx.store.metrics.values()];
+    const filter = ctx.query.get('filter');
+    for (const [op, field] of filter === null ? [] : parseFilter(filter)) {
+      if ((field === 'integration.name' || field === 'integration.category') && op === 'equals') {
+        // Metrics the sandbox creates come from the API, with no integration: none matches.
+        metrics = [];
+      } else throw badFilter(`Operator ${op} is not allowed on ${field} for metrics.`);
+    }
+    const page = paginate(metrics, ctx.query, 200, 200);
     return collection(
       ctx,
-      page.items.map((m) => ({
-        type: 'metric',
-        id: m.id,
-        attributes: { name: m.name, created: m.created, updated: m.created, integration: null },
-        links: { self: `${ctx.base}/api/metrics/${m.id}/` },
-      })),
+      page.items.map((m) => metricResource(ctx, m)),
       page.next,
+      page.prev,
     );
+  }),
+  route('GET', '/api/metrics/{id}', 'get_metric', (ctx) => {
+    const m = ctx.store.metrics.get(ctx.params[0]!);
+    if (m === undefined) throw notFound(`Metric ${ctx.params[0]} was not found.`);
+    return {
+      status: 200,
+      body: { data: metricResource(ctx, m), links: { self: `${ctx.base}/api/metrics/${m.id}/` } },
+    };
   }),
   route('GET', '/api/lists', 'get_lists', (ctx) => {
     let lists = [...ctx.store.lists.values()];
     const filter = ctx.query.get('filter');
-    if (filter !== null) {
-      for (const [op, field, value] of parseFilter(filter)) {
-        if (field === 'name' && op === 'equals') lists = lists.filter((l) => l.name === value);
-        else if (field === 'id' && op === 'any')
-          lists = lists.filter((l) => (value as string[]).includes(l.id));
-        else if (field === 'id' && op === 'equals') lists = lists.filter((l) => l.id === value);
-        else throw invalid(`Cannot filter lists by ${op}(${field}).`);
-      }
+    for (const [op, field, value] of filter === null ? [] : parseFilter(filter)) {
+      if ((field === 'name' || field === 'id') && op === 'equals')
+        lists = lists.filter((l) => l[field] === value);
+      else if ((field === 'name' || field === 'id') && op === 'any' && Array.isArray(value))
+        lists = lists.filter((l) => value.includes(l[field]));
+      else if ((field === 'created' || field === 'updated') && op === 'greater-than') {
+        const t = instant(value);
+        lists = lists.filter((l) => Date.parse(l[field]) > t);
+      } else throw badFilter(`Operator ${op} is not allowed on ${field} for lists.`);
     }
+    lists = sortBy(ctx, lists, {
+      created: (l) => l.created,
+      id: (l) => l.id,
+      name: (l) => l.name,
+      updated: (l) => l.updated,
+    });
     const page = paginate(lists, ctx.query, 10, 10);
     return collection(
       ctx,
       page.items.map((l) => listResource(ctx, l)),
       page.next,
+      page.prev,
     );
   }),
   route('POST', '/api/lists', 'create_list', (ctx) => {
@@ -863,18 +1052,21 @@ export const ROUTES: Route[] = [
     return { status: 204 };
   }),
   route('GET', '/api/lists/{id}/relationships/profiles', 'get_profile_ids_for_list', (ctx) => {
-    const page = paginate([...listOr404(ctx).members.keys()], ctx.query, 100, 20);
+    const page = paginate(listMembers(ctx), ctx.query, 100, 20);
     return collection(
       ctx,
-      page.items.map((id) => ({ type: 'profile', id })),
+      page.items.map((m) => ({ type: 'profile', id: m.profile.id })),
       page.next,
+      page.prev,
     );
   }),
   route('GET', '/api/lists/{id}/profiles', 'get_profiles_for_list', (ctx) => {
-    const list = listOr404(ctx);
-    return profilePage(
+    const page = paginate(listMembers(ctx), ctx.query, 100, 20);
+    return collection(
       ctx,
-      [...list.members.keys()].map((id) => ctx.store.profiles.get(id)!).filter(Boolean),
+      page.items.map((m) => profileResource(ctx, m.profile, additional(ctx), { joined_group_at: m.joined })),
+      page.next,
+      page.prev,
     );
   }),
   route('POST', '/api/profile-subscription-bulk-create-jobs', 'bulk_subscribe_profiles', (ctx) => {
@@ -962,6 +1154,7 @@ export const ROUTES: Route[] = [
           ctx,
           page.items.map((j) => resource(ctx, j)),
           page.next,
+          page.prev,
         );
       }),
       route('GET', `/api/${type}s/{id}`, ops[1]!, (ctx) => {

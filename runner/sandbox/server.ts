@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Faults, type FaultConfig } from './faults.ts';
-import { HttpError } from './jsonapi.ts';
+import { HttpError, sparse } from './jsonapi.ts';
 import { FAST_LIMITS, KLAVIYO_LIMITS, RateLimiter, type TierLimits } from './ratelimit.ts';
 import { advanceJobs, ROUTES, type Ctx } from './routes.ts';
 import { Store, type SandboxState } from './store.ts';
@@ -51,6 +51,43 @@ export interface RunningSandbox {
 }
 
 const JSONAPI = 'application/vnd.api+json';
+
+/** Klaviyo's first dated revision: an earlier date resolves to no revision at all. */
+const FIRST_REVISION = '2022-10-17';
+
+/**
+ * Checks the `revision` header as Klaviyo does: required, a date (YYYY-MM-DD, optionally with a
+ * suffix such as `.pre`). Any date from the first revision on is served: a date that is not
+ * itself a revision resolves to the latest revision before it, and the sandbox answers every
+ * revision with the 2026-07-15 shapes.
+ */
+function checkRevision(value: string | string[] | undefined): void {
+  if (value === undefined || value === '')
+    throw new HttpError(
+      400,
+      'invalid',
+      'Invalid input.',
+      'The `revision` header is required (e.g. 2026-07-15).',
+      undefined,
+      undefined,
+      'revision',
+    );
+  const text = Array.isArray(value) ? (value[0] ?? '') : value;
+  const m = /^(\d{4}-\d{2}-\d{2})(\.[A-Za-z0-9]+)?$/.exec(text.trim());
+  const date = m?.[1];
+  if (date === undefined || new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date)
+    throw new HttpError(
+      400,
+      'invalid',
+      'Invalid input.',
+      `Invalid revision ${JSON.stringify(text)}: send a date such as 2026-07-15.`,
+      undefined,
+      undefined,
+      'revision',
+    );
+  if (date < FIRST_REVISION)
+    throw new HttpError(404, 'not_found', 'Not found.', 'No valid revisions found for method.');
+}
 
 function send(
   res: ServerResponse,
@@ -135,56 +172,63 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
 
     if (url.pathname.startsWith('/__sandbox/')) {
       if (req.method !== 'GET')
-        return answer(405, {
-          errors: [
-            {
-              code: 'method_not_allowed',
-              title: 'Read only.',
-              detail: 'The inspection routes are read-only.',
-            },
-          ],
-        });
+        return answer(
+          405,
+          new HttpError(
+            405,
+            'method_not_allowed',
+            'Read only.',
+            'The inspection routes are read-only.',
+          ).body(),
+        );
       advanceJobs(store, faults);
       if (url.pathname === '/__sandbox/state') return send(res, 200, store.snapshot());
       if (url.pathname === '/__sandbox/requests') return send(res, 200, recorded);
-      return send(res, 404, { errors: [{ code: 'not_found', title: 'Not found.', detail: url.pathname }] });
+      return send(res, 404, new HttpError(404, 'not_found', 'Not found.', url.pathname).body());
     }
 
     const match = ROUTES.map((r) => ({
       r,
       m: r.method === req.method ? r.pattern.exec(url.pathname) : null,
     })).find((x) => x.m !== null);
+    let limitHeaders: Record<string, string> = {};
     try {
       const auth = req.headers.authorization ?? '';
       const key = /^Klaviyo-API-Key\s+(\S+)$/i.exec(auth)?.[1];
-      if (key === undefined || (options.apiKeys !== undefined && !options.apiKeys.includes(key))) {
+      if (key === undefined)
         throw new HttpError(
           401,
           'not_authenticated',
           'Authentication credentials were not provided.',
-          'Missing or invalid private key: send `Authorization: Klaviyo-API-Key <key>`.',
+          'Missing private key: send `Authorization: Klaviyo-API-Key <key>`.',
         );
-      }
-      if (req.headers.revision === undefined) {
+      if (options.apiKeys !== undefined && !options.apiKeys.includes(key))
         throw new HttpError(
-          400,
-          'invalid',
-          'Invalid input.',
-          'The `revision` header is required (e.g. 2026-07-15).',
-          undefined,
-          undefined,
-          'revision',
+          401,
+          'authentication_failed',
+          'Incorrect authentication credentials.',
+          'The private key is not valid for this account.',
         );
-      }
-      if (match === undefined)
+      checkRevision(req.headers.revision);
+      if (match === undefined) {
+        const other = ROUTES.find((r) => r.pattern.test(url.pathname));
+        if (other !== undefined)
+          throw new HttpError(
+            405,
+            'method_not_allowed',
+            'Method not allowed.',
+            `Method "${req.method ?? ''}" not allowed.`,
+          );
         throw new HttpError(
           404,
           'not_found',
           'Not found.',
           `No endpoint ${req.method ?? ''} ${url.pathname}.`,
         );
+      }
       record.operationId = match.r.operationId;
       const wait = limiter.take(key, match.r.operationId);
+      if (wait === null) limitHeaders = limiter.headers(key, match.r.operationId);
       if (wait !== null || faults.roll('throttle', match.r.operationId)) {
         const seconds = wait ?? 1;
         return answer(
@@ -253,12 +297,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       };
       const result = match.r.handler(ctx);
       if (req.method !== 'GET') persist();
-      return answer(result.status, result.body);
+      return answer(result.status, sparse(result.body, url.searchParams), limitHeaders);
     } catch (error) {
-      if (error instanceof HttpError) return answer(error.status, error.body());
+      if (error instanceof HttpError) return answer(error.status, error.body(), limitHeaders);
       return answer(
         500,
         new HttpError(500, 'error', 'A server error occurred.', (error as Error).message).body(),
+        limitHeaders,
       );
     }
   }
