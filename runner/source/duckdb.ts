@@ -22,6 +22,8 @@ export const duckdbDialect: SqlDialect = {
       ? `'{}'`
       : `cast(json_object(${pairs.map(([k, e]) => `${quoteLiteral(k)}, ${e}`).join(', ')}) as varchar)`,
   stateTable: (schema, table) => `${quoteIdent(schema)}.${quoteIdent(table)}`,
+  // current_timestamp cast to TIMESTAMP takes the machine's time zone; epoch microseconds do not.
+  nowUtc: 'make_timestamp(epoch_us(current_timestamp))',
 };
 
 function describe(error: unknown, path: string): WarehouseError {

@@ -23,6 +23,9 @@ export function snowflakeDialect(database: string): SqlDialect {
         ? `'{}'`
         : `to_json(object_construct_keep_null(${pairs.map(([k, e]) => `${quoteLiteral(k)}, ${e}`).join(', ')}))`,
     stateTable: (schema, table) => `${quoteIdent(database)}.${quoteIdent(schema)}.${quoteIdent(table)}`,
+    // current_timestamp is in the session's time zone (America/Los_Angeles by default); sysdate() is UTC.
+    // https://docs.snowflake.com/en/sql-reference/functions/sysdate
+    nowUtc: 'sysdate()',
   };
   return dialect;
 }

@@ -19,6 +19,11 @@ export interface SqlDialect {
   jsonObject(pairs: [string, string][]): string;
   /** Fully qualified name of a state table, e.g. `"demo"."klaviyo_runner"."snapshot"`. */
   stateTable(schema: string, table: string): string;
+  /**
+   * The current time in UTC as a timestamp without time zone, whatever the session's time zone:
+   * state tables keep TIMESTAMP columns and the runner reads them as UTC.
+   */
+  readonly nowUtc: string;
 }
 
 export interface Warehouse {

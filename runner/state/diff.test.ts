@@ -9,7 +9,7 @@ import type { Warehouse } from '../source/warehouse.ts';
 import { diffCounts, streamChanges, type StreamedChange } from './diff.ts';
 import { ensureStateSchema, stateOf, type State } from './schema.ts';
 import { confirmRows, recordRejections } from './snapshot.ts';
-import { acquireLock, releaseLock } from './runs.ts';
+import { acquireLock, beginRun, confirmLockHeld, releaseLock } from './runs.ts';
 import { jobRows, recordJob } from './jobs.ts';
 
 let wh: Warehouse;
@@ -143,6 +143,35 @@ describe('the in-warehouse diff', () => {
     );
     await releaseLock(state, 'profiles', 'run-a');
     await expect(acquireLock(state, 'profiles', 'run-b')).resolves.toBeUndefined();
+  });
+
+  it('gives the lock to the earlier of two runs that both found the sync free', async () => {
+    // Both inserted: run-b first, run-a a moment later (a warehouse without unique constraints).
+    const lock = (run: string, at: string) =>
+      wh.execute(
+        `insert into klaviyo_runner.locks values ('profiles', '${run}', 'elsewhere:1', '${at}', ${state.wh.dialect.nowUtc})`,
+      );
+    await lock('run-b', '2026-01-01 00:00:00');
+    await lock('run-a', '2026-01-01 00:00:01');
+    await expect(confirmLockHeld(state, 'profiles', 'run-a')).rejects.toThrow(
+      /Sync `profiles` is being run by run run-b/,
+    );
+    // The loser took its row back; the winner keeps the sync.
+    await expect(confirmLockHeld(state, 'profiles', 'run-b')).resolves.toBeUndefined();
+    expect(await wh.query(`select run_id from klaviyo_runner.locks`)).toEqual([{ run_id: 'run-b' }]);
+  });
+
+  it('takes over the lock of a run whose process is gone, marking that run abandoned', async () => {
+    await beginRun(state, 'run-dead', 'sync');
+    // A pid no process has: the run was killed with SIGKILL.
+    await wh.execute(
+      `insert into klaviyo_runner.locks values ('profiles', 'run-dead', '${os.hostname()}:2147483646', ${state.wh.dialect.nowUtc}, ${state.wh.dialect.nowUtc})`,
+    );
+    await expect(acquireLock(state, 'profiles', 'run-new')).resolves.toBeUndefined();
+    expect(await wh.query(`select run_id from klaviyo_runner.locks`)).toEqual([{ run_id: 'run-new' }]);
+    expect(await wh.query(`select status from klaviyo_runner.runs where run_id = 'run-dead'`)).toEqual([
+      { status: 'abandoned' },
+    ]);
   });
 });
 

@@ -73,7 +73,7 @@ export async function finishJob(
 ): Promise<void> {
   const d = state.wh.dialect;
   await state.wh.execute(
-    `update ${state.table('jobs')} set status = ${d.literal(status)}, finished_at = current_timestamp where job_id = ${d.literal(jobId)}`,
+    `update ${state.table('jobs')} set status = ${d.literal(status)}, finished_at = ${d.nowUtc} where job_id = ${d.literal(jobId)}`,
   );
   await state.wh.execute(`delete from ${state.table('job_rows')} where job_id = ${d.literal(jobId)}`);
 }

@@ -1,6 +1,7 @@
 /** Runs and per-sync locks. Two runs of one sync must never both send (issue: "never double"). */
 import os from 'node:os';
 import { LockedError } from '../errors.ts';
+import type { Row } from '../source/warehouse.ts';
 import type { State } from './schema.ts';
 
 /** A lock whose holder has not beaten for this long belongs to a dead run and may be taken over. */
@@ -22,7 +23,7 @@ export async function finishRun(
 ): Promise<void> {
   const d = state.wh.dialect;
   await state.wh.execute(
-    `update ${state.table('runs')} set finished_at = current_timestamp, status = ${d.literal(status)}, summary_json = ${d.literal(JSON.stringify(summary))} where run_id = ${d.literal(runId)}`,
+    `update ${state.table('runs')} set finished_at = ${d.nowUtc}, status = ${d.literal(status)}, summary_json = ${d.literal(JSON.stringify(summary))} where run_id = ${d.literal(runId)}`,
   );
 }
 
@@ -44,6 +45,33 @@ function holderIsDead(holder: unknown): boolean {
   }
 }
 
+function lockedBy(sync: string, holder: Row): LockedError {
+  return new LockedError(
+    `Sync \`${sync}\` is being run by run ${String(holder.run_id)} (last seen ${String(holder.heartbeat_at)} UTC). Wait for it to finish; a lock older than ${STALE_LOCK_MINUTES} minutes is taken over.`,
+  );
+}
+
+/** A lock row whose holder is alive and beat within STALE_LOCK_MINUTES. */
+function isLive(holder: Row, now: Date): boolean {
+  if (holderIsDead(holder.holder)) return false;
+  const text = String(holder.heartbeat_at);
+  const beat = Date.parse(`${text.replace(' ', 'T')}${text.endsWith('Z') ? '' : 'Z'}`);
+  return Number.isFinite(beat) && now.getTime() - beat < STALE_LOCK_MINUTES * 60_000;
+}
+
+async function locksOf(state: State, sync: string): Promise<Row[]> {
+  return state.wh.query(
+    `select run_id, holder, acquired_at, heartbeat_at from ${state.table('locks')} where sync = ${state.wh.dialect.literal(sync)} order by acquired_at, run_id`,
+  );
+}
+
+/**
+ * Takes the sync's lock, or throws LockedError naming the run that holds it. A lock left by a dead
+ * run (its process gone, or silent for STALE_LOCK_MINUTES) is taken over and that run is marked
+ * abandoned. Warehouses have no unique constraint to lean on (Snowflake does not enforce one), so
+ * two runs that both found the sync free both insert; each then reads the locks again and only the
+ * earliest insert (warehouse time, then run id) keeps its lock.
+ */
 export async function acquireLock(
   state: State,
   sync: string,
@@ -51,32 +79,42 @@ export async function acquireLock(
   now = new Date(),
 ): Promise<void> {
   const d = state.wh.dialect;
-  const held = await state.wh.query(
-    `select run_id, holder, heartbeat_at from ${state.table('locks')} where sync = ${d.literal(sync)}`,
-  );
-  const holder = held[0];
-  if (holder !== undefined && String(holder.run_id) !== runId && !holderIsDead(holder.holder)) {
-    const beat = Date.parse(
-      `${String(holder.heartbeat_at).replace(' ', 'T')}${String(holder.heartbeat_at).endsWith('Z') ? '' : 'Z'}`,
+  for (const holder of await locksOf(state, sync)) {
+    if (String(holder.run_id) === runId) continue;
+    if (isLive(holder, now)) throw lockedBy(sync, holder);
+    const dead = d.literal(String(holder.run_id));
+    await state.wh.execute(
+      `delete from ${state.table('locks')} where sync = ${d.literal(sync)} and run_id = ${dead}`,
     );
-    if (Number.isFinite(beat) && now.getTime() - beat < STALE_LOCK_MINUTES * 60_000) {
-      throw new LockedError(
-        `Sync \`${sync}\` is being run by run ${String(holder.run_id)} (last seen ${String(holder.heartbeat_at)} UTC). Wait for it to finish; a lock older than ${STALE_LOCK_MINUTES} minutes is taken over.`,
-      );
-    }
+    await state.wh.execute(
+      `update ${state.table('runs')} set status = 'abandoned', finished_at = ${d.nowUtc} where run_id = ${dead} and status = 'running'`,
+    );
   }
-  await state.wh.execute(`delete from ${state.table('locks')} where sync = ${d.literal(sync)}`);
-  await state.wh.insertRows(
-    state.table('locks'),
-    ['sync', 'run_id', 'holder', 'acquired_at', 'heartbeat_at'],
-    [[sync, runId, THIS_HOLDER, now.toISOString(), now.toISOString()]],
+  await state.wh.execute(
+    `insert into ${state.table('locks')} (sync, run_id, holder, acquired_at, heartbeat_at)
+     values (${d.literal(sync)}, ${d.literal(runId)}, ${d.literal(THIS_HOLDER)}, ${d.nowUtc}, ${d.nowUtc})`,
   );
+  await confirmLockHeld(state, sync, runId, now);
+}
+
+/** After inserting its lock: keeps it only if no live lock of the sync was inserted earlier. */
+export async function confirmLockHeld(
+  state: State,
+  sync: string,
+  runId: string,
+  now = new Date(),
+): Promise<void> {
+  const first = (await locksOf(state, sync)).find((l) => String(l.run_id) === runId || isLive(l, now));
+  if (first !== undefined && String(first.run_id) !== runId) {
+    await releaseLock(state, sync, runId);
+    throw lockedBy(sync, first);
+  }
 }
 
 export async function heartbeat(state: State, sync: string, runId: string): Promise<void> {
   const d = state.wh.dialect;
   await state.wh.execute(
-    `update ${state.table('locks')} set heartbeat_at = current_timestamp where sync = ${d.literal(sync)} and run_id = ${d.literal(runId)}`,
+    `update ${state.table('locks')} set heartbeat_at = ${d.nowUtc} where sync = ${d.literal(sync)} and run_id = ${d.literal(runId)}`,
   );
 }
 
@@ -104,6 +142,6 @@ export async function markFirstLoadDone(state: State, sync: string): Promise<voi
     `delete from ${state.table('syncs')} where sync = ${state.wh.dialect.literal(sync)}`,
   );
   await state.wh.execute(
-    `insert into ${state.table('syncs')} (sync, first_load_done_at) values (${state.wh.dialect.literal(sync)}, current_timestamp)`,
+    `insert into ${state.table('syncs')} (sync, first_load_done_at) values (${state.wh.dialect.literal(sync)}, ${state.wh.dialect.nowUtc})`,
   );
 }

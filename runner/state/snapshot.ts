@@ -32,7 +32,23 @@ async function staged<T>(state: State, rows: unknown[][], work: (batch: string) 
   }
 }
 
-/** Upserts confirmed rows into the sync's snapshot and clears their earlier rejections. */
+/**
+ * Runs statements as one transaction, so a run killed between a delete and its insert cannot leave
+ * a confirmed row out of the snapshot (it would be sent again). `begin transaction`, `commit` and
+ * `rollback` read the same on DuckDB and Snowflake.
+ */
+async function atomically(state: State, work: () => Promise<void>): Promise<void> {
+  await state.wh.execute('begin transaction');
+  try {
+    await work();
+  } catch (error) {
+    await state.wh.execute('rollback');
+    throw error;
+  }
+  await state.wh.execute('commit');
+}
+
+/** Upserts confirmed rows into the sync's snapshot and clears their earlier rejections, at once. */
 export async function confirmRows(
   state: State,
   spec: SyncSpec,
@@ -53,17 +69,19 @@ export async function confirmRows(
            select s.klaviyo_profile_id from ${state.table('snapshot')} as s where s.sync = ${sync} and s.key = ${state.table('stage')}.key)
          where batch_id = ${d.literal(batch)} and klaviyo_profile_id is null`,
       );
-      await state.wh.execute(
-        `delete from ${state.table('snapshot')} where sync = ${sync} and key in (${inBatch})`,
-      );
-      await state.wh.execute(
-        `delete from ${state.table('rejected')} where sync = ${sync} and key in (${inBatch})`,
-      );
-      await state.wh.execute(
-        `insert into ${state.table('snapshot')} (sync, key, row_hash, row_json, klaviyo_profile_id, confirmed_at, run_id)
-         select ${sync}, key, row_hash, row_json, klaviyo_profile_id, current_timestamp, ${d.literal(runId)}
-         from ${state.table('stage')} where batch_id = ${d.literal(batch)}`,
-      );
+      await atomically(state, async () => {
+        await state.wh.execute(
+          `delete from ${state.table('snapshot')} where sync = ${sync} and key in (${inBatch})`,
+        );
+        await state.wh.execute(
+          `delete from ${state.table('rejected')} where sync = ${sync} and key in (${inBatch})`,
+        );
+        await state.wh.execute(
+          `insert into ${state.table('snapshot')} (sync, key, row_hash, row_json, klaviyo_profile_id, confirmed_at, run_id)
+           select ${sync}, key, row_hash, row_json, klaviyo_profile_id, ${d.nowUtc}, ${d.literal(runId)}
+           from ${state.table('stage')} where batch_id = ${d.literal(batch)}`,
+        );
+      });
     },
   );
 }
