@@ -1076,17 +1076,28 @@ export const ROUTES: Route[] = [
     if (listId !== undefined && !ctx.store.lists.has(listId))
       throw invalid(`List ${listId} does not exist.`, '/data/relationships/list');
     const entries = subscriptionProfiles(ctx, 'profile-subscription-bulk-create-job', 1000);
-    for (const { subs } of entries) {
+    // consented_at goes only with historical_import, which then needs it on every subscription, in
+    // the past (API-NOTES §5.5, bulk_subscribe_profiles).
+    entries.forEach(({ subs }, i) => {
       for (const channel of ['email', 'sms'] as const) {
-        const consentedAt = (subs[channel] as { marketing?: { consented_at?: unknown } } | undefined)
-          ?.marketing?.consented_at;
+        const marketing = (subs[channel] as { marketing?: { consented_at?: unknown } } | undefined)
+          ?.marketing;
+        if (marketing === undefined) continue;
+        const consentedAt = marketing.consented_at;
+        const pointer = `/data/attributes/profiles/data/${i}/attributes/subscriptions/${channel}/marketing/consented_at`;
         if (consentedAt !== undefined && consentedAt !== null && !historical)
           throw invalid(
             'consented_at may only be sent with historical_import: true.',
             '/data/attributes/historical_import',
           );
+        if (!historical) continue;
+        if (consentedAt === undefined || consentedAt === null)
+          throw invalid('consented_at is required when historical_import is true.', pointer);
+        const at = Date.parse(String(consentedAt));
+        if (Number.isNaN(at) || at > Date.now())
+          throw invalid('consented_at must be a date-time in the past.', pointer);
       }
-    }
+    });
     for (const { attrs, subs } of entries) {
       const result = ctx.store.upsert(attrs, false);
       if ('conflict' in result) continue;

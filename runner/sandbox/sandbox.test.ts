@@ -263,3 +263,43 @@ describe('rate limits', () => {
     }
   });
 });
+
+describe('consent with historical_import', () => {
+  const subscribeBody = (marketing: Record<string, unknown>, historical: boolean) => ({
+    data: {
+      type: 'profile-subscription-bulk-create-job',
+      attributes: {
+        ...(historical ? { historical_import: true } : {}),
+        profiles: {
+          data: [profile({ email: 'consent@example.com', subscriptions: { email: { marketing } } })],
+        },
+      },
+    },
+  });
+  const post = (body: unknown) => api('POST', '/api/profile-subscription-bulk-create-jobs', body);
+  const pointer = '/data/attributes/profiles/data/0/attributes/subscriptions/email/marketing/consented_at';
+
+  it('needs a consent time in the past on every profile of a historical import', async () => {
+    const missing = await post(subscribeBody({ consent: 'SUBSCRIBED' }, true));
+    expect(missing.status).toBe(400);
+    expect(missing.body.errors[0].source.pointer).toBe(pointer);
+    const future = await post(
+      subscribeBody({ consent: 'SUBSCRIBED', consented_at: '2999-01-01T00:00:00Z' }, true),
+    );
+    expect(future.status).toBe(400);
+    expect(future.body.errors[0].detail).toBe('consented_at must be a date-time in the past.');
+    const past = await post(
+      subscribeBody({ consent: 'SUBSCRIBED', consented_at: '2024-01-01T00:00:00Z' }, true),
+    );
+    expect(past.status).toBe(202);
+  });
+
+  it('refuses a consent time without historical_import', async () => {
+    const sent = await post(
+      subscribeBody({ consent: 'SUBSCRIBED', consented_at: '2024-01-01T00:00:00Z' }, false),
+    );
+    expect(sent.status).toBe(400);
+    expect(sent.body.errors[0].source.pointer).toBe('/data/attributes/historical_import');
+    expect((await post(subscribeBody({ consent: 'SUBSCRIBED' }, false))).status).toBe(202);
+  });
+});
