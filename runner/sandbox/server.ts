@@ -34,9 +34,15 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   body: unknown;
   operationId: string | null;
+  /** The status answered; -1 when the connection was destroyed without an answer (fault). */
   status: number;
   /** The JSON the sandbox answered (absent for empty answers). */
   responseBody?: unknown;
+  /**
+   * Set by the `lostAnswer` fault: the request took effect and this is the answer the sandbox then
+   * dropped (the client saw only a destroyed connection).
+   */
+  lostAnswer?: { status: number; body?: unknown };
   startedAt: number;
   finishedAt: number;
 }
@@ -297,6 +303,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       };
       const result = match.r.handler(ctx);
       if (req.method !== 'GET') persist();
+      if (faults.roll('lostAnswer', match.r.operationId)) {
+        record.status = -1;
+        record.lostAnswer = { status: result.status, body: sparse(result.body, url.searchParams) };
+        record.finishedAt = Date.now();
+        recorded.push(record);
+        req.socket.destroy();
+        return;
+      }
       return answer(result.status, sparse(result.body, url.searchParams), limitHeaders);
     } catch (error) {
       if (error instanceof HttpError) return answer(error.status, error.body(), limitHeaders);
