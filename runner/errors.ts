@@ -36,6 +36,9 @@ export class WarehouseError extends Error {
 /**
  * Klaviyo (or a Klaviyo-compatible server) answered with an error we do not retry, or retries ran
  * out. `retryable` says whether a later run may succeed; `status` is the HTTP status when there was one.
+ * `outcomeUnknown` says a request that must not be resent blindly (it is not idempotent) may or may
+ * not have taken effect: the connection was lost after it went out, or Klaviyo answered 5xx. The
+ * caller finds out what Klaviyo holds before trying again.
  */
 export class KlaviyoError extends Error {
   override readonly name = 'KlaviyoError';
@@ -44,6 +47,7 @@ export class KlaviyoError extends Error {
     readonly status: number | undefined,
     readonly retryable: boolean,
     readonly errors: KlaviyoApiError[] = [],
+    readonly outcomeUnknown = false,
   ) {
     super(message);
   }

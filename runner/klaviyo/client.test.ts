@@ -1,6 +1,7 @@
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, KlaviyoError } from '../errors.ts';
+import { startSandbox } from '../sandbox/server.ts';
 import { KlaviyoClient } from './client.ts';
 import { KLAVIYO_REVISION } from './revision.ts';
 
@@ -86,6 +87,55 @@ describe('KlaviyoClient', () => {
     const failed = c.call('get_lists', 'GET', '/api/lists');
     await expect(failed).rejects.toThrow('get_lists answered 500: error: boom');
     await expect(failed).rejects.toMatchObject({ retryable: true });
+  });
+
+  it('never resends a non-idempotent request whose outcome is unknown, but retries its 429', async () => {
+    const { c, pool } = client();
+    const body = { data: { type: 'list', attributes: { name: 'W' } } };
+    pool.intercept({ path: '/api/lists', method: 'POST' }).replyWithError(new Error('other side closed'));
+    const reset = c.call('create_list', 'POST', '/api/lists', body);
+    await expect(reset).rejects.toMatchObject({ outcomeUnknown: true, retryable: true, status: undefined });
+    await expect(reset).rejects.toThrow('may or may not have carried it out, so it was not resent');
+    expect(c.requestCounts.create_list).toBe(1);
+
+    pool.intercept({ path: '/api/lists', method: 'POST' }).reply(504, 'Gateway Timeout');
+    await expect(c.call('create_list', 'POST', '/api/lists', body)).rejects.toMatchObject({
+      status: 504,
+      outcomeUnknown: true,
+    });
+    expect(c.requestCounts.create_list).toBe(2);
+
+    // 429: Klaviyo did not take the request; a refused connection: it never left.
+    pool
+      .intercept({ path: '/api/lists', method: 'POST' })
+      .reply(429, errors(429, 'throttled', 'Request was throttled.'), { headers: { 'retry-after': '0' } });
+    pool
+      .intercept({ path: '/api/lists', method: 'POST' })
+      .replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    pool.intercept({ path: '/api/lists', method: 'POST' }).reply(201, { data: { type: 'list', id: 'L1' } });
+    await expect(c.call('create_list', 'POST', '/api/lists', body)).resolves.toMatchObject({ status: 201 });
+    expect(c.requestCounts.create_list).toBe(5);
+  });
+
+  it('does not resend create_list after a real connection reset (sandbox)', async () => {
+    const sandbox = await startSandbox({
+      rateLimits: 'off',
+      faults: { reset: 1, operations: ['create_list'] },
+    });
+    try {
+      const c = new KlaviyoClient({ apiKey: KEY, baseUrl: sandbox.url, limits: 'off', backoffMs: 1 });
+      const call = c.call('create_list', 'POST', '/api/lists', {
+        data: { type: 'list', attributes: { name: 'Reset' } },
+      });
+      await expect(call).rejects.toMatchObject({ outcomeUnknown: true, retryable: true });
+      expect(sandbox.requests().filter((r) => r.operationId === 'create_list')).toHaveLength(1);
+      // An idempotent request meeting the same fault is resent as before.
+      sandbox.setFaults({ seed: 2, reset: 0.5, operations: ['get_lists'] });
+      await expect(c.call('get_lists', 'GET', '/api/lists')).resolves.toMatchObject({ status: 200 });
+      await c.close();
+    } finally {
+      await sandbox.close();
+    }
   });
 
   it("does not retry a 400, and keeps Klaviyo's error entries", async () => {

@@ -3,7 +3,9 @@
  * headers; a limiter per rate-limit tier shared by every sync of a run, set to Klaviyo's
  * published burst and steady limits so a healthy run rarely sees a 429; Retry-After honoured on
  * 429 (capped); 5xx and network errors retried with exponential backoff and jitter, up to a
- * bound; 401/403 stop the run with the scope the operation needs. The key is never logged.
+ * bound, for idempotent operations only: a non-idempotent one (create_list) is never resent after a
+ * failure that leaves its outcome unknown, it throws a KlaviyoError with `outcomeUnknown` instead;
+ * 401/403 stop the run with the scope the operation needs. The key is never logged.
  */
 import Bottleneck from 'bottleneck';
 import { request, type Dispatcher } from 'undici';
@@ -15,7 +17,10 @@ export interface ClientOptions {
   apiKey?: string;
   baseUrl?: string;
   dispatcher?: Dispatcher;
-  /** Retries after the first attempt for 429, 5xx and network errors. */
+  /**
+   * Retries after the first attempt for 429, 5xx and network errors (for a non-idempotent
+   * operation: 429 and failures to connect only).
+   */
   maxRetries?: number;
   /** Longest wait honoured from a Retry-After header, in seconds. */
   maxRetryAfterSeconds?: number;
@@ -39,6 +44,24 @@ export interface KlaviyoResponse<T = unknown> {
 }
 
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504, 524]);
+
+/** Failures to connect at all: the request never left, so even a non-idempotent one may be resent. */
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function neverSent(error: unknown): boolean {
+  const e = error as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === 'string' && NOT_SENT.has(code);
+}
+
+const NOT_RESENT = 'Klaviyo may or may not have carried it out, so it was not resent';
 
 export function buildHeaders(apiKey: string, hasBody: boolean): Record<string, string> {
   return {
@@ -108,6 +131,7 @@ export class KlaviyoClient {
   ): Promise<KlaviyoResponse<T>> {
     const url = path.startsWith('http') ? path : `${this.baseUrl}${path}`;
     const maxRetries = this.options.maxRetries ?? 6;
+    const { idempotent } = OPERATIONS[operationId];
     const payload = body === undefined ? undefined : JSON.stringify(body);
     for (let attempt = 0; ; attempt++) {
       const started = Date.now();
@@ -147,6 +171,15 @@ export class KlaviyoClient {
           attempt,
           ms: Date.now() - started,
         });
+        if (!idempotent && !neverSent(error)) {
+          throw new KlaviyoError(
+            `${operationId}: the connection was lost after the request went out (${this.redact((error as Error).message)}); ${NOT_RESENT}.`,
+            undefined,
+            true,
+            [],
+            true,
+          );
+        }
         if (attempt >= maxRetries) {
           throw new KlaviyoError(
             `${operationId}: network error after ${attempt + 1} attempts (${this.redact((error as Error).message)}).`,
@@ -173,6 +206,16 @@ export class KlaviyoClient {
           status,
           false,
           errors,
+        );
+      }
+      if (RETRY_STATUS.has(status) && status !== 429 && !idempotent) {
+        // A 5xx (often from a proxy in front of Klaviyo) does not say the work was not done.
+        throw new KlaviyoError(
+          `${operationId} answered ${status}: ${this.redact(detail)}; ${NOT_RESENT}.`,
+          status,
+          true,
+          errors,
+          true,
         );
       }
       if (RETRY_STATUS.has(status) && attempt < maxRetries) {

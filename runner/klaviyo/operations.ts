@@ -1,7 +1,7 @@
 /**
  * Per-operation facts from Klaviyo's 2026-07-15 description (API-NOTES §4): the rate-limit tier
- * (`x-klaviyo-ratelimit`) and the scopes a key needs (`x-klaviyo-scopes`), so a 403 can name the
- * missing scope and each request waits on the right limiter.
+ * (`x-klaviyo-ratelimit`), the scopes a key needs (`x-klaviyo-scopes`), so a 403 can name the
+ * missing scope and each request waits on the right limiter, and whether a request may be resent.
  */
 export type Tier = 'XS' | 'S' | 'M' | 'L' | 'XL';
 
@@ -14,23 +14,45 @@ export const TIER_LIMITS: Record<Tier, { burstPerSecond: number; perMinute: numb
   XL: { burstPerSecond: 350, perMinute: 3500 },
 };
 
+/**
+ * `idempotent`: sending the same request twice leaves Klaviyo as sending it once, so the client may
+ * resend it after an ambiguous failure (a connection lost after the request went out, or a 5xx,
+ * when Klaviyo may or may not have done the work). A non-idempotent request is never resent
+ * blindly: the client reports the outcome as unknown and the caller checks what Klaviyo holds.
+ */
 export const OPERATIONS = {
-  bulk_import_profiles: { tier: 'M', scopes: ['lists:write', 'profiles:write'] },
-  get_bulk_import_profiles_job: { tier: 'M', scopes: ['lists:read', 'profiles:read'] },
-  get_errors_for_bulk_import_profiles_job: { tier: 'M', scopes: ['profiles:read'] },
-  get_profiles_for_bulk_import_profiles_job: { tier: 'M', scopes: ['profiles:read'] },
-  create_or_update_profile: { tier: 'L', scopes: ['profiles:write'] },
-  update_profile: { tier: 'L', scopes: ['profiles:write'] },
-  get_profiles: { tier: 'L', scopes: ['profiles:read'] },
-  bulk_create_events: { tier: 'M', scopes: ['events:write'] },
-  get_events: { tier: 'XL', scopes: ['events:read'] },
-  get_metrics: { tier: 'M', scopes: ['metrics:read'] },
-  get_lists: { tier: 'L', scopes: ['lists:read'] },
-  create_list: { tier: 'M', scopes: ['lists:write'] },
-  add_profiles_to_list: { tier: 'M', scopes: ['lists:write', 'profiles:write'] },
-  remove_profiles_from_list: { tier: 'M', scopes: ['lists:write', 'profiles:write'] },
-  get_profile_ids_for_list: { tier: 'L', scopes: ['lists:read', 'profiles:read'] },
-  bulk_subscribe_profiles: { tier: 'L', scopes: ['lists:write', 'profiles:write', 'subscriptions:write'] },
-} as const satisfies Record<string, { tier: Tier; scopes: readonly string[] }>;
+  // An upsert by identifier (API-NOTES §5.1): a resent job imports the same profiles again, to the
+  // same result (only a second job id, which nothing depends on).
+  bulk_import_profiles: { tier: 'M', scopes: ['lists:write', 'profiles:write'], idempotent: true },
+  // Reads (GET) change nothing.
+  get_bulk_import_profiles_job: { tier: 'M', scopes: ['lists:read', 'profiles:read'], idempotent: true },
+  get_errors_for_bulk_import_profiles_job: { tier: 'M', scopes: ['profiles:read'], idempotent: true },
+  get_profiles_for_bulk_import_profiles_job: { tier: 'M', scopes: ['profiles:read'], idempotent: true },
+  // Upsert by identifier (API-NOTES §4, §5.2): 201 the first time, 200 when resent.
+  create_or_update_profile: { tier: 'L', scopes: ['profiles:write'], idempotent: true },
+  // PATCH of one profile by id (API-NOTES §5.2): the same attributes, or the same keys unset, again.
+  update_profile: { tier: 'L', scopes: ['profiles:write'], idempotent: true },
+  get_profiles: { tier: 'L', scopes: ['profiles:read'], idempotent: true },
+  // Every event carries a deterministic unique_id; Klaviyo ignores an event whose unique_id it
+  // already stores for that profile and metric (API-NOTES §8).
+  bulk_create_events: { tier: 'M', scopes: ['events:write'], idempotent: true },
+  get_events: { tier: 'XL', scopes: ['events:read'], idempotent: true },
+  get_metrics: { tier: 'M', scopes: ['metrics:read'], idempotent: true },
+  get_lists: { tier: 'L', scopes: ['lists:read'], idempotent: true },
+  // NOT idempotent: each POST /api/lists makes a new list (201, API-NOTES §4, §5.4) and nothing
+  // makes names unique, so a resend after a lost answer would leave two lists of one name.
+  create_list: { tier: 'M', scopes: ['lists:write'], idempotent: false },
+  // Membership by profile id (API-NOTES §5.4): adding a member twice, or removing a removed one,
+  // changes nothing.
+  add_profiles_to_list: { tier: 'M', scopes: ['lists:write', 'profiles:write'], idempotent: true },
+  remove_profiles_from_list: { tier: 'M', scopes: ['lists:write', 'profiles:write'], idempotent: true },
+  get_profile_ids_for_list: { tier: 'L', scopes: ['lists:read', 'profiles:read'], idempotent: true },
+  // Sets marketing consent to SUBSCRIBED (API-NOTES §5.5): already subscribed stays subscribed.
+  bulk_subscribe_profiles: {
+    tier: 'L',
+    scopes: ['lists:write', 'profiles:write', 'subscriptions:write'],
+    idempotent: true,
+  },
+} as const satisfies Record<string, { tier: Tier; scopes: readonly string[]; idempotent: boolean }>;
 
 export type OperationId = keyof typeof OPERATIONS;
