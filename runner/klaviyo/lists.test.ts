@@ -3,7 +3,7 @@
  * historical import, which then carries one for every profile. Checked over HTTP against the
  * sandbox, with each request validated against Klaviyo's OpenAPI description.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { assertAllValid } from '../../test/helpers/openapi-contract.ts';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.ts';
 import { KlaviyoClient } from './client.ts';
@@ -17,6 +17,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await sandbox.close();
+});
+afterEach(() => {
+  sandbox.setFaults({});
 });
 
 describe('subscribe', () => {
@@ -44,5 +47,56 @@ describe('subscribe', () => {
       state.profiles.find((p) => p.email === email)?.subscriptions.email.marketing.consent;
     expect(consent('old@example.com')).toBe('SUBSCRIBED');
     expect(consent('now@example.com')).toBe('SUBSCRIBED');
+  });
+});
+
+describe('findOrCreateList', () => {
+  const createsOf = (name: string) =>
+    sandbox
+      .requests()
+      .filter(
+        (r) => r.operationId === 'create_list' && JSON.stringify(r.body).includes(JSON.stringify(name)),
+      );
+  const listsNamed = (name: string) => sandbox.inspect().lists.filter((l) => l.name === name);
+
+  it('ends with exactly one list when every answer to create_list is lost', async () => {
+    // Klaviyo makes the list, then the connection drops before the answer: a blind resend would
+    // make a second list of the same name.
+    sandbox.setFaults({ seed: 3, lostAnswer: 1, operations: ['create_list'] });
+    const { id, created } = await findOrCreateList(client, 'Lost answer', { settleMs: 1 });
+    expect(listsNamed('Lost answer').map((l) => l.id)).toEqual([id]);
+    expect(created).toBe(false);
+    const creates = createsOf('Lost answer');
+    expect(creates).toHaveLength(1);
+    expect(creates[0]).toMatchObject({ status: -1, lostAnswer: { status: 201, body: { data: { id } } } });
+
+    // A later run finds the same list and creates none.
+    sandbox.setFaults({});
+    await expect(findOrCreateList(client, 'Lost answer')).resolves.toEqual({ id, created: false });
+    expect(listsNamed('Lost answer')).toHaveLength(1);
+    expect(createsOf('Lost answer')).toHaveLength(1);
+  });
+
+  it('creates at most `creates` times while each outcome stays unknown, then says so', async () => {
+    // 5xx before any work: each create is ambiguous to the runner, and no list appears.
+    sandbox.setFaults({ seed: 3, serverError: 1, operations: ['create_list'] });
+    const attempt = findOrCreateList(client, 'Never made', { creates: 2, settleMs: 1 });
+    await expect(attempt).rejects.toMatchObject({ retryable: true, outcomeUnknown: true });
+    await expect(attempt).rejects.toThrow(/create_list answered 50[03].*not resent/);
+    expect(createsOf('Never made')).toHaveLength(2);
+    expect(listsNamed('Never made')).toHaveLength(0);
+
+    sandbox.setFaults({});
+    const { created } = await findOrCreateList(client, 'Never made');
+    expect(created).toBe(true);
+    expect(listsNamed('Never made')).toHaveLength(1);
+  });
+
+  it('picks the oldest when lists of one name already exist', async () => {
+    const first = await findOrCreateList(client, 'Twice');
+    await client.call('create_list', 'POST', '/api/lists', {
+      data: { type: 'list', attributes: { name: 'Twice' } },
+    });
+    await expect(findOrCreateList(client, 'Twice')).resolves.toEqual({ id: first.id, created: false });
   });
 });

@@ -1,4 +1,5 @@
 /** Lists, memberships and marketing subscription with consent (API-NOTES §4, §5.5). */
+import { KlaviyoError } from '../errors.ts';
 import type { KlaviyoClient } from './client.ts';
 
 interface ListResource {
@@ -6,20 +7,60 @@ interface ListResource {
   attributes: { name: string };
 }
 
-/** A list by name, following pages (get_lists pages hold at most 10), or created when missing. */
+export interface FindOrCreateOptions {
+  /** Creates tried at most, when each one's outcome stays unknown (default 3). */
+  creates?: number;
+  /** Wait before looking again after such a create, times the creates so far (ms, default 1000). */
+  settleMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The id of the list of this name, following pages (get_lists pages hold at most 10). Oldest
+ * first: if lists of one name exist already (made by hand, say), every run picks the same one.
+ */
+export async function findList(client: KlaviyoClient, name: string): Promise<string | null> {
+  const filter = encodeURIComponent(`equals(name,${JSON.stringify(name)})`);
+  for await (const page of client.pages<ListResource>(
+    'get_lists',
+    `/api/lists?filter=${filter}&sort=created`,
+  )) {
+    const found = page.find((l) => l.attributes.name === name);
+    if (found) return found.id;
+  }
+  return null;
+}
+
+/**
+ * A list by name, created when missing. create_list is not idempotent (operations.ts): when a
+ * create's outcome is unknown (answer lost, or 5xx) the list may exist, so it looks again before
+ * creating again, a bounded number of times; then it throws, and the next run starts by looking.
+ * `created` is true only when this call saw its create succeed.
+ */
 export async function findOrCreateList(
   client: KlaviyoClient,
   name: string,
+  options: FindOrCreateOptions = {},
 ): Promise<{ id: string; created: boolean }> {
-  const filter = encodeURIComponent(`equals(name,${JSON.stringify(name)})`);
-  for await (const page of client.pages<ListResource>('get_lists', `/api/lists?filter=${filter}`)) {
-    const found = page.find((l) => l.attributes.name === name);
-    if (found) return { id: found.id, created: false };
+  const creates = options.creates ?? 3;
+  let unknown: KlaviyoError | undefined;
+  for (let tried = 0; ; tried++) {
+    const found = await findList(client, name);
+    if (found !== null) return { id: found, created: false };
+    if (unknown !== undefined && tried >= creates) throw unknown;
+    try {
+      const res = await client.call<{ data: ListResource }>('create_list', 'POST', '/api/lists', {
+        data: { type: 'list', attributes: { name } },
+      });
+      return { id: res.body.data.id, created: true };
+    } catch (error) {
+      if (!(error instanceof KlaviyoError && error.outcomeUnknown)) throw error;
+      unknown = error;
+      // The list may exist now: give Klaviyo a moment to show it, then look before creating again.
+      await sleep((options.settleMs ?? 1000) * (tried + 1));
+    }
   }
-  const res = await client.call<{ data: ListResource }>('create_list', 'POST', '/api/lists', {
-    data: { type: 'list', attributes: { name } },
-  });
-  return { id: res.body.data.id, created: true };
 }
 
 export async function addToList(client: KlaviyoClient, listId: string, profileIds: string[]): Promise<void> {
