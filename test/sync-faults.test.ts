@@ -1,6 +1,6 @@
 /**
  * Never lose, never double: with the sandbox injecting 429 storms, 5xx, connection resets,
- * stalled and cancelled import jobs, and with a run killed (SIGKILL) while an import job is in
+ * answers lost after the work was done, stalled and cancelled import jobs, and with a run killed (SIGKILL) while an import job is in
  * flight, repeated runs converge to exactly the models' state, with no duplicate event.
  */
 import { spawn } from 'node:child_process';
@@ -53,7 +53,7 @@ afterEach(async () => {
 });
 
 describe('sync under faults', () => {
-  it('converges through 429 storms, 5xx, resets, stalled and cancelled jobs', async () => {
+  it('converges through 429 storms, 5xx, resets, lost answers, stalled and cancelled jobs', async () => {
     const project = await copyDemoProject();
     expect((await runDbt(project, ['build'])).code).toBe(0);
     sandbox = await startSandbox({
@@ -64,6 +64,9 @@ describe('sync under faults', () => {
         throttle: 0.1,
         serverError: 0.08,
         reset: 0.05,
+        lostAnswer: 0.1,
+        // The one create the runner makes: always lost, so the run must find its list, not make two.
+        perOperation: { create_list: { lostAnswer: 1 } },
         stallJob: 0.5,
         stallMs: 2500,
         failJob: 0.2,
@@ -90,6 +93,8 @@ describe('sync under faults', () => {
     const final = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
     expect(final.code, final.stderr).toBe(0);
     expectConverged(sandbox, await modelCounts(path.join(project, 'target', 'demo.duckdb')));
+    // create_list is not idempotent: however its answers were lost, one Winback list exists.
+    expect(sandbox.inspect().lists.filter((l) => l.name === 'Winback')).toHaveLength(1);
     assertAllValid(
       sandbox.requests().filter((r) => r.status > 0),
       { responses: false },
