@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.ts';
-import type { FaultConfig } from '../sandbox/faults.ts';
+import { parseFaultConfig, type FaultConfig } from '../sandbox/faults.ts';
 import { startSandbox } from '../sandbox/server.ts';
 
 interface SandboxCommandOptions {
@@ -26,7 +26,7 @@ export function sandboxCommand(): Command {
     .option('--job-delay <ms>', 'how long import jobs stay queued, then processing', '1000')
     .option(
       '--faults <file>',
-      'JSON file of seeded faults: {"seed":1,"throttle":0.1,"serverError":0.05,"reset":0.02,"stallJob":0.1}',
+      'JSON file of seeded faults, e.g. {"seed":1,"throttle":0.1,"serverError":0.05,"reset":0.02,"lostAnswer":0.02,"stallJob":0.1,"perOperation":{"create_list":{"lostAnswer":1}}} (README lists them all)',
     )
     .option('--persist <file>', 'keep the sandbox state in this JSON file across restarts')
     .action(async (options: SandboxCommandOptions) => {
@@ -35,11 +35,18 @@ export function sandboxCommand(): Command {
         throw new ConfigError(`--port must be 0 to 65535, got ${options.port}.`);
       let faults: FaultConfig | undefined;
       if (options.faults !== undefined) {
+        let raw: unknown;
         try {
-          faults = JSON.parse(await readFile(options.faults, 'utf8')) as FaultConfig;
+          raw = JSON.parse(await readFile(options.faults, 'utf8'));
         } catch (error) {
           throw new ConfigError(`--faults ${options.faults}: ${(error as Error).message}`);
         }
+        const parsed = parseFaultConfig(raw);
+        if (!parsed.ok)
+          throw new ConfigError(
+            `--faults ${options.faults}:\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}`,
+          );
+        faults = parsed.config;
       }
       const sandbox = await startSandbox({
         port,

@@ -67,3 +67,71 @@ export class Faults {
     return this.next() < p;
   }
 }
+
+const RATES: readonly FaultRate[] = [
+  'throttle',
+  'serverError',
+  'reset',
+  'lostAnswer',
+  'slow',
+  'failJob',
+  'stallJob',
+  'importRowError',
+];
+const MILLISECONDS = ['slowMs', 'stallMs'] as const;
+
+function rateProblem(where: string, value: unknown): string | null {
+  return typeof value === 'number' && value >= 0 && value <= 1
+    ? null
+    : `${where} must be a probability from 0 to 1, got ${JSON.stringify(value)}`;
+}
+
+/**
+ * A faults file (`klaviyo-runner sandbox --faults`) read as untrusted input: every problem, each
+ * naming its key, or the config. An unknown key is refused rather than ignored, so a misspelt
+ * rate never quietly injects nothing.
+ */
+export function parseFaultConfig(
+  raw: unknown,
+): { ok: true; config: FaultConfig } | { ok: false; problems: string[] } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { ok: false, problems: ['the file must hold a JSON object'] };
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    if ((RATES as readonly string[]).includes(key)) {
+      const problem = rateProblem(key, value);
+      if (problem !== null) problems.push(problem);
+    } else if ((MILLISECONDS as readonly string[]).includes(key) || key === 'seed') {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+        problems.push(`${key} must be a whole number of at least 0, got ${JSON.stringify(value)}`);
+    } else if (key === 'operations') {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+        problems.push('operations must be a list of operation ids, e.g. ["bulk_create_events"]');
+    } else if (key === 'perOperation') {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        problems.push(
+          'perOperation must map operation ids to rates, e.g. {"create_list": {"lostAnswer": 1}}',
+        );
+        continue;
+      }
+      for (const [operation, rates] of Object.entries(value as Record<string, unknown>)) {
+        if (typeof rates !== 'object' || rates === null || Array.isArray(rates)) {
+          problems.push(`perOperation.${operation} must be an object of rates`);
+          continue;
+        }
+        for (const [kind, rate] of Object.entries(rates as Record<string, unknown>)) {
+          if (!(RATES as readonly string[]).includes(kind))
+            problems.push(`perOperation.${operation}.${kind} is not a fault (known: ${RATES.join(', ')})`);
+          else {
+            const problem = rateProblem(`perOperation.${operation}.${kind}`, rate);
+            if (problem !== null) problems.push(problem);
+          }
+        }
+      }
+    } else
+      problems.push(
+        `${key} is not a fault setting (known: seed, ${RATES.join(', ')}, ${MILLISECONDS.join(', ')}, operations, perOperation)`,
+      );
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: raw as FaultConfig };
+}
