@@ -133,5 +133,5 @@ export function parseFaultConfig(
         `${key} is not a fault setting (known: seed, ${RATES.join(', ')}, ${MILLISECONDS.join(', ')}, operations, perOperation)`,
       );
   }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: raw as FaultConfig };
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: raw };
 }
