@@ -5,7 +5,7 @@
  * Profile ids are not read back from the job: the rows that need one (list members, properties to
  * clear) look it up themselves (profile-ids.ts), far fewer requests at a faster tier.
  */
-import { stopsTheRun } from '../errors.ts';
+import { KlaviyoError, stopsTheRun } from '../errors.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
 import {
   getProfileImport,
@@ -154,21 +154,85 @@ export async function clearProperties(
 export interface ImportOptions extends PollOptions {
   /** Klaviyo profile ids the snapshot already knows, by row key. */
   knownIds?: ReadonlyMap<string, string>;
-  /** Called once Klaviyo accepted the job, before polling: record the job id so a crash can resume it. */
-  onSubmitted: (jobId: string) => Promise<void>;
+  /**
+   * Called once Klaviyo accepted a job, before polling, with the rows it carries: record the job
+   * id so a crash can resume it.
+   */
+  onSubmitted: (jobId: string, payloads: ProfilePayload[]) => Promise<void>;
 }
 
+export interface ImportedJob {
+  jobId: string;
+  /** Klaviyo finished the job (complete or cancelled); otherwise the next run resumes it. */
+  finished: boolean;
+}
+
+const ROW_POINTER = /^\/data\/attributes\/profiles\/data\/(\d+)(?:\/|$)/;
+
+/**
+ * Submits profiles as one import job, or, when Klaviyo refuses the whole request (400: it checks
+ * an import request before making a job), without the profiles it refused: rows its errors point
+ * at (`/data/attributes/profiles/data/N`) are rejected with Klaviyo's reason and the rest resent;
+ * errors that point at no row halve the batch until the refused profile stands alone. One bad
+ * profile costs its own row, never the other 9,999 (bulk import is all-or-nothing per request,
+ * PEERS "what users complain about" #4).
+ */
+async function submitAll(
+  client: KlaviyoClient,
+  payloads: ProfilePayload[],
+  options: ImportOptions,
+  rejected: RowOutcome[],
+): Promise<{ jobId: string; payloads: ProfilePayload[] }[]> {
+  if (payloads.length === 0) return [];
+  try {
+    const job = await submitProfileImport(
+      client,
+      payloads.map((p) => p.attributes),
+    );
+    await options.onSubmitted(job.id, payloads);
+    return [{ jobId: job.id, payloads }];
+  } catch (error) {
+    if (!(error instanceof KlaviyoError) || error.status !== 400) throw error;
+    const named = new Map<number, string>();
+    for (const e of error.errors) {
+      const m = ROW_POINTER.exec(e.source?.pointer ?? '');
+      if (m !== null && Number(m[1]) < payloads.length)
+        named.set(Number(m[1]), `${e.title} ${e.detail}`.trim());
+    }
+    if (named.size > 0) {
+      for (const [i, reason] of named) rejected.push({ key: payloads[i]!.key, status: 'rejected', reason });
+      return submitAll(
+        client,
+        payloads.filter((_, i) => !named.has(i)),
+        options,
+        rejected,
+      );
+    }
+    if (payloads.length === 1) {
+      rejected.push({ key: payloads[0]!.key, status: 'rejected', reason: error.message });
+      return [];
+    }
+    const half = Math.ceil(payloads.length / 2);
+    return [
+      ...(await submitAll(client, payloads.slice(0, half), options, rejected)),
+      ...(await submitAll(client, payloads.slice(half), options, rejected)),
+    ];
+  }
+}
+
+/** Imports profiles: submit (splitting off what Klaviyo refuses), poll each job, map its errors back, clear properties. */
 export async function importProfiles(
   client: KlaviyoClient,
   payloads: ProfilePayload[],
   options: ImportOptions,
-): Promise<{ jobId: string; outcomes: RowOutcome[] }> {
-  const job = await submitProfileImport(
-    client,
-    payloads.map((p) => p.attributes),
-  );
-  await options.onSubmitted(job.id);
-  const done = await pollImport(client, job.id, options);
-  const outcomes = await outcomesOfJob(client, job.id, done, payloads);
-  return { jobId: job.id, outcomes: await clearProperties(client, payloads, outcomes, options.knownIds) };
+): Promise<{ jobs: ImportedJob[]; outcomes: RowOutcome[] }> {
+  const outcomes: RowOutcome[] = [];
+  const jobs: ImportedJob[] = [];
+  for (const job of await submitAll(client, payloads, options, outcomes)) {
+    const done = await pollImport(client, job.jobId, options);
+    const settled = await outcomesOfJob(client, job.jobId, done, job.payloads);
+    outcomes.push(...(await clearProperties(client, job.payloads, settled, options.knownIds)));
+    jobs.push({ jobId: job.jobId, finished: done !== null });
+  }
+  return { jobs, outcomes };
 }

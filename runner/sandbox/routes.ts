@@ -291,14 +291,46 @@ function runImport(store: Store, faults: Faults, job: ImportJob): void {
   });
 }
 
+const TEXT_ATTRIBUTES = new Set([
+  'email',
+  'phone_number',
+  'external_id',
+  'first_name',
+  'last_name',
+  'organization',
+  'title',
+  'locale',
+  'image',
+]);
+
 function submitImport(ctx: Ctx): Answer {
   const d = dataOf(ctx, 'profile-bulk-import-job');
   const attributes = attributesOf(d);
   const profiles = (attributes.profiles as { data?: unknown } | undefined)?.data;
   const rows = arrayAt(profiles, '/data/attributes/profiles/data', 10_000, 'profiles');
+  // Klaviyo checks the request's shape before it makes a job, and refuses it whole (400) when a
+  // profile has the wrong types; values of the right type but invalid (an email without @) become
+  // per-row import errors instead (API-NOTES §5.1).
   rows.forEach((r, i) => {
+    const pointer = `/data/attributes/profiles/data/${i}`;
     if ((r as { type?: unknown }).type !== 'profile')
-      throw invalid('Each profile must have type "profile".', `/data/attributes/profiles/data/${i}/type`);
+      throw invalid('Each profile must have type "profile".', `${pointer}/type`);
+    const attrs = (r as { attributes?: unknown }).attributes;
+    if (typeof attrs !== 'object' || attrs === null || Array.isArray(attrs))
+      throw invalid('attributes must be an object.', `${pointer}/attributes`);
+    for (const [name, value] of Object.entries(attrs)) {
+      if (value === null) continue;
+      const object = name === 'properties' || name === 'location';
+      if (
+        object
+          ? typeof value !== 'object' || Array.isArray(value)
+          : TEXT_ATTRIBUTES.has(name) && typeof value !== 'string'
+      )
+        throw invalid(
+          `${name} must be ${object ? 'an object' : 'a string'}.`,
+          `${pointer}/attributes/${name}`,
+        );
+    }
   });
   const listIds = (
     (d.relationships as { lists?: { data?: { id: string }[] } } | undefined)?.lists?.data ?? []

@@ -235,27 +235,31 @@ class SyncRun {
 
   private async sendProfiles(items: Pending<ProfilePayload>[]): Promise<void> {
     if (items.length === 0) return;
-    const { jobId, outcomes } = await importProfiles(
+    const byKey = new Map(items.map((i) => [i.change.key, i.change]));
+    const { jobs, outcomes } = await importProfiles(
       this.client,
       items.map((i) => i.payload),
       {
         ...this.options.poll,
         knownIds: knownIds(items),
-        onSubmitted: (id) =>
+        onSubmitted: (id, sent) =>
           recordJob(
             this.state,
             this.spec,
             this.runId,
             id,
             'profile-bulk-import',
-            items.map((i) => ({ key: i.change.key, hash: i.change.hash!, row: i.change.row })),
+            sent.map((p) => {
+              const change = byKey.get(p.key)!;
+              return { key: p.key, hash: change.hash!, row: change.row };
+            }),
           ),
       },
     );
-    this.result.jobs.push(jobId);
+    this.result.jobs.push(...jobs.map((j) => j.jobId));
     await this.settle(items, outcomes, (i) => this.countConfirmed(i));
-    if (!outcomes.some((o) => o.status === 'failed' && o.reason?.includes('still running')))
-      await finishJob(this.state, jobId, 'complete');
+    // A job still running at Klaviyo stays recorded: the next run resumes it.
+    for (const job of jobs) if (job.finished) await finishJob(this.state, job.jobId, 'complete');
   }
 
   private async sendEvents(items: Pending<EventPayload>[]): Promise<void> {
