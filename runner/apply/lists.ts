@@ -2,7 +2,7 @@
  * List membership executor. Klaviyo adds and removes list members by profile id, ≤1,000 per call;
  * ids come from the snapshot or are looked up by identifier (profile-ids.ts).
  */
-import { stopsTheRun } from '../errors.ts';
+import { KlaviyoError, stopsTheRun } from '../errors.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
 import { addToList, removeFromList, subscribe } from '../klaviyo/lists.ts';
 import type { ListMemberPayload } from '../transform/payload.ts';
@@ -11,11 +11,31 @@ import { resolveProfileIds } from './profile-ids.ts';
 
 export const MAX_MEMBERS = 1000;
 
+const MEMBER_POINTER = /^\/data\/(\d+)(?:\/|$)/;
+
+/** Profile ids a 400 from a list change points at (`/data/N/id`): ids Klaviyo no longer has. */
+function refusedIds(error: unknown, sent: string[]): Set<string> {
+  const refused = new Set<string>();
+  if (!(error instanceof KlaviyoError) || error.status !== 400) return refused;
+  for (const e of error.errors) {
+    const m = MEMBER_POINTER.exec(e.source?.pointer ?? '');
+    const id = m === null ? undefined : sent[Number(m[1])];
+    if (id !== undefined) refused.add(id);
+  }
+  return refused;
+}
+
+/**
+ * Adds or removes members. An id the snapshot kept can go stale (Klaviyo merged or deleted that
+ * profile) and then fails the whole request; the members are then looked up again by identifier,
+ * and the request resent once with the ids Klaviyo has now.
+ */
 async function change(
   client: KlaviyoClient,
   listId: string,
   members: ListMemberPayload[],
   op: 'add' | 'remove',
+  retried = false,
 ): Promise<RowOutcome[]> {
   const ids = await resolveProfileIds(client, members);
   const outcomes: RowOutcome[] = [];
@@ -35,8 +55,8 @@ async function change(
     }
   }
   if (known.length === 0) return outcomes;
+  const profileIds = [...new Set(known.map((m) => ids.get(m.key)!))];
   try {
-    const profileIds = [...new Set(known.map((m) => ids.get(m.key)!))];
     if (op === 'add') await addToList(client, listId, profileIds);
     else await removeFromList(client, listId, profileIds);
     outcomes.push(
@@ -44,6 +64,14 @@ async function change(
     );
   } catch (error) {
     if (stopsTheRun(error)) throw error;
+    const stale = retried ? new Set<string>() : refusedIds(error, profileIds);
+    if (stale.size > 0) {
+      // Klaviyo may name only the first stale id, so every member is looked up again by
+      // identifier (one pass, 100 a request), then the request is sent once more.
+      const again = known.map((m) => ({ ...m, profileId: null }));
+      outcomes.push(...(await change(client, listId, again, op, true)));
+      return outcomes;
+    }
     outcomes.push(
       ...known.map((m) => ({ key: m.key, status: 'failed' as const, reason: (error as Error).message })),
     );

@@ -1,0 +1,60 @@
+/**
+ * A profile id kept in the snapshot can go stale (Klaviyo merged or deleted the profile). A list
+ * change that names one is refused whole; the executor looks those members up again by identifier
+ * and resends, so one stale id does not fail every run. Over HTTP against the sandbox.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KlaviyoClient } from '../klaviyo/client.ts';
+import { findOrCreateList } from '../klaviyo/lists.ts';
+import { startSandbox, type RunningSandbox } from '../sandbox/server.ts';
+import { addMembers } from './lists.ts';
+
+let sandbox: RunningSandbox;
+let client: KlaviyoClient;
+beforeAll(async () => {
+  sandbox = await startSandbox({ rateLimits: 'off' });
+  client = new KlaviyoClient({ apiKey: 'pk_lists_apply', baseUrl: sandbox.url, limits: 'off', backoffMs: 1 });
+});
+afterAll(async () => {
+  await sandbox.close();
+});
+
+/** A profile made directly in the sandbox, as another tool (or a person) would. */
+async function createProfile(email: string): Promise<string> {
+  const res = await fetch(`${sandbox.url}/api/profiles`, {
+    method: 'POST',
+    headers: {
+      authorization: 'Klaviyo-API-Key pk_lists_apply',
+      revision: '2026-07-15',
+      'content-type': 'application/vnd.api+json',
+    },
+    body: JSON.stringify({ data: { type: 'profile', attributes: { email } } }),
+  });
+  return ((await res.json()) as { data: { id: string } }).data.id;
+}
+
+describe('addMembers', () => {
+  it('looks a member up again when Klaviyo no longer has the id the snapshot kept', async () => {
+    const ann = await createProfile('ann@example.com');
+    const bob = await createProfile('bob@example.com');
+    const { id: listId } = await findOrCreateList(client, 'Stale ids');
+    const outcomes = await addMembers(client, listId, [
+      { key: 'A', profile: { email: 'ann@example.com' }, profileId: ann },
+      { key: 'B', profile: { email: 'bob@example.com' }, profileId: 'PROFILE-MERGED-AWAY' },
+      { key: 'C', profile: { email: 'nobody@example.com' }, profileId: 'PROFILE-DELETED' },
+    ]);
+    expect(outcomes).toEqual([
+      {
+        key: 'C',
+        status: 'failed',
+        reason: 'no Klaviyo profile has these identifiers yet; sync the profile first (or declare `after`)',
+      },
+      { key: 'A', status: 'confirmed', profileId: ann },
+      { key: 'B', status: 'confirmed', profileId: bob },
+    ]);
+    const list = sandbox.inspect().lists.find((l) => l.id === listId)!;
+    expect([...list.profileIds].sort()).toEqual([ann, bob].sort());
+    const adds = sandbox.requests().filter((r) => r.operationId === 'add_profiles_to_list');
+    expect(adds.map((r) => r.status)).toEqual([400, 204]);
+  });
+});
