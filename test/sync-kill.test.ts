@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
+import { seededRandom } from '../runner/sandbox/seeded-random.ts';
 import { startSandbox, type RecordedRequest, type RunningSandbox } from '../runner/sandbox/server.ts';
 import { copyDemoProject, repoRoot, runCli, runDbt } from './helpers/dbt.ts';
 import { assertAllValid } from './helpers/openapi-contract.ts';
@@ -38,18 +39,6 @@ const PLACED = 'klaviyo_placed_orders';
 const ORDERED = 'klaviyo_ordered_products';
 const WINBACK = 'klaviyo_winback_list';
 const SYNC_OF_METRIC: Record<string, string> = { 'Placed Order': PLACED, 'Ordered Product': ORDERED };
-
-/** mulberry32: the same seed gives the same kill plan. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Phase = 'startup' | 'import' | 'import-results' | 'events' | 'list' | 'tail';
 const PIPELINE: Phase[] = ['startup', 'import', 'import-results', 'events', 'list', 'tail'];
@@ -402,7 +391,7 @@ describe('sync killed with SIGKILL at random moments', () => {
     const model = await readModel(db);
     sandbox = await startSandbox({ rateLimits: 'off', jobDelayMs: JOB_DELAY_MS, faults: FAULTS });
     const env = { KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_kill_nine' };
-    const rnd = random(SEED);
+    const rnd = seededRandom(SEED);
     const log: string[] = [];
     const landed = new Set<Phase>();
 

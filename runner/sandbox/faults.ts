@@ -2,6 +2,8 @@
  * Seeded fault injection: the same seed gives the same faults in the same order, so a failing
  * test can be replayed. Each rate is a probability per request (or per job).
  */
+import { seededRandom } from './seeded-random.ts';
+
 export type FaultRate =
   'throttle' | 'serverError' | 'reset' | 'lostAnswer' | 'slow' | 'failJob' | 'stallJob' | 'importRowError';
 
@@ -39,18 +41,9 @@ export interface FaultConfig {
 }
 
 export class Faults {
-  private state: number;
+  private readonly next: () => number;
   constructor(public config: FaultConfig = {}) {
-    this.state = (config.seed ?? 1) >>> 0;
-  }
-
-  private next(): number {
-    // mulberry32
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = seededRandom(config.seed ?? 1);
   }
 
   private rate(kind: FaultRate, operationId: string | undefined): number | undefined {
