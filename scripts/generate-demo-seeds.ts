@@ -14,11 +14,22 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { seededRandom } from '../runner/sandbox/seeded-random.ts';
 
 const out = path.resolve(import.meta.dirname, '..', 'seeds', 'demo');
 
-const rand = seededRandom(20261122);
+// mulberry32: a tiny, well-known PRNG; deterministic across Node versions. Kept here rather than
+// shared with the sandbox so the committed seeds can never change with runner code.
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = prng(20261122);
 const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 const chance = (p: number) => rand() < p;
