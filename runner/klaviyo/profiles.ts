@@ -1,5 +1,5 @@
 /**
- * Profile endpoints: bulk import jobs (submit, poll, errors, imported profiles), profile reads by
+ * Profile endpoints: bulk import jobs (submit, poll, errors), profile reads by
  * identifier, and the single-profile update that can clear properties, which bulk import cannot
  * (API-NOTES §5.1-5.2).
  */
@@ -108,16 +108,6 @@ export async function* importErrors(
       originalPayload: e.attributes.original_payload,
     }));
   }
-}
-
-export async function* importedProfiles(
-  client: KlaviyoClient,
-  jobId: string,
-): AsyncIterable<ProfileResource[]> {
-  yield* client.pages<ProfileResource>(
-    'get_profiles_for_bulk_import_profiles_job',
-    `/api/profile-bulk-import-jobs/${encodeURIComponent(jobId)}/profiles?page[size]=100`,
-  );
 }
 
 const quote = (v: string) => JSON.stringify(v);

@@ -38,7 +38,6 @@ const TIER_OF: Record<string, Tier> = {
   bulk_import_profiles: 'M',
   get_bulk_import_profiles_job: 'M',
   get_errors_for_bulk_import_profiles_job: 'M',
-  get_profiles_for_bulk_import_profiles_job: 'M',
   bulk_create_events: 'M',
   add_profiles_to_list: 'M',
   remove_profiles_from_list: 'M',
