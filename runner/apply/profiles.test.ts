@@ -51,7 +51,7 @@ describe('importProfiles', () => {
     ]);
     expect(outcomes.filter((o) => o.status === 'confirmed')).toHaveLength(19);
     expect(jobs).toHaveLength(1);
-    expect(jobs[0]!.finished).toBe(true);
+    expect(jobs[0]!.status).toBe('complete');
     expect(recorded).toEqual([
       { jobId: jobs[0]!.jobId, keys: payloads.filter((_, i) => i !== 7).map((p) => p.key) },
     ]);

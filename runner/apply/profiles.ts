@@ -43,6 +43,17 @@ export async function pollImport(
   }
 }
 
+/**
+ * The index of the profile a JSON pointer names inside an import request
+ * (`/data/attributes/profiles/data/N/...`), as both a refused request and a job's import errors
+ * point; null when it names none.
+ */
+const PROFILE_AT = /\/profiles\/data\/(\d+)(?:\/|$)/;
+function profileIndex(pointer: string | null | undefined): number | null {
+  const m = PROFILE_AT.exec(pointer ?? '');
+  return m === null ? null : Number(m[1]);
+}
+
 function identityKeys(identity: ProfileIdentity): string[] {
   return [
     identity.email !== undefined ? `email:${identity.email.toLowerCase()}` : null,
@@ -56,7 +67,7 @@ function identityKeys(identity: ProfileIdentity): string[] {
  * reason (by the echoed payload's identifiers, else by the JSON pointer's index); the rest are
  * confirmed.
  */
-export async function outcomesOfJob(
+async function outcomesOfJob(
   client: KlaviyoClient,
   jobId: string,
   job: ImportJobStatus | null,
@@ -79,8 +90,7 @@ export async function outcomesOfJob(
   const rejected = new Map<number, string>();
   for await (const errors of importErrors(client, jobId)) {
     for (const e of errors) {
-      const m = /\/profiles\/data\/(\d+)/.exec(e.pointer ?? '');
-      let index = m ? Number(m[1]) : -1;
+      let index = profileIndex(e.pointer) ?? -1;
       const echoed = (e.originalPayload as { attributes?: ProfileIdentity } | null)?.attributes;
       if (echoed !== undefined) {
         const found = identityKeys(echoed)
@@ -103,7 +113,7 @@ export async function outcomesOfJob(
  * `meta.patch_properties.unset` per profile. The profile id comes from the snapshot (`knownIds`)
  * or a lookup by identifier; a failure leaves the row unconfirmed, to be retried next run.
  */
-export async function clearProperties(
+async function clearProperties(
   client: KlaviyoClient,
   payloads: ProfilePayload[],
   outcomes: RowOutcome[],
@@ -163,11 +173,23 @@ export interface ImportOptions extends PollOptions {
 
 export interface ImportedJob {
   jobId: string;
-  /** Klaviyo finished the job (complete or cancelled); otherwise the next run resumes it. */
-  finished: boolean;
+  /** `running`: Klaviyo had not finished it in time; it stays recorded and the next run resumes it. */
+  status: 'complete' | 'cancelled' | 'running';
 }
 
-const ROW_POINTER = /^\/data\/attributes\/profiles\/data\/(\d+)(?:\/|$)/;
+/**
+ * A polled job's rows: import errors mapped back, then properties cleared (`job` null: still
+ * running). The one path for jobs this run submitted and jobs it resumed.
+ */
+export async function settleJob(
+  client: KlaviyoClient,
+  jobId: string,
+  job: ImportJobStatus | null,
+  payloads: ProfilePayload[],
+  knownIds?: ReadonlyMap<string, string>,
+): Promise<RowOutcome[]> {
+  return clearProperties(client, payloads, await outcomesOfJob(client, jobId, job, payloads), knownIds);
+}
 
 /**
  * Submits profiles as one import job, or, when Klaviyo refuses the whole request (400: it checks
@@ -195,9 +217,8 @@ async function submitAll(
     if (!(error instanceof KlaviyoError) || error.status !== 400) throw error;
     const named = new Map<number, string>();
     for (const e of error.errors) {
-      const m = ROW_POINTER.exec(e.source?.pointer ?? '');
-      if (m !== null && Number(m[1]) < payloads.length)
-        named.set(Number(m[1]), `${e.title} ${e.detail}`.trim());
+      const index = profileIndex(e.source?.pointer);
+      if (index !== null && index < payloads.length) named.set(index, `${e.title} ${e.detail}`.trim());
     }
     if (named.size > 0) {
       for (const [i, reason] of named) rejected.push({ key: payloads[i]!.key, status: 'rejected', reason });
@@ -230,9 +251,11 @@ export async function importProfiles(
   const jobs: ImportedJob[] = [];
   for (const job of await submitAll(client, payloads, options, outcomes)) {
     const done = await pollImport(client, job.jobId, options);
-    const settled = await outcomesOfJob(client, job.jobId, done, job.payloads);
-    outcomes.push(...(await clearProperties(client, job.payloads, settled, options.knownIds)));
-    jobs.push({ jobId: job.jobId, finished: done !== null });
+    outcomes.push(...(await settleJob(client, job.jobId, done, job.payloads, options.knownIds)));
+    jobs.push({
+      jobId: job.jobId,
+      status: done === null ? 'running' : done.status === 'cancelled' ? 'cancelled' : 'complete',
+    });
   }
   return { jobs, outcomes };
 }

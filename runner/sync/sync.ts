@@ -15,13 +15,7 @@ import type { SyncSpec } from '../manifest/spec.ts';
 import { KlaviyoClient, type ClientOptions } from '../klaviyo/client.ts';
 import { findOrCreateList } from '../klaviyo/lists.ts';
 import { unsetProperties } from '../klaviyo/profiles.ts';
-import {
-  clearProperties,
-  importProfiles,
-  outcomesOfJob,
-  pollImport,
-  type PollOptions,
-} from '../apply/profiles.ts';
+import { importProfiles, pollImport, settleJob, type PollOptions } from '../apply/profiles.ts';
 import { MAX_BYTES, MAX_EVENTS, sendEvents } from '../apply/events.ts';
 import { addMembers, MAX_MEMBERS, removeMembers, subscribeMembers } from '../apply/lists.ts';
 import type { RowOutcome } from '../apply/outcome.ts';
@@ -221,12 +215,7 @@ class SyncRun {
         continue;
       }
       const payloads = items.map((i) => i.payload);
-      const outcomes = await clearProperties(
-        this.client,
-        payloads,
-        await outcomesOfJob(this.client, jobId, job, payloads),
-        knownIds(items),
-      );
+      const outcomes = await settleJob(this.client, jobId, job, payloads, knownIds(items));
       this.result.jobs.push(jobId);
       await this.settle(items, outcomes, (i) => this.countConfirmed(i));
       await finishJob(this.state, jobId, 'complete');
@@ -259,7 +248,7 @@ class SyncRun {
     this.result.jobs.push(...jobs.map((j) => j.jobId));
     await this.settle(items, outcomes, (i) => this.countConfirmed(i));
     // A job still running at Klaviyo stays recorded: the next run resumes it.
-    for (const job of jobs) if (job.finished) await finishJob(this.state, job.jobId, 'complete');
+    for (const job of jobs) if (job.status !== 'running') await finishJob(this.state, job.jobId, job.status);
   }
 
   private async sendEvents(items: Pending<EventPayload>[]): Promise<void> {
