@@ -112,25 +112,24 @@ export async function recordRejections(
   runId: string,
   rejections: RecordedRejection[],
 ): Promise<void> {
-  if (rejections.length === 0) return;
   const d = state.wh.dialect;
   const now = new Date().toISOString();
-  await staged(
-    state,
-    rejections.map((r) => [r.key, r.hash, r.sync, null]),
-    async (batch) => {
-      // The stage's row_json column carries the sync here, so one statement clears every sync's keys.
-      await atomically(state, async () => {
-        await state.wh.execute(
-          `delete from ${state.table('rejected')} where exists (select 1 from ${state.table('stage')} as st
-             where st.batch_id = ${d.literal(batch)} and st.key = ${state.table('rejected')}.key and st.row_json = ${state.table('rejected')}.sync)`,
-        );
-        await state.wh.insertRows(
-          state.table('rejected'),
-          ['sync', 'key', 'row_hash', 'column_name', 'reason', 'source', 'run_id', 'rejected_at'],
-          rejections.map((r) => [r.sync, r.key, r.hash, r.column ?? null, r.reason, r.source, runId, now]),
-        );
-      });
-    },
-  );
+  for (const sync of new Set(rejections.map((r) => r.sync))) {
+    const mine = rejections.filter((r) => r.sync === sync);
+    await staged(
+      state,
+      mine.map((r) => [r.key, r.hash, null, null]),
+      (batch) =>
+        atomically(state, async () => {
+          await state.wh.execute(
+            `delete from ${state.table('rejected')} where sync = ${d.literal(sync)} and key in (select key from ${state.table('stage')} where batch_id = ${d.literal(batch)})`,
+          );
+          await state.wh.insertRows(
+            state.table('rejected'),
+            ['sync', 'key', 'row_hash', 'column_name', 'reason', 'source', 'run_id', 'rejected_at'],
+            mine.map((r) => [r.sync, r.key, r.hash, r.column ?? null, r.reason, r.source, runId, now]),
+          );
+        }),
+    );
+  }
 }
