@@ -279,6 +279,21 @@ describe('event payloads', () => {
     expect(!built.ok && built.rejection.reason).toContain('"N/A" is not a number');
   });
 
+  it('rejects every row of a sync whose allowlisted column cannot be a property key, naming it', () => {
+    const spaced = syncSpec({ ...orderSpec.config, properties: ['discount code'] });
+    for (const id of ['SO-1', 'SO-2'])
+      expect(buildPayload(spaced, rowChange(order({ id, 'discount code': 'WINTER' })))).toEqual({
+        ok: false,
+        rejection: {
+          ...where,
+          key: id,
+          column: 'discount code',
+          reason:
+            'property key "discount code" contains a space, which Klaviyo reads as a path; rename the column in the model (e.g. discount_code)',
+        },
+      });
+  });
+
   it('rejects an item without a SKU', () => {
     const built = buildPayload(
       orderSpec,

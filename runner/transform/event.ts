@@ -37,10 +37,31 @@ export function eventUniqueId(key: string): string {
   return `sha256:${createHash('sha256').update(key).digest('hex')}`;
 }
 
+/** The first allowlisted column whose name cannot be a property key, checked once per sync. */
+const badKeys = new WeakMap<SyncSpec, { column: string; reason: string } | null>();
+
+function badKey(spec: SyncSpec): { column: string; reason: string } | null {
+  let found = badKeys.get(spec);
+  if (found === undefined) {
+    found = null;
+    for (const column of spec.config.properties ?? []) {
+      const reason = propertyKeyProblem(column);
+      if (reason !== null) {
+        found = { column, reason };
+        break;
+      }
+    }
+    badKeys.set(spec, found);
+  }
+  return found;
+}
+
 export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()): BuildResult<EventPayload> {
   const row = change.row ?? {};
   const config = spec.config;
   const key = change.key;
+  const bad = badKey(spec);
+  if (bad !== null) return reject(spec, key, bad.column, bad.reason);
   const identity = buildIdentity(spec, key, row);
   if (!identity.ok) return identity;
 
@@ -87,8 +108,6 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
     }
   }
   for (const column of config.properties ?? []) {
-    const problem = propertyKeyProblem(column);
-    if (problem !== null) return reject(spec, key, column, problem);
     const raw = row[column];
     if (raw === null || raw === undefined) continue;
     const value = propertyValue(raw);
@@ -100,8 +119,9 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
     if (!items.ok) return reject(spec, key, jsonColumn, `properties.${items.path} ${items.reason}`);
     payload.properties.Items = items.items;
   }
-  const size = eventPropertiesProblem(payload.properties, jsonBytes(payload.properties));
-  if (size !== null) return reject(spec, key, jsonColumn, `${size.path} ${size.reason}`);
+  // One serialisation per event: its size batches requests and bounds the properties' checks.
   payload.bytes = jsonBytes(payload);
+  const size = eventPropertiesProblem(payload.properties, payload.bytes);
+  if (size !== null) return reject(spec, key, jsonColumn, `${size.path} ${size.reason}`);
   return { ok: true, payload };
 }

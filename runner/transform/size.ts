@@ -37,9 +37,10 @@ export interface SizeProblem {
   reason: string;
 }
 
+/** `eventBytes`: the whole event's JSON, which bounds its properties' and any string's size. */
 export function eventPropertiesProblem(
   properties: Record<string, unknown>,
-  bytes: number,
+  eventBytes: number,
 ): SizeProblem | null {
   const count = Object.keys(properties).length;
   if (count > EVENT_MAX_PROPERTIES)
@@ -47,9 +48,12 @@ export function eventPropertiesProblem(
       path: 'properties',
       reason: `has ${count} keys; Klaviyo accepts at most ${EVENT_MAX_PROPERTIES} properties per event`,
     };
-  if (bytes > EVENT_MAX_BYTES)
-    return { path: 'properties', reason: `is ${kb(bytes)} as JSON; Klaviyo accepts at most 5 MB per event` };
-  const found = walk(properties, 1, bytes > EVENT_MAX_STRING_BYTES);
+  if (eventBytes > EVENT_MAX_BYTES)
+    return {
+      path: 'properties',
+      reason: `make the event ${kb(eventBytes)} as JSON; Klaviyo accepts at most 5 MB per event`,
+    };
+  const found = walk(properties, 1, eventBytes > EVENT_MAX_STRING_BYTES);
   return found === null ? null : { path: `properties${found.at.reverse().join('')}`, reason: found.reason };
 }
 
