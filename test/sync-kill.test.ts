@@ -46,7 +46,7 @@ const PIPELINE: Phase[] = ['startup', 'import', 'import-results', 'events', 'lis
 const PHASE_OPS: Record<Phase, string[]> = {
   startup: [],
   import: ['bulk_import_profiles', 'get_bulk_import_profiles_job'],
-  'import-results': ['get_errors_for_bulk_import_profiles_job', 'get_profiles_for_bulk_import_profiles_job'],
+  'import-results': ['get_errors_for_bulk_import_profiles_job'],
   events: ['bulk_create_events'],
   list: ['get_lists', 'create_list', 'get_profiles', 'add_profiles_to_list', 'remove_profiles_from_list'],
   tail: ['add_profiles_to_list', 'remove_profiles_from_list'],

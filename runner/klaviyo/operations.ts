@@ -27,7 +27,6 @@ export const OPERATIONS = {
   // Reads (GET) change nothing.
   get_bulk_import_profiles_job: { tier: 'M', scopes: ['lists:read', 'profiles:read'], idempotent: true },
   get_errors_for_bulk_import_profiles_job: { tier: 'M', scopes: ['profiles:read'], idempotent: true },
-  get_profiles_for_bulk_import_profiles_job: { tier: 'M', scopes: ['profiles:read'], idempotent: true },
   // Upsert by identifier (API-NOTES §4, §5.2): 201 the first time, 200 when resent.
   create_or_update_profile: { tier: 'L', scopes: ['profiles:write'], idempotent: true },
   // PATCH of one profile by id (API-NOTES §5.2): the same attributes, or the same keys unset, again.

@@ -26,9 +26,6 @@ import { propertyValue } from './properties.ts';
 import { reject } from './rejection.ts';
 import { jsonBytes, profileSizeProblem } from './size.ts';
 
-/** Klaviyo: a whole profile payload is at most 100 KB (API-NOTES §7). Kept for callers; see size.ts. */
-export { PROFILE_MAX_BYTES as MAX_PROFILE_BYTES } from './size.ts';
-
 type TextAttribute = (typeof PROFILE_STANDARD_ATTRIBUTES)[number];
 type LocationAttribute = (typeof PROFILE_LOCATION_ATTRIBUTES)[number];
 
