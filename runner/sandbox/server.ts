@@ -175,6 +175,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       recorded.push(record);
       send(res, status, payload, headers);
     };
+    /** Faults: the connection destroyed without an answer (status -1), perhaps after the work was done. */
+    const hangUp = (lost?: RecordedRequest['lostAnswer']) => {
+      record.status = -1;
+      if (lost !== undefined) record.lostAnswer = lost;
+      record.finishedAt = Date.now();
+      recorded.push(record);
+      req.socket.destroy();
+    };
 
     if (url.pathname.startsWith('/__sandbox/')) {
       if (req.method !== 'GET')
@@ -248,13 +256,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
           { 'retry-after': String(seconds) },
         );
       }
-      if (faults.roll('reset', match.r.operationId)) {
-        record.status = -1;
-        record.finishedAt = Date.now();
-        recorded.push(record);
-        req.socket.destroy();
-        return;
-      }
+      if (faults.roll('reset', match.r.operationId)) return hangUp();
       if (faults.roll('serverError', match.r.operationId)) {
         const status = faults.roll('serverError') ? 503 : 500;
         return answer(
@@ -303,14 +305,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       };
       const result = match.r.handler(ctx);
       if (req.method !== 'GET') persist();
-      if (faults.roll('lostAnswer', match.r.operationId)) {
-        record.status = -1;
-        record.lostAnswer = { status: result.status, body: sparse(result.body, url.searchParams) };
-        record.finishedAt = Date.now();
-        recorded.push(record);
-        req.socket.destroy();
-        return;
-      }
+      if (faults.roll('lostAnswer', match.r.operationId))
+        return hangUp({ status: result.status, body: sparse(result.body, url.searchParams) });
       return answer(result.status, sparse(result.body, url.searchParams), limitHeaders);
     } catch (error) {
       if (error instanceof HttpError) return answer(error.status, error.body(), limitHeaders);
