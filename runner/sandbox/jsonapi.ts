@@ -39,6 +39,9 @@ export class HttpError extends Error {
 export const invalid = (detail: string, pointer?: string) =>
   new HttpError(400, 'invalid', 'Invalid input.', detail, pointer);
 export const notFound = (detail: string) => new HttpError(404, 'not_found', 'Not found.', detail);
+/** 400 naming a query parameter or header (`filter`, `sort`, `include`, `page[size]`, `revision` …). */
+export const badParameter = (parameter: string, detail: string) =>
+  new HttpError(400, 'invalid', 'Invalid input.', detail, undefined, undefined, parameter);
 
 export interface Page<T> {
   items: T[];
@@ -69,29 +72,12 @@ export function paginate<T>(all: T[], query: URLSearchParams, max: number, fallb
   const sizeText = query.get('page[size]');
   const size = sizeText === null ? fallback : Number(sizeText);
   if (!Number.isInteger(size) || size < 1 || size > max) {
-    throw new HttpError(
-      400,
-      'invalid',
-      'Invalid input.',
-      `page[size] must be an integer between 1 and ${max}.`,
-      undefined,
-      undefined,
-      'page[size]',
-    );
+    throw badParameter('page[size]', `page[size] must be an integer between 1 and ${max}.`);
   }
   const cursor = cursorOf(query.get('page[cursor]'));
   const decoded = cursor === null ? '0' : Buffer.from(cursor, 'base64url').toString();
   const offset = /^\d+$/.test(decoded) ? Number(decoded) : NaN;
-  if (!Number.isSafeInteger(offset))
-    throw new HttpError(
-      400,
-      'invalid',
-      'Invalid input.',
-      'Invalid cursor provided.',
-      undefined,
-      undefined,
-      'page[cursor]',
-    );
+  if (!Number.isSafeInteger(offset)) throw badParameter('page[cursor]', 'Invalid cursor provided.');
   const encode = (n: number) => Buffer.from(String(n)).toString('base64url');
   const items = all.slice(offset, offset + size);
   const next = offset + size < all.length ? encode(offset + size) : null;
@@ -137,16 +123,7 @@ export function parseFilter(text: string): [string, string, unknown][] {
   };
   const walk = (expr: string): void => {
     const m = /^([a-z-]+)\((.*)\)$/s.exec(expr.trim());
-    if (!m)
-      throw new HttpError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `Invalid filter: ${expr}`,
-        undefined,
-        undefined,
-        'filter',
-      );
+    if (!m) throw badParameter('filter', `Invalid filter: ${expr}`);
     const [, op, inner] = m as unknown as [string, string, string];
     const args: string[] = [];
     let depth = 0;
@@ -168,28 +145,11 @@ export function parseFilter(text: string): [string, string, unknown][] {
       for (const a of args) walk(a);
       return;
     }
-    if (args.length !== 2)
-      throw new HttpError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `Invalid filter: ${expr}`,
-        undefined,
-        undefined,
-        'filter',
-      );
+    if (args.length !== 2) throw badParameter('filter', `Invalid filter: ${expr}`);
     try {
       out.push([op, args[0]!.trim(), parseValue(args[1]!)]);
     } catch {
-      throw new HttpError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `Invalid filter value in ${expr}`,
-        undefined,
-        undefined,
-        'filter',
-      );
+      throw badParameter('filter', `Invalid filter value in ${expr}`);
     }
   };
   walk(text);

@@ -4,7 +4,7 @@
  * rate-limit tier.
  */
 import type { Faults } from './faults.ts';
-import { HttpError, invalid, links, notFound, paginate, parseFilter } from './jsonapi.ts';
+import { badParameter, HttpError, invalid, links, notFound, paginate, parseFilter } from './jsonapi.ts';
 import type { ImportJob, Profile, Store, StoredEvent, SuppressionJob } from './store.ts';
 
 export interface Ctx {
@@ -143,16 +143,7 @@ function profilePage(ctx: Ctx, profiles: Profile[]): Answer {
 /** A date-time filter operand: Klaviyo takes ISO 8601; compare instants, not strings. */
 function instant(value: unknown): number {
   const t = Date.parse(String(value));
-  if (Number.isNaN(t))
-    throw new HttpError(
-      400,
-      'invalid',
-      'Invalid input.',
-      `Invalid date-time in filter: ${String(value)}`,
-      undefined,
-      undefined,
-      'filter',
-    );
+  if (Number.isNaN(t)) throw badParameter('filter', `Invalid date-time in filter: ${String(value)}`);
   return t;
 }
 
@@ -163,8 +154,7 @@ const TIME_OPS: Record<string, (x: number, t: number) => boolean> = {
   'less-or-equal': (x, t) => x <= t,
 };
 
-const badFilter = (detail: string) =>
-  new HttpError(400, 'invalid', 'Invalid input.', detail, undefined, undefined, 'filter');
+const badFilter = (detail: string) => badParameter('filter', detail);
 
 /** `sort=field` or `sort=-field`, with the fields the operation allows. */
 function sortBy<T>(ctx: Ctx, items: T[], allowed: Record<string, (x: T) => string | number>): T[] {
@@ -172,16 +162,7 @@ function sortBy<T>(ctx: Ctx, items: T[], allowed: Record<string, (x: T) => strin
   if (sort === null) return items;
   const desc = sort.startsWith('-');
   const key = allowed[desc ? sort.slice(1) : sort];
-  if (key === undefined)
-    throw new HttpError(
-      400,
-      'invalid',
-      'Invalid input.',
-      `'${sort}' is not a valid sort for this resource.`,
-      undefined,
-      undefined,
-      'sort',
-    );
+  if (key === undefined) throw badParameter('sort', `'${sort}' is not a valid sort for this resource.`);
   const cmp = (a: T, b: T) => {
     const x = key(a);
     const y = key(b);
@@ -803,20 +784,18 @@ function metricResource(ctx: Ctx, m: { id: string; name: string; created: string
   };
 }
 
+/** The relationships `include=a,b` asks for, each one the resource allows (400 naming it otherwise). */
+function includes(ctx: Ctx, allowed: string[], resource: string): string[] {
+  const names = (ctx.query.get('include') ?? '').split(',').filter((x) => x !== '');
+  for (const name of names)
+    if (!allowed.includes(name))
+      throw badParameter('include', `'${name}' is not a valid relationship to include for ${resource}.`);
+  return names;
+}
+
 /** `include=metric,profile` on events: the related resources, once each, in `included`. */
 function withIncluded(ctx: Ctx, doc: Record<string, unknown>, events: StoredEvent[]): unknown {
-  const include = (ctx.query.get('include') ?? '').split(',').filter((x) => x !== '');
-  for (const name of include)
-    if (!['metric', 'profile', 'attributions'].includes(name))
-      throw new HttpError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `'${name}' is not a valid relationship to include for events.`,
-        undefined,
-        undefined,
-        'include',
-      );
+  const include = includes(ctx, ['metric', 'profile', 'attributions'], 'events');
   if (include.length === 0) return doc;
   const included: unknown[] = [];
   if (include.includes('metric'))
@@ -865,17 +844,7 @@ export const ROUTES: Route[] = [
   }),
   route('GET', '/api/profile-bulk-import-jobs/{id}', 'get_bulk_import_profiles_job', (ctx) => {
     const job = jobOr404(ctx);
-    const include = (ctx.query.get('include') ?? '').split(',').filter((x) => x !== '');
-    if (include.some((x) => x !== 'lists'))
-      throw new HttpError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `Only 'lists' can be included with a profile bulk import job.`,
-        undefined,
-        undefined,
-        'include',
-      );
+    const include = includes(ctx, ['lists'], 'a profile bulk import job');
     const lists = job.listIds.flatMap((id) => {
       const l = ctx.store.lists.get(id);
       return l === undefined ? [] : [listResource(ctx, l)];

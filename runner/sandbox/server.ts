@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Faults, type FaultConfig } from './faults.ts';
-import { HttpError, sparse } from './jsonapi.ts';
+import { badParameter, HttpError, sparse } from './jsonapi.ts';
 import { FAST_LIMITS, KLAVIYO_LIMITS, RateLimiter, type TierLimits } from './ratelimit.ts';
 import { advanceJobs, ROUTES, type Ctx } from './routes.ts';
 import { Store, type SandboxState } from './store.ts';
@@ -69,27 +69,14 @@ const FIRST_REVISION = '2022-10-17';
  */
 function checkRevision(value: string | string[] | undefined): void {
   if (value === undefined || value === '')
-    throw new HttpError(
-      400,
-      'invalid',
-      'Invalid input.',
-      'The `revision` header is required (e.g. 2026-07-15).',
-      undefined,
-      undefined,
-      'revision',
-    );
+    throw badParameter('revision', 'The `revision` header is required (e.g. 2026-07-15).');
   const text = Array.isArray(value) ? (value[0] ?? '') : value;
   const m = /^(\d{4}-\d{2}-\d{2})(\.[A-Za-z0-9]+)?$/.exec(text.trim());
   const date = m?.[1];
   if (date === undefined || new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date)
-    throw new HttpError(
-      400,
-      'invalid',
-      'Invalid input.',
-      `Invalid revision ${JSON.stringify(text)}: send a date such as 2026-07-15.`,
-      undefined,
-      undefined,
+    throw badParameter(
       'revision',
+      `Invalid revision ${JSON.stringify(text)}: send a date such as 2026-07-15.`,
     );
   if (date < FIRST_REVISION)
     throw new HttpError(404, 'not_found', 'Not found.', 'No valid revisions found for method.');
