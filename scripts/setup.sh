@@ -2,7 +2,8 @@
 # Installs everything this repository needs on a fresh machine, and nothing when it is all there:
 #   1. node_modules from package-lock.json (npm ci), redone when the lock file changes;
 #   2. a Python virtual environment in .venv with the pinned dbt-core + dbt-duckdb of
-#      requirements.txt, redone when that file changes.
+#      requirements.txt, redone when that file changes;
+#   3. Klaviyo's OpenAPI description for the contract tests, cached in .cache/ when no copy is found.
 # Re-running it on an installed checkout takes well under a second.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -34,4 +35,22 @@ if [ ! -x .venv/bin/dbt ] || [ ! -f .venv/.setup-stamp ] || [ "$(cat .venv/.setu
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
   echo "$req_hash" > .venv/.setup-stamp
+fi
+
+# --- Klaviyo's OpenAPI description (the contract tests) -----------------------------------------
+# Never copied into the repository. Found by test/helpers/openapi-contract.ts in KLAVIYO_OPENAPI,
+# beside the repository, or in .cache/, where it is downloaded once from Klaviyo's public
+# repository at the pinned revision. A failed download is not fatal here: the contract tests
+# then fail with one message saying how to get the file.
+spec_cache=".cache/klaviyo-openapi-2026-07-15.json"
+if [ -z "${KLAVIYO_OPENAPI:-}" ] && [ ! -f ../shared/klaviyo/openapi-stable.json ] && [ ! -f "$spec_cache" ]; then
+  say "downloading Klaviyo's OpenAPI description (revision 2026-07-15) into $spec_cache"
+  mkdir -p .cache
+  if curl -fsSL --max-time 60 -o "$spec_cache.part" \
+    https://raw.githubusercontent.com/klaviyo/openapi/2026-07-15/openapi/stable.json; then
+    mv "$spec_cache.part" "$spec_cache"
+  else
+    rm -f "$spec_cache.part"
+    say "could not download it; the contract tests will say how to provide it (KLAVIYO_OPENAPI)"
+  fi
 fi

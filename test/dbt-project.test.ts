@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { parseManifest } from '../runner/manifest/read.ts';
+import { buildSpecs } from '../runner/manifest/specs.ts';
 import { queryDuckDb } from './helpers/duckdb.ts';
 import { copyDemoProject, repoRoot, run, runDbt } from './helpers/dbt.ts';
 
@@ -139,9 +141,13 @@ describe('a project installing the package', () => {
         `select count(*)::integer as n from information_schema.tables where table_name like 'demo_%' or table_name like 'stg_demo__%'`,
       ),
     ).toEqual([{ n: 0 }]);
-    const manifest = JSON.parse(await readFile(path.join(project, 'target', 'manifest.json'), 'utf8')) as {
-      exposures: Record<string, unknown>;
-    };
-    expect(Object.keys(manifest.exposures)).toEqual([]);
+    // The manifest of a project that installs the package, read the way the runner reads any
+    // user's manifest: the package's models under the package's name, no syncs declared.
+    const manifestPath = path.join(project, 'target', 'manifest.json');
+    const manifest = parseManifest(await readFile(manifestPath, 'utf8'), manifestPath);
+    expect(manifest.nodes['model.klaviyo_runner.klaviyo__profiles']?.relation_name).toBe(
+      '"consumer"."main"."klaviyo__profiles"',
+    );
+    expect(buildSpecs(manifest, null)).toEqual({ specs: [], problems: [] });
   });
 });

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.ts';
 import { parseManifest, type Manifest } from './read.ts';
@@ -99,17 +97,6 @@ describe('reading the manifest', () => {
     expect((error as ConfigError).problems).toEqual(['at /nodes/x/unique_id: must be string']);
   });
 
-  it('reads the real dbt 1.12 sample manifest', () => {
-    const sample = path.resolve(
-      import.meta.dirname,
-      '../../../shared/dbt/samples/fivetran-dbt_klaviyo-manifest-v12-dbt1.12.2-postgres.json',
-    );
-    const m = parseManifest(readFileSync(sample, 'utf8'), sample);
-    expect(m.nodes['model.klaviyo.klaviyo__persons']?.relation_name).toBe(
-      '"postgres"."public_klaviyo_dev"."klaviyo__persons"',
-    );
-    expect(buildSpecs(m, null)).toEqual({ specs: [], problems: [] });
-  });
 });
 
 describe('exposures → sync specs', () => {

@@ -1,9 +1,10 @@
 /**
- * Checks requests (and the sandbox's answers) against Klaviyo's official OpenAPI description,
- * read from ../shared at test time and never copied into the repository. A mismatch throws with
- * the operation id and the JSON pointer of what is wrong.
+ * Checks requests (and the sandbox's answers) against Klaviyo's official OpenAPI description
+ * (revision 2026-07-15, https://github.com/klaviyo/openapi), which is never copied into the
+ * repository: it is found at test time (see `findSpec`). A mismatch throws with the operation id
+ * and the JSON pointer of what is wrong.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import formatsPlugin from 'ajv-formats';
@@ -32,7 +33,30 @@ export interface CheckedRequest {
   responseBody?: unknown;
 }
 
-export const SPEC_PATH = path.resolve(repoRoot, '..', 'shared', 'klaviyo', 'openapi-stable.json');
+/** Where scripts/setup.sh caches the description it downloaded from Klaviyo's public repository. */
+export const CACHED_SPEC = path.join(repoRoot, '.cache', 'klaviyo-openapi-2026-07-15.json');
+
+/**
+ * The description, looked for in order: `KLAVIYO_OPENAPI`, a copy beside the repository
+ * (`../shared/klaviyo/openapi-stable.json`, where our CI keeps one), the setup script's cache.
+ * Missing everywhere, the contract check fails with one message saying how to get it.
+ */
+export function findSpec(
+  env: NodeJS.ProcessEnv = process.env,
+  beside = path.resolve(repoRoot, '..', 'shared', 'klaviyo', 'openapi-stable.json'),
+  cached = CACHED_SPEC,
+): string {
+  const candidates = [env.KLAVIYO_OPENAPI, beside, cached].filter(
+    (c): c is string => c !== undefined && c !== '',
+  );
+  const found = candidates.find((c) => existsSync(c));
+  if (found !== undefined) return found;
+  throw new Error(
+    `Klaviyo's OpenAPI description (revision 2026-07-15) was not found (looked at ${candidates.join(', ')}). ` +
+      'Run `bash scripts/setup.sh` with access to GitHub to cache it, or download ' +
+      'https://raw.githubusercontent.com/klaviyo/openapi/2026-07-15/openapi/stable.json and set KLAVIYO_OPENAPI to its path.',
+  );
+}
 
 let loaded: {
   spec: { paths: Record<string, Record<string, Operation>> };
@@ -43,7 +67,7 @@ const compiled = new Map<string, ValidateFunction>();
 
 function load() {
   if (loaded !== null) return loaded;
-  const spec = JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as {
+  const spec = JSON.parse(readFileSync(findSpec(), 'utf8')) as {
     paths: Record<string, Record<string, Operation>>;
   };
   const ajv = new Ajv({ strict: false, allErrors: true, discriminator: false });
