@@ -1,5 +1,5 @@
 /**
- * One event Klaviyo refuses fails its whole bulk request (API-NOTES §8). The executor finds it by
+ * One event Klaviyo refuses fails its whole bulk request (docs/klaviyo-api.md#events). The executor finds it by
  * halving the batch, so the other events are confirmed and only the bad one is rejected, with
  * Klaviyo's reason, in a few requests rather than one per event. Over HTTP against the sandbox.
  */

@@ -1,6 +1,6 @@
 /**
  * Events executor: batches of at most 1,000 events and 5 MB, deduplicated on (profile, metric,
- * unique_id) first because one repeat fails the whole request (API-NOTES §8). Klaviyo accepting a
+ * unique_id) first because one repeat fails the whole request (docs/klaviyo-api.md#events). Klaviyo accepting a
  * batch (202) confirms its events; a retry after a crash cannot double them, since unique_ids are
  * deterministic and Klaviyo drops a unique_id it already stored.
  */
@@ -53,7 +53,7 @@ export async function sendEvents(
     const permanent = error instanceof KlaviyoError && !error.retryable && error.status === 400;
     const reason = (error as Error).message;
     if (permanent && unique.length > 1) {
-      // One bad event fails the whole request (API-NOTES §8): halve the batch until the bad events
+      // One bad event fails the whole request (docs/klaviyo-api.md#events): halve the batch until the bad events
       // stand alone. One bad event in 1,000 costs about 20 requests, not 1,000 at 150 a minute.
       const half = Math.ceil(unique.length / 2);
       outcomes.push(...(await sendEvents(client, unique.slice(0, half), backfill)));

@@ -1,8 +1,8 @@
 /**
  * Klaviyo profile ids for rows, learnt where they are cheapest: the snapshot when an earlier run
  * confirmed the row, otherwise `get_profiles` filtered by identifier, 100 values a request at the
- * L tier (700/min), reading every page (a peer's single unpaginated lookup silently drops rows,
- * PEERS §1). Only the rows that need an id pay for it: list members and profiles whose properties
+ * L tier (700/min), reading every page (a single unpaginated lookup
+ * would silently drop rows). Only the rows that need an id pay for it: list members and profiles whose properties
  * must be cleared, never every imported profile (reading a whole import job back costs a request
  * per 100 profiles at the slower M tier).
  */

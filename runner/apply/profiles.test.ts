@@ -1,6 +1,6 @@
 /**
- * Klaviyo refuses a whole import request when one profile has the wrong shape (PEERS: "bulk
- * import is all-or-nothing"). The executor rejects the rows Klaviyo's errors point at, with
+ * Klaviyo refuses a whole import request when one profile has the wrong shape (bulk import is
+ * all-or-nothing per request). The executor rejects the rows Klaviyo's errors point at, with
  * Klaviyo's reason, and imports the rest; every job it submits is recorded first. Over HTTP
  * against the sandbox.
  */

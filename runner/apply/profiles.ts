@@ -1,7 +1,7 @@
 /**
  * Profiles executor: one bulk import job per batch (≤10,000 profiles, ≤5 MB), recorded as soon
- * as Klaviyo accepts it, polled to completion, and its import errors mapped back to rows. Peers
- * submit the job and never look again (PEERS §1); a row here counts only when Klaviyo imported it.
+ * as Klaviyo accepts it, polled to completion, and its import errors mapped back to rows. A job
+ * submitted and never looked at again proves nothing; a row here counts only when Klaviyo imported it.
  * Profile ids are not read back from the job: the rows that need one (list members, properties to
  * clear) look it up themselves (profile-ids.ts), far fewer requests at a faster tier.
  */
@@ -109,7 +109,7 @@ async function outcomesOfJob(
 }
 
 /**
- * Clears properties that became null, which bulk import cannot do (API-NOTES §5.1), with a PATCH
+ * Clears properties that became null, which bulk import cannot do (docs/klaviyo-api.md#bulk-profile-import), with a PATCH
  * `meta.patch_properties.unset` per profile. The profile id comes from the snapshot (`knownIds`)
  * or a lookup by identifier; a failure leaves the row unconfirmed, to be retried next run.
  */
@@ -197,7 +197,7 @@ export async function settleJob(
  * at (`/data/attributes/profiles/data/N`) are rejected with Klaviyo's reason and the rest resent;
  * errors that point at no row halve the batch until the refused profile stands alone. One bad
  * profile costs its own row, never the other 9,999 (bulk import is all-or-nothing per request,
- * PEERS "what users complain about" #4).
+ * docs/klaviyo-api.md#bulk-profile-import).
  */
 async function submitAll(
   client: KlaviyoClient,

@@ -2,7 +2,7 @@
  * `extract`: Klaviyo's own data back into the warehouse, as tables a dbt project declares as
  * sources: profiles with their consent and suppression state, lists and their members, metrics
  * and events. Profiles and events are incremental (`updated` and `datetime` cursors kept in the
- * state schema, API-NOTES §5.6); lists and memberships are read whole, every page followed.
+ * state schema, docs/klaviyo-api.md#extraction); lists and memberships are read whole, every page followed.
  * Events appear in Klaviyo's API minutes after they happen, so each run re-reads a trailing hour.
  */
 import path from 'node:path';

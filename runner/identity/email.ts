@@ -16,7 +16,7 @@ import type { Normalized } from './result.ts';
 
 export type { Normalized } from './result.ts';
 
-/** Klaviyo: an email is at most 100 characters (API-NOTES §7). */
+/** Klaviyo: an email is at most 100 characters (docs/klaviyo-api.md#profile-attributes). */
 export const EMAIL_MAX_LENGTH = 100;
 
 const LOCAL = "[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*";

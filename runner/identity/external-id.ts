@@ -1,6 +1,6 @@
 /**
  * external_id: the id of the person in the user's own system. Klaviyo takes any string and does
- * not merge profiles on it (API-NOTES §7), so the runner only trims it and refuses values that
+ * not merge profiles on it (docs/klaviyo-api.md#profile-attributes), so the runner only trims it and refuses values that
  * would silently change: a JSON number beyond 2^53 has already lost digits (a BIGINT key should be
  * cast to text in the model), and a fractional number is not an id.
  */

@@ -96,7 +96,7 @@ export class KlaviyoClient {
     this.baseUrl = (options.baseUrl ?? process.env.KLAVIYO_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
   }
 
-  /** Burst and steady windows enforced together, as Klaviyo does (API-NOTES §3.1). */
+  /** Burst and steady windows enforced together, as Klaviyo does (docs/klaviyo-api.md#rate-limits). */
   private limiter(tier: Tier): Bottleneck {
     let limiter = this.limiters.get(tier);
     if (limiter === undefined) {
@@ -241,7 +241,7 @@ export class KlaviyoClient {
     return Math.min(30_000, base * 2 ** attempt) * (0.5 + Math.random() / 2);
   }
 
-  /** Follows `links.next` until the last page (Klaviyo's cursor pagination, API-NOTES §2). */
+  /** Follows `links.next` until the last page (Klaviyo's cursor pagination, docs/klaviyo-api.md#revision-and-protocol). */
   async *pages<T>(operationId: OperationId, path: string): AsyncIterable<T[]> {
     let next: string | null = path;
     while (next !== null) {

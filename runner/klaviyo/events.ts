@@ -1,5 +1,5 @@
 /**
- * Bulk event create (API-NOTES §5, §8): at most 1,000 events and 5 MB per request, grouped by
+ * Bulk event create (docs/klaviyo-api.md#events): at most 1,000 events and 5 MB per request, grouped by
  * profile; a unique_id repeated for the same profile and metric inside one request fails the
  * whole request, so callers dedupe first. A 202 carries no body and no job to poll.
  */

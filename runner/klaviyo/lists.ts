@@ -1,4 +1,4 @@
-/** Lists, memberships and marketing subscription with consent (API-NOTES §4, §5.5). */
+/** Lists, memberships and marketing subscription with consent (docs/klaviyo-api.md#operations-and-batch-limits, docs/klaviyo-api.md#lists-and-consent). */
 import { KlaviyoError } from '../errors.ts';
 import type { KlaviyoClient } from './client.ts';
 
@@ -94,7 +94,7 @@ export interface Subscriber {
 
 /**
  * Subscribes with consent (≤1,000 per call). Klaviyo takes `consented_at` only with
- * `historical_import: true`, and then requires it on every profile of the request (API-NOTES §5.5,
+ * `historical_import: true`, and then requires it on every profile of the request (docs/klaviyo-api.md#lists-and-consent,
  * https://developers.klaviyo.com/en/reference/bulk_subscribe_profiles). Subscribers with a consent
  * time therefore go in one historical request (no double opt-in, no "added to list" flow for consent
  * given long ago), and those without one in an ordinary request.

@@ -1,11 +1,11 @@
 /**
- * Per-operation facts from Klaviyo's 2026-07-15 description (API-NOTES §4): the rate-limit tier
+ * Per-operation facts from Klaviyo's 2026-07-15 description (docs/klaviyo-api.md#operations-and-batch-limits): the rate-limit tier
  * (`x-klaviyo-ratelimit`), the scopes a key needs (`x-klaviyo-scopes`), so a 403 can name the
  * missing scope and each request waits on the right limiter, and whether a request may be resent.
  */
 export type Tier = 'XS' | 'S' | 'M' | 'L' | 'XL';
 
-/** Published limits; L budgeted at the docs' 700/min rather than the spec's 750 (API-NOTES §11.1). */
+/** Published limits; L budgeted at the docs' 700/min rather than the spec's 750 (docs/klaviyo-api.md#rate-limits). */
 export const TIER_LIMITS: Record<Tier, { burstPerSecond: number; perMinute: number }> = {
   XS: { burstPerSecond: 1, perMinute: 15 },
   S: { burstPerSecond: 3, perMinute: 60 },
@@ -21,32 +21,32 @@ export const TIER_LIMITS: Record<Tier, { burstPerSecond: number; perMinute: numb
  * blindly: the client reports the outcome as unknown and the caller checks what Klaviyo holds.
  */
 export const OPERATIONS = {
-  // An upsert by identifier (API-NOTES §5.1): a resent job imports the same profiles again, to the
+  // An upsert by identifier (docs/klaviyo-api.md#bulk-profile-import): a resent job imports the same profiles again, to the
   // same result (only a second job id, which nothing depends on).
   bulk_import_profiles: { tier: 'M', scopes: ['lists:write', 'profiles:write'], idempotent: true },
   // Reads (GET) change nothing.
   get_bulk_import_profiles_job: { tier: 'M', scopes: ['lists:read', 'profiles:read'], idempotent: true },
   get_errors_for_bulk_import_profiles_job: { tier: 'M', scopes: ['profiles:read'], idempotent: true },
-  // Upsert by identifier (API-NOTES §4, §5.2): 201 the first time, 200 when resent.
+  // Upsert by identifier (docs/klaviyo-api.md#operations-and-batch-limits, docs/klaviyo-api.md#bulk-profile-import): 201 the first time, 200 when resent.
   create_or_update_profile: { tier: 'L', scopes: ['profiles:write'], idempotent: true },
-  // PATCH of one profile by id (API-NOTES §5.2): the same attributes, or the same keys unset, again.
+  // PATCH of one profile by id (docs/klaviyo-api.md#bulk-profile-import): the same attributes, or the same keys unset, again.
   update_profile: { tier: 'L', scopes: ['profiles:write'], idempotent: true },
   get_profiles: { tier: 'L', scopes: ['profiles:read'], idempotent: true },
   // Every event carries a deterministic unique_id; Klaviyo ignores an event whose unique_id it
-  // already stores for that profile and metric (API-NOTES §8).
+  // already stores for that profile and metric (docs/klaviyo-api.md#events).
   bulk_create_events: { tier: 'M', scopes: ['events:write'], idempotent: true },
   get_events: { tier: 'XL', scopes: ['events:read'], idempotent: true },
   get_metrics: { tier: 'M', scopes: ['metrics:read'], idempotent: true },
   get_lists: { tier: 'L', scopes: ['lists:read'], idempotent: true },
-  // NOT idempotent: each POST /api/lists makes a new list (201, API-NOTES §4, §5.4) and nothing
+  // NOT idempotent: each POST /api/lists makes a new list (201, docs/klaviyo-api.md#operations-and-batch-limits, docs/klaviyo-api.md#lists-and-consent) and nothing
   // makes names unique, so a resend after a lost answer would leave two lists of one name.
   create_list: { tier: 'M', scopes: ['lists:write'], idempotent: false },
-  // Membership by profile id (API-NOTES §5.4): adding a member twice, or removing a removed one,
+  // Membership by profile id (docs/klaviyo-api.md#lists-and-consent): adding a member twice, or removing a removed one,
   // changes nothing.
   add_profiles_to_list: { tier: 'M', scopes: ['lists:write', 'profiles:write'], idempotent: true },
   remove_profiles_from_list: { tier: 'M', scopes: ['lists:write', 'profiles:write'], idempotent: true },
   get_profile_ids_for_list: { tier: 'L', scopes: ['lists:read', 'profiles:read'], idempotent: true },
-  // Sets marketing consent to SUBSCRIBED (API-NOTES §5.5): already subscribed stays subscribed.
+  // Sets marketing consent to SUBSCRIBED (docs/klaviyo-api.md#lists-and-consent): already subscribed stays subscribed.
   bulk_subscribe_profiles: {
     tier: 'L',
     scopes: ['lists:write', 'profiles:write', 'subscriptions:write'],

@@ -1,7 +1,7 @@
 /**
  * Profile endpoints: bulk import jobs (submit, poll, errors), profile reads by
  * identifier, and the single-profile update that can clear properties, which bulk import cannot
- * (API-NOTES §5.1-5.2).
+ * (docs/klaviyo-api.md#bulk-profile-import).
  */
 import type { ProfileAttributes } from '../transform/payload.ts';
 import type { KlaviyoClient } from './client.ts';
@@ -131,7 +131,7 @@ export async function findProfiles(
   return out;
 }
 
-/** Clears custom properties of one profile (meta.patch_properties.unset, API-NOTES §5.2). */
+/** Clears custom properties of one profile (meta.patch_properties.unset, docs/klaviyo-api.md#bulk-profile-import). */
 export async function unsetProperties(
   client: KlaviyoClient,
   profileId: string,

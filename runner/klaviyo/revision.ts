@@ -1,7 +1,7 @@
 /**
  * The Klaviyo API revision every request is pinned to: the newest stable revision, whose
  * official OpenAPI description (2026-07-15) the tests validate requests against. Revisions are
- * dated snapshots; moving to a new one is a deliberate change (API-NOTES §1-2,
+ * dated snapshots; moving to a new one is a deliberate change (docs/klaviyo-api.md#revision-and-protocol,
  * https://developers.klaviyo.com/en/docs/api_versioning_and_deprecation_policy).
  */
 export const KLAVIYO_REVISION = '2026-07-15';

@@ -96,7 +96,6 @@ describe('reading the manifest', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems).toEqual(['at /nodes/x/unique_id: must be string']);
   });
-
 });
 
 describe('exposures → sync specs', () => {

@@ -1,6 +1,6 @@
 /**
  * Reads dbt's target/manifest.json as untrusted input: checks `metadata.dbt_schema_version`
- * (v12 only: dbt-core 1.8 to 1.12 and dbt Core v2 write it, dbt NOTES §1.1) and validates only the
+ * (v12 only: dbt-core 1.8 to 1.12 and dbt Core v2 write it, docs/dbt.md#manifest-version) and validates only the
  * fields the runner reads, with a narrow schema, instead of casting the whole file.
  */
 import { readFile } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 /**
  * dbt's run_results.json (v6), read when present, so a sync never ships a model whose last build
- * failed or was skipped (dbt NOTES §1.6).
+ * failed or was skipped (docs/dbt.md#run-results).
  */
 import { readFile } from 'node:fs/promises';
 

@@ -28,7 +28,7 @@ export interface KlaviyoSyncConfig {
   on_remove?: 'ignore' | 'unset_properties' | 'remove';
 }
 
-/** Klaviyo's standard profile attributes, on the profile itself and inside `location` (API-NOTES §7). */
+/** Klaviyo's standard profile attributes, on the profile itself and inside `location` (docs/klaviyo-api.md#profile-attributes). */
 export const PROFILE_STANDARD_ATTRIBUTES = [
   'first_name',
   'last_name',

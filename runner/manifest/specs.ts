@@ -1,7 +1,7 @@
 /**
  * Exposures → sync specs. An exposure is a sync when its merged meta has a `klaviyo` block; dbt
  * 1.10+ writes meta into both `meta` and `config.meta`, older versions only `meta`, so both are
- * read with config.meta winning (dbt NOTES §1.4).
+ * read with config.meta winning (docs/dbt.md#exposure-config).
  */
 import type { Manifest, ManifestExposure, ManifestNode } from './read.ts';
 import type { RunResultsIndex } from './run-results.ts';

@@ -1,6 +1,6 @@
 /**
  * How many Klaviyo requests a change needs, and how long they take at Klaviyo's published rate
- * limits (API-NOTES §3-4: bulk endpoints are tier M, 10/s burst and 150/min steady; profile
+ * limits (docs/klaviyo-api.md#rate-limits: bulk endpoints are tier M, 10/s burst and 150/min steady; profile
  * lookups, clears and subscriptions are tier L, 75/s and 700/min budgeted; the spec says 750).
  */
 export const TIERS = {

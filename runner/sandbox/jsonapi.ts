@@ -1,4 +1,4 @@
-/** JSON:API answers as Klaviyo shapes them: resources, errors[], cursor links (API-NOTES §2, §9). */
+/** JSON:API answers as Klaviyo shapes them: resources, errors[], cursor links (docs/klaviyo-api.md#revision-and-protocol, docs/klaviyo-api.md#errors). */
 import { randomUUID } from 'node:crypto';
 
 export class HttpError extends Error {

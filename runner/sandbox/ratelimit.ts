@@ -1,8 +1,8 @@
 /**
  * Klaviyo's rate limits: per API key and per endpoint tier, a 1-second burst window and a
  * 60-second steady window, both fixed and enforced together; breaching either answers 429 with
- * Retry-After in seconds (API-NOTES §3.1). Each operation's tier is its `x-klaviyo-ratelimit` in
- * the 2026-07-15 description (API-NOTES §4).
+ * Retry-After in seconds (docs/klaviyo-api.md#rate-limits). Each operation's tier is its `x-klaviyo-ratelimit` in
+ * the 2026-07-15 description (docs/klaviyo-api.md#operations-and-batch-limits).
  */
 export type Tier = 'XS' | 'S' | 'M' | 'L' | 'XL';
 export type TierLimits = Record<Tier, { burst: number; steady: number }>;

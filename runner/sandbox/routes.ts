@@ -1,5 +1,5 @@
 /**
- * The Klaviyo endpoints the runner uses, with Klaviyo's semantics and limits (API-NOTES §4-9).
+ * The Klaviyo endpoints the runner uses, with Klaviyo's semantics and limits (docs/klaviyo-api.md#operations-and-batch-limits).
  * Each route names its operationId from the official description, which also picks its
  * rate-limit tier.
  */
@@ -291,7 +291,7 @@ function submitImport(ctx: Ctx): Answer {
   const rows = arrayAt(profiles, '/data/attributes/profiles/data', 10_000, 'profiles');
   // Klaviyo checks the request's shape before it makes a job, and refuses it whole (400) when a
   // profile has the wrong types; values of the right type but invalid (an email without @) become
-  // per-row import errors instead (API-NOTES §5.1).
+  // per-row import errors instead (docs/klaviyo-api.md#bulk-profile-import).
   rows.forEach((r, i) => {
     const pointer = `/data/attributes/profiles/data/${i}`;
     if ((r as { type?: unknown }).type !== 'profile')
@@ -561,7 +561,7 @@ function bulkCreateEvents(ctx: Ctx): Answer {
     'events',
   );
   // Validate everything first: one bad entry, or one unique_id repeated for the same profile and
-  // metric inside the request, fails the whole request and nothing is stored (API-NOTES §8).
+  // metric inside the request, fails the whole request and nothing is stored (docs/klaviyo-api.md#events).
   const prepared: { profileAttrs: Record<string, unknown>; events: EventInput[] }[] = [];
   let total = 0;
   entries.forEach((entry, i) => {
@@ -720,7 +720,7 @@ function suppressionJob(
       if (!marketing.suppression.some((s) => s.reason === 'USER_SUPPRESSED'))
         marketing.suppression.push({ reason: 'USER_SUPPRESSED', timestamp: ctx.store.now() });
     } else {
-      // Unsuppress lifts only USER_SUPPRESSED; bounces and unsubscribes stay (API-NOTES §5.5).
+      // Unsuppress lifts only USER_SUPPRESSED; bounces and unsubscribes stay (docs/klaviyo-api.md#lists-and-consent).
       marketing.suppression = marketing.suppression.filter((s) => s.reason !== 'USER_SUPPRESSED');
     }
   }
@@ -1078,7 +1078,7 @@ export const ROUTES: Route[] = [
       throw invalid(`List ${listId} does not exist.`, '/data/relationships/list');
     const entries = subscriptionProfiles(ctx, 'profile-subscription-bulk-create-job', 1000);
     // consented_at goes only with historical_import, which then needs it on every subscription, in
-    // the past (API-NOTES §5.5, bulk_subscribe_profiles).
+    // the past (docs/klaviyo-api.md#lists-and-consent, bulk_subscribe_profiles).
     entries.forEach(({ subs }, i) => {
       for (const channel of ['email', 'sms'] as const) {
         const marketing = (subs[channel] as { marketing?: { consented_at?: unknown } } | undefined)

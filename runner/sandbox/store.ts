@@ -1,7 +1,7 @@
 /**
  * The sandbox's in-memory Klaviyo account: profiles with identity indexes, metrics and events,
  * lists and memberships, import and suppression jobs. Semantics follow Klaviyo's documentation
- * (API-NOTES §5-9): email, phone_number and external_id each identify a profile; an import naming
+ * (docs/klaviyo-api.md#operations-and-batch-limits): email, phone_number and external_id each identify a profile; an import naming
  * identifiers of two different profiles is an error for that row; bulk import ignores nulls
  * (cannot clear), profile-import and PATCH clear with null; events dedupe on unique_id per
  * profile and metric.
@@ -222,7 +222,7 @@ export class Store {
 
   /**
    * Writes attributes onto a profile. `nullClears`: profile-import and PATCH clear a field sent
-   * as null; bulk import ignores nulls (API-NOTES §5.1).
+   * as null; bulk import ignores nulls (docs/klaviyo-api.md#bulk-profile-import).
    */
   apply(
     profile: Profile,

@@ -1,5 +1,5 @@
 /**
- * The runner's state, kept in the warehouse beside the data (DESIGN "Where state lives"), created
+ * The runner's state, kept in the warehouse beside the data (docs/architecture.md#where-state-lives), created
  * on first use. Every table is keyed by sync (the exposure name), so syncs never share rows.
  *
  *   snapshot   what Klaviyo last confirmed per row: key, row hash, the row's synced values (for

@@ -31,7 +31,7 @@
  * the year 5138, 1e11 ms is 1973), also as digit-only text of 9–10 (seconds) or 12–13 (ms) digits
  * since BIGINT columns arrive as text. Calendar fields are checked ("2025-02-30" is refused, not
  * rolled into March). Output is UTC, "YYYY-MM-DDTHH:MM:SSZ", with milliseconds only when not zero;
- * digits below the millisecond are dropped (Klaviyo keeps seconds, API-NOTES §8).
+ * digits below the millisecond are dropped (Klaviyo keeps seconds, docs/klaviyo-api.md#events).
  *
  * ## JSON (`toJsonObject`)
  * A JSON object as text (DuckDB JSON or VARCHAR) or already parsed (Snowflake VARIANT); arrays and

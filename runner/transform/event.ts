@@ -1,6 +1,6 @@
 /**
  * Model row → a Klaviyo event for bulk event create
- * (https://developers.klaviyo.com/en/reference/bulk_create_events, API-NOTES §8).
+ * (https://developers.klaviyo.com/en/reference/bulk_create_events, docs/klaviyo-api.md#events).
  *
  * - `unique_id` comes from the key, never from randomness, so a retried batch cannot double an
  *   event: Klaviyo drops a repeated unique_id for the same profile and metric.

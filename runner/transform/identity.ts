@@ -5,7 +5,7 @@
  * An identifier that is present but invalid rejects the whole row, naming its column, even when
  * another identifier is valid: Klaviyo refuses a profile whose email field is invalid, and sending
  * the remaining identifiers alone could attach the row to a different person or create a duplicate
- * profile (Klaviyo: "send only known-good identifiers", API-NOTES §8). Fixing the one value in the
+ * profile (Klaviyo: "send only known-good identifiers", docs/klaviyo-api.md#events). Fixing the one value in the
  * model is the right remedy, and the rejection says which.
  */
 import type { SyncSpec } from '../manifest/spec.ts';

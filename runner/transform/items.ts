@@ -1,6 +1,6 @@
 /**
  * The `Items` array of an order event, in the shape Klaviyo's ecommerce features read
- * (API-NOTES §8, Placed Order convention): each item an object with
+ * (docs/klaviyo-api.md#events, Placed Order convention): each item an object with
  * - `ProductName`: text, required (a number is written as its text);
  * - `SKU`: text, required (an integer is written as its digits, e.g. 12345 → "12345");
  * - `Quantity`: a number ≥ 0, required;

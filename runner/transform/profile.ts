@@ -1,14 +1,13 @@
 /**
  * Model row → Klaviyo profile attributes for the bulk profile import
- * (https://developers.klaviyo.com/en/reference/bulk_import_profiles, API-NOTES §5.1 and §7).
+ * (https://developers.klaviyo.com/en/reference/bulk_import_profiles, docs/klaviyo-api.md#bulk-profile-import, docs/klaviyo-api.md#profile-attributes).
  *
  * - Identity: email trimmed and lower-cased, phone in E.164, external_id as text (identity.ts).
  * - Standard attributes (first_name … image) are trimmed text; location attributes go inside
  *   `location`, latitude and longitude as numbers within ±90 / ±180.
  * - Custom properties are exactly the allowlisted columns (`properties`), keyed by column name,
  *   values as properties.ts keeps them. A bad key rejects every row, naming the column.
- * - Null handling: bulk import ignores null, so it can never clear a value (API-NOTES §5.1,
- *   gotcha 4). A custom property that Klaviyo last confirmed with a value (`change.previous`) and
+ * - Null handling: bulk import ignores null, so it can never clear a value (docs/klaviyo-api.md#bulk-profile-import). A custom property that Klaviyo last confirmed with a value (`change.previous`) and
  *   that is now null is listed in `unsetProperties`, and the executor clears it with a profile
  *   PATCH `meta.patch_properties.unset`. The same happens to a column that was synced before and is
  *   no longer read by the sync (it left the allowlist), so Klaviyo holds what the exposure declares.

@@ -4,10 +4,10 @@
  * Custom keys taken from column names (profile `properties`, event `properties`): no whitespace,
  * dots or brackets, which Klaviyo's filters and templates read as paths, no control characters,
  * and no leading `$`, which Klaviyo reserves for its own properties ($source, $consent_method …;
- * API-NOTES §7).
+ * docs/klaviyo-api.md#profile-attributes).
  *
  * Keys inside an event's JSON properties follow Klaviyo's ecommerce convention, which itself uses
- * spaces ("Discount Code", API-NOTES §8): spaces are allowed there, dots, brackets, control
+ * spaces ("Discount Code", docs/klaviyo-api.md#events): spaces are allowed there, dots, brackets, control
  * characters and `$` keys are not, except `$extra`, Klaviyo's place for non-segmentable data.
  */
 const PATH_CHARACTERS = /[\s.[\]]/;

@@ -2,9 +2,9 @@
  * Klaviyo's size limits, checked before a payload is batched, so an oversize row is rejected on its
  * own instead of failing the whole request it would have joined.
  *
- * - A profile is at most 100 KB as JSON (API-NOTES §7).
+ * - A profile is at most 100 KB as JSON (docs/klaviyo-api.md#profile-attributes).
  * - An event's properties: at most 400 keys, 5 MB in all, 100 KB per string, 4,000 items per
- *   array and 10 levels of nesting, counting the properties object as level 1 (API-NOTES §8).
+ *   array and 10 levels of nesting, counting the properties object as level 1 (docs/klaviyo-api.md#events).
  *
  * Sizes are UTF-8 bytes of the JSON that goes in the request. The walk over an event's properties
  * is skipped for strings when the whole JSON is under 100 KB, since no string inside can be larger.
