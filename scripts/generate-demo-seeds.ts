@@ -9,7 +9,10 @@
  *   id or an ERP account id, several identifiers pointing at one person;
  * - two people sharing one household email; missing and invalid emails;
  * - phones in national formats; unicode names;
- * - cancelled and refunded orders; orders with one line and with many;
+ * - cancelled and refunded orders, with when they were fulfilled, cancelled or refunded; orders
+ *   with one line and with many;
+ * - one order exported twice (the second copy after its refund), one order with no lines, and one
+ *   order whose year was typed as 2062;
  * - a Klaviyo suppression / consent export (suppressed, unsubscribed, never consented).
  */
 import { writeFileSync } from 'node:fs';
@@ -174,6 +177,21 @@ const money = (n: number, style: number) =>
 const ts = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 19);
 const START = Date.UTC(2024, 10, 1);
 const END = Date.UTC(2026, 9, 31);
+
+/**
+ * When an order was fulfilled, cancelled or refunded, derived from its number rather than drawn,
+ * so adding these columns left every drawn value as it was. Never after the export's end (END).
+ */
+function statusTimes(placedAt: number, status: string, n: number): Record<string, string | null> {
+  const hour = 3_600_000;
+  const at = (offset: number) => ts(new Date(Math.min(placedAt + offset, END)));
+  const fulfilled = status === 'cancelled' ? null : 24 * hour + (n % 72) * hour;
+  return {
+    fulfilled_at: fulfilled === null ? null : at(fulfilled),
+    cancelled_at: status === 'cancelled' ? at(hour + (n % 12) * hour) : null,
+    refunded_at: status === 'refunded' ? at((fulfilled ?? 0) + (5 + (n % 20)) * 24 * hour) : null,
+  };
+}
 
 // ---- customers (CRM), Shopify customers, ERP accounts -------------------------------------------
 type Person = {
@@ -369,9 +387,59 @@ for (const p of people) {
       shipping: money(shipping, 0),
       tax: money(tax, 0),
       total: money(total, style),
+      ...statusTimes(t, status, orderNo),
     });
     t += int(10, 120) * 86_400_000;
   }
+}
+
+// Three orders an OMS export gets wrong, appended without drawing from the generator (so every
+// other row stays as it was): the last order exported a second time after its refund, an order
+// whose lines never arrived, and an order whose year was typed as 2062.
+const last = orders.findLast((o) => o.status === 'completed')!;
+const refundedAt = Date.parse(`${String(last.fulfilled_at)}Z`) + 2 * 86_400_000;
+orders.push({
+  ...last,
+  status: 'refunded',
+  refunded_at: ts(new Date(Math.min(refundedAt, END))),
+});
+count('order exported twice');
+// The typo is in ordered_at only; the fulfilment was recorded in the right year.
+for (const [suffix, at, realAt, withLines] of [
+  ['NOLINES', Date.UTC(2026, 8, 2, 9, 30, 0), Date.UTC(2026, 8, 2, 9, 30, 0), false],
+  ['TYPO', Date.UTC(2062, 5, 14, 11, 5, 0), Date.UTC(2026, 5, 14, 11, 5, 0), true],
+] as const) {
+  const orderId = `SO-${suffix}`;
+  orders.push({
+    order_id: orderId,
+    customer_id: 'C00007',
+    shopify_customer_id: null,
+    account_id: null,
+    checkout_email: null,
+    ordered_at: ts(new Date(at)),
+    status: 'completed',
+    currency: 'USD',
+    subtotal: '28.00',
+    discount_code: null,
+    discount_amount: '0.00',
+    shipping: '6.95',
+    tax: '2.24',
+    total: '37.19',
+    ...statusTimes(realAt, 'completed', 0),
+  });
+  if (withLines)
+    lines.push({
+      order_id: orderId,
+      line_number: 1,
+      sku: 'TEE-ORG-WHT',
+      product_id: 'P-TEE-ORG',
+      product_name: 'Organic Cotton Tee',
+      category: 'Tops',
+      quantity: 1,
+      unit_price: '28.00',
+      line_total: '28.00',
+    });
+  count(withLines ? 'order dated 2062' : 'order without lines');
 }
 orders.sort((a, b) => String(a.order_id).localeCompare(String(b.order_id)));
 

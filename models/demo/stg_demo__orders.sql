@@ -1,4 +1,5 @@
 -- The demo OMS's orders. Amounts stay text here, as the export has them; int_klaviyo__orders parses.
+-- The export lists one order twice, as OMS exports do; the package keeps one copy and reports it.
 with source as (
     select * from {{ ref('demo_orders') }}
 ),
@@ -15,7 +16,10 @@ final as (
         currency,
         total,
         discount_code,
-        discount_amount
+        discount_amount,
+        cast(fulfilled_at as timestamp) as fulfilled_at,
+        cast(cancelled_at as timestamp) as cancelled_at,
+        cast(refunded_at as timestamp) as refunded_at
     from source
 )
 

@@ -1,8 +1,11 @@
--- Orders with parsed amounts and the person who placed them. An order is attributed through the
--- strongest identifier it carries: CRM customer id, then Shopify id, then ERP account, then the
--- checkout email when exactly one person has it. `problem` says why an order cannot be shipped.
-with orders as (
-    select * from {{ ref(var('klaviyo__orders_model')) }}
+-- Orders with parsed amounts, their lifecycle and the person who placed them; one row per order.
+-- An order is attributed through the strongest identifier it carries: CRM customer id, then
+-- Shopify id, then ERP account, then the checkout email when exactly one person has it.
+-- An export that lists an order twice keeps one copy by a fixed rule (see the model's YAML) and
+-- says how many it had; `problem` says why an order cannot be shipped.
+{%- set orders_relation = ref(var('klaviyo__orders_model')) %}
+with source_orders as (
+    select * from {{ orders_relation }}
 ),
 
 identifiers as (
@@ -13,6 +16,61 @@ lines as (
     select * from {{ ref('int_klaviyo__order_lines') }}
 ),
 
+-- The input shape's optional columns are null when the export lacks them.
+orders as (
+    select
+        source_orders.order_id,
+        source_orders.customer_id,
+        source_orders.shopify_customer_id,
+        source_orders.account_id,
+        source_orders.checkout_email,
+        source_orders.ordered_at,
+        source_orders.status,
+        source_orders.currency,
+        source_orders.total,
+        source_orders.discount_code,
+        source_orders.discount_amount,
+        {{ klaviyo__optional_column(orders_relation, 'fulfilled_at', dbt.type_timestamp(), 'source_orders') }} as fulfilled_at,
+        {{ klaviyo__optional_column(orders_relation, 'cancelled_at', dbt.type_timestamp(), 'source_orders') }} as cancelled_at,
+        {{ klaviyo__optional_column(orders_relation, 'refunded_at', dbt.type_timestamp(), 'source_orders') }} as refunded_at,
+        {{ klaviyo__optional_column(orders_relation, 'updated_at', dbt.type_timestamp(), 'source_orders') }} as updated_at,
+        {{ klaviyo__optional_column(orders_relation, 'cancel_reason', dbt.type_string(), 'source_orders') }} as cancel_reason,
+        {{ klaviyo__optional_column(orders_relation, 'refund_reason', dbt.type_string(), 'source_orders') }} as refund_reason
+    from source_orders
+),
+
+-- One copy per order: the one changed last (by updated_at, then the lifecycle times), else the
+-- one furthest along (refunded, cancelled, completed, anything else). Ties fall to ordered_at and
+-- the status and total text, so a rebuild always keeps the same copy.
+ranked as (
+    select
+        orders.*,
+        count(*) over (partition by order_id) as copies,
+        row_number() over (
+            partition by order_id
+            order by
+                updated_at desc nulls last,
+                refunded_at desc nulls last,
+                cancelled_at desc nulls last,
+                fulfilled_at desc nulls last,
+                case
+                    when {{ klaviyo__status_in('status', 'klaviyo__refunded_statuses') }} then 1
+                    when {{ klaviyo__status_in('status', 'klaviyo__cancelled_statuses') }} then 2
+                    when {{ klaviyo__status_in('status', 'klaviyo__completed_statuses') }} then 3
+                    else 4
+                end,
+                ordered_at desc nulls last,
+                status,
+                total
+        ) as copy_rank
+    from orders
+),
+
+deduplicated as (
+    select * from ranked
+    where copy_rank = 1
+),
+
 email_people as (
     select identifier as email, min(person_id) as person_id, count(distinct person_id) as person_count
     from identifiers
@@ -20,53 +78,95 @@ email_people as (
     group by identifier
 ),
 
-line_problems as (
-    select order_id, count(*) as bad_lines
+line_counts as (
+    select
+        order_id,
+        count(*) as line_count,
+        sum(case when problem is not null then 1 else 0 end) as bad_lines
     from lines
-    where problem is not null
     group by order_id
 ),
 
 attributed as (
     select
-        orders.*,
+        deduplicated.*,
         coalesce(
             by_customer.person_id,
             by_shopify.person_id,
             by_erp.person_id,
             case when email_people.person_count = 1 then email_people.person_id end
         ) as person_id,
-        {{ klaviyo__parse_money('orders.total') }} as order_total,
-        {{ klaviyo__parse_money('orders.discount_amount') }} as discount_value
-    from orders
+        {{ klaviyo__parse_money('deduplicated.total') }} as order_total,
+        {{ klaviyo__parse_money('deduplicated.discount_amount') }} as discount_value,
+        {{ klaviyo__future_cutoff() }} as future_cutoff
+    from deduplicated
     left join identifiers as by_customer
-        on by_customer.identifier_type = 'customer_id' and by_customer.identifier = orders.customer_id
+        on by_customer.identifier_type = 'customer_id' and by_customer.identifier = deduplicated.customer_id
     left join identifiers as by_shopify
-        on by_shopify.identifier_type = 'shopify_id' and by_shopify.identifier = orders.shopify_customer_id
+        on by_shopify.identifier_type = 'shopify_id' and by_shopify.identifier = deduplicated.shopify_customer_id
     left join identifiers as by_erp
-        on by_erp.identifier_type = 'erp_id' and by_erp.identifier = orders.account_id
+        on by_erp.identifier_type = 'erp_id' and by_erp.identifier = deduplicated.account_id
     left join email_people
-        on email_people.email = {{ klaviyo__normalize_email('orders.checkout_email') }}
+        on email_people.email = {{ klaviyo__normalize_email('deduplicated.checkout_email') }}
+),
+
+lifecycle as (
+    select
+        attributed.*,
+        {{ klaviyo__status_in('attributed.status', 'klaviyo__cancelled_statuses') }}
+            or attributed.cancelled_at is not null as is_cancelled,
+        {{ klaviyo__status_in('attributed.status', 'klaviyo__refunded_statuses') }}
+            or attributed.refunded_at is not null as is_refunded
+    from attributed
 ),
 
 final as (
     select
-        attributed.order_id,
-        attributed.person_id,
-        attributed.ordered_at,
-        lower(attributed.status) as status,
-        coalesce(nullif(upper(attributed.currency), ''), '{{ var("klaviyo__default_currency") }}') as currency,
-        attributed.order_total,
-        attributed.discount_code,
-        attributed.discount_value,
+        lifecycle.order_id,
+        lifecycle.person_id,
+        lifecycle.ordered_at,
+        lower(trim(lifecycle.status)) as status,
+        coalesce(nullif(upper(lifecycle.currency), ''), '{{ var("klaviyo__default_currency") }}') as currency,
+        lifecycle.order_total,
+        lifecycle.discount_code,
+        lifecycle.discount_value,
+
+        -- lifecycle
+        lifecycle.fulfilled_at,
+        lifecycle.cancelled_at,
+        lifecycle.refunded_at,
+        lifecycle.cancel_reason,
+        lifecycle.refund_reason,
+        lifecycle.is_cancelled,
+        lifecycle.is_refunded,
+        {{ klaviyo__status_in('lifecycle.status', 'klaviyo__completed_statuses') }}
+            and not lifecycle.is_cancelled and not lifecycle.is_refunded as counts_toward_rfm,
+
+        -- what the export had, and why the order cannot be shipped
+        lifecycle.copies,
         case
-            when attributed.person_id is null then 'no identifier links the order to a person'
-            when attributed.order_total is null then 'total "' || coalesce(attributed.total, '') || '" is not a number'
-            when attributed.order_total < 0 then 'total is negative'
-            when line_problems.bad_lines > 0 then line_problems.bad_lines || ' line(s) cannot be shipped'
+            when lifecycle.person_id is null then 'no_person'
+            when lifecycle.ordered_at is null then 'no_order_date'
+            when lifecycle.ordered_at > lifecycle.future_cutoff then 'future_order'
+            when lifecycle.order_total is null then 'total_not_a_number'
+            when lifecycle.order_total < 0 then 'negative_total'
+            when line_counts.order_id is null then 'no_lines'
+            when line_counts.bad_lines > 0 then 'lines_not_shippable'
+        end as problem_code,
+        case
+            when lifecycle.person_id is null then 'no identifier links the order to a person'
+            when lifecycle.ordered_at is null then 'ordered_at is empty'
+            when lifecycle.ordered_at > lifecycle.future_cutoff
+                then 'ordered_at ' || cast(lifecycle.ordered_at as {{ dbt.type_string() }})
+                    || ' is in the future (after ' || cast(lifecycle.future_cutoff as {{ dbt.type_string() }})
+                    || ', klaviyo__future_tolerance_hours = {{ var("klaviyo__future_tolerance_hours", 24) }}); a typo in the date?'
+            when lifecycle.order_total is null then 'total "' || coalesce(cast(lifecycle.total as {{ dbt.type_string() }}), '') || '" is not a number'
+            when lifecycle.order_total < 0 then 'total is negative'
+            when line_counts.order_id is null then 'the order has no lines in the order lines input'
+            when line_counts.bad_lines > 0 then line_counts.bad_lines || ' line(s) cannot be shipped'
         end as problem
-    from attributed
-    left join line_problems on line_problems.order_id = attributed.order_id
+    from lifecycle
+    left join line_counts on line_counts.order_id = lifecycle.order_id
 )
 
 select * from final

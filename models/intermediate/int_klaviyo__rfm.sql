@@ -1,5 +1,10 @@
 -- Recency, frequency and monetary scores (quintiles, 5 best), a named segment and a predicted LTV
--- per person, over completed orders only (cancelled and refunded orders earned nothing).
+-- per person, over the orders that earned revenue: counts_toward_rfm in int_klaviyo__orders
+-- (a completed status, neither cancelled nor refunded, and shippable, so never dated in the future).
+--
+-- Recency is measured up to klaviyo__as_of(): the run's time, or var klaviyo__rfm_as_of when a
+-- project pins it. Never the latest order in the data, which one mistyped year would push decades
+-- ahead, scoring every real customer as lost.
 --
 -- Predicted LTV (documented, deliberately simple): the person's average order value times the
 -- orders they are expected to place over the next klaviyo__ltv_horizon_days, which is their
@@ -7,15 +12,11 @@
 -- exp(-days since last order / 365).
 with orders as (
     select * from {{ ref('int_klaviyo__orders') }}
-    where status = 'completed' and problem is null
+    where counts_toward_rfm and problem is null
 ),
 
 as_of as (
-    select coalesce(
-        {% if var('klaviyo__rfm_as_of') %}cast('{{ var("klaviyo__rfm_as_of") }}' as timestamp){% else %}null{% endif %},
-        max(ordered_at)
-    ) as as_of
-    from orders
+    select {{ klaviyo__as_of() }} as as_of
 ),
 
 per_person as (
@@ -25,7 +26,8 @@ per_person as (
         max(orders.ordered_at) as last_order_at,
         count(*) as order_count,
         sum(orders.order_total) as lifetime_revenue,
-        {{ dbt.datediff('max(orders.ordered_at)', 'max(as_of.as_of)', 'day') }} as recency_days,
+        -- An order within the future tolerance is as recent as it gets, never negative days.
+        greatest({{ dbt.datediff('max(orders.ordered_at)', 'max(as_of.as_of)', 'day') }}, 0) as recency_days,
         greatest({{ dbt.datediff('min(orders.ordered_at)', 'max(as_of.as_of)', 'day') }}, 30) as tenure_days
     from orders
     cross join as_of

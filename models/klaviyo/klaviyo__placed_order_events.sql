@@ -1,4 +1,5 @@
--- One Placed Order event per order that can be shipped (Klaviyo's ecommerce convention:
+-- One Placed Order event per order that can be shipped, whatever happened to it later (Klaviyo's
+-- ecommerce convention: Placed Order when placed, then Fulfilled, Cancelled or Refunded Order;
 -- https://developers.klaviyo.com/en/docs/guide_to_integrating_a_platform_without_a_pre_built_klaviyo_integration).
 -- event_id is the order id, so the event's unique_id never changes between runs.
 with orders as (
@@ -11,24 +12,8 @@ persons as (
     where is_resolved
 ),
 
-lines as (
-    select * from {{ ref('int_klaviyo__order_lines') }}
-),
-
 order_items as (
-    select
-        lines.order_id,
-        {{ klaviyo__order_items('lines') }} as items,
-        {{ klaviyo__json_array_agg('lines.product_name', 'lines.line_number') }} as item_names,
-        count(*) as item_count
-    from lines
-    group by lines.order_id
-),
-
-order_categories as (
-    select order_id, {{ klaviyo__json_array_agg('category', 'category') }} as categories
-    from (select distinct order_id, category from lines) as distinct_categories
-    group by order_id
+    select * from {{ ref('int_klaviyo__order_items') }}
 ),
 
 final as (
@@ -44,7 +29,7 @@ final as (
             ['OrderId', 'orders.order_id'],
             ['Items', 'order_items.items'],
             ['ItemNames', 'order_items.item_names'],
-            ['Categories', 'order_categories.categories'],
+            ['Categories', 'order_items.categories'],
             ['ItemCount', 'order_items.item_count'],
             ['DiscountCode', 'orders.discount_code'],
             ['DiscountValue', 'cast(orders.discount_value as double)'],
@@ -52,7 +37,6 @@ final as (
     from orders
     inner join persons on persons.person_id = orders.person_id
     inner join order_items on order_items.order_id = orders.order_id
-    left join order_categories on order_categories.order_id = orders.order_id
 )
 
 select * from final
