@@ -16,7 +16,7 @@ export interface ManifestNode {
   package_name: string;
   original_file_path: string;
   relation_name?: string | null;
-  config?: { materialized?: string; enabled?: boolean };
+  config?: { materialized?: string; enabled?: boolean; meta?: Record<string, unknown> };
   columns?: Record<string, { name: string; data_type?: string | null }>;
 }
 
@@ -70,7 +70,10 @@ const narrowSchema = {
           package_name: { type: 'string' },
           original_file_path: { type: 'string' },
           relation_name: { type: ['string', 'null'] },
-          config: { type: 'object', properties: { materialized: { type: 'string' } } },
+          config: {
+            type: 'object',
+            properties: { materialized: { type: 'string' }, meta: { type: 'object' } },
+          },
           columns: {
             type: 'object',
             additionalProperties: {

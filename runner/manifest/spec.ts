@@ -74,6 +74,12 @@ export interface SyncSpec {
   model: ModelRef;
   /** Resolved relation of `config.scope.suppressions`, when the sync is scoped. */
   suppressionsRelation?: string;
+  /**
+   * Relations of the project's rejected-rows models (meta `klaviyo_rejected_rows: true`, such as
+   * the package's klaviyo__rejected_rows): rows the dbt models left out, each naming the model it
+   * would have fed. This sync reports those naming its model.
+   */
+  rejectedRowsRelations: string[];
 }
 
 /**

@@ -29,6 +29,32 @@ function modelRef(node: ManifestNode): ModelRef {
   };
 }
 
+/**
+ * The models that list rows the dbt models left out, marked by `meta: { klaviyo_rejected_rows: true }`
+ * (the package's klaviyo__rejected_rows is one). One that did not build in the last dbt run is a
+ * problem: the syncs could not say what their models left out.
+ */
+function rejectedRowsModels(
+  manifest: Manifest,
+  runResults: RunResultsIndex | null,
+): { relations: string[]; problems: string[] } {
+  const relations: string[] = [];
+  const problems: string[] = [];
+  const nodes = Object.values(manifest.nodes)
+    .filter((n) => n.resource_type === 'model' && n.config?.meta?.klaviyo_rejected_rows === true)
+    .sort((a, b) => a.unique_id.localeCompare(b.unique_id));
+  for (const node of nodes) {
+    const at = `model \`${node.name}\` (${node.original_file_path}, meta klaviyo_rejected_rows)`;
+    const status = runResults?.status.get(node.unique_id);
+    if (node.relation_name == null || node.config?.materialized === 'ephemeral')
+      problems.push(`${at}: is ephemeral, so the rows it lists cannot be read; materialize it as a table or view.`);
+    else if (status !== undefined && status !== 'success')
+      problems.push(`${at}: did not build in the last dbt run (status ${status}); fix it and run \`dbt build\` again.`);
+    else relations.push(node.relation_name);
+  }
+  return { relations, problems };
+}
+
 function findByName(manifest: Manifest, name: string): ManifestNode | undefined {
   return Object.values(manifest.nodes).find((n) => SHIPPABLE.has(n.resource_type) && n.name === name);
 }
@@ -39,7 +65,8 @@ export function buildSpecs(
   runResults: RunResultsIndex | null,
 ): { specs: SyncSpec[]; problems: string[] } {
   const specs: SyncSpec[] = [];
-  const problems: string[] = [];
+  const rejectedRows = rejectedRowsModels(manifest, runResults);
+  const problems: string[] = [...rejectedRows.problems];
   const exposures = Object.values(manifest.exposures).sort((a, b) => a.name.localeCompare(b.name));
   for (const exposure of exposures) {
     const block = mergedMeta(exposure).klaviyo;
@@ -98,6 +125,7 @@ export function buildSpecs(
       tags: [...new Set([...(exposure.tags ?? []), ...(exposure.config?.tags ?? [])])],
       config,
       model: modelRef(node),
+      rejectedRowsRelations: rejectedRows.relations,
     };
     if (config.scope !== undefined) {
       const suppressions = findByName(manifest, config.scope.suppressions);

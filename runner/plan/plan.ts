@@ -8,6 +8,7 @@ import type { ProjectOptions } from '../commands/options.ts';
 import { loadSyncs } from '../manifest/load.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
 import { openWarehouse } from '../source/open.ts';
+import { readModelRejections, type ModelRejection } from '../source/rejected-rows.ts';
 import { diffCounts, streamChanges, type PlanCounts, type StreamedChange } from '../state/diff.ts';
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
 import { buildPayload } from '../transform/build.ts';
@@ -33,11 +34,13 @@ export interface SyncPlan {
   relation: string;
   /** The sync this one waits for (`after`): its rows go only once that sync confirmed their keys. */
   after: string | null;
-  counts: PlanCounts & { rejected: number; send: number };
+  counts: PlanCounts & { rejected: number; send: number; leftOutByModel: number };
   /** Profiles Klaviyo may create: rows never confirmed before (Klaviyo may already know some by email). */
   newProfiles: number;
   examples: ExampleChange[];
   rejected: Rejection[];
+  /** Rows the dbt models left out for this sync (klaviyo__rejected_rows), first ones by key. */
+  leftOutByModel: ModelRejection[];
   estimate: RequestEstimate;
 }
 
@@ -45,7 +48,7 @@ export interface PlanResult {
   generatedAt: string;
   stateSchema: string;
   syncs: SyncPlan[];
-  totals: { send: number; rejected: number; requests: number; seconds: number };
+  totals: { send: number; rejected: number; leftOutByModel: number; requests: number; seconds: number };
 }
 
 const EXAMPLES = 3;
@@ -68,6 +71,7 @@ export function fieldChanges(change: StreamedChange): FieldChange[] {
 /** Plans one sync: counts in the warehouse, then one streamed pass over the changed rows. */
 export async function planSync(state: State, spec: SyncSpec): Promise<SyncPlan> {
   const counts = await diffCounts(state, spec);
+  const leftOut = await readModelRejections(state.wh, spec, MAX_LISTED_REJECTIONS);
   const rejected: Rejection[] = [];
   const examples: ExampleChange[] = [];
   let rejectedCount = 0;
@@ -166,10 +170,12 @@ export async function planSync(state: State, spec: SyncSpec): Promise<SyncPlan> 
       ...counts,
       rejected: rejectedCount,
       send: send + (object === 'list_membership' ? listRemoves : 0),
+      leftOutByModel: leftOut.count,
     },
     newProfiles,
     examples,
     rejected,
+    leftOutByModel: leftOut.rows,
     estimate: estimate(requests),
   };
 }
@@ -191,6 +197,7 @@ export async function plan(options: ProjectOptions): Promise<PlanResult> {
       totals: {
         send: syncs.reduce((a, s) => a + s.counts.send, 0),
         rejected: syncs.reduce((a, s) => a + s.counts.rejected, 0),
+        leftOutByModel: syncs.reduce((a, s) => a + s.counts.leftOutByModel, 0),
         requests: syncs.reduce((a, s) => a + s.estimate.total, 0),
         seconds: syncs.reduce((a, s) => a + s.estimate.seconds, 0),
       },

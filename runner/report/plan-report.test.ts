@@ -24,6 +24,7 @@ const result: PlanResult = {
         previouslyRejected: 5,
         rejected: 1,
         send: 1,
+        leftOutByModel: 0,
       },
       newProfiles: 0,
       examples: [
@@ -42,6 +43,7 @@ const result: PlanResult = {
           reason: '"+15550105738" is not a valid phone number',
         },
       ],
+      leftOutByModel: [],
       estimate: {
         requests: { bulk_import_profiles: 1, get_bulk_import_profiles_job: 3 },
         total: 4,
@@ -49,7 +51,7 @@ const result: PlanResult = {
       },
     },
   ],
-  totals: { send: 1, rejected: 1, requests: 4, seconds: 0.4 },
+  totals: { send: 1, rejected: 1, leftOutByModel: 0, requests: 4, seconds: 0.4 },
 };
 
 describe('plan reports', () => {
@@ -58,7 +60,7 @@ describe('plan reports', () => {
     expect(md).toContain(
       "**1** change to send in about **4** Klaviyo requests (≈ 0.4 s at Klaviyo's published rate limits). **1** row would be rejected.",
     );
-    expect(md).toContain('| `klaviyo_profiles_rfm` | profile | 0 | 1 | 564 | 0 | 1 | 0 | 0 | 4 |');
+    expect(md).toContain('| `klaviyo_profiles_rfm` | profile | 0 | 1 | 564 | 0 | 1 | 0 | 0 | 0 | 4 |');
     expect(md).toContain('- **update** `C00002`\n  - `first_name`: "Owen" → "Leonora"');
     expect(md).toContain('| `C00023` | `phone_number` | "+15550105738" is not a valid phone number |');
     expect(md).toContain('5 row(s) rejected earlier and unchanged since are not resent.');
@@ -90,5 +92,32 @@ describe('plan reports of a sync that waits for another', () => {
     expect(renderPlan(waiting, 'markdown')).toContain(
       '- 122 row(s) wait for `klaviyo_profiles_rfm` to confirm their keys;',
     );
+  });
+});
+
+describe('plan reports of rows the dbt models left out', () => {
+  const orders = {
+    ...result.syncs[0]!,
+    sync: 'klaviyo_placed_orders',
+    object: 'event',
+    model: 'klaviyo__placed_order_events',
+    counts: { ...result.syncs[0]!.counts, leftOutByModel: 2 },
+    leftOutByModel: [
+      { key: 'SO-NOLINES', reason_code: 'no_lines', reason: 'the order has no lines in the order lines input' },
+      { key: 'SO-TYPO', reason_code: 'future_order', reason: 'ordered_at 2062-06-14 11:05:00 is in the future' },
+    ],
+  };
+  const plan = { ...result, syncs: [orders], totals: { ...result.totals, leftOutByModel: 2 } };
+
+  it('lists each with its key and reason, counted for the sync of the model it would have fed', () => {
+    const md = renderPlan(plan, 'markdown');
+    expect(md).toContain('**2** rows left out by the dbt models.');
+    expect(md).toContain('| `klaviyo_placed_orders` | event | 0 | 1 | 564 | 0 | 1 | 2 | 0 | 0 | 4 |');
+    expect(md).toContain('| `SO-TYPO` | `future_order` | ordered_at 2062-06-14 11:05:00 is in the future |');
+    const text = renderPlan(plan, 'text');
+    expect(text).toContain(
+      '  2 left out by the dbt models (klaviyo__rejected_rows)\n    SO-NOLINES [no_lines]: the order has no lines in the order lines input',
+    );
+    expect(text).toContain('Total: 1 to send, 1 rejected, 2 left out by the dbt models,');
   });
 });

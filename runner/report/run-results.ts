@@ -25,6 +25,12 @@ export interface SyncCounts {
   rejected: number;
   /** Rows rejected by an earlier run and unchanged since: not resent until the row changes. */
   previously_rejected: number;
+  /**
+   * Rows the dbt models left out before this sync could see them (klaviyo__rejected_rows rows
+   * naming the sync's model). Reported on every run while the model leaves them out; like rows
+   * skipped by scope, they do not change the exit code.
+   */
+  left_out_by_model: number;
   failed: number;
 }
 
@@ -43,6 +49,7 @@ export function emptyCounts(): SyncCounts {
     waiting_on_after: 0,
     rejected: 0,
     previously_rejected: 0,
+    left_out_by_model: 0,
     failed: 0,
   };
 }
@@ -52,6 +59,13 @@ export type SyncStatus = 'success' | 'partial' | 'error' | 'skipped';
 export interface RowOutcome {
   key: string;
   column?: string;
+  reason: string;
+}
+
+/** A row the dbt models left out, as the rejected-rows model lists it. */
+export interface LeftOutRow {
+  key: string;
+  reason_code: string | null;
   reason: string;
 }
 
@@ -71,6 +85,8 @@ export interface SyncResult {
   jobs: string[];
   rejected: RowOutcome[];
   failed: RowOutcome[];
+  /** The rows the dbt models left out for this sync, first ones by key (all are counted). */
+  left_out_by_model: LeftOutRow[];
 }
 
 export interface RunResults {

@@ -21,6 +21,7 @@ import { addMembers, MAX_MEMBERS, removeMembers, subscribeMembers } from '../app
 import type { RowOutcome } from '../apply/outcome.ts';
 import { resolveProfileIds } from '../apply/profile-ids.ts';
 import { openWarehouse } from '../source/open.ts';
+import { readModelRejections } from '../source/rejected-rows.ts';
 import { diffCounts, streamChanges, type StreamedChange } from '../state/diff.ts';
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
 import { confirmRows, forgetRows, recordRejections, type RecordedRejection } from '../state/snapshot.ts';
@@ -99,6 +100,7 @@ class SyncRun {
       jobs: [],
       rejected: [],
       failed: [],
+      left_out_by_model: [],
     };
   }
 
@@ -345,15 +347,16 @@ class SyncRun {
       this.result.counts.removed += done.length;
       return;
     }
-    if (object !== 'event') {
-      // Klaviyo keeps the profile (or the member, with on_remove: ignore); the row leaves the snapshot.
-      await forgetRows(
-        this.state,
-        this.spec,
-        items.map((c) => c.key),
-      );
-      this.result.counts.removed += items.length;
-    }
+    // Klaviyo keeps the profile (or the member, with on_remove: ignore, or the event: Klaviyo
+    // events cannot be deleted through the API); the row leaves the snapshot, so it is reported
+    // once, not again on every later run. Should it come back, it is sent with the same
+    // unique_id, which Klaviyo drops as a duplicate (https://developers.klaviyo.com/en/reference/create_event).
+    await forgetRows(
+      this.state,
+      this.spec,
+      items.map((c) => c.key),
+    );
+    this.result.counts.removed += items.length;
   }
 
   async run(): Promise<SyncResult> {
@@ -376,6 +379,9 @@ class SyncRun {
         c.waiting_on_after = counts.waitingOnAfter;
         c.events_changed_not_resent = counts.changedEvents;
         c.previously_rejected = counts.previouslyRejected;
+        const leftOut = await readModelRejections(this.state.wh, spec, MAX_LISTED);
+        c.left_out_by_model = leftOut.count;
+        this.result.left_out_by_model = leftOut.rows;
         const backfill = spec.config.backfill ?? 'first_load';
         this.backfill = backfill === 'first_load' ? !(await firstLoadDone(this.state, spec.name)) : backfill;
         const total = counts.create + counts.update + counts.remove;

@@ -19,6 +19,7 @@ function syncSpec(config: Partial<KlaviyoSyncConfig> & Pick<KlaviyoSyncConfig, '
       declaredColumns: [],
       originalFilePath: 'models/unit/unit_model.sql',
     },
+    rejectedRowsRelations: [],
   };
 }
 
