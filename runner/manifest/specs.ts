@@ -47,9 +47,13 @@ function rejectedRowsModels(
     const at = `model \`${node.name}\` (${node.original_file_path}, meta klaviyo_rejected_rows)`;
     const status = runResults?.status.get(node.unique_id);
     if (node.relation_name == null || node.config?.materialized === 'ephemeral')
-      problems.push(`${at}: is ephemeral, so the rows it lists cannot be read; materialize it as a table or view.`);
+      problems.push(
+        `${at}: is ephemeral, so the rows it lists cannot be read; materialize it as a table or view.`,
+      );
     else if (status !== undefined && status !== 'success')
-      problems.push(`${at}: did not build in the last dbt run (status ${status}); fix it and run \`dbt build\` again.`);
+      problems.push(
+        `${at}: did not build in the last dbt run (status ${status}); fix it and run \`dbt build\` again.`,
+      );
     else relations.push(node.relation_name);
   }
   return { relations, problems };

@@ -41,6 +41,8 @@ export interface SyncPlan {
   rejected: Rejection[];
   /** Rows the dbt models left out for this sync (klaviyo__rejected_rows), first ones by key. */
   leftOutByModel: ModelRejection[];
+  /** Those rows counted per reason code, most first. */
+  leftOutByReason: Record<string, number>;
   estimate: RequestEstimate;
 }
 
@@ -176,6 +178,7 @@ export async function planSync(state: State, spec: SyncSpec): Promise<SyncPlan> 
     examples,
     rejected,
     leftOutByModel: leftOut.rows,
+    leftOutByReason: leftOut.byReason,
     estimate: estimate(requests),
   };
 }

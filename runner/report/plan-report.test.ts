@@ -44,6 +44,7 @@ const result: PlanResult = {
         },
       ],
       leftOutByModel: [],
+      leftOutByReason: {},
       estimate: {
         requests: { bulk_import_profiles: 1, get_bulk_import_profiles_job: 3 },
         total: 4,
@@ -103,20 +104,32 @@ describe('plan reports of rows the dbt models left out', () => {
     model: 'klaviyo__placed_order_events',
     counts: { ...result.syncs[0]!.counts, leftOutByModel: 2 },
     leftOutByModel: [
-      { key: 'SO-NOLINES', reason_code: 'no_lines', reason: 'the order has no lines in the order lines input' },
-      { key: 'SO-TYPO', reason_code: 'future_order', reason: 'ordered_at 2062-06-14 11:05:00 is in the future' },
+      {
+        key: 'SO-NOLINES',
+        reason_code: 'no_lines',
+        reason: 'the order has no lines in the order lines input',
+      },
+      {
+        key: 'SO-TYPO',
+        reason_code: 'future_order',
+        reason: 'ordered_at 2062-06-14 11:05:00 is in the future',
+      },
     ],
+    leftOutByReason: { future_order: 1, no_lines: 1 },
   };
   const plan = { ...result, syncs: [orders], totals: { ...result.totals, leftOutByModel: 2 } };
 
   it('lists each with its key and reason, counted for the sync of the model it would have fed', () => {
     const md = renderPlan(plan, 'markdown');
     expect(md).toContain('**2** rows left out by the dbt models.');
+    expect(md).toContain(
+      '- 2 row(s) left out by the dbt models (`klaviyo__rejected_rows`): future_order 1, no_lines 1.',
+    );
     expect(md).toContain('| `klaviyo_placed_orders` | event | 0 | 1 | 564 | 0 | 1 | 2 | 0 | 0 | 4 |');
     expect(md).toContain('| `SO-TYPO` | `future_order` | ordered_at 2062-06-14 11:05:00 is in the future |');
     const text = renderPlan(plan, 'text');
     expect(text).toContain(
-      '  2 left out by the dbt models (klaviyo__rejected_rows)\n    SO-NOLINES [no_lines]: the order has no lines in the order lines input',
+      '  2 left out by the dbt models (future_order 1, no_lines 1)\n    SO-NOLINES [no_lines]: the order has no lines in the order lines input',
     );
     expect(text).toContain('Total: 1 to send, 1 rejected, 2 left out by the dbt models,');
   });

@@ -9,6 +9,11 @@ const hbs = Handlebars.create();
 hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 hbs.registerHelper('gt', (a: number, b: number) => a > b);
 hbs.registerHelper('minus', (a: number, b: number) => a - b);
+hbs.registerHelper('reasons', (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([code, n]) => `${code} ${n}`)
+    .join(', '),
+);
 hbs.registerHelper('first', (items: unknown[], n: number) => items.slice(0, n));
 hbs.registerHelper('json', (v: unknown) => {
   const text = JSON.stringify(v);

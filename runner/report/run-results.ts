@@ -87,6 +87,8 @@ export interface SyncResult {
   failed: RowOutcome[];
   /** The rows the dbt models left out for this sync, first ones by key (all are counted). */
   left_out_by_model: LeftOutRow[];
+  /** Those rows counted per reason code, most first. */
+  left_out_by_reason: Record<string, number>;
 }
 
 export interface RunResults {

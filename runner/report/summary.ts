@@ -6,6 +6,11 @@ import type { RunResults } from './run-results.ts';
 const hbs = Handlebars.create();
 hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 hbs.registerHelper('gt', (a: number, b: number) => a > b);
+hbs.registerHelper('reasons', (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([code, n]) => `${code} ${n}`)
+    .join(', '),
+);
 hbs.registerHelper('first', (items: unknown[], n: number) => items.slice(0, n));
 hbs.registerHelper('seconds', (s: number) => `${s.toFixed(1)}s`);
 hbs.registerHelper('requestTotal', (requests: Record<string, number>) => {

@@ -17,6 +17,8 @@ export interface ModelRejection {
 export interface ModelRejections {
   /** Every row the models left out for this sync. */
   count: number;
+  /** How many per reason code, most first (a code-less row counts under "other"). */
+  byReason: Record<string, number>;
   /** The first of them by key, at most the limit asked for. */
   rows: ModelRejection[];
 }
@@ -41,13 +43,18 @@ export async function readModelRejections(
   limit: number,
 ): Promise<ModelRejections> {
   const rows = rowsFor(wh, spec);
-  if (rows === null) return { count: 0, rows: [] };
-  const [counted] = await wh.query(`select count(*) as n from (${rows}) as rejected`);
+  if (rows === null) return { count: 0, byReason: {}, rows: [] };
+  const counted = await wh.query(
+    `select coalesce(reason_code, 'other') as code, count(*) as n from (${rows}) as rejected group by 1 order by 2 desc, 1`,
+  );
+  const byReason: Record<string, number> = {};
+  for (const r of counted) byReason[String(r.code)] = Number(r.n);
   const listed: Row[] = await wh.query(
     `select k, reason_code, reason from (${rows}) as rejected order by k, reason_code limit ${Math.max(0, Math.floor(limit))}`,
   );
   return {
-    count: Number(counted?.n ?? 0),
+    count: Object.values(byReason).reduce((a, n) => a + n, 0),
+    byReason,
     rows: listed.map((r) => ({
       key: String(r.k),
       reason_code: text(r.reason_code),

@@ -101,6 +101,7 @@ class SyncRun {
       rejected: [],
       failed: [],
       left_out_by_model: [],
+      left_out_by_reason: {},
     };
   }
 
@@ -382,6 +383,7 @@ class SyncRun {
         const leftOut = await readModelRejections(this.state.wh, spec, MAX_LISTED);
         c.left_out_by_model = leftOut.count;
         this.result.left_out_by_model = leftOut.rows;
+        this.result.left_out_by_reason = leftOut.byReason;
         const backfill = spec.config.backfill ?? 'first_load';
         this.backfill = backfill === 'first_load' ? !(await firstLoadDone(this.state, spec.name)) : backfill;
         const total = counts.create + counts.update + counts.remove;
