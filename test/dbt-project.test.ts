@@ -148,6 +148,7 @@ describe('the demo dbt project', () => {
 });
 
 describe('a project installing the package', () => {
+  // Three dbt invocations (deps, build, parse) and a plan: more than the default timeout on a busy machine.
   it('builds the Klaviyo models from its own sources and none of the demo', async () => {
     const project = await mkdtemp(path.join(os.tmpdir(), 'kr-consumer-'));
     await cp(path.join(repoRoot, 'test', 'dbt'), project, { recursive: true });
@@ -271,5 +272,5 @@ exposures:
       },
       expect.objectContaining({ key: '1005', reason_code: 'future_order' }),
     ]);
-  });
+  }, 300_000);
 });

@@ -15,9 +15,11 @@ interface PlanJson {
     counts: Record<string, number>;
     newProfiles: number;
     rejected: { key: string; column?: string; reason: string }[];
+    leftOutByModel: { key: string; reason_code: string | null; reason: string }[];
+    leftOutByReason: Record<string, number>;
     estimate: { requests: Record<string, number>; total: number; seconds: number };
   }[];
-  totals: { send: number; rejected: number; requests: number };
+  totals: { send: number; rejected: number; leftOutByModel: number; requests: number };
 }
 
 describe('klaviyo-runner plan', () => {
@@ -70,13 +72,35 @@ describe('klaviyo-runner plan', () => {
     expect(by.klaviyo_placed_orders!.estimate.requests).toEqual({ bulk_create_events: 2 });
     expect(by.klaviyo_ordered_products!.counts).toMatchObject({ create: 5467, rejected: 0, send: 5467 });
     expect(by.klaviyo_ordered_products!.estimate.requests).toEqual({ bulk_create_events: 6 });
+    expect(by.klaviyo_cancelled_orders!.counts).toMatchObject({ create: 96, send: 96 });
+    expect(by.klaviyo_refunded_orders!.counts).toMatchObject({ create: 68, send: 68 });
+    expect(by.klaviyo_fulfilled_orders!.counts).toMatchObject({ create: 1796, send: 1796 });
+    // Orders the dbt models left out are named in the plan of the sync they would have gone to.
+    expect(by.klaviyo_placed_orders!.counts.leftOutByModel).toBe(230);
+    expect(by.klaviyo_placed_orders!.leftOutByReason).toEqual({
+      person_unresolved: 220,
+      lines_not_shippable: 7,
+      duplicate_order: 1,
+      future_order: 1,
+      no_lines: 1,
+    });
+    expect(by.klaviyo_placed_orders!.leftOutByModel.find((r) => r.key === 'SO-NOLINES')).toEqual({
+      key: 'SO-NOLINES',
+      reason_code: 'no_lines',
+      reason: 'the order has no lines in the order lines input',
+    });
+    expect(by.klaviyo_profiles_rfm!.counts.leftOutByModel).toBe(71);
     // The winback list waits for the profile sync to confirm its members; 16 are out of scope.
     expect(by.klaviyo_winback_list!.counts).toMatchObject({
       skippedByScope: 16,
-      waitingOnAfter: 122,
+      waitingOnAfter: 123,
       send: 0,
     });
-    expect(plan.totals).toMatchObject({ send: 565 + 1892 + 5467, rejected: 5 });
+    expect(plan.totals).toMatchObject({
+      send: 565 + 1892 + 5467 + 1796 + 96 + 68,
+      rejected: 5,
+      leftOutByModel: 71 + 230 + 638 + 220 + 9 + 9,
+    });
 
     // Planning wrote nothing to the snapshot and sent nothing to Klaviyo.
     const [snapshot] = await queryDuckDb(
@@ -92,11 +116,16 @@ describe('klaviyo-runner plan', () => {
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain('create 570, update 0, unchanged 0, remove 0, rejected 5');
     expect(text.stdout).toContain('up to 565 new Klaviyo profiles');
-    expect(text.stdout).toMatch(/Total: 7924 to send, 5 rejected, \d+ requests/);
+    expect(text.stdout).toMatch(
+      /Total: 9884 to send, 5 rejected, 1177 left out by the dbt models, \d+ requests/,
+    );
+    expect(text.stdout).toContain(
+      '    SO-TYPO [future_order]: ordered_at 2062-06-14 11:05:00 is in the future',
+    );
 
     const markdown = await runCli(['plan', '--project-dir', project, '--format', 'markdown']);
     expect(markdown.code, markdown.stderr).toBe(0);
-    expect(markdown.stdout).toContain('| `klaviyo_profiles_rfm` | profile | 570 | 0 | 0 | 0 | 5 |');
+    expect(markdown.stdout).toContain('| `klaviyo_profiles_rfm` | profile | 570 | 0 | 0 | 0 | 5 | 71 |');
     expect(markdown.stdout).toContain('| `C00023` | `phone_number` |');
   });
 
@@ -111,6 +140,6 @@ describe('klaviyo-runner plan', () => {
     // Rows Klaviyo cannot take are remembered, not re-planned, until they change.
     const profiles = plan.syncs.find((s) => s.sync === 'klaviyo_profiles_rfm')!;
     expect(profiles.counts).toMatchObject({ unchanged: 565, previouslyRejected: 5, rejected: 0 });
-    expect(plan.syncs.find((s) => s.sync === 'klaviyo_winback_list')!.counts.unchanged).toBe(122);
+    expect(plan.syncs.find((s) => s.sync === 'klaviyo_winback_list')!.counts.unchanged).toBe(123);
   });
 });

@@ -56,6 +56,17 @@ describe('klaviyo-runner sync against the sandbox', () => {
     expect(byMetric('Ordered Product')).toHaveLength(Number(counts!.ordered));
     // The first load of a history is a backfill: no flow fires for old orders.
     expect(byMetric('Placed Order').every((e) => e.backfill)).toBe(true);
+    // Cancelled and refunded orders follow their Placed Order with Klaviyo's lifecycle events.
+    const [lifecycle] = await model(`select
+      (select count(*) from main.klaviyo__fulfilled_order_events) as fulfilled,
+      (select count(*) from main.klaviyo__cancelled_order_events) as cancelled,
+      (select count(*) from main.klaviyo__refunded_order_events) as refunded`);
+    expect(byMetric('Fulfilled Order')).toHaveLength(Number(lifecycle!.fulfilled));
+    expect(byMetric('Cancelled Order')).toHaveLength(Number(lifecycle!.cancelled));
+    expect(byMetric('Refunded Order')).toHaveLength(Number(lifecycle!.refunded));
+    const refund = byMetric('Refunded Order').find((e) => e.uniqueId === 'SO-102119:refunded')!;
+    expect(refund.properties.OrderId).toBe('SO-102119');
+    expect(Date.parse(refund.datetime)).toBe(Date.UTC(2025, 8, 10, 23, 36, 54));
 
     const results = JSON.parse(
       await readFile(path.join(project, 'target', 'klaviyo_run_results.json'), 'utf8'),
@@ -65,6 +76,8 @@ describe('klaviyo-runner sync against the sandbox', () => {
         status: string;
         counts: Record<string, number>;
         rejected: { key: string; column?: string; reason: string }[];
+        left_out_by_model: { key: string; reason_code: string | null; reason: string }[];
+        left_out_by_reason: Record<string, number>;
       }[];
     };
     const profilesResult = results.results.find((r) => r.sync === 'klaviyo_profiles_rfm')!;
@@ -75,6 +88,20 @@ describe('klaviyo-runner sync against the sandbox', () => {
         (r) => r.column === 'phone_number' && /not a valid phone number/.test(r.reason),
       ),
     ).toBe(true);
+
+    // Every order the models left out is in the results of the sync it would have gone to.
+    const placedResult = results.results.find((r) => r.sync === 'klaviyo_placed_orders')!;
+    expect(placedResult.counts.left_out_by_model).toBe(230);
+    expect(placedResult.left_out_by_model).toHaveLength(230);
+    expect(placedResult.left_out_by_model.find((r) => r.key === 'SO-102119')).toEqual({
+      key: 'SO-102119',
+      reason_code: 'duplicate_order',
+      reason: 'order_id appears 2 times in the orders input; one copy was kept (the one changed last)',
+    });
+    expect(placedResult.left_out_by_reason.future_order).toBe(1);
+    expect(first.stdout).toMatch(
+      /left out {3}230 by the dbt models, in klaviyo__rejected_rows \(person_unresolved 220, lines_not_shippable 7, duplicate_order 1, future_order 1, no_lines 1\)/,
+    );
 
     // A profile carries the model's values, with RFM as custom properties.
     const [row] = await model(`select * from main.klaviyo__profiles where person_id = 'C00002'`);
@@ -108,7 +135,9 @@ describe('klaviyo-runner sync against the sandbox', () => {
     expect(sandbox.requests().filter((r) => r.status === 429)).toEqual([]);
     expect(seen.bulk_import_profiles).toBe(1);
     expect(seen.bulk_create_events).toBe(
-      Math.ceil(Number(counts!.placed) / 1000) + Math.ceil(Number(counts!.ordered) / 1000),
+      [counts!.placed, counts!.ordered, lifecycle!.fulfilled, lifecycle!.cancelled, lifecycle!.refunded]
+        .map((n) => Math.ceil(Number(n) / 1000))
+        .reduce((a, b) => a + b, 0),
     );
   });
 
@@ -218,6 +247,45 @@ describe('klaviyo-runner sync against the sandbox', () => {
       'predicted_ltv',
     );
     assertAllValid(sandbox.requests().slice(before));
+  });
+
+  it('reports an event row removed from its model once, not on every later run', async () => {
+    const [gone] = await model(
+      `select event_id from main.klaviyo__placed_order_events order by event_id limit 1`,
+    );
+    const orderId = String(gone!.event_id);
+    const placedSql = path.join(project, 'models', 'klaviyo', 'klaviyo__placed_order_events.sql');
+    const join = '    inner join order_items on order_items.order_id = orders.order_id';
+    await writeFile(
+      placedSql,
+      (await readFile(placedSql, 'utf8')).replace(join, `${join}\n    where orders.order_id <> '${orderId}'`),
+    );
+    expect((await runDbt(project, ['build'])).code).toBe(0);
+    const select = ['--select', 'klaviyo_placed_orders'];
+    const planRemovals = async () => {
+      const planned = await runCli(['plan', '--project-dir', project, '--format', 'json', ...select], env);
+      expect(planned.code, planned.stderr).toBe(0);
+      return (JSON.parse(planned.stdout) as { syncs: { counts: { remove: number } }[] }).syncs[0]!.counts
+        .remove;
+    };
+    expect(await planRemovals()).toBe(1);
+
+    const before = sandbox.requests().length;
+    const synced = await runCli(['sync', '--project-dir', project, '--no-progress', ...select], env);
+    expect(synced.code, synced.stderr).toBe(0);
+    expect(synced.stdout).toContain('1 left the model (Klaviyo keeps them; reported once)');
+    // Klaviyo keeps the event: nothing is sent for it.
+    expect(
+      sandbox
+        .requests()
+        .slice(before)
+        .filter((r) => r.method !== 'GET'),
+    ).toEqual([]);
+
+    expect(await planRemovals()).toBe(0);
+    const again = await runCli(['sync', '--project-dir', project, '--no-progress', ...select], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).not.toContain('left the model');
   });
 
   it("extracts Klaviyo's profiles, consent, lists and events back into the warehouse, then only what changed", async () => {
