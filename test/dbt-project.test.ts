@@ -16,6 +16,7 @@ import { copyDemoProject, repoRoot, run, runCli, runDbt } from './helpers/dbt.ts
 const rows = queryDuckDb;
 
 describe('the demo dbt project', () => {
+  // A 115-node dbt build, then queries: more than the default timeout on a busy machine.
   it('builds green with the demo data and declares seven valid syncs', async () => {
     const project = await copyDemoProject();
     const built = await runDbt(project, ['build']);
@@ -122,7 +123,7 @@ describe('the demo dbt project', () => {
     ]);
     for (const e of exposures)
       expect(validate(e.config.meta.klaviyo), JSON.stringify(validate.errors)).toBe(true);
-  });
+  }, 300_000);
 
   it('regenerates byte-identical seeds from the committed generator', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'kr-seeds-'));
