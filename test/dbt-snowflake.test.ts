@@ -30,12 +30,17 @@ describe('Snowflake', () => {
     );
     expect(ran.code, ran.stdout).toBe(0);
     const compiled = path.join(project, 'target', 'compiled', 'klaviyo_runner', 'models');
+    const items = await readFile(path.join(compiled, 'intermediate', 'int_klaviyo__order_items.sql'), 'utf8');
+    expect(items).toContain("array_agg(object_construct('ProductID', lines.product_id");
+    expect(items).toContain('within group (order by lines.line_number)');
     const placed = await readFile(path.join(compiled, 'klaviyo', 'klaviyo__placed_order_events.sql'), 'utf8');
-    expect(placed).toContain("array_agg(object_construct('ProductID', lines.product_id");
-    expect(placed).toContain('within group (order by lines.line_number)');
     expect(placed).toContain("to_json(object_construct('OrderId', orders.order_id");
     const orders = await readFile(path.join(compiled, 'intermediate', 'int_klaviyo__orders.sql'), 'utf8');
     expect(orders).toContain('try_to_decimal(');
+    // An order more than a day after the reference moment is rejected as a typo.
+    expect(orders).toContain(
+      "dateadd(\n        hour,\n        24,\n        cast('2026-10-30 14:32:46' as timestamp)",
+    );
     const profiles = await readFile(path.join(compiled, 'klaviyo', 'klaviyo__profiles.sql'), 'utf8');
     expect(profiles).toContain("regexp_replace(coalesce(persons.phone, ''), '[^0-9]', '')");
   });
