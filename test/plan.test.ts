@@ -120,7 +120,7 @@ describe('klaviyo-runner plan', () => {
       /Total: 9884 to send, 5 rejected, 1177 left out by the dbt models, \d+ requests/,
     );
     expect(text.stdout).toContain(
-      '    SO-TYPO [future_order]: ordered_at 2062-06-14 11:05:00 is in the future',
+      '  230 left out by the dbt models (person_unresolved 220, lines_not_shippable 7, duplicate_order 1, future_order 1, no_lines 1)',
     );
 
     const markdown = await runCli(['plan', '--project-dir', project, '--format', 'markdown']);
