@@ -35,10 +35,17 @@ const FAULTS = {
 };
 
 const PROFILES = 'klaviyo_profiles_rfm';
-const PLACED = 'klaviyo_placed_orders';
-const ORDERED = 'klaviyo_ordered_products';
 const WINBACK = 'klaviyo_winback_list';
-const SYNC_OF_METRIC: Record<string, string> = { 'Placed Order': PLACED, 'Ordered Product': ORDERED };
+/** The demo's event syncs: metric → sync → the model it ships. */
+const EVENT_SYNCS = [
+  { metric: 'Placed Order', sync: 'klaviyo_placed_orders', model: 'klaviyo__placed_order_events' },
+  { metric: 'Ordered Product', sync: 'klaviyo_ordered_products', model: 'klaviyo__ordered_product_events' },
+  { metric: 'Fulfilled Order', sync: 'klaviyo_fulfilled_orders', model: 'klaviyo__fulfilled_order_events' },
+  { metric: 'Cancelled Order', sync: 'klaviyo_cancelled_orders', model: 'klaviyo__cancelled_order_events' },
+  { metric: 'Refunded Order', sync: 'klaviyo_refunded_orders', model: 'klaviyo__refunded_order_events' },
+];
+const EVENT_SYNC_NAMES = EVENT_SYNCS.map((e) => e.sync);
+const SYNC_OF_METRIC: Record<string, string> = Object.fromEntries(EVENT_SYNCS.map((e) => [e.metric, e.sync]));
 
 type Phase = 'startup' | 'import' | 'import-results' | 'events' | 'list' | 'tail';
 const PIPELINE: Phase[] = ['startup', 'import', 'import-results', 'events', 'list', 'tail'];
@@ -139,27 +146,23 @@ async function readOnly(file: string, sql: string[]): Promise<Record<string, unk
 }
 
 async function readModel(db: string): Promise<Model> {
-  const [profiles, placed, ordered, winback] = await readOnly(db, [
+  const [profiles, winback, ...eventRows] = await readOnly(db, [
     `select person_id, email, first_name, last_name, city, rfm_segment,
        cast(predicted_ltv as double) as predicted_ltv, cast(order_count as double) as order_count,
        cast(lifetime_revenue as double) as lifetime_revenue
      from main.klaviyo__profiles`,
-    `select event_id, external_id from main.klaviyo__placed_order_events`,
-    `select event_id, external_id from main.klaviyo__ordered_product_events`,
     // The sync's scope: never a suppressed, unsubscribed or never-consented email.
     `select person_id from main.klaviyo__winback_list_members m
      where not exists (select 1 from main.klaviyo__suppressions s
        where lower(trim(s.email)) = lower(trim(m.email))
          and (s.is_suppressed or upper(s.email_consent) in ('UNSUBSCRIBED', 'NEVER_SUBSCRIBED')))`,
+    ...EVENT_SYNCS.map((e) => `select event_id, external_id from main.${e.model}`),
   ]);
   const events = (rows: Record<string, unknown>[]) =>
     new Map(rows.map((r) => [String(r.event_id), String(r.external_id)]));
   return {
     profiles: new Map(profiles!.map((r) => [String(r.person_id), r])),
-    events: new Map([
-      [PLACED, events(placed!)],
-      [ORDERED, events(ordered!)],
-    ]),
+    events: new Map(EVENT_SYNCS.map((e, i) => [e.sync, events(eventRows[i]!)])),
     winback: new Set(winback!.map((r) => String(r.person_id))),
   };
 }
@@ -236,7 +239,7 @@ function workLeft(model: Model, recorded: Recorded): Set<Phase> {
     keysOf(recorded, PROFILES).size + rejectedProfiles < model.profiles.size
   )
     left.add('import').add('import-results');
-  for (const sync of [PLACED, ORDERED])
+  for (const sync of EVENT_SYNC_NAMES)
     if (keysOf(recorded, sync).size < model.events.get(sync)!.size) left.add('events');
   if (keysOf(recorded, WINBACK).size < model.winback.size - rejectedProfiles) left.add('list').add('tail');
   if (left.size > 0) left.add('startup');
@@ -253,10 +256,7 @@ function choosePhase(aim: Phase, left: Set<Phase>): Phase | null {
 /** What a run's write requests carried, as sync keys (events, profiles) and profile ids (list adds). */
 function sentKeys(requests: RecordedRequest[]) {
   const profiles = new Set<string>();
-  const events = new Map<string, Set<string>>([
-    [PLACED, new Set()],
-    [ORDERED, new Set()],
-  ]);
+  const events = new Map<string, Set<string>>(EVENT_SYNC_NAMES.map((sync) => [sync, new Set()]));
   const listed = new Set<string>();
   for (const r of requests) {
     if (r.operationId === 'bulk_import_profiles') {
@@ -301,7 +301,7 @@ function checkRun(label: string, before: Recorded, requests: RecordedRequest[], 
   const sent = sentKeys(requests);
   const again = (sync: string, keys: Set<string>) => [...keys].filter((k) => keysOf(before, sync).has(k));
   expect(again(PROFILES, sent.profiles), `${label}: confirmed profiles imported again`).toEqual([]);
-  for (const sync of [PLACED, ORDERED])
+  for (const sync of EVENT_SYNC_NAMES)
     expect(again(sync, sent.events.get(sync)!), `${label}: confirmed ${sync} events sent again`).toEqual([]);
   const listedBefore = new Set([...keysOf(before, WINBACK).values()]);
   expect(
