@@ -60,7 +60,7 @@ describe('a list sync that subscribes with consent', () => {
     )) as { email: string; marketing_consent: boolean; consented_at: string | null }[];
     const consenting = members.filter((m) => m.marketing_consent);
     const dated = consenting.filter((m) => m.consented_at !== null);
-    expect(members.length).toBe(122);
+    expect(members.length).toBe(123);
     expect(consenting.length).toBeGreaterThan(0);
     expect(dated.length).toBeGreaterThan(0);
     expect(dated.length).toBeLessThan(consenting.length);
@@ -69,7 +69,7 @@ describe('a list sync that subscribes with consent', () => {
       await readFile(path.join(project, 'target', 'klaviyo_run_results.json'), 'utf8'),
     ) as { results: { sync: string; counts: Record<string, number> }[] };
     const winback = results.results.find((r) => r.sync === 'klaviyo_winback_list')!;
-    expect(winback.counts).toMatchObject({ list_added: 122, subscribed: consenting.length });
+    expect(winback.counts).toMatchObject({ list_added: 123, subscribed: consenting.length });
 
     // In Klaviyo: consenting members are subscribed, with the time they gave consent where known;
     // the other members are on the list without any subscription.
