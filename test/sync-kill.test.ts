@@ -383,6 +383,7 @@ afterEach(async () => {
 });
 
 describe('sync killed with SIGKILL at random moments', () => {
+  // A dbt build and a dozen runs of seven syncs under faults: more than the default timeout on a busy machine.
   it('converges under faults: no lost row, no duplicate event, a snapshot equal to Klaviyo', async () => {
     const project = await copyDemoProject();
     const built = await runDbt(project, ['build']);
@@ -510,7 +511,7 @@ describe('sync killed with SIGKILL at random moments', () => {
     ).toEqual([]);
 
     assertAllValid(sandbox.requests(), { responses: false });
-  });
+  }, 300_000);
   it('sends again, in the same run and without reporting a failure, the rows of a job Klaviyo cancelled after its run was killed', async () => {
     const project = await copyDemoProject();
     const built = await runDbt(project, ['build']);
