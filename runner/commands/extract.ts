@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { extract, DEFAULT_SOURCE_SCHEMA } from '../extract/extract.ts';
+import { DEFAULT_SOURCE_SCHEMA } from '../extract/defaults.ts';
 
 export function extractCommand(): Command {
   return new Command('extract')
@@ -19,6 +19,8 @@ export function extractCommand(): Command {
         schema: string;
         full?: boolean;
       }) => {
+        // Loaded when the command runs, so `--help` and the other commands do not pay for it.
+        const { extract } = await import('../extract/extract.ts');
         const result = await extract(options);
         const rows = Object.entries(result.rows)
           .map(([table, n]) => `${table} ${n}`)

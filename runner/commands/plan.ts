@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { plan } from '../plan/plan.ts';
-import { renderPlan, type PlanFormat } from '../report/plan-report.ts';
+import type { PlanFormat } from '../report/plan-report.ts';
 import { addProjectOptions, type ProjectOptions } from './options.ts';
 
 export function planCommand(): Command {
@@ -12,6 +11,11 @@ export function planCommand(): Command {
     )
     .option('--output <file>', 'write the plan to a file instead of stdout')
     .action(async (options: ProjectOptions & { format: PlanFormat; output?: string }) => {
+      // Loaded when the command runs, so `--help` and the other commands do not pay for it.
+      const [{ plan }, { renderPlan }] = await Promise.all([
+        import('../plan/plan.ts'),
+        import('../report/plan-report.ts'),
+      ]);
       const rendered = renderPlan(await plan(options), options.format);
       if (options.output !== undefined) await writeFile(options.output, rendered);
       else process.stdout.write(rendered);

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.ts';
-import { parseFaultConfig, type FaultConfig } from '../sandbox/faults.ts';
-import { startSandbox } from '../sandbox/server.ts';
+import type { FaultConfig } from '../sandbox/faults.ts';
 
 interface SandboxCommandOptions {
   port: string;
@@ -30,6 +29,11 @@ export function sandboxCommand(): Command {
     )
     .option('--persist <file>', 'keep the sandbox state in this JSON file across restarts')
     .action(async (options: SandboxCommandOptions) => {
+      // Loaded when the command runs, so `--help` and the other commands do not pay for it.
+      const [{ parseFaultConfig }, { startSandbox }] = await Promise.all([
+        import('../sandbox/faults.ts'),
+        import('../sandbox/server.ts'),
+      ]);
       const port = Number(options.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new ConfigError(`--port must be 0 to 65535, got ${options.port}.`);

@@ -1,8 +1,6 @@
 import { Command, Option } from 'commander';
 import { ConfigError, ExitCode } from '../errors.ts';
-import { createLogger, type LogFormat } from '../report/log.ts';
-import { renderSyncSummary } from '../report/summary.ts';
-import { sync } from '../sync/sync.ts';
+import type { LogFormat } from '../report/log.ts';
 import { addProjectOptions, type ProjectOptions } from './options.ts';
 
 export function syncCommand(): Command {
@@ -23,6 +21,12 @@ export function syncCommand(): Command {
     )
     .action(
       async (options: ProjectOptions & { logFormat: LogFormat; progress: boolean; jobTimeout: string }) => {
+        // Loaded when the command runs, so `--help` and the other commands do not pay for it.
+        const [{ createLogger }, { renderSyncSummary }, { sync }] = await Promise.all([
+          import('../report/log.ts'),
+          import('../report/summary.ts'),
+          import('../sync/sync.ts'),
+        ]);
         const logger = createLogger(options.logFormat);
         const timeout = Number(options.jobTimeout);
         if (!Number.isFinite(timeout) || timeout <= 0)

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { ConfigError } from '../errors.ts';
-import { validate } from '../manifest/validate.ts';
 import { addProjectOptions, type ProjectOptions } from './options.ts';
 
 export function validateCommand(): Command {
@@ -9,7 +8,10 @@ export function validateCommand(): Command {
       "check every exposure's config.meta.klaviyo, its model and the model's columns; report every problem",
     )
     .action(async (options: ProjectOptions) => {
+      // Loaded when the command runs, so `--help` and the other commands do not pay for it.
+      const { validate } = await import('../manifest/validate.ts');
       const result = await validate(options);
+      for (const warning of result.warnings) console.error(`warning: ${warning}`);
       if (result.problems.length > 0) {
         throw new ConfigError(
           `${result.problems.length} problem(s) in the project's Klaviyo syncs:`,

@@ -13,8 +13,9 @@ import { KlaviyoClient, type ClientOptions } from '../klaviyo/client.ts';
 import { DEFAULT_STATE_SCHEMA } from '../manifest/load.ts';
 import { openWarehouse } from '../source/open.ts';
 import type { Warehouse } from '../source/warehouse.ts';
+import { DEFAULT_SOURCE_SCHEMA } from './defaults.ts';
 
-export const DEFAULT_SOURCE_SCHEMA = 'klaviyo_source';
+export { DEFAULT_SOURCE_SCHEMA };
 const EVENT_LOOKBACK_MS = 60 * 60 * 1000;
 
 const TABLES = {

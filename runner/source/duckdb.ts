@@ -5,7 +5,8 @@
  * (DECIMAL and BIGINT as exact strings or numbers, timestamps as text).
  */
 import { existsSync } from 'node:fs';
-import { DuckDBConnection, DuckDBInstance, type DuckDBAppender } from '@duckdb/node-api';
+import { createRequire } from 'node:module';
+import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { WarehouseError } from '../errors.ts';
 import type { Row, SqlDialect, Warehouse } from './warehouse.ts';
 
@@ -41,6 +42,12 @@ function describe(error: unknown, path: string): WarehouseError {
   return new WarehouseError(`DuckDB (${path}): ${message}`);
 }
 
+// @duckdb/node-api is CommonJS. An ESM `import` of it makes Node scan the source of each of its
+// re-exported files for export names (cjs-module-lexer), about 200 ms of CPU on every run that
+// opens DuckDB; require() reads the exports object directly
+// (https://nodejs.org/docs/latest-v20.x/api/esm.html#commonjs-namespaces).
+const duckdb = createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api');
+
 function appendValue(appender: DuckDBAppender, value: unknown): void {
   if (value === null || value === undefined) appender.appendNull();
   else
@@ -59,7 +66,7 @@ export async function openDuckDb(path: string): Promise<Warehouse> {
   let conn: DuckDBConnection;
   let streamConn: DuckDBConnection;
   try {
-    instance = await DuckDBInstance.create(path);
+    instance = await duckdb.DuckDBInstance.create(path);
     conn = await instance.connect();
     // A second connection for long streams, so snapshot writes can run while a diff is read.
     streamConn = await instance.connect();
