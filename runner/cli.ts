@@ -9,11 +9,16 @@ import { planCommand } from './commands/plan.ts';
 import { syncCommand } from './commands/sync.ts';
 import { sandboxCommand } from './commands/sandbox.ts';
 import { extractCommand } from './commands/extract.ts';
+import { versionText } from './version.ts';
 
 export function program(): Command {
   return new Command('klaviyo-runner')
     .description('Sync dbt models to Klaviyo: profiles, events and list members, declared as dbt exposures.')
-    .version('0.1.0')
+    .version(
+      versionText(),
+      '-V, --version',
+      'print the versions of the runner, the Klaviyo API and the dbt manifest',
+    )
     .exitOverride()
     .addCommand(validateCommand())
     .addCommand(planCommand())

@@ -6,6 +6,8 @@ import path from 'node:path';
 import type { ProjectOptions } from '../commands/options.ts';
 import { ConfigError } from '../errors.ts';
 import { readConnection, type Connection } from '../config/profiles.ts';
+import { DBT_PACKAGE_NAME, RUNNER_VERSION } from '../version.ts';
+import { packageVersionWarning } from './package-version.ts';
 import { readManifest } from './read.ts';
 import { readRunResults } from './run-results.ts';
 import { buildSpecs } from './specs.ts';
@@ -19,6 +21,8 @@ export interface LoadedProject {
   connection: Connection;
   stateSchema: string;
   dbtInvocationId: string | null;
+  /** Worth saying, not worth stopping for: the dbt package and runner versions differ. */
+  warnings: string[];
 }
 
 export const DEFAULT_STATE_SCHEMA = 'klaviyo_runner';
@@ -29,14 +33,16 @@ export async function readSyncSpecs(options: ProjectOptions, env: NodeJS.Process
   const targetPath = path.resolve(projectDir, options.targetPath ?? env.DBT_TARGET_PATH ?? 'target');
   const manifest = await readManifest(path.join(targetPath, 'manifest.json'));
   const runResults = await readRunResults(path.join(targetPath, 'run_results.json'));
-  return { projectDir, targetPath, manifest, ...buildSpecs(manifest, runResults) };
+  const mismatch = packageVersionWarning(manifest, DBT_PACKAGE_NAME, RUNNER_VERSION);
+  const warnings = mismatch === null ? [] : [mismatch];
+  return { projectDir, targetPath, manifest, warnings, ...buildSpecs(manifest, runResults) };
 }
 
 export async function loadSyncs(
   options: ProjectOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<LoadedProject> {
-  const { projectDir, targetPath, manifest, specs, problems } = await readSyncSpecs(options, env);
+  const { projectDir, targetPath, manifest, specs, problems, warnings } = await readSyncSpecs(options, env);
   if (problems.length > 0)
     throw new ConfigError(`The project's Klaviyo syncs have ${problems.length} problem(s):`, problems);
   const selected = selectSpecs(specs, options.select, options.exclude);
@@ -59,5 +65,6 @@ export async function loadSyncs(
     connection,
     stateSchema,
     dbtInvocationId: manifest.metadata.invocation_id ?? null,
+    warnings,
   };
 }

@@ -6,8 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { Ajv } from 'ajv';
 import { ConfigError } from '../errors.ts';
-
-const SUPPORTED = 'https://schemas.getdbt.com/dbt/manifest/v12.json';
+import { MANIFEST_SCHEMAS } from './versions.ts';
 
 export interface ManifestNode {
   unique_id: string;
@@ -118,7 +117,10 @@ export function parseManifest(text: string, file: string): Manifest {
   }
   const version = (data as { metadata?: { dbt_schema_version?: unknown; dbt_version?: unknown } } | null)
     ?.metadata;
-  if (typeof version?.dbt_schema_version === 'string' && version.dbt_schema_version !== SUPPORTED) {
+  if (
+    typeof version?.dbt_schema_version === 'string' &&
+    !(MANIFEST_SCHEMAS as readonly string[]).includes(version.dbt_schema_version)
+  ) {
     throw new ConfigError(
       `${file} is a manifest of schema ${version.dbt_schema_version} (dbt ${String(version.dbt_version ?? 'unknown')}); ` +
         `klaviyo-runner reads manifest v12, written by dbt-core 1.8 to 1.12 and dbt Core v2. Rebuild with one of those.`,

@@ -17,6 +17,8 @@ export interface ValidateResult {
   problems: string[];
   /** Where column names came from: the warehouse, or (when it could not be opened) the manifest. */
   columnsFrom: 'warehouse' | 'manifest';
+  /** Said, but not problems: the dbt package that built the manifest is another version. */
+  warnings: string[];
 }
 
 async function columnProblems(spec: SyncSpec, wh: Warehouse | null): Promise<string[]> {
@@ -60,7 +62,7 @@ export async function validate(
   options: ProjectOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ValidateResult> {
-  const { projectDir, specs: all, problems } = await readSyncSpecs(options, env);
+  const { projectDir, specs: all, problems, warnings } = await readSyncSpecs(options, env);
   const specs = selectSpecs(all, options.select, options.exclude);
   let wh: Warehouse | null = null;
   let columnsFrom: ValidateResult['columnsFrom'] = 'warehouse';
@@ -88,5 +90,6 @@ export async function validate(
     syncs: specs.map((s) => ({ name: s.name, object: s.config.object, model: s.model.name })),
     problems,
     columnsFrom,
+    warnings,
   };
 }

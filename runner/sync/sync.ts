@@ -501,6 +501,7 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
   const log = options.logger ?? createLogger('text');
   const started = performance.now();
   const project = await loadSyncs(options);
+  for (const warning of project.warnings) log.log('warn', 'project.version_mismatch', warning);
   const client = new KlaviyoClient(options.client);
   const runId = randomUUID();
   const wh = await openWarehouse(project.connection);
