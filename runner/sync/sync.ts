@@ -40,6 +40,7 @@ import { buildIdentity } from '../transform/identity.ts';
 import { buildProfile } from '../transform/profile.ts';
 import type { EventPayload, ListMemberPayload, ProfilePayload } from '../transform/payload.ts';
 import { createLogger, type Logger } from '../report/log.ts';
+import { RUNNER_VERSION } from '../version.ts';
 import {
   emptyCounts,
   overallStatus,
@@ -541,7 +542,7 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
   const runResults: RunResults = {
     metadata: {
       schema: 'https://klaviyo-runner.dev/schemas/run-results/v1.json',
-      klaviyo_runner_version: '0.1.0',
+      klaviyo_runner_version: RUNNER_VERSION,
       generated_at: new Date().toISOString(),
       run_id: runId,
       command: 'sync',
