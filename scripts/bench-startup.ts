@@ -1,0 +1,131 @@
+/**
+ * `npm run bench:startup`: how long `klaviyo-runner --version`, `--help` and `validate` (on the
+ * demo project) take to start, against a bare `node -e ''` on the same machine in the same run.
+ * Prints figures; it is not a timed test (a shared machine's load moves them).
+ *
+ * It builds dist/ and lays it out as npm installs it (bin/, dist/, schema/, package.json, with
+ * this repository's node_modules linked beside), so the installed path is measured, not the
+ * tsx path a checkout uses. `--before <git ref>` adds the same commands at that commit, run from
+ * its own sources the way it ran them. Runs are interleaved (each round runs every command once)
+ * so a change in the machine's load falls on all of them alike; medians are reported.
+ *
+ * Options: --runs N (default 15), --before <ref>.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const args = process.argv.slice(2);
+const option = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const runs = Number(option('--runs') ?? 15);
+const before = option('--before');
+
+function say(line: string): void {
+  process.stderr.write(`bench: ${line}\n`);
+}
+
+/** A folder holding a package as npm installs it, resolving its dependencies from ours. */
+function installedLayout(into: string, fill: (dir: string) => void): string {
+  const dir = path.join(into, 'klaviyo-runner');
+  mkdirSync(dir, { recursive: true });
+  fill(dir);
+  symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  return path.join(dir, 'bin', 'klaviyo-runner.js');
+}
+
+function ensureDemoBuilt(): void {
+  if (
+    existsSync(path.join(root, 'target', 'manifest.json')) &&
+    existsSync(path.join(root, 'target', 'demo.duckdb'))
+  )
+    return;
+  say('building the demo project with dbt (validate reads it)');
+  execFileSync(
+    path.join(root, '.venv', 'bin', 'dbt'),
+    ['build', '--project-dir', root, '--profiles-dir', root],
+    {
+      stdio: 'ignore',
+      env: { ...process.env, DBT_SEND_ANONYMOUS_USAGE_STATS: 'false' },
+    },
+  );
+}
+
+interface Case {
+  name: string;
+  argv: string[];
+}
+
+function timeOnce(c: Case): number {
+  const start = performance.now();
+  const ran = spawnSync(process.execPath, c.argv, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = performance.now() - start;
+  if (ran.status !== 0) throw new Error(`${c.name} exited ${ran.status}: ${ran.stderr.toString()}`);
+  return ms;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+function main(): void {
+  ensureDemoBuilt();
+  say('npm run build');
+  execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'build.ts')], {
+    stdio: 'ignore',
+  });
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'kr-bench-startup-'));
+  try {
+    const after = installedLayout(path.join(tmp, 'after'), (dir) => {
+      for (const entry of ['bin', 'dist', 'schema', 'package.json'])
+        cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
+    });
+    const commands = [['--version'], ['--help'], ['validate', '--project-dir', root]];
+    const cases: Case[] = [{ name: "node -e ''", argv: ['-e', ''] }];
+    for (const argv of commands) cases.push({ name: `installed ${argv[0]!}`, argv: [after, ...argv] });
+    if (before !== undefined) {
+      const old = installedLayout(path.join(tmp, 'before'), (dir) => {
+        const archive = execFileSync('git', ['archive', before, 'bin', 'runner', 'schema', 'package.json'], {
+          cwd: root,
+          maxBuffer: 64 * 1024 * 1024,
+        });
+        writeFileSync(path.join(tmp, 'before.tar'), archive);
+        execFileSync('tar', ['-xf', path.join(tmp, 'before.tar'), '-C', dir]);
+      });
+      for (const argv of commands) cases.push({ name: `${before} ${argv[0]!}`, argv: [old, ...argv] });
+    }
+    for (const c of cases) timeOnce(c); // warm the file cache once
+    const times = new Map(cases.map((c) => [c.name, [] as number[]]));
+    for (let round = 0; round < runs; round++) {
+      const order = cases.map((_, i) => cases[(i + round) % cases.length]!);
+      for (const c of order) times.get(c.name)!.push(timeOnce(c));
+    }
+    const base = median(times.get("node -e ''")!);
+    const cpus = os.cpus();
+    console.log(
+      `Node ${process.versions.node}, ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, load ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}; ${runs} interleaved runs each, wall-clock ms`,
+    );
+    console.log(`${'command'.padEnd(28)} ${'median'.padStart(7)} ${'min'.padStart(7)}  vs node -e ''`);
+    for (const c of cases) {
+      const xs = times.get(c.name)!;
+      console.log(
+        `${c.name.padEnd(28)} ${median(xs).toFixed(0).padStart(7)} ${Math.min(...xs)
+          .toFixed(0)
+          .padStart(7)}  ${(median(xs) / base).toFixed(2)}×`,
+      );
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main();
