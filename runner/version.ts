@@ -2,7 +2,7 @@
  * The runner's own version, read from the package.json it ships in (one level above both the
  * sources in runner/ and the compiled dist/), so the number lives in one file and
  * `npm version` bumps it. The dbt package carries the same number in dbt_project.yml
- * (scripts/version.ts keeps the two together; docs/releasing.md).
+ * (scripts/version.ts keeps the two together; README, "Releasing").
  */
 import { readFileSync } from 'node:fs';
 import { KLAVIYO_REVISION } from './klaviyo/revision.ts';
