@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { copyDemoProject, repoRoot, run } from './helpers/dbt.ts';
 
 describe('Snowflake', () => {
+  // A compile of the whole package with dbt-snowflake: more than the default timeout on a busy machine.
   it('compiles every model and test with the Snowflake macro variants', async () => {
     const project = await copyDemoProject();
     await writeFile(
@@ -43,5 +44,5 @@ describe('Snowflake', () => {
     );
     const profiles = await readFile(path.join(compiled, 'klaviyo', 'klaviyo__profiles.sql'), 'utf8');
     expect(profiles).toContain("regexp_replace(coalesce(persons.phone, ''), '[^0-9]', '')");
-  });
+  }, 300_000);
 });

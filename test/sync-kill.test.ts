@@ -512,6 +512,7 @@ describe('sync killed with SIGKILL at random moments', () => {
 
     assertAllValid(sandbox.requests(), { responses: false });
   }, 300_000);
+  // A dbt build, a killed run and another run of seven syncs: more than the default timeout on a busy machine.
   it('sends again, in the same run and without reporting a failure, the rows of a job Klaviyo cancelled after its run was killed', async () => {
     const project = await copyDemoProject();
     const built = await runDbt(project, ['build']);
@@ -549,5 +550,5 @@ describe('sync killed with SIGKILL at random moments', () => {
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(profiles.counts).toMatchObject({ failed: 0, created: model.size });
     expect(sandbox.inspect().profiles.filter((p) => 'order_count' in p.properties)).toHaveLength(model.size);
-  });
+  }, 300_000);
 });
