@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { assertAllValid } from '../../test/helpers/openapi-contract.ts';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.ts';
 import { KlaviyoClient } from './client.ts';
-import { findOrCreateList, subscribe } from './lists.ts';
+import { findOrCreateList, subscribe, unsubscribe } from './lists.ts';
 
 let sandbox: RunningSandbox;
 let client: KlaviyoClient;
@@ -47,6 +47,115 @@ describe('subscribe', () => {
       state.profiles.find((p) => p.email === email)?.subscriptions.email.marketing.consent;
     expect(consent('old@example.com')).toBe('SUBSCRIBED');
     expect(consent('now@example.com')).toBe('SUBSCRIBED');
+  });
+});
+
+describe('unsubscribe', () => {
+  const consentOf = (email: string) => {
+    const p = sandbox.inspect().profiles.find((x) => x.email === email)!;
+    return [p.subscriptions.email.marketing.consent, p.subscriptions.sms.marketing.consent];
+  };
+
+  it('withdraws email and SMS consent, each channel with its identifier, leaving list membership alone', async () => {
+    const { id } = await findOrCreateList(client, 'Withdrawn');
+    await subscribe(client, id, [
+      { email: 'both@example.com', phone_number: '+15005550006', channels: ['email', 'sms'] },
+      { email: 'mail@example.com', phone_number: '+15005550007', channels: ['email', 'sms'] },
+    ]);
+    const since = sandbox.requests().length;
+    await unsubscribe(client, [
+      { email: 'both@example.com', phone_number: '+15005550006', channels: ['email', 'sms'] },
+      { email: 'mail@example.com', channels: ['email'] },
+    ]);
+    const sent = sandbox
+      .requests()
+      .slice(since)
+      .filter((r) => r.operationId === 'bulk_unsubscribe_profiles');
+    expect(sent.map((r) => r.status)).toEqual([202]);
+    assertAllValid(sent);
+    expect(consentOf('both@example.com')).toEqual(['UNSUBSCRIBED', 'UNSUBSCRIBED']);
+    expect(consentOf('mail@example.com')).toEqual(['UNSUBSCRIBED', 'SUBSCRIBED']);
+    // Membership follows the model: no list was named, so nobody left it.
+    expect(sandbox.inspect().lists.find((l) => l.id === id)!.profileIds).toHaveLength(2);
+  });
+
+  it('sends at most 100 profiles a request', async () => {
+    const since = sandbox.requests().length;
+    await unsubscribe(
+      client,
+      Array.from({ length: 150 }, (_, i) => ({
+        email: `bulk${i}@example.com`,
+        channels: ['email' as const],
+      })),
+    );
+    const sent = sandbox
+      .requests()
+      .slice(since)
+      .filter((r) => r.operationId === 'bulk_unsubscribe_profiles');
+    expect(sent.map((r) => r.status)).toEqual([202, 202]);
+    // Klaviyo creates a profile it does not know, then unsubscribes it.
+    expect(consentOf('bulk149@example.com')[0]).toBe('UNSUBSCRIBED');
+  });
+});
+
+describe('the sandbox, on consent', () => {
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${sandbox.url}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: 'Klaviyo-API-Key pk_lists_unit',
+        revision: '2026-07-15',
+        'content-type': 'application/vnd.api+json',
+      },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: res.status === 202 ? null : await res.json() };
+  };
+  const job = (type: string, attributes: Record<string, unknown>, list?: string) => ({
+    data: {
+      type,
+      attributes: { profiles: { data: [{ type: 'profile', attributes }] } },
+      ...(list !== undefined ? { relationships: { list: { data: { type: 'list', id: list } } } } : {}),
+    },
+  });
+
+  it('refuses SMS consent without a phone number and email consent without an email', async () => {
+    const sms = await post(
+      '/api/profile-subscription-bulk-create-jobs',
+      job('profile-subscription-bulk-create-job', {
+        email: 'nophone@example.com',
+        subscriptions: { sms: { marketing: { consent: 'SUBSCRIBED' } } },
+      }),
+    );
+    expect(sms.status).toBe(400);
+    expect(JSON.stringify(sms.body)).toContain('/data/attributes/profiles/data/0/attributes/phone_number');
+    const email = await post(
+      '/api/profile-subscription-bulk-delete-jobs',
+      job('profile-subscription-bulk-delete-job', {
+        phone_number: '+15005550009',
+        subscriptions: { email: { marketing: { consent: 'UNSUBSCRIBED' } } },
+      }),
+    );
+    expect(email.status).toBe(400);
+    expect(JSON.stringify(email.body)).toContain('/data/attributes/profiles/data/0/attributes/email');
+  });
+
+  it('takes the unsubscribed profiles off a list named in the request', async () => {
+    const { id } = await findOrCreateList(client, 'Leaving');
+    await subscribe(client, id, [{ email: 'leaving@example.com', channels: ['email'] }]);
+    const res = await post(
+      '/api/profile-subscription-bulk-delete-jobs',
+      job(
+        'profile-subscription-bulk-delete-job',
+        {
+          email: 'leaving@example.com',
+          subscriptions: { email: { marketing: { consent: 'UNSUBSCRIBED' } } },
+        },
+        id,
+      ),
+    );
+    expect(res.status).toBe(202);
+    expect(sandbox.inspect().lists.find((l) => l.id === id)!.profileIds).toEqual([]);
   });
 });
 

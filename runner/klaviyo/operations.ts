@@ -52,6 +52,12 @@ export const OPERATIONS = {
     scopes: ['lists:write', 'profiles:write', 'subscriptions:write'],
     idempotent: true,
   },
+  // Sets marketing consent to UNSUBSCRIBED on the channels named: already unsubscribed stays so.
+  bulk_unsubscribe_profiles: {
+    tier: 'L',
+    scopes: ['lists:write', 'profiles:write', 'subscriptions:write'],
+    idempotent: true,
+  },
 } as const satisfies Record<string, { tier: Tier; scopes: readonly string[]; idempotent: boolean }>;
 
 export type OperationId = keyof typeof OPERATIONS;

@@ -671,6 +671,8 @@ function memberIds(ctx: Ctx): string[] {
   });
 }
 
+const present = <T>(value: T | null | undefined): value is T => value !== undefined && value !== null;
+
 function subscriptionProfiles(
   ctx: Ctx,
   type: string,
@@ -687,11 +689,18 @@ function subscriptionProfiles(
     const a = (p as { attributes?: Record<string, unknown> }).attributes ?? {};
     const subs = (a.subscriptions ?? {}) as Record<string, unknown>;
     const { subscriptions: _s, ...attrs } = a;
+    const at = `/data/attributes/profiles/data/${i}/attributes`;
     if (attrs.email === undefined && attrs.phone_number === undefined)
-      throw invalid(
-        'A profile needs an email or a phone_number.',
-        `/data/attributes/profiles/data/${i}/attributes`,
-      );
+      throw invalid('A profile needs an email or a phone_number.', at);
+    // Email consent belongs to an email address and SMS consent to a phone number: a channel
+    // without its identifier cannot be changed (https://developers.klaviyo.com/en/docs/collect_email_and_sms_consent_via_api).
+    if (present(subs.email) && !present(attrs.email))
+      throw invalid("Email consent needs the profile's email.", `${at}/email`);
+    if (present(subs.sms) && !present(attrs.phone_number))
+      throw invalid("SMS consent needs the profile's phone_number.", `${at}/phone_number`);
+    const problem = ctx.store.validateAttributes(attrs);
+    if (problem !== null)
+      throw invalid(problem.detail, `${at}${problem.pointer.replace(/^\/data\/attributes/, '')}`);
     return { attrs, subs };
   });
 }
@@ -1122,13 +1131,36 @@ export const ROUTES: Route[] = [
     return { status: 202 };
   }),
   route('POST', '/api/profile-subscription-bulk-delete-jobs', 'bulk_unsubscribe_profiles', (ctx) => {
-    for (const { attrs, subs } of subscriptionProfiles(ctx, 'profile-subscription-bulk-delete-job', 100)) {
-      const ids = ctx.store.matches(attrs);
-      for (const id of ids) {
-        const p = ctx.store.profiles.get(id)!;
-        if (subs.email !== undefined) p.subscriptions.email.marketing.consent = 'UNSUBSCRIBED';
-        if (subs.sms !== undefined) p.subscriptions.sms.marketing.consent = 'UNSUBSCRIBED';
+    // As bulk_unsubscribe_profiles documents it: consent on each channel named becomes UNSUBSCRIBED
+    // (the only value it takes); a profile no identifier matches is created, then unsubscribed;
+    // with a list, the profiles are also taken off that list
+    // (https://developers.klaviyo.com/en/reference/bulk_unsubscribe_profiles).
+    const d = dataOf(ctx, 'profile-subscription-bulk-delete-job');
+    const listId = (d.relationships as { list?: { data?: { id?: string } } } | undefined)?.list?.data?.id;
+    if (listId !== undefined && !ctx.store.lists.has(listId))
+      throw invalid(`List ${listId} does not exist.`, '/data/relationships/list');
+    const entries = subscriptionProfiles(ctx, 'profile-subscription-bulk-delete-job', 100);
+    entries.forEach(({ subs }, i) => {
+      const at = `/data/attributes/profiles/data/${i}/attributes/subscriptions`;
+      if (!['email', 'sms', 'whatsapp', 'push'].some((channel) => present(subs[channel])))
+        throw invalid('Name at least one channel to unsubscribe from.', at);
+      for (const channel of ['email', 'sms'] as const) {
+        const marketing = (subs[channel] as { marketing?: { consent?: unknown } } | null | undefined)
+          ?.marketing;
+        if (present(marketing) && marketing.consent !== 'UNSUBSCRIBED')
+          throw invalid('consent must be "UNSUBSCRIBED".', `${at}/${channel}/marketing/consent`);
       }
+    });
+    for (const { attrs, subs } of entries) {
+      const result = ctx.store.upsert(attrs, false);
+      if ('conflict' in result) continue;
+      const p = result.profile;
+      const now = ctx.store.now();
+      if (present((subs.email as { marketing?: unknown } | null | undefined)?.marketing))
+        Object.assign(p.subscriptions.email.marketing, { consent: 'UNSUBSCRIBED', consented_at: now });
+      if (present((subs.sms as { marketing?: unknown } | null | undefined)?.marketing))
+        Object.assign(p.subscriptions.sms.marketing, { consent: 'UNSUBSCRIBED', consented_at: now });
+      if (listId !== undefined) ctx.store.lists.get(listId)!.members.delete(p.id);
     }
     return { status: 202 };
   }),
