@@ -4,7 +4,7 @@
  */
 import { KlaviyoError, stopsTheRun } from '../errors.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
-import { addToList, removeFromList, subscribe } from '../klaviyo/lists.ts';
+import { addToList, removeFromList, subscribe, unsubscribe } from '../klaviyo/lists.ts';
 import type { ListMemberPayload } from '../transform/payload.ts';
 import type { RowOutcome } from './outcome.ts';
 import { resolveProfileIds } from './profile-ids.ts';
@@ -110,6 +110,36 @@ export async function subscribeMembers(
       key: m.key,
       status: 'failed' as const,
       reason: (error as Error).message,
+    }));
+  }
+}
+
+/**
+ * Withdraws consent for members whose row withdrew it. Confirmed rows are recorded as withdrawals;
+ * a failed request leaves the row unconfirmed, so the next run sends the withdrawal again.
+ */
+export async function unsubscribeMembers(
+  client: KlaviyoClient,
+  members: ListMemberPayload[],
+): Promise<RowOutcome[]> {
+  const withdrawing = members.filter((m) => m.unsubscribe !== undefined);
+  if (withdrawing.length === 0) return [];
+  try {
+    await unsubscribe(
+      client,
+      withdrawing.map((m) => ({
+        email: m.unsubscribe!.email,
+        phone_number: m.unsubscribe!.phone_number,
+        channels: m.unsubscribe!.channels,
+      })),
+    );
+    return withdrawing.map((m) => ({ key: m.key, status: 'confirmed' as const }));
+  } catch (error) {
+    if (stopsTheRun(error)) throw error;
+    return withdrawing.map((m) => ({
+      key: m.key,
+      status: 'failed' as const,
+      reason: `consent withdrawal not confirmed: ${(error as Error).message}`,
     }));
   }
 }

@@ -31,3 +31,26 @@ export function addProjectOptions(command: Command): Command {
     .option('--exclude <selector...>', 'syncs to leave out, same selectors as --select', [])
     .option('--state-schema <schema>', 'warehouse schema of the sync snapshot (default: klaviyo_runner)');
 }
+
+/** What `plan` and `sync` take beyond the diff; `plan` with the same flags shows what `sync` would do. */
+export interface RunModeOptions {
+  retryRejected?: boolean;
+  fullRefresh?: boolean;
+  allowMassRemoval?: boolean;
+}
+
+export function addRunModeOptions(command: Command): Command {
+  return command
+    .option(
+      '--retry-rejected',
+      'send rows held back after an earlier rejection again (after a fix outside the model: an account setting, a Klaviyo outage)',
+    )
+    .option(
+      '--full-refresh',
+      'resend every row of the selected syncs as on their first load (events with the backfill flag), held-back rows included',
+    )
+    .option(
+      '--allow-mass-removal',
+      'go ahead when a sync would remove or clear more than its max_removal_percent of synced rows',
+    );
+}

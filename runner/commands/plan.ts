@@ -1,16 +1,16 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { PlanFormat } from '../report/plan-report.ts';
-import { addProjectOptions, type ProjectOptions } from './options.ts';
+import { addProjectOptions, addRunModeOptions, type ProjectOptions, type RunModeOptions } from './options.ts';
 
 export function planCommand(): Command {
-  return addProjectOptions(new Command('plan'))
+  return addRunModeOptions(addProjectOptions(new Command('plan')))
     .description('show exactly what a sync would change in Klaviyo, without sending anything')
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'),
     )
     .option('--output <file>', 'write the plan to a file instead of stdout')
-    .action(async (options: ProjectOptions & { format: PlanFormat; output?: string }) => {
+    .action(async (options: ProjectOptions & RunModeOptions & { format: PlanFormat; output?: string }) => {
       // Loaded when the command runs, so `--help` and the other commands do not pay for it.
       const [{ plan }, { renderPlan }] = await Promise.all([
         import('../plan/plan.ts'),

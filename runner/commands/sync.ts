@@ -1,10 +1,10 @@
 import { Command, Option } from 'commander';
 import { ConfigError, ExitCode } from '../errors.ts';
 import type { LogFormat } from '../report/log.ts';
-import { addProjectOptions, type ProjectOptions } from './options.ts';
+import { addProjectOptions, addRunModeOptions, type ProjectOptions, type RunModeOptions } from './options.ts';
 
 export function syncCommand(): Command {
-  return addProjectOptions(new Command('sync'))
+  return addRunModeOptions(addProjectOptions(new Command('sync')))
     .description(
       'send what changed to Klaviyo, confirm every row, and record the results in target/klaviyo_run_results.json',
     )
@@ -20,7 +20,10 @@ export function syncCommand(): Command {
       '900',
     )
     .action(
-      async (options: ProjectOptions & { logFormat: LogFormat; progress: boolean; jobTimeout: string }) => {
+      async (
+        options: ProjectOptions &
+          RunModeOptions & { logFormat: LogFormat; progress: boolean; jobTimeout: string },
+      ) => {
         // Loaded when the command runs, so `--help` and the other commands do not pay for it.
         const [{ createLogger }, { renderSyncSummary }, { sync }] = await Promise.all([
           import('../report/log.ts'),
@@ -49,7 +52,13 @@ export function syncCommand(): Command {
         if (results.status === 'error' || results.results.some((r) => r.status === 'skipped'))
           process.exitCode = ExitCode.couldNotRun;
         else if (
-          results.results.some((r) => r.status === 'partial' || r.counts.rejected > 0 || r.counts.failed > 0)
+          results.results.some(
+            (r) =>
+              r.status === 'partial' ||
+              r.status === 'stopped' ||
+              r.counts.rejected > 0 ||
+              r.counts.failed > 0,
+          )
         )
           process.exitCode = ExitCode.rowsRejectedOrFailed;
       },

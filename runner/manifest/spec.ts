@@ -26,6 +26,7 @@ export interface KlaviyoSyncConfig {
   scope?: { suppressions: string; exclude: ('suppressed' | 'unsubscribed' | 'never_consented')[] };
   after?: string;
   on_remove?: 'ignore' | 'unset_properties' | 'remove';
+  max_removal_percent?: number;
 }
 
 /** Klaviyo's standard profile attributes, on the profile itself and inside `location` (docs/klaviyo-api.md#profile-attributes). */

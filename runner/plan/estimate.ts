@@ -15,6 +15,7 @@ export const LIMITS = {
   profilesPerListRequest: 1_000,
   profilesPerLookup: 100,
   profilesPerSubscribe: 1_000,
+  profilesPerUnsubscribe: 100,
   bytesPerRequest: 5 * 1024 * 1024,
 } as const;
 
@@ -44,6 +45,7 @@ const TIER_OF: Record<string, Tier> = {
   get_profiles: 'L',
   update_profile: 'L',
   bulk_subscribe_profiles: 'L',
+  bulk_unsubscribe_profiles: 'L',
   get_lists: 'L',
   create_list: 'M',
 };

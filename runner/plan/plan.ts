@@ -13,7 +13,9 @@ import { diffCounts, streamChanges, type PlanCounts, type StreamedChange } from 
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
 import { buildPayload } from '../transform/build.ts';
 import type { ProfilePayload, EventPayload, Rejection } from '../transform/payload.ts';
+import { diffRejection } from './classify.ts';
 import { batches, estimate, LIMITS, type RequestEstimate } from './estimate.ts';
+import { removalGuard, type RemovalGuard, type RunMode } from './guard.ts';
 
 export interface FieldChange {
   field: string;
@@ -37,6 +39,8 @@ export interface SyncPlan {
   counts: PlanCounts & { rejected: number; send: number; leftOutByModel: number };
   /** Profiles Klaviyo may create: rows never confirmed before (Klaviyo may already know some by email). */
   newProfiles: number;
+  /** List members whose withdrawal of consent would be sent (Klaviyo's unsubscribe). */
+  unsubscribes: number;
   examples: ExampleChange[];
   rejected: Rejection[];
   /** Rows the dbt models left out for this sync (klaviyo__rejected_rows), first ones by key. */
@@ -44,6 +48,8 @@ export interface SyncPlan {
   /** Those rows counted per reason code, most first. */
   leftOutByReason: Record<string, number>;
   estimate: RequestEstimate;
+  /** The mass-removal guard: whether this plan's removals and clearings would stop the sync. */
+  guard: RemovalGuard;
 }
 
 export interface PlanResult {
@@ -51,6 +57,8 @@ export interface PlanResult {
   stateSchema: string;
   syncs: SyncPlan[];
   totals: { send: number; rejected: number; leftOutByModel: number; requests: number; seconds: number };
+  /** The run's mode, as given: a plan shows what `sync` with the same flags would do. */
+  mode: RunMode;
 }
 
 const EXAMPLES = 3;
@@ -71,8 +79,8 @@ export function fieldChanges(change: StreamedChange): FieldChange[] {
 }
 
 /** Plans one sync: counts in the warehouse, then one streamed pass over the changed rows. */
-export async function planSync(state: State, spec: SyncSpec): Promise<SyncPlan> {
-  const counts = await diffCounts(state, spec);
+export async function planSync(state: State, spec: SyncSpec, mode: RunMode = {}): Promise<SyncPlan> {
+  const counts = await diffCounts(state, spec, mode);
   const leftOut = await readModelRejections(state.wh, spec, MAX_LISTED_REJECTIONS);
   const rejected: Rejection[] = [];
   const examples: ExampleChange[] = [];
@@ -84,26 +92,27 @@ export async function planSync(state: State, spec: SyncSpec): Promise<SyncPlan> 
   let listRemoves = 0;
   let lookups = 0;
   let subscribes = 0;
+  let unsubscribes = 0;
   let newProfiles = 0;
   const note = (r: Rejection) => {
     rejectedCount += 1;
     if (rejected.length < MAX_LISTED_REJECTIONS) rejected.push(r);
   };
   const object = spec.config.object;
-  for await (const chunk of streamChanges(state, spec)) {
+  for await (const chunk of streamChanges(state, spec, mode)) {
     for (const change of chunk) {
-      if (change.diffKind === 'duplicate') {
-        note({
-          sync: spec.name,
-          model: spec.model.name,
-          key: change.key,
-          column: spec.config.key,
-          reason: `key appears more than once in the model; fix the model so each key is one row`,
-        });
+      const refused = diffRejection(spec, change);
+      if (refused !== null) {
+        note(refused);
         continue;
       }
       if (change.diffKind === 'changed_event') continue;
       if (change.kind === 'remove') {
+        if (object === 'list_membership' && spec.config.subscribe !== undefined) {
+          const built = buildPayload(spec, change);
+          if (built.ok && 'unsubscribe' in built.payload && built.payload.unsubscribe !== undefined)
+            unsubscribes += 1;
+        }
         if (object === 'list_membership' && spec.config.on_remove !== 'ignore') {
           listRemoves += 1;
           if (change.profileId === null) lookups += 1;
@@ -134,6 +143,7 @@ export async function planSync(state: State, spec: SyncSpec): Promise<SyncPlan> 
         listAdds += 1;
         if (change.profileId === null) lookups += 1;
         if ('subscribe' in built.payload && built.payload.subscribe !== undefined) subscribes += 1;
+        if ('unsubscribe' in built.payload && built.payload.unsubscribe !== undefined) unsubscribes += 1;
       }
       if (examples.length < EXAMPLES)
         examples.push({
@@ -161,6 +171,7 @@ export async function planSync(state: State, spec: SyncSpec): Promise<SyncPlan> 
     add('add_profiles_to_list', batches(listAdds, LIMITS.profilesPerListRequest));
     add('remove_profiles_from_list', batches(listRemoves, LIMITS.profilesPerListRequest));
     add('bulk_subscribe_profiles', batches(subscribes, LIMITS.profilesPerSubscribe));
+    add('bulk_unsubscribe_profiles', batches(unsubscribes, LIMITS.profilesPerUnsubscribe));
   }
   return {
     sync: spec.name,
@@ -175,15 +186,17 @@ export async function planSync(state: State, spec: SyncSpec): Promise<SyncPlan> 
       leftOutByModel: leftOut.count,
     },
     newProfiles,
+    unsubscribes,
     examples,
     rejected,
     leftOutByModel: leftOut.rows,
     leftOutByReason: leftOut.byReason,
     estimate: estimate(requests),
+    guard: removalGuard(spec, counts.synced, listRemoves + unsets, mode.allowMassRemoval),
   };
 }
 
-export async function plan(options: ProjectOptions): Promise<PlanResult> {
+export async function plan(options: ProjectOptions & RunMode): Promise<PlanResult> {
   const project = await loadSyncs(options);
   const wh = await openWarehouse(project.connection);
   try {
@@ -191,7 +204,7 @@ export async function plan(options: ProjectOptions): Promise<PlanResult> {
     await ensureStateSchema(state);
     const syncs: SyncPlan[] = [];
     for (const spec of project.specs) {
-      syncs.push(await planSync(state, spec));
+      syncs.push(await planSync(state, spec, options));
     }
     return {
       generatedAt: new Date().toISOString(),
@@ -203,6 +216,11 @@ export async function plan(options: ProjectOptions): Promise<PlanResult> {
         leftOutByModel: syncs.reduce((a, s) => a + s.counts.leftOutByModel, 0),
         requests: syncs.reduce((a, s) => a + s.estimate.total, 0),
         seconds: syncs.reduce((a, s) => a + s.estimate.seconds, 0),
+      },
+      mode: {
+        retryRejected: options.retryRejected === true,
+        fullRefresh: options.fullRefresh === true,
+        allowMassRemoval: options.allowMassRemoval === true,
       },
     };
   } finally {

@@ -22,11 +22,16 @@ const result: PlanResult = {
         waitingOnAfter: 0,
         changedEvents: 0,
         previouslyRejected: 5,
+        nullKeys: 0,
+        retried: 0,
+        resent: 0,
+        synced: 570,
         rejected: 1,
         send: 1,
         leftOutByModel: 0,
       },
       newProfiles: 0,
+      unsubscribes: 0,
       examples: [
         {
           kind: 'update',
@@ -50,9 +55,11 @@ const result: PlanResult = {
         total: 4,
         seconds: 0.4,
       },
+      guard: { removing: 0, synced: 570, maxPercent: 20, trips: false, allowed: false, message: '' },
     },
   ],
   totals: { send: 1, rejected: 1, leftOutByModel: 0, requests: 4, seconds: 0.4 },
+  mode: { retryRejected: false, fullRefresh: false, allowMassRemoval: false },
 };
 
 describe('plan reports', () => {
@@ -64,7 +71,7 @@ describe('plan reports', () => {
     expect(md).toContain('| `klaviyo_profiles_rfm` | profile | 0 | 1 | 564 | 0 | 1 | 0 | 0 | 0 | 4 |');
     expect(md).toContain('- **update** `C00002`\n  - `first_name`: "Owen" → "Leonora"');
     expect(md).toContain('| `C00023` | `phone_number` | "+15550105738" is not a valid phone number |');
-    expect(md).toContain('5 row(s) rejected earlier and unchanged since are not resent.');
+    expect(md).toContain('5 row(s) rejected earlier and unchanged since are not resent (`--retry-rejected`');
   });
 
   it('renders text for a terminal and JSON for machines', () => {

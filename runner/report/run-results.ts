@@ -20,6 +20,8 @@ export interface SyncCounts {
   list_added: number;
   list_removed: number;
   subscribed: number;
+  /** Members whose withdrawal of consent Klaviyo took (its unsubscribe). */
+  unsubscribed: number;
   skipped_by_scope: number;
   waiting_on_after: number;
   rejected: number;
@@ -45,6 +47,7 @@ export function emptyCounts(): SyncCounts {
     list_added: 0,
     list_removed: 0,
     subscribed: 0,
+    unsubscribed: 0,
     skipped_by_scope: 0,
     waiting_on_after: 0,
     rejected: 0,
@@ -54,7 +57,8 @@ export function emptyCounts(): SyncCounts {
   };
 }
 
-export type SyncStatus = 'success' | 'partial' | 'error' | 'skipped';
+/** `stopped`: the mass-removal guard stopped the sync before it sent anything (exit 1). */
+export type SyncStatus = 'success' | 'partial' | 'stopped' | 'error' | 'skipped';
 
 export interface RowOutcome {
   key: string;
@@ -109,6 +113,7 @@ export interface RunResults {
 /** The run's overall status: the worst of its syncs. */
 export function overallStatus(results: SyncResult[]): SyncStatus {
   if (results.some((r) => r.status === 'error')) return 'error';
+  if (results.some((r) => r.status === 'stopped')) return 'stopped';
   if (results.some((r) => r.status === 'partial')) return 'partial';
   if (results.length > 0 && results.every((r) => r.status === 'skipped')) return 'skipped';
   return 'success';

@@ -27,7 +27,7 @@ async function createDb(sql: string): Promise<string> {
 
 async function all(s: ReturnType<typeof spec>): Promise<StreamedChange[]> {
   const out: StreamedChange[] = [];
-  for await (const chunk of streamChanges(state, s, 2)) out.push(...chunk);
+  for await (const chunk of streamChanges(state, s, {}, 2)) out.push(...chunk);
   return out;
 }
 
@@ -103,6 +103,32 @@ describe('the in-warehouse diff', () => {
     expect(await diffCounts(state, profiles)).toMatchObject({ create: 2, previouslyRejected: 1 });
     await wh.execute(`update people set segment = 'loyal' where id = '3'`);
     expect(await diffCounts(state, profiles)).toMatchObject({ create: 3, previouslyRejected: 0 });
+  });
+
+  it('streams a row with a NULL key as such, never as a removal, and confirms nothing for it', async () => {
+    await wh.execute(`insert into people values (null, 'n@x.com', 'loyal'), (null, 'm@x.com', 'lost')`);
+    const first = await all(profiles);
+    await confirmRows(
+      state,
+      profiles,
+      'run-1',
+      first
+        .filter((c) => c.diffKind === 'create')
+        .map((c) => ({ key: c.key, hash: c.hash!, row: c.row, profileId: null })),
+    );
+    expect(await diffCounts(state, profiles)).toMatchObject({
+      create: 0,
+      remove: 0,
+      unchanged: 3,
+      nullKeys: 2,
+    });
+    const nulls = (await all(profiles)).filter((c) => c.diffKind === 'null_key');
+    expect(nulls.map((c) => c.row?.email).sort()).toEqual(['m@x.com', 'n@x.com']);
+    expect(
+      await wh.query(
+        `select count(*) as n from klaviyo_runner.snapshot where key is null or key = 'null' or key = ''`,
+      ),
+    ).toEqual([{ n: '0' }]);
   });
 
   it('leaves out rows outside scope and rows waiting for their first sync', async () => {

@@ -10,20 +10,54 @@
  *   rejected         the same row (key and hash) was rejected permanently before: not resent
  *   changed_event    an event row whose content changed after Klaviyo stored it; events are
  *                    immutable in Klaviyo, so it is reported, not sent
+ *   null_key         the key column is NULL: the row cannot be tracked, so it is rejected. It is
+ *                    kept out of the join, where it would match no snapshot row and read as a
+ *                    removal of nothing (https://duckdb.org/docs/sql/expressions/comparison_operators)
+ *   retry            a row `rejected` before, sent again because the run asked (`--retry-rejected`)
+ *   resend           an `unchanged` row sent again by `--full-refresh`
  * Rows outside `scope` (suppressed, unsubscribed, never consented) and rows of an `after` sync
  * whose key the first sync has not confirmed are left out of the model side and counted.
  */
 import { syncColumns, type SyncSpec } from '../manifest/spec.ts';
 import type { Row } from '../source/warehouse.ts';
-import type { DiffCounts, RowChange } from './changes.ts';
+import { EMAIL_CONSENT_FIELD } from '../transform/list.ts';
+import type { ChangeKind, DiffCounts, RowChange } from './changes.ts';
 import type { State } from './schema.ts';
 
 export type DiffKind =
-  'create' | 'update' | 'unchanged' | 'remove' | 'duplicate' | 'rejected' | 'changed_event';
+  | 'create'
+  | 'update'
+  | 'unchanged'
+  | 'remove'
+  | 'duplicate'
+  | 'rejected'
+  | 'changed_event'
+  | 'null_key'
+  | 'retry'
+  | 'resend';
+
+/**
+ * How a run treats what the state remembers. `retryRejected` sends rows held back after an earlier
+ * rejection again (after a fix outside the model: an account setting, a Klaviyo outage);
+ * `fullRefresh` resends every row as if the sync had never run, held-back rows included, while
+ * removals are still computed against the snapshot so nothing Klaviyo holds is forgotten.
+ */
+export interface DiffMode {
+  retryRejected?: boolean;
+  fullRefresh?: boolean;
+}
 
 export interface PlanCounts extends DiffCounts {
   changedEvents: number;
   previouslyRejected: number;
+  /** Rows whose key column is NULL: rejected, never counted as removals. */
+  nullKeys: number;
+  /** Held-back rows sent again by --retry-rejected (or --full-refresh). */
+  retried: number;
+  /** Unchanged rows sent again by --full-refresh. */
+  resent: number;
+  /** Rows of this sync the snapshot holds: what Klaviyo last confirmed, the base of the mass-removal guard. */
+  synced: number;
 }
 
 function scopeCondition(spec: SyncSpec, state: State, alias: string): string | null {
@@ -38,26 +72,61 @@ function scopeCondition(spec: SyncSpec, state: State, alias: string): string | n
   return `exists (select 1 from ${spec.suppressionsRelation} as s where lower(trim(s.email)) = lower(trim(${alias}.${d.column(email)})) and (${parts.join(' or ')}))`;
 }
 
-/** The classified diff of one sync, as a select with columns kind, key, hash, row_json, prev_json, profile_id, dup_count. */
-export function diffSql(state: State, spec: SyncSpec): { sql: string; outOfScope: string; waiting: string } {
+/**
+ * For a sync that subscribes, with a suppressions model: the person's email consent there
+ * (SUBSCRIBED, UNSUBSCRIBED, NEVER_SUBSCRIBED), so an unsubscription in that model is a change of
+ * the row (and, when scope leaves the row out for it, a reason the row left).
+ */
+function suppressionConsent(spec: SyncSpec, state: State, alias: string): string | null {
+  const email = spec.config.identity.email;
+  if (spec.config.subscribe === undefined || spec.suppressionsRelation === undefined || email === undefined)
+    return null;
+  return `(select max(upper(s.email_consent)) from ${spec.suppressionsRelation} as s where lower(trim(s.email)) = lower(trim(${alias}.${state.wh.dialect.column(email)})))`;
+}
+
+/**
+ * The classified diff of one sync, as a select with columns key, hash, row_json, prev_json,
+ * profile_id, dup_count, change_kind, kind, withdrawn_at (when this sync last withdrew the
+ * person's consent) and left_unsubscribed (a removed row whose model row scope left out because
+ * the suppressions model says UNSUBSCRIBED).
+ */
+export function diffSql(
+  state: State,
+  spec: SyncSpec,
+  mode: DiffMode = {},
+): { sql: string; outOfScope: string; waiting: string } {
   const d = state.wh.dialect;
   const columns = syncColumns(spec.config);
-  const rowJson = d.jsonObject(columns.map((c) => [c, `m.${d.column(c)}`]));
+  const consent = suppressionConsent(spec, state, 'm');
+  const rowJson = d.jsonObject([
+    ...columns.map((c): [string, string] => [c, `m.${d.column(c)}`]),
+    ...(consent === null ? [] : [[EMAIL_CONSENT_FIELD, consent] as [string, string]]),
+  ]);
   const key = `cast(m.${d.column(spec.config.key)} as varchar)`;
   const name = d.literal(spec.name);
   const inScope = scopeCondition(spec, state, 'm');
   const after = spec.config.after;
   const filters = [inScope === null ? null : `not ${inScope}`].filter((f): f is string => f !== null);
+  // A row without a key waits for nothing: it is kept (and rejected as null_key), not counted as waiting.
   const afterJoin =
     after === undefined
       ? ''
-      : `inner join ${state.table('snapshot')} as a on a.sync = ${d.literal(after)} and a.key = ${key}`;
+      : `left join ${state.table('snapshot')} as a on a.sync = ${d.literal(after)} and a.key = ${key}`;
+  if (after !== undefined) filters.push(`(a.key is not null or ${key} is null)`);
   const model = `
     select ${key} as k, ${rowJson} as row_json, ${after === undefined ? 'cast(null as varchar)' : 'a.klaviyo_profile_id'} as after_profile_id
     from ${spec.model.relationName} as m
     ${afterJoin}
     ${filters.length > 0 ? `where ${filters.join(' and ')}` : ''}`;
   const isEvent = spec.config.object === 'event';
+  const subscribes = spec.config.subscribe !== undefined;
+  const leftConsent = suppressionConsent(spec, state, 'm2');
+  const leftUnsubscribed =
+    leftConsent === null
+      ? '0'
+      : `case when h.k is null and exists (select 1 from ${spec.model.relationName} as m2 where cast(m2.${d.column(spec.config.key)} as varchar) = s.key and ${leftConsent} = 'UNSUBSCRIBED') then 1 else 0 end`;
+  const retry = mode.retryRejected === true || mode.fullRefresh === true;
+  const unchanged = mode.fullRefresh === true ? 'resend' : 'unchanged';
   const sql = `
     with model as (${model}),
     hashed as (
@@ -71,6 +140,13 @@ export function diffSql(state: State, spec: SyncSpec): { sql: string; outOfScope
     rej as (
       select distinct key, row_hash from ${state.table('rejected')} where sync = ${name} and row_hash is not null
     ),
+    withdrawn as (
+      ${
+        subscribes
+          ? `select key, cast(max(withdrawn_at) as varchar) as withdrawn_at from ${state.table('withdrawals')} where sync = ${name} group by key`
+          : 'select cast(null as varchar) as key, cast(null as varchar) as withdrawn_at where 1 = 0'
+      }
+    ),
     joined as (
       select
         coalesce(h.k, s.key) as key,
@@ -79,6 +155,9 @@ export function diffSql(state: State, spec: SyncSpec): { sql: string; outOfScope
         s.prev_json,
         coalesce(s.klaviyo_profile_id, h.after_profile_id) as profile_id,
         coalesce(h.dup_count, 1) as dup_count,
+        case when h.k is null then 'remove' when s.key is null then 'create' else 'update' end as change_kind,
+        w.withdrawn_at,
+        ${leftUnsubscribed} as left_unsubscribed,
         case
           when h.k is not null and h.dup_count > 1 then 'duplicate'
           when h.k is null then 'remove'
@@ -88,11 +167,25 @@ export function diffSql(state: State, spec: SyncSpec): { sql: string; outOfScope
           when r.key is not null then 'rejected'
           ${isEvent ? `else 'changed_event'` : `else 'update'`}
         end as kind
-      from hashed as h
+      from (select * from hashed where k is not null) as h
       full outer join snap as s on s.key = h.k
       left join rej as r on r.key = h.k and r.row_hash = h.h
+      left join withdrawn as w on w.key = coalesce(h.k, s.key)
+    ),
+    classified as (
+      select key, hash, row_json, prev_json, profile_id, dup_count, change_kind, withdrawn_at, left_unsubscribed,
+        case
+          when kind = 'rejected' then ${retry ? `'retry'` : `'rejected'`}
+          when kind = 'unchanged' then '${unchanged}'
+          else kind
+        end as kind
+      from joined
+      union all
+      select cast(null as varchar), h, row_json, cast(null as varchar), cast(null as varchar), 1, 'create',
+        cast(null as varchar), 0, 'null_key'
+      from hashed where k is null
     )
-    select * from joined`;
+    select * from classified`;
   const outOfScope =
     inScope === null
       ? 'select 0 as n'
@@ -100,14 +193,14 @@ export function diffSql(state: State, spec: SyncSpec): { sql: string; outOfScope
   const waiting =
     after === undefined
       ? 'select 0 as n'
-      : `select count(*) as n from ${spec.model.relationName} as m where not exists (select 1 from ${state.table('snapshot')} as a where a.sync = ${d.literal(after)} and a.key = ${key})${inScope === null ? '' : ` and not ${inScope}`}`;
+      : `select count(*) as n from ${spec.model.relationName} as m where ${key} is not null and not exists (select 1 from ${state.table('snapshot')} as a where a.sync = ${d.literal(after)} and a.key = ${key})${inScope === null ? '' : ` and not ${inScope}`}`;
   return { sql, outOfScope, waiting };
 }
 
 const num = (rows: Row[]) => Number(rows[0]?.n ?? 0);
 
-export async function diffCounts(state: State, spec: SyncSpec): Promise<PlanCounts> {
-  const { sql, outOfScope, waiting } = diffSql(state, spec);
+export async function diffCounts(state: State, spec: SyncSpec, mode: DiffMode = {}): Promise<PlanCounts> {
+  const { sql, outOfScope, waiting } = diffSql(state, spec, mode);
   const rows = await state.wh.query(`select kind, count(*) as n from (${sql}) as diff group by kind`);
   const by = new Map(rows.map((r) => [String(r.kind), Number(r.n)]));
   return {
@@ -121,6 +214,14 @@ export async function diffCounts(state: State, spec: SyncSpec): Promise<PlanCoun
     ),
     changedEvents: by.get('changed_event') ?? 0,
     previouslyRejected: by.get('rejected') ?? 0,
+    nullKeys: by.get('null_key') ?? 0,
+    retried: by.get('retry') ?? 0,
+    resent: by.get('resend') ?? 0,
+    synced: num(
+      await state.wh.query(
+        `select count(*) as n from ${state.table('snapshot')} where sync = ${state.wh.dialect.literal(spec.name)}`,
+      ),
+    ),
     skippedByScope: num(await state.wh.query(outOfScope)),
     waitingOnAfter: num(await state.wh.query(waiting)),
   };
@@ -139,9 +240,10 @@ export interface StreamedChange extends RowChange {
 export async function* streamChanges(
   state: State,
   spec: SyncSpec,
+  mode: DiffMode = {},
   chunkSize = 5000,
 ): AsyncIterable<StreamedChange[]> {
-  const { sql } = diffSql(state, spec);
+  const { sql } = diffSql(state, spec, mode);
   const stream = state.wh.stream(
     `select * from (${sql}) as diff where kind not in ('unchanged', 'rejected') order by kind, key`,
     [],
@@ -152,19 +254,23 @@ export async function* streamChanges(
     const out: StreamedChange[] = [];
     for (const r of rows) {
       const diffKind = String(r.kind) as DiffKind;
-      const key = String(r.key);
+      // A NULL key has no text to stand for it; the rejection names the row by its identity instead.
+      const key = r.key === null || r.key === undefined ? '' : String(r.key);
       if (diffKind === 'duplicate') {
         if (seenDuplicates.has(key)) continue;
         seenDuplicates.add(key);
       }
       out.push({
         diffKind,
-        kind: diffKind === 'remove' ? 'remove' : diffKind === 'create' ? 'create' : 'update',
+        kind: String(r.change_kind) as ChangeKind,
         key,
         hash: r.hash === null || r.hash === undefined ? null : String(r.hash),
         row: parseJson(r.row_json),
         previous: parseJson(r.prev_json),
         profileId: r.profile_id === null || r.profile_id === undefined ? null : String(r.profile_id),
+        consentWithdrawnAt:
+          r.withdrawn_at === null || r.withdrawn_at === undefined ? null : String(r.withdrawn_at),
+        leftUnsubscribed: Number(r.left_unsubscribed) === 1,
       });
     }
     if (out.length > 0) yield out;

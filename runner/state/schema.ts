@@ -10,11 +10,14 @@
  *   rejected   rows refused (by the runner or by Klaviyo) with the reason; not resent until changed
  *   locks      one holder per sync, so two runs never send the same sync at once
  *   syncs      per sync, when its first full load finished (until then events go as backfill)
+ *   withdrawals  per sync, key and channel, when the runner sent Klaviyo a withdrawal of consent;
+ *              a later subscription needs consent dated after it
  *   stage      scratch rows for bulk upserts
  */
 import type { Warehouse } from '../source/warehouse.ts';
 
-export type StateTable = 'snapshot' | 'runs' | 'jobs' | 'job_rows' | 'rejected' | 'locks' | 'syncs' | 'stage';
+export type StateTable =
+  'snapshot' | 'runs' | 'jobs' | 'job_rows' | 'rejected' | 'locks' | 'syncs' | 'withdrawals' | 'stage';
 
 export interface State {
   wh: Warehouse;
@@ -38,6 +41,8 @@ const DDL: Record<StateTable, string> = {
   locks:
     'sync varchar not null, run_id varchar not null, holder varchar, acquired_at timestamp not null, heartbeat_at timestamp not null',
   syncs: 'sync varchar not null, first_load_done_at timestamp',
+  withdrawals:
+    'sync varchar not null, key varchar not null, channel varchar not null, withdrawn_at timestamp not null, run_id varchar not null',
   stage:
     'batch_id varchar not null, key varchar not null, row_hash varchar, row_json varchar, klaviyo_profile_id varchar',
 };

@@ -133,3 +133,39 @@ export async function recordRejections(
     );
   }
 }
+
+export interface Withdrawal {
+  key: string;
+  channels: ('email' | 'sms')[];
+}
+
+/**
+ * Records that Klaviyo took a withdrawal of consent (its unsubscribe answered 202), per key and
+ * channel, at this run's time (UTC): a later subscription of the same row needs consent dated after it.
+ */
+export async function recordWithdrawals(
+  state: State,
+  spec: SyncSpec,
+  runId: string,
+  withdrawals: Withdrawal[],
+): Promise<void> {
+  if (withdrawals.length === 0) return;
+  const d = state.wh.dialect;
+  const sync = d.literal(spec.name);
+  const now = new Date().toISOString();
+  await staged(
+    state,
+    withdrawals.map((w) => [w.key, null, null, null]),
+    (batch) =>
+      atomically(state, async () => {
+        await state.wh.execute(
+          `delete from ${state.table('withdrawals')} where sync = ${sync} and key in (select key from ${state.table('stage')} where batch_id = ${d.literal(batch)})`,
+        );
+        await state.wh.insertRows(
+          state.table('withdrawals'),
+          ['sync', 'key', 'channel', 'withdrawn_at', 'run_id'],
+          withdrawals.flatMap((w) => w.channels.map((c) => [spec.name, w.key, c, now, runId])),
+        );
+      }),
+  );
+}

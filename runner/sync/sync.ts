@@ -17,14 +17,26 @@ import { findOrCreateList } from '../klaviyo/lists.ts';
 import { unsetProperties } from '../klaviyo/profiles.ts';
 import { importProfiles, pollImport, settleJob, type PollOptions } from '../apply/profiles.ts';
 import { MAX_BYTES, MAX_EVENTS, sendEvents } from '../apply/events.ts';
-import { addMembers, MAX_MEMBERS, removeMembers, subscribeMembers } from '../apply/lists.ts';
+import {
+  addMembers,
+  MAX_MEMBERS,
+  removeMembers,
+  subscribeMembers,
+  unsubscribeMembers,
+} from '../apply/lists.ts';
 import type { RowOutcome } from '../apply/outcome.ts';
 import { resolveProfileIds } from '../apply/profile-ids.ts';
 import { openWarehouse } from '../source/open.ts';
 import { readModelRejections } from '../source/rejected-rows.ts';
-import { diffCounts, streamChanges, type StreamedChange } from '../state/diff.ts';
+import { diffCounts, streamChanges, type PlanCounts, type StreamedChange } from '../state/diff.ts';
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
-import { confirmRows, forgetRows, recordRejections, type RecordedRejection } from '../state/snapshot.ts';
+import {
+  confirmRows,
+  forgetRows,
+  recordRejections,
+  recordWithdrawals,
+  type RecordedRejection,
+} from '../state/snapshot.ts';
 import { finishJob, jobRows, pendingJobs, recordJob } from '../state/jobs.ts';
 import {
   acquireLock,
@@ -35,6 +47,9 @@ import {
   markFirstLoadDone,
   releaseLock,
 } from '../state/runs.ts';
+import { diffRejection } from '../plan/classify.ts';
+import { removalBound, removalGuard, type RunMode } from '../plan/guard.ts';
+import { planSync } from '../plan/plan.ts';
 import { buildPayload } from '../transform/build.ts';
 import { buildIdentity } from '../transform/identity.ts';
 import { buildProfile } from '../transform/profile.ts';
@@ -49,7 +64,7 @@ import {
   type SyncResult,
 } from '../report/run-results.ts';
 
-export interface SyncOptions extends ProjectOptions {
+export interface SyncOptions extends ProjectOptions, RunMode {
   logger?: Logger;
   client?: ClientOptions;
   poll?: PollOptions;
@@ -112,10 +127,12 @@ class SyncRun {
     reason: string,
     column: string | undefined,
     source: 'runner' | 'klaviyo',
+    record = true,
   ): void {
     this.result.counts.rejected += 1;
     if (this.result.rejected.length < MAX_LISTED)
       this.result.rejected.push({ key, ...(column !== undefined ? { column } : {}), reason });
+    if (!record) return;
     this.rejections.push({
       sync: this.spec.name,
       model: this.spec.model.name,
@@ -277,42 +294,64 @@ class SyncRun {
     const listId = await this.list();
     const payloads = items.map((i) => i.payload);
     const outcomes = await addMembers(this.client, listId, payloads);
-    const subscribed = await subscribeMembers(
-      this.client,
-      listId,
-      payloads.filter((p) => outcomes.some((o) => o.key === p.key && o.status === 'confirmed')),
-    );
+    const added = payloads.filter((p) => outcomes.some((o) => o.key === p.key && o.status === 'confirmed'));
+    // A withdrawal goes before any subscription, so a channel withdrawn is never subscribed on the way.
+    const withdrawn = await this.withdraw(added);
+    const subscribed = await subscribeMembers(this.client, listId, added);
     this.result.counts.subscribed += subscribed.filter((o) => o.status === 'confirmed').length;
-    const failedSubscribe = new Map(
-      subscribed.filter((o) => o.status !== 'confirmed').map((o) => [o.key, o]),
+    const unconfirmed = new Map(
+      [...withdrawn, ...subscribed].filter((o) => o.status !== 'confirmed').map((o) => [o.key, o]),
     );
     await this.settle(
       items,
-      outcomes.map((o) => failedSubscribe.get(o.key) ?? o),
+      outcomes.map((o) => unconfirmed.get(o.key) ?? o),
       (i) => this.countConfirmed(i),
     );
+  }
+
+  /** Sends Klaviyo the withdrawals these members carry and records the confirmed ones. */
+  private async withdraw(members: ListMemberPayload[]): Promise<RowOutcome[]> {
+    const outcomes = await unsubscribeMembers(this.client, members);
+    const confirmed = new Set(outcomes.filter((o) => o.status === 'confirmed').map((o) => o.key));
+    await recordWithdrawals(
+      this.state,
+      this.spec,
+      this.runId,
+      members
+        .filter((m) => confirmed.has(m.key))
+        .map((m) => ({ key: m.key, channels: m.unsubscribe!.channels })),
+    );
+    this.result.counts.unsubscribed += confirmed.size;
+    return outcomes;
   }
 
   private async handleRemovals(items: StreamedChange[]): Promise<void> {
     if (items.length === 0) return;
     const object = this.spec.config.object;
     const onRemove = this.spec.config.on_remove;
-    if (object === 'list_membership' && onRemove !== 'ignore') {
-      const members: Pending<ListMemberPayload>[] = [];
-      for (const change of items) {
+    if (object === 'list_membership') {
+      const members: ListMemberPayload[] = items.map((change) => {
         const built = buildPayload(this.spec, change);
-        if (built.ok) members.push({ payload: built.payload as ListMemberPayload, change });
-        else members.push({ payload: { key: change.key, profile: {}, profileId: change.profileId }, change });
+        return built.ok
+          ? (built.payload as ListMemberPayload)
+          : { key: change.key, profile: {}, profileId: change.profileId };
+      });
+      // on_remove: ignore keeps the member on the list; a withdrawal of consent is sent all the same.
+      const outcomes =
+        onRemove === 'ignore'
+          ? members.map((m) => ({ key: m.key, status: 'confirmed' as const }))
+          : await removeMembers(this.client, await this.list(), members);
+      const removed = new Set(outcomes.filter((o) => o.status === 'confirmed').map((o) => o.key));
+      const withdrawn = await this.withdraw(members.filter((m) => removed.has(m.key)));
+      for (const o of [...outcomes, ...withdrawn]) {
+        if (o.status === 'confirmed') continue;
+        removed.delete(o.key);
+        this.fail(o.key, o.reason ?? 'failed');
       }
-      const outcomes = await removeMembers(
-        this.client,
-        await this.list(),
-        members.map((m) => m.payload),
-      );
-      const done = outcomes.filter((o) => o.status === 'confirmed').map((o) => o.key);
-      await forgetRows(this.state, this.spec, done);
-      this.result.counts.list_removed += done.length;
-      for (const o of outcomes) if (o.status !== 'confirmed') this.fail(o.key, o.reason ?? 'failed');
+      // A row whose withdrawal failed stays in the snapshot: the next run removes and withdraws again.
+      await forgetRows(this.state, this.spec, [...removed]);
+      if (onRemove === 'ignore') this.result.counts.removed += removed.size;
+      else this.result.counts.list_removed += removed.size;
       return;
     }
     if (object === 'profile' && onRemove === 'unset_properties') {
@@ -374,7 +413,8 @@ class SyncRun {
           this.result.status = 'partial';
           return this.finish(started);
         }
-        const counts = await diffCounts(this.state, spec);
+        const counts = await diffCounts(this.state, spec, this.options);
+        if (await this.stoppedByGuard(counts)) return this.finish(started);
         const c = this.result.counts;
         c.unchanged = counts.unchanged;
         c.skipped_by_scope = counts.skippedByScope;
@@ -386,7 +426,11 @@ class SyncRun {
         this.result.left_out_by_model = leftOut.rows;
         this.result.left_out_by_reason = leftOut.byReason;
         const backfill = spec.config.backfill ?? 'first_load';
-        this.backfill = backfill === 'first_load' ? !(await firstLoadDone(this.state, spec.name)) : backfill;
+        // A full refresh sends the sync's history again, as on its first load: no flow may fire for it.
+        this.backfill =
+          backfill === 'first_load'
+            ? this.options.fullRefresh === true || !(await firstLoadDone(this.state, spec.name))
+            : backfill;
         const total = counts.create + counts.update + counts.remove;
         if (this.options.progress === true && total > 2000) {
           this.bar = new cliProgress.SingleBar(
@@ -423,6 +467,28 @@ class SyncRun {
     return this.finish(started);
   }
 
+  /**
+   * The mass-removal guard, before anything is sent. The diff's counts bound what the run can
+   * remove or clear; only when that bound is over the threshold is the exact number counted, by the
+   * same pass `plan` makes.
+   */
+  private async stoppedByGuard(counts: PlanCounts): Promise<boolean> {
+    const allow = this.options.allowMassRemoval === true;
+    if (!removalGuard(this.spec, counts.synced, removalBound(this.spec, counts), allow).trips) return false;
+    const guard = (await planSync(this.state, this.spec, this.options)).guard;
+    if (!guard.trips) return false;
+    this.log.log(allow ? 'warn' : 'error', 'sync.mass_removal', `${this.spec.name}: ${guard.message}`, {
+      sync: this.spec.name,
+      removing: guard.removing,
+      synced: guard.synced,
+      max_removal_percent: guard.maxPercent,
+    });
+    if (allow) return false;
+    this.result.status = 'stopped';
+    this.result.message = guard.message;
+    return true;
+  }
+
   private finish(started: number): SyncResult {
     this.result.requests = {};
     this.result.timing.completed_at = new Date().toISOString();
@@ -438,16 +504,19 @@ class SyncRun {
     let events: Pending<EventPayload>[] = [];
     let eventBytes = 0;
     let members: Pending<ListMemberPayload>[] = [];
-    for await (const chunk of streamChanges(this.state, spec)) {
+    for await (const chunk of streamChanges(this.state, spec, this.options)) {
       const removals: StreamedChange[] = [];
       for (const change of chunk) {
-        if (change.diffKind === 'duplicate') {
+        const refused = diffRejection(spec, change);
+        if (refused !== null) {
+          // A row without a key cannot be remembered as rejected: it is reported on every run.
           this.reject(
-            change.key,
+            refused.key,
             null,
-            'key appears more than once in the model; fix the model so each key is one row',
-            spec.config.key,
+            refused.reason,
+            refused.column,
             'runner',
+            change.diffKind !== 'null_key',
           );
           continue;
         }

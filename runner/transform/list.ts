@@ -4,13 +4,67 @@
  * anything other than a clear yes never subscribes anyone, and a value that is neither yes nor no
  * ("maybe") adds the member without subscribing
  * (https://developers.klaviyo.com/en/reference/bulk_subscribe_profiles).
+ *
+ * What a person withdrew is withdrawn in Klaviyo too: a consent column that turns false, or an
+ * email the suppressions model now marks UNSUBSCRIBED, sends Klaviyo's unsubscribe for the channels
+ * withdrawn (https://developers.klaviyo.com/en/reference/bulk_unsubscribe_profiles), to the
+ * identifiers that were subscribed. After a withdrawal the row is subscribed again only with
+ * consent dated after it: a consent column flipping back to true is not, by itself, new consent.
  */
 import type { SyncSpec } from '../manifest/spec.ts';
+import type { Row } from '../source/warehouse.ts';
 import type { RowChange } from '../state/changes.ts';
-import type { BuildResult, ListMemberPayload } from './payload.ts';
+import type { BuildResult, ListMemberPayload, ProfileIdentity } from './payload.ts';
 import { toBoolean, toIsoTime } from './coerce.ts';
 import { buildIdentity } from './identity.ts';
 import { reject } from './rejection.ts';
+
+type Channel = 'email' | 'sms';
+
+/**
+ * Where the diff puts a row's email consent from the suppressions model (SUBSCRIBED, UNSUBSCRIBED,
+ * NEVER_SUBSCRIBED); a column name cannot begin with `$`, so it never meets a model column.
+ */
+export const EMAIL_CONSENT_FIELD = '$email_consent';
+
+const consenting = (row: Row | null, column: string): boolean => {
+  const consent = toBoolean(row?.[column]);
+  return consent !== null && consent.ok && consent.value;
+};
+const refusing = (row: Row | null, column: string): boolean => {
+  const consent = toBoolean(row?.[column]);
+  return consent !== null && consent.ok && !consent.value;
+};
+const unsubscribedIn = (row: Row | null): boolean => row?.[EMAIL_CONSENT_FIELD] === 'UNSUBSCRIBED';
+
+/** The channels this change withdraws: only what the row had consented to before. */
+function withdrawnChannels(spec: SyncSpec, change: RowChange): Channel[] {
+  const subscribe = spec.config.subscribe!;
+  if (!consenting(change.previous, subscribe.consent)) return [];
+  const email: Channel[] = subscribe.channels.includes('email') ? ['email'] : [];
+  if (change.kind === 'remove') return change.leftUnsubscribed === true ? email : [];
+  if (refusing(change.row, subscribe.consent)) return subscribe.channels;
+  return unsubscribedIn(change.row) && !unsubscribedIn(change.previous) ? email : [];
+}
+
+/** Each channel goes with its identifier: email consent with the email, SMS consent with the phone. */
+function unsubscribeOf(
+  spec: SyncSpec,
+  change: RowChange,
+  channels: Channel[],
+): ListMemberPayload['unsubscribe'] | undefined {
+  const before = buildIdentity(spec, change.key, change.previous ?? {});
+  const identity: ProfileIdentity = before.ok ? before.payload : {};
+  const kept = channels.filter((c) =>
+    c === 'email' ? identity.email !== undefined : identity.phone_number !== undefined,
+  );
+  if (kept.length === 0) return undefined;
+  return {
+    channels: kept,
+    ...(kept.includes('email') ? { email: identity.email } : {}),
+    ...(kept.includes('sms') ? { phone_number: identity.phone_number } : {}),
+  };
+}
 
 export function buildListMember(
   spec: SyncSpec,
@@ -26,17 +80,22 @@ export function buildListMember(
     profileId: change.profileId,
   };
   const subscribe = spec.config.subscribe;
-  if (subscribe === undefined || change.kind === 'remove') return { ok: true, payload };
-  const consent = toBoolean(row[subscribe.consent]);
-  if (consent === null || !consent.ok || !consent.value) return { ok: true, payload };
-  if (subscribe.channels.includes('sms') && identity.payload.phone_number === undefined)
+  if (subscribe === undefined) return { ok: true, payload };
+  const unsubscribe = unsubscribeOf(spec, change, withdrawnChannels(spec, change));
+  if (unsubscribe !== undefined) payload.unsubscribe = unsubscribe;
+  if (change.kind === 'remove' || !consenting(row, subscribe.consent)) return { ok: true, payload };
+  // An email the suppressions model marks unsubscribed is never subscribed again by this sync.
+  const channels = subscribe.channels.filter((c) => c !== 'email' || !unsubscribedIn(row));
+  if (channels.length === 0) return { ok: true, payload };
+  if (channels.includes('sms') && identity.payload.phone_number === undefined)
     return reject(
       spec,
       change.key,
       spec.config.identity.phone_number,
       'SMS consent needs a valid phone_number',
     );
-  payload.subscribe = { channels: subscribe.channels };
+  payload.subscribe = { channels };
+  let consentedAt: string | undefined;
   if (subscribe.consented_at !== undefined) {
     const at = toIsoTime(row[subscribe.consented_at]);
     if (at !== null && !at.ok) return reject(spec, change.key, subscribe.consented_at, at.reason);
@@ -48,7 +107,20 @@ export function buildListMember(
         subscribe.consented_at,
         `consent time ${at.value} is in the future; Klaviyo takes only consent already given`,
       );
-    if (at !== null) payload.subscribe.consentedAt = at.value;
+    if (at !== null) consentedAt = at.value;
   }
+  const withdrawnAt = change.consentWithdrawnAt ?? null;
+  if (withdrawnAt !== null) {
+    const at = toIsoTime(withdrawnAt);
+    const since = at !== null && at.ok ? at.value : withdrawnAt;
+    if (consentedAt === undefined || Date.parse(consentedAt) <= Date.parse(since))
+      return reject(
+        spec,
+        change.key,
+        subscribe.consented_at ?? subscribe.consent,
+        `consent was withdrawn (unsubscribe sent to Klaviyo at ${since}); subscribing again needs consent dated after it${subscribe.consented_at === undefined ? ' in a consented_at column' : ` in ${subscribe.consented_at}`}`,
+      );
+  }
+  if (consentedAt !== undefined) payload.subscribe.consentedAt = consentedAt;
   return { ok: true, payload };
 }

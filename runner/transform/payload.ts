@@ -64,6 +64,8 @@ export interface ListMemberPayload {
   profileId: string | null;
   /** Present when the sync subscribes and this row gave consent. */
   subscribe?: { channels: ('email' | 'sms')[]; consentedAt?: string };
+  /** Present when the row withdrew consent it gave before: the channels, with the identifiers subscribed. */
+  unsubscribe?: { channels: ('email' | 'sms')[]; email?: string; phone_number?: string };
 }
 
 /** A row that cannot be shipped, with where and why. */
