@@ -109,3 +109,202 @@ describe('a list sync that subscribes with consent', () => {
     ).toEqual([]);
   });
 });
+
+/**
+ * What a person withdrew, on email and SMS: a consent column that turns false unsubscribes both
+ * channels; a consent column turning true again subscribes only with consent dated after the
+ * withdrawal; an email the suppressions model marks UNSUBSCRIBED leaves the list and is
+ * unsubscribed from email while SMS stays. The built tables are changed in the warehouse, as a
+ * rebuild after the person's choice would change them.
+ */
+describe('a list sync that subscribes email and SMS, when consent is withdrawn', () => {
+  let project: string;
+  let db: string;
+  let sandbox: RunningSandbox;
+  let env: NodeJS.ProcessEnv;
+  const select = ['--select', 'klaviyo_profiles_rfm', 'klaviyo_winback_list'];
+  const sql = (statement: string) => queryDuckDb(db, statement);
+  const sync = () => runCli(['sync', '--project-dir', project, '--no-progress', ...select], env);
+  const winback = async () =>
+    (
+      JSON.parse(await readFile(path.join(project, 'target', 'klaviyo_run_results.json'), 'utf8')) as {
+        results: {
+          sync: string;
+          counts: Record<string, number>;
+          rejected: { key: string; reason: string }[];
+        }[];
+      }
+    ).results.find((r) => r.sync === 'klaviyo_winback_list')!;
+  const profileOf = (email: string) => sandbox.inspect().profiles.find((p) => p.email === email)!;
+  const consentOf = (email: string) => {
+    const s = profileOf(email).subscriptions;
+    return { email: s.email.marketing.consent, sms: s.sms.marketing.consent };
+  };
+  const winbackIds = () => sandbox.inspect().lists.find((l) => l.name === 'Winback')!.profileIds;
+  type Member = { person_id: string; email: string; phone_number: string | null };
+
+  beforeAll(async () => {
+    project = await copyDemoProject();
+    db = path.join(project, 'target', 'demo.duckdb');
+    const model = path.join(project, 'models', 'klaviyo', 'klaviyo__winback_list_members.sql');
+    await writeFile(
+      model,
+      (await readFile(model, 'utf8')).replace(
+        'profiles.rfm_segment\n',
+        `profiles.rfm_segment,
+        profiles.phone_number,
+        coalesce(suppressions.email_consent = 'SUBSCRIBED', false) as marketing_consent,
+        case when suppressions.email_consent = 'SUBSCRIBED' and profiles.person_id < 'C00300'
+            then timestamp '2025-06-01 00:00:00' end as consented_at\n`,
+      ),
+    );
+    const exposures = path.join(project, 'exposures', 'klaviyo.yml');
+    const yaml = (await readFile(exposures, 'utf8')).replace(
+      '          list: { name: Winback }\n',
+      '          list: { name: Winback }\n          subscribe: { channels: [email, sms], consent: marketing_consent, consented_at: consented_at }\n',
+    );
+    // The list sync's identity gains the phone SMS consent belongs to.
+    const at = yaml.indexOf('model: klaviyo__winback_list_members');
+    await writeFile(
+      exposures,
+      yaml.slice(0, at) +
+        yaml
+          .slice(at)
+          .replace(
+            'identity: { email: email, external_id: external_id }',
+            'identity: { email: email, phone_number: phone_number, external_id: external_id }',
+          ),
+    );
+    const built = await runDbt(project, ['build']);
+    if (built.code !== 0) throw new Error(`dbt build failed:\n${built.stdout}`);
+    sandbox = await startSandbox({ rateLimits: 'off', jobDelayMs: 20 });
+    env = { KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_withdrawal_test' };
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it('subscribes email and SMS with consent, refusing SMS consent without a phone', async () => {
+    const first = await sync();
+    expect(first.code, first.stderr).toBe(1);
+    const members = (await sql(
+      `select m.person_id, m.email, m.phone_number, m.marketing_consent, cast(m.consented_at as varchar) as consented_at
+       from main.klaviyo__winback_list_members m
+       join klaviyo_runner.snapshot s on s.sync = 'klaviyo_winback_list' and s.key = m.person_id
+       order by m.person_id`,
+    )) as (Member & { marketing_consent: boolean; consented_at: string | null })[];
+    const consenting = members.filter((m) => m.marketing_consent);
+    expect(consenting.length).toBeGreaterThan(3);
+    expect(consenting.every((m) => m.phone_number !== null)).toBe(true);
+    expect(consenting.some((m) => m.consented_at !== null)).toBe(true);
+    // In Klaviyo: both channels subscribed for exactly the consenting members, dated where known.
+    const held = members.map((m) => {
+      const p = profileOf(m.email).subscriptions;
+      return [m.person_id, p.email.marketing.consent, p.sms.marketing.consent];
+    });
+    expect(held).toEqual(
+      members.map((m) => [
+        m.person_id,
+        m.marketing_consent ? 'SUBSCRIBED' : 'NEVER_SUBSCRIBED',
+        m.marketing_consent ? 'SUBSCRIBED' : 'NEVER_SUBSCRIBED',
+      ]),
+    );
+    const dated = consenting.filter((m) => m.consented_at !== null);
+    expect(dated.map((m) => profileOf(m.email).subscriptions.sms.marketing.consented_at)).toEqual(
+      dated.map(() => '2025-06-01T00:00:00Z'),
+    );
+    // Consenting members without a phone are refused, with the reason, and not on the list.
+    const noPhone = (await sql(
+      `select person_id from main.klaviyo__winback_list_members m
+       where marketing_consent and phone_number is null
+         and exists (select 1 from klaviyo_runner.snapshot s where s.sync = 'klaviyo_profiles_rfm' and s.key = m.person_id)`,
+    )) as { person_id: string }[];
+    const rejected = (await winback()).rejected;
+    expect(rejected.map((r) => r.key).sort()).toEqual(noPhone.map((r) => r.person_id).sort());
+    expect(rejected.every((r) => r.reason === 'SMS consent needs a valid phone_number')).toBe(true);
+    assertAllValid(sandbox.requests().filter((r) => r.status < 300));
+  });
+
+  it('unsubscribes both channels when the consent column turns false, and subscribes again only with newer consent', async () => {
+    const chosen = (await sql(
+      `select m.person_id, m.email, m.phone_number from main.klaviyo__winback_list_members m
+       join klaviyo_runner.snapshot s on s.sync = 'klaviyo_winback_list' and s.key = m.person_id
+       where m.marketing_consent order by m.person_id limit 2`,
+    )) as Member[];
+    const keys = chosen.map((m) => `'${m.person_id}'`).join(', ');
+    await sql(
+      `update main.klaviyo__winback_list_members set marketing_consent = false where person_id in (${keys})`,
+    );
+
+    const plan = await runCli(['plan', '--project-dir', project, '--format', 'json', ...select], env);
+    expect(plan.code, plan.stderr).toBe(0);
+    const planned = (JSON.parse(plan.stdout) as { syncs: { sync: string; unsubscribes: number }[] }).syncs;
+    expect(planned.find((s) => s.sync === 'klaviyo_winback_list')!.unsubscribes).toBe(2);
+
+    const since = sandbox.requests().length;
+    const withdrawn = await sync();
+    expect(withdrawn.code, withdrawn.stderr).toBe(0);
+    expect((await winback()).counts).toMatchObject({ unsubscribed: 2, subscribed: 0, list_removed: 0 });
+    const sent = sandbox
+      .requests()
+      .slice(since)
+      .filter((r) => r.operationId === 'bulk_unsubscribe_profiles');
+    expect(sent.map((r) => r.status)).toEqual([202]);
+    assertAllValid(sent);
+    for (const m of chosen) {
+      expect(consentOf(m.email)).toEqual({ email: 'UNSUBSCRIBED', sms: 'UNSUBSCRIBED' });
+      // Membership follows the model, not consent: still on the list.
+      expect(winbackIds()).toContain(profileOf(m.email).id);
+    }
+    const quiet = sandbox.requests().length;
+    expect((await sync()).code).toBe(0);
+    expect(
+      sandbox
+        .requests()
+        .slice(quiet)
+        .filter((r) => r.method !== 'GET'),
+    ).toEqual([]);
+
+    // The consent column says yes again, with no newer consent time: not subscribed, and said why.
+    await sql(
+      `update main.klaviyo__winback_list_members set marketing_consent = true where person_id in (${keys})`,
+    );
+    const refused = await sync();
+    expect(refused.code, refused.stderr).toBe(1);
+    const { rejected } = await winback();
+    expect(rejected.map((r) => r.key).sort()).toEqual(chosen.map((m) => m.person_id).sort());
+    expect(rejected[0]!.reason).toMatch(
+      /^consent was withdrawn \(unsubscribe sent to Klaviyo at \d{4}-\d\d-\d\dT[\d:.]+Z\); subscribing again needs consent dated after it in consented_at$/,
+    );
+    for (const m of chosen)
+      expect(consentOf(m.email)).toEqual({ email: 'UNSUBSCRIBED', sms: 'UNSUBSCRIBED' });
+
+    // New consent, dated after the withdrawal: subscribed again, as a historical import with that time.
+    await sql(
+      `update main.klaviyo__winback_list_members
+       set consented_at = make_timestamp(epoch_us(current_timestamp)) - interval 1 second
+       where person_id in (${keys})`,
+    );
+    const again = await sync();
+    expect(again.code, again.stderr).toBe(0);
+    expect((await winback()).counts).toMatchObject({ subscribed: 2 });
+    for (const m of chosen) expect(consentOf(m.email)).toEqual({ email: 'SUBSCRIBED', sms: 'SUBSCRIBED' });
+  });
+
+  it('takes a member the suppressions model marks unsubscribed off the list and unsubscribes the email only', async () => {
+    const [member] = (await sql(
+      `select m.person_id, m.email, m.phone_number from main.klaviyo__winback_list_members m
+       join klaviyo_runner.snapshot s on s.sync = 'klaviyo_winback_list' and s.key = m.person_id
+       where m.marketing_consent order by m.person_id desc limit 1`,
+    )) as Member[];
+    expect(consentOf(member!.email)).toEqual({ email: 'SUBSCRIBED', sms: 'SUBSCRIBED' });
+    await sql(
+      `update main.klaviyo__suppressions set email_consent = 'UNSUBSCRIBED' where email = '${member!.email}'`,
+    );
+    const ran = await sync();
+    expect(ran.code, ran.stderr).toBe(0);
+    expect((await winback()).counts).toMatchObject({ list_removed: 1, unsubscribed: 1 });
+    expect(consentOf(member!.email)).toEqual({ email: 'UNSUBSCRIBED', sms: 'SUBSCRIBED' });
+    expect(winbackIds()).not.toContain(profileOf(member!.email).id);
+  });
+});

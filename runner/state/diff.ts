@@ -73,15 +73,17 @@ function scopeCondition(spec: SyncSpec, state: State, alias: string): string | n
 }
 
 /**
- * For a sync that subscribes, with a suppressions model: the person's email consent there
- * (SUBSCRIBED, UNSUBSCRIBED, NEVER_SUBSCRIBED), so an unsubscription in that model is a change of
- * the row (and, when scope leaves the row out for it, a reason the row left).
+ * For a sync that subscribes, with a suppressions model: each email's consent there (SUBSCRIBED,
+ * UNSUBSCRIBED, NEVER_SUBSCRIBED), as a relation to join on `email_key`, so an unsubscription in
+ * that model is a change of the row (and, when scope leaves the row out for it, the reason it
+ * left). A join rather than a correlated subquery, which Snowflake allows in few places
+ * (https://docs.snowflake.com/en/user-guide/querying-subqueries).
  */
-function suppressionConsent(spec: SyncSpec, state: State, alias: string): string | null {
+function suppressionConsents(spec: SyncSpec): string | null {
   const email = spec.config.identity.email;
   if (spec.config.subscribe === undefined || spec.suppressionsRelation === undefined || email === undefined)
     return null;
-  return `(select max(upper(s.email_consent)) from ${spec.suppressionsRelation} as s where lower(trim(s.email)) = lower(trim(${alias}.${state.wh.dialect.column(email)})))`;
+  return `(select lower(trim(email)) as email_key, max(upper(email_consent)) as email_consent from ${spec.suppressionsRelation} group by lower(trim(email)))`;
 }
 
 /**
@@ -97,10 +99,11 @@ export function diffSql(
 ): { sql: string; outOfScope: string; waiting: string } {
   const d = state.wh.dialect;
   const columns = syncColumns(spec.config);
-  const consent = suppressionConsent(spec, state, 'm');
+  const consents = suppressionConsents(spec);
+  const emailOf = (alias: string) => `lower(trim(${alias}.${d.column(spec.config.identity.email ?? '')}))`;
   const rowJson = d.jsonObject([
     ...columns.map((c): [string, string] => [c, `m.${d.column(c)}`]),
-    ...(consent === null ? [] : [[EMAIL_CONSENT_FIELD, consent] as [string, string]]),
+    ...(consents === null ? [] : [[EMAIL_CONSENT_FIELD, 'sc.email_consent'] as [string, string]]),
   ]);
   const key = `cast(m.${d.column(spec.config.key)} as varchar)`;
   const name = d.literal(spec.name);
@@ -117,14 +120,18 @@ export function diffSql(
     select ${key} as k, ${rowJson} as row_json, ${after === undefined ? 'cast(null as varchar)' : 'a.klaviyo_profile_id'} as after_profile_id
     from ${spec.model.relationName} as m
     ${afterJoin}
+    ${consents === null ? '' : `left join ${consents} as sc on sc.email_key = ${emailOf('m')}`}
     ${filters.length > 0 ? `where ${filters.join(' and ')}` : ''}`;
   const isEvent = spec.config.object === 'event';
   const subscribes = spec.config.subscribe !== undefined;
-  const leftConsent = suppressionConsent(spec, state, 'm2');
-  const leftUnsubscribed =
-    leftConsent === null
-      ? '0'
-      : `case when h.k is null and exists (select 1 from ${spec.model.relationName} as m2 where cast(m2.${d.column(spec.config.key)} as varchar) = s.key and ${leftConsent} = 'UNSUBSCRIBED') then 1 else 0 end`;
+  // Keys of model rows whose email the suppressions model marks UNSUBSCRIBED, in scope or not.
+  const unsubscribedKeys =
+    consents === null
+      ? `select key from ${state.table('snapshot')} where 1 = 0`
+      : `select distinct cast(m2.${d.column(spec.config.key)} as varchar) as key
+         from ${spec.model.relationName} as m2
+         inner join ${consents} as sc2 on sc2.email_key = ${emailOf('m2')}
+         where sc2.email_consent = 'UNSUBSCRIBED'`;
   const retry = mode.retryRejected === true || mode.fullRefresh === true;
   const unchanged = mode.fullRefresh === true ? 'resend' : 'unchanged';
   const sql = `
@@ -140,11 +147,12 @@ export function diffSql(
     rej as (
       select distinct key, row_hash from ${state.table('rejected')} where sync = ${name} and row_hash is not null
     ),
+    unsubscribed as (${unsubscribedKeys}),
     withdrawn as (
       ${
         subscribes
           ? `select key, cast(max(withdrawn_at) as varchar) as withdrawn_at from ${state.table('withdrawals')} where sync = ${name} group by key`
-          : 'select cast(null as varchar) as key, cast(null as varchar) as withdrawn_at where 1 = 0'
+          : `select key, cast(null as varchar) as withdrawn_at from ${state.table('snapshot')} where 1 = 0`
       }
     ),
     joined as (
@@ -157,7 +165,7 @@ export function diffSql(
         coalesce(h.dup_count, 1) as dup_count,
         case when h.k is null then 'remove' when s.key is null then 'create' else 'update' end as change_kind,
         w.withdrawn_at,
-        ${leftUnsubscribed} as left_unsubscribed,
+        case when u.key is not null then 1 else 0 end as left_unsubscribed,
         case
           when h.k is not null and h.dup_count > 1 then 'duplicate'
           when h.k is null then 'remove'
@@ -171,6 +179,7 @@ export function diffSql(
       full outer join snap as s on s.key = h.k
       left join rej as r on r.key = h.k and r.row_hash = h.h
       left join withdrawn as w on w.key = coalesce(h.k, s.key)
+      left join unsubscribed as u on h.k is null and u.key = s.key
     ),
     classified as (
       select key, hash, row_json, prev_json, profile_id, dup_count, change_kind, withdrawn_at, left_unsubscribed,

@@ -381,3 +381,80 @@ describe('list member consent times', () => {
     });
   });
 });
+
+describe('what a list member withdrew', () => {
+  const both = syncSpec({
+    object: 'list_membership',
+    list: { name: 'Winback' },
+    identity: { email: 'email', phone_number: 'phone' },
+    subscribe: { channels: ['email', 'sms'], consent: 'consent', consented_at: 'consented_at' },
+  });
+  const before = { id: 'P1', email: 'a@example.com', phone: '+15005550006', consent: true };
+  const update = (row: Record<string, unknown>, extra: Partial<RowChange> = {}): RowChange => ({
+    ...rowChange(row, before),
+    ...extra,
+  });
+
+  it('sends the unsubscribe for every channel when the consent column turns false, to the identifiers subscribed', () => {
+    expect(buildPayload(both, update({ ...before, phone: null, consent: false }))).toEqual({
+      ok: true,
+      payload: {
+        key: 'P1',
+        profile: { email: 'a@example.com' },
+        profileId: null,
+        unsubscribe: { channels: ['email', 'sms'], email: 'a@example.com', phone_number: '+15005550006' },
+      },
+    });
+  });
+
+  it('withdraws nothing when consent was never given, or when it becomes unclear rather than false', () => {
+    const member = {
+      key: 'P1',
+      profile: { email: 'a@example.com', phone_number: '+15005550006' },
+      profileId: null,
+    };
+    const never = rowChange({ ...before, consent: false }, { ...before, consent: false });
+    expect(buildPayload(both, never)).toEqual({ ok: true, payload: member });
+    expect(buildPayload(both, update({ ...before, consent: null }))).toEqual({ ok: true, payload: member });
+  });
+
+  it('withdraws email only when the suppressions model marks the email unsubscribed, and keeps SMS', () => {
+    const built = buildPayload(
+      both,
+      update({ ...before, consented_at: '2025-01-01 00:00:00', $email_consent: 'UNSUBSCRIBED' }),
+    );
+    expect(built).toMatchObject({
+      ok: true,
+      payload: {
+        unsubscribe: { channels: ['email'], email: 'a@example.com' },
+        subscribe: { channels: ['sms'] },
+      },
+    });
+    const left = { ...rowChange(before, before), kind: 'remove' as const, row: null, leftUnsubscribed: true };
+    expect(buildPayload(both, left)).toMatchObject({
+      ok: true,
+      payload: { unsubscribe: { channels: ['email'], email: 'a@example.com' } },
+    });
+  });
+
+  it('subscribes again only with consent dated after the withdrawal', () => {
+    const withdrawn = { consentWithdrawnAt: '2026-03-01 12:00:00' };
+    const back = { ...before, consented_at: '2025-06-01 00:00:00' };
+    expect(buildPayload(both, update(back, withdrawn))).toEqual({
+      ok: false,
+      rejection: {
+        ...where,
+        key: 'P1',
+        column: 'consented_at',
+        reason:
+          'consent was withdrawn (unsubscribe sent to Klaviyo at 2026-03-01T12:00:00Z); subscribing again needs consent dated after it in consented_at',
+      },
+    });
+    expect(
+      buildPayload(both, update({ ...back, consented_at: '2026-03-02 08:00:00' }, withdrawn)),
+    ).toMatchObject({
+      ok: true,
+      payload: { subscribe: { channels: ['email', 'sms'], consentedAt: '2026-03-02T08:00:00Z' } },
+    });
+  });
+});
