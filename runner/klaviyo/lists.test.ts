@@ -140,6 +140,25 @@ describe('the sandbox, on consent', () => {
     expect(JSON.stringify(email.body)).toContain('/data/attributes/profiles/data/0/attributes/email');
   });
 
+  it('takes only UNSUBSCRIBED as the consent of an unsubscribe, and needs a channel', async () => {
+    const wrong = await post(
+      '/api/profile-subscription-bulk-delete-jobs',
+      job('profile-subscription-bulk-delete-job', {
+        email: 'wrong@example.com',
+        subscriptions: { email: { marketing: { consent: 'SUBSCRIBED' } } },
+      }),
+    );
+    expect(wrong.status).toBe(400);
+    expect(JSON.stringify(wrong.body)).toContain(
+      '/data/attributes/profiles/data/0/attributes/subscriptions/email/marketing/consent',
+    );
+    const none = await post(
+      '/api/profile-subscription-bulk-delete-jobs',
+      job('profile-subscription-bulk-delete-job', { email: 'none@example.com', subscriptions: {} }),
+    );
+    expect(none.status).toBe(400);
+  });
+
   it('takes the unsubscribed profiles off a list named in the request', async () => {
     const { id } = await findOrCreateList(client, 'Leaving');
     await subscribe(client, id, [{ email: 'leaving@example.com', channels: ['email'] }]);

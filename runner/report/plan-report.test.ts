@@ -141,3 +141,25 @@ describe('plan reports of rows the dbt models left out', () => {
     expect(text).toContain('Total: 1 to send, 1 rejected, 2 left out by the dbt models,');
   });
 });
+
+describe('plan reports of a sync the mass-removal guard would stop', () => {
+  it('says so above the details, with the numbers, and names the flags given', () => {
+    const message =
+      "122 of 122 synced rows (100%) would be removed or cleared in Klaviyo, over this sync's max_removal_percent of 20%; stopped before sending anything";
+    const list = {
+      ...result.syncs[0]!,
+      sync: 'klaviyo_winback_list',
+      object: 'list_membership',
+      counts: { ...result.syncs[0]!.counts, remove: 122, retried: 3 },
+      guard: { removing: 122, synced: 122, maxPercent: 20, trips: true, allowed: false, message },
+    };
+    const stopped = { ...result, syncs: [list], mode: { ...result.mode, retryRejected: true } };
+    const md = renderPlan(stopped, 'markdown');
+    expect(md).toContain('### klaviyo-runner plan `--retry-rejected`');
+    expect(md).toContain(`> **Mass-removal guard** would stop \`klaviyo_winback_list\`: ${message}.`);
+    expect(md).toContain(
+      '- 3 row(s) held back after an earlier rejection are sent again (`--retry-rejected`).',
+    );
+    expect(renderPlan(stopped, 'text')).toContain(`  MASS-REMOVAL GUARD: sync would stop: ${message}`);
+  });
+});
