@@ -274,7 +274,7 @@ describe('a list sync that subscribes email and SMS, when consent is withdrawn',
     const { rejected } = await winback();
     expect(rejected.map((r) => r.key).sort()).toEqual(chosen.map((m) => m.person_id).sort());
     expect(rejected[0]!.reason).toMatch(
-      /^consent was withdrawn \(unsubscribe sent to Klaviyo at \d{4}-\d\d-\d\dT[\d:.]+Z\); subscribing again needs consent dated after it in consented_at$/,
+      /^consent was withdrawn \(email unsubscribe sent to Klaviyo at [\dT:.-]+Z, sms unsubscribe sent to Klaviyo at [\dT:.-]+Z\); subscribing again needs consent dated after it in consented_at$/,
     );
     for (const m of chosen)
       expect(consentOf(m.email)).toEqual({ email: 'UNSUBSCRIBED', sms: 'UNSUBSCRIBED' });

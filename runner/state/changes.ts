@@ -18,8 +18,8 @@ export interface RowChange {
   previous: Row | null;
   /** Klaviyo profile id when known: from this sync's snapshot, or for an `after` sync from the first sync's. */
   profileId: string | null;
-  /** Subscribing syncs: when this sync last withdrew the person's marketing consent (UTC), if ever. */
-  consentWithdrawnAt?: string | null;
+  /** Subscribing syncs: when this sync last withdrew the person's marketing consent, per channel (UTC). */
+  withdrawnAt?: Partial<Record<'email' | 'sms', string>>;
   /** A removed row that left because the suppressions model says the email is UNSUBSCRIBED. */
   leftUnsubscribed?: boolean;
 }

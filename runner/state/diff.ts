@@ -88,8 +88,8 @@ function suppressionConsents(spec: SyncSpec): string | null {
 
 /**
  * The classified diff of one sync, as a select with columns key, hash, row_json, prev_json,
- * profile_id, dup_count, change_kind, kind, withdrawn_at (when this sync last withdrew the
- * person's consent) and left_unsubscribed (a removed row whose model row scope left out because
+ * profile_id, dup_count, change_kind, kind, email_withdrawn_at and sms_withdrawn_at (when this
+ * sync last withdrew the person's consent on each channel) and left_unsubscribed (a removed row whose model row scope left out because
  * the suppressions model says UNSUBSCRIBED).
  */
 export function diffSql(
@@ -151,8 +151,12 @@ export function diffSql(
     withdrawn as (
       ${
         subscribes
-          ? `select key, cast(max(withdrawn_at) as varchar) as withdrawn_at from ${state.table('withdrawals')} where sync = ${name} group by key`
-          : `select key, cast(null as varchar) as withdrawn_at from ${state.table('snapshot')} where 1 = 0`
+          ? `select key,
+               cast(max(case when channel = 'email' then withdrawn_at end) as varchar) as email_withdrawn_at,
+               cast(max(case when channel = 'sms' then withdrawn_at end) as varchar) as sms_withdrawn_at
+             from ${state.table('withdrawals')} where sync = ${name} group by key`
+          : `select key, cast(null as varchar) as email_withdrawn_at, cast(null as varchar) as sms_withdrawn_at
+             from ${state.table('snapshot')} where 1 = 0`
       }
     ),
     joined as (
@@ -164,7 +168,8 @@ export function diffSql(
         coalesce(s.klaviyo_profile_id, h.after_profile_id) as profile_id,
         coalesce(h.dup_count, 1) as dup_count,
         case when h.k is null then 'remove' when s.key is null then 'create' else 'update' end as change_kind,
-        w.withdrawn_at,
+        w.email_withdrawn_at,
+        w.sms_withdrawn_at,
         case when u.key is not null then 1 else 0 end as left_unsubscribed,
         case
           when h.k is not null and h.dup_count > 1 then 'duplicate'
@@ -182,7 +187,7 @@ export function diffSql(
       left join unsubscribed as u on h.k is null and u.key = s.key
     ),
     classified as (
-      select key, hash, row_json, prev_json, profile_id, dup_count, change_kind, withdrawn_at, left_unsubscribed,
+      select key, hash, row_json, prev_json, profile_id, dup_count, change_kind, email_withdrawn_at, sms_withdrawn_at, left_unsubscribed,
         case
           when kind = 'rejected' then ${retry ? `'retry'` : `'rejected'`}
           when kind = 'unchanged' then '${unchanged}'
@@ -191,7 +196,7 @@ export function diffSql(
       from joined
       union all
       select cast(null as varchar), h, row_json, cast(null as varchar), cast(null as varchar), 1, 'create',
-        cast(null as varchar), 0, 'null_key'
+        cast(null as varchar), cast(null as varchar), 0, 'null_key'
       from hashed where k is null
     )
     select * from classified`;
@@ -245,6 +250,15 @@ export interface StreamedChange extends RowChange {
   diffKind: DiffKind;
 }
 
+/** When this sync last withdrew each channel's consent for the row, as the warehouse wrote it. */
+function withdrawals(r: Row): Partial<Record<'email' | 'sms', string>> {
+  const out: Partial<Record<'email' | 'sms', string>> = {};
+  if (r.email_withdrawn_at !== null && r.email_withdrawn_at !== undefined)
+    out.email = String(r.email_withdrawn_at);
+  if (r.sms_withdrawn_at !== null && r.sms_withdrawn_at !== undefined) out.sms = String(r.sms_withdrawn_at);
+  return out;
+}
+
 /** Streams the rows that need work (or a report): everything but `unchanged` and `rejected`. */
 export async function* streamChanges(
   state: State,
@@ -277,8 +291,7 @@ export async function* streamChanges(
         row: parseJson(r.row_json),
         previous: parseJson(r.prev_json),
         profileId: r.profile_id === null || r.profile_id === undefined ? null : String(r.profile_id),
-        consentWithdrawnAt:
-          r.withdrawn_at === null || r.withdrawn_at === undefined ? null : String(r.withdrawn_at),
+        withdrawnAt: withdrawals(r),
         leftUnsubscribed: Number(r.left_unsubscribed) === 1,
       });
     }

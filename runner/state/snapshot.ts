@@ -141,7 +141,8 @@ export interface Withdrawal {
 
 /**
  * Records that Klaviyo took a withdrawal of consent (its unsubscribe answered 202), per key and
- * channel, at this run's time (UTC): a later subscription of the same row needs consent dated after it.
+ * channel, at this run's time (UTC): a later subscription of that channel needs consent dated after
+ * it. Rows are only ever added, so each channel keeps its own latest withdrawal.
  */
 export async function recordWithdrawals(
   state: State,
@@ -150,22 +151,10 @@ export async function recordWithdrawals(
   withdrawals: Withdrawal[],
 ): Promise<void> {
   if (withdrawals.length === 0) return;
-  const d = state.wh.dialect;
-  const sync = d.literal(spec.name);
   const now = new Date().toISOString();
-  await staged(
-    state,
-    withdrawals.map((w) => [w.key, null, null, null]),
-    (batch) =>
-      atomically(state, async () => {
-        await state.wh.execute(
-          `delete from ${state.table('withdrawals')} where sync = ${sync} and key in (select key from ${state.table('stage')} where batch_id = ${d.literal(batch)})`,
-        );
-        await state.wh.insertRows(
-          state.table('withdrawals'),
-          ['sync', 'key', 'channel', 'withdrawn_at', 'run_id'],
-          withdrawals.flatMap((w) => w.channels.map((c) => [spec.name, w.key, c, now, runId])),
-        );
-      }),
+  await state.wh.insertRows(
+    state.table('withdrawals'),
+    ['sync', 'key', 'channel', 'withdrawn_at', 'run_id'],
+    withdrawals.flatMap((w) => w.channels.map((c) => [spec.name, w.key, c, now, runId])),
   );
 }

@@ -438,7 +438,7 @@ describe('what a list member withdrew', () => {
   });
 
   it('subscribes again only with consent dated after the withdrawal', () => {
-    const withdrawn = { consentWithdrawnAt: '2026-03-01 12:00:00' };
+    const withdrawn = { withdrawnAt: { email: '2026-03-01 12:00:00', sms: '2026-03-01 12:00:00' } };
     const back = { ...before, consented_at: '2025-06-01 00:00:00' };
     expect(buildPayload(both, update(back, withdrawn))).toEqual({
       ok: false,
@@ -447,7 +447,7 @@ describe('what a list member withdrew', () => {
         key: 'P1',
         column: 'consented_at',
         reason:
-          'consent was withdrawn (unsubscribe sent to Klaviyo at 2026-03-01T12:00:00Z); subscribing again needs consent dated after it in consented_at',
+          'consent was withdrawn (email unsubscribe sent to Klaviyo at 2026-03-01T12:00:00Z, sms unsubscribe sent to Klaviyo at 2026-03-01T12:00:00Z); subscribing again needs consent dated after it in consented_at',
       },
     });
     expect(
@@ -456,5 +456,20 @@ describe('what a list member withdrew', () => {
       ok: true,
       payload: { subscribe: { channels: ['email', 'sms'], consentedAt: '2026-03-02T08:00:00Z' } },
     });
+  });
+
+  it('holds back only the channel withdrawn: an email withdrawal leaves SMS consent as it is', () => {
+    const emailOnly = { withdrawnAt: { email: '2026-03-01 12:00:00' } };
+    const sms = { ...before, consented_at: '2025-06-01 00:00:00', $email_consent: 'UNSUBSCRIBED' };
+    expect(buildPayload(both, rowChange(sms, sms))).toMatchObject({ ok: true, payload: {} });
+    expect(buildPayload(both, { ...rowChange(sms, sms), ...emailOnly })).toMatchObject({
+      ok: true,
+      payload: { subscribe: { channels: ['sms'], consentedAt: '2025-06-01T00:00:00Z' } },
+    });
+    const back = { ...sms, $email_consent: 'SUBSCRIBED' };
+    const refused = buildPayload(both, { ...rowChange(back, sms), ...emailOnly });
+    expect(!refused.ok && refused.rejection.reason).toMatch(
+      /^consent was withdrawn \(email unsubscribe sent/,
+    );
   });
 });

@@ -66,6 +66,13 @@ function unsubscribeOf(
   };
 }
 
+/** A withdrawal time as the warehouse gives it back, in the ISO form consent times take. */
+function withdrawnTime(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  const at = toIsoTime(text);
+  return at !== null && at.ok ? at.value : text;
+}
+
 export function buildListMember(
   spec: SyncSpec,
   change: RowChange,
@@ -109,18 +116,19 @@ export function buildListMember(
       );
     if (at !== null) consentedAt = at.value;
   }
-  const withdrawnAt = change.consentWithdrawnAt ?? null;
-  if (withdrawnAt !== null) {
-    const at = toIsoTime(withdrawnAt);
-    const since = at !== null && at.ok ? at.value : withdrawnAt;
-    if (consentedAt === undefined || Date.parse(consentedAt) <= Date.parse(since))
-      return reject(
-        spec,
-        change.key,
-        subscribe.consented_at ?? subscribe.consent,
-        `consent was withdrawn (unsubscribe sent to Klaviyo at ${since}); subscribing again needs consent dated after it${subscribe.consented_at === undefined ? ' in a consented_at column' : ` in ${subscribe.consented_at}`}`,
-      );
-  }
+  // A channel withdrawn before is subscribed again only with consent dated after its withdrawal.
+  const blocked = channels
+    .map((c) => ({ channel: c, at: withdrawnTime(change.withdrawnAt?.[c]) }))
+    .filter(
+      (w) => w.at !== null && (consentedAt === undefined || Date.parse(consentedAt) <= Date.parse(w.at)),
+    );
+  if (blocked.length > 0)
+    return reject(
+      spec,
+      change.key,
+      subscribe.consented_at ?? subscribe.consent,
+      `consent was withdrawn (${blocked.map((w) => `${w.channel} unsubscribe sent to Klaviyo at ${w.at}`).join(', ')}); subscribing again needs consent dated after it${subscribe.consented_at === undefined ? ' in a consented_at column' : ` in ${subscribe.consented_at}`}`,
+    );
   if (consentedAt !== undefined) payload.subscribe.consentedAt = consentedAt;
   return { ok: true, payload };
 }
