@@ -117,7 +117,8 @@ describe('a list sync that subscribes with consent', () => {
  * unsubscribed from email while SMS stays. The built tables are changed in the warehouse, as a
  * rebuild after the person's choice would change them.
  */
-describe('a list sync that subscribes email and SMS, when consent is withdrawn', () => {
+// Each test runs the CLI several times in a row; on a loaded machine that outlasts the default.
+describe('a list sync that subscribes email and SMS, when consent is withdrawn', { timeout: 600_000 }, () => {
   let project: string;
   let db: string;
   let sandbox: RunningSandbox;

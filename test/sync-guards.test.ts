@@ -33,7 +33,8 @@ interface ResultsJson {
   }[];
 }
 
-describe('guards against lost rows', () => {
+// Each test runs the CLI several times in a row; on a loaded machine that outlasts the default.
+describe('guards against lost rows', { timeout: 600_000 }, () => {
   let project: string;
   let db: string;
   let sandbox: RunningSandbox;
