@@ -3,6 +3,7 @@
  * test/emulator/fakesnow_json.py). These also test that adapter: every value type the runner reads
  * comes back through the driver's JSON result parsing as Snowflake would send it.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../test/helpers/emulator.ts';
 import { WarehouseError } from '../errors.ts';
@@ -90,6 +91,27 @@ describe('the Snowflake adapter, over the Node driver', () => {
     await expect(streamed).rejects.toThrow(
       /Snowflake refused `select \* from ANALYTICS\.ADAPTER\.NO_SUCH_TABLE`/,
     );
+  });
+
+  it('connects with a key pair and no password (dbt’s private_key_path form)', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const keyed = await openSnowflake({
+      type: 'snowflake',
+      account: 'emulator',
+      user: 'loader',
+      auth: {
+        method: 'key_pair',
+        privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      },
+      database: 'ANALYTICS',
+      schema: 'ADAPTER',
+      accessUrl: emulator.url,
+    });
+    try {
+      expect(await keyed.query('select 1 as one')).toEqual([{ one: 1 }]);
+    } finally {
+      await keyed.close();
+    }
   });
 
   it('describes a relation by lower-cased column names', async () => {
