@@ -1,8 +1,11 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { authOptions } from '../source/snowflake.ts';
 import { readConnection, renderEnvVars } from './profiles.ts';
+import { snowflakeTarget } from './snowflake-target.ts';
 
 describe('profiles.yml', () => {
   it('renders env_var with and without a default, and names a missing one', () => {
@@ -36,6 +39,103 @@ describe('profiles.yml', () => {
     });
     await expect(readConnection({ projectDir: dir, target: 'qa', env: {} })).rejects.toThrow(
       `${path.join(dir, 'profiles.yml')}: profile \`shop\` has no target \`qa\` (it has dev, prod).`,
+    );
+  });
+});
+
+describe('a dbt-snowflake target', () => {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const plainPem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const encryptedPem = privateKey
+    .export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'hunter2' })
+    .toString();
+  const derBase64 = privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
+  const base = {
+    type: 'snowflake',
+    account: 'acme',
+    user: 'loader',
+    database: 'ANALYTICS',
+    schema: 'KLAVIYO',
+  };
+  const where = 'profiles.yml: target `prod`';
+  const read = (extra: Record<string, unknown>, dir = os.tmpdir()) =>
+    snowflakeTarget({ ...base, ...extra }, where, dir);
+
+  it('takes a private_key_path without authenticator as key-pair auth (the usual dbt form)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kr-key-'));
+    await writeFile(path.join(dir, 'rsa_key.p8'), encryptedPem);
+    const connection = await read(
+      {
+        private_key_path: 'rsa_key.p8',
+        private_key_passphrase: 'hunter2',
+        role: 'LOADER',
+        warehouse: 'WH',
+        query_tag: 'klaviyo',
+      },
+      dir,
+    );
+    expect(connection).toMatchObject({
+      auth: { method: 'key_pair', privateKeyPem: plainPem },
+      role: 'LOADER',
+      warehouse: 'WH',
+      queryTag: 'klaviyo',
+      accessUrl: undefined,
+    });
+    expect(authOptions(connection.auth)).toEqual({ authenticator: 'SNOWFLAKE_JWT', privateKey: plainPem });
+  });
+
+  it('takes private_key as PEM text or base64 DER, with authenticator snowflake_jwt', async () => {
+    for (const key of [plainPem, derBase64])
+      expect((await read({ authenticator: 'snowflake_jwt', private_key: key })).auth).toEqual({
+        method: 'key_pair',
+        privateKeyPem: plainPem,
+      });
+  });
+
+  it('names a wrong passphrase, an unreadable key file and a key-pair target without a key', async () => {
+    await expect(read({ private_key: encryptedPem, private_key_passphrase: 'wrong' })).rejects.toThrow(
+      /^profiles\.yml: target `prod`: `private_key` is not a private key this runner can read .* Check `private_key_passphrase`\.$/,
+    );
+    await expect(read({ private_key_path: '/nonexistent/key.p8' })).rejects.toThrow(
+      'profiles.yml: target `prod`: cannot read `private_key_path` /nonexistent/key.p8 (ENOENT).',
+    );
+    await expect(read({ authenticator: 'snowflake_jwt' })).rejects.toThrow(
+      'profiles.yml: target `prod` uses `authenticator: snowflake_jwt` but sets neither `private_key_path` nor `private_key`.',
+    );
+  });
+
+  it('maps password, oauth, externalbrowser and username_password_mfa to the driver', async () => {
+    const options = async (extra: Record<string, unknown>) => authOptions((await read(extra)).auth);
+    expect(await options({ password: 'pw' })).toEqual({ password: 'pw' });
+    expect(await options({ authenticator: 'oauth', token: 't0k' })).toEqual({
+      authenticator: 'OAUTH',
+      token: 't0k',
+    });
+    expect(await options({ authenticator: 'externalbrowser' })).toEqual({ authenticator: 'EXTERNALBROWSER' });
+    expect(await options({ authenticator: 'username_password_mfa', password: 'pw' })).toEqual({
+      authenticator: 'USERNAME_PASSWORD_MFA',
+      password: 'pw',
+    });
+    await expect(read({ authenticator: 'oauth' })).rejects.toThrow(
+      'profiles.yml: target `prod` uses `authenticator: oauth` but sets no `token`.',
+    );
+    await expect(read({})).rejects.toThrow(
+      'profiles.yml: target `prod` uses password authentication but sets no `password`.',
+    );
+    await expect(read({ authenticator: 'https://acme.okta.com' })).rejects.toThrow(
+      'profiles.yml: target `prod` uses `authenticator: https://acme.okta.com`; klaviyo-runner supports no authenticator, `snowflake`, `snowflake_jwt`, `oauth`, `externalbrowser` and `username_password_mfa`.',
+    );
+  });
+
+  it('points at another endpoint with host, port and protocol, as dbt does', async () => {
+    expect((await read({ password: 'pw', host: '127.0.0.1', port: 8080, protocol: 'http' })).accessUrl).toBe(
+      'http://127.0.0.1:8080',
+    );
+    expect((await read({ password: 'pw', host: 'acme.privatelink.snowflakecomputing.com' })).accessUrl).toBe(
+      'https://acme.privatelink.snowflakecomputing.com',
+    );
+    await expect(read({ password: 'pw', host: 'h', protocol: 'ftp' })).rejects.toThrow(
+      'profiles.yml: target `prod`: `protocol` must be https or http, not `ftp`.',
     );
   });
 });

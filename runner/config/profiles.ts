@@ -10,21 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError } from '../errors.ts';
+import { snowflakeTarget, type SnowflakeConnection } from './snowflake-target.ts';
 
-export type Connection =
-  | { type: 'duckdb'; path: string }
-  | {
-      type: 'snowflake';
-      account: string;
-      user: string;
-      password?: string;
-      authenticator?: string;
-      privateKeyPath?: string;
-      role?: string;
-      warehouse?: string;
-      database: string;
-      schema: string;
-    };
+export type Connection = { type: 'duckdb'; path: string } | SnowflakeConnection;
 
 const ENV_VAR = /\{\{\s*env_var\(\s*(['"])([^'"]+)\1\s*(?:,\s*(['"])([^'"]*)\3\s*)?\)\s*\}\}/g;
 
@@ -135,24 +123,9 @@ export async function readConnection(options: {
     return { connection: { type: 'duckdb', path: path.resolve(options.projectDir, p) }, profile, target };
   }
   if (type === 'snowflake') {
-    const need = ['account', 'user', 'database', 'schema'].filter((k) => str(output, k) === undefined);
-    if (need.length > 0) throw new ConfigError(`${file}: target \`${target}\` lacks ${need.join(', ')}.`);
-    return {
-      connection: {
-        type: 'snowflake',
-        account: str(output, 'account')!,
-        user: str(output, 'user')!,
-        password: str(output, 'password'),
-        authenticator: str(output, 'authenticator'),
-        privateKeyPath: str(output, 'private_key_path'),
-        role: str(output, 'role'),
-        warehouse: str(output, 'warehouse'),
-        database: str(output, 'database')!,
-        schema: str(output, 'schema')!,
-      },
-      profile,
-      target,
-    };
+    // A relative private_key_path is read from where the command runs, as dbt reads it.
+    const connection = await snowflakeTarget(output, `${file}: target \`${target}\``, process.cwd());
+    return { connection, profile, target };
   }
   throw new ConfigError(
     `${file}: target \`${target}\` is of type \`${type ?? 'unknown'}\`; klaviyo-runner supports duckdb and snowflake.`,

@@ -14,6 +14,7 @@ import { DEFAULT_STATE_SCHEMA } from '../manifest/load.ts';
 import { openWarehouse } from '../source/open.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { DEFAULT_SOURCE_SCHEMA } from './defaults.ts';
+import { createTableSql } from '../state/schema.ts';
 
 export { DEFAULT_SOURCE_SCHEMA };
 const EVENT_LOOKBACK_MS = 60 * 60 * 1000;
@@ -74,7 +75,15 @@ class Writer {
   async ensure(): Promise<void> {
     await this.wh.execute(`create schema if not exists ${this.wh.dialect.ident(this.schema)}`);
     for (const [name, columns] of Object.entries(TABLES))
-      await this.wh.execute(`create table if not exists ${this.table(name as Table)} (${columns})`);
+      await this.wh.execute(
+        createTableSql(
+          this.wh,
+          this.table(name as Table),
+          columns
+            .split(', ')
+            .map((c): [string, string] => [c.slice(0, c.indexOf(' ')), c.slice(c.indexOf(' ') + 1)]),
+        ),
+      );
   }
   /** Replaces rows by id: delete the ids of this batch, then insert it. */
   async upsert(name: Table, columns: string[], rows: unknown[][]): Promise<void> {

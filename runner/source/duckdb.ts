@@ -25,6 +25,7 @@ export const duckdbDialect: SqlDialect = {
   stateTable: (schema, table) => `${quoteIdent(schema)}.${quoteIdent(table)}`,
   // current_timestamp cast to TIMESTAMP takes the machine's time zone; epoch microseconds do not.
   nowUtc: 'make_timestamp(epoch_us(current_timestamp))',
+  secondsSince: (expr) => `date_diff('second', ${expr}, make_timestamp(epoch_us(current_timestamp)))`,
 };
 
 function describe(error: unknown, path: string): WarehouseError {

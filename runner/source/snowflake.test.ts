@@ -1,100 +1,154 @@
+/**
+ * The Snowflake adapter over the real Node driver, against the Snowflake emulator (fakesnow behind
+ * test/emulator/fakesnow_json.py). These also test that adapter: every value type the runner reads
+ * comes back through the driver's JSON result parsing as Snowflake would send it.
+ */
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeSnowflake, type FakeSnowflake } from '../../test/helpers/fake-snowflake.ts';
-import { openSnowflake, snowflakeDialect } from './snowflake.ts';
+import { startEmulator, type Emulator } from '../../test/helpers/emulator.ts';
+import { WarehouseError } from '../errors.ts';
+import { bindText, openSnowflake, rowsPerInsert, snowflakeDialect } from './snowflake.ts';
 import type { Warehouse } from './warehouse.ts';
 
-let fake: FakeSnowflake;
+let emulator: Emulator;
 let wh: Warehouse;
 
 beforeAll(async () => {
-  fake = await startFakeSnowflake([
-    {
-      match: /^select person_id, email/,
-      columns: [
-        { name: 'PERSON_ID', type: 'text' },
-        { name: 'EMAIL', type: 'text' },
-      ],
-      rows: [
-        ['C1', 'a@x.com'],
-        ['C2', 'b@x.com'],
-        ['C3', null],
-      ],
-    },
-    {
-      match: /^describe table/,
-      columns: [
-        { name: 'name', type: 'text' },
-        { name: 'type', type: 'text' },
-      ],
-      rows: [
-        ['PERSON_ID', 'VARCHAR(16777216)'],
-        ['EMAIL', 'VARCHAR(16777216)'],
-      ],
-    },
-  ]);
-  process.env.KLAVIYO_RUNNER_SNOWFLAKE_URL = fake.url;
+  emulator = await startEmulator();
   wh = await openSnowflake({
     type: 'snowflake',
-    account: 'acme',
+    account: 'emulator',
     user: 'loader',
-    password: 'pw',
+    auth: { method: 'password', password: 'unused' },
     database: 'ANALYTICS',
-    schema: 'KLAVIYO',
+    schema: 'ADAPTER',
     warehouse: 'WH',
+    accessUrl: emulator.url,
   });
+  await wh.execute('create schema if not exists ANALYTICS.ADAPTER');
 });
 afterAll(async () => {
   await wh?.close();
-  await fake?.close();
-  delete process.env.KLAVIYO_RUNNER_SNOWFLAKE_URL;
+  await emulator?.stop();
 });
 
 describe('the Snowflake adapter, over the Node driver', () => {
-  it('reads rows with lower-cased column names', async () => {
-    expect(await wh.query('select person_id, email from "ANALYTICS"."KLAVIYO"."PROFILES"')).toEqual([
-      { person_id: 'C1', email: 'a@x.com' },
-      { person_id: 'C2', email: 'b@x.com' },
-      { person_id: 'C3', email: null },
+  it('reads every type with lower-cased names, timestamps as UTC text', async () => {
+    const rows = await wh.query(`
+      select 'a' as person_id, 37.19::number(10, 2) as total, 42 as n, 1.5::float as r, true as ok,
+             '2026-01-02 03:04:05.123'::timestamp_ntz as at, '2026-01-02'::date as d,
+             null::varchar as missing, parse_json('{"a": [1, null]}') as doc`);
+    expect(rows).toEqual([
+      {
+        person_id: 'a',
+        total: 37.19,
+        n: 42,
+        r: 1.5,
+        ok: true,
+        at: '2026-01-02 03:04:05.123',
+        d: expect.anything() as unknown,
+        missing: null,
+        doc: { a: [1, null] },
+      },
     ]);
   });
 
   it('streams a result in chunks of the size asked', async () => {
+    await wh.execute('create or replace table ANALYTICS.ADAPTER.PEOPLE (person_id varchar)');
+    await wh.insertRows('ANALYTICS.ADAPTER.PEOPLE', ['person_id'], [['C1'], ['C2'], ['C3']]);
     const chunks: number[] = [];
-    for await (const chunk of wh.stream(
-      'select person_id, email from "ANALYTICS"."KLAVIYO"."PROFILES"',
-      [],
-      2,
-    ))
+    for await (const chunk of wh.stream('select person_id from ANALYTICS.ADAPTER.PEOPLE order by 1', [], 2))
       chunks.push(chunk.length);
     expect(chunks).toEqual([2, 1]);
   });
 
-  it('describes columns and binds inserted rows', async () => {
-    expect(await wh.columns('"ANALYTICS"."KLAVIYO"."PROFILES"')).toEqual([
-      { name: 'person_id', type: 'VARCHAR(16777216)' },
-      { name: 'email', type: 'VARCHAR(16777216)' },
-    ]);
+  it('binds every value as text, so a number column takes 37 then 37.19 (the driver types a column from its first row)', async () => {
+    await wh.execute(
+      'create or replace table ANALYTICS.ADAPTER.AMOUNTS (k varchar, amount number(10, 2), flag boolean, ts timestamp)',
+    );
     await wh.insertRows(
-      '"ANALYTICS"."KLAVIYO_RUNNER"."stage"',
-      ['batch_id', 'key'],
+      'ANALYTICS.ADAPTER.AMOUNTS',
+      ['k', 'amount', 'flag', 'ts'],
       [
-        ['b', 'k1'],
-        ['b', 'k2'],
+        ['a', 37, true, new Date(Date.UTC(2026, 0, 2, 3, 4, 5))],
+        ['b', 37.19, false, null],
       ],
     );
-    const insert = fake.statements.find((s) => s.sqlText.startsWith('insert into'))!;
-    expect(insert.sqlText).toBe(
-      'insert into "ANALYTICS"."KLAVIYO_RUNNER"."stage" ("batch_id", "key") values (?, ?)',
+    expect(await wh.query('select k, amount, flag, ts from ANALYTICS.ADAPTER.AMOUNTS order by k')).toEqual([
+      { k: 'a', amount: 37, flag: true, ts: '2026-01-02 03:04:05.000' },
+      { k: 'b', amount: 37.19, flag: false, ts: null },
+    ]);
+  });
+
+  it('names the statement Snowflake refused, also when the refusal comes while streaming', async () => {
+    await expect(wh.query('select nope from ANALYTICS.ADAPTER.PEOPLE')).rejects.toThrow(
+      /^Snowflake refused `select nope from ANALYTICS\.ADAPTER\.PEOPLE`: /,
     );
-    expect(JSON.stringify(insert.bindings)).toContain('k2');
+    const streamed = (async () => {
+      for await (const chunk of wh.stream('select * from ANALYTICS.ADAPTER.NO_SUCH_TABLE')) void chunk;
+    })();
+    await expect(streamed).rejects.toBeInstanceOf(WarehouseError);
+    await expect(streamed).rejects.toThrow(
+      /Snowflake refused `select \* from ANALYTICS\.ADAPTER\.NO_SUCH_TABLE`/,
+    );
+  });
+
+  it('connects with a key pair and no password (dbt’s private_key_path form)', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const keyed = await openSnowflake({
+      type: 'snowflake',
+      account: 'emulator',
+      user: 'loader',
+      auth: {
+        method: 'key_pair',
+        privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      },
+      database: 'ANALYTICS',
+      schema: 'ADAPTER',
+      accessUrl: emulator.url,
+    });
+    try {
+      expect(await keyed.query('select 1 as one')).toEqual([{ one: 1 }]);
+    } finally {
+      await keyed.close();
+    }
+  });
+
+  it('describes a relation by lower-cased column names', async () => {
+    expect(await wh.columns('ANALYTICS.ADAPTER.PEOPLE')).toEqual([
+      { name: 'person_id', type: expect.stringMatching(/^VARCHAR/) as unknown },
+    ]);
+  });
+});
+
+describe('the SQL the Snowflake dialect emits (what the emulator cannot show)', () => {
+  const d = snowflakeDialect('analytics');
+
+  it('quotes the runner’s own names upper-cased, the object an unquoted name in DDL creates', () => {
+    // Snowflake folds unquoted names to upper case and matches quoted ones exactly; the emulator
+    // (DuckDB) matches any case, so only this pins it.
+    expect(d.stateTable('klaviyo_runner', 'snapshot')).toBe('"ANALYTICS"."KLAVIYO_RUNNER"."SNAPSHOT"');
+    expect(d.ident('run_id')).toBe('"RUN_ID"');
+    expect(d.ident('my schema')).toBe('"my schema"');
+    expect(d.column('email')).toBe('email');
+  });
+
+  it('computes ages and now in UTC on the warehouse clock, whatever the session time zone', () => {
+    expect(d.nowUtc).toBe('sysdate()');
+    expect(d.secondsSince('heartbeat_at')).toBe('datediff(second, heartbeat_at, sysdate())');
   });
 
   it('builds JSON and hashes with Snowflake functions, keeping nulls in the hash', () => {
-    const d = snowflakeDialect('ANALYTICS');
     expect(d.jsonObject([['email', 'm.EMAIL']])).toBe(
       "to_json(object_construct_keep_null('email', m.EMAIL))",
     );
-    expect(d.stateTable('klaviyo_runner', 'snapshot')).toBe('"ANALYTICS"."klaviyo_runner"."snapshot"');
-    expect(d.column('email')).toBe('email');
+  });
+
+  it('keeps every array-bound INSERT under the driver’s inline bind threshold', () => {
+    expect(rowsPerInsert(8) * 8).toBeLessThanOrEqual(65_280);
+    expect(rowsPerInsert(5)).toBe(10_000);
+    expect(bindText(37)).toBe('37');
+    expect(bindText(false)).toBe('false');
+    expect(bindText({ a: 1 })).toBe('{"a":1}');
   });
 });

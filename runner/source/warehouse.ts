@@ -6,8 +6,20 @@
 
 export type Row = Record<string, unknown>;
 
+/**
+ * A moment as the text both warehouses read into a TIMESTAMP (without time zone) column and give
+ * back: UTC, `YYYY-MM-DD HH:MM:SS.fff`, no zone suffix.
+ */
+export function utcTimestampText(moment: Date): string {
+  return moment.toISOString().replace('T', ' ').replace('Z', '');
+}
+
 export interface SqlDialect {
-  /** Quote an identifier. */
+  /**
+   * An identifier of something the runner creates (schema, table, column), quoted the one way the
+   * warehouse resolves it the same as the unquoted name in our DDL. Every statement the runner
+   * writes names its own objects through this, DDL and DML alike.
+   */
   ident(name: string): string;
   /** Reference a model column by the name dbt users write (Snowflake folds unquoted names to upper case). */
   column(name: string): string;
@@ -24,6 +36,11 @@ export interface SqlDialect {
    * state tables keep TIMESTAMP columns and the runner reads them as UTC.
    */
   readonly nowUtc: string;
+  /**
+   * Whole seconds from a TIMESTAMP column's value to `nowUtc`, computed by the warehouse, so an age
+   * never depends on how a driver hands timestamps to JavaScript.
+   */
+  secondsSince(expr: string): string;
 }
 
 export interface Warehouse {

@@ -5,7 +5,7 @@
  */
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { State } from './schema.ts';
-import type { Row } from '../source/warehouse.ts';
+import { utcTimestampText, type Row } from '../source/warehouse.ts';
 
 export async function recordJob(
   state: State,
@@ -15,7 +15,7 @@ export async function recordJob(
   kind: string,
   rows: { key: string; hash: string; row: unknown }[],
 ): Promise<void> {
-  const now = new Date().toISOString();
+  const now = utcTimestampText(new Date());
   await state.wh.insertRows(
     state.table('job_rows'),
     ['job_id', 'sync', 'key', 'row_hash', 'row_json'],

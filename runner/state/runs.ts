@@ -8,10 +8,10 @@ import type { State } from './schema.ts';
 export const STALE_LOCK_MINUTES = 30;
 
 export async function beginRun(state: State, runId: string, command: string): Promise<void> {
-  await state.wh.insertRows(
-    state.table('runs'),
-    ['run_id', 'command', 'started_at', 'status'],
-    [[runId, command, new Date().toISOString(), 'running']],
+  const d = state.wh.dialect;
+  await state.wh.execute(
+    `insert into ${state.table('runs')} (run_id, command, started_at, status)
+     values (${d.literal(runId)}, ${d.literal(command)}, ${d.nowUtc}, 'running')`,
   );
 }
 
@@ -47,21 +47,24 @@ function holderIsDead(holder: unknown): boolean {
 
 function lockedBy(sync: string, holder: Row): LockedError {
   return new LockedError(
-    `Sync \`${sync}\` is being run by run ${String(holder.run_id)} (last seen ${String(holder.heartbeat_at)} UTC). Wait for it to finish; a lock older than ${STALE_LOCK_MINUTES} minutes is taken over.`,
+    `Sync \`${sync}\` is being run by run ${String(holder.run_id)} (last seen ${Number(holder.idle_seconds)} s ago). Wait for it to finish; a lock older than ${STALE_LOCK_MINUTES} minutes is taken over.`,
   );
 }
 
-/** A lock row whose holder is alive and beat within STALE_LOCK_MINUTES. */
-function isLive(holder: Row, now: Date): boolean {
+/**
+ * A lock row whose holder is alive and beat within STALE_LOCK_MINUTES. The age is computed by the
+ * warehouse against its own clock (`idle_seconds`), never parsed from a driver's timestamp value.
+ */
+function isLive(holder: Row): boolean {
   if (holderIsDead(holder.holder)) return false;
-  const text = String(holder.heartbeat_at);
-  const beat = Date.parse(`${text.replace(' ', 'T')}${text.endsWith('Z') ? '' : 'Z'}`);
-  return Number.isFinite(beat) && now.getTime() - beat < STALE_LOCK_MINUTES * 60_000;
+  const idle = Number(holder.idle_seconds);
+  return Number.isFinite(idle) && idle < STALE_LOCK_MINUTES * 60;
 }
 
 async function locksOf(state: State, sync: string): Promise<Row[]> {
+  const d = state.wh.dialect;
   return state.wh.query(
-    `select run_id, holder, acquired_at, heartbeat_at from ${state.table('locks')} where sync = ${state.wh.dialect.literal(sync)} order by acquired_at, run_id`,
+    `select run_id, holder, ${d.secondsSince('heartbeat_at')} as idle_seconds from ${state.table('locks')} where sync = ${d.literal(sync)} order by acquired_at, run_id`,
   );
 }
 
@@ -72,16 +75,11 @@ async function locksOf(state: State, sync: string): Promise<Row[]> {
  * two runs that both found the sync free both insert; each then reads the locks again and only the
  * earliest insert (warehouse time, then run id) keeps its lock.
  */
-export async function acquireLock(
-  state: State,
-  sync: string,
-  runId: string,
-  now = new Date(),
-): Promise<void> {
+export async function acquireLock(state: State, sync: string, runId: string): Promise<void> {
   const d = state.wh.dialect;
   for (const holder of await locksOf(state, sync)) {
     if (String(holder.run_id) === runId) continue;
-    if (isLive(holder, now)) throw lockedBy(sync, holder);
+    if (isLive(holder)) throw lockedBy(sync, holder);
     const dead = d.literal(String(holder.run_id));
     await state.wh.execute(
       `delete from ${state.table('locks')} where sync = ${d.literal(sync)} and run_id = ${dead}`,
@@ -94,17 +92,12 @@ export async function acquireLock(
     `insert into ${state.table('locks')} (sync, run_id, holder, acquired_at, heartbeat_at)
      values (${d.literal(sync)}, ${d.literal(runId)}, ${d.literal(THIS_HOLDER)}, ${d.nowUtc}, ${d.nowUtc})`,
   );
-  await confirmLockHeld(state, sync, runId, now);
+  await confirmLockHeld(state, sync, runId);
 }
 
 /** After inserting its lock: keeps it only if no live lock of the sync was inserted earlier. */
-export async function confirmLockHeld(
-  state: State,
-  sync: string,
-  runId: string,
-  now = new Date(),
-): Promise<void> {
-  const first = (await locksOf(state, sync)).find((l) => String(l.run_id) === runId || isLive(l, now));
+export async function confirmLockHeld(state: State, sync: string, runId: string): Promise<void> {
+  const first = (await locksOf(state, sync)).find((l) => String(l.run_id) === runId || isLive(l));
   if (first !== undefined && String(first.run_id) !== runId) {
     await releaseLock(state, sync, runId);
     throw lockedBy(sync, first);

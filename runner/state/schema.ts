@@ -29,29 +29,92 @@ export function stateOf(wh: Warehouse, schema: string): State {
   return { wh, schema, table: (name) => wh.dialect.stateTable(schema, name) };
 }
 
-const DDL: Record<StateTable, string> = {
-  snapshot:
-    'sync varchar not null, key varchar not null, row_hash varchar not null, row_json varchar, klaviyo_profile_id varchar, confirmed_at timestamp not null, run_id varchar not null',
-  runs: 'run_id varchar not null, command varchar not null, started_at timestamp not null, finished_at timestamp, status varchar not null, summary_json varchar',
-  jobs: 'run_id varchar not null, sync varchar not null, job_id varchar not null, kind varchar not null, submitted_at timestamp not null, status varchar not null, finished_at timestamp',
-  job_rows:
-    'job_id varchar not null, sync varchar not null, key varchar not null, row_hash varchar not null, row_json varchar',
-  rejected:
-    'sync varchar not null, key varchar not null, row_hash varchar, column_name varchar, reason varchar not null, source varchar not null, run_id varchar not null, rejected_at timestamp not null',
-  locks:
-    'sync varchar not null, run_id varchar not null, holder varchar, acquired_at timestamp not null, heartbeat_at timestamp not null',
-  syncs: 'sync varchar not null, first_load_done_at timestamp',
-  withdrawals:
-    'sync varchar not null, key varchar not null, channel varchar not null, withdrawn_at timestamp not null, run_id varchar not null',
-  stage:
-    'batch_id varchar not null, key varchar not null, row_hash varchar, row_json varchar, klaviyo_profile_id varchar',
+const TEXT = 'varchar';
+const TIME = 'timestamp';
+const REQUIRED = ' not null';
+
+/** Column name → type of each state table; the DDL is written from it by the warehouse's dialect. */
+const COLUMNS: Record<StateTable, [string, string][]> = {
+  snapshot: [
+    ['sync', TEXT + REQUIRED],
+    ['key', TEXT + REQUIRED],
+    ['row_hash', TEXT + REQUIRED],
+    ['row_json', TEXT],
+    ['klaviyo_profile_id', TEXT],
+    ['confirmed_at', TIME + REQUIRED],
+    ['run_id', TEXT + REQUIRED],
+  ],
+  runs: [
+    ['run_id', TEXT + REQUIRED],
+    ['command', TEXT + REQUIRED],
+    ['started_at', TIME + REQUIRED],
+    ['finished_at', TIME],
+    ['status', TEXT + REQUIRED],
+    ['summary_json', TEXT],
+  ],
+  jobs: [
+    ['run_id', TEXT + REQUIRED],
+    ['sync', TEXT + REQUIRED],
+    ['job_id', TEXT + REQUIRED],
+    ['kind', TEXT + REQUIRED],
+    ['submitted_at', TIME + REQUIRED],
+    ['status', TEXT + REQUIRED],
+    ['finished_at', TIME],
+  ],
+  job_rows: [
+    ['job_id', TEXT + REQUIRED],
+    ['sync', TEXT + REQUIRED],
+    ['key', TEXT + REQUIRED],
+    ['row_hash', TEXT + REQUIRED],
+    ['row_json', TEXT],
+  ],
+  rejected: [
+    ['sync', TEXT + REQUIRED],
+    ['key', TEXT + REQUIRED],
+    ['row_hash', TEXT],
+    ['column_name', TEXT],
+    ['reason', TEXT + REQUIRED],
+    ['source', TEXT + REQUIRED],
+    ['run_id', TEXT + REQUIRED],
+    ['rejected_at', TIME + REQUIRED],
+  ],
+  locks: [
+    ['sync', TEXT + REQUIRED],
+    ['run_id', TEXT + REQUIRED],
+    ['holder', TEXT],
+    ['acquired_at', TIME + REQUIRED],
+    ['heartbeat_at', TIME + REQUIRED],
+  ],
+  syncs: [
+    ['sync', TEXT + REQUIRED],
+    ['first_load_done_at', TIME],
+  ],
+  withdrawals: [
+    ['sync', TEXT + REQUIRED],
+    ['key', TEXT + REQUIRED],
+    ['channel', TEXT + REQUIRED],
+    ['withdrawn_at', TIME + REQUIRED],
+    ['run_id', TEXT + REQUIRED],
+  ],
+  stage: [
+    ['batch_id', TEXT + REQUIRED],
+    ['key', TEXT + REQUIRED],
+    ['row_hash', TEXT],
+    ['row_json', TEXT],
+    ['klaviyo_profile_id', TEXT],
+  ],
 };
+
+/** `create table if not exists` for a table of the runner's, every name quoted by the dialect. */
+export function createTableSql(wh: Warehouse, table: string, columns: [string, string][]): string {
+  return `create table if not exists ${table} (${columns.map(([name, type]) => `${wh.dialect.ident(name)} ${type}`).join(', ')})`;
+}
 
 export async function ensureStateSchema(state: State): Promise<void> {
   const { wh } = state;
   await wh.execute(`create schema if not exists ${wh.dialect.ident(state.schema)}`);
-  for (const [name, columns] of Object.entries(DDL)) {
-    await wh.execute(`create table if not exists ${state.table(name as StateTable)} (${columns})`);
+  for (const [name, columns] of Object.entries(COLUMNS)) {
+    await wh.execute(createTableSql(wh, state.table(name as StateTable), columns));
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SyncSpec } from '../manifest/spec.ts';
-import type { Row } from '../source/warehouse.ts';
+import { utcTimestampText, type Row } from '../source/warehouse.ts';
 import type { Rejection } from '../transform/payload.ts';
 import type { State } from './schema.ts';
 
@@ -63,11 +63,14 @@ export async function confirmRows(
     rows.map((r) => [r.key, r.hash, r.row === null ? null : JSON.stringify(r.row), r.profileId]),
     async (batch) => {
       const inBatch = `select key from ${state.table('stage')} where batch_id = ${d.literal(batch)}`;
-      // Keep a profile id learnt earlier when this confirmation did not learn one.
+      // Keep a profile id learnt earlier when this confirmation did not learn one. UPDATE ... FROM,
+      // not a correlated subquery in SET: Snowflake runs one only when it can prove a single row
+      // (https://docs.snowflake.com/en/user-guide/querying-subqueries#types-supported-by-snowflake).
       await state.wh.execute(
-        `update ${state.table('stage')} set klaviyo_profile_id = (
-           select s.klaviyo_profile_id from ${state.table('snapshot')} as s where s.sync = ${sync} and s.key = ${state.table('stage')}.key)
-         where batch_id = ${d.literal(batch)} and klaviyo_profile_id is null`,
+        `update ${state.table('stage')} as t set klaviyo_profile_id = s.klaviyo_profile_id
+         from ${state.table('snapshot')} as s
+         where s.sync = ${sync} and s.key = t.key and s.klaviyo_profile_id is not null
+           and t.batch_id = ${d.literal(batch)} and t.klaviyo_profile_id is null`,
       );
       await atomically(state, async () => {
         await state.wh.execute(
@@ -113,7 +116,7 @@ export async function recordRejections(
   rejections: RecordedRejection[],
 ): Promise<void> {
   const d = state.wh.dialect;
-  const now = new Date().toISOString();
+  const now = utcTimestampText(new Date());
   for (const sync of new Set(rejections.map((r) => r.sync))) {
     const mine = rejections.filter((r) => r.sync === sync);
     await staged(
