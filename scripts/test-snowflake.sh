@@ -22,4 +22,4 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 bash scripts/setup.sh
-SNOWFLAKE_E2E=account exec npx vitest run test/sync-snowflake.test.ts
+SNOWFLAKE_E2E=account exec npx vitest run --config vitest.emulator.config.ts
