@@ -12,6 +12,7 @@ export interface ProjectOptions {
   select: string[];
   exclude: string[];
   stateSchema?: string;
+  stateDatabase?: string;
 }
 
 export function addProjectOptions(command: Command): Command {
@@ -29,5 +30,9 @@ export function addProjectOptions(command: Command): Command {
       [],
     )
     .option('--exclude <selector...>', 'syncs to leave out, same selectors as --select', [])
-    .option('--state-schema <schema>', 'warehouse schema of the sync snapshot (default: klaviyo_runner)');
+    .option('--state-schema <schema>', 'warehouse schema of the sync snapshot (default: klaviyo_runner)')
+    .option(
+      '--state-database <database>',
+      "database of the state schema, when it is not the target's (production's state read from a CI database)",
+    );
 }

@@ -15,12 +15,23 @@ export function syncCommand(): Command {
     )
     .option('--no-progress', 'no progress bars, even on a terminal')
     .option(
+      '--allow-config-change',
+      'start over the syncs whose exposure changed its key, metric or list (plan explains what that sends)',
+    )
+    .option(
       '--job-timeout <seconds>',
       'how long to wait for a Klaviyo import job before leaving it to the next run',
       '900',
     )
     .action(
-      async (options: ProjectOptions & { logFormat: LogFormat; progress: boolean; jobTimeout: string }) => {
+      async (
+        options: ProjectOptions & {
+          logFormat: LogFormat;
+          progress: boolean;
+          jobTimeout: string;
+          allowConfigChange?: boolean;
+        },
+      ) => {
         // Loaded when the command runs, so `--help` and the other commands do not pay for it.
         const [{ createLogger }, { renderSyncSummary }, { sync }] = await Promise.all([
           import('../report/log.ts'),

@@ -18,8 +18,12 @@ export interface LoadedProject {
   projectDir: string;
   targetPath: string;
   specs: SyncSpec[];
+  /** Every sync the project declares, selected or not (a sync missing here left the project). */
+  allSyncs: string[];
   connection: Connection;
   stateSchema: string;
+  /** The state schema's database, when not the connection's. */
+  stateDatabase: string | null;
   dbtInvocationId: string | null;
   /** Worth saying, not worth stopping for: the dbt package and runner versions differ. */
   warnings: string[];
@@ -53,17 +57,23 @@ export async function loadSyncs(
     env,
   });
   const stateSchema = options.stateSchema ?? DEFAULT_STATE_SCHEMA;
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(stateSchema)) {
-    throw new ConfigError(
-      `--state-schema \`${stateSchema}\` must be a plain identifier (letters, digits, underscores).`,
-    );
+  for (const [flag, value] of [
+    ['--state-schema', stateSchema],
+    ['--state-database', options.stateDatabase],
+  ] as const) {
+    if (value !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value))
+      throw new ConfigError(
+        `${flag} \`${value}\` must be a plain identifier (letters, digits, underscores).`,
+      );
   }
   return {
     projectDir,
     targetPath,
     specs: selected,
+    allSyncs: specs.map((s) => s.name),
     connection,
     stateSchema,
+    stateDatabase: options.stateDatabase ?? null,
     dbtInvocationId: manifest.metadata.invocation_id ?? null,
     warnings,
   };

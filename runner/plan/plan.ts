@@ -10,9 +10,11 @@ import type { SyncSpec } from '../manifest/spec.ts';
 import { openWarehouse } from '../source/open.ts';
 import { readModelRejections, type ModelRejection } from '../source/rejected-rows.ts';
 import { diffCounts, streamChanges, type PlanCounts, type StreamedChange } from '../state/diff.ts';
-import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
+import { readOnlyStateOf, stateOf, withoutSnapshotOf, type State } from '../state/schema.ts';
+import { readConfigs } from '../state/configs.ts';
 import { buildPayload } from '../transform/build.ts';
 import type { ProfilePayload, EventPayload, Rejection } from '../transform/payload.ts';
+import { configChanges, removedSync, startsOver, type ConfigChange } from './config-changes.ts';
 import { batches, estimate, LIMITS, type RequestEstimate } from './estimate.ts';
 
 export interface FieldChange {
@@ -44,12 +46,24 @@ export interface SyncPlan {
   /** Those rows counted per reason code, most first. */
   leftOutByReason: Record<string, number>;
   estimate: RequestEstimate;
+  /** What changed in the exposure since the configuration the snapshot was confirmed under. */
+  configChanges: ConfigChange[];
+  /** A key, metric or list change: the counts are those of starting the sync over. */
+  startsOver: boolean;
 }
 
 export interface PlanResult {
   generatedAt: string;
   stateSchema: string;
+  /** The snapshot table read, fully qualified (production's state in a pull request). */
+  stateRelation: string;
+  /** The schemas the models were read from (a pull request's CI schema), fully qualified. */
+  modelSchemas: string[];
+  /** False when the state schema does not exist (yet): the plan ran against an empty snapshot. */
+  stateFound: boolean;
   syncs: SyncPlan[];
+  /** Syncs recorded in the state that are no longer in the project. */
+  removedSyncs: { sync: string; change: ConfigChange }[];
   totals: { send: number; rejected: number; leftOutByModel: number; requests: number; seconds: number };
 }
 
@@ -180,23 +194,54 @@ export async function planSync(state: State, spec: SyncSpec): Promise<SyncPlan> 
     leftOutByModel: leftOut.rows,
     leftOutByReason: leftOut.byReason,
     estimate: estimate(requests),
+    configChanges: [],
+    startsOver: false,
   };
 }
 
+/** `"db"."schema"` of a relation name dbt quoted as `"db"."schema"."name"`. */
+const schemaOf = (relation: string) => relation.slice(0, Math.max(0, relation.lastIndexOf('.')));
+
+/** Plans one sync after comparing its configuration with the one its snapshot was confirmed under. */
+async function planWithConfig(state: State, spec: SyncSpec, recorded: SyncSpec['config'] | undefined) {
+  const counts = await diffCounts(state, spec);
+  const changes = configChanges(recorded, spec.config, {
+    inSnapshot: counts.unchanged + counts.update + counts.remove + counts.changedEvents,
+    inModel:
+      counts.create + counts.update + counts.unchanged + counts.changedEvents + counts.previouslyRejected,
+  });
+  const over = startsOver(changes);
+  const planned = await planSync(over ? withoutSnapshotOf(state, spec.name) : state, spec);
+  return { ...planned, configChanges: changes, startsOver: over };
+}
+
+/**
+ * Plans every selected sync and writes nothing anywhere: the warehouse is opened read-only where
+ * the adapter allows it, and a state schema that does not exist reads as an empty snapshot. The
+ * models come from the manifest's target (a pull request's CI schema), the snapshot from
+ * `--state-schema` (production's), so the plan says what merging would change in Klaviyo.
+ */
 export async function plan(options: ProjectOptions): Promise<PlanResult> {
   const project = await loadSyncs(options);
-  const wh = await openWarehouse(project.connection);
+  const wh = await openWarehouse(project.connection, { readOnly: true });
   try {
-    const state = stateOf(wh, project.stateSchema);
-    await ensureStateSchema(state);
+    const { state, missing } = await readOnlyStateOf(wh, project.stateSchema, project.stateDatabase);
+    const recorded = await readConfigs(state);
     const syncs: SyncPlan[] = [];
     for (const spec of project.specs) {
-      syncs.push(await planSync(state, spec));
+      syncs.push(await planWithConfig(state, spec, recorded.get(spec.name)?.config));
     }
+    const removedSyncs = [...recorded.values()]
+      .filter((r) => !project.allSyncs.includes(r.sync))
+      .map((r) => ({ sync: r.sync, change: removedSync(r.sync, r.config) }));
     return {
       generatedAt: new Date().toISOString(),
       stateSchema: project.stateSchema,
+      stateRelation: stateOf(wh, project.stateSchema, project.stateDatabase).table('snapshot'),
+      modelSchemas: [...new Set(project.specs.map((s) => schemaOf(s.model.relationName)))],
+      stateFound: !missing.includes('snapshot'),
       syncs,
+      removedSyncs,
       totals: {
         send: syncs.reduce((a, s) => a + s.counts.send, 0),
         rejected: syncs.reduce((a, s) => a + s.counts.rejected, 0),

@@ -5,6 +5,10 @@ import { renderPlan } from './plan-report.ts';
 const result: PlanResult = {
   generatedAt: '2026-11-22T00:00:00.000Z',
   stateSchema: 'klaviyo_runner',
+  stateRelation: '"klaviyo_runner"."snapshot"',
+  modelSchemas: ['"demo"."main"'],
+  stateFound: true,
+  removedSyncs: [],
   syncs: [
     {
       sync: 'klaviyo_profiles_rfm',
@@ -50,6 +54,8 @@ const result: PlanResult = {
         total: 4,
         seconds: 0.4,
       },
+      configChanges: [],
+      startsOver: false,
     },
   ],
   totals: { send: 1, rejected: 1, leftOutByModel: 0, requests: 4, seconds: 0.4 },
