@@ -27,6 +27,7 @@ function planOf(update: number): PlanResult {
     stateSchema: 'klaviyo_runner',
     stateRelation: '"klaviyo_runner"."snapshot"',
     modelSchemas: ['"demo"."ci_pr"'],
+    deferred: [],
     stateFound: true,
     removedSyncs: [],
     syncs: [

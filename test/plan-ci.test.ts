@@ -5,7 +5,7 @@
  * of exposure change before its counts; `sync` refuses a stale snapshot until told to start over.
  */
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../runner/sandbox/server.ts';
@@ -19,6 +19,7 @@ interface Change {
   needsFlag: boolean;
 }
 interface PlanJson {
+  deferred: string[];
   stateFound: boolean;
   stateRelation: string;
   modelSchemas: string[];
@@ -65,10 +66,11 @@ describe('plan in a pull request', () => {
   let env: NodeJS.ProcessEnv;
   let manifestPath: string;
   let ciManifest: string;
+  let prodManifest: string;
 
   /** Rewrites one exposure's block in the manifest, as dbt parse would after the YAML changed. */
-  const editExposure = async (name: string, edit: (k: Klaviyo) => Klaviyo | null) => {
-    const manifest = JSON.parse(ciManifest) as Manifest;
+  const editExposure = async (name: string, edit: (k: Klaviyo) => Klaviyo | null, base = ciManifest) => {
+    const manifest = JSON.parse(base) as Manifest;
     const id = `exposure.klaviyo_runner.${name}`;
     const exposure = manifest.exposures[id]!;
     const next = edit(structuredClone(exposure.config!.meta!.klaviyo!));
@@ -96,6 +98,9 @@ describe('plan in a pull request', () => {
       'ci',
       '--state-schema',
       'prod_state',
+      '--defer',
+      '--state',
+      path.join(project, 'prod-artifacts'),
       '--format',
       format,
       ...args,
@@ -147,38 +152,52 @@ describe('plan in a pull request', () => {
 
   it('reads the PR models from a CI schema and production state from another, writing nothing', async () => {
     // Production: the models in `main`, synced once without `order_count` on the profiles.
-    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest;
-    const rfm = manifest.exposures['exposure.klaviyo_runner.klaviyo_profiles_rfm']!;
-    const properties = (rfm.config!.meta!.klaviyo!.properties as string[]).filter((p) => p !== 'order_count');
-    rfm.config!.meta!.klaviyo!.properties = properties;
-    rfm.meta = { klaviyo: rfm.config!.meta!.klaviyo! };
-    await writeFile(manifestPath, JSON.stringify(manifest));
+    const exposures = path.join(project, 'exposures', 'klaviyo.yml');
+    const yaml = await readFile(exposures, 'utf8');
+    await writeFile(exposures, yaml.replace('predicted_ltv, order_count,', 'predicted_ltv,'));
+    const parsed = await runDbt(project, ['parse']);
+    if (parsed.code !== 0) throw new Error(`dbt parse failed:\n${parsed.stdout}`);
+    await mkdir(path.join(project, 'prod-artifacts'));
+    await copyFile(manifestPath, path.join(project, 'prod-artifacts', 'manifest.json'));
+    prodManifest = await readFile(manifestPath, 'utf8');
     const synced = await runCli(
       ['sync', '--project-dir', project, '--state-schema', 'prod_state', '--no-progress'],
       env,
     );
     expect(synced.code, synced.stderr).toBe(1); // the five rejected phones
 
-    // The pull request: its models in `ci_pr`, with the exposure as the repository has it.
+    // The pull request adds `order_count` back and touches the winback model; slim CI builds only
+    // what changed, in `ci_pr`, deferring the rest to production.
+    await writeFile(exposures, yaml);
+    const winback = path.join(project, 'models', 'klaviyo', 'klaviyo__winback_list_members.sql');
+    await writeFile(winback, `${await readFile(winback, 'utf8')}-- reviewed\n`);
     const ci = await runDbt(project, [
       'build',
       '--target',
       'ci',
-      '--resource-type',
-      'seed',
-      '--resource-type',
-      'model',
+      '--select',
+      'state:modified+',
+      '--defer',
+      '--state',
+      path.join(project, 'prod-artifacts'),
     ]);
     if (ci.code !== 0) throw new Error(`dbt build --target ci failed:\n${ci.stdout}`);
     ciManifest = await readFile(manifestPath, 'utf8');
     const before = { hash: await fileHash(db), contents: await contents(db) };
-    expect(before.contents).toContain('ci_pr.klaviyo__profiles: 570');
+    expect(before.contents).toContain('ci_pr.klaviyo__winback_list_members: 138');
+    expect(before.contents.some((t) => t.startsWith('ci_pr.klaviyo__profiles'))).toBe(false);
 
     const plan = await planJson();
     expect(plan).toMatchObject({
       stateFound: true,
       stateRelation: '"prod_state"."snapshot"',
-      modelSchemas: ['"demo"."ci_pr"'],
+      modelSchemas: ['"demo"."main"', '"demo"."ci_pr"'],
+      deferred: [
+        '"demo"."main"."klaviyo__ordered_product_events" (klaviyo__ordered_product_events)',
+        '"demo"."main"."klaviyo__placed_order_events" (klaviyo__placed_order_events)',
+        '"demo"."main"."klaviyo__profiles" (klaviyo__profiles)',
+        '"demo"."main"."klaviyo__suppressions" (klaviyo__suppressions)',
+      ],
       removedSyncs: [],
     });
     const by = bySync(plan);
@@ -201,13 +220,13 @@ describe('plan in a pull request', () => {
 
     const markdown = await ciPlan([], 'markdown');
     expect(markdown).toContain(
-      'Models from `"demo"."ci_pr"`; what Klaviyo holds from the snapshot in `"prod_state"."snapshot"`.',
+      'Models from `"demo"."main"`, `"demo"."ci_pr"`; what Klaviyo holds from the snapshot in `"prod_state"."snapshot"`.',
     );
     expect(markdown.indexOf('#### Configuration changes')).toBeLessThan(markdown.indexOf('| sync |'));
     expect(markdown).toContain('- `klaviyo_profiles_rfm`: Columns added `properties.order_count`.');
     expect(await fileHash(db)).toBe(before.hash);
     expect(await contents(db)).toEqual(before.contents);
-  });
+  }, 300_000);
 
   it('says a removed property stays in Klaviyo unless on_remove clears it', async () => {
     const drop = (onRemove: string) =>
@@ -277,8 +296,9 @@ describe('plan in a pull request', () => {
   });
 
   it('sync refuses a stale snapshot, then with --allow-config-change sends every event under the new metric', async () => {
-    await editExposure('klaviyo_placed_orders', (k) => ({ ...k, metric: 'Order Placed' }));
-    const args = ['sync', '--project-dir', project, '--target', 'ci', '--state-schema', 'prod_state'];
+    // The pull request merged: production's manifest with the new metric.
+    await editExposure('klaviyo_placed_orders', (k) => ({ ...k, metric: 'Order Placed' }), prodManifest);
+    const args = ['sync', '--project-dir', project, '--state-schema', 'prod_state'];
     const sent = () => sandbox.requests().filter((r) => r.operationId === 'bulk_create_events').length;
     const before = sent();
     const refused = await runCli([...args, '--select', 'klaviyo_placed_orders', '--no-progress'], env);
@@ -298,7 +318,18 @@ describe('plan in a pull request', () => {
       results: { sync: string; counts: { events_sent: number } }[];
     };
     expect(results.results[0]!.counts.events_sent).toBe(1892);
-    const after = bySync(await planJson(['--select', 'klaviyo_placed_orders'])).klaviyo_placed_orders!;
+    const planned = await runCli([
+      'plan',
+      '--project-dir',
+      project,
+      '--state-schema',
+      'prod_state',
+      '--select',
+      'klaviyo_placed_orders',
+      '--format',
+      'json',
+    ]);
+    const after = (JSON.parse(planned.stdout) as PlanJson).syncs[0]!;
     expect(after.configChanges).toEqual([]);
     expect(after.counts).toMatchObject({ create: 0, unchanged: 1892 });
   });

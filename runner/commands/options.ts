@@ -13,6 +13,9 @@ export interface ProjectOptions {
   exclude: string[];
   stateSchema?: string;
   stateDatabase?: string;
+  /** dbt's --defer / --state: read models the last dbt invocation did not build from production's manifest. */
+  defer?: boolean;
+  state?: string;
 }
 
 export function addProjectOptions(command: Command): Command {

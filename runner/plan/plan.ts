@@ -59,6 +59,8 @@ export interface PlanResult {
   stateRelation: string;
   /** The schemas the models were read from (a pull request's CI schema), fully qualified. */
   modelSchemas: string[];
+  /** Relations read from production under `--defer`: models the pull request did not change. */
+  deferred: string[];
   /** False when the state schema does not exist (yet): the plan ran against an empty snapshot. */
   stateFound: boolean;
   syncs: SyncPlan[];
@@ -239,6 +241,7 @@ export async function plan(options: ProjectOptions): Promise<PlanResult> {
       stateSchema: project.stateSchema,
       stateRelation: stateOf(wh, project.stateSchema, project.stateDatabase).table('snapshot'),
       modelSchemas: [...new Set(project.specs.map((s) => schemaOf(s.model.relationName)))],
+      deferred: project.deferred,
       stateFound: !missing.includes('snapshot'),
       syncs,
       removedSyncs,

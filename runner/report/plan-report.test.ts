@@ -7,6 +7,7 @@ const result: PlanResult = {
   stateSchema: 'klaviyo_runner',
   stateRelation: '"klaviyo_runner"."snapshot"',
   modelSchemas: ['"demo"."main"'],
+  deferred: [],
   stateFound: true,
   removedSyncs: [],
   syncs: [

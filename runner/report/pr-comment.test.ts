@@ -38,6 +38,7 @@ async function bigPlan(): Promise<PlanResult> {
       stateSchema: 'klaviyo_runner',
       stateRelation: '"klaviyo_runner"."snapshot"',
       modelSchemas: ['main'],
+      deferred: [],
       stateFound: false,
       syncs: [planned],
       removedSyncs: [],
