@@ -56,5 +56,5 @@ export function deferSpecs(
       spec.suppressionsRelation = resolve(spec, spec.suppressionsRelation);
   }
   if (problems.length > 0) throw new ConfigError('Cannot defer to production for every sync:', problems);
-  return { deferred: [...new Set(deferred)] };
+  return { deferred: [...new Set(deferred)].sort() };
 }

@@ -87,8 +87,8 @@ export function fieldChanges(change: StreamedChange): FieldChange[] {
 }
 
 /** Plans one sync: counts in the warehouse, then one streamed pass over the changed rows. */
-export async function planSync(state: State, spec: SyncSpec): Promise<SyncPlan> {
-  const counts = await diffCounts(state, spec);
+export async function planSync(state: State, spec: SyncSpec, known?: PlanCounts): Promise<SyncPlan> {
+  const counts = known ?? (await diffCounts(state, spec));
   const leftOut = await readModelRejections(state.wh, spec, MAX_LISTED_REJECTIONS);
   const rejected: Rejection[] = [];
   const examples: ExampleChange[] = [];
@@ -213,7 +213,9 @@ async function planWithConfig(state: State, spec: SyncSpec, recorded: SyncSpec['
       counts.create + counts.update + counts.unchanged + counts.changedEvents + counts.previouslyRejected,
   });
   const over = startsOver(changes);
-  const planned = await planSync(over ? withoutSnapshotOf(state, spec.name) : state, spec);
+  const planned = over
+    ? await planSync(withoutSnapshotOf(state, spec.name), spec)
+    : await planSync(state, spec, counts);
   return { ...planned, configChanges: changes, startsOver: over };
 }
 
