@@ -193,10 +193,10 @@ describe('plan in a pull request', () => {
       stateRelation: '"prod_state"."snapshot"',
       modelSchemas: ['"demo"."main"', '"demo"."ci_pr"'],
       deferred: [
-        '"demo"."main"."klaviyo__ordered_product_events" (klaviyo__ordered_product_events)',
-        '"demo"."main"."klaviyo__placed_order_events" (klaviyo__placed_order_events)',
-        '"demo"."main"."klaviyo__profiles" (klaviyo__profiles)',
-        '"demo"."main"."klaviyo__suppressions" (klaviyo__suppressions)',
+        '"demo"."main"."klaviyo__ordered_product_events"',
+        '"demo"."main"."klaviyo__placed_order_events"',
+        '"demo"."main"."klaviyo__profiles"',
+        '"demo"."main"."klaviyo__suppressions"',
       ],
       removedSyncs: [],
     });

@@ -12,7 +12,7 @@ import type { RunResultsIndex } from './run-results.ts';
 import type { SyncSpec } from './spec.ts';
 
 export interface Deferral {
-  /** Synced relations read from production, as `relation (model)`. */
+  /** Synced relations read from production. */
   deferred: string[];
 }
 
@@ -47,7 +47,7 @@ export function deferSpecs(
       );
       return relation;
     }
-    if (production !== relation) deferred.push(`${production} (${id.split('.').pop() ?? id})`);
+    if (production !== relation) deferred.push(production);
     return production;
   };
   for (const spec of specs) {
