@@ -63,7 +63,9 @@ actionlint_version="v1.7.12"
 if [ ! -x .tools/bin/actionlint ] || [ "$(.tools/bin/actionlint -version | head -n 1)" != "$actionlint_version" ]; then
   if command -v go > /dev/null; then
     say "building actionlint $actionlint_version into .tools/bin"
-    GOBIN="$root/.tools/bin" go install "github.com/rhysd/actionlint/cmd/actionlint@$actionlint_version"
+    if ! GOBIN="$root/.tools/bin" go install "github.com/rhysd/actionlint/cmd/actionlint@$actionlint_version"; then
+      say "could not build actionlint (is the Go module proxy reachable?); npm run check will say so"
+    fi
   else
     say "Go is not installed: skipping actionlint (npm run check needs it; https://go.dev/dl/)"
   fi
