@@ -49,16 +49,19 @@ function planOf(update: number): PlanResult {
           previouslyRejected: 5,
           rejected: 0,
           send: update,
+          leftOutByModel: 0,
         },
         newProfiles: 0,
         examples: [],
         rejected: [],
+        leftOutByModel: [],
+        leftOutByReason: {},
         estimate: { requests: { bulk_import_profiles: 1 }, total: 1, seconds: 0.1 },
         configChanges: [],
         startsOver: false,
       },
     ],
-    totals: { send: update, rejected: 0, requests: 1, seconds: 0.1 },
+    totals: { send: update, rejected: 0, leftOutByModel: 0, requests: 1, seconds: 0.1 },
   };
 }
 

@@ -42,7 +42,13 @@ async function bigPlan(): Promise<PlanResult> {
       stateFound: false,
       syncs: [planned],
       removedSyncs: [],
-      totals: { send: planned.counts.send, rejected: planned.counts.rejected, requests: 0, seconds: 0 },
+      totals: {
+        send: planned.counts.send,
+        rejected: planned.counts.rejected,
+        leftOutByModel: 0,
+        requests: 0,
+        seconds: 0,
+      },
     };
   } finally {
     await wh.close();
