@@ -184,7 +184,7 @@ describe('plan in a pull request', () => {
     if (ci.code !== 0) throw new Error(`dbt build --target ci failed:\n${ci.stdout}`);
     ciManifest = await readFile(manifestPath, 'utf8');
     const before = { hash: await fileHash(db), contents: await contents(db) };
-    expect(before.contents).toContain('ci_pr.klaviyo__winback_list_members: 138');
+    expect(before.contents).toContain('ci_pr.klaviyo__winback_list_members: 139');
     expect(before.contents.some((t) => t.startsWith('ci_pr.klaviyo__profiles'))).toBe(false);
 
     const plan = await planJson();
@@ -196,6 +196,7 @@ describe('plan in a pull request', () => {
         '"demo"."main"."klaviyo__ordered_product_events"',
         '"demo"."main"."klaviyo__placed_order_events"',
         '"demo"."main"."klaviyo__profiles"',
+        '"demo"."main"."klaviyo__rejected_rows"',
         '"demo"."main"."klaviyo__suppressions"',
       ],
       removedSyncs: [],
@@ -203,7 +204,7 @@ describe('plan in a pull request', () => {
     const by = bySync(plan);
     // Production's snapshot says Klaviyo has every event and list member already.
     expect(by.klaviyo_placed_orders!.counts).toMatchObject({ create: 0, unchanged: 1892 });
-    expect(by.klaviyo_winback_list!.counts).toMatchObject({ create: 0, unchanged: 122 });
+    expect(by.klaviyo_winback_list!.counts).toMatchObject({ create: 0, unchanged: 123 });
     expect(by.klaviyo_placed_orders!.configChanges).toEqual([]);
     // The PR adds `order_count` to the profiles: every confirmed profile is sent again.
     expect(by.klaviyo_profiles_rfm!.configChanges).toEqual([
@@ -272,10 +273,10 @@ describe('plan in a pull request', () => {
     const list = bySync(await planJson(['--select', 'klaviyo_winback_list'])).klaviyo_winback_list!;
     expect(list.configChanges[0]).toMatchObject({
       kind: 'list',
-      what: "`list` changed from list `Winback` to list `Winback 2027`: the snapshot's 122 members are on the old list.",
+      what: "`list` changed from list `Winback` to list `Winback 2027`: the snapshot's 123 members are on the old list.",
       needsFlag: true,
     });
-    expect(list.counts).toMatchObject({ create: 122, unchanged: 0, send: 122 });
+    expect(list.counts).toMatchObject({ create: 123, unchanged: 0, send: 123 });
   });
 
   it('names a new sync and a removed one, and says nothing is deleted in Klaviyo', async () => {

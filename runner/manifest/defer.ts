@@ -21,7 +21,8 @@ function nodeIdOf(manifest: Manifest, relation: string): string | undefined {
 }
 
 /**
- * Points every relation of `specs` that the last dbt invocation did not build at the state
+ * Points every relation of `specs` (model, scope model, rejected-rows models) that the last dbt
+ * invocation did not build at the state
  * manifest's relation for the same node, in place.
  */
 export function deferSpecs(
@@ -54,6 +55,7 @@ export function deferSpecs(
     spec.model.relationName = resolve(spec, spec.model.relationName);
     if (spec.suppressionsRelation !== undefined)
       spec.suppressionsRelation = resolve(spec, spec.suppressionsRelation);
+    spec.rejectedRowsRelations = spec.rejectedRowsRelations.map((r) => resolve(spec, r));
   }
   if (problems.length > 0) throw new ConfigError('Cannot defer to production for every sync:', problems);
   return { deferred: [...new Set(deferred)].sort() };
