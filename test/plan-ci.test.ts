@@ -193,9 +193,12 @@ describe('plan in a pull request', () => {
       stateRelation: '"prod_state"."snapshot"',
       modelSchemas: ['"demo"."main"', '"demo"."ci_pr"'],
       deferred: [
+        '"demo"."main"."klaviyo__cancelled_order_events"',
+        '"demo"."main"."klaviyo__fulfilled_order_events"',
         '"demo"."main"."klaviyo__ordered_product_events"',
         '"demo"."main"."klaviyo__placed_order_events"',
         '"demo"."main"."klaviyo__profiles"',
+        '"demo"."main"."klaviyo__refunded_order_events"',
         '"demo"."main"."klaviyo__rejected_rows"',
         '"demo"."main"."klaviyo__suppressions"',
       ],
