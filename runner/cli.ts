@@ -3,13 +3,14 @@
  * Commands throw the typed errors of errors.ts after saying what to do; anything else is a bug.
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError, ExitCode, KlaviyoError, LockedError, WarehouseError } from './errors.ts';
+import { ConfigError, ExitCode, GitHubError, KlaviyoError, LockedError, WarehouseError } from './errors.ts';
 import { validateCommand } from './commands/validate.ts';
 import { planCommand } from './commands/plan.ts';
 import { syncCommand } from './commands/sync.ts';
 import { sandboxCommand } from './commands/sandbox.ts';
 import { extractCommand } from './commands/extract.ts';
 import { versionText } from './version.ts';
+import { commentCommand } from './commands/comment.ts';
 
 export function program(): Command {
   return new Command('klaviyo-runner')
@@ -23,6 +24,7 @@ export function program(): Command {
     .addCommand(validateCommand())
     .addCommand(planCommand())
     .addCommand(syncCommand())
+    .addCommand(commentCommand())
     .addCommand(extractCommand())
     .addCommand(sandboxCommand());
 }
@@ -33,6 +35,7 @@ export function exitCodeFor(error: unknown): number {
     error instanceof ConfigError ||
     error instanceof WarehouseError ||
     error instanceof KlaviyoError ||
+    error instanceof GitHubError ||
     error instanceof LockedError
   ) {
     return ExitCode.couldNotRun;

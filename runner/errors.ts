@@ -69,6 +69,20 @@ export interface KlaviyoApiError {
   meta?: Record<string, unknown>;
 }
 
+/**
+ * GitHub's REST API refused a request of `klaviyo-runner comment` (a token without
+ * `pull-requests: write`, a pull request that does not exist) or kept failing.
+ */
+export class GitHubError extends Error {
+  override readonly name = 'GitHubError';
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
 /** Another run of the same sync holds the lock. */
 export class LockedError extends Error {
   override readonly name = 'LockedError';

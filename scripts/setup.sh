@@ -3,7 +3,8 @@
 #   1. node_modules from package-lock.json (npm ci), redone when the lock file changes;
 #   2. a Python virtual environment in .venv with the pinned dbt-core + dbt-duckdb of
 #      requirements.txt, redone when that file changes;
-#   3. Klaviyo's OpenAPI description for the contract tests, cached in .cache/ when no copy is found.
+#   3. Klaviyo's OpenAPI description for the contract tests, cached in .cache/ when no copy is found;
+#   4. actionlint, pinned, built with Go into .tools/bin for `npm run check` (skipped without Go).
 # Re-running it on an installed checkout takes well under a second.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -52,5 +53,20 @@ if [ -z "${KLAVIYO_OPENAPI:-}" ] && [ ! -f ../shared/klaviyo/openapi-stable.json
   else
     rm -f "$spec_cache.part"
     say "could not download it; the contract tests will say how to provide it (KLAVIYO_OPENAPI)"
+  fi
+fi
+
+# --- actionlint (npm run check lints action.yml and the workflows) ------------------------------
+# A Go program: built from the Go module proxy at the pinned version into .tools/bin (ignored by
+# git). Without Go the rest of the setup still works; scripts/lint-actions.sh says what is missing.
+actionlint_version="v1.7.12"
+if [ ! -x .tools/bin/actionlint ] || [ "$(.tools/bin/actionlint -version | head -n 1)" != "$actionlint_version" ]; then
+  if command -v go > /dev/null; then
+    say "building actionlint $actionlint_version into .tools/bin"
+    if ! GOBIN="$root/.tools/bin" go install "github.com/rhysd/actionlint/cmd/actionlint@$actionlint_version"; then
+      say "could not build actionlint (is the Go module proxy reachable?); npm run check will say so"
+    fi
+  else
+    say "Go is not installed: skipping actionlint (npm run check needs it; https://go.dev/dl/)"
   fi
 fi

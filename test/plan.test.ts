@@ -102,12 +102,12 @@ describe('klaviyo-runner plan', () => {
       leftOutByModel: 71 + 230 + 638 + 220 + 9 + 9,
     });
 
-    // Planning wrote nothing to the snapshot and sent nothing to Klaviyo.
-    const [snapshot] = await queryDuckDb(
+    // Planning created no state schema and sent nothing to Klaviyo.
+    const [schemas] = await queryDuckDb(
       path.join(project, 'target', 'demo.duckdb'),
-      'select count(*)::integer as n from klaviyo_runner.snapshot',
+      `select count(*)::integer as n from information_schema.schemata where schema_name = 'klaviyo_runner'`,
     );
-    expect(snapshot!.n).toBe(0);
+    expect(schemas!.n).toBe(0);
     expect(sandbox.requests()).toEqual([]);
   });
 

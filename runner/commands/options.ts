@@ -12,6 +12,10 @@ export interface ProjectOptions {
   select: string[];
   exclude: string[];
   stateSchema?: string;
+  stateDatabase?: string;
+  /** dbt's --defer / --state: read models the last dbt invocation did not build from production's manifest. */
+  defer?: boolean;
+  state?: string;
 }
 
 export function addProjectOptions(command: Command): Command {
@@ -29,7 +33,11 @@ export function addProjectOptions(command: Command): Command {
       [],
     )
     .option('--exclude <selector...>', 'syncs to leave out, same selectors as --select', [])
-    .option('--state-schema <schema>', 'warehouse schema of the sync snapshot (default: klaviyo_runner)');
+    .option('--state-schema <schema>', 'warehouse schema of the sync snapshot (default: klaviyo_runner)')
+    .option(
+      '--state-database <database>',
+      "database of the state schema, when it is not the target's (production's state read from a CI database)",
+    );
 }
 
 /** What `plan` and `sync` take beyond the diff; `plan` with the same flags shows what `sync` would do. */

@@ -10,6 +10,11 @@ export function planCommand(): Command {
       new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'),
     )
     .option('--output <file>', 'write the plan to a file instead of stdout')
+    .option(
+      '--defer',
+      "as dbt's --defer: models the last dbt invocation did not build are read where --state's manifest says (production)",
+    )
+    .option('--state <dir>', "the directory of production's manifest.json, for --defer")
     .action(async (options: ProjectOptions & RunModeOptions & { format: PlanFormat; output?: string }) => {
       // Loaded when the command runs, so `--help` and the other commands do not pay for it.
       const [{ plan }, { renderPlan }] = await Promise.all([

@@ -15,6 +15,10 @@ export function syncCommand(): Command {
     )
     .option('--no-progress', 'no progress bars, even on a terminal')
     .option(
+      '--allow-config-change',
+      'start over the syncs whose exposure changed its key, metric or list (plan explains what that sends)',
+    )
+    .option(
       '--job-timeout <seconds>',
       'how long to wait for a Klaviyo import job before leaving it to the next run',
       '900',
@@ -22,7 +26,12 @@ export function syncCommand(): Command {
     .action(
       async (
         options: ProjectOptions &
-          RunModeOptions & { logFormat: LogFormat; progress: boolean; jobTimeout: string },
+          RunModeOptions & {
+            logFormat: LogFormat;
+            progress: boolean;
+            jobTimeout: string;
+            allowConfigChange?: boolean;
+          },
       ) => {
         // Loaded when the command runs, so `--help` and the other commands do not pay for it.
         const [{ createLogger }, { renderSyncSummary }, { sync }] = await Promise.all([

@@ -11,6 +11,7 @@ import { packageVersionWarning } from './package-version.ts';
 import { readManifest } from './read.ts';
 import { readRunResults } from './run-results.ts';
 import { buildSpecs } from './specs.ts';
+import { deferSpecs } from './defer.ts';
 import { selectSpecs } from './select.ts';
 import type { SyncSpec } from './spec.ts';
 
@@ -18,8 +19,14 @@ export interface LoadedProject {
   projectDir: string;
   targetPath: string;
   specs: SyncSpec[];
+  /** Every sync the project declares, selected or not (a sync missing here left the project). */
+  allSyncs: string[];
   connection: Connection;
   stateSchema: string;
+  /** The state schema's database, when not the connection's. */
+  stateDatabase: string | null;
+  /** Relations read from production's manifest under `--defer` (models this CI run did not build). */
+  deferred: string[];
   dbtInvocationId: string | null;
   /** Worth saying, not worth stopping for: the dbt package and runner versions differ. */
   warnings: string[];
@@ -35,17 +42,29 @@ export async function readSyncSpecs(options: ProjectOptions, env: NodeJS.Process
   const runResults = await readRunResults(path.join(targetPath, 'run_results.json'));
   const mismatch = packageVersionWarning(manifest, DBT_PACKAGE_NAME, RUNNER_VERSION);
   const warnings = mismatch === null ? [] : [mismatch];
-  return { projectDir, targetPath, manifest, warnings, ...buildSpecs(manifest, runResults) };
+  return { projectDir, targetPath, manifest, runResults, warnings, ...buildSpecs(manifest, runResults) };
 }
 
 export async function loadSyncs(
   options: ProjectOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<LoadedProject> {
-  const { projectDir, targetPath, manifest, specs, problems, warnings } = await readSyncSpecs(options, env);
+  const { projectDir, targetPath, manifest, runResults, specs, problems, warnings } = await readSyncSpecs(
+    options,
+    env,
+  );
   if (problems.length > 0)
     throw new ConfigError(`The project's Klaviyo syncs have ${problems.length} problem(s):`, problems);
   const selected = selectSpecs(specs, options.select, options.exclude);
+  let deferred: string[] = [];
+  if (options.defer === true) {
+    if (options.state === undefined)
+      throw new ConfigError(
+        "--defer needs --state <dir>, as dbt does: the directory of production's manifest.json.",
+      );
+    const stateFile = path.join(path.resolve(projectDir, options.state), 'manifest.json');
+    deferred = deferSpecs(selected, manifest, await readManifest(stateFile), runResults, stateFile).deferred;
+  }
   const { connection } = await readConnection({
     projectDir,
     profilesDir: options.profilesDir,
@@ -53,17 +72,24 @@ export async function loadSyncs(
     env,
   });
   const stateSchema = options.stateSchema ?? DEFAULT_STATE_SCHEMA;
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(stateSchema)) {
-    throw new ConfigError(
-      `--state-schema \`${stateSchema}\` must be a plain identifier (letters, digits, underscores).`,
-    );
+  for (const [flag, value] of [
+    ['--state-schema', stateSchema],
+    ['--state-database', options.stateDatabase],
+  ] as const) {
+    if (value !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value))
+      throw new ConfigError(
+        `${flag} \`${value}\` must be a plain identifier (letters, digits, underscores).`,
+      );
   }
   return {
     projectDir,
     targetPath,
     specs: selected,
+    allSyncs: specs.map((s) => s.name),
     connection,
     stateSchema,
+    stateDatabase: options.stateDatabase ?? null,
+    deferred,
     dbtInvocationId: manifest.metadata.invocation_id ?? null,
     warnings,
   };

@@ -10,10 +10,12 @@ import type { SyncSpec } from '../manifest/spec.ts';
 import { openWarehouse } from '../source/open.ts';
 import { readModelRejections, type ModelRejection } from '../source/rejected-rows.ts';
 import { diffCounts, streamChanges, type PlanCounts, type StreamedChange } from '../state/diff.ts';
-import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
+import { readOnlyStateOf, stateOf, withoutSnapshotOf, type State } from '../state/schema.ts';
+import { readConfigs } from '../state/configs.ts';
 import { buildPayload } from '../transform/build.ts';
 import type { ProfilePayload, EventPayload, Rejection } from '../transform/payload.ts';
 import { diffRejection } from './classify.ts';
+import { configChanges, removedSync, startsOver, type ConfigChange } from './config-changes.ts';
 import { batches, estimate, LIMITS, type RequestEstimate } from './estimate.ts';
 import { removalGuard, type RemovalGuard, type RunMode } from './guard.ts';
 
@@ -50,12 +52,26 @@ export interface SyncPlan {
   estimate: RequestEstimate;
   /** The mass-removal guard: whether this plan's removals and clearings would stop the sync. */
   guard: RemovalGuard;
+  /** What changed in the exposure since the configuration the snapshot was confirmed under. */
+  configChanges: ConfigChange[];
+  /** A key, metric or list change: the counts are those of starting the sync over. */
+  startsOver: boolean;
 }
 
 export interface PlanResult {
   generatedAt: string;
   stateSchema: string;
+  /** The snapshot table read, fully qualified (production's state in a pull request). */
+  stateRelation: string;
+  /** The schemas the models were read from (a pull request's CI schema), fully qualified. */
+  modelSchemas: string[];
+  /** Relations read from production under `--defer`: models the pull request did not change. */
+  deferred: string[];
+  /** False when the state schema does not exist (yet): the plan ran against an empty snapshot. */
+  stateFound: boolean;
   syncs: SyncPlan[];
+  /** Syncs recorded in the state that are no longer in the project. */
+  removedSyncs: { sync: string; change: ConfigChange }[];
   totals: { send: number; rejected: number; leftOutByModel: number; requests: number; seconds: number };
   /** The run's mode, as given: a plan shows what `sync` with the same flags would do. */
   mode: RunMode;
@@ -79,8 +95,13 @@ export function fieldChanges(change: StreamedChange): FieldChange[] {
 }
 
 /** Plans one sync: counts in the warehouse, then one streamed pass over the changed rows. */
-export async function planSync(state: State, spec: SyncSpec, mode: RunMode = {}): Promise<SyncPlan> {
-  const counts = await diffCounts(state, spec, mode);
+export async function planSync(
+  state: State,
+  spec: SyncSpec,
+  mode: RunMode = {},
+  known?: PlanCounts,
+): Promise<SyncPlan> {
+  const counts = known ?? (await diffCounts(state, spec, mode));
   const leftOut = await readModelRejections(state.wh, spec, MAX_LISTED_REJECTIONS);
   const rejected: Rejection[] = [];
   const examples: ExampleChange[] = [];
@@ -193,23 +214,62 @@ export async function planSync(state: State, spec: SyncSpec, mode: RunMode = {})
     leftOutByReason: leftOut.byReason,
     estimate: estimate(requests),
     guard: removalGuard(spec, counts.synced, listRemoves + unsets, mode.allowMassRemoval),
+    configChanges: [],
+    startsOver: false,
   };
 }
 
+/** `"db"."schema"` of a relation name dbt quoted as `"db"."schema"."name"`. */
+const schemaOf = (relation: string) => relation.slice(0, Math.max(0, relation.lastIndexOf('.')));
+
+/** Plans one sync after comparing its configuration with the one its snapshot was confirmed under. */
+async function planWithConfig(
+  state: State,
+  spec: SyncSpec,
+  recorded: SyncSpec['config'] | undefined,
+  mode: RunMode,
+) {
+  const counts = await diffCounts(state, spec, mode);
+  const changes = configChanges(recorded, spec.config, {
+    inSnapshot: counts.unchanged + counts.update + counts.remove + counts.changedEvents,
+    inModel:
+      counts.create + counts.update + counts.unchanged + counts.changedEvents + counts.previouslyRejected,
+  });
+  const over = startsOver(changes);
+  const planned = over
+    ? await planSync(withoutSnapshotOf(state, spec.name), spec, mode)
+    : await planSync(state, spec, mode, counts);
+  return { ...planned, configChanges: changes, startsOver: over };
+}
+
+/**
+ * Plans every selected sync and writes nothing anywhere: the warehouse is opened read-only where
+ * the adapter allows it, and a state schema that does not exist reads as an empty snapshot. The
+ * models come from the manifest's target (a pull request's CI schema), the snapshot from
+ * `--state-schema` (production's), so the plan says what merging would change in Klaviyo.
+ */
 export async function plan(options: ProjectOptions & RunMode): Promise<PlanResult> {
   const project = await loadSyncs(options);
-  const wh = await openWarehouse(project.connection);
+  const wh = await openWarehouse(project.connection, { readOnly: true });
   try {
-    const state = stateOf(wh, project.stateSchema);
-    await ensureStateSchema(state);
+    const { state, missing } = await readOnlyStateOf(wh, project.stateSchema, project.stateDatabase);
+    const recorded = await readConfigs(state);
     const syncs: SyncPlan[] = [];
     for (const spec of project.specs) {
-      syncs.push(await planSync(state, spec, options));
+      syncs.push(await planWithConfig(state, spec, recorded.get(spec.name)?.config, options));
     }
+    const removedSyncs = [...recorded.values()]
+      .filter((r) => !project.allSyncs.includes(r.sync))
+      .map((r) => ({ sync: r.sync, change: removedSync(r.sync, r.config) }));
     return {
       generatedAt: new Date().toISOString(),
       stateSchema: project.stateSchema,
+      stateRelation: stateOf(wh, project.stateSchema, project.stateDatabase).table('snapshot'),
+      modelSchemas: [...new Set(project.specs.map((s) => schemaOf(s.model.relationName)))],
+      deferred: project.deferred,
+      stateFound: !missing.includes('snapshot'),
       syncs,
+      removedSyncs,
       totals: {
         send: syncs.reduce((a, s) => a + s.counts.send, 0),
         rejected: syncs.reduce((a, s) => a + s.counts.rejected, 0),

@@ -5,6 +5,11 @@ import { renderPlan } from './plan-report.ts';
 const result: PlanResult = {
   generatedAt: '2026-11-22T00:00:00.000Z',
   stateSchema: 'klaviyo_runner',
+  stateRelation: '"klaviyo_runner"."snapshot"',
+  modelSchemas: ['"demo"."main"'],
+  deferred: [],
+  stateFound: true,
+  removedSyncs: [],
   syncs: [
     {
       sync: 'klaviyo_profiles_rfm',
@@ -56,6 +61,8 @@ const result: PlanResult = {
         seconds: 0.4,
       },
       guard: { removing: 0, synced: 570, maxPercent: 20, trips: false, allowed: false, message: '' },
+      configChanges: [],
+      startsOver: false,
     },
   ],
   totals: { send: 1, rejected: 1, leftOutByModel: 0, requests: 4, seconds: 0.4 },

@@ -57,7 +57,11 @@ function appendValue(appender: DuckDBAppender, value: unknown): void {
     );
 }
 
-export async function openDuckDb(path: string): Promise<Warehouse> {
+/**
+ * Opens the file; `readOnly` uses DuckDB's READ_ONLY access mode, which refuses every write and
+ * leaves the file untouched (https://duckdb.org/docs/stable/configuration/overview).
+ */
+export async function openDuckDb(path: string, readOnly = false): Promise<Warehouse> {
   if (!existsSync(path)) {
     throw new WarehouseError(
       `No DuckDB file at ${path}. Run \`dbt build\` first (the path comes from profiles.yml).`,
@@ -67,7 +71,7 @@ export async function openDuckDb(path: string): Promise<Warehouse> {
   let conn: DuckDBConnection;
   let streamConn: DuckDBConnection;
   try {
-    instance = await duckdb.DuckDBInstance.create(path);
+    instance = await duckdb.DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY' } : undefined);
     conn = await instance.connect();
     // A second connection for long streams, so snapshot writes can run while a diff is read.
     streamConn = await instance.connect();

@@ -5,10 +5,15 @@
 import type { Connection } from '../config/profiles.ts';
 import type { Warehouse } from './warehouse.ts';
 
-export async function openWarehouse(connection: Connection): Promise<Warehouse> {
+export interface OpenOptions {
+  /** Open for reading only where the adapter can enforce it (DuckDB's READ_ONLY access mode). */
+  readOnly?: boolean;
+}
+
+export async function openWarehouse(connection: Connection, options: OpenOptions = {}): Promise<Warehouse> {
   if (connection.type === 'duckdb') {
     const { openDuckDb } = await import('./duckdb.ts');
-    return openDuckDb(connection.path);
+    return openDuckDb(connection.path, options.readOnly === true);
   }
   const { openSnowflake } = await import('./snowflake.ts');
   return openSnowflake(connection);

@@ -12,12 +12,23 @@
  *   syncs      per sync, when its first full load finished (until then events go as backfill)
  *   withdrawals  per sync, key and channel, when the runner sent Klaviyo a withdrawal of consent;
  *              a later subscription needs consent dated after it
+ *   configs    per sync, the `config.meta.klaviyo` block the snapshot was confirmed under, so a
+ *              plan can explain what an exposure change does before it ships
  *   stage      scratch rows for bulk upserts
  */
 import type { Warehouse } from '../source/warehouse.ts';
 
 export type StateTable =
-  'snapshot' | 'runs' | 'jobs' | 'job_rows' | 'rejected' | 'locks' | 'syncs' | 'withdrawals' | 'stage';
+  | 'snapshot'
+  | 'runs'
+  | 'jobs'
+  | 'job_rows'
+  | 'rejected'
+  | 'locks'
+  | 'syncs'
+  | 'withdrawals'
+  | 'configs'
+  | 'stage';
 
 export interface State {
   wh: Warehouse;
@@ -25,8 +36,19 @@ export interface State {
   table(name: StateTable): string;
 }
 
-export function stateOf(wh: Warehouse, schema: string): State {
-  return { wh, schema, table: (name) => wh.dialect.stateTable(schema, name) };
+/**
+ * The state in `schema`, in the connection's database, or in `database` when the snapshot lives in
+ * another one (production's state read from a pull request's CI database).
+ */
+export function stateOf(wh: Warehouse, schema: string, database: string | null = null): State {
+  return { wh, schema, table: (name) => stateTableName(wh, schema, database, name) };
+}
+
+function stateTableName(wh: Warehouse, schema: string, database: string | null, name: string): string {
+  const d = wh.dialect;
+  return database === null
+    ? d.stateTable(schema, name)
+    : `${d.ident(database)}.${d.ident(schema)}.${d.ident(name)}`;
 }
 
 const TEXT = 'varchar';
@@ -96,6 +118,13 @@ const COLUMNS: Record<StateTable, [string, string][]> = {
     ['withdrawn_at', TIME + REQUIRED],
     ['run_id', TEXT + REQUIRED],
   ],
+  configs: [
+    ['sync', TEXT + REQUIRED],
+    ['model', TEXT + REQUIRED],
+    ['config_json', TEXT + REQUIRED],
+    ['run_id', TEXT + REQUIRED],
+    ['recorded_at', TIME + REQUIRED],
+  ],
   stage: [
     ['batch_id', TEXT + REQUIRED],
     ['key', TEXT + REQUIRED],
@@ -118,10 +147,56 @@ export async function ensureStateSchema(state: State): Promise<void> {
   }
 }
 
-/** Whether the state schema exists yet (planning must not create it). */
-export async function stateExists(state: State): Promise<boolean> {
-  const rows = await state.wh.query(
-    `select count(*) as n from information_schema.tables where lower(table_schema) = lower(${state.wh.dialect.literal(state.schema)}) and lower(table_name) = 'snapshot'`,
+/** A relation with a state table's columns and no rows, for a table that does not exist yet. */
+export function emptyStateTable(wh: Warehouse, name: StateTable): string {
+  const columns = COLUMNS[name].map(
+    ([column, type]) => `cast(null as ${type.replace(REQUIRED, '')}) as ${wh.dialect.ident(column)}`,
   );
-  return Number(rows[0]?.n ?? 0) > 0;
+  return `(select ${columns.join(', ')} where 1 = 0)`;
+}
+
+/** Errors a warehouse gives for a relation that is not there (or that this role cannot see). */
+const MISSING = /does not exist|not authorized|not found|Catalog Error/i;
+
+/**
+ * The state for a run that must write nothing (`plan` in a pull request, with a read-only role):
+ * tables are probed with a select, never created; one that is missing (a state schema no sync has
+ * created yet) reads as empty. `missing` lists them, so the plan can say it planned against an
+ * empty snapshot.
+ */
+export async function readOnlyStateOf(
+  wh: Warehouse,
+  schema: string,
+  database: string | null = null,
+): Promise<{ state: State; missing: StateTable[] }> {
+  const missing: StateTable[] = [];
+  for (const name of Object.keys(COLUMNS) as StateTable[]) {
+    try {
+      await wh.query(`select 1 as n from ${stateTableName(wh, schema, database, name)} where 1 = 0`);
+    } catch (error) {
+      if (!MISSING.test(error instanceof Error ? error.message : String(error))) throw error;
+      missing.push(name);
+    }
+  }
+  const state: State = {
+    wh,
+    schema,
+    table: (name) =>
+      missing.includes(name) ? emptyStateTable(wh, name) : stateTableName(wh, schema, database, name),
+  };
+  return { state, missing };
+}
+
+/**
+ * The same state without one sync's snapshot rows: that sync plans as if it started over, while
+ * an `after` join still sees what the other syncs confirmed.
+ */
+export function withoutSnapshotOf(state: State, sync: string): State {
+  return {
+    ...state,
+    table: (name) =>
+      name === 'snapshot'
+        ? `(select * from ${state.table('snapshot')} where sync <> ${state.wh.dialect.literal(sync)})`
+        : state.table(name),
+  };
 }

@@ -37,6 +37,8 @@ import {
   recordWithdrawals,
   type RecordedRejection,
 } from '../state/snapshot.ts';
+import { recordConfig } from '../state/configs.ts';
+import { guardConfigChanges } from './config-guard.ts';
 import { finishJob, jobRows, pendingJobs, recordJob } from '../state/jobs.ts';
 import {
   acquireLock,
@@ -69,6 +71,8 @@ export interface SyncOptions extends ProjectOptions, RunMode {
   client?: ClientOptions;
   poll?: PollOptions;
   progress?: boolean;
+  /** Start over the syncs whose key, metric or list changed (config-guard.ts). */
+  allowConfigChange?: boolean;
 }
 
 const MAX_PROFILES = 10_000;
@@ -577,13 +581,25 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
   const wh = await openWarehouse(project.connection);
   const results: SyncResult[] = [];
   try {
-    const state = stateOf(wh, project.stateSchema);
+    const state = stateOf(wh, project.stateSchema, project.stateDatabase);
     await ensureStateSchema(state);
+    const restarted = await guardConfigChanges(
+      state,
+      project.specs,
+      runId,
+      options.allowConfigChange === true,
+    );
+    for (const name of restarted)
+      log.log('warn', 'sync.start_over', `${name}: configuration changed; starting the sync over`, {
+        sync: name,
+      });
     await beginRun(state, runId, 'sync');
     try {
       for (const spec of project.specs) {
         const before = { ...client.requestCounts };
         const result = await new SyncRun(state, client, spec, runId, options, log).run();
+        // The snapshot now describes Klaviyo under this configuration.
+        if (result.status !== 'error' && result.status !== 'skipped') await recordConfig(state, spec, runId);
         for (const [op, n] of Object.entries(client.requestCounts)) {
           const delta = n - (before[op as keyof typeof before] ?? 0);
           if (delta > 0) result.requests[op] = delta;

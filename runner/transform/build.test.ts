@@ -104,6 +104,19 @@ describe('profile payloads', () => {
     expect(built.ok && 'attributes' in built.payload && built.payload.attributes.properties).toBeUndefined();
   });
 
+  it('clears a property that left the allowlist only when on_remove asks for it', () => {
+    const previous = { id: 'C1', email: 'a@example.com', rfm_segment: 'loyal', churn_risk: 'high' };
+    const row = { id: 'C1', email: 'a@example.com', rfm_segment: 'loyal' };
+    const unsetOf = (on_remove?: 'ignore' | 'unset_properties') => {
+      const s = { ...profileSpec, config: { ...profileSpec.config, on_remove } };
+      const built = buildPayload(s, rowChange(row, previous));
+      return built.ok && 'unsetProperties' in built.payload ? built.payload.unsetProperties : null;
+    };
+    expect(unsetOf(undefined)).toEqual([]);
+    expect(unsetOf('ignore')).toEqual([]);
+    expect(unsetOf('unset_properties')).toEqual(['churn_risk']);
+  });
+
   it('does not unset anything for a new row', () => {
     const built = buildPayload(
       profileSpec,

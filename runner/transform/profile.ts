@@ -9,9 +9,10 @@
  *   values as properties.ts keeps them. A bad key rejects every row, naming the column.
  * - Null handling: bulk import ignores null, so it can never clear a value (docs/klaviyo-api.md#bulk-profile-import). A custom property that Klaviyo last confirmed with a value (`change.previous`) and
  *   that is now null is listed in `unsetProperties`, and the executor clears it with a profile
- *   PATCH `meta.patch_properties.unset`. The same happens to a column that was synced before and is
- *   no longer read by the sync (it left the allowlist), so Klaviyo holds what the exposure declares.
- *   This is independent of `on_remove`, which is about rows leaving the model.
+ *   PATCH `meta.patch_properties.unset`. A column that was synced before and is no longer read by
+ *   the sync (it left the allowlist) is cleared the same way only with `on_remove:
+ *   unset_properties`, the exposure's one switch for clearing what it stops sending; otherwise
+ *   Klaviyo keeps its last value.
  * - The profile is at most 100 KB as JSON (size.ts).
  */
 import { PROFILE_LOCATION_ATTRIBUTES, PROFILE_STANDARD_ATTRIBUTES, type SyncSpec } from '../manifest/spec.ts';
@@ -129,7 +130,9 @@ export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<Pro
     if (!value.ok) return reject(spec, key, column, `property ${column}: ${value.reason}`);
     (properties ??= {})[column] = value.value;
   }
-  if (previous !== null) {
+  // A column that left the allowlist keeps its last value in Klaviyo unless the exposure asks to
+  // clear what it no longer sends (`on_remove: unset_properties`).
+  if (previous !== null && spec.config.on_remove === 'unset_properties') {
     for (const column in previous) {
       if (!p.read.has(column) && present(previous[column]) && propertyKeyProblem(column) === null)
         unsetProperties.push(column);
