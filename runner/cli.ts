@@ -12,19 +12,19 @@ import { extractCommand } from './commands/extract.ts';
 import { versionText } from './version.ts';
 
 export function program(): Command {
-  return new Command('klaviyo-runner')
+  const root = new Command('klaviyo-runner')
     .description('Sync dbt models to Klaviyo: profiles, events and list members, declared as dbt exposures.')
     .version(
       versionText(),
       '-V, --version',
       'print the versions of the runner, the Klaviyo API and the dbt manifest',
     )
-    .exitOverride()
-    .addCommand(validateCommand())
-    .addCommand(planCommand())
-    .addCommand(syncCommand())
-    .addCommand(extractCommand())
-    .addCommand(sandboxCommand());
+    .exitOverride();
+  // exitOverride is not inherited by commands added with addCommand: without it on each, commander
+  // exits 1 on a usage error (`sync --bogus`), the code that means "rows rejected".
+  for (const command of [validateCommand(), planCommand(), syncCommand(), extractCommand(), sandboxCommand()])
+    root.addCommand(command.exitOverride());
+  return root;
 }
 
 export function exitCodeFor(error: unknown): number {
