@@ -93,6 +93,25 @@ function send(
   res.end(text);
 }
 
+/** Sends the answer's headers at once and its body a few bytes at a time over `ms`. */
+function trickle(res: ServerResponse, status: number, body: unknown, ms: number): void {
+  const text = body === undefined ? ' ' : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': JSONAPI });
+  const steps = 20;
+  const size = Math.ceil(text.length / steps);
+  let at = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed) return clearInterval(timer);
+    res.write(text.slice(at, at + size));
+    at += size;
+    if (at >= text.length) {
+      clearInterval(timer);
+      res.end();
+    }
+  }, ms / steps);
+  res.on('close', () => clearInterval(timer));
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -244,6 +263,31 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
         );
       }
       if (faults.roll('reset', match.r.operationId)) return hangUp();
+      if (faults.roll('hang', match.r.operationId)) {
+        // Read, never answered: the socket stays open until the client gives up or the sandbox closes.
+        record.status = -1;
+        record.finishedAt = Date.now();
+        recorded.push(record);
+        return;
+      }
+      if (faults.roll('proxyBadRequest', match.r.operationId)) {
+        record.status = 400;
+        record.finishedAt = Date.now();
+        recorded.push(record);
+        res.writeHead(400, { 'content-type': 'text/plain' });
+        res.end('Bad Request');
+        return;
+      }
+      if (faults.roll('gatewayError', match.r.operationId)) {
+        record.status = 502;
+        record.finishedAt = Date.now();
+        recorded.push(record);
+        res.writeHead(502, { 'content-type': 'text/html' });
+        res.end(
+          '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>',
+        );
+        return;
+      }
       if (faults.roll('serverError', match.r.operationId)) {
         const status = faults.roll('serverError') ? 503 : 500;
         return answer(
@@ -294,6 +338,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       if (req.method !== 'GET') persist();
       if (faults.roll('lostAnswer', match.r.operationId))
         return hangUp({ status: result.status, body: sparse(result.body, url.searchParams) });
+      if (faults.roll('slowBody', match.r.operationId)) {
+        record.status = result.status;
+        record.finishedAt = Date.now();
+        recorded.push(record);
+        return trickle(
+          res,
+          result.status,
+          sparse(result.body, url.searchParams),
+          faults.config.slowBodyMs ?? 5000,
+        );
+      }
       return answer(result.status, sparse(result.body, url.searchParams), limitHeaders);
     } catch (error) {
       if (error instanceof HttpError) return answer(error.status, error.body(), limitHeaders);
