@@ -3,7 +3,14 @@
  * Commands throw the typed errors of errors.ts after saying what to do; anything else is a bug.
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError, ExitCode, KlaviyoError, LockedError, WarehouseError } from './errors.ts';
+import {
+  ConfigError,
+  ExitCode,
+  InterruptedError,
+  KlaviyoError,
+  LockedError,
+  WarehouseError,
+} from './errors.ts';
 import { validateCommand } from './commands/validate.ts';
 import { planCommand } from './commands/plan.ts';
 import { syncCommand } from './commands/sync.ts';
@@ -33,7 +40,8 @@ export function exitCodeFor(error: unknown): number {
     error instanceof ConfigError ||
     error instanceof WarehouseError ||
     error instanceof KlaviyoError ||
-    error instanceof LockedError
+    error instanceof LockedError ||
+    error instanceof InterruptedError
   ) {
     return ExitCode.couldNotRun;
   }

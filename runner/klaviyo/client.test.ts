@@ -304,11 +304,9 @@ describe('KlaviyoClient against answers that are not Klaviyo', () => {
     expect(() => new KlaviyoClient({ apiKey: KEY, baseUrl: 'https://u:hunter2@:99999' })).toThrow(
       ConfigError,
     );
-    try {
-      new KlaviyoClient({ apiKey: KEY, baseUrl: 'https://u:hunter2@:99999' });
-    } catch (error) {
-      expect((error as Error).message).not.toContain('hunter2');
-    }
+    expect(() => new KlaviyoClient({ apiKey: KEY, baseUrl: 'https://u:hunter2@:99999' })).not.toThrow(
+      /hunter2/,
+    );
     const closed = new KlaviyoClient({
       apiKey: KEY,
       baseUrl: 'http://user:hunter2@127.0.0.1:9/proxy/',
