@@ -20,11 +20,12 @@ beforeAll(async () => {
 
 const env = { KLAVIYO_API_KEY: 'pk_inputs', KLAVIYO_BASE_URL: 'http://127.0.0.1:9' };
 
-async function expectRefused(args: string[], message: string, extraEnv: NodeJS.ProcessEnv = {}) {
-  const ran = await runCli(args, { ...env, ...extraEnv });
-  expect(ran.stderr).toContain(message);
+/** Runs the CLI expecting a refusal: exit 2 and no stack trace; returns what it printed on stderr. */
+async function refused(args: string[]): Promise<string> {
+  const ran = await runCli(args, env);
   expect(ran.stderr).not.toContain('    at ');
   expect(ran.code, ran.stderr).toBe(2);
+  return ran.stderr;
 }
 
 describe('usage errors exit 2, the code for "could not run"', () => {
@@ -47,28 +48,25 @@ describe('usage errors exit 2, the code for "could not run"', () => {
       'error: --job-delay must be a whole number of milliseconds, got fast.',
     ],
   ])('%j', async (args, message) => {
-    await expectRefused(args, message);
+    expect(await refused(args)).toContain(message);
   });
 });
 
 describe('files and folders', () => {
   it('refuses plan --output into a missing folder or onto a folder', async () => {
     const missing = path.join(project, 'no', 'such', 'plan.md');
-    await expectRefused(
-      ['plan', '--project-dir', project, '--output', missing],
+    expect(await refused(['plan', '--project-dir', project, '--output', missing])).toContain(
       `error: --output ${missing}: the folder ${path.dirname(missing)} does not exist; create it first.`,
     );
     const folder = path.join(project, 'target');
-    await expectRefused(
-      ['plan', '--project-dir', project, '--output', folder],
+    expect(await refused(['plan', '--project-dir', project, '--output', folder])).toContain(
       `error: --output ${folder} is a folder; name a file, e.g. ${path.join(folder, 'plan.md')}.`,
     );
   });
 
   it('refuses a --profiles-dir without profiles.yml, as dbt does', async () => {
     const empty = await mkdtemp(path.join(os.tmpdir(), 'kr-no-profiles-'));
-    await expectRefused(
-      ['plan', '--project-dir', project, '--profiles-dir', empty],
+    expect(await refused(['plan', '--project-dir', project, '--profiles-dir', empty])).toContain(
       `error: --profiles-dir ${empty} holds no profiles.yml. Point it at the directory of your profiles.yml.`,
     );
   });
@@ -76,8 +74,7 @@ describe('files and folders', () => {
   it('names broken YAML in profiles.yml', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'kr-bad-profiles-'));
     await writeFile(path.join(dir, 'profiles.yml'), 'klaviyo_runner:\n  target: dev\n  outputs: {dev: [\n');
-    await expectRefused(
-      ['plan', '--project-dir', project, '--profiles-dir', dir],
+    expect(await refused(['plan', '--project-dir', project, '--profiles-dir', dir])).toContain(
       `error: ${path.join(dir, 'profiles.yml')} is not valid YAML:`,
     );
   });
@@ -93,8 +90,7 @@ describe('files and folders', () => {
     node.relation_name = "(select 'C1' as person_id, read_text('/etc/hostname') as email)";
     await writeFile(file, JSON.stringify(manifest));
     for (const command of ['validate', 'plan'])
-      await expectRefused(
-        [command, '--project-dir', copy],
+      expect(await refused([command, '--project-dir', copy])).toContain(
         "model `klaviyo__profiles` has relation_name \"(select 'C1' as person_id, read_text('/etc/hostname') as email)\" is not a relation name",
       );
   });
@@ -106,8 +102,7 @@ describe('the sandbox command', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const { port } = taken.address() as AddressInfo;
     try {
-      await expectRefused(
-        ['sandbox', '--port', String(port)],
+      expect(await refused(['sandbox', '--port', String(port)])).toContain(
         `error: --port ${port}: the port is in use on 127.0.0.1; pick another, or --port 0 for a free one.`,
       );
     } finally {
@@ -120,8 +115,7 @@ describe('the sandbox command', () => {
     await mkdir(dir, { recursive: true });
     const file = path.join(dir, 'state.json');
     await writeFile(file, '{not json');
-    await expectRefused(
-      ['sandbox', '--port', '0', '--persist', file],
+    expect(await refused(['sandbox', '--port', '0', '--persist', file])).toContain(
       `error: --persist ${file} is not a sandbox state file:`,
     );
   });
