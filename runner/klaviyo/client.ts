@@ -211,9 +211,16 @@ export class KlaviyoClient {
    * Notes that an attempt got no answer of Klaviyo's own, and throws once that has lasted longer
    * than the bound (counting the wait before the next attempt), so the run stops.
    */
-  private noteUnreachable(operationId: OperationId, what: string, wait: number, status?: number): void {
+  private noteUnreachable(
+    operationId: OperationId,
+    what: string,
+    since: number,
+    wait: number,
+    status?: number,
+  ): void {
     const now = Date.now();
-    this.unreachableSince ??= now;
+    // Counted from the start of the first attempt that got no answer, so a hung attempt counts whole.
+    this.unreachableSince ??= since;
     const bound = this.options.unreachableAfterMs ?? DEFAULT_UNREACHABLE_AFTER_MS;
     if (now + wait - this.unreachableSince > bound)
       throw new KlaviyoError(
@@ -293,7 +300,7 @@ export class KlaviyoClient {
           );
         }
         const wait = this.backoff(attempt);
-        this.noteUnreachable(operationId, message, attempt >= maxRetries ? 0 : wait);
+        this.noteUnreachable(operationId, message, started, attempt >= maxRetries ? 0 : wait);
         if (attempt >= maxRetries) {
           throw new KlaviyoError(
             `${operationId}: network error after ${attempt + 1} attempts (${message}); Klaviyo at ${this.baseUrl} is unreachable, the run stops.`,
@@ -347,7 +354,7 @@ export class KlaviyoClient {
           status === 429 && retryAfter !== null && Number.isFinite(retryAfter)
             ? Math.min(retryAfter, cap) * 1000 + Math.random() * 250
             : this.backoff(attempt);
-        if (gateway) this.noteUnreachable(operationId, `answered ${status}`, wait, status);
+        if (gateway) this.noteUnreachable(operationId, `answered ${status}`, started, wait, status);
         await sleep(wait, this.options.signal);
         continue;
       }
