@@ -5,7 +5,7 @@
  * exit code matches. Real dbt on DuckDB, the real CLI, the sandbox over HTTP.
  */
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp, readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
@@ -169,6 +169,20 @@ describe('honest records', () => {
     const out = await results(dir);
     expect(out.status).toBe('error');
     expect(out.results.every((r) => r.status === 'skipped')).toBe(true);
+  });
+
+  it('replaces the results file even when the run stops before its syncs are known', async () => {
+    const dir = await project();
+    const file = path.join(dir, 'target', 'klaviyo_run_results.json');
+    await writeFile(file, JSON.stringify({ status: 'success', message: '', metadata: { run_id: 'old' } }));
+    const ran = await runCli(['sync', '--project-dir', dir, '--no-progress', '-s', 'no_such_sync'], {
+      KLAVIYO_API_KEY: 'pk_x',
+    });
+    expect(ran.code).toBe(2);
+    const out = await results(dir);
+    expect(out.metadata.run_id).not.toBe('old');
+    expect(out.status).toBe('error');
+    expect(out.message).toContain('no_such_sync');
   });
 
   it('on SIGTERM releases its locks and records the run as interrupted; the next run finishes', async () => {

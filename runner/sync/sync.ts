@@ -6,11 +6,13 @@
  * rows are simply not confirmed, so the next run sends them again.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
 import type { ProjectOptions } from '../commands/options.ts';
 import { InterruptedError, LockedError, stopsTheRun } from '../errors.ts';
-import { loadSyncs } from '../manifest/load.ts';
+import { loadSyncs, type LoadedProject } from '../manifest/load.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
 import { KlaviyoClient, type ClientOptions } from '../klaviyo/client.ts';
 import { findOrCreateList } from '../klaviyo/lists.ts';
@@ -507,6 +509,37 @@ class SyncRun {
   }
 }
 
+function runMetadata(runId: string, dbtInvocationId: string | null, baseUrl: string): RunResults['metadata'] {
+  return {
+    schema: 'https://klaviyo-runner.dev/schemas/run-results/v1.json',
+    klaviyo_runner_version: RUNNER_VERSION,
+    generated_at: new Date().toISOString(),
+    run_id: runId,
+    command: 'sync',
+    dbt_invocation_id: dbtInvocationId,
+    klaviyo_base_url: baseUrl,
+  };
+}
+
+/**
+ * A run stopped before its syncs were known (no manifest, a broken exposure, profiles.yml) still
+ * replaces the results file in an existing target folder, so it never describes an earlier run.
+ */
+async function recordUnloaded(options: SyncOptions, runId: string, error: Error, started: number) {
+  const targetPath = path.resolve(
+    options.projectDir,
+    options.targetPath ?? process.env.DBT_TARGET_PATH ?? 'target',
+  );
+  if (!existsSync(targetPath)) return;
+  await writeRunResults(targetPath, {
+    metadata: runMetadata(runId, null, ''),
+    status: error instanceof InterruptedError ? 'interrupted' : 'error',
+    message: error.message,
+    elapsed_time: (performance.now() - started) / 1000,
+    results: [],
+  });
+}
+
 /** What the run was: interrupted, stopped by an error, or the worst of its syncs. */
 function runStatus(results: SyncResult[], stopped: Error | null): SyncStatus {
   if (stopped instanceof InterruptedError) return 'interrupted';
@@ -545,9 +578,15 @@ function notRun(spec: SyncSpec, reason: string): SyncResult {
 export async function sync(options: SyncOptions): Promise<RunResults> {
   const log = options.logger ?? createLogger('text');
   const started = performance.now();
-  const project = await loadSyncs(options);
-  for (const warning of project.warnings) log.log('warn', 'project.version_mismatch', warning);
   const runId = randomUUID();
+  let project: LoadedProject;
+  try {
+    project = await loadSyncs(options);
+  } catch (error) {
+    await recordUnloaded(options, runId, error as Error, started);
+    throw error;
+  }
+  for (const warning of project.warnings) log.log('warn', 'project.version_mismatch', warning);
   const results: SyncResult[] = [];
   let stopped: Error | null = null;
   let baseUrl = '';
@@ -602,15 +641,7 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
     stopped ??= error as Error;
   }
   const runResults: RunResults = {
-    metadata: {
-      schema: 'https://klaviyo-runner.dev/schemas/run-results/v1.json',
-      klaviyo_runner_version: RUNNER_VERSION,
-      generated_at: new Date().toISOString(),
-      run_id: runId,
-      command: 'sync',
-      dbt_invocation_id: project.dbtInvocationId,
-      klaviyo_base_url: baseUrl,
-    },
+    metadata: runMetadata(runId, project.dbtInvocationId, baseUrl),
     status: 'success',
     message: stopped?.message ?? '',
     elapsed_time: (performance.now() - started) / 1000,
