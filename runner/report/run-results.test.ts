@@ -24,6 +24,8 @@ const result = (status: SyncResult['status']): SyncResult => ({
   jobs: [],
   rejected: [],
   failed: [],
+  left_out_by_model: [],
+  left_out_by_reason: {},
 });
 
 describe('overallStatus', () => {
