@@ -3,7 +3,15 @@
  * Commands throw the typed errors of errors.ts after saying what to do; anything else is a bug.
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError, ExitCode, GitHubError, KlaviyoError, LockedError, WarehouseError } from './errors.ts';
+import {
+  ConfigError,
+  ExitCode,
+  GitHubError,
+  InterruptedError,
+  KlaviyoError,
+  LockedError,
+  WarehouseError,
+} from './errors.ts';
 import { validateCommand } from './commands/validate.ts';
 import { planCommand } from './commands/plan.ts';
 import { syncCommand } from './commands/sync.ts';
@@ -13,20 +21,26 @@ import { versionText } from './version.ts';
 import { commentCommand } from './commands/comment.ts';
 
 export function program(): Command {
-  return new Command('klaviyo-runner')
+  const root = new Command('klaviyo-runner')
     .description('Sync dbt models to Klaviyo: profiles, events and list members, declared as dbt exposures.')
     .version(
       versionText(),
       '-V, --version',
       'print the versions of the runner, the Klaviyo API and the dbt manifest',
     )
-    .exitOverride()
-    .addCommand(validateCommand())
-    .addCommand(planCommand())
-    .addCommand(syncCommand())
-    .addCommand(commentCommand())
-    .addCommand(extractCommand())
-    .addCommand(sandboxCommand());
+    .exitOverride();
+  // exitOverride is not inherited by commands added with addCommand: without it on each, commander
+  // exits 1 on a usage error (`sync --bogus`), the code that means "rows rejected".
+  for (const command of [
+    validateCommand(),
+    planCommand(),
+    syncCommand(),
+    commentCommand(),
+    extractCommand(),
+    sandboxCommand(),
+  ])
+    root.addCommand(command.exitOverride());
+  return root;
 }
 
 export function exitCodeFor(error: unknown): number {
@@ -36,7 +50,8 @@ export function exitCodeFor(error: unknown): number {
     error instanceof WarehouseError ||
     error instanceof KlaviyoError ||
     error instanceof GitHubError ||
-    error instanceof LockedError
+    error instanceof LockedError ||
+    error instanceof InterruptedError
   ) {
     return ExitCode.couldNotRun;
   }

@@ -38,7 +38,9 @@ export class WarehouseError extends Error {
  * out. `retryable` says whether a later run may succeed; `status` is the HTTP status when there was one.
  * `outcomeUnknown` says a request that must not be resent blindly (it is not idempotent) may or may
  * not have taken effect: the connection was lost after it went out, or Klaviyo answered 5xx. The
- * caller finds out what Klaviyo holds before trying again.
+ * caller finds out what Klaviyo holds before trying again. `unreachable` says Klaviyo gave no answer of
+ * its own (network errors, timeouts, a gateway's 5xx) for longer than the client's bound: every
+ * further request would wait the same, so the run stops.
  */
 export class KlaviyoError extends Error {
   override readonly name = 'KlaviyoError';
@@ -48,14 +50,23 @@ export class KlaviyoError extends Error {
     readonly retryable: boolean,
     readonly errors: KlaviyoApiError[] = [],
     readonly outcomeUnknown = false,
+    readonly unreachable = false,
   ) {
     super(message);
   }
 }
 
-/** 401/403: the key is wrong or lacks a scope; every further request would fail the same way. */
+/**
+ * 401/403 (the key is wrong or lacks a scope) or Klaviyo unreachable: every further request would
+ * fail the same way, so the run stops instead of trying each sync.
+ */
 export function stopsTheRun(error: unknown): boolean {
-  return error instanceof KlaviyoError && (error.status === 401 || error.status === 403);
+  return error instanceof KlaviyoError && (error.status === 401 || error.status === 403 || error.unreachable);
+}
+
+/** The run was stopped by SIGINT or SIGTERM. */
+export class InterruptedError extends Error {
+  override readonly name = 'InterruptedError';
 }
 
 /** One entry of a JSON:API `errors[]` array as Klaviyo sends it. */

@@ -1,7 +1,9 @@
 /**
  * Never lose, never double: with the sandbox injecting 429 storms, 5xx, connection resets,
- * answers lost after the work was done, stalled and cancelled import jobs, and with a run killed (SIGKILL) while an import job is in
- * flight, repeated runs converge to exactly the models' state, with no duplicate event.
+ * answers lost after the work was done, stalled and cancelled import jobs, temporary import
+ * errors, and what a proxy in front of Klaviyo does (text/plain 400s, HTML 502s, requests never
+ * answered, bodies trickling in past the deadline), and with a run killed (SIGKILL) while an import
+ * job is in flight, repeated runs converge to exactly the models' state, with no duplicate event.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -53,8 +55,9 @@ afterEach(async () => {
 });
 
 describe('sync under faults', () => {
-  // A dbt build and up to nine runs of seven syncs under faults: more than the default timeout on a busy machine.
-  it('converges through 429 storms, 5xx, resets, lost answers, stalled and cancelled jobs', async () => {
+  // A dbt build and up to nine runs of seven syncs under faults (hung requests cost a request
+  // timeout each): more than the default timeout on a busy machine.
+  it('converges through 429 storms, 5xx, resets, lost answers, stalled and cancelled jobs, and proxy faults', async () => {
     const project = await copyDemoProject();
     expect((await runDbt(project, ['build'])).code).toBe(0);
     sandbox = await startSandbox({
@@ -71,17 +74,25 @@ describe('sync under faults', () => {
         stallJob: 0.5,
         stallMs: 2500,
         failJob: 0.2,
+        importRowError: 0.03,
+        proxyBadRequest: 0.06,
+        gatewayError: 0.06,
+        hang: 0.03,
+        slowBody: 0.04,
+        // Past an attempt's deadline (twice --request-timeout): the runner gives up on the answer.
+        slowBodyMs: 5000,
       },
     });
     const env = { KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_faults' };
     const codes: number[] = [];
     for (let i = 0; i < 8; i++) {
       const ran = await runCli(
-        ['sync', '--project-dir', project, '--no-progress', '--job-timeout', '1'],
+        ['sync', '--project-dir', project, '--no-progress', '--job-timeout', '1', '--request-timeout', '2'],
         env,
       );
       codes.push(ran.code);
-      expect([0, 1], ran.stderr).toContain(ran.code);
+      // 2: Klaviyo gave no answer of its own for 6 s (hangs and 502s in a row): the run stopped.
+      expect([0, 1, 2], ran.stderr).toContain(ran.code);
       const results = JSON.parse(
         await import('node:fs/promises').then((fs) =>
           fs.readFile(path.join(project, 'target', 'klaviyo_run_results.json'), 'utf8'),
@@ -90,6 +101,11 @@ describe('sync under faults', () => {
       if (results.results.every((r) => r.counts.failed === 0 && r.status !== 'error' && r.message === ''))
         break;
     }
+    // The proxy faults were met: a text/plain 400, an HTML 502, a request never answered.
+    const met = sandbox.requests();
+    expect(met.some((r) => r.status === 400 && r.responseBody === undefined)).toBe(true);
+    expect(met.some((r) => r.status === 502)).toBe(true);
+    expect(met.some((r) => r.status === -1)).toBe(true);
     sandbox.setFaults({});
     const final = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
     expect(final.code, final.stderr).toBe(0);
@@ -101,7 +117,7 @@ describe('sync under faults', () => {
       { responses: false },
     );
     expect(codes.length).toBeGreaterThan(0);
-  }, 300_000);
+  }, 600_000);
 
   it('resumes the import job of a run killed with SIGKILL instead of sending the profiles again', async () => {
     const project = await copyDemoProject();

@@ -48,3 +48,22 @@ describe('sendEvents', () => {
     expect(sent).toHaveLength(13);
   });
 });
+
+describe('sendEvents when the refusal is not about events', () => {
+  it("fails the batch on a proxy's text/plain 400 in one request, rejecting none", async () => {
+    sandbox.setFaults({ proxyBadRequest: 1, operations: ['bulk_create_events'] });
+    const before = sandbox.requests().length;
+    try {
+      const outcomes = await sendEvents(
+        client,
+        Array.from({ length: 16 }, (_, i) => event(500 + i)),
+        false,
+      );
+      expect(outcomes.map((o) => o.status)).toEqual(Array(16).fill('failed'));
+      expect(outcomes[0]!.reason).toContain('not an error about these rows: they are sent again next run');
+      expect(sandbox.requests().slice(before)).toHaveLength(1);
+    } finally {
+      sandbox.setFaults({});
+    }
+  });
+});

@@ -4,11 +4,11 @@
  * batch (202) confirms its events; a retry after a crash cannot double them, since unique_ids are
  * deterministic and Klaviyo drops a unique_id it already stored.
  */
-import { KlaviyoError, stopsTheRun } from '../errors.ts';
+import { stopsTheRun } from '../errors.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
 import { bulkCreateEvents } from '../klaviyo/events.ts';
 import type { EventPayload } from '../transform/payload.ts';
-import type { RowOutcome } from './outcome.ts';
+import { blamesRows, notAboutRows, type RowOutcome } from './outcome.ts';
 
 export const MAX_EVENTS = 1000;
 export const MAX_BYTES = 5 * 1024 * 1024 - 64 * 1024; // headroom for the envelope
@@ -50,8 +50,10 @@ export async function sendEvents(
     outcomes.push(...unique.map((e) => ({ key: e.key, status: 'confirmed' as const })));
   } catch (error) {
     if (stopsTheRun(error)) throw error;
-    const permanent = error instanceof KlaviyoError && !error.retryable && error.status === 400;
-    const reason = (error as Error).message;
+    // Only a 400 whose JSON:API errors point into the events blames them; anything else (a
+    // proxy's text/plain 400, a 5xx) fails the batch, to be sent again next run.
+    const permanent = blamesRows(error);
+    const reason = permanent ? error.message : notAboutRows(error);
     if (permanent && unique.length > 1) {
       // One bad event fails the whole request (docs/klaviyo-api.md#events): halve the batch until the bad events
       // stand alone. One bad event in 1,000 costs about 20 requests, not 1,000 at 150 a minute.

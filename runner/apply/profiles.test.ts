@@ -61,3 +61,52 @@ describe('importProfiles', () => {
     expect(sandbox.inspect().profiles).toHaveLength(19);
   });
 });
+
+describe('importProfiles when the refusal is not about rows', () => {
+  it("fails the batch on a proxy's text/plain 400, rejecting no row", async () => {
+    sandbox.setFaults({ proxyBadRequest: 1, operations: ['bulk_import_profiles'] });
+    const before = sandbox.requests().length;
+    try {
+      const payloads = Array.from({ length: 8 }, (_, i) => profile(100 + i));
+      const { jobs, outcomes } = await importProfiles(client, payloads, {
+        firstDelayMs: 5,
+        onSubmitted: () => Promise.resolve(),
+      });
+      expect(jobs).toEqual([]);
+      expect(outcomes.map((o) => o.status)).toEqual(Array(8).fill('failed'));
+      expect(outcomes[0]!.reason).toContain(
+        'bulk_import_profiles answered 400: a non-JSON:API answer, not Klaviyo\'s error format: "Bad Request"',
+      );
+      // One request, not a halving down to single rows.
+      expect(
+        sandbox
+          .requests()
+          .slice(before)
+          .filter((r) => r.operationId === 'bulk_import_profiles'),
+      ).toHaveLength(1);
+    } finally {
+      sandbox.setFaults({});
+    }
+  });
+
+  it('leaves rows with a temporary import error failed, to be sent again, and rejects the wrong ones', async () => {
+    sandbox.setFaults({ seed: 3, importRowError: 0.5 });
+    try {
+      const payloads = Array.from({ length: 10 }, (_, i) => profile(200 + i));
+      payloads[4] = profile(204, { email: 'not-an-email' });
+      const { outcomes } = await importProfiles(client, payloads, {
+        firstDelayMs: 5,
+        onSubmitted: () => Promise.resolve(),
+      });
+      const failed = outcomes.filter((o) => o.status === 'failed');
+      expect(failed.length).toBeGreaterThan(0);
+      for (const f of failed)
+        expect(f.reason).toBe(
+          'Temporary error. The profile could not be imported; try again. (a temporary error at Klaviyo: the row is sent again next run)',
+        );
+      expect(outcomes.filter((o) => o.status === 'rejected').map((o) => o.key)).toEqual(['C204']);
+    } finally {
+      sandbox.setFaults({});
+    }
+  });
+});

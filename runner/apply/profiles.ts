@@ -15,7 +15,8 @@ import {
   type ImportJobStatus,
 } from '../klaviyo/profiles.ts';
 import type { ProfilePayload, ProfileIdentity } from '../transform/payload.ts';
-import type { RowOutcome } from './outcome.ts';
+import { importErrorKind } from '../klaviyo/import-errors.ts';
+import { blamesRows, notAboutRows, type RowOutcome } from './outcome.ts';
 import { resolveProfileIds } from './profile-ids.ts';
 
 export interface PollOptions {
@@ -63,9 +64,10 @@ function identityKeys(identity: ProfileIdentity): string[] {
 }
 
 /**
- * Maps a finished job back to rows: rows named by an import error are rejected with Klaviyo's
- * reason (by the echoed payload's identifiers, else by the JSON pointer's index); the rest are
- * confirmed.
+ * Maps a finished job back to rows: rows named by an import error (by the echoed payload's
+ * identifiers, else by the JSON pointer's index) are rejected with Klaviyo's reason when the error
+ * says the row is wrong, and left failed, to be sent again next run, when it says Klaviyo could not
+ * do it this time (import-errors.ts); the rest are confirmed.
  */
 async function outcomesOfJob(
   client: KlaviyoClient,
@@ -87,7 +89,8 @@ async function outcomesOfJob(
     }));
   const byIdentity = new Map<string, number>();
   payloads.forEach((p, i) => identityKeys(p.attributes).forEach((k) => byIdentity.set(k, i)));
-  const rejected = new Map<number, string>();
+  const refused = new Map<number, RowOutcome['status'] & ('rejected' | 'failed')>();
+  const reasons = new Map<number, string>();
   for await (const errors of importErrors(client, jobId)) {
     for (const e of errors) {
       let index = profileIndex(e.pointer) ?? -1;
@@ -98,14 +101,26 @@ async function outcomesOfJob(
           .find((i) => i !== undefined);
         if (found !== undefined) index = found;
       }
-      if (index >= 0 && index < payloads.length) rejected.set(index, `${e.title} ${e.detail}`.trim());
+      if (index < 0 || index >= payloads.length) continue;
+      const reason = `${e.title} ${e.detail}`.trim();
+      if (importErrorKind(e) === 'temporary') {
+        // A permanent error about the same row wins: the row is wrong whatever else happened.
+        if (refused.get(index) !== 'rejected') {
+          refused.set(index, 'failed');
+          reasons.set(index, `${reason} (a temporary error at Klaviyo: the row is sent again next run)`);
+        }
+      } else {
+        refused.set(index, 'rejected');
+        reasons.set(index, reason);
+      }
     }
   }
-  return payloads.map((p, i) =>
-    rejected.has(i)
-      ? { key: p.key, status: 'rejected', reason: rejected.get(i) }
-      : { key: p.key, status: 'confirmed', profileId: null },
-  );
+  return payloads.map((p, i) => {
+    const status = refused.get(i);
+    return status === undefined
+      ? { key: p.key, status: 'confirmed', profileId: null }
+      : { key: p.key, status, reason: reasons.get(i) };
+  });
 }
 
 /**
@@ -195,9 +210,11 @@ export async function settleJob(
  * Submits profiles as one import job, or, when Klaviyo refuses the whole request (400: it checks
  * an import request before making a job), without the profiles it refused: rows its errors point
  * at (`/data/attributes/profiles/data/N`) are rejected with Klaviyo's reason and the rest resent;
- * errors that point at no row halve the batch until the refused profile stands alone. One bad
- * profile costs its own row, never the other 9,999 (bulk import is all-or-nothing per request,
- * docs/klaviyo-api.md#bulk-profile-import).
+ * errors that point into the data but at no one row halve the batch until the refused profile
+ * stands alone. One bad profile costs its own row, never the other 9,999 (bulk import is
+ * all-or-nothing per request, docs/klaviyo-api.md#bulk-profile-import). A 400 that blames no row
+ * (a proxy's text, an error about a header) fails the batch, to be sent again next run
+ * (docs/klaviyo-api.md#errors).
  */
 async function submitAll(
   client: KlaviyoClient,
@@ -215,6 +232,11 @@ async function submitAll(
     return [{ jobId: job.id, payloads }];
   } catch (error) {
     if (!(error instanceof KlaviyoError) || error.status !== 400) throw error;
+    if (!blamesRows(error)) {
+      const reason = notAboutRows(error);
+      rejected.push(...payloads.map((p) => ({ key: p.key, status: 'failed' as const, reason })));
+      return [];
+    }
     const named = new Map<number, string>();
     for (const e of error.errors) {
       const index = profileIndex(e.source?.pointer);

@@ -1,5 +1,7 @@
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Command, Option } from 'commander';
+import { ConfigError } from '../errors.ts';
 import type { PlanFormat } from '../report/plan-report.ts';
 import { addProjectOptions, addRunModeOptions, type ProjectOptions, type RunModeOptions } from './options.ts';
 
@@ -16,13 +18,34 @@ export function planCommand(): Command {
     )
     .option('--state <dir>', "the directory of production's manifest.json, for --defer")
     .action(async (options: ProjectOptions & RunModeOptions & { format: PlanFormat; output?: string }) => {
+      // Checked before planning, so a typo in the path costs no warehouse query.
+      if (options.output !== undefined) await checkOutput(options.output);
       // Loaded when the command runs, so `--help` and the other commands do not pay for it.
       const [{ plan }, { renderPlan }] = await Promise.all([
         import('../plan/plan.ts'),
         import('../report/plan-report.ts'),
       ]);
       const rendered = renderPlan(await plan(options), options.format);
-      if (options.output !== undefined) await writeFile(options.output, rendered);
-      else process.stdout.write(rendered);
+      if (options.output === undefined) process.stdout.write(rendered);
+      else {
+        try {
+          await writeFile(options.output, rendered);
+        } catch (error) {
+          throw new ConfigError(`--output ${options.output}: ${(error as Error).message}`);
+        }
+      }
     });
+}
+
+/** `--output` must name a file (new or existing) in a folder that exists. */
+async function checkOutput(output: string): Promise<void> {
+  const dir = path.dirname(path.resolve(output));
+  const folder = await stat(dir).catch(() => null);
+  if (folder === null || !folder.isDirectory())
+    throw new ConfigError(`--output ${output}: the folder ${dir} does not exist; create it first.`);
+  const existing = await stat(output).catch(() => null);
+  if (existing?.isDirectory() === true)
+    throw new ConfigError(
+      `--output ${output} is a folder; name a file, e.g. ${path.join(output, 'plan.md')}.`,
+    );
 }

@@ -52,14 +52,33 @@ export function sandboxCommand(): Command {
           );
         faults = parsed.config;
       }
-      const sandbox = await startSandbox({
-        port,
-        host: options.host,
-        rateLimits: options.rateLimits,
-        jobDelayMs: Number(options.jobDelay),
-        faults,
-        persistPath: options.persist,
-      });
+      const jobDelayMs = Number(options.jobDelay);
+      if (!Number.isInteger(jobDelayMs) || jobDelayMs < 0)
+        throw new ConfigError(`--job-delay must be a whole number of milliseconds, got ${options.jobDelay}.`);
+      if (!isLoopback(options.host))
+        console.error(
+          `WARNING: the sandbox listens on ${options.host}, beyond this machine's loopback: anyone who can reach it can read every profile and request it holds at /__sandbox/state and /__sandbox/requests. Use --host 127.0.0.1 unless you mean it.`,
+        );
+      let sandbox;
+      try {
+        sandbox = await startSandbox({
+          port,
+          host: options.host,
+          rateLimits: options.rateLimits,
+          jobDelayMs,
+          faults,
+          persistPath: options.persist,
+        });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE')
+          throw new ConfigError(
+            `--port ${port}: the port is in use on ${options.host}; pick another, or --port 0 for a free one.`,
+          );
+        if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES')
+          throw new ConfigError(`--host ${options.host} --port ${port}: cannot listen there (${code}).`);
+        throw error;
+      }
       console.log(`Klaviyo sandbox listening on ${sandbox.url}`);
       console.log(
         `Point the runner at it:\n  export KLAVIYO_BASE_URL=${sandbox.url}\n  export KLAVIYO_API_KEY=pk_sandbox`,
@@ -73,4 +92,9 @@ export function sandboxCommand(): Command {
       });
       await sandbox.close();
     });
+}
+
+/** Loopback addresses and names: 127.0.0.0/8, ::1, localhost. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ConfigError, ExitCode } from '../errors.ts';
+import { ConfigError, ExitCode, InterruptedError } from '../errors.ts';
 import type { LogFormat } from '../report/log.ts';
 import { addProjectOptions, addRunModeOptions, type ProjectOptions, type RunModeOptions } from './options.ts';
 
@@ -23,6 +23,11 @@ export function syncCommand(): Command {
       'how long to wait for a Klaviyo import job before leaving it to the next run',
       '900',
     )
+    .option(
+      '--request-timeout <seconds>',
+      'how long one request to Klaviyo may wait to connect, for an answer, or between parts of it; Klaviyo unreachable for 3 times this stops the run',
+      '30',
+    )
     .action(
       async (
         options: ProjectOptions &
@@ -30,6 +35,7 @@ export function syncCommand(): Command {
             logFormat: LogFormat;
             progress: boolean;
             jobTimeout: string;
+            requestTimeout: string;
             allowConfigChange?: boolean;
           },
       ) => {
@@ -40,17 +46,36 @@ export function syncCommand(): Command {
           import('../sync/sync.ts'),
         ]);
         const logger = createLogger(options.logFormat);
-        const timeout = Number(options.jobTimeout);
-        if (!Number.isFinite(timeout) || timeout <= 0)
-          throw new ConfigError(
-            `--job-timeout must be a positive number of seconds, got ${options.jobTimeout}.`,
+        const timeout = seconds('--job-timeout', options.jobTimeout);
+        const requestTimeout = seconds('--request-timeout', options.requestTimeout);
+        const interrupt = new AbortController();
+        const onSignal = (signal: NodeJS.Signals) => {
+          // A second signal ends the process at once; the first lets the run release its locks
+          // and record itself as interrupted.
+          if (interrupt.signal.aborted) process.exit(ExitCode.couldNotRun);
+          interrupt.abort(
+            new InterruptedError(`interrupted by ${signal}; the next run picks up where this one stopped`),
           );
-        const results = await sync({
-          ...options,
-          logger,
-          poll: { timeoutMs: timeout * 1000 },
-          progress: options.progress && process.stderr.isTTY === true && options.logFormat === 'text',
-        });
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        let results;
+        try {
+          results = await sync({
+            ...options,
+            logger,
+            poll: { timeoutMs: timeout * 1000 },
+            client: {
+              requestTimeoutMs: requestTimeout * 1000,
+              unreachableAfterMs: 3 * requestTimeout * 1000,
+            },
+            signal: interrupt.signal,
+            progress: options.progress && process.stderr.isTTY === true && options.logFormat === 'text',
+          });
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
         if (options.logFormat === 'json')
           logger.log('info', 'run.done', 'run finished', {
             status: results.status,
@@ -58,7 +83,7 @@ export function syncCommand(): Command {
           });
         else process.stdout.write(renderSyncSummary(results));
         // A sync skipped because another run holds its lock could not run: exit 2 (README).
-        if (results.status === 'error' || results.results.some((r) => r.status === 'skipped'))
+        if (results.status === 'error' || results.status === 'skipped' || results.status === 'interrupted')
           process.exitCode = ExitCode.couldNotRun;
         else if (
           results.results.some(
@@ -72,4 +97,11 @@ export function syncCommand(): Command {
           process.exitCode = ExitCode.rowsRejectedOrFailed;
       },
     );
+}
+
+function seconds(option: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new ConfigError(`${option} must be a positive number of seconds, got ${value}.`);
+  return n;
 }

@@ -139,3 +139,43 @@ describe('a dbt-snowflake target', () => {
     );
   });
 });
+
+describe('profiles.yml as untrusted input', () => {
+  async function project(profiles?: string): Promise<string> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kr-profiles-'));
+    await writeFile(path.join(dir, 'dbt_project.yml'), 'name: shop\nprofile: shop\n');
+    if (profiles !== undefined) await writeFile(path.join(dir, 'profiles.yml'), profiles);
+    return dir;
+  }
+  const good = 'shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: dev.duckdb\n';
+
+  it('refuses a --profiles-dir without profiles.yml instead of reading the project one', async () => {
+    const dir = await project(good);
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'kr-empty-'));
+    await expect(readConnection({ projectDir: dir, profilesDir: empty, env: {} })).rejects.toThrow(
+      `--profiles-dir ${empty} holds no profiles.yml. Point it at the directory of your profiles.yml.`,
+    );
+    await expect(
+      readConnection({ projectDir: dir, profilesDir: path.join(empty, 'nope'), env: {} }),
+    ).rejects.toThrow('holds no profiles.yml (the directory does not exist)');
+    await expect(readConnection({ projectDir: dir, env: { DBT_PROFILES_DIR: empty } })).rejects.toThrow(
+      `$DBT_PROFILES_DIR ${empty} holds no profiles.yml.`,
+    );
+  });
+
+  it('names the file and line of broken YAML', async () => {
+    const dir = await project('shop:\n  target: dev\n  outputs: [unclosed\n');
+    await expect(readConnection({ projectDir: dir, env: {} })).rejects.toThrow(
+      new RegExp(`^${path.join(dir, 'profiles.yml').replaceAll('/', '\\/')} is not valid YAML: .*line`),
+    );
+    const list = await project('- shop\n');
+    await expect(readConnection({ projectDir: list, env: {} })).rejects.toThrow(
+      'profiles.yml must map profile names to profiles.',
+    );
+    const brokenProject = await project(good);
+    await writeFile(path.join(brokenProject, 'dbt_project.yml'), 'name: shop\nprofile: [\n');
+    await expect(readConnection({ projectDir: brokenProject, env: {} })).rejects.toThrow(
+      'dbt_project.yml is not valid YAML:',
+    );
+  });
+});

@@ -35,11 +35,26 @@ export function renderEnvVars(text: string, env: NodeJS.ProcessEnv, file: string
   return rendered;
 }
 
+/**
+ * Where profiles.yml is. A directory the user named (--profiles-dir, or $DBT_PROFILES_DIR, which
+ * dbt reads as the same flag) is the only place looked in, and refused when it holds none, as dbt
+ * does: silently reading another profiles.yml could connect to another warehouse.
+ */
 export function findProfilesDir(
   projectDir: string,
   profilesDir: string | undefined,
   env: NodeJS.ProcessEnv,
 ): string {
+  for (const [named, by] of [
+    [profilesDir, '--profiles-dir'],
+    [env.DBT_PROFILES_DIR, '$DBT_PROFILES_DIR'],
+  ] as const) {
+    if (named === undefined || named === '') continue;
+    if (existsSync(path.join(named, 'profiles.yml'))) return named;
+    throw new ConfigError(
+      `${by} ${named} holds no profiles.yml${existsSync(named) ? '' : ' (the directory does not exist)'}. Point it at the directory of your profiles.yml.`,
+    );
+  }
   const candidates = [profilesDir, env.DBT_PROFILES_DIR, projectDir, path.join(os.homedir(), '.dbt')];
   for (const dir of candidates) {
     if (dir !== undefined && dir !== '' && existsSync(path.join(dir, 'profiles.yml'))) return dir;
@@ -57,9 +72,19 @@ export async function projectProfileName(projectDir: string): Promise<string> {
   } catch {
     throw new ConfigError(`No dbt_project.yml in ${projectDir}. Pass --project-dir.`);
   }
-  const project = parse(text) as { profile?: unknown } | null;
+  const project = parseYaml(text, file) as { profile?: unknown } | null;
   if (typeof project?.profile !== 'string') throw new ConfigError(`${file} names no \`profile\`.`);
   return project.profile;
+}
+
+/** YAML parsed, or a ConfigError naming the file, the line and what is wrong. */
+function parseYaml(text: string, file: string): unknown {
+  try {
+    return parse(text);
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0];
+    throw new ConfigError(`${file} is not valid YAML: ${message}`);
+  }
 }
 
 function renderOutput(
@@ -95,7 +120,16 @@ export async function readConnection(options: {
   const file = path.join(dir, 'profiles.yml');
   // Like dbt, render only what is used: the chosen target's output, so an env_var of another
   // target (prod credentials on a laptop) need not be set.
-  const profiles = parse(await readFile(file, 'utf8')) as Record<string, unknown> | null;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Cannot read ${file}: ${(error as Error).message}`);
+  }
+  const parsed = parseYaml(text, file);
+  if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed)))
+    throw new ConfigError(`${file} must map profile names to profiles.`);
+  const profiles = parsed as Record<string, unknown> | null;
   const entry = profiles?.[profile] as
     { target?: string; outputs?: Record<string, Record<string, unknown>> } | undefined;
   if (entry?.outputs === undefined)

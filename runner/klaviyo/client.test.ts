@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, KlaviyoError } from '../errors.ts';
@@ -181,5 +183,141 @@ describe('KlaviyoClient', () => {
 
   it('refuses to start without a key', () => {
     expect(() => new KlaviyoClient({ apiKey: ' ' })).toThrow(ConfigError);
+  });
+});
+
+/** A real local server answering each request with `answer`, for the faults MockAgent cannot make. */
+async function serve(answer: (req: IncomingMessage, res: ServerResponse) => void) {
+  const sockets = new Set<Socket>();
+  const server = createServer(answer);
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('KlaviyoClient against answers that are not Klaviyo', () => {
+  it("keeps a proxy's text/plain 400 apart from Klaviyo's JSON:API errors", async () => {
+    const { c, pool } = client();
+    pool.intercept({ path: '/api/lists', method: 'POST' }).reply(400, 'Bad Request', {
+      headers: { 'content-type': 'text/plain' },
+    });
+    const call = c.call('create_list', 'POST', '/api/lists', { data: {} });
+    await expect(call).rejects.toMatchObject({ status: 400, errors: [], retryable: false });
+    await expect(call).rejects.toThrow(
+      'create_list answered 400: a non-JSON:API answer, not Klaviyo\'s error format: "Bad Request"',
+    );
+  });
+
+  it('gives up on a server that accepts the connection and never answers, within its timeouts', async () => {
+    const silent = await serve(() => undefined);
+    try {
+      const c = new KlaviyoClient({
+        apiKey: KEY,
+        baseUrl: silent.url,
+        limits: 'off',
+        backoffMs: 1,
+        requestTimeoutMs: 200,
+        unreachableAfterMs: 700,
+      });
+      const started = Date.now();
+      const call = c.call('get_lists', 'GET', '/api/lists');
+      await expect(call).rejects.toMatchObject({ unreachable: true, retryable: true });
+      await expect(call).rejects.toThrow(
+        /has been unreachable for \d+ s \(get_lists: (no answer within the request timeout|the answer took longer than the request deadline)\)/,
+      );
+      expect(Date.now() - started).toBeLessThan(3000);
+      await c.close();
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('abandons an answer whose body trickles in past the attempt deadline', async () => {
+    const slow = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/vnd.api+json' });
+      const timer = setInterval(() => res.write(' '), 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    try {
+      const c = new KlaviyoClient({
+        apiKey: KEY,
+        baseUrl: slow.url,
+        limits: 'off',
+        maxRetries: 0,
+        requestTimeoutMs: 150,
+      });
+      const started = Date.now();
+      await expect(c.call('get_lists', 'GET', '/api/lists')).rejects.toThrow(
+        'the answer took longer than the request deadline',
+      );
+      expect(Date.now() - started).toBeLessThan(2000);
+      await c.close();
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it("stops on a gateway's HTML 502s once Klaviyo has been unreachable past the bound", async () => {
+    let hits = 0;
+    const gateway = await serve((_req, res) => {
+      hits += 1;
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
+    });
+    try {
+      const c = new KlaviyoClient({
+        apiKey: KEY,
+        baseUrl: gateway.url,
+        limits: 'off',
+        backoffMs: 100,
+        unreachableAfterMs: 250,
+      });
+      await expect(c.call('get_lists', 'GET', '/api/lists')).rejects.toMatchObject({
+        status: 502,
+        unreachable: true,
+      });
+      expect(hits).toBeLessThan(6);
+      await c.close();
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('refuses an invalid KLAVIYO_BASE_URL before any request, and never shows its credentials', async () => {
+    expect(() => new KlaviyoClient({ apiKey: KEY, baseUrl: 'a.klaviyo.com' })).toThrow(
+      'KLAVIYO_BASE_URL is not a URL: "a.klaviyo.com". Use e.g. https://a.klaviyo.com or http://127.0.0.1:8787.',
+    );
+    expect(() => new KlaviyoClient({ apiKey: KEY, baseUrl: 'ftp://proxy/' })).toThrow(
+      'KLAVIYO_BASE_URL must be an http:// or https:// URL, got "ftp://proxy/".',
+    );
+    expect(() => new KlaviyoClient({ apiKey: KEY, baseUrl: 'https://u:hunter2@:99999' })).toThrow(
+      ConfigError,
+    );
+    expect(() => new KlaviyoClient({ apiKey: KEY, baseUrl: 'https://u:hunter2@:99999' })).not.toThrow(
+      /hunter2/,
+    );
+    const closed = new KlaviyoClient({
+      apiKey: KEY,
+      baseUrl: 'http://user:hunter2@127.0.0.1:9/proxy/',
+      limits: 'off',
+      maxRetries: 1,
+      backoffMs: 1,
+    });
+    expect(closed.baseUrl).toBe('http://127.0.0.1:9/proxy');
+    const call = closed.call('get_lists', 'GET', '/api/lists');
+    await expect(call).rejects.toMatchObject({ unreachable: true });
+    await expect(call).rejects.not.toThrow(/hunter2|user:/);
+    await closed.close();
   });
 });

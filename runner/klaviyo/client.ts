@@ -6,12 +6,24 @@
  * bound, for idempotent operations only: a non-idempotent one (create_list) is never resent after a
  * failure that leaves its outcome unknown, it throws a KlaviyoError with `outcomeUnknown` instead;
  * 401/403 stop the run with the scope the operation needs. The key is never logged.
+ *
+ * Every attempt has limits: to connect, to receive the answer's headers, between two chunks of its
+ * body, and in total; a server that accepts the connection and never answers costs one timeout, not
+ * a hung run. When Klaviyo gives no answer of its own (network errors, timeouts, a gateway's 5xx)
+ * for longer than `unreachableAfterMs`, the client stops retrying and throws a KlaviyoError with
+ * `unreachable`, which stops the run (exit 2) instead of costing the same wait in every sync.
  */
 import Bottleneck from 'bottleneck';
-import { request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { ConfigError, KlaviyoError, type KlaviyoApiError } from '../errors.ts';
+import { parseBaseUrl, withoutCredentials } from './base-url.ts';
 import { OPERATIONS, TIER_LIMITS, type OperationId, type Tier } from './operations.ts';
 import { DEFAULT_BASE_URL, JSON_API, KLAVIYO_REVISION } from './revision.ts';
+
+/** Default per-attempt limit (connect, headers, gap in the body), in ms; the whole attempt gets twice it. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** Default time Klaviyo may stay unreachable before the run stops: three attempts' worth. */
+export const DEFAULT_UNREACHABLE_AFTER_MS = 3 * DEFAULT_REQUEST_TIMEOUT_MS;
 
 export interface ClientOptions {
   apiKey?: string;
@@ -28,6 +40,15 @@ export interface ClientOptions {
   backoffMs?: number;
   /** Turn off client-side limiting (tests of the server's 429 handling). */
   limits?: 'klaviyo' | 'off';
+  /**
+   * The longest an attempt waits to connect, for the answer's headers, or between two chunks of
+   * the answer's body (ms); an attempt as a whole is abandoned after twice this.
+   */
+  requestTimeoutMs?: number;
+  /** How long Klaviyo may give no answer of its own before the client gives up (ms). */
+  unreachableAfterMs?: number;
+  /** Aborts every request in flight and every wait (SIGINT/SIGTERM). */
+  signal?: AbortSignal;
   onRequest?: (event: {
     operationId: OperationId;
     method: string;
@@ -61,6 +82,17 @@ function neverSent(error: unknown): boolean {
   return typeof code === 'string' && NOT_SENT.has(code);
 }
 
+/** undici's timeouts say which limit was hit; other errors keep their own message. */
+function describeNetworkError(error: unknown): string {
+  const e = error as { code?: unknown; name?: unknown; message?: unknown; cause?: { code?: unknown } } | null;
+  const code = e?.code ?? e?.cause?.code;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return 'no answer within the request timeout';
+  if (code === 'UND_ERR_BODY_TIMEOUT') return 'the answer stopped arriving within the request timeout';
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'could not connect within the request timeout';
+  if (e?.name === 'TimeoutError') return 'the answer took longer than the request deadline';
+  return String(e?.message ?? error);
+}
+
 const NOT_RESENT = 'Klaviyo may or may not have carried it out, so it was not resent';
 
 export function buildHeaders(apiKey: string, hasBody: boolean): Record<string, string> {
@@ -72,18 +104,55 @@ export function buildHeaders(apiKey: string, hasBody: boolean): Record<string, s
   };
 }
 
-function parseErrors(body: unknown): KlaviyoApiError[] {
+/**
+ * The entries of Klaviyo's JSON:API error envelope (`{"errors":[{code, title, detail, source?}]}`,
+ * https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling), or none when the body is
+ * anything else: a proxy's or gateway's text or HTML answer is not Klaviyo speaking about rows.
+ */
+export function parseErrors(body: unknown): KlaviyoApiError[] {
   const errors = (body as { errors?: unknown } | null)?.errors;
-  return Array.isArray(errors) ? (errors as KlaviyoApiError[]) : [];
+  if (!Array.isArray(errors) || errors.length === 0) return [];
+  const shaped = errors.every((e) => {
+    const entry = e as Partial<KlaviyoApiError> | null;
+    return typeof entry === 'object' && entry !== null && typeof entry.code === 'string';
+  });
+  return shaped ? (errors as KlaviyoApiError[]) : [];
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Gateway answers: a proxy or load balancer in front of Klaviyo could not reach it (524 is
+ * Cloudflare's timeout, https://developers.cloudflare.com/support/troubleshooting/http-status-codes/cloudflare-5xx-errors/).
+ */
+const GATEWAY_STATUS = new Set([502, 504, 524]);
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 export class KlaviyoClient {
+  /** The base URL without credentials: the form reports and messages show. */
   readonly baseUrl: string;
   readonly requestCounts: Partial<Record<OperationId, number>> = {};
   private readonly apiKey: string;
+  private readonly origin: string;
+  private readonly secrets: string[];
   private readonly limiters = new Map<Tier, Bottleneck>();
+  private readonly dispatcher: Dispatcher;
+  private readonly ownDispatcher: Agent | null = null;
+  private readonly timeoutMs: number;
+  /** When Klaviyo last stopped giving answers of its own; null while it answers. */
+  private unreachableSince: number | null = null;
 
   constructor(private readonly options: ClientOptions = {}) {
     const key = options.apiKey ?? process.env.KLAVIYO_API_KEY;
@@ -93,7 +162,20 @@ export class KlaviyoClient {
       );
     }
     this.apiKey = key.trim();
-    this.baseUrl = (options.baseUrl ?? process.env.KLAVIYO_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    const base = parseBaseUrl(options.baseUrl ?? process.env.KLAVIYO_BASE_URL ?? DEFAULT_BASE_URL);
+    this.origin = base.url;
+    this.baseUrl = base.display;
+    this.secrets = base.secrets;
+    this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (options.dispatcher !== undefined) this.dispatcher = options.dispatcher;
+    else {
+      this.ownDispatcher = new Agent({
+        connect: { timeout: this.timeoutMs },
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+      this.dispatcher = this.ownDispatcher;
+    }
   }
 
   /** Burst and steady windows enforced together, as Klaviyo does (docs/klaviyo-api.md#rate-limits). */
@@ -120,7 +202,35 @@ export class KlaviyoClient {
   }
 
   private redact(text: string): string {
-    return text.split(this.apiKey).join('[redacted]');
+    let out = withoutCredentials(text.split(this.apiKey).join('[redacted]'));
+    for (const secret of this.secrets) out = out.split(secret).join('[redacted]');
+    return out;
+  }
+
+  /**
+   * Notes that an attempt got no answer of Klaviyo's own, and throws once that has lasted longer
+   * than the bound (counting the wait before the next attempt), so the run stops.
+   */
+  private noteUnreachable(
+    operationId: OperationId,
+    what: string,
+    since: number,
+    wait: number,
+    status?: number,
+  ): void {
+    const now = Date.now();
+    // Counted from the start of the first attempt that got no answer, so a hung attempt counts whole.
+    this.unreachableSince ??= since;
+    const bound = this.options.unreachableAfterMs ?? DEFAULT_UNREACHABLE_AFTER_MS;
+    if (now + wait - this.unreachableSince > bound)
+      throw new KlaviyoError(
+        `Klaviyo at ${this.baseUrl} has been unreachable for ${Math.round((now - this.unreachableSince) / 1000)} s (${operationId}: ${what}); the run stops. Check KLAVIYO_BASE_URL and the network, then run again.`,
+        status,
+        true,
+        [],
+        false,
+        true,
+      );
   }
 
   async call<T = unknown>(
@@ -129,7 +239,7 @@ export class KlaviyoClient {
     path: string,
     body?: unknown,
   ): Promise<KlaviyoResponse<T>> {
-    const url = path.startsWith('http') ? path : `${this.baseUrl}${path}`;
+    const url = path.startsWith('http') ? path : `${this.origin}${path}`;
     const maxRetries = this.options.maxRetries ?? 6;
     const { idempotent } = OPERATIONS[operationId];
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -139,19 +249,26 @@ export class KlaviyoClient {
       let parsed: unknown = undefined;
       let retryAfter: number | null = null;
       try {
-        const send = () =>
-          request(url, {
+        const send = async () => {
+          // The whole attempt, body included, has a deadline: a body trickling in one byte at a
+          // time never trips the gap timeout alone.
+          const signals = [AbortSignal.timeout(2 * this.timeoutMs)];
+          if (this.options.signal !== undefined) signals.push(this.options.signal);
+          const signal = AbortSignal.any(signals);
+          const res = await request(url, {
             method,
             headers: buildHeaders(this.apiKey, payload !== undefined),
             body: payload,
-            dispatcher: this.options.dispatcher,
+            dispatcher: this.dispatcher,
+            signal,
           });
-        const res =
+          return { res, text: await res.body.text() };
+        };
+        const { res, text } =
           this.options.limits === 'off'
             ? await send()
             : await this.limiter(OPERATIONS[operationId].tier).schedule(send);
         status = res.statusCode;
-        const text = await res.body.text();
         if (text !== '') {
           try {
             parsed = JSON.parse(text);
@@ -162,6 +279,7 @@ export class KlaviyoClient {
         const header = res.headers['retry-after'];
         if (header !== undefined) retryAfter = Number(Array.isArray(header) ? header[0] : header);
       } catch (error) {
+        if (this.options.signal?.aborted === true) throw this.options.signal.reason as Error;
         this.requestCounts[operationId] = (this.requestCounts[operationId] ?? 0) + 1;
         this.options.onRequest?.({
           operationId,
@@ -171,32 +289,43 @@ export class KlaviyoClient {
           attempt,
           ms: Date.now() - started,
         });
+        const message = this.redact(describeNetworkError(error));
         if (!idempotent && !neverSent(error)) {
           throw new KlaviyoError(
-            `${operationId}: the connection was lost after the request went out (${this.redact((error as Error).message)}); ${NOT_RESENT}.`,
+            `${operationId}: the connection was lost after the request went out (${message}); ${NOT_RESENT}.`,
             undefined,
             true,
             [],
             true,
           );
         }
+        const wait = this.backoff(attempt);
+        this.noteUnreachable(operationId, message, started, attempt >= maxRetries ? 0 : wait);
         if (attempt >= maxRetries) {
           throw new KlaviyoError(
-            `${operationId}: network error after ${attempt + 1} attempts (${this.redact((error as Error).message)}).`,
+            `${operationId}: network error after ${attempt + 1} attempts (${message}); Klaviyo at ${this.baseUrl} is unreachable, the run stops.`,
             undefined,
+            true,
+            [],
+            false,
             true,
           );
         }
-        await sleep(this.backoff(attempt));
+        await sleep(wait, this.options.signal);
         continue;
       }
       this.requestCounts[operationId] = (this.requestCounts[operationId] ?? 0) + 1;
       this.options.onRequest?.({ operationId, method, path, status, attempt, ms: Date.now() - started });
-      if (status < 300) return { status, body: parsed as T };
       const errors = parseErrors(parsed);
+      // A gateway's answer, or a 5xx in a shape Klaviyo never sends: Klaviyo itself was not reached.
+      const gateway = status >= 500 && (GATEWAY_STATUS.has(status) || errors.length === 0);
+      if (!gateway) this.unreachableSince = null;
+      if (status < 300) return { status, body: parsed as T };
       const detail =
         errors.map((e) => `${e.code}: ${e.detail}`).join('; ') ||
-        (typeof parsed === 'string' ? parsed.slice(0, 200) : '');
+        (typeof parsed === 'string'
+          ? `a non-JSON:API answer, not Klaviyo's error format: ${JSON.stringify(parsed.slice(0, 200))}`
+          : '');
       if (status === 401 || status === 403) {
         const scopes = OPERATIONS[operationId].scopes.join(', ');
         throw new KlaviyoError(
@@ -218,20 +347,24 @@ export class KlaviyoClient {
           true,
         );
       }
-      if (RETRY_STATUS.has(status) && attempt < maxRetries) {
+      const retry = RETRY_STATUS.has(status) || gateway;
+      if (retry && attempt < maxRetries) {
         const cap = this.options.maxRetryAfterSeconds ?? 60;
         const wait =
           status === 429 && retryAfter !== null && Number.isFinite(retryAfter)
             ? Math.min(retryAfter, cap) * 1000 + Math.random() * 250
             : this.backoff(attempt);
-        await sleep(wait);
+        if (gateway) this.noteUnreachable(operationId, `answered ${status}`, started, wait, status);
+        await sleep(wait, this.options.signal);
         continue;
       }
       throw new KlaviyoError(
-        `${operationId} answered ${status}: ${this.redact(detail)}`,
+        `${operationId} answered ${status}: ${this.redact(detail)}${gateway ? `; Klaviyo at ${this.baseUrl} is unreachable, the run stops` : ''}`,
         status,
-        RETRY_STATUS.has(status),
+        retry,
         errors,
+        false,
+        gateway,
       );
     }
   }
@@ -257,5 +390,6 @@ export class KlaviyoClient {
 
   async close(): Promise<void> {
     await Promise.all([...this.limiters.values()].map((l) => l.disconnect()));
+    await this.ownDispatcher?.close();
   }
 }

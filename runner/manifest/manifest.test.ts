@@ -153,6 +153,59 @@ describe('exposures → sync specs', () => {
   });
 });
 
+describe('manifest strings that reach SQL', () => {
+  it('refuses a relation_name that is not identifiers, and rebuilds one that is', () => {
+    const hostile = manifest(exposure('k', profileBlock), {
+      'model.shop.klaviyo__profiles': {
+        unique_id: 'model.shop.klaviyo__profiles',
+        name: 'klaviyo__profiles',
+        resource_type: 'model',
+        package_name: 'shop',
+        original_file_path: 'models/klaviyo__profiles.sql',
+        relation_name: "(select 1 as person_id, read_text('/etc/hostname') as email)",
+        config: { materialized: 'table' },
+      },
+    });
+    const { specs, problems } = buildSpecs(hostile, null);
+    expect(specs).toEqual([]);
+    expect(problems).toEqual([
+      `exposure \`k\` (exposures/klaviyo.yml): model \`klaviyo__profiles\` has relation_name "(select 1 as person_id, read_text('/etc/hostname') as email)" is not a relation name (unexpected "(select 1 as person_"); dbt writes database.schema.identifier, each part a plain or double-quoted identifier. Run \`dbt parse\` again.`,
+    ]);
+    expect(buildSpecs(manifest(exposure('k', profileBlock)), null).specs[0]!.model.relationName).toBe(
+      '"db"."main"."klaviyo__profiles"',
+    );
+  });
+
+  it('refuses a suppressions model whose relation_name is not identifiers', () => {
+    const m = manifest(
+      exposure('k', { ...profileBlock, scope: { suppressions: 'supp', exclude: ['suppressed'] } }),
+      {
+        'model.shop.supp': {
+          unique_id: 'model.shop.supp',
+          name: 'supp',
+          resource_type: 'model',
+          package_name: 'shop',
+          original_file_path: 'models/supp.sql',
+          relation_name: '"db"."main"."supp" union all select * from secrets',
+          config: { materialized: 'table' },
+        },
+      },
+    );
+    expect(buildSpecs(m, null).problems[0]).toContain(
+      'the suppressions model `supp` has relation_name "\\"db\\".\\"main\\".\\"supp\\" union all select * from secrets" is not a relation name',
+    );
+  });
+
+  it('refuses exposure names dbt would refuse', () => {
+    for (const name of ['my sync', "x'; drop table y; --", 'a.b']) {
+      expect(buildSpecs(manifest(exposure(name, profileBlock)), null).problems).toEqual([
+        `exposure \`${name}\` (exposures/klaviyo.yml): the exposure name may hold only letters, digits, underscores and hyphens, as dbt requires; rename it.`,
+      ]);
+    }
+    expect(buildSpecs(manifest(exposure('émoi-ok_1', profileBlock)), null).problems).toEqual([]);
+  });
+});
+
 describe('selection', () => {
   const m = manifest({
     ...exposure('winback', {

@@ -6,6 +6,7 @@
 import type { Manifest, ManifestExposure, ManifestNode } from './read.ts';
 import type { RunResultsIndex } from './run-results.ts';
 import { checkSyncConfig } from './config-schema.ts';
+import { checkRelationName } from './relation.ts';
 import type { ModelRef, SyncSpec } from './spec.ts';
 
 const SHIPPABLE = new Set(['model', 'seed', 'snapshot']);
@@ -18,11 +19,18 @@ function where(exposure: ManifestExposure): string {
   return `exposure \`${exposure.name}\` (${exposure.original_file_path})`;
 }
 
-function modelRef(node: ManifestNode): ModelRef {
+/**
+ * Exposure names as dbt accepts them: letters, digits, underscores and hyphens
+ * (https://docs.getdbt.com/reference/exposure-properties). The name is the sync's identity in
+ * state tables, reports and `--select`.
+ */
+const EXPOSURE_NAME = /^[\p{L}\p{N}_-]+$/u;
+
+function modelRef(node: ManifestNode, relationName: string): ModelRef {
   return {
     uniqueId: node.unique_id,
     name: node.name,
-    relationName: node.relation_name ?? '',
+    relationName,
     materialized: node.config?.materialized ?? 'view',
     declaredColumns: Object.values(node.columns ?? {}).map((c) => c.name.toLowerCase()),
     originalFilePath: node.original_file_path,
@@ -54,7 +62,11 @@ function rejectedRowsModels(
       problems.push(
         `${at}: did not build in the last dbt run (status ${status}); fix it and run \`dbt build\` again.`,
       );
-    else relations.push(node.relation_name);
+    else {
+      const checked = checkRelationName(node.relation_name);
+      if (checked.ok) relations.push(checked.sql);
+      else problems.push(`${at}: has relation_name ${checked.problem}. Run \`dbt parse\` again.`);
+    }
   }
   return { relations, problems };
 }
@@ -76,6 +88,12 @@ export function buildSpecs(
     const block = mergedMeta(exposure).klaviyo;
     if (block === undefined) continue;
     const at = where(exposure);
+    if (!EXPOSURE_NAME.test(exposure.name)) {
+      problems.push(
+        `${at}: the exposure name may hold only letters, digits, underscores and hyphens, as dbt requires; rename it.`,
+      );
+      continue;
+    }
     const checked = checkSyncConfig(block, at);
     if (!checked.ok) {
       problems.push(...checked.problems);
@@ -115,6 +133,13 @@ export function buildSpecs(
       );
       continue;
     }
+    const relation = checkRelationName(node.relation_name);
+    if (!relation.ok) {
+      problems.push(
+        `${at}: model \`${node.name}\` has relation_name ${relation.problem}. Run \`dbt parse\` again.`,
+      );
+      continue;
+    }
     const status = runResults?.status.get(node.unique_id);
     if (status !== undefined && status !== 'success') {
       problems.push(
@@ -128,7 +153,7 @@ export function buildSpecs(
       yamlPath: exposure.original_file_path,
       tags: [...new Set([...(exposure.tags ?? []), ...(exposure.config?.tags ?? [])])],
       config,
-      model: modelRef(node),
+      model: modelRef(node, relation.sql),
       rejectedRowsRelations: rejectedRows.relations,
     };
     if (config.scope !== undefined) {
@@ -139,7 +164,14 @@ export function buildSpecs(
         );
         continue;
       }
-      spec.suppressionsRelation = suppressions.relation_name;
+      const checkedSuppressions = checkRelationName(suppressions.relation_name);
+      if (!checkedSuppressions.ok) {
+        problems.push(
+          `${at}: the suppressions model \`${suppressions.name}\` has relation_name ${checkedSuppressions.problem}. Run \`dbt parse\` again.`,
+        );
+        continue;
+      }
+      spec.suppressionsRelation = checkedSuppressions.sql;
     }
     specs.push(spec);
   }

@@ -4,7 +4,8 @@
  * status, timings and counts, and every rejected or failed row's key and reason, so a scheduler
  * or a dbt-aware tool can read the outcome without parsing logs.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 export const RUN_RESULTS_SCHEMA = 'https://klaviyo-runner.dev/schemas/run-results/v1.json';
@@ -57,8 +58,12 @@ export function emptyCounts(): SyncCounts {
   };
 }
 
-/** `stopped`: the mass-removal guard stopped the sync before it sent anything (exit 1). */
-export type SyncStatus = 'success' | 'partial' | 'stopped' | 'error' | 'skipped';
+/**
+ * `skipped`: the sync did not run (another run holds its lock, or the run stopped before it);
+ * `interrupted`: SIGINT or SIGTERM stopped it; `stopped`: the mass-removal guard stopped it before
+ * it sent anything (exit 1).
+ */
+export type SyncStatus = 'success' | 'partial' | 'stopped' | 'error' | 'skipped' | 'interrupted';
 
 export interface RowOutcome {
   key: string;
@@ -106,25 +111,40 @@ export interface RunResults {
     klaviyo_base_url: string;
   };
   status: SyncStatus;
+  /** What stopped the run as a whole, when something did (empty otherwise). */
+  message: string;
   elapsed_time: number;
   results: SyncResult[];
 }
 
-/** The run's overall status: the worst of its syncs. */
+/**
+ * The run's overall status: the worst of its syncs, in the order of the exit codes they lead to
+ * (an interruption, an error or a skipped sync exit 2, a partial sync 1). A run with one sync
+ * skipped for another run's lock is not a success.
+ */
+const WORST_FIRST: SyncStatus[] = ['interrupted', 'error', 'skipped', 'stopped', 'partial'];
 export function overallStatus(results: SyncResult[]): SyncStatus {
-  if (results.some((r) => r.status === 'error')) return 'error';
-  if (results.some((r) => r.status === 'stopped')) return 'stopped';
-  if (results.some((r) => r.status === 'partial')) return 'partial';
-  if (results.length > 0 && results.every((r) => r.status === 'skipped')) return 'skipped';
-  return 'success';
+  return WORST_FIRST.find((status) => results.some((r) => r.status === status)) ?? 'success';
 }
 
-/** Write atomically (temp file + rename) so a reader never sees half a file. */
+/**
+ * Write atomically (temp file + rename) so a reader never sees half a file. The temp file has an
+ * unguessable name and is created exclusively (O_CREAT | O_EXCL), so a file or symlink planted at
+ * that name makes the write fail instead of being followed.
+ */
 export async function writeRunResults(targetDir: string, results: RunResults): Promise<string> {
   await mkdir(targetDir, { recursive: true });
   const file = path.join(targetDir, 'klaviyo_run_results.json');
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(results, null, 2)}\n`);
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(temp, 'wx', 0o644);
+  try {
+    await handle.writeFile(`${JSON.stringify(results, null, 2)}\n`);
+  } catch (error) {
+    await handle.close();
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await handle.close();
   await rename(temp, file);
   return file;
 }

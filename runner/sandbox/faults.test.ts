@@ -19,10 +19,10 @@ describe('faults', () => {
     ).toEqual({
       ok: false,
       problems: [
-        'throttel is not a fault setting (known: seed, throttle, serverError, reset, lostAnswer, slow, failJob, stallJob, importRowError, slowMs, stallMs, operations, perOperation)',
+        'throttel is not a fault setting (known: seed, throttle, serverError, reset, lostAnswer, slow, failJob, stallJob, importRowError, proxyBadRequest, gatewayError, hang, slowBody, slowMs, stallMs, slowBodyMs, operations, perOperation)',
         'reset must be a probability from 0 to 1, got 2',
         'slowMs must be a whole number of at least 0, got -1',
-        'perOperation.create_list.lost is not a fault (known: throttle, serverError, reset, lostAnswer, slow, failJob, stallJob, importRowError)',
+        'perOperation.create_list.lost is not a fault (known: throttle, serverError, reset, lostAnswer, slow, failJob, stallJob, importRowError, proxyBadRequest, gatewayError, hang, slowBody)',
       ],
     });
     expect(parseFaultConfig([])).toEqual({ ok: false, problems: ['the file must hold a JSON object'] });

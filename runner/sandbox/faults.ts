@@ -5,7 +5,18 @@
 import { seededRandom } from './seeded-random.ts';
 
 export type FaultRate =
-  'throttle' | 'serverError' | 'reset' | 'lostAnswer' | 'slow' | 'failJob' | 'stallJob' | 'importRowError';
+  | 'throttle'
+  | 'serverError'
+  | 'reset'
+  | 'lostAnswer'
+  | 'slow'
+  | 'failJob'
+  | 'stallJob'
+  | 'importRowError'
+  | 'proxyBadRequest'
+  | 'gatewayError'
+  | 'hang'
+  | 'slowBody';
 
 export interface FaultConfig {
   seed?: number;
@@ -31,6 +42,15 @@ export interface FaultConfig {
   stallMs?: number;
   /** Valid import rows that fail anyway with a transient-looking error. */
   importRowError?: number;
+  /** A proxy in front of Klaviyo answers 400 in text/plain, before the request reaches Klaviyo. */
+  proxyBadRequest?: number;
+  /** A gateway answers 502 with an HTML page, before the request reaches Klaviyo. */
+  gatewayError?: number;
+  /** The connection is accepted and the request read, and no answer ever comes. */
+  hang?: number;
+  /** The request is carried out, and its answer's body then trickles in over `slowBodyMs`. */
+  slowBody?: number;
+  slowBodyMs?: number;
   /** Only affect these operation ids (all when absent). */
   operations?: string[];
   /**
@@ -70,8 +90,12 @@ const RATES: readonly FaultRate[] = [
   'failJob',
   'stallJob',
   'importRowError',
+  'proxyBadRequest',
+  'gatewayError',
+  'hang',
+  'slowBody',
 ];
-const MILLISECONDS = ['slowMs', 'stallMs'] as const;
+const MILLISECONDS = ['slowMs', 'stallMs', 'slowBodyMs'] as const;
 
 function rateProblem(where: string, value: unknown): string | null {
   return typeof value === 'number' && value >= 0 && value <= 1

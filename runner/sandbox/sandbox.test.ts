@@ -233,6 +233,35 @@ describe('the sandbox answers as Klaviyo does', () => {
   });
 });
 
+describe('the sandbox keeps no credential it was sent', () => {
+  it('redacts every credential-looking header in /__sandbox/requests, whatever its form', async () => {
+    const secrets = {
+      authorization: 'Bearer pk_bearer_secret',
+      'x-api-key': 'pk_header_secret',
+      'proxy-authorization': 'Basic cGtfYmFzaWNfc2VjcmV0',
+      cookie: 'session=pk_cookie_secret',
+      'x-auth-token': 'pk_token_secret',
+    };
+    await api('GET', '/api/lists', undefined, secrets);
+    await api('GET', '/api/lists', undefined, { authorization: 'pk_bare_secret' });
+    await api('GET', '/api/lists');
+    const recorded = await (await fetch(`${sandbox.url}/__sandbox/requests`)).text();
+    for (const secret of [...Object.values(secrets), 'pk_bare_secret', 'pk_sandbox_test'])
+      expect(recorded).not.toContain(secret);
+    const requests = JSON.parse(recorded) as { headers: Record<string, string> }[];
+    expect(requests.at(-3)!.headers).toMatchObject({
+      authorization: 'Bearer [redacted]',
+      'x-api-key': '[redacted]',
+      'proxy-authorization': 'Basic [redacted]',
+      cookie: '[redacted]',
+      'x-auth-token': '[redacted]',
+      revision: '2026-07-15',
+    });
+    expect(requests.at(-2)!.headers.authorization).toBe('[redacted]');
+    expect(requests.at(-1)!.headers.authorization).toBe('Klaviyo-API-Key [redacted]');
+  });
+});
+
 describe('rate limits', () => {
   it('answers 429 with Retry-After past the burst, and honouring it succeeds', async () => {
     const limited = await startSandbox({

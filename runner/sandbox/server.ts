@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { ConfigError } from '../errors.ts';
 import { Faults, type FaultConfig } from './faults.ts';
 import { badParameter, HttpError, sparse } from './jsonapi.ts';
 import { FAST_LIMITS, KLAVIYO_LIMITS, RateLimiter, type TierLimits } from './ratelimit.ts';
@@ -93,17 +94,49 @@ function send(
   res.end(text);
 }
 
+/** Sends the answer's headers at once and its body a few bytes at a time over `ms`. */
+function trickle(res: ServerResponse, status: number, body: unknown, ms: number): void {
+  const text = body === undefined ? ' ' : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': JSONAPI });
+  const steps = 20;
+  const size = Math.ceil(text.length / steps);
+  let at = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed) return clearInterval(timer);
+    res.write(text.slice(at, at + size));
+    at += size;
+    if (at >= text.length) {
+      clearInterval(timer);
+      res.end();
+    }
+  }, ms / steps);
+  res.on('close', () => clearInterval(timer));
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function redactHeaders(req: IncomingMessage): Record<string, string> {
+/** Header names that carry credentials in one form or another (Authorization, X-Api-Key, cookies...). */
+const CREDENTIAL_HEADER = /auth|key|token|secret|password|passwd|cookie|session|signature|credential/i;
+
+/**
+ * Headers as recorded for `/__sandbox/requests`: every credential-looking header redacted,
+ * whatever scheme it uses, keeping only an Authorization scheme name (`Klaviyo-API-Key`,
+ * `Bearer`) so a test can still see which form a client sent.
+ */
+export function redactHeaders(headers: IncomingMessage['headers']): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
+  for (const [k, v] of Object.entries(headers)) {
     if (v === undefined) continue;
-    out[k] = k === 'authorization' ? String(v).replace(/(Klaviyo-API-Key\s+).*/i, '$1[redacted]') : String(v);
+    const text = Array.isArray(v) ? v.join(', ') : v;
+    if (!CREDENTIAL_HEADER.test(k)) out[k] = text;
+    else {
+      const scheme = /^([A-Za-z][A-Za-z0-9-]*)\s+\S/.exec(text)?.[1];
+      out[k] = scheme === undefined ? '[redacted]' : `${scheme} [redacted]`;
+    }
   }
   return out;
 }
@@ -111,7 +144,15 @@ function redactHeaders(req: IncomingMessage): Record<string, string> {
 export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
   let store = new Store();
   if (options.persistPath !== undefined && existsSync(options.persistPath)) {
-    store.load(JSON.parse(readFileSync(options.persistPath, 'utf8')) as Parameters<Store['load']>[0]);
+    let saved: unknown;
+    try {
+      saved = JSON.parse(readFileSync(options.persistPath, 'utf8'));
+    } catch (error) {
+      throw new ConfigError(
+        `--persist ${options.persistPath} is not a sandbox state file: ${(error as Error).message}`,
+      );
+    }
+    store.load(saved as Parameters<Store['load']>[0]);
   }
   const faults = new Faults(options.faults);
   const limits =
@@ -141,7 +182,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       method: req.method ?? 'GET',
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
-      headers: redactHeaders(req),
+      headers: redactHeaders(req.headers),
       body: undefined,
       operationId: null,
       status: 0,
@@ -244,6 +285,31 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
         );
       }
       if (faults.roll('reset', match.r.operationId)) return hangUp();
+      if (faults.roll('hang', match.r.operationId)) {
+        // Read, never answered: the socket stays open until the client gives up or the sandbox closes.
+        record.status = -1;
+        record.finishedAt = Date.now();
+        recorded.push(record);
+        return;
+      }
+      if (faults.roll('proxyBadRequest', match.r.operationId)) {
+        record.status = 400;
+        record.finishedAt = Date.now();
+        recorded.push(record);
+        res.writeHead(400, { 'content-type': 'text/plain' });
+        res.end('Bad Request');
+        return;
+      }
+      if (faults.roll('gatewayError', match.r.operationId)) {
+        record.status = 502;
+        record.finishedAt = Date.now();
+        recorded.push(record);
+        res.writeHead(502, { 'content-type': 'text/html' });
+        res.end(
+          '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>',
+        );
+        return;
+      }
       if (faults.roll('serverError', match.r.operationId)) {
         const status = faults.roll('serverError') ? 503 : 500;
         return answer(
@@ -294,6 +360,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       if (req.method !== 'GET') persist();
       if (faults.roll('lostAnswer', match.r.operationId))
         return hangUp({ status: result.status, body: sparse(result.body, url.searchParams) });
+      if (faults.roll('slowBody', match.r.operationId)) {
+        record.status = result.status;
+        record.finishedAt = Date.now();
+        recorded.push(record);
+        return trickle(
+          res,
+          result.status,
+          sparse(result.body, url.searchParams),
+          faults.config.slowBodyMs ?? 5000,
+        );
+      }
       return answer(result.status, sparse(result.body, url.searchParams), limitHeaders);
     } catch (error) {
       if (error instanceof HttpError) return answer(error.status, error.body(), limitHeaders);
@@ -315,9 +392,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) =>
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
-  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const address = server.address() as AddressInfo;
   base = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
 

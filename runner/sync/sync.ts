@@ -6,11 +6,13 @@
  * rows are simply not confirmed, so the next run sends them again.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
 import type { ProjectOptions } from '../commands/options.ts';
-import { LockedError, stopsTheRun } from '../errors.ts';
-import { loadSyncs } from '../manifest/load.ts';
+import { InterruptedError, LockedError, stopsTheRun } from '../errors.ts';
+import { loadSyncs, type LoadedProject } from '../manifest/load.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
 import { KlaviyoClient, type ClientOptions } from '../klaviyo/client.ts';
 import { findOrCreateList } from '../klaviyo/lists.ts';
@@ -64,6 +66,7 @@ import {
   writeRunResults,
   type RunResults,
   type SyncResult,
+  type SyncStatus,
 } from '../report/run-results.ts';
 
 export interface SyncOptions extends ProjectOptions, RunMode {
@@ -73,6 +76,8 @@ export interface SyncOptions extends ProjectOptions, RunMode {
   progress?: boolean;
   /** Start over the syncs whose key, metric or list changed (config-guard.ts). */
   allowConfigChange?: boolean;
+  /** Aborted on SIGINT/SIGTERM: the run stops at the next request or batch and records `interrupted`. */
+  signal?: AbortSignal;
 }
 
 const MAX_PROFILES = 10_000;
@@ -93,6 +98,8 @@ function knownIds(items: Pending<unknown>[]): Map<string, string> {
 
 class SyncRun {
   readonly result: SyncResult;
+  /** What stopped the whole run in this sync (a refused key, Klaviyo unreachable, a signal), if anything. */
+  stopped: Error | null = null;
   private readonly rejections: RecordedRejection[] = [];
   private listId: string | null = null;
   private backfill = false;
@@ -249,6 +256,7 @@ class SyncRun {
 
   private async sendProfiles(items: Pending<ProfilePayload>[]): Promise<void> {
     if (items.length === 0) return;
+    this.options.signal?.throwIfAborted();
     const byKey = new Map(items.map((i) => [i.change.key, i.change]));
     const { jobs, outcomes } = await importProfiles(
       this.client,
@@ -278,6 +286,7 @@ class SyncRun {
 
   private async sendEvents(items: Pending<EventPayload>[]): Promise<void> {
     if (items.length === 0) return;
+    this.options.signal?.throwIfAborted();
     const outcomes = await sendEvents(
       this.client,
       items.map((i) => i.payload),
@@ -295,6 +304,7 @@ class SyncRun {
 
   private async sendMembers(items: Pending<ListMemberPayload>[]): Promise<void> {
     if (items.length === 0) return;
+    this.options.signal?.throwIfAborted();
     const listId = await this.list();
     const payloads = items.map((i) => i.payload);
     const outcomes = await addMembers(this.client, listId, payloads);
@@ -459,12 +469,12 @@ class SyncRun {
       // Nothing left to send but rows Klaviyo or the runner refused: the first load is done.
       if (c.failed === 0 && this.result.message === '') await markFirstLoadDone(this.state, spec.name);
     } catch (error) {
-      if (stopsTheRun(error)) throw error;
       if (error instanceof LockedError) {
         this.result.status = 'skipped';
         this.result.message = error.message;
       } else {
-        this.result.status = 'error';
+        if (stopsTheRun(error)) this.stopped = error as Error;
+        this.result.status = error instanceof InterruptedError ? 'interrupted' : 'error';
         this.result.message = (error as Error).message;
       }
     }
@@ -509,6 +519,7 @@ class SyncRun {
     let eventBytes = 0;
     let members: Pending<ListMemberPayload>[] = [];
     for await (const chunk of streamChanges(this.state, spec, this.options)) {
+      this.options.signal?.throwIfAborted();
       const removals: StreamedChange[] = [];
       for (const change of chunk) {
         const refused = diffRejection(spec, change);
@@ -571,73 +582,164 @@ class SyncRun {
   }
 }
 
+function runMetadata(runId: string, dbtInvocationId: string | null, baseUrl: string): RunResults['metadata'] {
+  return {
+    schema: 'https://klaviyo-runner.dev/schemas/run-results/v1.json',
+    klaviyo_runner_version: RUNNER_VERSION,
+    generated_at: new Date().toISOString(),
+    run_id: runId,
+    command: 'sync',
+    dbt_invocation_id: dbtInvocationId,
+    klaviyo_base_url: baseUrl,
+  };
+}
+
+/**
+ * A run stopped before its syncs were known (no manifest, a broken exposure, profiles.yml) still
+ * replaces the results file in an existing target folder, so it never describes an earlier run.
+ */
+async function recordUnloaded(options: SyncOptions, runId: string, error: Error, started: number) {
+  const targetPath = path.resolve(
+    options.projectDir,
+    options.targetPath ?? process.env.DBT_TARGET_PATH ?? 'target',
+  );
+  if (!existsSync(targetPath)) return;
+  await writeRunResults(targetPath, {
+    metadata: runMetadata(runId, null, ''),
+    status: error instanceof InterruptedError ? 'interrupted' : 'error',
+    message: error.message,
+    elapsed_time: (performance.now() - started) / 1000,
+    results: [],
+  });
+}
+
+/** What the run was: interrupted, stopped by an error, or the worst of its syncs. */
+function runStatus(results: SyncResult[], stopped: Error | null): SyncStatus {
+  if (stopped instanceof InterruptedError) return 'interrupted';
+  if (stopped !== null) return 'error';
+  return overallStatus(results);
+}
+
+/** A sync the run never reached, recorded as skipped with the reason. */
+function notRun(spec: SyncSpec, reason: string): SyncResult {
+  const now = new Date().toISOString();
+  return {
+    sync: spec.name,
+    unique_id: spec.exposureId,
+    object: spec.config.object,
+    model: spec.model.name,
+    status: 'skipped',
+    message: `not run: ${reason}`,
+    timing: { started_at: now, completed_at: now },
+    execution_time: 0,
+    counts: emptyCounts(),
+    requests: {},
+    jobs: [],
+    rejected: [],
+    failed: [],
+    left_out_by_model: [],
+    left_out_by_reason: {},
+  };
+}
+
+/**
+ * Runs every selected sync and records the run as what it was, whatever stops it: the `runs` row
+ * and `target/klaviyo_run_results.json` get the true status (a refused key or an unreachable
+ * Klaviyo: `error` for the sync that met it and `skipped` for the rest; SIGINT/SIGTERM:
+ * `interrupted`), and the error that stopped the run is thrown after both are written.
+ */
 export async function sync(options: SyncOptions): Promise<RunResults> {
   const log = options.logger ?? createLogger('text');
   const started = performance.now();
-  const project = await loadSyncs(options);
-  for (const warning of project.warnings) log.log('warn', 'project.version_mismatch', warning);
-  const client = new KlaviyoClient(options.client);
   const runId = randomUUID();
-  const wh = await openWarehouse(project.connection);
-  const results: SyncResult[] = [];
+  let project: LoadedProject;
   try {
-    const state = stateOf(wh, project.stateSchema, project.stateDatabase);
-    await ensureStateSchema(state);
-    const restarted = await guardConfigChanges(
-      state,
-      project.specs,
-      runId,
-      options.allowConfigChange === true,
-    );
-    for (const name of restarted)
-      log.log('warn', 'sync.start_over', `${name}: configuration changed; starting the sync over`, {
-        sync: name,
-      });
-    await beginRun(state, runId, 'sync');
+    project = await loadSyncs(options);
+  } catch (error) {
+    await recordUnloaded(options, runId, error as Error, started);
+    throw error;
+  }
+  for (const warning of project.warnings) log.log('warn', 'project.version_mismatch', warning);
+  const results: SyncResult[] = [];
+  let stopped: Error | null = null;
+  let baseUrl = '';
+  try {
+    const client = new KlaviyoClient({ ...options.client, signal: options.signal ?? options.client?.signal });
+    baseUrl = client.baseUrl;
     try {
-      for (const spec of project.specs) {
-        const before = { ...client.requestCounts };
-        const result = await new SyncRun(state, client, spec, runId, options, log).run();
-        // The snapshot now describes Klaviyo under this configuration.
-        if (result.status !== 'error' && result.status !== 'skipped') await recordConfig(state, spec, runId);
-        for (const [op, n] of Object.entries(client.requestCounts)) {
-          const delta = n - (before[op as keyof typeof before] ?? 0);
-          if (delta > 0) result.requests[op] = delta;
-        }
-        results.push(result);
-        log.log(
-          result.status === 'error' ? 'error' : 'info',
-          'sync.done',
-          `${spec.name}: ${result.status}${result.message ? ` (${result.message})` : ''}`,
-          { sync: spec.name, status: result.status, counts: result.counts },
+      const wh = await openWarehouse(project.connection);
+      try {
+        const state = stateOf(wh, project.stateSchema, project.stateDatabase);
+        await ensureStateSchema(state);
+        const restarted = await guardConfigChanges(
+          state,
+          project.specs,
+          runId,
+          options.allowConfigChange === true,
         );
+        for (const name of restarted)
+          log.log('warn', 'sync.start_over', `${name}: configuration changed; starting the sync over`, {
+            sync: name,
+          });
+        await beginRun(state, runId, 'sync');
+        try {
+          for (const spec of project.specs) {
+            if (stopped !== null) {
+              results.push(notRun(spec, stopped.message));
+              continue;
+            }
+            if (options.signal?.aborted === true) stopped = options.signal.reason as Error;
+            const before = { ...client.requestCounts };
+            const run = new SyncRun(state, client, spec, runId, options, log);
+            const result = stopped === null ? await run.run() : notRun(spec, stopped.message);
+            stopped ??= run.stopped;
+            // The snapshot now describes Klaviyo under this configuration.
+            if (result.status === 'success' || result.status === 'partial')
+              await recordConfig(state, spec, runId);
+            for (const [op, n] of Object.entries(client.requestCounts)) {
+              const delta = n - (before[op as keyof typeof before] ?? 0);
+              if (delta > 0) result.requests[op] = delta;
+            }
+            results.push(result);
+            log.log(
+              result.status === 'error' || result.status === 'interrupted' ? 'error' : 'info',
+              'sync.done',
+              `${spec.name}: ${result.status}${result.message ? ` (${result.message})` : ''}`,
+              { sync: spec.name, status: result.status, counts: result.counts },
+            );
+          }
+        } finally {
+          await finishRun(
+            state,
+            runId,
+            runStatus(results, stopped),
+            results.map((r) => ({ sync: r.sync, status: r.status, counts: r.counts })),
+          );
+        }
+      } finally {
+        await wh.close();
       }
     } finally {
-      await finishRun(
-        state,
-        runId,
-        overallStatus(results),
-        results.map((r) => ({ sync: r.sync, status: r.status, counts: r.counts })),
-      );
+      await client.close();
     }
-  } finally {
-    await wh.close();
-    await client.close();
+  } catch (error) {
+    // Stopped before or outside the syncs (the warehouse, the state schema, KLAVIYO_BASE_URL).
+    stopped ??= error as Error;
   }
   const runResults: RunResults = {
-    metadata: {
-      schema: 'https://klaviyo-runner.dev/schemas/run-results/v1.json',
-      klaviyo_runner_version: RUNNER_VERSION,
-      generated_at: new Date().toISOString(),
-      run_id: runId,
-      command: 'sync',
-      dbt_invocation_id: project.dbtInvocationId,
-      klaviyo_base_url: client.baseUrl,
-    },
-    status: overallStatus(results),
+    metadata: runMetadata(runId, project.dbtInvocationId, baseUrl),
+    status: 'success',
+    message: stopped?.message ?? '',
     elapsed_time: (performance.now() - started) / 1000,
-    results,
+    results: [
+      ...results,
+      ...project.specs
+        .slice(results.length)
+        .map((spec) => notRun(spec, stopped?.message ?? 'the run stopped')),
+    ],
   };
+  runResults.status = runStatus(runResults.results, stopped);
   await writeRunResults(project.targetPath, runResults);
+  if (stopped !== null) throw stopped;
   return runResults;
 }
