@@ -28,7 +28,9 @@ webshop_orders as (
         waehrung as currency,
         summe as total,
         gutschein as discount_code,
-        rabatt as discount_amount
+        rabatt as discount_amount,
+        cast(storniert_am as timestamp) as cancelled_at,
+        cast(erstattet_am as timestamp) as refunded_at
     from webshop
 ),
 
@@ -44,7 +46,9 @@ pos_orders as (
         currency,
         amount as total,
         cast(null as varchar) as discount_code,
-        cast(null as varchar) as discount_amount
+        cast(null as varchar) as discount_amount,
+        cast(null as timestamp) as cancelled_at,
+        cast(refunded_at as timestamp) as refunded_at
     from pos
 ),
 
@@ -60,7 +64,9 @@ erp_orders as (
         waehrung as currency,
         betrag as total,
         cast(null as varchar) as discount_code,
-        cast(null as varchar) as discount_amount
+        cast(null as varchar) as discount_amount,
+        cast(storno_datum as timestamp) as cancelled_at,
+        cast(null as timestamp) as refunded_at
     from erp
 ),
 
