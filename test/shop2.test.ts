@@ -17,13 +17,25 @@ import { buildShop2, copyShop2Project, readExpected, type Shop2Project } from '.
 
 type Row = Record<string, string>;
 
-/** Every object with a `key` and a `reason` anywhere in one sync's results (rejected, warnings, ...). */
+/**
+ * Every object with a `key` and a `reason` anywhere in one sync's results (rejected, failed, rows
+ * left out by the models, fields dropped), its text fields (column, reason code, reason) together.
+ */
 function reportedRows(node: unknown): { key: string; reason: string }[] {
   if (Array.isArray(node)) return node.flatMap(reportedRows);
   if (typeof node !== 'object' || node === null) return [];
+  const fields = node as Record<string, unknown>;
   const own =
-    'key' in node && 'reason' in node && typeof node.key === 'string' && typeof node.reason === 'string'
-      ? [{ key: node.key, reason: node.reason }]
+    typeof fields.key === 'string' && typeof fields.reason === 'string'
+      ? [
+          {
+            key: fields.key,
+            reason: Object.entries(fields)
+              .filter(([k, v]) => k !== 'key' && typeof v === 'string')
+              .map(([, v]) => v as string)
+              .join(' '),
+          },
+        ]
       : [];
   return [...own, ...Object.values(node).flatMap(reportedRows)];
 }
