@@ -182,4 +182,16 @@ describe('the second shop synced to the sandbox', () => {
     );
     expect(differences('person', actual, wanted)).toEqual([]);
   });
+
+  it('sends nothing that changes Klaviyo on a second run', async () => {
+    const before = (await (await fetch(`${sandbox.url}/__sandbox/requests`)).json()) as RecordedRequest[];
+    const again = await runCli(
+      ['sync', '--project-dir', project.dir, '--profiles-dir', project.dir, '--no-progress'],
+      { ...project.env, KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_test_shop2_secret' },
+    );
+    expect([0, 1], again.stdout + again.stderr).toContain(again.code);
+    const after = (await (await fetch(`${sandbox.url}/__sandbox/requests`)).json()) as RecordedRequest[];
+    const writes = after.slice(before.length).filter((r) => r.method !== 'GET');
+    expect(writes.map((r) => r.operationId)).toEqual([]);
+  });
 });
