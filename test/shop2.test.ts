@@ -154,6 +154,25 @@ describe('the second shop synced to the sandbox', () => {
     expect(differences('order_id', actual, wanted)).toEqual([]);
   });
 
+  it("holds the lifecycle event each order's status gives, and no other", async () => {
+    const expected = await readExpected('orders.csv');
+    const lifecycle = state.events.filter((e) => ['Cancelled Order', 'Refunded Order'].includes(e.metric));
+    const orderIds = new Set([
+      ...expected.map((o) => o.order_id!),
+      ...lifecycle.map((e) => String(e.properties.OrderId)),
+    ]);
+    const actual = [...orderIds].sort().map((orderId) => ({
+      order_id: orderId,
+      lifecycle: lifecycle
+        .filter((e) => e.properties.OrderId === orderId)
+        .map((e) => e.metric)
+        .sort()
+        .join(' + '),
+    }));
+    const wanted = expected.map((o) => pick(o, ['order_id', 'lifecycle']));
+    expect(differences('order_id', actual, wanted)).toEqual([]);
+  });
+
   it('holds exactly the expected profiles, identifiers and Wholesale members', async () => {
     const expected = await readExpected('people.csv');
     const wholesale = new Set(state.lists.find((l) => l.name === 'Wholesale')?.profileIds ?? []);
