@@ -61,7 +61,8 @@ describe('klaviyo-runner validate', () => {
       '- The warehouse could not be opened, so the columns of 7 synced model(s) were not checked: No DuckDB file at',
     );
     expect(closed.stderr).not.toContain('has no column');
-  });
+    // A dbt build and four CLI runs: more than the default timeout on a busy machine.
+  }, 300_000);
 
   it('refuses a missing manifest with what to do', async () => {
     const project = await copyDemoProject();
