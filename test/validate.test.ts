@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { copyDemoProject, runCli, runDbt } from './helpers/dbt.ts';
 
 describe('klaviyo-runner validate', () => {
+  // A dbt build and four CLI runs: more than the default timeout on a busy machine.
   it('passes the demo, then names every problem of a broken exposure', async () => {
     const project = await copyDemoProject();
     expect((await runDbt(project, ['build'])).code).toBe(0);
@@ -61,7 +62,6 @@ describe('klaviyo-runner validate', () => {
       '- The warehouse could not be opened, so the columns of 7 synced model(s) were not checked: No DuckDB file at',
     );
     expect(closed.stderr).not.toContain('has no column');
-    // A dbt build and four CLI runs: more than the default timeout on a busy machine.
   }, 300_000);
 
   it('refuses a missing manifest with what to do', async () => {
