@@ -35,7 +35,6 @@ const spec = (relation: string, name = 'bench_profiles'): SyncSpec => ({
     name: 'bench_profiles',
     relationName: relation,
     materialized: 'table',
-    declaredColumns: [],
     originalFilePath: 'bench',
   },
   rejectedRowsRelations: [],

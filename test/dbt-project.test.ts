@@ -205,7 +205,7 @@ describe('a project installing the package', () => {
     expect(manifest.nodes['model.klaviyo_runner.klaviyo__profiles']?.relation_name).toBe(
       '"consumer"."main"."klaviyo__profiles"',
     );
-    expect(buildSpecs(manifest, null)).toEqual({ specs: [], problems: [] });
+    expect(buildSpecs(manifest, null)).toEqual({ specs: [], problems: [], checks: [] });
     // Every order that does not reach Klaviyo is a rejected row naming the model and key it would
     // have fed. The shop has no refunded_at column: its refunded order's event has no time.
     expect(

@@ -15,6 +15,7 @@ import {
   type ImportJobStatus,
 } from '../klaviyo/profiles.ts';
 import type { ProfilePayload, ProfileIdentity } from '../transform/payload.ts';
+import { IMPORT_POLL } from '../plan/estimate.ts';
 import { importErrorKind } from '../klaviyo/import-errors.ts';
 import { blamesRows, notAboutRows, type RowOutcome } from './outcome.ts';
 import { resolveProfileIds } from './profile-ids.ts';
@@ -34,13 +35,13 @@ export async function pollImport(
   options: PollOptions = {},
 ): Promise<ImportJobStatus | null> {
   const deadline = Date.now() + (options.timeoutMs ?? 15 * 60_000);
-  let delay = options.firstDelayMs ?? 500;
+  let delay: number = options.firstDelayMs ?? IMPORT_POLL.firstDelayMs;
   for (;;) {
     const job = await getProfileImport(client, jobId);
     if (job.status === 'complete' || job.status === 'cancelled') return job;
     if (Date.now() + delay > deadline) return null;
     await sleep(delay);
-    delay = Math.min(delay * 1.5, options.maxDelayMs ?? 5000);
+    delay = Math.min(delay * IMPORT_POLL.growth, options.maxDelayMs ?? IMPORT_POLL.maxDelayMs);
   }
 }
 

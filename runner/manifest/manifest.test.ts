@@ -141,6 +141,34 @@ describe('exposures → sync specs', () => {
     ]);
   });
 
+  it('checks an exposure as far as it goes, not only up to its first problem', () => {
+    const m = manifest({
+      ...exposure('profiles', {
+        ...profileBlock,
+        colour: 'red',
+        scope: { suppressions: 'no_such_model', exclude: ['suppressed'] },
+        after: 'nowhere',
+      }),
+      ...exposure('list', {
+        object: 'list_membership',
+        key: 'person_id',
+        identity: { email: 'email' },
+        list: { name: 'Winback' },
+        after: 'profiles',
+      }),
+    });
+    const { specs, problems, checks } = buildSpecs(m, null);
+    expect(problems).toEqual([
+      'exposure `profiles` (exposures/klaviyo.yml): config.meta.klaviyo has an unknown key `colour`.',
+      'exposure `profiles` (exposures/klaviyo.yml): config.meta.klaviyo.scope.suppressions names `no_such_model`, which is not a built model in this project.',
+      'exposure `profiles` (exposures/klaviyo.yml): config.meta.klaviyo.after names `nowhere`, which is not a sync exposure.',
+    ]);
+    // `list` waits for a sync that exists but has problems of its own: nothing more to say about it.
+    expect(specs.map((s) => s.name)).toEqual(['list']);
+    // The invalid block's columns are still checked against the warehouse by `validate`.
+    expect(checks.find((c) => c.name === 'profiles')?.columns).toEqual(['person_id', 'email', 'rfm_segment']);
+  });
+
   it('refuses a model whose last build failed', () => {
     const m = manifest(exposure('p', profileBlock));
     const { problems } = buildSpecs(m, {

@@ -59,8 +59,6 @@ export interface ModelRef {
   /** Fully qualified and quoted by dbt, e.g. `"demo"."main"."klaviyo__profiles"`. */
   relationName: string;
   materialized: string;
-  /** Columns declared in YAML (may be a subset of the real ones). */
-  declaredColumns: string[];
   originalFilePath: string;
 }
 
@@ -89,17 +87,32 @@ export interface SyncSpec {
  * column to the model changes nothing in Klaviyo.
  */
 export function syncColumns(config: KlaviyoSyncConfig): string[] {
+  return columnsNamed(config);
+}
+
+/**
+ * The same columns read from a block that may not be valid, taking only what is a string where a
+ * column name belongs: `validate` checks the columns of an exposure whose block has other
+ * problems too, so one run names them all.
+ */
+export function columnsNamed(block: unknown): string[] {
+  const at = (value: unknown, key: string): unknown =>
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)[key]
+      : undefined;
+  const values = (value: unknown): unknown[] =>
+    Array.isArray(value) ? value : typeof value === 'object' && value !== null ? Object.values(value) : [];
   const cols = [
-    config.key,
-    ...Object.values(config.identity),
-    ...Object.values(config.attributes ?? {}),
-    ...(config.properties ?? []),
-    config.properties_json,
-    config.time,
-    config.value,
-    config.value_currency,
-    config.subscribe?.consent,
-    config.subscribe?.consented_at,
-  ].filter((c): c is string => typeof c === 'string');
+    at(block, 'key'),
+    ...values(at(block, 'identity')),
+    ...values(at(block, 'attributes')),
+    ...(Array.isArray(at(block, 'properties')) ? values(at(block, 'properties')) : []),
+    at(block, 'properties_json'),
+    at(block, 'time'),
+    at(block, 'value'),
+    at(block, 'value_currency'),
+    at(at(block, 'subscribe'), 'consent'),
+    at(at(block, 'subscribe'), 'consented_at'),
+  ].filter((c): c is string => typeof c === 'string' && c !== '');
   return [...new Set(cols)];
 }

@@ -7,7 +7,7 @@ import type { Manifest, ManifestExposure, ManifestNode } from './read.ts';
 import type { RunResultsIndex } from './run-results.ts';
 import { checkSyncConfig } from './config-schema.ts';
 import { checkRelationName } from './relation.ts';
-import type { ModelRef, SyncSpec } from './spec.ts';
+import { columnsNamed, type ModelRef, type SyncSpec } from './spec.ts';
 
 const SHIPPABLE = new Set(['model', 'seed', 'snapshot']);
 
@@ -32,7 +32,6 @@ function modelRef(node: ManifestNode, relationName: string): ModelRef {
     name: node.name,
     relationName,
     materialized: node.config?.materialized ?? 'view',
-    declaredColumns: Object.values(node.columns ?? {}).map((c) => c.name.toLowerCase()),
     originalFilePath: node.original_file_path,
   };
 }
@@ -75,120 +74,138 @@ function findByName(manifest: Manifest, name: string): ManifestNode | undefined 
   return Object.values(manifest.nodes).find((n) => SHIPPABLE.has(n.resource_type) && n.name === name);
 }
 
-/** Every sync the manifest declares, and every problem with them (all of them, not the first). */
-export function buildSpecs(
+/**
+ * What `validate` checks against the warehouse for one exposure whose model could be found, even
+ * when its block has other problems: the columns the block names, and its scope's suppressions.
+ */
+export interface ColumnCheck {
+  name: string;
+  where: string;
+  model: ModelRef;
+  columns: string[];
+  suppressions?: { name: string; relationName: string };
+}
+
+const field = (block: unknown, key: string): unknown =>
+  typeof block === 'object' && block !== null ? (block as Record<string, unknown>)[key] : undefined;
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** The node an exposure ships, or the problem that keeps it from being read. */
+function shippedNode(
   manifest: Manifest,
+  exposure: ManifestExposure,
+  modelName: string | undefined,
   runResults: RunResultsIndex | null,
-): { specs: SyncSpec[]; problems: string[] } {
-  const specs: SyncSpec[] = [];
-  const rejectedRows = rejectedRowsModels(manifest, runResults);
-  const problems: string[] = [...rejectedRows.problems];
-  const exposures = Object.values(manifest.exposures).sort((a, b) => a.name.localeCompare(b.name));
-  for (const exposure of exposures) {
-    const block = mergedMeta(exposure).klaviyo;
-    if (block === undefined) continue;
-    const at = where(exposure);
-    if (!EXPOSURE_NAME.test(exposure.name)) {
-      problems.push(
-        `${at}: the exposure name may hold only letters, digits, underscores and hyphens, as dbt requires; rename it.`,
-      );
-      continue;
-    }
-    const checked = checkSyncConfig(block, at);
-    if (!checked.ok) {
-      problems.push(...checked.problems);
-      continue;
-    }
-    const config = checked.config;
-    const dependencies = (exposure.depends_on?.nodes ?? [])
-      .map((id) => manifest.nodes[id])
-      .filter((n): n is ManifestNode => n !== undefined && SHIPPABLE.has(n.resource_type));
-    let node: ManifestNode | undefined;
-    if (config.model !== undefined) {
-      node = dependencies.find((n) => n.name === config.model);
-      if (node === undefined) {
-        problems.push(
-          `${at}: config.meta.klaviyo.model names \`${config.model}\`, which the exposure does not depend_on.`,
-        );
-        continue;
-      }
-    } else if (dependencies.length === 1) {
-      node = dependencies[0];
-    } else {
-      problems.push(
+): { node: ManifestNode; relationSql: string } | { problem: string } {
+  const at = where(exposure);
+  const dependencies = (exposure.depends_on?.nodes ?? [])
+    .map((id) => manifest.nodes[id])
+    .filter((n): n is ManifestNode => n !== undefined && SHIPPABLE.has(n.resource_type));
+  let node: ManifestNode | undefined;
+  if (modelName !== undefined) {
+    node = dependencies.find((n) => n.name === modelName);
+    if (node === undefined)
+      return {
+        problem: `${at}: config.meta.klaviyo.model names \`${modelName}\`, which the exposure does not depend_on.`,
+      };
+  } else if (dependencies.length === 1) {
+    node = dependencies[0]!;
+  } else {
+    return {
+      problem:
         dependencies.length === 0
           ? `${at}: depends_on no model; add \`depends_on: [ref('your_model')]\`.`
           : `${at}: depends_on ${dependencies.length} models (${dependencies.map((n) => n.name).join(', ')}); name the synced one in config.meta.klaviyo.model.`,
+    };
+  }
+  if (
+    node.relation_name === null ||
+    node.relation_name === undefined ||
+    node.config?.materialized === 'ephemeral'
+  )
+    return {
+      problem: `${at}: model \`${node.name}\` is ephemeral, so there is no table to read; materialize it as a table or view.`,
+    };
+  const relation = checkRelationName(node.relation_name);
+  if (!relation.ok)
+    return {
+      problem: `${at}: model \`${node.name}\` has relation_name ${relation.problem}. Run \`dbt parse\` again.`,
+    };
+  const status = runResults?.status.get(node.unique_id);
+  if (status !== undefined && status !== 'success')
+    return {
+      problem: `${at}: model \`${node.name}\` did not build in the last dbt run (status ${status}); fix it and run \`dbt build\` again.`,
+    };
+  return { node, relationSql: relation.sql };
+}
+
+/**
+ * Every sync the manifest declares, and every problem with them: each exposure is checked as far
+ * as it can be (block, model, scope, `after`) instead of stopping at its first problem, so one run
+ * names them all. Only exposures without any problem become specs.
+ */
+export function buildSpecs(
+  manifest: Manifest,
+  runResults: RunResultsIndex | null,
+): { specs: SyncSpec[]; problems: string[]; checks: ColumnCheck[] } {
+  const specs: SyncSpec[] = [];
+  const rejectedRows = rejectedRowsModels(manifest, runResults);
+  const problems: string[] = [...rejectedRows.problems];
+  const checks: ColumnCheck[] = [];
+  const exposures = Object.values(manifest.exposures)
+    .filter((e) => mergedMeta(e).klaviyo !== undefined)
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const syncNames = new Set(exposures.map((e) => e.name));
+  for (const exposure of exposures) {
+    const block = mergedMeta(exposure).klaviyo;
+    const at = where(exposure);
+    const own: string[] = [];
+    if (!EXPOSURE_NAME.test(exposure.name))
+      own.push(
+        `${at}: the exposure name may hold only letters, digits, underscores and hyphens, as dbt requires; rename it.`,
       );
-      continue;
+    const checked = checkSyncConfig(block, at);
+    if (!checked.ok) own.push(...checked.problems);
+
+    const shipped = shippedNode(manifest, exposure, text(field(block, 'model')), runResults);
+    if ('problem' in shipped) own.push(shipped.problem);
+
+    let suppressions: ColumnCheck['suppressions'];
+    const suppressionsName = text(field(field(block, 'scope'), 'suppressions'));
+    if (suppressionsName !== undefined) {
+      const relationName = findByName(manifest, suppressionsName)?.relation_name;
+      const relation = relationName == null ? null : checkRelationName(relationName);
+      if (relation === null)
+        own.push(
+          `${at}: config.meta.klaviyo.scope.suppressions names \`${suppressionsName}\`, which is not a built model in this project.`,
+        );
+      else if (!relation.ok)
+        own.push(
+          `${at}: the suppressions model \`${suppressionsName}\` has relation_name ${relation.problem}. Run \`dbt parse\` again.`,
+        );
+      else suppressions = { name: suppressionsName, relationName: relation.sql };
     }
-    if (node === undefined) continue;
-    if (
-      node.relation_name === null ||
-      node.relation_name === undefined ||
-      node.config?.materialized === 'ephemeral'
-    ) {
-      problems.push(
-        `${at}: model \`${node.name}\` is ephemeral, so there is no table to read; materialize it as a table or view.`,
-      );
-      continue;
-    }
-    const relation = checkRelationName(node.relation_name);
-    if (!relation.ok) {
-      problems.push(
-        `${at}: model \`${node.name}\` has relation_name ${relation.problem}. Run \`dbt parse\` again.`,
-      );
-      continue;
-    }
-    const status = runResults?.status.get(node.unique_id);
-    if (status !== undefined && status !== 'success') {
-      problems.push(
-        `${at}: model \`${node.name}\` did not build in the last dbt run (status ${status}); fix it and run \`dbt build\` again.`,
-      );
-      continue;
-    }
-    const spec: SyncSpec = {
+
+    const after = text(field(block, 'after'));
+    if (after === exposure.name) own.push(`${at}: config.meta.klaviyo.after names the sync itself.`);
+    else if (after !== undefined && !syncNames.has(after))
+      own.push(`${at}: config.meta.klaviyo.after names \`${after}\`, which is not a sync exposure.`);
+
+    problems.push(...own);
+    if (!('node' in shipped)) continue;
+    const model = modelRef(shipped.node, shipped.relationSql);
+    checks.push({ name: exposure.name, where: at, model, columns: columnsNamed(block), suppressions });
+    if (own.length > 0 || !checked.ok) continue;
+    specs.push({
       name: exposure.name,
       exposureId: exposure.unique_id,
       yamlPath: exposure.original_file_path,
       tags: [...new Set([...(exposure.tags ?? []), ...(exposure.config?.tags ?? [])])],
-      config,
-      model: modelRef(node, relation.sql),
+      config: checked.config,
+      model,
       rejectedRowsRelations: rejectedRows.relations,
-    };
-    if (config.scope !== undefined) {
-      const suppressions = findByName(manifest, config.scope.suppressions);
-      if (suppressions?.relation_name == null) {
-        problems.push(
-          `${at}: config.meta.klaviyo.scope.suppressions names \`${config.scope.suppressions}\`, which is not a built model in this project.`,
-        );
-        continue;
-      }
-      const checkedSuppressions = checkRelationName(suppressions.relation_name);
-      if (!checkedSuppressions.ok) {
-        problems.push(
-          `${at}: the suppressions model \`${suppressions.name}\` has relation_name ${checkedSuppressions.problem}. Run \`dbt parse\` again.`,
-        );
-        continue;
-      }
-      spec.suppressionsRelation = checkedSuppressions.sql;
-    }
-    specs.push(spec);
+      ...(suppressions !== undefined ? { suppressionsRelation: suppressions.relationName } : {}),
+    });
   }
-  const names = new Set(specs.map((s) => s.name));
-  for (const spec of specs) {
-    const after = spec.config.after;
-    if (after === undefined) continue;
-    if (after === spec.name)
-      problems.push(`${where2(spec)}: config.meta.klaviyo.after names the sync itself.`);
-    else if (!names.has(after))
-      problems.push(
-        `${where2(spec)}: config.meta.klaviyo.after names \`${after}\`, which is not a valid sync exposure.`,
-      );
-  }
-  return { specs, problems };
-}
-
-function where2(spec: SyncSpec): string {
-  return `exposure \`${spec.name}\` (${spec.yamlPath})`;
+  return { specs, problems, checks };
 }

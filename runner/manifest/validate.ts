@@ -1,7 +1,7 @@
 /**
  * `validate`: every problem with every sync, not only the first. The manifest and the exposure
- * blocks are checked first; then each model's real columns in the warehouse (or the manifest's
- * declared ones when the warehouse cannot be opened) against the columns the sync reads.
+ * blocks are checked first, each exposure as far as it goes; then each model's real columns in the
+ * warehouse against the columns its block names, also for a block with other problems.
  */
 import type { ProjectOptions } from '../commands/options.ts';
 import { ConfigError, WarehouseError } from '../errors.ts';
@@ -10,49 +10,44 @@ import { openWarehouse } from '../source/open.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { readSyncSpecs } from './load.ts';
 import { selectSpecs } from './select.ts';
-import { syncColumns, type SyncSpec } from './spec.ts';
+import type { ColumnCheck } from './specs.ts';
 
 export interface ValidateResult {
   syncs: { name: string; object: string; model: string }[];
   problems: string[];
-  /** Where column names came from: the warehouse, or (when it could not be opened) the manifest. */
-  columnsFrom: 'warehouse' | 'manifest';
+  /** Whether the models' columns were checked: not when the warehouse could not be opened. */
+  columnsChecked: boolean;
   /** Said, but not problems: the dbt package that built the manifest is another version. */
   warnings: string[];
 }
 
-async function columnProblems(spec: SyncSpec, wh: Warehouse | null): Promise<string[]> {
-  const where = `exposure \`${spec.name}\` (${spec.yamlPath})`;
+async function columnProblems(check: ColumnCheck, wh: Warehouse): Promise<string[]> {
   let available: string[];
-  if (wh !== null) {
-    try {
-      available = (await wh.columns(spec.model.relationName)).map((c) => c.name);
-    } catch (error) {
-      return [
-        `${where}: cannot read model \`${spec.model.name}\` (${spec.model.relationName}): ${(error as Error).message}`,
-      ];
-    }
-  } else {
-    available = spec.model.declaredColumns;
-    if (available.length === 0) return [];
+  try {
+    available = (await wh.columns(check.model.relationName)).map((c) => c.name);
+  } catch (error) {
+    return [
+      `${check.where}: cannot read model \`${check.model.name}\` (${check.model.relationName}): ${(error as Error).message}`,
+    ];
   }
   const have = new Set(available.map((c) => c.toLowerCase()));
-  const problems = syncColumns(spec.config)
+  const problems = check.columns
     .filter((c) => !have.has(c.toLowerCase()))
     .map(
-      (c) => `${where}: model \`${spec.model.name}\` has no column \`${c}\` (named in config.meta.klaviyo).`,
+      (c) =>
+        `${check.where}: model \`${check.model.name}\` has no column \`${c}\` (named in config.meta.klaviyo).`,
     );
-  if (spec.suppressionsRelation !== undefined && wh !== null) {
+  if (check.suppressions !== undefined) {
     try {
-      const cols = new Set((await wh.columns(spec.suppressionsRelation)).map((c) => c.name));
+      const cols = new Set((await wh.columns(check.suppressions.relationName)).map((c) => c.name));
       for (const c of ['email', 'is_suppressed', 'email_consent']) {
         if (!cols.has(c))
           problems.push(
-            `${where}: scope.suppressions model \`${spec.config.scope!.suppressions}\` has no column \`${c}\`.`,
+            `${check.where}: scope.suppressions model \`${check.suppressions.name}\` has no column \`${c}\`.`,
           );
       }
     } catch (error) {
-      problems.push(`${where}: cannot read scope.suppressions model: ${(error as Error).message}`);
+      problems.push(`${check.where}: cannot read scope.suppressions model: ${(error as Error).message}`);
     }
   }
   return problems;
@@ -62,10 +57,13 @@ export async function validate(
   options: ProjectOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ValidateResult> {
-  const { projectDir, specs: all, problems, warnings } = await readSyncSpecs(options, env);
+  const { projectDir, specs: all, problems, checks, warnings } = await readSyncSpecs(options, env);
   const specs = selectSpecs(all, options.select, options.exclude);
+  // Selection narrows the valid syncs; an exposure with problems is checked whatever the selection.
+  const valid = new Set(all.map((s) => s.name));
+  const selected = new Set(specs.map((s) => s.name));
+  const toCheck = checks.filter((c) => selected.has(c.name) || !valid.has(c.name));
   let wh: Warehouse | null = null;
-  let columnsFrom: ValidateResult['columnsFrom'] = 'warehouse';
   try {
     const { connection } = await readConnection({
       projectDir,
@@ -76,20 +74,21 @@ export async function validate(
     wh = await openWarehouse(connection);
   } catch (error) {
     if (!(error instanceof ConfigError || error instanceof WarehouseError)) throw error;
+    // Said once: without the warehouse no model's columns can be known (a model's YAML may list
+    // only some of them), so none is reported missing.
     problems.push(
-      `The warehouse could not be opened, so columns were checked against the manifest only: ${error.message}`,
+      `The warehouse could not be opened, so the columns of ${toCheck.length} synced model(s) were not checked: ${error.message}`,
     );
-    columnsFrom = 'manifest';
   }
   try {
-    for (const spec of specs) problems.push(...(await columnProblems(spec, wh)));
+    if (wh !== null) for (const check of toCheck) problems.push(...(await columnProblems(check, wh)));
   } finally {
     await wh?.close();
   }
   return {
     syncs: specs.map((s) => ({ name: s.name, object: s.config.object, model: s.model.name })),
     problems,
-    columnsFrom,
+    columnsChecked: wh !== null,
     warnings,
   };
 }

@@ -61,5 +61,46 @@ export function estimate(requests: Record<string, number>): RequestEstimate {
   return { requests, total, seconds: Math.max(secondsFor(perTier.M, 'M'), secondsFor(perTier.L, 'L')) };
 }
 
+/**
+ * How the runner polls an import job (https://developers.klaviyo.com/en/reference/get_bulk_import_profiles_job):
+ * at once, then after a delay growing by half each time up to a ceiling.
+ */
+export const IMPORT_POLL = { firstDelayMs: 500, growth: 1.5, maxDelayMs: 5000 } as const;
+
+/**
+ * How long Klaviyo is assumed to take to process a job once accepted, for the estimate only: Klaviyo
+ * publishes no figure, and small jobs finish in about two seconds (the sandbox's pace too). Jobs
+ * submitted together are processed side by side, so later ones are done when their first poll comes.
+ */
+export const ASSUMED_JOB_MS = 2000;
+
+/** Polls until a job that takes `ms` is seen complete, on the IMPORT_POLL schedule. */
+export function pollsUntil(ms: number): number {
+  let polls = 1;
+  let elapsed = 0;
+  let delay: number = IMPORT_POLL.firstDelayMs;
+  while (elapsed < ms) {
+    elapsed += delay;
+    polls += 1;
+    delay = Math.min(delay * IMPORT_POLL.growth, IMPORT_POLL.maxDelayMs);
+  }
+  return polls;
+}
+
+/**
+ * The requests of `jobs` import jobs submitted together: each job, its polls (the first job's
+ * until ASSUMED_JOB_MS, one for each job after it), and one page of its import errors, which the
+ * runner reads for every finished job
+ * (https://developers.klaviyo.com/en/reference/get_errors_for_bulk_import_profiles_job).
+ */
+export function importJobRequests(jobs: number): Record<string, number> {
+  if (jobs === 0) return {};
+  return {
+    bulk_import_profiles: jobs,
+    get_bulk_import_profiles_job: pollsUntil(ASSUMED_JOB_MS) + (jobs - 1),
+    get_errors_for_bulk_import_profiles_job: jobs,
+  };
+}
+
 export const batches = (count: number, perBatch: number, bytes = 0): number =>
   count === 0 ? 0 : Math.max(Math.ceil(count / perBatch), Math.ceil(bytes / LIMITS.bytesPerRequest));

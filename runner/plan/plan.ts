@@ -9,14 +9,20 @@ import { loadSyncs } from '../manifest/load.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
 import { openWarehouse } from '../source/open.ts';
 import { readModelRejections, type ModelRejection } from '../source/rejected-rows.ts';
-import { diffCounts, streamChanges, type PlanCounts, type StreamedChange } from '../state/diff.ts';
+import {
+  diffCounts,
+  streamChanges,
+  waitingToSend,
+  type PlanCounts,
+  type StreamedChange,
+} from '../state/diff.ts';
 import { readOnlyStateOf, stateOf, withoutSnapshotOf, type State } from '../state/schema.ts';
 import { readConfigs } from '../state/configs.ts';
 import { buildPayload } from '../transform/build.ts';
 import type { ProfilePayload, EventPayload, Rejection } from '../transform/payload.ts';
 import { diffRejection } from './classify.ts';
 import { configChanges, removedSync, startsOver, type ConfigChange } from './config-changes.ts';
-import { batches, estimate, LIMITS, type RequestEstimate } from './estimate.ts';
+import { batches, estimate, importJobRequests, LIMITS, type RequestEstimate } from './estimate.ts';
 import { removalGuard, type RemovalGuard, type RunMode } from './guard.ts';
 
 export interface FieldChange {
@@ -94,11 +100,22 @@ export function fieldChanges(change: StreamedChange): FieldChange[] {
     .map((field) => ({ field, before: before[field] ?? null, after: after[field] ?? null }));
 }
 
-/** Plans one sync: counts in the warehouse, then one streamed pass over the changed rows. */
+/** A sync planned earlier in the same run, which the sync being planned waits for (`after`). */
+export interface Upstream {
+  spec: SyncSpec;
+  plan: SyncPlan;
+}
+
+/**
+ * Plans one sync: counts in the warehouse, then one streamed pass over the changed rows. With
+ * `upstream` (its `after` sync, planned first in this run), the rows that sync is about to confirm
+ * are counted in the requests too, since `sync` sends them once it has.
+ */
 export async function planSync(
   state: State,
   spec: SyncSpec,
   mode: RunMode = {},
+  upstream?: Upstream,
   known?: PlanCounts,
 ): Promise<SyncPlan> {
   const counts = known ?? (await diffCounts(state, spec, mode));
@@ -115,6 +132,17 @@ export async function planSync(
   let subscribes = 0;
   let unsubscribes = 0;
   let newProfiles = 0;
+  const examplesOf = new Map<string, number>();
+  const example = (change: StreamedChange) => {
+    const seen = examplesOf.get(change.diffKind) ?? 0;
+    if (seen >= EXAMPLES) return;
+    examplesOf.set(change.diffKind, seen + 1);
+    examples.push({
+      kind: change.diffKind === 'changed_event' ? 'changed event' : change.kind,
+      key: change.key,
+      fields: fieldChanges(change).slice(0, EXAMPLE_FIELDS),
+    });
+  };
   const note = (r: Rejection) => {
     rejectedCount += 1;
     if (rejected.length < MAX_LISTED_REJECTIONS) rejected.push(r);
@@ -127,8 +155,12 @@ export async function planSync(
         note(refused);
         continue;
       }
-      if (change.diffKind === 'changed_event') continue;
+      if (change.diffKind === 'changed_event') {
+        example(change);
+        continue;
+      }
       if (change.kind === 'remove') {
+        example(change);
         if (object === 'list_membership' && spec.config.subscribe !== undefined) {
           const built = buildPayload(spec, change);
           if (built.ok && 'unsubscribe' in built.payload && built.payload.unsubscribe !== undefined)
@@ -166,28 +198,44 @@ export async function planSync(
         if ('subscribe' in built.payload && built.payload.subscribe !== undefined) subscribes += 1;
         if ('unsubscribe' in built.payload && built.payload.unsubscribe !== undefined) unsubscribes += 1;
       }
-      if (examples.length < EXAMPLES)
-        examples.push({
-          kind: change.kind,
-          key: change.key,
-          fields: fieldChanges(change).slice(0, EXAMPLE_FIELDS),
-        });
+      example(change);
     }
   }
+  // Rows waiting for the `after` sync that it confirms in this run: sent by this sync right after.
+  const afterSend =
+    upstream === undefined || counts.waitingOnAfter === 0
+      ? 0
+      : await waitingToSend(
+          state,
+          spec,
+          upstream.spec,
+          upstream.plan.rejected.map((r) => r.key),
+        );
+  const toSend = send + afterSend;
+  const toBytes = send === 0 ? 0 : bytes + (bytes / send) * afterSend;
   const requests: Record<string, number> = {};
   const add = (op: string, n: number) => {
     if (n > 0) requests[op] = (requests[op] ?? 0) + n;
   };
   if (object === 'profile') {
-    const jobs = batches(send, LIMITS.profilesPerImportJob, bytes);
-    add('bulk_import_profiles', jobs);
-    // Polls: a few per job. Profiles whose properties are cleared need their id, looked up 100 a request.
-    add('get_bulk_import_profiles_job', jobs * 3);
+    for (const [op, n] of Object.entries(
+      importJobRequests(batches(toSend, LIMITS.profilesPerImportJob, toBytes)),
+    ))
+      add(op, n);
+    // Profiles whose properties are cleared need their id, looked up 100 a request.
     add('get_profiles', Math.ceil(lookups / LIMITS.profilesPerLookup));
     add('update_profile', unsets);
   } else if (object === 'event') {
-    add('bulk_create_events', batches(send, LIMITS.eventsPerBulkRequest, bytes));
+    add('bulk_create_events', batches(toSend, LIMITS.eventsPerBulkRequest, toBytes));
   } else {
+    lookups += afterSend;
+    listAdds += afterSend;
+    if (spec.config.list?.id === undefined && listAdds + listRemoves > 0) {
+      // The list is found by name, and created when missing, which a list sync that never confirmed
+      // a member is assumed to need (https://developers.klaviyo.com/en/reference/create_list).
+      add('get_lists', 1);
+      if (counts.unchanged === 0 && counts.remove === 0) add('create_list', 1);
+    }
     add('get_profiles', Math.ceil(lookups / LIMITS.profilesPerLookup));
     add('add_profiles_to_list', batches(listAdds, LIMITS.profilesPerListRequest));
     add('remove_profiles_from_list', batches(listRemoves, LIMITS.profilesPerListRequest));
@@ -228,6 +276,7 @@ async function planWithConfig(
   spec: SyncSpec,
   recorded: SyncSpec['config'] | undefined,
   mode: RunMode,
+  upstream?: Upstream,
 ) {
   const counts = await diffCounts(state, spec, mode);
   const changes = configChanges(recorded, spec.config, {
@@ -237,8 +286,8 @@ async function planWithConfig(
   });
   const over = startsOver(changes);
   const planned = over
-    ? await planSync(withoutSnapshotOf(state, spec.name), spec, mode)
-    : await planSync(state, spec, mode, counts);
+    ? await planSync(withoutSnapshotOf(state, spec.name), spec, mode, upstream)
+    : await planSync(state, spec, mode, upstream, counts);
   return { ...planned, configChanges: changes, startsOver: over };
 }
 
@@ -255,8 +304,12 @@ export async function plan(options: ProjectOptions & RunMode): Promise<PlanResul
     const { state, missing } = await readOnlyStateOf(wh, project.stateSchema, project.stateDatabase);
     const recorded = await readConfigs(state);
     const syncs: SyncPlan[] = [];
+    const planned = new Map<string, Upstream>();
     for (const spec of project.specs) {
-      syncs.push(await planWithConfig(state, spec, recorded.get(spec.name)?.config, options));
+      const after = spec.config.after === undefined ? undefined : planned.get(spec.config.after);
+      const synced = await planWithConfig(state, spec, recorded.get(spec.name)?.config, options, after);
+      planned.set(spec.name, { spec, plan: synced });
+      syncs.push(synced);
     }
     const removedSyncs = [...recorded.values()]
       .filter((r) => !project.allSyncs.includes(r.sync))

@@ -213,6 +213,33 @@ export function diffSql(
 
 const num = (rows: Row[]) => Number(rows[0]?.n ?? 0);
 
+/**
+ * Of a sync's rows waiting for its `after` sync, how many that sync is about to confirm in the same
+ * run: keys it creates or updates now (by its own diff), less `rejectedKeys`, the keys its plan
+ * rejects. The others keep waiting (held back there, or not in its model), so they cost no request.
+ */
+export async function waitingToSend(
+  state: State,
+  spec: SyncSpec,
+  upstream: SyncSpec,
+  rejectedKeys: string[],
+): Promise<number> {
+  const d = state.wh.dialect;
+  const key = `cast(m.${d.column(spec.config.key)} as varchar)`;
+  const inScope = scopeCondition(spec, state, 'm');
+  const conditions = [
+    `not exists (select 1 from ${state.table('snapshot')} as a where a.sync = ${d.literal(upstream.name)} and a.key = ${key})`,
+    inScope === null ? null : `not ${inScope}`,
+    `${key} in (select key from (${diffSql(state, upstream).sql}) as u where u.kind in ('create', 'update'))`,
+    rejectedKeys.length === 0 ? null : `${key} not in (${rejectedKeys.map((k) => d.literal(k)).join(', ')})`,
+  ].filter((c): c is string => c !== null);
+  return num(
+    await state.wh.query(
+      `select count(*) as n from ${spec.model.relationName} as m where ${conditions.join(' and ')}`,
+    ),
+  );
+}
+
 export async function diffCounts(state: State, spec: SyncSpec, mode: DiffMode = {}): Promise<PlanCounts> {
   const { sql, outOfScope, waiting } = diffSql(state, spec, mode);
   const rows = await state.wh.query(`select kind, count(*) as n from (${sql}) as diff group by kind`);

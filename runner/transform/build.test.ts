@@ -16,7 +16,6 @@ function syncSpec(config: Partial<KlaviyoSyncConfig> & Pick<KlaviyoSyncConfig, '
       name: 'unit_model',
       relationName: '"db"."main"."unit_model"',
       materialized: 'table',
-      declaredColumns: [],
       originalFilePath: 'models/unit/unit_model.sql',
     },
     rejectedRowsRelations: [],

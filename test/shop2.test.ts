@@ -1,0 +1,267 @@
+/**
+ * The second shop, end to end: test/shop2 (a webshop, a POS and an ERP with their own column
+ * names and formats) is built with real dbt on DuckDB, synced to the sandbox through the real CLI,
+ * and the state the sandbox then holds (read over HTTP from /__sandbox/state) is compared exactly
+ * with the hand-written tables of test/shop2/expected: per order, sent with its value and
+ * currency on its profile or reported with its reason; per person, the identifiers Klaviyo holds.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type RecordedRequest, type RunningSandbox } from '../runner/sandbox/server.ts';
+import type { SandboxState } from '../runner/sandbox/store.ts';
+import { runCli, type Ran } from './helpers/dbt.ts';
+import { assertAllValid } from './helpers/openapi-contract.ts';
+import { buildShop2, copyShop2Project, readExpected, type Shop2Project } from './helpers/shop2.ts';
+
+type Row = Record<string, string>;
+
+/**
+ * TODO(issue 8, value rules, docs/value-rules.md once it lands): rows whose expectation follows a
+ * money or phone rule the package does not implement yet. They stay in test/shop2/expected exactly
+ * as the rule says and are left out of the comparison only until the rule lands; delete an entry
+ * then. Each names the rule.
+ */
+const PENDING: Record<string, string> = {
+  'web-10001': 'money: decimal comma (158,97)',
+  'web-10002': 'money: dot thousands with decimal comma (1.234,50)',
+  'web-10003': 'money: trailing ISO code (598,90 EUR)',
+  'web-10004': 'money: decimal comma (89,00)',
+  'web-10005': 'money: leading euro sign with decimal comma',
+  'web-10006': 'money: euro sign after the number',
+  'web-10007': 'money: leading ISO code with dot thousands',
+  'web-10010': 'money: decimal comma (64,90)',
+  'web-10011': 'money: 1.234 with no decimal mark known is ambiguous',
+  'web-10016': 'money: decimal comma (249,00)',
+  'web-10017': 'money: decimal comma (75,50)',
+  'web-10018': 'money: decimal comma (75,50)',
+  'web-10019': 'money: dot thousands (2.450,00)',
+  'web-10021': 'money: space thousands (1 099,00)',
+  'web-10022': 'money: one-digit decimal comma (12,5)',
+  'web-10032': 'money: decimal comma in spaces ( 89,90 )',
+  'pos-5003': 'money: trailing ISO code (120.00 USD)',
+  'pos-5004': 'money: minus before the symbol (-$5.00) is a negative total',
+  'pos-5005': 'money: accounting parentheses ((5.00)) are a negative total',
+  'pos-5009': 'money: 1,234 with no decimal mark known is ambiguous',
+  'erp-R-2001': 'money: trailing ISO code with dot thousands',
+  'erp-R-2002': 'money: decimal comma (980,00)',
+  'erp-R-2003': 'money: leading ISO code with dot thousands',
+  'erp-R-2004': 'money: dot thousands (12.000,00)',
+  'erp-R-2005': 'money: space thousands (3 450,00)',
+  'erp-R-2008': 'money: dot thousands (2.000,00)',
+  'erp-R-2009': 'money: dot thousands with a one-digit decimal comma',
+  'erp-R-2010': "money: apostrophe thousands with a leading ISO code (CHF 1'234.50)",
+  'erp-R-2011': 'money: decimal comma (640,00)',
+  W02: 'phone: country given as a name (Germany)',
+  W04: 'phone: 00 international prefix',
+  W05: 'phone: country alias UK',
+  W06: 'phone: country name United Kingdom',
+  W12: 'phone: an invalid phone is dropped and reported, the profile sent',
+  W13: 'phone: a phone two people share is withheld from both and reported',
+  W14: 'phone: a phone two people share is withheld from both and reported',
+  W18: 'phone: country name France',
+  W20: 'phone: 00 international prefix with a lower-case country code',
+  W22: 'phone: 011 international prefix from the US',
+};
+
+/**
+ * Every object with a `key` and a `reason` anywhere in one sync's results (rejected, failed, rows
+ * left out by the models, fields dropped), its text fields (column, reason code, reason) together.
+ */
+function reportedRows(node: unknown): { key: string; reason: string }[] {
+  if (Array.isArray(node)) return node.flatMap(reportedRows);
+  if (typeof node !== 'object' || node === null) return [];
+  const fields = node as Record<string, unknown>;
+  const own =
+    typeof fields.key === 'string' && typeof fields.reason === 'string'
+      ? [
+          {
+            key: fields.key,
+            reason: Object.entries(fields)
+              .filter(([k, v]) => k !== 'key' && typeof v === 'string')
+              .map(([, v]) => v as string)
+              .join(' '),
+          },
+        ]
+      : [];
+  return [...own, ...Object.values(node).flatMap(reportedRows)];
+}
+
+function pick(row: Row, columns: string[]): Row {
+  return Object.fromEntries(columns.map((c) => [c, row[c] ?? '']));
+}
+
+/**
+ * The rows that differ, one line each ("key: expected {...}, got {...}"), so a failure lists exactly
+ * which orders or people Klaviyo holds differently from the table.
+ */
+function differences(key: string, actual: Row[], wanted: Row[], pending = PENDING): string[] {
+  const keys = [...new Set([...actual, ...wanted].map((r) => r[key]!))]
+    .filter((k) => pending[k] === undefined)
+    .sort();
+  return keys.flatMap((k) => {
+    const a = actual.find((r) => r[key] === k);
+    const w = wanted.find((r) => r[key] === k);
+    return JSON.stringify(a) === JSON.stringify(w)
+      ? []
+      : [`${k}: expected ${JSON.stringify(w ?? null)}, got ${JSON.stringify(a ?? null)}`];
+  });
+}
+
+/**
+ * The reason column as the run produced it: the expected pattern when a reason reported for the
+ * key matches it, else every reason reported for the key (or "(not reported)"), so a mismatch shows
+ * what the run said.
+ */
+function reasonCell(expected: string, reasons: string[]): string {
+  if (expected === '') return '';
+  if (reasons.some((r) => new RegExp(expected, 'i').test(r))) return expected;
+  return reasons.length > 0 ? reasons.join(' | ') : '(not reported)';
+}
+
+describe('the second shop synced to the sandbox', () => {
+  let project: Shop2Project;
+  let sandbox: RunningSandbox;
+  let built: Ran;
+  let synced: Ran;
+  let state: SandboxState;
+  let requests: RecordedRequest[];
+  let results: { results: { sync: string }[] };
+  const reasonsFor = (sync: string, key: string): string[] =>
+    reportedRows(results.results.find((r) => r.sync === sync))
+      .filter((r) => r.key === key)
+      .map((r) => r.reason);
+
+  beforeAll(async () => {
+    project = await copyShop2Project();
+    built = await buildShop2(project);
+    sandbox = await startSandbox({ rateLimits: 'klaviyo', jobDelayMs: 50 });
+    synced = await runCli(
+      ['sync', '--project-dir', project.dir, '--profiles-dir', project.dir, '--no-progress'],
+      { ...project.env, KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_test_shop2_secret' },
+    );
+    state = (await (await fetch(`${sandbox.url}/__sandbox/state`)).json()) as SandboxState;
+    requests = (await (await fetch(`${sandbox.url}/__sandbox/requests`)).json()) as RecordedRequest[];
+    // A run that could not start writes no results file: then nothing is reported for any row.
+    const file = path.join(project.dir, 'target', 'klaviyo_run_results.json');
+    results = existsSync(file)
+      ? (JSON.parse(await readFile(file, 'utf8')) as typeof results)
+      : { results: [] };
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it('builds green and syncs through the real CLI without leaking the key', () => {
+    expect(built.code, built.stdout).toBe(0);
+    // The run finishes (0, or 1 when the runner itself rejected rows); what it did row by row is
+    // what the tests below compare.
+    expect([0, 1], synced.stdout + synced.stderr).toContain(synced.code);
+    expect(synced.stdout + synced.stderr).not.toContain('pk_test_shop2_secret');
+    expect(assertAllValid(requests.filter((r) => r.status < 300)).bulk_import_profiles).toBe(1);
+  });
+
+  it('holds exactly one Placed Order per sent order, with its value, currency and profile', async () => {
+    const expected = await readExpected('orders.csv');
+    const externalId = new Map(
+      state.profiles.map((p) => [p.id, p.external_id ?? `(no external id) ${p.id}`]),
+    );
+    const placed = state.events.filter((e) => e.metric === 'Placed Order');
+    const orderIds = new Set([...expected.map((o) => o.order_id!), ...placed.map((e) => e.uniqueId)]);
+    const actual = [...orderIds].sort().map((orderId): Row => {
+      const want = expected.find((o) => o.order_id === orderId);
+      const events = placed.filter((e) => e.uniqueId === orderId);
+      const event = events[0];
+      if (event === undefined) {
+        return {
+          order_id: orderId,
+          outcome: 'reported',
+          profile: '',
+          value: '',
+          currency: '',
+          lines: '',
+          reason: reasonCell(want?.reason ?? '', reasonsFor('shop2_placed_orders', orderId)),
+        };
+      }
+      return {
+        order_id: orderId,
+        outcome: events.length === 1 ? 'sent' : `sent ${events.length} times`,
+        profile: externalId.get(event.profileId) ?? '(no profile)',
+        value: event.value === null ? '(no value)' : event.value.toFixed(2),
+        currency: event.valueCurrency ?? '(no currency)',
+        lines: String(
+          state.events.filter((e) => e.metric === 'Ordered Product' && e.properties.OrderId === orderId)
+            .length,
+        ),
+        reason: '',
+      };
+    });
+    const wanted = expected.map((o) => ({
+      ...pick(o, ['order_id', 'outcome', 'profile', 'value', 'currency', 'lines']),
+      reason: o.outcome === 'sent' ? '' : (o.reason ?? ''),
+    }));
+    expect(differences('order_id', actual, wanted)).toEqual([]);
+  });
+
+  it("holds the lifecycle event each order's status gives, and no other", async () => {
+    const expected = await readExpected('orders.csv');
+    const lifecycle = state.events.filter((e) => ['Cancelled Order', 'Refunded Order'].includes(e.metric));
+    const orderIds = new Set([
+      ...expected.map((o) => o.order_id!),
+      ...lifecycle.map((e) => String(e.properties.OrderId)),
+    ]);
+    const actual = [...orderIds].sort().map((orderId) => ({
+      order_id: orderId,
+      lifecycle: lifecycle
+        .filter((e) => e.properties.OrderId === orderId)
+        .map((e) => e.metric)
+        .sort()
+        .join(' + '),
+    }));
+    const wanted = expected.map((o) => pick(o, ['order_id', 'lifecycle']));
+    // Every row: a lifecycle event does not depend on how its amount was read.
+    expect(differences('order_id', actual, wanted, {})).toEqual([]);
+  });
+
+  it('holds exactly the expected profiles, identifiers and Wholesale members', async () => {
+    const expected = await readExpected('people.csv');
+    const wholesale = new Set(state.lists.find((l) => l.name === 'Wholesale')?.profileIds ?? []);
+    const people = new Set([
+      ...expected.map((p) => p.person!),
+      ...state.profiles.map((p) => p.external_id ?? `(no external id) ${p.id}`),
+    ]);
+    const actual = [...people].sort().map((person): Row => {
+      const want = expected.find((p) => p.person === person);
+      const profiles = state.profiles.filter((p) => p.external_id === person);
+      const profile = profiles[0];
+      const reason = reasonCell(want?.reason ?? '', reasonsFor('shop2_profiles', person));
+      if (profile === undefined)
+        return { person, outcome: 'reported', email: '', phone_number: '', wholesale: 'no', reason };
+      return {
+        person,
+        outcome: profiles.length === 1 ? 'profile' : `${profiles.length} profiles`,
+        email: profile.email ?? '',
+        phone_number: profile.phone_number ?? '',
+        wholesale: wholesale.has(profile.id) ? 'yes' : 'no',
+        reason,
+      };
+    });
+    const wanted = expected.map((p) =>
+      pick(p, ['person', 'outcome', 'email', 'phone_number', 'wholesale', 'reason']),
+    );
+    expect(differences('person', actual, wanted)).toEqual([]);
+  });
+
+  it('sends nothing that changes Klaviyo on a second run', async () => {
+    const before = (await (await fetch(`${sandbox.url}/__sandbox/requests`)).json()) as RecordedRequest[];
+    const again = await runCli(
+      ['sync', '--project-dir', project.dir, '--profiles-dir', project.dir, '--no-progress'],
+      { ...project.env, KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_test_shop2_secret' },
+    );
+    expect([0, 1], again.stdout + again.stderr).toContain(again.code);
+    const after = (await (await fetch(`${sandbox.url}/__sandbox/requests`)).json()) as RecordedRequest[];
+    const writes = after.slice(before.length).filter((r) => r.method !== 'GET');
+    expect(writes.map((r) => r.operationId)).toEqual([]);
+  });
+});
