@@ -250,7 +250,7 @@ describe('event payloads', () => {
         ...where,
         key: 'SO-1',
         column: 'total',
-        reason: 'value "abc" is not a number; write NULL in the model where there is no value',
+        reason: 'value "abc" is not a number by the rules of docs/value-rules.md',
       },
     });
   });

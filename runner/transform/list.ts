@@ -8,7 +8,8 @@
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { RowChange } from '../state/changes.ts';
 import type { BuildResult, ListMemberPayload } from './payload.ts';
-import { toBoolean, toIsoTime } from './coerce.ts';
+import { toBoolean } from './boolean.ts';
+import { toIsoTime } from './timestamp.ts';
 import { buildIdentity } from './identity.ts';
 import { reject } from './rejection.ts';
 
@@ -20,15 +21,18 @@ export function buildListMember(
   const row = change.row ?? change.previous ?? {};
   const identity = buildIdentity(spec, change.key, row);
   if (!identity.ok) return identity;
+  const dropped = identity.dropped;
+  const done = (payload: ListMemberPayload): BuildResult<ListMemberPayload> =>
+    dropped === undefined ? { ok: true, payload } : { ok: true, payload, dropped };
   const payload: ListMemberPayload = {
     key: change.key,
     profile: identity.payload,
     profileId: change.profileId,
   };
   const subscribe = spec.config.subscribe;
-  if (subscribe === undefined || change.kind === 'remove') return { ok: true, payload };
+  if (subscribe === undefined || change.kind === 'remove') return done(payload);
   const consent = toBoolean(row[subscribe.consent]);
-  if (consent === null || !consent.ok || !consent.value) return { ok: true, payload };
+  if (consent === null || !consent.ok || !consent.value) return done(payload);
   if (subscribe.channels.includes('sms') && identity.payload.phone_number === undefined)
     return reject(
       spec,
@@ -50,5 +54,5 @@ export function buildListMember(
       );
     if (at !== null) payload.subscribe.consentedAt = at.value;
   }
-  return { ok: true, payload };
+  return done(payload);
 }
