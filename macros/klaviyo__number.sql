@@ -9,61 +9,53 @@
 #}
 {% macro klaviyo__number_sql(expr, decimal='null', currency='null', whole=false) -%}
   {%- set mark = "([$£€¥₹]|US[$]|C[$]|A[$]|NZ[$]|HK[$]|[A-Z]{3})" -%}
-  {%- set shape = "([+-]?)" ~ mark ~ "?[ ]?([+-]?)([0-9]([0-9.,' ]*[0-9])?)[ ]?" ~ mark ~ "?" -%}
+  {#- Groups: 1 "(", 2 sign, 3 marker, 4 sign, 5 digits, 7 marker, 8 ")". -#}
+  {%- set shape = "^([(]?)([+-]?)" ~ mark ~ "?[ ]?([+-]?)([0-9]([0-9.,' ]*[0-9])?)[ ]?" ~ mark ~ "?([)]?)$" -%}
   {%- set point = "([0-9]+([.][0-9]+)?|[1-9][0-9]{0,2}(,[0-9]{3})+([.][0-9]+)?|[1-9][0-9]{0,2}( [0-9]{3})+([.][0-9]+)?|[1-9][0-9]{0,2}('[0-9]{3})+([.][0-9]+)?)" -%}
   {%- set comma = "([0-9]+(,[0-9]+)?|[1-9][0-9]{0,2}([.][0-9]{3})+(,[0-9]+)?|[1-9][0-9]{0,2}( [0-9]{3})+(,[0-9]+)?|[1-9][0-9]{0,2}('[0-9]{3})+(,[0-9]+)?)" -%}
-  {%- set text = "nullif(trim(replace(replace(replace(replace(replace(cast(" ~ expr ~ " as varchar), chr(160), ' '), chr(8239), ' '), chr(8201), ' '), chr(8722), '-'), chr(8217), '''')), '')" -%}
-  {%- set parens = "coalesce(" ~ klaviyo_runner.klaviyo__matches(text, "[(].*[)]") ~ ", false)" -%}
-  {%- set inner = "(case when " ~ parens ~ " then trim(substr(" ~ text ~ ", 2, length(" ~ text ~ ") - 2)) else " ~ text ~ " end)" -%}
-  {%- set shaped = "coalesce(" ~ klaviyo_runner.klaviyo__matches(inner, shape) ~ ", false)" -%}
-  {%- set sign1 = "coalesce(" ~ klaviyo_runner.klaviyo__regex_group(inner, "^" ~ shape ~ "$", 1) ~ ", '')" -%}
-  {%- set mark1 = klaviyo_runner.klaviyo__regex_group(inner, "^" ~ shape ~ "$", 2) -%}
-  {%- set sign2 = "coalesce(" ~ klaviyo_runner.klaviyo__regex_group(inner, "^" ~ shape ~ "$", 3) ~ ", '')" -%}
-  {%- set body = klaviyo_runner.klaviyo__regex_group(inner, "^" ~ shape ~ "$", 4) -%}
-  {%- set mark2 = klaviyo_runner.klaviyo__regex_group(inner, "^" ~ shape ~ "$", 6) -%}
-  {%- set marker = "coalesce(" ~ mark1 ~ ", " ~ mark2 ~ ")" -%}
+  {#- No-break, narrow no-break and thin spaces read as spaces, the minus sign as "-", a typographic apostrophe as "'". -#}
+  {%- set text = "nullif(trim(translate(cast(" ~ expr ~ " as varchar), chr(160) || chr(8239) || chr(8201) || chr(8722) || chr(8217), '   -''')), '')" -%}
+  {%- set group = {} -%}
+  {%- for n in [1, 2, 3, 4, 5, 7, 8] -%}
+    {%- do group.update({n: "coalesce(" ~ klaviyo_runner.klaviyo__regex_group(text, shape, n) ~ ", '')"}) -%}
+  {%- endfor -%}
+  {%- set body = group[5] -%}
   {%- set point_ok = "coalesce(" ~ klaviyo_runner.klaviyo__matches(body, point) ~ ", false)" -%}
   {%- set comma_ok = "coalesce(" ~ klaviyo_runner.klaviyo__matches(body, comma) ~ ", false)" -%}
-  {%- set point_text = klaviyo_runner.klaviyo__replace_all(body, "[, ']", "") -%}
-  {%- set comma_text = "replace(" ~ klaviyo_runner.klaviyo__replace_all(body, "[. ']", "") ~ ", ',', '.')" -%}
-  {%- set mark_of = "coalesce(" ~ decimal ~ ", case when " ~ point_ok ~ " then 'point' else 'comma' end)" -%}
-  {%- set digits = "(case when " ~ mark_of ~ " = 'point' then " ~ point_text ~ " else " ~ comma_text ~ " end)" -%}
-  {%- set fraction = "length(rtrim(coalesce(" ~ klaviyo_runner.klaviyo__regex_group(digits, "[.]([0-9]*)$", 1) ~ ", ''), '0'))" -%}
-  {%- set amount = klaviyo_runner.klaviyo__try_decimal(digits) -%}
+  {%- set point_amount = klaviyo_runner.klaviyo__try_decimal(klaviyo_runner.klaviyo__replace_all(body, "[, ']", "")) -%}
+  {%- set comma_amount = klaviyo_runner.klaviyo__try_decimal("replace(" ~ klaviyo_runner.klaviyo__replace_all(body, "[. ']", "") ~ ", ',', '.')") -%}
+  {%- set amount = "(case when coalesce(" ~ decimal ~ ", case when " ~ point_ok ~ " then 'point' end) = 'point' then " ~ point_amount ~ " else " ~ comma_amount ~ " end)" -%}
+  {%- set marker = "nullif(" ~ group[3] ~ " || " ~ group[7] ~ ", '')" -%}
   {%- set named = "coalesce(case when " ~ klaviyo_runner.klaviyo__matches(marker, "[A-Z]{3}") ~ " then " ~ marker ~ " end, case " ~ marker ~ " when '€' then 'EUR' when '£' then 'GBP' when '₹' then 'INR' end)" -%}
-  {%- set negative = "(" ~ parens ~ " or " ~ sign1 ~ " = '-' or " ~ sign2 ~ " = '-')" -%}
   {%- set problem -%}
     case
       when {{ text }} is null then null
-      when not {{ shaped }} then
-        case when {{ klaviyo_runner.klaviyo__matches(inner, "[+-]?[0-9.,]*[0-9][eE][+-]?[0-9]+") }} then 'exponent_notation' else 'not_a_number' end
-      when {{ mark1 }} is not null and {{ mark2 }} is not null then 'not_a_number'
-      when {{ sign1 }} <> '' and {{ sign2 }} <> '' then 'not_a_number'
-      when {{ parens }} and ({{ sign1 }} || {{ sign2 }}) <> '' then 'not_a_number'
+      when not coalesce({{ klaviyo_runner.klaviyo__matches(text, shape) }}, false) then
+        case when {{ klaviyo_runner.klaviyo__matches(text, "[+-]?[0-9.,]*[0-9][eE][+-]?[0-9]+") }} then 'exponent_notation' else 'not_a_number' end
+      when ({{ group[1] }} = '') <> ({{ group[8] }} = '') then 'not_a_number'
+      when {{ group[3] }} <> '' and {{ group[7] }} <> '' then 'not_a_number'
+      when {{ group[2] }} <> '' and {{ group[4] }} <> '' then 'not_a_number'
+      when {{ group[1] }} <> '' and ({{ group[2] }} || {{ group[4] }}) <> '' then 'not_a_number'
       {%- if whole %}
       when {{ marker }} is not null then 'not_a_number'
       {%- endif %}
       when {{ decimal }} = 'point' and not {{ point_ok }} then case when {{ comma_ok }} then 'wrong_decimal_mark' else 'not_a_number' end
       when {{ decimal }} = 'comma' and not {{ comma_ok }} then case when {{ point_ok }} then 'wrong_decimal_mark' else 'not_a_number' end
       when {{ decimal }} is null and not {{ point_ok }} and not {{ comma_ok }} then 'not_a_number'
-      when {{ decimal }} is null and {{ point_ok }} and {{ comma_ok }}
-        and {{ klaviyo_runner.klaviyo__try_decimal(point_text) }} <> {{ klaviyo_runner.klaviyo__try_decimal(comma_text) }} then 'ambiguous_decimal_mark'
+      when {{ decimal }} is null and {{ point_ok }} and {{ comma_ok }} and {{ point_amount }} <> {{ comma_amount }}
+        then 'ambiguous_decimal_mark'
       when nullif(upper(trim({{ currency }})), '') <> {{ named }} then 'currency_mismatch'
       {%- if whole %}
-      when {{ fraction }} > 0 then 'not_whole'
+      when {{ amount }} <> round({{ amount }}, 0) then 'not_whole'
       when abs({{ amount }}) > 9007199254740991 then 'out_of_range'
       {%- else %}
-      when {{ fraction }} > 4 then 'too_many_decimals'
+      when {{ amount }} <> round({{ amount }}, 4) then 'too_many_decimals'
       when abs({{ amount }}) >= 100000000000000 then 'out_of_range'
       {%- endif %}
     end
   {%- endset -%}
-  {%- set magnitude = "(case when " ~ negative ~ " then -1 else 1 end) * " ~ amount -%}
-  {%- if whole -%}
-    {%- set value = "cast(" ~ magnitude ~ " as bigint)" -%}
-  {%- else -%}
-    {%- set value = "cast(" ~ magnitude ~ " as decimal(18, 4))" -%}
-  {%- endif -%}
+  {%- set signed = "(case when " ~ group[1] ~ " = '(' or " ~ group[2] ~ " = '-' or " ~ group[4] ~ " = '-' then -1 else 1 end) * " ~ amount -%}
+  {%- set value = "cast(" ~ signed ~ (" as bigint)" if whole else " as decimal(18, 4))") -%}
   {{ return({'value': "(case when (" ~ problem ~ ") is null and " ~ text ~ " is not null then " ~ value ~ " end)", 'problem': "(" ~ problem ~ ")"}) }}
 {%- endmacro %}
 
