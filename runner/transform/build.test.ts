@@ -45,6 +45,46 @@ describe('profile payloads', () => {
     properties: ['rfm_segment', 'predicted_ltv', 'first_order_at'],
   });
 
+  it('sends a profile without a phone no numbering plan has when its email is valid, and reports the field', () => {
+    const built = buildPayload(
+      profileSpec,
+      rowChange({ id: 'C9', email: 'ann@example.com', phone: '+1 555 010 5738', country: 'US' }),
+    );
+    expect(built).toMatchObject({
+      ok: true,
+      payload: { attributes: { email: 'ann@example.com', external_id: 'C9' } },
+      dropped: [
+        {
+          column: 'phone',
+          reason:
+            'phone_number dropped: "+1 555 010 5738" is not a valid phone number: no number +15550105738 exists in the numbering plan of +1',
+        },
+      ],
+    });
+    expect(built.ok && built.payload.attributes).not.toHaveProperty('phone_number');
+  });
+
+  it('rejects the row for an invalid phone when there is no valid email, or when the sync says reject_row', () => {
+    const row = { id: 'C9', email: null, phone: '1-800-FLOWERS', country: 'United States' };
+    expect(buildPayload(profileSpec, rowChange(row))).toMatchObject({
+      ok: false,
+      rejection: { key: 'C9', column: 'phone' },
+    });
+    const strict = syncSpec({ ...profileSpec.config, on_invalid_phone: 'reject_row' });
+    expect(buildPayload(strict, rowChange({ ...row, email: 'ann@example.com' }))).toMatchObject({
+      ok: false,
+      rejection: { key: 'C9', column: 'phone' },
+    });
+  });
+
+  it('reads a national phone in the country written as a name or alias', () => {
+    const built = buildPayload(
+      profileSpec,
+      rowChange({ id: 'C8', email: 'bo@example.com', phone: '020 7946 0564', country: 'United Kingdom' }),
+    );
+    expect(built.ok && built.payload.attributes.phone_number).toBe('+442079460564');
+  });
+
   it('normalises identity, nests location, keeps only allowlisted properties', () => {
     const built = buildPayload(
       profileSpec,
