@@ -3,6 +3,7 @@ import type { KlaviyoSyncConfig, SyncSpec } from '../manifest/spec.ts';
 import type { RowChange } from '../state/changes.ts';
 import { buildPayload } from './build.ts';
 import { eventUniqueId } from './event.ts';
+import type { ProfilePayload } from './payload.ts';
 
 function syncSpec(config: Partial<KlaviyoSyncConfig> & Pick<KlaviyoSyncConfig, 'object'>): SyncSpec {
   return {
@@ -61,7 +62,7 @@ describe('profile payloads', () => {
         },
       ],
     });
-    expect(built.ok && built.payload.attributes).not.toHaveProperty('phone_number');
+    expect(built.ok && (built.payload as ProfilePayload).attributes).not.toHaveProperty('phone_number');
   });
 
   it('rejects the row for an invalid phone when there is no valid email, or when the sync says reject_row', () => {
@@ -82,7 +83,9 @@ describe('profile payloads', () => {
       profileSpec,
       rowChange({ id: 'C8', email: 'bo@example.com', phone: '020 7946 0564', country: 'United Kingdom' }),
     );
-    expect(built.ok && built.payload.attributes.phone_number).toBe('+442079460564');
+    expect(built.ok ? (built.payload as ProfilePayload).attributes.phone_number : undefined).toBe(
+      '+442079460564',
+    );
   });
 
   it('normalises identity, nests location, keeps only allowlisted properties', () => {
