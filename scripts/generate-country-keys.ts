@@ -10,7 +10,13 @@ import path from 'node:path';
 import { COUNTRY_KEYS } from '../runner/identity/country.ts';
 import { NUMBERING_PLANS } from '../runner/identity/numbering-plan.ts';
 
-const target = path.resolve(import.meta.dirname, '..', 'models', 'intermediate', 'int_klaviyo__country_keys.sql');
+const target = path.resolve(
+  import.meta.dirname,
+  '..',
+  'models',
+  'intermediate',
+  'int_klaviyo__country_keys.sql',
+);
 
 function literal(value: string | null): string {
   return value === null ? 'null' : `'${value.replaceAll("'", "''")}'`;
