@@ -274,7 +274,6 @@ exposures:
       },
       expect.objectContaining({ key: '1005', reason_code: 'future_order' }),
     ]);
-  }, 300_000);
     // The package's macros give every row of the shared value case table what it expects, as
     // the runner does (test/value-cases.test.ts); the build above ran tests/value_cases_match.sql.
     expect(built.stdout).toMatch(/PASS value_cases_match/);
@@ -285,5 +284,5 @@ exposures:
         from main.value_case_results`,
       ),
     ).toEqual([{ cases: readValueCases().length, differing: 0 }]);
-  });
+  }, 300_000);
 });
