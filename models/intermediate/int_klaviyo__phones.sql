@@ -3,7 +3,7 @@
 -- phone several people share: Klaviyo treats phone_number as an identifier
 -- (https://developers.klaviyo.com/en/reference/profiles_api_overview), so a household landline
 -- sent on two profiles would merge the second person into the first. The profile is still sent,
--- by its email; klaviyo__rejected_rows lists every withheld phone with its reason.
+-- by its email; phone_withheld_reason and phone_withheld_detail say why a phone is withheld.
 with persons as (
     select person_id, phone, country
     from {{ ref('int_klaviyo__persons') }}
