@@ -4,10 +4,10 @@
 {%- endmacro %}
 
 {% macro default__klaviyo__matches(expr, pattern) -%}
-  regexp_full_match({{ expr }}, '{{ pattern }}')
+  regexp_full_match({{ expr }}, {{ klaviyo_runner.klaviyo__pattern_literal(pattern) }})
 {%- endmacro %}
 
-{# Snowflake string literals treat backslash as an escape, so the pattern's backslashes are doubled. #}
+{# Snowflake's REGEXP_LIKE matches the whole string (https://docs.snowflake.com/en/sql-reference/functions/regexp_like). #}
 {% macro snowflake__klaviyo__matches(expr, pattern) -%}
-  regexp_like({{ expr }}, '{{ pattern | replace("\\", "\\\\") | replace("'", "\\'") }}')
+  regexp_like({{ expr }}, {{ klaviyo_runner.klaviyo__pattern_literal(pattern) }})
 {%- endmacro %}

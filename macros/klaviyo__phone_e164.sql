@@ -1,38 +1,53 @@
 {#
-  A phone number in E.164 (+<country><number>, at most 15 digits), which is the only form Klaviyo
-  accepts for phone_number (https://developers.klaviyo.com/en/reference/profiles_api_overview).
-  National formats are read for the regions the shop sells to: NANP (US, CA: 10 digits, or 11 with
-  the leading 1) and trunk-prefix countries (GB, DE, FR: a leading 0 is dropped after the country
-  code). Anything else is null here; the runner checks every number again with libphonenumber.
+  The phone rule's first step (docs/value-rules.md), as phoneSyntax in runner/identity/phone.ts:
+  an extension is dropped; letters or characters a number cannot have are refused; "(0)" is
+  dropped; a number starting with + is international, and so is one starting with its region's
+  international prefix or "00"; any other is national, read in the region with its national prefix
+  dropped; 7 to 15 digits remain (E.164, https://www.itu.int/rec/T-REC-E.164, the only form
+  Klaviyo accepts: https://developers.klaviyo.com/en/reference/profiles_api_overview).
+  Whether a numbering plan assigns the number is checked by the runner (libphonenumber), which
+  reports every number it drops.
+
+  `plan` is the alias of the int_klaviyo__country_keys row of the region national numbers are read
+  in (the row's country, else klaviyo__default_phone_region); `country_problem` the SQL of why the
+  row's country could not be read (klaviyo__country_problem), or 'null'.
 #}
-{% macro klaviyo__phone_e164(phone, country) -%}
-  {{ return(adapter.dispatch('klaviyo__phone_e164', 'klaviyo_runner')(phone, country)) }}
+{% macro klaviyo__phone_sql(phone, plan, country_problem='null') -%}
+  {%- set text = "nullif(trim(replace(replace(replace(cast(" ~ phone ~ " as varchar), chr(160), ' '), chr(8239), ' '), chr(8201), ' ')), '')" -%}
+  {%- set bare = "regexp_replace(lower(" ~ text ~ "), " ~ klaviyo_runner.klaviyo__pattern_literal("[[:space:]]*(ext[.]?|extension|x|#)[[:space:]]*[0-9]{1,6}$") ~ ", '')" -%}
+  {%- set raw_digits = klaviyo_runner.klaviyo__replace_all("replace(" ~ bare ~ ", '(0)', '')", "[^0-9]", "") -%}
+  {%- set international = "(" ~ bare ~ " like '+%')" -%}
+  {%- set digits -%}
+    (case
+      when {{ international }} then {{ raw_digits }}
+      when {{ plan }}.idd_prefix is not null and {{ raw_digits }} like {{ plan }}.idd_prefix || '%'
+        then substr({{ raw_digits }}, length({{ plan }}.idd_prefix) + 1)
+      when {{ raw_digits }} like '00%' then substr({{ raw_digits }}, 3)
+      when {{ plan }}.national_prefix is not null and {{ raw_digits }} like {{ plan }}.national_prefix || '%'
+        then {{ plan }}.calling_code || substr({{ raw_digits }}, length({{ plan }}.national_prefix) + 1)
+      else {{ plan }}.calling_code || {{ raw_digits }}
+    end)
+  {%- endset -%}
+  {%- set problem -%}
+    (case
+      when {{ text }} is null then null
+      when {{ klaviyo_runner.klaviyo__matches(bare, ".*[a-z].*") }} then 'letters'
+      when not {{ klaviyo_runner.klaviyo__matches(bare, "[+]?[-0-9 ()./]+") }} then 'not_a_phone'
+      when not {{ international }} and {{ country_problem }} is not null then {{ country_problem }}
+      when not {{ international }} and {{ plan }}.calling_code is null then 'unknown_country'
+      when length({{ digits }}) < 7 then 'too_short'
+      when length({{ digits }}) > 15 then 'too_long'
+      when {{ digits }} like '0%' then 'not_a_phone'
+    end)
+  {%- endset -%}
+  {{ return({'value': "(case when " ~ problem ~ " is null and " ~ text ~ " is not null then '+' || " ~ digits ~ " end)", 'problem': problem}) }}
 {%- endmacro %}
 
-{% macro default__klaviyo__phone_e164(phone, country) -%}
-  {%- set digits = klaviyo__digits_only("coalesce(" ~ phone ~ ", '')") -%}
-  case
-    when trim(coalesce({{ phone }}, '')) = '' then null
-    when trim({{ phone }}) like '+%' and length({{ digits }}) between 8 and 15 then '+' || {{ digits }}
-    when upper({{ country }}) in ('US', 'CA') and length({{ digits }}) = 10 then '+1' || {{ digits }}
-    when upper({{ country }}) in ('US', 'CA') and length({{ digits }}) = 11 and {{ digits }} like '1%' then '+' || {{ digits }}
-    when upper({{ country }}) = 'GB' and {{ digits }} like '0%' and length({{ digits }}) = 11 then '+44' || substr({{ digits }}, 2)
-    when upper({{ country }}) = 'DE' and {{ digits }} like '0%' and length({{ digits }}) between 6 and 12 then '+49' || substr({{ digits }}, 2)
-    when upper({{ country }}) = 'FR' and {{ digits }} like '0%' and length({{ digits }}) = 10 then '+33' || substr({{ digits }}, 2)
-    else null
-  end
+{# The number in E.164 by syntax, or null when missing or refused (see klaviyo__phone_problem). #}
+{% macro klaviyo__phone_e164(phone, plan, country_problem='null') -%}
+  {{ klaviyo_runner.klaviyo__phone_sql(phone, plan, country_problem).value }}
 {%- endmacro %}
 
-{# The digits of a text, per warehouse: DuckDB's regexp_replace needs the 'g' flag to replace every
-   match; Snowflake's replaces every match by default and takes no such flag. #}
-{% macro klaviyo__digits_only(expr) -%}
-  {{ return(adapter.dispatch('klaviyo__digits_only', 'klaviyo_runner')(expr)) }}
-{%- endmacro %}
-
-{% macro default__klaviyo__digits_only(expr) -%}
-  regexp_replace({{ expr }}, '[^0-9]', '', 'g')
-{%- endmacro %}
-
-{% macro snowflake__klaviyo__digits_only(expr) -%}
-  regexp_replace({{ expr }}, '[^0-9]', '')
+{% macro klaviyo__phone_problem(phone, plan, country_problem='null') -%}
+  {{ klaviyo_runner.klaviyo__phone_sql(phone, plan, country_problem).problem }}
 {%- endmacro %}

@@ -12,6 +12,7 @@ import { parseManifest } from '../runner/manifest/read.ts';
 import { buildSpecs } from '../runner/manifest/specs.ts';
 import { queryDuckDb } from './helpers/duckdb.ts';
 import { copyDemoProject, repoRoot, run, runCli, runDbt } from './helpers/dbt.ts';
+import { readValueCases } from './helpers/value-cases.ts';
 
 const rows = queryDuckDb;
 
@@ -23,7 +24,7 @@ describe('the demo dbt project', () => {
     expect(built.code, built.stdout).toBe(0);
     // The one warning: the demo export lists an order twice, resolved and reported, not fatal.
     expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__orders_copies/);
-    expect(built.stdout).toMatch(/Done\. PASS=107 WARN=1 ERROR=0 SKIP=0/);
+    expect(built.stdout).toMatch(/Done\. PASS=116 WARN=1 ERROR=0 SKIP=0/);
     const db = path.join(project, 'target', 'demo.duckdb');
     const [counts] = await rows(
       db,
@@ -273,5 +274,15 @@ exposures:
       },
       expect.objectContaining({ key: '1005', reason_code: 'future_order' }),
     ]);
+    // The package's macros give every row of the shared value case table what it expects, as
+    // the runner does (test/value-cases.test.ts); the build above ran tests/value_cases_match.sql.
+    expect(built.stdout).toMatch(/PASS value_cases_match/);
+    expect(
+      await rows(
+        db,
+        `select count(*)::integer as cases, count(*) filter (where not matches)::integer as differing
+        from main.value_case_results`,
+      ),
+    ).toEqual([{ cases: readValueCases().length, differing: 0 }]);
   }, 300_000);
 });

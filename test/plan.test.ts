@@ -17,6 +17,7 @@ interface PlanJson {
     rejected: { key: string; column?: string; reason: string }[];
     leftOutByModel: { key: string; reason_code: string | null; reason: string }[];
     leftOutByReason: Record<string, number>;
+    droppedFields: { key: string; column: string; reason: string }[];
     estimate: { requests: Record<string, number>; total: number; seconds: number };
   }[];
   totals: { send: number; rejected: number; leftOutByModel: number; requests: number };
@@ -55,18 +56,20 @@ describe('klaviyo-runner plan', () => {
       update: 0,
       unchanged: 0,
       remove: 0,
-      rejected: 5,
-      send: 565,
+      rejected: 0,
+      send: 570,
+      fieldsDropped: 5,
     });
-    expect(by.klaviyo_profiles_rfm!.newProfiles).toBe(565);
-    expect(by.klaviyo_profiles_rfm!.rejected.map((r) => [r.key, r.column])).toEqual([
+    expect(by.klaviyo_profiles_rfm!.newProfiles).toBe(570);
+    // Five phones no numbering plan has: the profiles go by email, without the phone.
+    expect(by.klaviyo_profiles_rfm!.droppedFields.map((r) => [r.key, r.column])).toEqual([
       ['C00023', 'phone_number'],
       ['C00029', 'phone_number'],
       ['C00217', 'phone_number'],
       ['C00337', 'phone_number'],
       ['C00470', 'phone_number'],
     ]);
-    // One import job for 565 profiles, then their ids read back for the winback list that follows.
+    // One import job for 570 profiles, then their ids read back for the winback list that follows.
     expect(by.klaviyo_profiles_rfm!.estimate.requests.bulk_import_profiles).toBe(1);
     expect(by.klaviyo_placed_orders!.counts).toMatchObject({ create: 1892, rejected: 0, send: 1892 });
     expect(by.klaviyo_placed_orders!.estimate.requests).toEqual({ bulk_create_events: 2 });
@@ -97,8 +100,8 @@ describe('klaviyo-runner plan', () => {
       send: 0,
     });
     expect(plan.totals).toMatchObject({
-      send: 565 + 1892 + 5467 + 1796 + 96 + 68,
-      rejected: 5,
+      send: 570 + 1892 + 5467 + 1796 + 96 + 68,
+      rejected: 0,
       leftOutByModel: 71 + 230 + 638 + 220 + 9 + 9,
     });
 
@@ -114,10 +117,12 @@ describe('klaviyo-runner plan', () => {
   it('renders the same plan as text and as a Markdown pull-request comment', async () => {
     const text = await runCli(['plan', '--project-dir', project]);
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toContain('create 570, update 0, unchanged 0, remove 0, rejected 5');
-    expect(text.stdout).toContain('up to 565 new Klaviyo profiles');
+    expect(text.stdout).toContain('create 570, update 0, unchanged 0, remove 0');
+    expect(text.stdout).not.toContain('create 570, update 0, unchanged 0, remove 0, rejected');
+    expect(text.stdout).toContain('up to 570 new Klaviyo profiles');
+    expect(text.stdout).toContain('  sent without phone_number: C00023: phone_number dropped:');
     expect(text.stdout).toMatch(
-      /Total: 9884 to send, 5 rejected, 1177 left out by the dbt models, \d+ requests/,
+      /Total: 9889 to send, 0 rejected, 1177 left out by the dbt models, \d+ requests/,
     );
     expect(text.stdout).toContain(
       '  230 left out by the dbt models (person_unresolved 220, lines_not_shippable 7, duplicate_order 1, future_order 1, no_lines 1)',
@@ -125,21 +130,26 @@ describe('klaviyo-runner plan', () => {
 
     const markdown = await runCli(['plan', '--project-dir', project, '--format', 'markdown']);
     expect(markdown.code, markdown.stderr).toBe(0);
-    expect(markdown.stdout).toContain('| `klaviyo_profiles_rfm` | profile | 570 | 0 | 0 | 0 | 5 | 71 |');
+    expect(markdown.stdout).toContain('| `klaviyo_profiles_rfm` | profile | 570 | 0 | 0 | 0 | 0 | 71 |');
     expect(markdown.stdout).toContain('| `C00023` | `phone_number` |');
   });
 
   it('shows zero changes right after a sync confirmed everything', async () => {
     const synced = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
-    expect(synced.code).toBe(1); // the five rejected phones
+    expect(synced.code).toBe(0);
     const plan = await planJson();
     for (const s of plan.syncs) {
       expect(s.counts, s.sync).toMatchObject({ create: 0, update: 0, remove: 0, send: 0 });
       expect(s.estimate.total, s.sync).toBe(0);
     }
-    // Rows Klaviyo cannot take are remembered, not re-planned, until they change.
+    // Rows sent without their phone were confirmed: neither re-planned nor reported again.
     const profiles = plan.syncs.find((s) => s.sync === 'klaviyo_profiles_rfm')!;
-    expect(profiles.counts).toMatchObject({ unchanged: 565, previouslyRejected: 5, rejected: 0 });
+    expect(profiles.counts).toMatchObject({
+      unchanged: 570,
+      previouslyRejected: 0,
+      rejected: 0,
+      fieldsDropped: 0,
+    });
     expect(plan.syncs.find((s) => s.sync === 'klaviyo_winback_list')!.counts.unchanged).toBe(123);
   });
 });

@@ -38,12 +38,16 @@ describe('klaviyo-runner sync against the sandbox', () => {
 
   it('lands exactly what the models say, with every request valid for Klaviyo', async () => {
     const first = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
-    // Five demo profiles carry a 555-01xx phone no numbering plan has: rejected, so exit code 1.
-    expect(first.code, first.stderr).toBe(1);
+    // Five demo profiles carry a 555-01xx phone no numbering plan has: each is sent by its email
+    // without the phone, and the dropped field is reported for its row.
+    expect(first.code, first.stderr).toBe(0);
     expect(first.stdout + first.stderr).not.toContain('pk_test_e2e_secret_key');
-    expect(first.stdout).toContain('klaviyo_profiles_rfm (profile ← klaviyo__profiles): partial');
-    expect(first.stdout).toMatch(/profiles {3}565 created, 0 updated, 0 unchanged, 0 removed/);
-    expect(first.stdout).toContain('C00023 [phone_number]: "+15550105738" is not a valid phone number');
+    expect(first.stdout).toContain('klaviyo_profiles_rfm (profile ← klaviyo__profiles): success');
+    expect(first.stdout).toMatch(/profiles {3}570 created, 0 updated, 0 unchanged, 0 removed/);
+    expect(first.stdout).toContain('dropped    5 field(s) left out of rows that were sent');
+    expect(first.stdout).toContain(
+      'C00023 [phone_number]: phone_number dropped: "+15550105738" is not a valid phone number',
+    );
 
     const [counts] = await model(`select
       (select count(*) from main.klaviyo__profiles) as profiles,
@@ -78,16 +82,23 @@ describe('klaviyo-runner sync against the sandbox', () => {
         rejected: { key: string; column?: string; reason: string }[];
         left_out_by_model: { key: string; reason_code: string | null; reason: string }[];
         left_out_by_reason: Record<string, number>;
+        dropped_fields: { key: string; column: string; reason: string }[];
       }[];
     };
     const profilesResult = results.results.find((r) => r.sync === 'klaviyo_profiles_rfm')!;
-    expect(profilesResult.counts.created).toBe(Number(counts!.profiles) - 5);
-    expect(profilesResult.counts.rejected).toBe(5);
+    expect(profilesResult.counts.created).toBe(Number(counts!.profiles));
+    expect(profilesResult.counts.rejected).toBe(0);
+    expect(profilesResult.counts.fields_dropped).toBe(5);
     expect(
-      profilesResult.rejected.every(
+      profilesResult.dropped_fields.every(
         (r) => r.column === 'phone_number' && /not a valid phone number/.test(r.reason),
       ),
     ).toBe(true);
+    for (const { key } of profilesResult.dropped_fields) {
+      const sent = state.profiles.find((p) => p.external_id === key)!;
+      expect(sent.email, key).not.toBeNull();
+      expect(sent.phone_number ?? null, key).toBeNull();
+    }
 
     // Every order the models left out is in the results of the sync it would have gone to.
     const placedResult = results.results.find((r) => r.sync === 'klaviyo_placed_orders')!;
@@ -127,7 +138,7 @@ describe('klaviyo-runner sync against the sandbox', () => {
     const winback = state.lists.find((l) => l.name === 'Winback')!;
     const scoped = await model(`select count(*) as n from main.klaviyo__winback_list_members m
       where not exists (select 1 from main.klaviyo__suppressions s where s.email = m.email and (s.is_suppressed or s.email_consent in ('UNSUBSCRIBED', 'NEVER_SUBSCRIBED')))
-      and m.person_id not in (${profilesResult.rejected.map((r) => `'${r.key}'`).join(',')})`);
+      `);
     expect(winback.profileIds).toHaveLength(Number(scoped[0]!.n));
 
     const seen = assertAllValid(sandbox.requests().filter((r) => r.status < 300));
@@ -145,10 +156,8 @@ describe('klaviyo-runner sync against the sandbox', () => {
     const before = sandbox.requests().length;
     const second = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
     expect(second.code, second.stderr).toBe(0);
-    // The five rows rejected on the first run are held back, and the summary says so.
-    expect(second.stdout).toContain(
-      'held back  5 rejected earlier and unchanged since; fix the rows in the model to send them again',
-    );
+    // The phones dropped on the first run went with rows Klaviyo confirmed: not reported again.
+    expect(second.stdout).not.toContain('dropped ');
     const writes = sandbox
       .requests()
       .slice(before)

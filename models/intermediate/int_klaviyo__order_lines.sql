@@ -19,8 +19,8 @@ ranked as (
 parsed as (
     select
         ranked.*,
-        {{ klaviyo__parse_money('unit_price') }} as parsed_unit_price,
-        {{ klaviyo__parse_money('line_total') }} as parsed_line_total
+        {{ klaviyo__parse_money('unit_price', klaviyo__input_decimal('order_lines')) }} as parsed_unit_price,
+        {{ klaviyo__parse_money('line_total', klaviyo__input_decimal('order_lines')) }} as parsed_line_total
     from ranked
     where copy_rank = 1
 ),

@@ -96,8 +96,8 @@ attributed as (
             by_erp.person_id,
             case when email_people.person_count = 1 then email_people.person_id end
         ) as person_id,
-        {{ klaviyo__parse_money('deduplicated.total') }} as order_total,
-        {{ klaviyo__parse_money('deduplicated.discount_amount') }} as discount_value,
+        {{ klaviyo__parse_money('deduplicated.total', klaviyo__input_decimal('orders'), 'deduplicated.currency') }} as order_total,
+        {{ klaviyo__parse_money('deduplicated.discount_amount', klaviyo__input_decimal('orders'), 'deduplicated.currency') }} as discount_value,
         {{ klaviyo__future_cutoff() }} as future_cutoff
     from deduplicated
     left join identifiers as by_customer

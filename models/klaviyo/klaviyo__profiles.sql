@@ -9,12 +9,16 @@ rfm as (
     select * from {{ ref('int_klaviyo__rfm') }}
 ),
 
+phones as (
+    select * from {{ ref('int_klaviyo__phones') }}
+),
+
 final as (
     select
         -- identity
         persons.person_id,
         persons.email,
-        {{ klaviyo__phone_e164('persons.phone', 'persons.country') }} as phone_number,
+        phones.phone_number,
         persons.person_id as external_id,
 
         -- standard attributes
@@ -39,6 +43,7 @@ final as (
         rfm.last_order_at
     from persons
     left join rfm on rfm.person_id = persons.person_id
+    left join phones on phones.person_id = persons.person_id
 )
 
 select * from final

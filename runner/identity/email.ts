@@ -10,6 +10,10 @@
  * IP-literal domains and non-ASCII addresses are refused: Klaviyo's own forms do not take them
  * and a refusal with a reason is better than an address that bounces.
  *
+ * A leading "mailto:" (any case) is dropped: it is how links store addresses and names no other
+ * address. The rule is written out in docs/value-rules.md and pinned by the case table
+ * test/dbt/seeds/klaviyo_value_cases.csv (refusals: `too_long`, `invalid_email`).
+ *
  * The pattern is compiled once, here; only a failing address pays for the checks that explain why.
  */
 import type { Normalized } from './result.ts';
@@ -26,6 +30,7 @@ const LOCAL_ONLY = new RegExp(`^${LOCAL}$`);
 const DOMAIN_ONLY = new RegExp(`^${LABEL}(?:\\.${LABEL})+$`);
 const NON_ASCII = /[^\x20-\x7e]/;
 const SPACE = /\s/;
+const MAILTO = /^mailto:/;
 
 /**
  * Trimmed and lower-cased email, or the reason Klaviyo would refuse it. Null when there is no
@@ -33,15 +38,20 @@ const SPACE = /\s/;
  */
 export function normalizeEmail(raw: unknown): Normalized | null {
   if (raw === null || raw === undefined) return null;
-  const value = String(raw).trim().toLowerCase();
+  const value = String(raw).trim().toLowerCase().replace(MAILTO, '');
   if (value === '') return null;
   if (value.length > EMAIL_MAX_LENGTH)
     return {
       ok: false,
+      code: 'too_long',
       reason: `email is ${value.length} characters long; Klaviyo accepts at most ${EMAIL_MAX_LENGTH}`,
     };
   if (EMAIL.test(value)) return { ok: true, value };
-  return { ok: false, reason: `"${value}" is not a valid email address: ${emailProblem(value)}` };
+  return {
+    ok: false,
+    code: 'invalid_email',
+    reason: `"${value}" is not a valid email address: ${emailProblem(value)}`,
+  };
 }
 
 /** Why an address failed the pattern, in words a person fixing the data can act on. */

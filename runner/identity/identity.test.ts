@@ -26,14 +26,14 @@ describe('normalizeEmail', () => {
       'it contains "é", which is not an ASCII character (write the domain in its xn-- form)',
     ],
   ])('refuses %j: %s', (raw, why) => {
-    expect(normalizeEmail(raw)).toEqual({
+    expect(normalizeEmail(raw)).toMatchObject({
       ok: false,
       reason: `"${raw}" is not a valid email address: ${why}`,
     });
   });
 
   it('reports the refused address lower-cased and trimmed', () => {
-    expect(normalizeEmail(' Ann@Example ')).toEqual({
+    expect(normalizeEmail(' Ann@Example ')).toMatchObject({
       ok: false,
       reason: '"ann@example" is not a valid email address: the domain "example" has no dot',
     });
@@ -44,7 +44,7 @@ describe('normalizeEmail', () => {
       ok: true,
       value: `${'a'.repeat(94)}@x.com`,
     });
-    expect(normalizeEmail(`${'a'.repeat(95)}@x.com`)).toEqual({
+    expect(normalizeEmail(`${'a'.repeat(95)}@x.com`)).toMatchObject({
       ok: false,
       reason: 'email is 101 characters long; Klaviyo accepts at most 100',
     });
@@ -71,26 +71,28 @@ describe('normalizePhone', () => {
     expect(normalizePhone('+44 20 7946 0564', 'gb')).toEqual({ ok: true, value: '+442079460564' });
   });
 
-  it('refuses numbers no numbering plan has', () => {
+  it('refuses numbers no numbering plan has, and premium-rate numbers', () => {
     expect(normalizePhone('+15550105738', 'US')).toEqual({
       ok: false,
+      code: 'not_in_numbering_plan',
       reason:
         '"+15550105738" is not a valid phone number: no number +15550105738 exists in the numbering plan of +1',
     });
+    expect(normalizePhone('+44 909 879 0000', null)).toMatchObject({ ok: false, code: 'premium_rate' });
   });
 
-  it('says which region a national number was read in, and why it failed', () => {
-    expect(normalizePhone('020 7946 0564', 'US')).toEqual({
-      ok: false,
-      reason: '"020 7946 0564" is not a valid phone number read as a US number: it is too long',
-    });
+  it('says why the syntax fails, and which country could not be read', () => {
     expect(normalizePhone('12', 'US')).toEqual({
       ok: false,
-      reason: '"12" is not a valid phone number read as a US number: it is too short',
+      code: 'too_short',
+      reason: '"12" is not a valid phone number: it is too short',
     });
-    expect(normalizePhone('hello', 'US')).toEqual({
+    expect(normalizePhone('hello', 'US')).toMatchObject({ ok: false, code: 'letters' });
+    expect(normalizePhone('020 7946 0564', 'Atlantis')).toEqual({
       ok: false,
-      reason: '"hello" is not a valid phone number read as a US number: it has no digits',
+      code: 'unknown_country',
+      reason:
+        '"020 7946 0564" is not a valid phone number: a national number is read in its country, and "Atlantis" is not a country: use an ISO 3166-1 code (GB, GBR) or an English name',
     });
   });
 

@@ -1,66 +1,96 @@
 /**
- * Phone numbers to E.164, the only form Klaviyo accepts for phone_number
- * (https://developers.klaviyo.com/en/reference/profiles_api_overview), with libphonenumber-js
- * (Google's libphonenumber metadata, maintained) rather than hand-written rules. A number written
- * in national form ("020 7946 0958") is read in the row's country (attributes.country), else the
- * sync's phone_region (default US, schema/klaviyo-sync.schema.json); one starting with + or an
- * international prefix ("0044 …" in GB) carries its own country. Validity uses the full ("max")
- * metadata, so numbers no numbering plan assigns (+1 555 …) are refused rather than sent.
- * An extension ("ext. 12") is dropped: E.164 has no place for it.
+ * The phone rule (docs/value-rules.md): a number becomes E.164, the only form Klaviyo accepts for
+ * phone_number (https://developers.klaviyo.com/en/reference/profiles_api_overview), in two steps.
+ *
+ * 1. Syntax, the same in the SQL macro klaviyo__phone_e164: an extension ("ext. 12", "x12", "#12")
+ *    is dropped (E.164 has no place for it); letters, a second number or other characters are
+ *    refused; "(0)" is dropped ("+44 (0)20 …"); a number starting with + is international, and so
+ *    is one starting with the region's international prefix ("011" in NANP, "0011" in AU) or
+ *    "00"; any other number is national, read in the row's country (the country rule, so "UK"
+ *    and "united kingdom" work) or else the sync's phone_region, with its national prefix
+ *    dropped ("020 …" in GB, "1 415 …" in US). 7 to 15 digits remain.
+ * 2. Numbering plans, which only the runner checks, with libphonenumber-js's full metadata: a
+ *    number no plan assigns ("+1 555 …") or a premium-rate number is refused.
+ *
+ * Both steps' refusals carry a reason code; the case table test/dbt/seeds/klaviyo_value_cases.csv
+ * pins them, with the numbering-plan cases marked as checked by the runner only.
  */
-import {
-  isSupportedCountry,
-  parsePhoneNumberFromString,
-  validatePhoneNumberLength,
-  type CountryCode,
-} from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { normalizeCountry } from './country.ts';
+import { NUMBERING_PLANS } from './numbering-plan.ts';
 import type { Normalized } from './result.ts';
 
-const ALPHA2 = /^[A-Za-z]{2}$/;
-/** "UK" is the ISO 3166 exceptionally reserved code for GB, common in shop exports. */
-const ALIASES: Record<string, string> = { UK: 'GB' };
+const SPACES = /[\u00a0\u202f\u2009]/g;
+const EXTENSION = /\s*(ext\.?|extension|x|#)\s*[0-9]{1,6}$/i;
+const LETTER = /[a-z]/i;
+const ALLOWED = /^\+?[0-9 ()\-./]+$/;
+const NON_DIGIT = /[^0-9]/g;
 
-/**
- * The region to read national numbers in: the row's country when it is an ISO 3166-1 alpha-2 code
- * libphonenumber knows, else the sync's fallback.
- */
-export function phoneRegion(country: unknown, fallback: string): CountryCode {
-  if (typeof country === 'string') {
-    const code = country.trim();
-    if (ALPHA2.test(code)) {
-      const upper = code.toUpperCase();
-      const region = ALIASES[upper] ?? upper;
-      if (isSupportedCountry(region)) return region;
-    }
-  }
-  return fallback.toUpperCase() as CountryCode;
+function refuse(text: string, code: string, detail: string): Normalized {
+  return { ok: false, code, reason: `"${text}" is not a valid phone number: ${detail}` };
 }
 
-const LENGTH_PROBLEMS: Record<string, string> = {
-  NOT_A_NUMBER: 'it has no digits',
-  INVALID_COUNTRY: 'its country calling code does not exist',
-  TOO_SHORT: 'it is too short',
-  TOO_LONG: 'it is too long',
-  INVALID_LENGTH: 'it has a length no number in that country has',
-};
+/**
+ * The region to read national numbers in: the row's country by the country rule when it has one,
+ * else the sync's fallback; a refusal when the row's country is not a country.
+ */
+export function phoneRegion(
+  country: unknown,
+  fallback: string,
+): { region: string } | { code: string; reason: string } {
+  const read = normalizeCountry(country);
+  if (read === null) return { region: fallback.toUpperCase() };
+  if (!read.ok) return { code: read.code ?? 'unknown_country', reason: read.reason };
+  return { region: read.value };
+}
+
+/** Step 1: the number's E.164 form by syntax alone, or why there is none; null when missing. */
+export function phoneSyntax(raw: unknown, country: unknown, fallback = 'US'): Normalized | null {
+  if (raw === null || raw === undefined) return null;
+  const text = String(raw).replace(SPACES, ' ').trim();
+  if (text === '') return null;
+  const bare = text.replace(EXTENSION, '');
+  if (LETTER.test(bare)) return refuse(text, 'letters', 'it has letters');
+  if (!ALLOWED.test(bare)) return refuse(text, 'not_a_phone', 'it has characters a phone number cannot have');
+  let digits = bare.replaceAll('(0)', '').replace(NON_DIGIT, '');
+  if (!bare.startsWith('+')) {
+    const where = phoneRegion(country, fallback);
+    if ('code' in where)
+      return refuse(text, where.code, `a national number is read in its country, and ${where.reason}`);
+    const plan = NUMBERING_PLANS.get(where.region);
+    if (plan === undefined)
+      return refuse(text, 'unknown_country', `${where.region} has no telephone numbering plan`);
+    if (plan.iddPrefix !== null && digits.startsWith(plan.iddPrefix))
+      digits = digits.slice(plan.iddPrefix.length);
+    else if (digits.startsWith('00')) digits = digits.slice(2);
+    else {
+      if (plan.nationalPrefix !== null && digits.startsWith(plan.nationalPrefix))
+        digits = digits.slice(plan.nationalPrefix.length);
+      digits = plan.callingCode + digits;
+    }
+  }
+  if (digits.length < 7) return refuse(text, 'too_short', 'it is too short');
+  if (digits.length > 15) return refuse(text, 'too_long', 'it has more than the 15 digits E.164 allows');
+  if (digits.startsWith('0')) return refuse(text, 'not_a_phone', 'no country calling code starts with 0');
+  return { ok: true, value: `+${digits}` };
+}
 
 /**
- * The number in E.164, or why not. Null when there is no number (null, undefined or blank).
- * `region` reads national numbers, e.g. "US" or "GB".
+ * The number in E.164 by both steps, or why not; null when missing. `country` is the row's
+ * country (any form the country rule reads), `fallback` the sync's phone_region.
  */
-export function normalizePhone(raw: unknown, region: string): Normalized | null {
-  if (raw === null || raw === undefined) return null;
+export function normalizePhone(raw: unknown, country: unknown, fallback = 'US'): Normalized | null {
+  const syntax = phoneSyntax(raw, country, fallback);
+  if (syntax === null || !syntax.ok) return syntax;
   const text = String(raw).trim();
-  if (text === '') return null;
-  const country = region.toUpperCase() as CountryCode;
-  const parsed = parsePhoneNumberFromString(text, country);
-  if (parsed !== undefined && parsed.isValid()) return { ok: true, value: parsed.number };
-  const international = text.startsWith('+');
-  const where = international ? '' : ` read as a ${country} number`;
-  const length = validatePhoneNumberLength(text, country);
-  const detail =
-    parsed === undefined || length !== undefined
-      ? (LENGTH_PROBLEMS[length ?? 'NOT_A_NUMBER'] ?? 'it cannot be read as a phone number')
-      : `no number ${parsed.number} exists in the numbering plan of ${parsed.country ?? `+${parsed.countryCallingCode}`}`;
-  return { ok: false, reason: `"${text}" is not a valid phone number${where}: ${detail}` };
+  const parsed = parsePhoneNumberFromString(syntax.value);
+  if (parsed === undefined || !parsed.isValid())
+    return refuse(
+      text,
+      'not_in_numbering_plan',
+      `no number ${syntax.value} exists in the numbering plan of ${parsed?.country ?? `+${parsed?.countryCallingCode ?? '?'}`}`,
+    );
+  if (parsed.getType() === 'PREMIUM_RATE')
+    return refuse(text, 'premium_rate', `${syntax.value} is a premium-rate number, not a person's phone`);
+  return { ok: true, value: parsed.number };
 }

@@ -13,6 +13,7 @@ export interface KlaviyoSyncConfig {
   key: string;
   identity: { email?: string; phone_number?: string; external_id?: string };
   phone_region?: string;
+  on_invalid_phone?: 'drop_field' | 'reject_row';
   attributes?: Partial<Record<ProfileAttribute, string>>;
   properties?: string[];
   properties_json?: string;

@@ -44,7 +44,7 @@ export interface SyncPlan {
   relation: string;
   /** The sync this one waits for (`after`): its rows go only once that sync confirmed their keys. */
   after: string | null;
-  counts: PlanCounts & { rejected: number; send: number; leftOutByModel: number };
+  counts: PlanCounts & { rejected: number; send: number; leftOutByModel: number; fieldsDropped: number };
   /** Profiles Klaviyo may create: rows never confirmed before (Klaviyo may already know some by email). */
   newProfiles: number;
   /** List members whose withdrawal of consent would be sent (Klaviyo's unsubscribe). */
@@ -55,6 +55,8 @@ export interface SyncPlan {
   leftOutByModel: ModelRejection[];
   /** Those rows counted per reason code, most first. */
   leftOutByReason: Record<string, number>;
+  /** Rows that would be sent without a field (an invalid phone beside a valid email), with why. */
+  droppedFields: Rejection[];
   estimate: RequestEstimate;
   /** The mass-removal guard: whether this plan's removals and clearings would stop the sync. */
   guard: RemovalGuard;
@@ -121,6 +123,8 @@ export async function planSync(
   const counts = known ?? (await diffCounts(state, spec, mode));
   const leftOut = await readModelRejections(state.wh, spec, MAX_LISTED_REJECTIONS);
   const rejected: Rejection[] = [];
+  const droppedFields: Rejection[] = [];
+  let fieldsDropped = 0;
   const examples: ExampleChange[] = [];
   let rejectedCount = 0;
   let send = 0;
@@ -182,6 +186,11 @@ export async function planSync(
         continue;
       }
       send += 1;
+      for (const d of built.dropped ?? []) {
+        fieldsDropped += 1;
+        if (droppedFields.length < MAX_LISTED_REJECTIONS)
+          droppedFields.push({ sync: spec.name, model: spec.model.name, key: change.key, ...d });
+      }
       if (object === 'profile' && change.kind === 'create') newProfiles += 1;
       if (object === 'profile') {
         const p = built.payload as ProfilePayload;
@@ -253,6 +262,7 @@ export async function planSync(
       rejected: rejectedCount,
       send: send + (object === 'list_membership' ? listRemoves : 0),
       leftOutByModel: leftOut.count,
+      fieldsDropped,
     },
     newProfiles,
     unsubscribes,
@@ -260,6 +270,7 @@ export async function planSync(
     rejected,
     leftOutByModel: leftOut.rows,
     leftOutByReason: leftOut.byReason,
+    droppedFields,
     estimate: estimate(requests),
     guard: removalGuard(spec, counts.synced, listRemoves + unsets, mode.allowMassRemoval),
     configChanges: [],

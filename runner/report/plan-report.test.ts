@@ -34,6 +34,7 @@ const result: PlanResult = {
         rejected: 1,
         send: 1,
         leftOutByModel: 0,
+        fieldsDropped: 1,
       },
       newProfiles: 0,
       unsubscribes: 0,
@@ -55,6 +56,15 @@ const result: PlanResult = {
       ],
       leftOutByModel: [],
       leftOutByReason: {},
+      droppedFields: [
+        {
+          sync: 'klaviyo_profiles_rfm',
+          model: 'klaviyo__profiles',
+          key: 'C00002',
+          column: 'phone_number',
+          reason: 'phone_number dropped: "+15550105739" is not a valid phone number',
+        },
+      ],
       estimate: {
         requests: { bulk_import_profiles: 1, get_bulk_import_profiles_job: 3 },
         total: 4,
@@ -79,6 +89,9 @@ describe('plan reports', () => {
     expect(md).toContain('- **update** `C00002`\n  - `first_name`: "Owen" → "Leonora"');
     expect(md).toContain('| `C00023` | `phone_number` | "+15550105738" is not a valid phone number |');
     expect(md).toContain('5 row(s) rejected earlier and unchanged since are not resent (`--retry-rejected`');
+    expect(md).toContain(
+      '| `C00002` | `phone_number` | phone_number dropped: "+15550105739" is not a valid phone number |',
+    );
   });
 
   it('renders text for a terminal and JSON for machines', () => {
@@ -87,6 +100,9 @@ describe('plan reports', () => {
       'klaviyo_profiles_rfm (profile ← klaviyo__profiles)\n  create 0, update 1, unchanged 564, remove 0, rejected 1',
     );
     expect(text).toContain('    first_name: "Owen" → "Leonora"');
+    expect(text).toContain(
+      '  sent without phone_number: C00002: phone_number dropped: "+15550105739" is not a valid phone number',
+    );
     expect(JSON.parse(renderPlan(result, 'json'))).toEqual(result);
   });
 });

@@ -24,6 +24,7 @@ const result = (status: SyncResult['status']): SyncResult => ({
   jobs: [],
   rejected: [],
   failed: [],
+  dropped_fields: [],
   left_out_by_model: [],
   left_out_by_reason: {},
 });

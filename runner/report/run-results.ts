@@ -35,6 +35,8 @@ export interface SyncCounts {
    */
   left_out_by_model: number;
   failed: number;
+  /** Rows sent without a field the runner could not read (an invalid phone beside a valid email). */
+  fields_dropped: number;
 }
 
 export function emptyCounts(): SyncCounts {
@@ -55,6 +57,7 @@ export function emptyCounts(): SyncCounts {
     previously_rejected: 0,
     left_out_by_model: 0,
     failed: 0,
+    fields_dropped: 0,
   };
 }
 
@@ -98,6 +101,8 @@ export interface SyncResult {
   left_out_by_model: LeftOutRow[];
   /** Those rows counted per reason code, most first. */
   left_out_by_reason: Record<string, number>;
+  /** Each row sent without a field, with the column and why (see counts.fields_dropped). */
+  dropped_fields: RowOutcome[];
 }
 
 export interface RunResults {

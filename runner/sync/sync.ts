@@ -57,7 +57,7 @@ import { planSync } from '../plan/plan.ts';
 import { buildPayload } from '../transform/build.ts';
 import { buildIdentity } from '../transform/identity.ts';
 import { buildProfile } from '../transform/profile.ts';
-import type { EventPayload, ListMemberPayload, ProfilePayload } from '../transform/payload.ts';
+import type { DroppedField, EventPayload, ListMemberPayload, ProfilePayload } from '../transform/payload.ts';
 import { createLogger, type Logger } from '../report/log.ts';
 import { RUNNER_VERSION } from '../version.ts';
 import {
@@ -129,6 +129,7 @@ class SyncRun {
       failed: [],
       left_out_by_model: [],
       left_out_by_reason: {},
+      dropped_fields: [],
     };
   }
 
@@ -153,6 +154,15 @@ class SyncRun {
       hash,
       source,
     });
+  }
+
+  /** A row sent without a field it had: reported for the row, the row itself goes on. */
+  private dropFields(key: string, dropped: DroppedField[]): void {
+    for (const { column, reason } of dropped) {
+      this.result.counts.fields_dropped += 1;
+      if (this.result.dropped_fields.length < MAX_LISTED)
+        this.result.dropped_fields.push({ key, column, reason });
+    }
   }
 
   private fail(key: string, reason: string): void {
@@ -545,6 +555,7 @@ class SyncRun {
           this.reject(change.key, change.hash, built.rejection.reason, built.rejection.column, 'runner');
           continue;
         }
+        if (built.dropped !== undefined) this.dropFields(change.key, built.dropped);
         if (object === 'profile') {
           const p = built.payload as ProfilePayload;
           if (profiles.length >= MAX_PROFILES || profileBytes + p.bytes > MAX_PROFILE_BYTES) {
@@ -637,6 +648,7 @@ function notRun(spec: SyncSpec, reason: string): SyncResult {
     jobs: [],
     rejected: [],
     failed: [],
+    dropped_fields: [],
     left_out_by_model: [],
     left_out_by_reason: {},
   };

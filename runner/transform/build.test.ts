@@ -3,6 +3,7 @@ import type { KlaviyoSyncConfig, SyncSpec } from '../manifest/spec.ts';
 import type { RowChange } from '../state/changes.ts';
 import { buildPayload } from './build.ts';
 import { eventUniqueId } from './event.ts';
+import type { ProfilePayload } from './payload.ts';
 
 function syncSpec(config: Partial<KlaviyoSyncConfig> & Pick<KlaviyoSyncConfig, 'object'>): SyncSpec {
   return {
@@ -42,6 +43,48 @@ describe('profile payloads', () => {
     phone_region: 'US',
     attributes: { first_name: 'first_name', city: 'city', country: 'country' },
     properties: ['rfm_segment', 'predicted_ltv', 'first_order_at'],
+  });
+
+  it('sends a profile without a phone no numbering plan has when its email is valid, and reports the field', () => {
+    const built = buildPayload(
+      profileSpec,
+      rowChange({ id: 'C9', email: 'ann@example.com', phone: '+1 555 010 5738', country: 'US' }),
+    );
+    expect(built).toMatchObject({
+      ok: true,
+      payload: { attributes: { email: 'ann@example.com', external_id: 'C9' } },
+      dropped: [
+        {
+          column: 'phone',
+          reason:
+            'phone_number dropped: "+1 555 010 5738" is not a valid phone number: no number +15550105738 exists in the numbering plan of +1',
+        },
+      ],
+    });
+    expect(built.ok && (built.payload as ProfilePayload).attributes).not.toHaveProperty('phone_number');
+  });
+
+  it('rejects the row for an invalid phone when there is no valid email, or when the sync says reject_row', () => {
+    const row = { id: 'C9', email: null, phone: '1-800-FLOWERS', country: 'United States' };
+    expect(buildPayload(profileSpec, rowChange(row))).toMatchObject({
+      ok: false,
+      rejection: { key: 'C9', column: 'phone' },
+    });
+    const strict = syncSpec({ ...profileSpec.config, on_invalid_phone: 'reject_row' });
+    expect(buildPayload(strict, rowChange({ ...row, email: 'ann@example.com' }))).toMatchObject({
+      ok: false,
+      rejection: { key: 'C9', column: 'phone' },
+    });
+  });
+
+  it('reads a national phone in the country written as a name or alias', () => {
+    const built = buildPayload(
+      profileSpec,
+      rowChange({ id: 'C8', email: 'bo@example.com', phone: '020 7946 0564', country: 'United Kingdom' }),
+    );
+    expect(built.ok ? (built.payload as ProfilePayload).attributes.phone_number : undefined).toBe(
+      '+442079460564',
+    );
   });
 
   it('normalises identity, nests location, keeps only allowlisted properties', () => {
@@ -262,7 +305,7 @@ describe('event payloads', () => {
         ...where,
         key: 'SO-1',
         column: 'total',
-        reason: 'value "abc" is not a number; write NULL in the model where there is no value',
+        reason: 'value "abc" is not a number by the rules of docs/value-rules.md',
       },
     });
   });

@@ -1,102 +1,71 @@
 import { describe, expect, it } from 'vitest';
-import { toIsoTime, toJsonObject, toNumber } from './coerce.ts';
+import { toJsonObject } from './coerce.ts';
+import { toInteger, toNumber } from './number.ts';
+import { toIsoTime } from './timestamp.ts';
 
-const TIME_FORMS =
-  'use ISO 8601 (2025-01-02T03:04:05Z), YYYY-MM-DD HH:MM:SS (read as UTC), a date, or epoch seconds';
-
-describe('toNumber', () => {
-  it.each([
-    ['$1,234.50', 1234.5],
-    [' 28.00 ', 28],
-    ['1e3', 1000],
-    ['USD 12', 12],
-    ['12.00 EUR', 12],
-    ['-$5', -5],
-    ['-4.5', -4.5],
-    ['1,234', 1234],
-    [19.99, 19.99],
-  ])('reads %j as %d', (raw, expected) => {
-    expect(toNumber(raw)).toEqual({ ok: true, value: expected });
+describe('toNumber beyond the case table', () => {
+  it('takes typed numbers as they are, if finite', () => {
+    expect(toNumber(19.99)).toEqual({ ok: true, value: 19.99 });
+    expect(toNumber(12n)).toEqual({ ok: true, value: 12 });
+    expect(toNumber(Number.NaN)).toEqual({
+      ok: false,
+      code: 'not_a_number',
+      reason: 'NaN is not a finite number',
+    });
+    expect(toNumber(2n ** 60n)).toMatchObject({ ok: false, code: 'out_of_range' });
   });
 
-  it('refuses a decimal comma rather than guessing the locale', () => {
-    expect(toNumber('12,50')).toEqual({
+  it('says in words what is wrong and what to do', () => {
+    expect(toNumber('1,234')).toEqual({
       ok: false,
+      code: 'ambiguous_decimal_mark',
       reason:
-        '"12,50" has a comma that is not a thousands separator (a decimal comma?); only "." is read as the decimal point, so convert the value in the model',
+        '"1,234" reads as two different numbers (is the comma or the dot the decimal mark?); set the source\'s number locale (docs/value-rules.md)',
     });
-    expect(toNumber('1.234,56')).toMatchObject({ ok: false });
-  });
-
-  it.each(['N/A', 'NaN', 'Infinity'])('refuses the word %j, never 0 or NaN', (raw) => {
-    expect(toNumber(raw)).toEqual({
+    expect(toNumber('N/A')).toEqual({
       ok: false,
-      reason: `"${raw}" is not a number; write NULL in the model where there is no value`,
+      code: 'not_a_number',
+      reason: '"N/A" is not a number by the rules of docs/value-rules.md',
     });
   });
 
-  it('names percentages, accounting negatives, trailing junk and overflow', () => {
-    expect(toNumber('12%')).toEqual({
-      ok: false,
-      reason: '"12%" is a percentage; write it as a plain number in the model',
-    });
-    expect(toNumber('(12.50)')).toEqual({
-      ok: false,
-      reason: '"(12.50)" is an accounting negative; write it as -12.50 in the model',
-    });
-    expect(toNumber('12abc')).toEqual({ ok: false, reason: '"12abc" is not a number' });
-    expect(toNumber('1e400')).toEqual({ ok: false, reason: '"1e400" is not a finite number' });
-  });
-
-  it('treats empty as missing, and refuses non-finite numbers', () => {
-    expect(toNumber('')).toBeNull();
-    expect(toNumber('   ')).toBeNull();
-    expect(toNumber(null)).toBeNull();
-    expect(toNumber(undefined)).toBeNull();
-    expect(toNumber(Number.NaN)).toEqual({ ok: false, reason: 'NaN is not a finite number' });
-    expect(toNumber(Number.POSITIVE_INFINITY)).toEqual({
-      ok: false,
-      reason: 'Infinity is not a finite number',
-    });
+  it('reads driver decimals through their text', () => {
+    const decimal = { toString: () => '1234.5000' };
+    expect(toNumber(decimal)).toEqual({ ok: true, value: 1234.5 });
+    expect(toNumber({ a: 1 })).toMatchObject({ ok: false, code: 'not_a_number' });
   });
 });
 
-describe('toIsoTime', () => {
-  it('reads warehouse timestamps without a zone as UTC', () => {
-    expect(toIsoTime('2025-01-02 03:04:05')).toEqual({ ok: true, value: '2025-01-02T03:04:05Z' });
-    expect(toIsoTime('2025-01-02 03:04:05.250')).toEqual({ ok: true, value: '2025-01-02T03:04:05.250Z' });
+describe('toInteger beyond the case table', () => {
+  it('refuses fractional and unsafe typed numbers', () => {
+    expect(toInteger(3)).toEqual({ ok: true, value: 3 });
+    expect(toInteger(3.5)).toMatchObject({ ok: false, code: 'not_whole' });
+    expect(toInteger(2 ** 60)).toMatchObject({ ok: false, code: 'out_of_range' });
   });
+});
 
-  it('applies an explicit offset', () => {
-    expect(toIsoTime('2025-01-02T03:04:05+02:00')).toEqual({ ok: true, value: '2025-01-02T01:04:05Z' });
-    expect(toIsoTime('2025-01-02 03:04:05-0530')).toEqual({ ok: true, value: '2025-01-02T08:34:05Z' });
-    expect(toIsoTime('2025-01-02T03:04:05Z')).toEqual({ ok: true, value: '2025-01-02T03:04:05Z' });
-  });
-
-  it('reads a date alone as midnight UTC', () => {
-    expect(toIsoTime('2025-01-02')).toEqual({ ok: true, value: '2025-01-02T00:00:00Z' });
-  });
-
-  it('reads epoch seconds and milliseconds, as numbers or digit text', () => {
+describe('toIsoTime beyond the case table', () => {
+  it('reads epoch numbers and Dates', () => {
     expect(toIsoTime(1735787045)).toEqual({ ok: true, value: '2025-01-02T03:04:05Z' });
-    expect(toIsoTime('1735787045')).toEqual({ ok: true, value: '2025-01-02T03:04:05Z' });
     expect(toIsoTime(1735787045123)).toEqual({ ok: true, value: '2025-01-02T03:04:05.123Z' });
+    expect(toIsoTime(new Date(Date.UTC(2025, 0, 2, 3, 4, 5)))).toEqual({
+      ok: true,
+      value: '2025-01-02T03:04:05Z',
+    });
   });
 
-  it('refuses what is not a timestamp, including impossible dates', () => {
-    expect(toIsoTime('yesterday')).toEqual({
+  it('names the problem', () => {
+    expect(toIsoTime('02/03/2025')).toEqual({
       ok: false,
-      reason: `"yesterday" is not a timestamp; ${TIME_FORMS}`,
+      code: 'ambiguous_date_order',
+      reason:
+        '"02/03/2025" reads as two different days (day or month first?); set the source\'s date order (docs/value-rules.md)',
     });
     expect(toIsoTime('2025-02-30')).toEqual({
       ok: false,
-      reason: `"2025-02-30" is not a timestamp; ${TIME_FORMS}`,
+      code: 'invalid_date',
+      reason: '"2025-02-30" has a date or time that does not exist',
     });
-  });
-
-  it('treats empty as missing', () => {
-    expect(toIsoTime('')).toBeNull();
-    expect(toIsoTime(null)).toBeNull();
   });
 });
 

@@ -14,7 +14,9 @@ import { createHash } from 'node:crypto';
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { RowChange } from '../state/changes.ts';
 import type { BuildResult, EventPayload } from './payload.ts';
-import { toIsoTime, toJsonObject, toNumber, toText } from './coerce.ts';
+import { toJsonObject, toText } from './coerce.ts';
+import { toNumber } from './number.ts';
+import { toIsoTime } from './timestamp.ts';
 import { buildIdentity } from './identity.ts';
 import { checkItems } from './items.ts';
 import { eventPropertyKeyProblem, propertyKeyProblem } from './property-keys.ts';
@@ -123,5 +125,7 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
   payload.bytes = jsonBytes(payload);
   const size = eventPropertiesProblem(payload.properties, payload.bytes);
   if (size !== null) return reject(spec, key, jsonColumn, `${size.path} ${size.reason}`);
-  return { ok: true, payload };
+  return identity.dropped === undefined
+    ? { ok: true, payload }
+    : { ok: true, payload, dropped: identity.dropped };
 }

@@ -2,18 +2,20 @@
  * The profile identity every payload carries: email, phone_number and external_id, each normalised
  * by `identity/`. At least one valid identifier must remain.
  *
- * An identifier that is present but invalid rejects the whole row, naming its column, even when
- * another identifier is valid: Klaviyo refuses a profile whose email field is invalid, and sending
- * the remaining identifiers alone could attach the row to a different person or create a duplicate
- * profile (Klaviyo: "send only known-good identifiers", docs/klaviyo-api.md#events). Fixing the one value in the
- * model is the right remedy, and the rejection says which.
+ * An invalid email or external_id rejects the whole row, naming its column: the email is the key
+ * Klaviyo merges profiles by (https://developers.klaviyo.com/en/reference/profiles_api_overview),
+ * so sending the other identifiers alone could attach the row to a different person.
+ *
+ * An invalid phone next to a valid email costs only the phone: the field is dropped, the profile
+ * is sent by its email, and the drop is reported for the row (`dropped`), unless the sync sets
+ * `on_invalid_phone: reject_row`. Without a valid email the row is rejected, as before.
  */
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { Row } from '../source/warehouse.ts';
 import { normalizeEmail } from '../identity/email.ts';
 import { normalizeExternalId } from '../identity/external-id.ts';
-import { normalizePhone, phoneRegion } from '../identity/phone.ts';
-import type { ProfileIdentity } from './payload.ts';
+import { normalizePhone } from '../identity/phone.ts';
+import type { DroppedField, ProfileIdentity } from './payload.ts';
 import { reject, type Rejected } from './rejection.ts';
 
 /** What a sync's identity reads, worked out once per spec rather than once per row. */
@@ -23,6 +25,7 @@ interface IdentityPlan {
   externalId?: string;
   country?: string;
   region: string;
+  rejectOnInvalidPhone: boolean;
   missing: string;
 }
 
@@ -42,6 +45,7 @@ function plan(spec: SyncSpec): IdentityPlan {
       ...(spec.config.attributes?.country !== undefined ? { country: spec.config.attributes.country } : {}),
       // The schema's default (schema/klaviyo-sync.schema.json, phone_region).
       region: spec.config.phone_region ?? 'US',
+      rejectOnInvalidPhone: spec.config.on_invalid_phone === 'reject_row',
       missing:
         columns.length === 1
           ? `no identifier: ${columns[0]} is empty; Klaviyo needs an email, phone number or external_id`
@@ -56,9 +60,10 @@ export function buildIdentity(
   spec: SyncSpec,
   key: string,
   row: Row,
-): { ok: true; payload: ProfileIdentity } | Rejected {
+): { ok: true; payload: ProfileIdentity; dropped?: DroppedField[] } | Rejected {
   const p = plan(spec);
   const identity: ProfileIdentity = {};
+  let dropped: DroppedField[] | undefined;
   if (p.email !== undefined) {
     const email = normalizeEmail(row[p.email]);
     if (email !== null) {
@@ -67,11 +72,13 @@ export function buildIdentity(
     }
   }
   if (p.phone !== undefined) {
-    const region = p.country === undefined ? p.region : phoneRegion(row[p.country], p.region);
-    const phone = normalizePhone(row[p.phone], region);
+    const country = p.country === undefined ? undefined : row[p.country];
+    const phone = normalizePhone(row[p.phone], country, p.region);
     if (phone !== null) {
-      if (!phone.ok) return reject(spec, key, p.phone, phone.reason);
-      identity.phone_number = phone.value;
+      if (phone.ok) identity.phone_number = phone.value;
+      else if (p.rejectOnInvalidPhone || identity.email === undefined)
+        return reject(spec, key, p.phone, phone.reason);
+      else dropped = [{ column: p.phone, reason: `phone_number dropped: ${phone.reason}` }];
     }
   }
   if (p.externalId !== undefined) {
@@ -87,5 +94,5 @@ export function buildIdentity(
     identity.external_id === undefined
   )
     return reject(spec, key, undefined, p.missing);
-  return { ok: true, payload: identity };
+  return dropped === undefined ? { ok: true, payload: identity } : { ok: true, payload: identity, dropped };
 }

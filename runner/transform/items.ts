@@ -9,7 +9,7 @@
  * Numbers given as text are read by the rules of `toNumber` ("$28.00" → 28, "N/A" refused). Other
  * keys (ProductID, ProductURL, ImageURL, Categories, Brand …) pass through unchanged.
  */
-import { toNumber } from './coerce.ts';
+import { toNumber } from './number.ts';
 
 export type ItemsCheck =
   { ok: true; items: Record<string, unknown>[] } | { ok: false; path: string; reason: string };

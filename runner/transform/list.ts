@@ -15,7 +15,8 @@ import type { SyncSpec } from '../manifest/spec.ts';
 import type { Row } from '../source/warehouse.ts';
 import type { RowChange } from '../state/changes.ts';
 import type { BuildResult, ListMemberPayload, ProfileIdentity } from './payload.ts';
-import { toBoolean, toIsoTime } from './coerce.ts';
+import { toBoolean } from './boolean.ts';
+import { toIsoTime } from './timestamp.ts';
 import { buildIdentity } from './identity.ts';
 import { reject } from './rejection.ts';
 
@@ -81,19 +82,22 @@ export function buildListMember(
   const row = change.row ?? change.previous ?? {};
   const identity = buildIdentity(spec, change.key, row);
   if (!identity.ok) return identity;
+  const dropped = identity.dropped;
+  const done = (payload: ListMemberPayload): BuildResult<ListMemberPayload> =>
+    dropped === undefined ? { ok: true, payload } : { ok: true, payload, dropped };
   const payload: ListMemberPayload = {
     key: change.key,
     profile: identity.payload,
     profileId: change.profileId,
   };
   const subscribe = spec.config.subscribe;
-  if (subscribe === undefined) return { ok: true, payload };
+  if (subscribe === undefined) return done(payload);
   const unsubscribe = unsubscribeOf(spec, change, withdrawnChannels(spec, change));
   if (unsubscribe !== undefined) payload.unsubscribe = unsubscribe;
-  if (change.kind === 'remove' || !consenting(row, subscribe.consent)) return { ok: true, payload };
+  if (change.kind === 'remove' || !consenting(row, subscribe.consent)) return done(payload);
   // An email the suppressions model marks unsubscribed is never subscribed again by this sync.
   const channels = subscribe.channels.filter((c) => c !== 'email' || !unsubscribedIn(row));
-  if (channels.length === 0) return { ok: true, payload };
+  if (channels.length === 0) return done(payload);
   if (channels.includes('sms') && identity.payload.phone_number === undefined)
     return reject(
       spec,
@@ -130,5 +134,5 @@ export function buildListMember(
       `consent was withdrawn (${blocked.map((w) => `${w.channel} unsubscribe sent to Klaviyo at ${w.at}`).join(', ')}); subscribing again needs consent dated after it${subscribe.consented_at === undefined ? ' in a consented_at column' : ` in ${subscribe.consented_at}`}`,
     );
   if (consentedAt !== undefined) payload.subscribe.consentedAt = consentedAt;
-  return { ok: true, payload };
+  return done(payload);
 }

@@ -77,4 +77,14 @@ export interface Rejection {
   reason: string;
 }
 
-export type BuildResult<P> = { ok: true; payload: P } | { ok: false; rejection: Rejection };
+/**
+ * A field left out of a row that is still sent (an invalid phone next to a valid email), with why:
+ * reported per row like a rejection, but the row goes to Klaviyo.
+ */
+export interface DroppedField {
+  column: string;
+  reason: string;
+}
+
+export type BuildResult<P> =
+  { ok: true; payload: P; dropped?: DroppedField[] } | { ok: false; rejection: Rejection };

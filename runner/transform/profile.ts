@@ -19,7 +19,8 @@ import { PROFILE_LOCATION_ATTRIBUTES, PROFILE_STANDARD_ATTRIBUTES, type SyncSpec
 import type { RowChange } from '../state/changes.ts';
 import type { Row } from '../source/warehouse.ts';
 import type { BuildResult, ProfileAttributes, ProfileLocation, ProfilePayload } from './payload.ts';
-import { toNumber, toText } from './coerce.ts';
+import { toText } from './coerce.ts';
+import { toNumber } from './number.ts';
 import { buildIdentity } from './identity.ts';
 import { propertyKeyProblem } from './property-keys.ts';
 import { propertyValue } from './properties.ts';
@@ -143,5 +144,8 @@ export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<Pro
   const bytes = jsonBytes({ type: 'profile', attributes });
   const tooBig = profileSizeProblem(bytes);
   if (tooBig !== null) return reject(spec, key, undefined, tooBig);
-  return { ok: true, payload: { key, attributes, unsetProperties, bytes } };
+  const payload = { key, attributes, unsetProperties, bytes };
+  return identity.dropped === undefined
+    ? { ok: true, payload }
+    : { ok: true, payload, dropped: identity.dropped };
 }
