@@ -143,7 +143,7 @@ describe('plan in a pull request', () => {
     ]);
     expect(ran.code, ran.stderr).toBe(0);
     expect(ran.stdout).toContain('**No snapshot found** at `"prod_state"."snapshot"`');
-    expect(ran.stdout).toContain('| `klaviyo_profiles_rfm` | profile | 570 | 0 | 0 | 0 | 5 |');
+    expect(ran.stdout).toContain('| `klaviyo_profiles_rfm` | profile | 570 | 0 | 0 | 0 | 0 |');
     expect(await fileHash(db)).toBe(before.hash);
     expect(await contents(db)).toEqual(before.contents);
     expect(before.contents.some((t) => t.startsWith('prod_state.'))).toBe(false);
@@ -164,7 +164,8 @@ describe('plan in a pull request', () => {
       ['sync', '--project-dir', project, '--state-schema', 'prod_state', '--no-progress'],
       env,
     );
-    expect(synced.code, synced.stderr).toBe(1); // the five rejected phones
+    // The five impossible phones are dropped and reported; their profiles go by email.
+    expect(synced.code, synced.stderr).toBe(0);
 
     // The pull request adds `order_count` back and touches the winback model; slim CI builds only
     // what changed, in `ci_pr`, deferring the rest to production.
@@ -215,12 +216,11 @@ describe('plan in a pull request', () => {
         kind: 'columns',
         what: 'Columns added `properties.order_count`.',
         consequence:
-          "Every row is hashed over the sync's columns, so the 565 rows already in Klaviyo become updates and are sent again.",
+          "Every row is hashed over the sync's columns, so the 570 rows already in Klaviyo become updates and are sent again.",
         needsFlag: false,
       },
     ]);
-    // The five rows rejected for their phones hash differently too: planned again, rejected again.
-    expect(by.klaviyo_profiles_rfm!.counts).toMatchObject({ create: 5, update: 565, rejected: 5, send: 565 });
+    expect(by.klaviyo_profiles_rfm!.counts).toMatchObject({ create: 0, update: 570, rejected: 0, send: 570 });
 
     const markdown = await ciPlan([], 'markdown');
     expect(markdown).toContain(
@@ -247,7 +247,7 @@ describe('plan in a pull request', () => {
     expect(rfm.configChanges[0]!.consequence).toContain(
       'Klaviyo keeps the last value of `rfm_score` on each profile (`on_remove: ignore`; `unset_properties` would clear it).',
     );
-    expect(rfm.counts).toMatchObject({ update: 565, send: 565 });
+    expect(rfm.counts).toMatchObject({ update: 570, send: 570 });
     await drop('unset_properties');
     rfm = bySync(await planJson(['--select', 'klaviyo_profiles_rfm'])).klaviyo_profiles_rfm!;
     expect(rfm.configChanges[0]!.consequence).toContain(
