@@ -66,4 +66,23 @@ describe('sendEvents when the refusal is not about events', () => {
       sandbox.setFaults({});
     }
   });
+
+  it('rejects only the event whose profile Klaviyo refuses with 409 duplicate_profile, by halving', async () => {
+    // Two profiles, one known by email and one by phone; an event naming both is refused whole.
+    const known = (key: string, profile: EventPayload['profile']) => ({
+      ...event(900),
+      key,
+      uniqueId: key,
+      profile,
+    });
+    await sendEvents(client, [known('DUP-A', { email: 'dup@example.com' })], true);
+    await sendEvents(client, [known('DUP-B', { phone_number: '+12125552368' })], true);
+    const events = Array.from({ length: 8 }, (_, i) => event(100 + i));
+    events[5] = known('DUP-C', { email: 'dup@example.com', phone_number: '+12125552368' });
+    const outcomes = await sendEvents(client, events, true);
+
+    expect(outcomes.filter((o) => o.status === 'rejected').map((o) => o.key)).toEqual(['DUP-C']);
+    expect(outcomes.filter((o) => o.status === 'confirmed')).toHaveLength(7);
+    expect(outcomes.filter((o) => o.status === 'failed')).toEqual([]);
+  });
 });

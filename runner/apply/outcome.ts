@@ -12,15 +12,20 @@ export interface RowOutcome {
 }
 
 /**
- * Whether Klaviyo refused a request (400) for something in its rows: its JSON:API errors point
- * into the request's `data`. Only then may rows be rejected permanently; a 400 in any other form
- * (a proxy's text or HTML, an error about a header or a query parameter) says nothing about the
- * rows, so they fail and are sent again next run.
+ * Whether Klaviyo refused a request for something in its rows: a 400, or a 409 such as
+ * `duplicate_profile` (a profile's email and phone belong to two profiles,
+ * docs/klaviyo-api.md#errors), whose JSON:API errors point into the request's `data`. Only then
+ * may rows be rejected permanently (the executors halve a batch until the bad rows stand alone);
+ * an error in any other form (a proxy's text or HTML, an error about a header or a query
+ * parameter) says nothing about the rows, so they fail and are sent again next run.
  */
+const ABOUT_THE_DATA = new Set([400, 409]);
+
 export function blamesRows(error: unknown): error is KlaviyoError {
   return (
     error instanceof KlaviyoError &&
-    error.status === 400 &&
+    error.status !== undefined &&
+    ABOUT_THE_DATA.has(error.status) &&
     error.errors.some((e) => e.source?.pointer?.startsWith('/data') === true)
   );
 }
