@@ -18,51 +18,15 @@ import { buildShop2, copyShop2Project, readExpected, type Shop2Project } from '.
 type Row = Record<string, string>;
 
 /**
- * TODO(issue 8, value rules, docs/value-rules.md once it lands): rows whose expectation follows a
- * money or phone rule the package does not implement yet. They stay in test/shop2/expected exactly
- * as the rule says and are left out of the comparison only until the rule lands; delete an entry
- * then. Each names the rule.
+ * TODO(issue 8, value rules, docs/value-rules.md "Phones"): rows whose expectation follows a rule
+ * the package does not fully implement yet. They stay in test/shop2/expected exactly as the rule
+ * says and are left out of the comparison only until it lands; delete an entry then. Each names
+ * the rule. A phone withheld in the models (int_klaviyo__phones) is not yet read into the runner's
+ * results, as docs/value-rules.md says, so a shared phone is withheld but not reported.
  */
 const PENDING: Record<string, string> = {
-  'web-10001': 'money: decimal comma (158,97)',
-  'web-10002': 'money: dot thousands with decimal comma (1.234,50)',
-  'web-10003': 'money: trailing ISO code (598,90 EUR)',
-  'web-10004': 'money: decimal comma (89,00)',
-  'web-10005': 'money: leading euro sign with decimal comma',
-  'web-10006': 'money: euro sign after the number',
-  'web-10007': 'money: leading ISO code with dot thousands',
-  'web-10010': 'money: decimal comma (64,90)',
-  'web-10011': 'money: 1.234 with no decimal mark known is ambiguous',
-  'web-10016': 'money: decimal comma (249,00)',
-  'web-10017': 'money: decimal comma (75,50)',
-  'web-10018': 'money: decimal comma (75,50)',
-  'web-10019': 'money: dot thousands (2.450,00)',
-  'web-10021': 'money: space thousands (1 099,00)',
-  'web-10022': 'money: one-digit decimal comma (12,5)',
-  'web-10032': 'money: decimal comma in spaces ( 89,90 )',
-  'pos-5003': 'money: trailing ISO code (120.00 USD)',
-  'pos-5004': 'money: minus before the symbol (-$5.00) is a negative total',
-  'pos-5005': 'money: accounting parentheses ((5.00)) are a negative total',
-  'pos-5009': 'money: 1,234 with no decimal mark known is ambiguous',
-  'erp-R-2001': 'money: trailing ISO code with dot thousands',
-  'erp-R-2002': 'money: decimal comma (980,00)',
-  'erp-R-2003': 'money: leading ISO code with dot thousands',
-  'erp-R-2004': 'money: dot thousands (12.000,00)',
-  'erp-R-2005': 'money: space thousands (3 450,00)',
-  'erp-R-2008': 'money: dot thousands (2.000,00)',
-  'erp-R-2009': 'money: dot thousands with a one-digit decimal comma',
-  'erp-R-2010': "money: apostrophe thousands with a leading ISO code (CHF 1'234.50)",
-  'erp-R-2011': 'money: decimal comma (640,00)',
-  W02: 'phone: country given as a name (Germany)',
-  W04: 'phone: 00 international prefix',
-  W05: 'phone: country alias UK',
-  W06: 'phone: country name United Kingdom',
-  W12: 'phone: an invalid phone is dropped and reported, the profile sent',
   W13: 'phone: a phone two people share is withheld from both and reported',
   W14: 'phone: a phone two people share is withheld from both and reported',
-  W18: 'phone: country name France',
-  W20: 'phone: 00 international prefix with a lower-case country code',
-  W22: 'phone: 011 international prefix from the US',
 };
 
 /**

@@ -97,6 +97,7 @@ attributed as (
             case when email_people.person_count = 1 then email_people.person_id end
         ) as person_id,
         {{ klaviyo__parse_money('deduplicated.total', klaviyo__input_decimal('orders'), 'deduplicated.currency') }} as order_total,
+        {{ klaviyo__money_problem('deduplicated.total', klaviyo__input_decimal('orders'), 'deduplicated.currency') }} as order_total_problem,
         {{ klaviyo__parse_money('deduplicated.discount_amount', klaviyo__input_decimal('orders'), 'deduplicated.currency') }} as discount_value,
         {{ klaviyo__future_cutoff() }} as future_cutoff
     from deduplicated
@@ -161,6 +162,7 @@ final as (
                     || ' is in the future (after ' || cast(lifecycle.future_cutoff as {{ dbt.type_string() }})
                     || ', klaviyo__future_tolerance_hours = {{ var("klaviyo__future_tolerance_hours", 24) }}); a typo in the date?'
             when lifecycle.order_total is null then 'total "' || coalesce(cast(lifecycle.total as {{ dbt.type_string() }}), '') || '" is not a number'
+                || coalesce(' (' || lifecycle.order_total_problem || ', docs/value-rules.md)', '')
             when lifecycle.order_total < 0 then 'total is negative'
             when line_counts.order_id is null then 'the order has no lines in the order lines input'
             when line_counts.bad_lines > 0 then line_counts.bad_lines || ' line(s) cannot be shipped'
