@@ -120,7 +120,8 @@ describe('the plan estimates the requests a sync then makes', () => {
   it('on the demo, within 20%', async () => {
     const project = await copyDemoProject();
     const db = path.join(project, 'target', 'demo.duckdb');
-    expect((await runDbt(project, ['build'])).code).toBe(0);
+    const built = await runDbt(project, ['build']);
+    expect(built.code, built.stdout).toBe(0);
     // The sandbox's default pace: an import job completes two seconds after it is accepted.
     sandbox = await startSandbox({ rateLimits: 'klaviyo' });
     const env = {
