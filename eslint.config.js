@@ -1,6 +1,49 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import vitest from '@vitest/eslint-plugin';
+import { importX, createNodeResolver } from 'eslint-plugin-import-x';
+
+/**
+ * The runner's stages in the order the data passes them (docs/architecture.md). A module may import
+ * from its own stage or an earlier one, never from a later one: a type a stage needs from a later
+ * one belongs in the earlier stage (the per-row vocabulary in state/changes.ts, the project
+ * options in manifest/load.ts).
+ */
+const STAGES = [
+  ['runner/errors.ts', 'runner/version.ts', 'runner/identity'],
+  ['runner/config'],
+  ['runner/manifest'],
+  ['runner/source'],
+  ['runner/state'],
+  ['runner/transform'],
+  ['runner/klaviyo'],
+  ['runner/plan'],
+  ['runner/apply'],
+  ['runner/report'],
+  ['runner/sync', 'runner/extract', 'runner/validate', 'runner/github'],
+  ['runner/commands'],
+  ['runner/cli.ts'],
+];
+const LATER_STAGE_ZONES = STAGES.slice(0, -1).map((stage, i) => ({
+  target: stage,
+  from: STAGES.slice(i + 1).flat(),
+  message:
+    "imports flow one way along the data's path (docs/architecture.md): move what is shared to the earlier stage.",
+}));
+/** The local Klaviyo stands apart: it imports only the error classes, and only the CLI starts it. */
+const SANDBOX_ZONES = [
+  {
+    target: 'runner/sandbox',
+    from: 'runner',
+    except: ['./sandbox', './errors.ts'],
+    message: 'the sandbox is a stand-in for Klaviyo and imports nothing from the runner but errors.ts.',
+  },
+  {
+    target: STAGES.flat().filter((p) => p !== 'runner/commands' && p !== 'runner/cli.ts'),
+    from: 'runner/sandbox',
+    message: 'only runner/commands/ starts the sandbox; the runner talks to it over HTTP like to Klaviyo.',
+  },
+];
 
 export default tseslint.config(
   {
@@ -30,6 +73,18 @@ export default tseslint.config(
       ],
       // Warehouse rows and parsed JSON are `unknown` scalars read with String(); objects never reach it.
       '@typescript-eslint/no-base-to-string': 'off',
+    },
+  },
+  {
+    files: ['runner/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'] })] },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        { basePath: import.meta.dirname, zones: [...LATER_STAGE_ZONES, ...SANDBOX_ZONES] },
+      ],
     },
   },
   {

@@ -17,7 +17,7 @@ import { planCommand } from './commands/plan.ts';
 import { syncCommand } from './commands/sync.ts';
 import { sandboxCommand } from './commands/sandbox.ts';
 import { extractCommand } from './commands/extract.ts';
-import { versionText } from './version.ts';
+import { versionText } from './commands/version.ts';
 import { commentCommand } from './commands/comment.ts';
 
 export function program(): Command {

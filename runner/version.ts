@@ -5,8 +5,6 @@
  * (scripts/version.ts keeps the two together; README, "Releasing").
  */
 import { readFileSync } from 'node:fs';
-import { KLAVIYO_REVISION } from './klaviyo/revision.ts';
-import { MANIFEST_SCHEMAS, schemaName } from './manifest/versions.ts';
 
 /** The dbt package's name (dbt_project.yml `name`), as nodes of the manifest carry it. */
 export const DBT_PACKAGE_NAME = 'klaviyo_runner';
@@ -19,13 +17,3 @@ function readPackageVersion(): string {
 }
 
 export const RUNNER_VERSION = readPackageVersion();
-
-/** What `klaviyo-runner --version` prints: everything a bug report needs to place a run. */
-export function versionText(): string {
-  return [
-    `klaviyo-runner ${RUNNER_VERSION}`,
-    `Klaviyo API revision: ${KLAVIYO_REVISION}`,
-    `dbt manifest: ${MANIFEST_SCHEMAS.map(schemaName).join(', ')}`,
-    `dbt package: ${DBT_PACKAGE_NAME} ${RUNNER_VERSION}`,
-  ].join('\n');
-}

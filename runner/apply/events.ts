@@ -8,7 +8,8 @@ import { stopsTheRun } from '../errors.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
 import { bulkCreateEvents } from '../klaviyo/events.ts';
 import type { EventPayload } from '../transform/payload.ts';
-import { blamesRows, notAboutRows, type RowOutcome } from './outcome.ts';
+import type { RowOutcome } from '../state/changes.ts';
+import { blamesRows, notAboutRows } from './outcome.ts';
 
 export const MAX_EVENTS = 1000;
 export const MAX_BYTES = 5 * 1024 * 1024 - 64 * 1024; // headroom for the envelope

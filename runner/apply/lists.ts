@@ -6,7 +6,7 @@ import { KlaviyoError, stopsTheRun } from '../errors.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
 import { addToList, removeFromList, subscribe, unsubscribe } from '../klaviyo/lists.ts';
 import type { ListMemberPayload } from '../transform/payload.ts';
-import type { RowOutcome } from './outcome.ts';
+import type { RowOutcome } from '../state/changes.ts';
 import { resolveProfileIds } from './profile-ids.ts';
 
 export const MAX_MEMBERS = 1000;

@@ -1,16 +1,5 @@
 import { KlaviyoError } from '../errors.ts';
 
-/** What happened to each row sent to Klaviyo: the unit the snapshot and the run report are built from. */
-export type RowStatus = 'confirmed' | 'rejected' | 'failed';
-
-export interface RowOutcome {
-  key: string;
-  status: RowStatus;
-  /** Klaviyo's reason for a rejection, or the error for a failure. */
-  reason?: string;
-  profileId?: string | null;
-}
-
 /**
  * Whether Klaviyo refused a request for something in its rows: a 400, or a 409 such as
  * `duplicate_profile` (a profile's email and phone belong to two profiles,

@@ -17,7 +17,8 @@ import {
 import type { ProfilePayload, ProfileIdentity } from '../transform/payload.ts';
 import { IMPORT_POLL } from '../plan/estimate.ts';
 import { importErrorKind } from '../klaviyo/import-errors.ts';
-import { blamesRows, notAboutRows, type RowOutcome } from './outcome.ts';
+import type { RowOutcome } from '../state/changes.ts';
+import { blamesRows, notAboutRows } from './outcome.ts';
 import { resolveProfileIds } from './profile-ids.ts';
 
 export interface PollOptions {

@@ -4,20 +4,6 @@
  */
 import type { Command } from 'commander';
 
-export interface ProjectOptions {
-  projectDir: string;
-  profilesDir?: string;
-  target?: string;
-  targetPath?: string;
-  select: string[];
-  exclude: string[];
-  stateSchema?: string;
-  stateDatabase?: string;
-  /** dbt's --defer / --state: read models the last dbt invocation did not build from production's manifest. */
-  defer?: boolean;
-  state?: string;
-}
-
 export function addProjectOptions(command: Command): Command {
   return command
     .option('--project-dir <dir>', 'the dbt project directory (holds dbt_project.yml)', process.cwd())

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.ts';
 import type { PlanFormat } from '../report/plan-report.ts';
-import { addProjectOptions, addRunModeOptions, type ProjectOptions, type RunModeOptions } from './options.ts';
+import type { ProjectOptions } from '../manifest/load.ts';
+import { addProjectOptions, addRunModeOptions, type RunModeOptions } from './options.ts';
 
 export function planCommand(): Command {
   return addRunModeOptions(addProjectOptions(new Command('plan')))

@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import { ConfigError, ExitCode, InterruptedError } from '../errors.ts';
 import type { LogFormat } from '../report/log.ts';
-import { addProjectOptions, addRunModeOptions, type ProjectOptions, type RunModeOptions } from './options.ts';
+import type { ProjectOptions } from '../manifest/load.ts';
+import { addProjectOptions, addRunModeOptions, type RunModeOptions } from './options.ts';
 
 export function syncCommand(): Command {
   return addRunModeOptions(addProjectOptions(new Command('sync')))

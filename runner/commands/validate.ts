@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../errors.ts';
-import { addProjectOptions, type ProjectOptions } from './options.ts';
+import type { ProjectOptions } from '../manifest/load.ts';
+import { addProjectOptions } from './options.ts';
 
 export function validateCommand(): Command {
   return addProjectOptions(new Command('validate'))
@@ -9,7 +10,7 @@ export function validateCommand(): Command {
     )
     .action(async (options: ProjectOptions) => {
       // Loaded when the command runs, so `--help` and the other commands do not pay for it.
-      const { validate } = await import('../manifest/validate.ts');
+      const { validate } = await import('../validate/validate.ts');
       const result = await validate(options);
       for (const warning of result.warnings) console.error(`warning: ${warning}`);
       if (result.problems.length > 0) {

@@ -6,11 +6,10 @@
  * Events appear in Klaviyo's API minutes after they happen, so each run re-reads a trailing hour.
  */
 import path from 'node:path';
-import type { ProjectOptions } from '../commands/options.ts';
 import { readConnection } from '../config/profiles.ts';
 import { ConfigError } from '../errors.ts';
 import { KlaviyoClient, type ClientOptions } from '../klaviyo/client.ts';
-import { DEFAULT_STATE_SCHEMA } from '../manifest/load.ts';
+import { DEFAULT_STATE_SCHEMA, type ProjectOptions } from '../manifest/load.ts';
 import { openWarehouse } from '../source/open.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { DEFAULT_SOURCE_SCHEMA } from './defaults.ts';

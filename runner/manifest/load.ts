@@ -3,7 +3,6 @@
  * syncs (selected and ordered), and the warehouse connection from profiles.yml.
  */
 import path from 'node:path';
-import type { ProjectOptions } from '../commands/options.ts';
 import { ConfigError } from '../errors.ts';
 import { readConnection, type Connection } from '../config/profiles.ts';
 import { DBT_PACKAGE_NAME, RUNNER_VERSION } from '../version.ts';
@@ -14,6 +13,24 @@ import { buildSpecs } from './specs.ts';
 import { deferSpecs } from './defer.ts';
 import { selectSpecs } from './select.ts';
 import type { SyncSpec } from './spec.ts';
+
+/**
+ * The dbt-style options of the commands that read a dbt project (`validate`, `plan`, `sync`,
+ * `extract`), spelled as dbt spells them; the commands declare the flags, this stage reads them.
+ */
+export interface ProjectOptions {
+  projectDir: string;
+  profilesDir?: string;
+  target?: string;
+  targetPath?: string;
+  select: string[];
+  exclude: string[];
+  stateSchema?: string;
+  stateDatabase?: string;
+  /** dbt's --defer / --state: read models the last dbt invocation did not build from production's manifest. */
+  defer?: boolean;
+  state?: string;
+}
 
 export interface LoadedProject {
   projectDir: string;

@@ -5,7 +5,7 @@
  */
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { StreamedChange } from '../state/diff.ts';
-import type { Rejection } from '../transform/payload.ts';
+import type { Rejection } from '../state/changes.ts';
 
 /** The row's identifiers, to name a row that has no key. */
 function identityOf(spec: SyncSpec, change: StreamedChange): string {

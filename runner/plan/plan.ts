@@ -4,7 +4,7 @@
  * requests and time it needs. Pure of side effects on Klaviyo and on the snapshot; `sync` runs
  * the same steps and then applies them.
  */
-import type { ProjectOptions } from '../commands/options.ts';
+import type { ProjectOptions } from '../manifest/load.ts';
 import { loadSyncs } from '../manifest/load.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
 import { openWarehouse } from '../source/open.ts';
@@ -19,7 +19,8 @@ import {
 import { readOnlyStateOf, stateOf, withoutSnapshotOf, type State } from '../state/schema.ts';
 import { readConfigs } from '../state/configs.ts';
 import { buildPayload } from '../transform/build.ts';
-import type { ProfilePayload, EventPayload, Rejection } from '../transform/payload.ts';
+import type { Rejection } from '../state/changes.ts';
+import type { ProfilePayload, EventPayload } from '../transform/payload.ts';
 import { diffRejection } from './classify.ts';
 import { configChanges, removedSync, startsOver, type ConfigChange } from './config-changes.ts';
 import { batches, estimate, importJobRequests, LIMITS, type RequestEstimate } from './estimate.ts';

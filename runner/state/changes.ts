@@ -1,8 +1,17 @@
 /**
- * What the in-warehouse diff streams back: one changed row of one sync. Unchanged rows never leave
- * the warehouse; they are only counted.
+ * The per-row vocabulary the later stages share: a changed row as the in-warehouse diff streams it
+ * back (`RowChange`; unchanged rows never leave the warehouse, they are only counted), a row that
+ * cannot be shipped (`Rejection`) and what Klaviyo made of a row that was sent (`RowOutcome`). It
+ * lives at the diff that produces the rows, so `transform/`, `apply/` and the snapshot writer
+ * import it from an earlier stage and never from each other (docs/architecture.md).
  */
 import type { Row } from '../source/warehouse.ts';
+
+/**
+ * Where the diff puts a row's email consent from the suppressions model (SUBSCRIBED, UNSUBSCRIBED,
+ * NEVER_SUBSCRIBED); a column name cannot begin with `$`, so it never meets a model column.
+ */
+export const EMAIL_CONSENT_FIELD = '$email_consent';
 
 export type ChangeKind = 'create' | 'update' | 'remove';
 
@@ -36,4 +45,24 @@ export interface DiffCounts {
   waitingOnAfter: number;
   /** Keys that appear more than once in the model: an error for those keys, never a random pick. */
   duplicateKeys: number;
+}
+
+/** A row that cannot be shipped, with where and why. */
+export interface Rejection {
+  sync: string;
+  model: string;
+  key: string;
+  column?: string;
+  reason: string;
+}
+
+/** What happened to each row sent to Klaviyo: the unit the snapshot and the run report are built from. */
+export type RowStatus = 'confirmed' | 'rejected' | 'failed';
+
+export interface RowOutcome {
+  key: string;
+  status: RowStatus;
+  /** Klaviyo's reason for a rejection, or the error for a failure. */
+  reason?: string;
+  profileId?: string | null;
 }

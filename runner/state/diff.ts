@@ -20,7 +20,7 @@
  */
 import { syncColumns, type SyncSpec } from '../manifest/spec.ts';
 import type { Row } from '../source/warehouse.ts';
-import { EMAIL_CONSENT_FIELD } from '../transform/list.ts';
+import { EMAIL_CONSENT_FIELD } from './changes.ts';
 import type { ChangeKind, DiffCounts, RowChange } from './changes.ts';
 import type { State } from './schema.ts';
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SyncSpec } from '../manifest/spec.ts';
 import { utcTimestampText, type Row } from '../source/warehouse.ts';
-import type { Rejection } from '../transform/payload.ts';
+import type { Rejection } from './changes.ts';
 import type { State } from './schema.ts';
 
 export interface ConfirmedRow {

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
-import type { ProjectOptions } from '../commands/options.ts';
+import type { ProjectOptions } from '../manifest/load.ts';
 import { InterruptedError, LockedError, stopsTheRun } from '../errors.ts';
 import { loadSyncs, type LoadedProject } from '../manifest/load.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
@@ -26,7 +26,7 @@ import {
   subscribeMembers,
   unsubscribeMembers,
 } from '../apply/lists.ts';
-import type { RowOutcome } from '../apply/outcome.ts';
+import type { RowOutcome } from '../state/changes.ts';
 import { resolveProfileIds } from '../apply/profile-ids.ts';
 import { openWarehouse } from '../source/open.ts';
 import { readModelRejections } from '../source/rejected-rows.ts';

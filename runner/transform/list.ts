@@ -13,7 +13,7 @@
  */
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { Row } from '../source/warehouse.ts';
-import type { RowChange } from '../state/changes.ts';
+import { EMAIL_CONSENT_FIELD, type RowChange } from '../state/changes.ts';
 import type { BuildResult, ListMemberPayload, ProfileIdentity } from './payload.ts';
 import { toBoolean } from './boolean.ts';
 import { toIsoTime } from './timestamp.ts';
@@ -21,12 +21,6 @@ import { buildIdentity } from './identity.ts';
 import { reject } from './rejection.ts';
 
 type Channel = 'email' | 'sms';
-
-/**
- * Where the diff puts a row's email consent from the suppressions model (SUBSCRIBED, UNSUBSCRIBED,
- * NEVER_SUBSCRIBED); a column name cannot begin with `$`, so it never meets a model column.
- */
-export const EMAIL_CONSENT_FIELD = '$email_consent';
 
 const consenting = (row: Row | null, column: string): boolean => {
   const consent = toBoolean(row?.[column]);

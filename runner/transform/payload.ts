@@ -3,6 +3,7 @@
  * request bodies by `klaviyo/`. Building them is pure: a row either becomes a payload or a
  * `Rejection` that names the column and the reason.
  */
+import type { Rejection } from '../state/changes.ts';
 
 export interface ProfileIdentity {
   email?: string;
@@ -66,15 +67,6 @@ export interface ListMemberPayload {
   subscribe?: { channels: ('email' | 'sms')[]; consentedAt?: string };
   /** Present when the row withdrew consent it gave before: the channels, with the identifiers subscribed. */
   unsubscribe?: { channels: ('email' | 'sms')[]; email?: string; phone_number?: string };
-}
-
-/** A row that cannot be shipped, with where and why. */
-export interface Rejection {
-  sync: string;
-  model: string;
-  key: string;
-  column?: string;
-  reason: string;
 }
 
 /**

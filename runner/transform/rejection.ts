@@ -1,6 +1,6 @@
 /** The one way a builder says a row cannot be shipped: which sync, model, row key and column, and why. */
 import type { SyncSpec } from '../manifest/spec.ts';
-import type { Rejection } from './payload.ts';
+import type { Rejection } from '../state/changes.ts';
 
 export type Rejected = { ok: false; rejection: Rejection };
 

@@ -3,14 +3,13 @@
  * blocks are checked first, each exposure as far as it goes; then each model's real columns in the
  * warehouse against the columns its block names, also for a block with other problems.
  */
-import type { ProjectOptions } from '../commands/options.ts';
 import { ConfigError, WarehouseError } from '../errors.ts';
 import { readConnection } from '../config/profiles.ts';
 import { openWarehouse } from '../source/open.ts';
 import type { Warehouse } from '../source/warehouse.ts';
-import { readSyncSpecs } from './load.ts';
-import { selectSpecs } from './select.ts';
-import type { ColumnCheck } from './specs.ts';
+import { readSyncSpecs, type ProjectOptions } from '../manifest/load.ts';
+import { selectSpecs } from '../manifest/select.ts';
+import type { ColumnCheck } from '../manifest/specs.ts';
 
 export interface ValidateResult {
   syncs: { name: string; object: string; model: string }[];
