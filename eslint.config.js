@@ -30,6 +30,12 @@ const LATER_STAGE_ZONES = STAGES.slice(0, -1).map((stage, i) => ({
   message:
     "imports flow one way along the data's path (docs/architecture.md): move what is shared to the earlier stage.",
 }));
+/**
+ * Files allowed past max-lines until they are split: sync.ts and plan.ts are being restructured
+ * on their own. Remove an entry when its file is under 400 lines.
+ */
+const OVER_400_LINES_FOR_NOW = ['runner/sync/sync.ts', 'runner/plan/plan.ts'];
+
 /** The local Klaviyo stands apart: it imports only the error classes, and only the CLI starts it. */
 const SANDBOX_ZONES = [
   {
@@ -86,6 +92,12 @@ export default tseslint.config(
         { basePath: import.meta.dirname, zones: [...LATER_STAGE_ZONES, ...SANDBOX_ZONES] },
       ],
     },
+  },
+  {
+    // One job per file: a source file past 400 lines has more than one (docs/architecture.md).
+    files: ['runner/**/*.ts'],
+    ignores: ['**/*.test.ts', ...OVER_400_LINES_FOR_NOW],
+    rules: { 'max-lines': ['error', { max: 400, skipBlankLines: false, skipComments: false }] },
   },
   {
     files: ['**/*.test.ts'],
