@@ -9,6 +9,10 @@ import path from 'node:path';
 import { readConnection } from '../config/profiles.ts';
 import { ConfigError } from '../errors.ts';
 import { KlaviyoClient, type ClientOptions } from '../klaviyo/client.ts';
+import { eventsSince } from '../klaviyo/events.ts';
+import { allLists, listMemberIds } from '../klaviyo/lists.ts';
+import { allMetrics } from '../klaviyo/metrics.ts';
+import { profilesUpdatedSince, type ProfileResource } from '../klaviyo/profiles.ts';
 import { DEFAULT_STATE_SCHEMA, type ProjectOptions } from '../manifest/load.ts';
 import { openWarehouse } from '../source/open.ts';
 import type { Warehouse } from '../source/warehouse.ts';
@@ -40,27 +44,6 @@ export interface ExtractResult {
   schema: string;
   rows: Record<Exclude<Table, 'extract_cursors'>, number>;
   requests: Record<string, number>;
-}
-
-interface ProfileResource {
-  id: string;
-  attributes: {
-    email?: string | null;
-    phone_number?: string | null;
-    external_id?: string | null;
-    first_name?: string | null;
-    last_name?: string | null;
-    properties?: Record<string, unknown> | null;
-    created?: string;
-    updated?: string;
-    subscriptions?: { email?: { marketing?: { consent?: string; suppression?: { reason: string }[] } } };
-  };
-}
-
-interface EventResource {
-  id: string;
-  attributes: { datetime: string; event_properties?: Record<string, unknown> & { $value?: unknown } };
-  relationships?: { metric?: { data?: { id: string } }; profile?: { data?: { id: string } } };
 }
 
 class Writer {
@@ -106,6 +89,12 @@ class Writer {
     );
     await this.wh.insertRows(this.table('extract_cursors'), ['stream', 'cursor'], [[stream, value]]);
   }
+}
+
+/** The later of two ISO 8601 UTC times, as a cursor moves; a missing time leaves it where it is. */
+function later(cursor: string | null, time: string | null | undefined): string | null {
+  if (time === null || time === undefined) return cursor;
+  return cursor === null || time > cursor ? time : cursor;
 }
 
 function profileRow(p: ProfileResource): unknown[] {
@@ -166,27 +155,18 @@ export async function extract(
 
     // Profiles, incremental on `updated`, with consent and suppressions (subscriptions field).
     const since = options.full === true ? null : await w.cursor('profiles');
-    const filter = since === null ? '' : `&filter=${encodeURIComponent(`greater-than(updated,${since})`)}`;
     let newest = since;
-    for await (const page of client.pages<ProfileResource>(
-      'get_profiles',
-      `/api/profiles?additional-fields[profile]=subscriptions&sort=updated&page[size]=100${filter}`,
-    )) {
+    for await (const page of profilesUpdatedSince(client, since)) {
       await w.upsert('profiles', PROFILE_COLUMNS, page.map(profileRow));
       rows.profiles += page.length;
-      for (const p of page)
-        if (p.attributes.updated !== undefined && (newest === null || p.attributes.updated > newest))
-          newest = p.attributes.updated;
+      for (const p of page) newest = later(newest, p.attributes.updated);
     }
     if (newest !== null) await w.setCursor('profiles', newest);
 
     // Lists and members: read whole, every page (get_lists pages hold at most 10).
     await wh.execute(`delete from ${w.table('lists')}`);
     await wh.execute(`delete from ${w.table('list_members')}`);
-    for await (const page of client.pages<{
-      id: string;
-      attributes: { name: string; created?: string; updated?: string };
-    }>('get_lists', '/api/lists')) {
+    for await (const page of allLists(client)) {
       await wh.insertRows(
         w.table('lists'),
         ['id', 'name', 'created', 'updated'],
@@ -199,10 +179,7 @@ export async function extract(
       );
       rows.lists += page.length;
       for (const list of page) {
-        for await (const members of client.pages<{ id: string }>(
-          'get_profile_ids_for_list',
-          `/api/lists/${encodeURIComponent(list.id)}/relationships/profiles?page[size]=100`,
-        )) {
+        for await (const members of listMemberIds(client, list.id)) {
           await wh.insertRows(
             w.table('list_members'),
             ['list_id', 'profile_id'],
@@ -214,10 +191,7 @@ export async function extract(
     }
 
     // Metrics, then events incremental on `datetime`, re-reading a trailing hour.
-    for await (const page of client.pages<{ id: string; attributes: { name: string } }>(
-      'get_metrics',
-      '/api/metrics',
-    )) {
+    for await (const page of allMetrics(client)) {
       await w.upsert(
         'metrics',
         ['id', 'name'],
@@ -225,18 +199,13 @@ export async function extract(
       );
       rows.metrics += page.length;
     }
-    const eventsSince = options.full === true ? null : await w.cursor('events');
+    const eventsFrom = options.full === true ? null : await w.cursor('events');
     const from =
-      eventsSince === null
+      eventsFrom === null
         ? null
-        : new Date(Date.parse(eventsSince) - EVENT_LOOKBACK_MS).toISOString().replace('.000Z', 'Z');
-    const eventFilter =
-      from === null ? '' : `&filter=${encodeURIComponent(`greater-or-equal(datetime,${from})`)}`;
-    let newestEvent = eventsSince;
-    for await (const page of client.pages<EventResource>(
-      'get_events',
-      `/api/events?sort=datetime&page[size]=1000${eventFilter}`,
-    )) {
+        : new Date(Date.parse(eventsFrom) - EVENT_LOOKBACK_MS).toISOString().replace('.000Z', 'Z');
+    let newestEvent = eventsFrom;
+    for await (const page of eventsSince(client, from)) {
       await w.upsert(
         'events',
         ['id', 'metric_id', 'profile_id', 'datetime', 'value', 'properties_json'],
@@ -244,7 +213,7 @@ export async function extract(
           e.id,
           e.relationships?.metric?.data?.id ?? null,
           e.relationships?.profile?.data?.id ?? null,
-          e.attributes.datetime,
+          e.attributes.datetime ?? null,
           typeof e.attributes.event_properties?.$value === 'number'
             ? e.attributes.event_properties.$value
             : null,
@@ -252,8 +221,7 @@ export async function extract(
         ]),
       );
       rows.events += page.length;
-      for (const e of page)
-        if (newestEvent === null || e.attributes.datetime > newestEvent) newestEvent = e.attributes.datetime;
+      for (const e of page) newestEvent = later(newestEvent, e.attributes.datetime);
     }
     if (newestEvent !== null) await w.setCursor('events', newestEvent);
   } finally {

@@ -166,21 +166,6 @@ describe('KlaviyoClient', () => {
     );
   });
 
-  it('follows links.next through every page', async () => {
-    const { c, pool } = client();
-    pool.intercept({ path: '/api/profiles?page[size]=100', method: 'GET' }).reply(200, {
-      data: [{ id: 'a' }],
-      links: { self: 'x', next: `${BASE}/api/profiles?page[size]=100&page[cursor]=2` },
-    });
-    pool
-      .intercept({ path: '/api/profiles?page[size]=100&page[cursor]=2', method: 'GET' })
-      .reply(200, { data: [{ id: 'b' }], links: { self: 'y' } });
-    const ids: string[] = [];
-    for await (const page of c.pages<{ id: string }>('get_profiles', '/api/profiles?page[size]=100'))
-      ids.push(...page.map((p) => p.id));
-    expect(ids).toEqual(['a', 'b']);
-  });
-
   it('refuses to start without a key', () => {
     expect(() => new KlaviyoClient({ apiKey: ' ' })).toThrow(ConfigError);
   });

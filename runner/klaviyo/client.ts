@@ -59,9 +59,9 @@ export interface ClientOptions {
   }) => void;
 }
 
-export interface KlaviyoResponse<T = unknown> {
+export interface KlaviyoResponse {
   status: number;
-  body: T;
+  body: unknown;
 }
 
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504, 524]);
@@ -233,12 +233,16 @@ export class KlaviyoClient {
       );
   }
 
-  async call<T = unknown>(
+  /**
+   * One operation, retried as its tier and idempotency allow. The body of a success is returned
+   * unread: answers.ts checks it against the shape the caller reads before anything uses it.
+   */
+  async call(
     operationId: OperationId,
     method: Dispatcher.HttpMethod,
     path: string,
     body?: unknown,
-  ): Promise<KlaviyoResponse<T>> {
+  ): Promise<KlaviyoResponse> {
     const url = path.startsWith('http') ? path : `${this.origin}${path}`;
     const maxRetries = this.options.maxRetries ?? 6;
     const { idempotent } = OPERATIONS[operationId];
@@ -320,7 +324,7 @@ export class KlaviyoClient {
       // A gateway's answer, or a 5xx in a shape Klaviyo never sends: Klaviyo itself was not reached.
       const gateway = status >= 500 && (GATEWAY_STATUS.has(status) || errors.length === 0);
       if (!gateway) this.unreachableSince = null;
-      if (status < 300) return { status, body: parsed as T };
+      if (status < 300) return { status, body: parsed };
       const detail =
         errors.map((e) => `${e.code}: ${e.detail}`).join('; ') ||
         (typeof parsed === 'string'
@@ -372,20 +376,6 @@ export class KlaviyoClient {
   private backoff(attempt: number): number {
     const base = this.options.backoffMs ?? 500;
     return Math.min(30_000, base * 2 ** attempt) * (0.5 + Math.random() / 2);
-  }
-
-  /** Follows `links.next` until the last page (Klaviyo's cursor pagination, docs/klaviyo-api.md#revision-and-protocol). */
-  async *pages<T>(operationId: OperationId, path: string): AsyncIterable<T[]> {
-    let next: string | null = path;
-    while (next !== null) {
-      const res: KlaviyoResponse<{ data: T[]; links?: { next?: string | null } }> = await this.call(
-        operationId,
-        'GET',
-        next,
-      );
-      yield res.body.data;
-      next = res.body.links?.next ?? null;
-    }
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,32 @@
  * whole request, so callers dedupe first. A 202 carries no body and no job to poll.
  */
 import type { EventPayload } from '../transform/payload.ts';
+import { nullableObject, nullableString, object, readPages, shape, string } from './answers.ts';
 import type { KlaviyoClient } from './client.ts';
+
+/** An event as get_events answers it: the fields the runner reads, nullable as Klaviyo documents them. */
+export interface EventResource {
+  id: string;
+  attributes: { datetime?: string | null; event_properties?: Record<string, unknown> | null };
+  relationships?: { metric?: { data?: { id: string } }; profile?: { data?: { id: string } } };
+}
+const related = object({ data: object({ id: string }, ['id']) });
+const EVENT = shape<EventResource>(
+  object(
+    {
+      id: string,
+      attributes: object({ datetime: nullableString, event_properties: nullableObject() }),
+      relationships: object({ metric: related, profile: related }),
+    },
+    ['id', 'attributes'],
+  ),
+);
+
+/** Every event from `from` on (all when null), oldest first, page by page. */
+export function eventsSince(client: KlaviyoClient, from: string | null): AsyncIterable<EventResource[]> {
+  const filter = from === null ? '' : `&filter=${encodeURIComponent(`greater-or-equal(datetime,${from})`)}`;
+  return readPages(client, EVENT, 'get_events', `/api/events?sort=datetime&page[size]=1000${filter}`);
+}
 
 export function bulkEventsBody(events: EventPayload[], backfill: boolean): unknown {
   const byProfile = new Map<string, EventPayload[]>();

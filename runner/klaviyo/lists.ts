@@ -1,11 +1,23 @@
 /** Lists, memberships and marketing subscription with consent (docs/klaviyo-api.md#operations-and-batch-limits, docs/klaviyo-api.md#lists-and-consent). */
 import { KlaviyoError } from '../errors.ts';
+import { nullableString, object, readOne, readPages, shape, string } from './answers.ts';
 import type { KlaviyoClient } from './client.ts';
 
-interface ListResource {
+/** A list as get_lists and create_list answer it: the fields the runner reads (name may be null). */
+export interface ListResource {
   id: string;
-  attributes: { name: string };
+  attributes: { name: string | null; created?: string | null; updated?: string | null };
 }
+const LIST = shape<ListResource>(
+  object(
+    {
+      id: string,
+      attributes: object({ name: nullableString, created: nullableString, updated: nullableString }),
+    },
+    ['id', 'attributes'],
+  ),
+);
+const MEMBER = shape<{ id: string }>(object({ id: string }, ['id']));
 
 export interface FindOrCreateOptions {
   /** Creates tried at most, when each one's outcome stays unknown (default 3). */
@@ -22,10 +34,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function findList(client: KlaviyoClient, name: string): Promise<string | null> {
   const filter = encodeURIComponent(`equals(name,${JSON.stringify(name)})`);
-  for await (const page of client.pages<ListResource>(
-    'get_lists',
-    `/api/lists?filter=${filter}&sort=created`,
-  )) {
+  for await (const page of readPages(client, LIST, 'get_lists', `/api/lists?filter=${filter}&sort=created`)) {
     const found = page.find((l) => l.attributes.name === name);
     if (found) return found.id;
   }
@@ -50,10 +59,10 @@ export async function findOrCreateList(
     if (found !== null) return { id: found, created: false };
     if (unknown !== undefined && tried >= creates) throw unknown;
     try {
-      const res = await client.call<{ data: ListResource }>('create_list', 'POST', '/api/lists', {
+      const list = await readOne(client, LIST, 'create_list', 'POST', '/api/lists', {
         data: { type: 'list', attributes: { name } },
       });
-      return { id: res.body.data.id, created: true };
+      return { id: list.id, created: true };
     } catch (error) {
       if (!(error instanceof KlaviyoError && error.outcomeUnknown)) throw error;
       unknown = error;
@@ -61,6 +70,21 @@ export async function findOrCreateList(
       await sleep((options.settleMs ?? 1000) * (tried + 1));
     }
   }
+}
+
+/** Every list of the account, page by page (get_lists pages hold at most 10). */
+export function allLists(client: KlaviyoClient): AsyncIterable<ListResource[]> {
+  return readPages(client, LIST, 'get_lists', '/api/lists');
+}
+
+/** The ids of a list's members, page by page. */
+export function listMemberIds(client: KlaviyoClient, listId: string): AsyncIterable<{ id: string }[]> {
+  return readPages(
+    client,
+    MEMBER,
+    'get_profile_ids_for_list',
+    `/api/lists/${encodeURIComponent(listId)}/relationships/profiles?page[size]=100`,
+  );
 }
 
 export async function addToList(client: KlaviyoClient, listId: string, profileIds: string[]): Promise<void> {

@@ -4,6 +4,16 @@
  * (docs/klaviyo-api.md#bulk-profile-import).
  */
 import type { ProfileAttributes } from '../transform/payload.ts';
+import {
+  integer,
+  nullableObject,
+  nullableString,
+  object,
+  readOne,
+  readPages,
+  shape,
+  string,
+} from './answers.ts';
 import type { KlaviyoClient } from './client.ts';
 
 export interface ImportJobStatus {
@@ -22,34 +32,105 @@ export interface ImportErrorResource {
   originalPayload: unknown;
 }
 
+/** A profile as get_profiles answers it: the fields the runner reads, nullable as Klaviyo documents them. */
 export interface ProfileResource {
   id: string;
   attributes: {
     email?: string | null;
     phone_number?: string | null;
     external_id?: string | null;
-    properties?: Record<string, unknown>;
+    first_name?: string | null;
+    last_name?: string | null;
+    properties?: Record<string, unknown> | null;
+    created?: string | null;
+    updated?: string | null;
+    /** With `additional-fields[profile]=subscriptions`. */
+    subscriptions?: {
+      email?: { marketing?: { consent?: string; suppression?: { reason: string }[] | null } | null } | null;
+    } | null;
   };
 }
+const PROFILE = shape<ProfileResource>(
+  object(
+    {
+      id: string,
+      attributes: object({
+        email: nullableString,
+        phone_number: nullableString,
+        external_id: nullableString,
+        first_name: nullableString,
+        last_name: nullableString,
+        properties: nullableObject(),
+        created: nullableString,
+        updated: nullableString,
+        subscriptions: nullableObject({
+          email: nullableObject({
+            marketing: nullableObject({
+              consent: string,
+              suppression: { type: ['array', 'null'], items: object({ reason: string }, ['reason']) },
+            }),
+          }),
+        }),
+      }),
+    },
+    ['id', 'attributes'],
+  ),
+);
 
-interface JobBody {
-  data: {
-    id: string;
-    attributes: {
-      status: ImportJobStatus['status'];
-      total_count: number;
-      completed_count?: number | null;
-      failed_count?: number | null;
-    };
+interface JobResource {
+  id: string;
+  attributes: {
+    status: ImportJobStatus['status'];
+    total_count: number;
+    completed_count?: number | null;
+    failed_count?: number | null;
   };
 }
+const JOB = shape<JobResource>(
+  object(
+    {
+      id: string,
+      attributes: object(
+        {
+          status: { enum: ['queued', 'processing', 'complete', 'cancelled'] },
+          total_count: integer,
+          completed_count: { type: ['integer', 'null'] },
+          failed_count: { type: ['integer', 'null'] },
+        },
+        ['status', 'total_count'],
+      ),
+    },
+    ['id', 'attributes'],
+  ),
+);
 
-const toStatus = (body: JobBody): ImportJobStatus => ({
-  id: body.data.id,
-  status: body.data.attributes.status,
-  totalCount: body.data.attributes.total_count,
-  completedCount: body.data.attributes.completed_count ?? 0,
-  failedCount: body.data.attributes.failed_count ?? 0,
+interface ImportErrorBody {
+  attributes: {
+    code: string;
+    title: string;
+    detail: string;
+    source?: { pointer?: string } | null;
+    original_payload?: unknown;
+  };
+}
+const IMPORT_ERROR = shape<ImportErrorBody>(
+  object(
+    {
+      attributes: object(
+        { code: string, title: string, detail: string, source: nullableObject({ pointer: string }) },
+        ['code', 'title', 'detail'],
+      ),
+    },
+    ['attributes'],
+  ),
+);
+
+const toStatus = (job: JobResource): ImportJobStatus => ({
+  id: job.id,
+  status: job.attributes.status,
+  totalCount: job.attributes.total_count,
+  completedCount: job.attributes.completed_count ?? 0,
+  failedCount: job.attributes.failed_count ?? 0,
 });
 
 export async function submitProfileImport(
@@ -66,37 +147,30 @@ export async function submitProfileImport(
         : {}),
     },
   };
-  const res = await client.call<JobBody>(
-    'bulk_import_profiles',
-    'POST',
-    '/api/profile-bulk-import-jobs',
-    body,
+  return toStatus(
+    await readOne(client, JOB, 'bulk_import_profiles', 'POST', '/api/profile-bulk-import-jobs', body),
   );
-  return toStatus(res.body);
 }
 
 export async function getProfileImport(client: KlaviyoClient, jobId: string): Promise<ImportJobStatus> {
-  const res = await client.call<JobBody>(
-    'get_bulk_import_profiles_job',
-    'GET',
-    `/api/profile-bulk-import-jobs/${encodeURIComponent(jobId)}`,
+  return toStatus(
+    await readOne(
+      client,
+      JOB,
+      'get_bulk_import_profiles_job',
+      'GET',
+      `/api/profile-bulk-import-jobs/${encodeURIComponent(jobId)}`,
+    ),
   );
-  return toStatus(res.body);
 }
 
 export async function* importErrors(
   client: KlaviyoClient,
   jobId: string,
 ): AsyncIterable<ImportErrorResource[]> {
-  for await (const page of client.pages<{
-    attributes: {
-      code: string;
-      title: string;
-      detail: string;
-      source?: { pointer?: string };
-      original_payload?: unknown;
-    };
-  }>(
+  for await (const page of readPages(
+    client,
+    IMPORT_ERROR,
     'get_errors_for_bulk_import_profiles_job',
     `/api/profile-bulk-import-jobs/${encodeURIComponent(jobId)}/import-errors?page[size]=100`,
   )) {
@@ -122,13 +196,32 @@ export async function findProfiles(
   for (let i = 0; i < values.length; i += 100) {
     const chunk = values.slice(i, i + 100);
     const filter = encodeURIComponent(`any(${field},[${chunk.map(quote).join(',')}])`);
-    for await (const page of client.pages<ProfileResource>(
+    for await (const page of readPages(
+      client,
+      PROFILE,
       'get_profiles',
       `/api/profiles?filter=${filter}&page[size]=100`,
     ))
       out.push(...page);
   }
   return out;
+}
+
+/**
+ * Every profile updated after `since` (all when null), oldest update first, with consent and
+ * suppressions (`additional-fields[profile]=subscriptions`), page by page.
+ */
+export function profilesUpdatedSince(
+  client: KlaviyoClient,
+  since: string | null,
+): AsyncIterable<ProfileResource[]> {
+  const filter = since === null ? '' : `&filter=${encodeURIComponent(`greater-than(updated,${since})`)}`;
+  return readPages(
+    client,
+    PROFILE,
+    'get_profiles',
+    `/api/profiles?additional-fields[profile]=subscriptions&sort=updated&page[size]=100${filter}`,
+  );
 }
 
 /** Clears custom properties of one profile (meta.patch_properties.unset, docs/klaviyo-api.md#bulk-profile-import). */
