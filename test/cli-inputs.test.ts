@@ -94,6 +94,19 @@ describe('files and folders', () => {
         "model `klaviyo__profiles` has relation_name \"(select 'C1' as person_id, read_text('/etc/hostname') as email)\" is not a relation name",
       );
   });
+
+  it('refuses a run_results.json cut short or of another shape, naming the file, in validate and plan', async () => {
+    const copy = await copyDemoProject();
+    expect((await runDbt(copy, ['parse'])).code).toBe(0);
+    const file = path.join(copy, 'target', 'run_results.json');
+    await writeFile(file, '{"metadata": {"invocation_id": "x"}, "results": [{"unique_id": "model.a');
+    for (const command of ['validate', 'plan'])
+      expect(await refused([command, '--project-dir', copy])).toContain(`${file} is not valid JSON`);
+    await writeFile(file, JSON.stringify({ results: [{ unique_id: 'model.a', status: 7 }] }));
+    const said = await refused(['plan', '--project-dir', copy]);
+    expect(said).toContain(`${file} is not a dbt run_results.json klaviyo-runner can read.`);
+    expect(said).toContain('at /results/0/status: must be string');
+  });
 });
 
 describe('the sandbox command', () => {
