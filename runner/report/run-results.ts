@@ -8,8 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
-export const RUN_RESULTS_SCHEMA = 'https://klaviyo-runner.dev/schemas/run-results/v1.json';
-
 export interface SyncCounts {
   created: number;
   updated: number;
