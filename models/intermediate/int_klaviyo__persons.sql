@@ -18,7 +18,7 @@ latest_customer as (
     from (
         select
             customers.*,
-            row_number() over (partition by customer_id order by updated_at desc, email) as version_rank
+            row_number() over (partition by customer_id order by updated_at desc, email asc) as version_rank
         from customers
     ) as ranked
     where version_rank = 1
@@ -55,7 +55,7 @@ email_choice as (
         select
             email_candidates.*,
             case when is_valid then row_number() over (
-                partition by person_id, is_valid order by seen_at desc, email
+                partition by person_id, is_valid order by seen_at desc, email asc
             ) end as choice_rank
         from email_candidates
     ) as ranked
