@@ -4,7 +4,16 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.ts';
 import type { PlanFormat } from '../report/plan-report.ts';
 import type { ProjectOptions } from '../manifest/load.ts';
+import { checkedOptions } from './checked.ts';
 import { addProjectOptions, addRunModeOptions, type RunModeOptions } from './options.ts';
+
+const checkPlanOptions = checkedOptions<{ format: PlanFormat }>({
+  format: {
+    flag: '--format',
+    must: 'text, json or markdown',
+    schema: { enum: ['text', 'json', 'markdown'] },
+  },
+});
 
 export function planCommand(): Command {
   return addRunModeOptions(addProjectOptions(new Command('plan')))
@@ -18,7 +27,8 @@ export function planCommand(): Command {
       "as dbt's --defer: models the last dbt invocation did not build are read where --state's manifest says (production)",
     )
     .option('--state <dir>', "the directory of production's manifest.json, for --defer")
-    .action(async (options: ProjectOptions & RunModeOptions & { format: PlanFormat; output?: string }) => {
+    .action(async (raw: ProjectOptions & RunModeOptions & { output?: string }) => {
+      const options = { ...raw, ...(await checkPlanOptions(raw)) };
       // Checked before planning, so a typo in the path costs no warehouse query.
       if (options.output !== undefined) await checkOutput(options.output);
       // Loaded when the command runs, so `--help` and the other commands do not pay for it.

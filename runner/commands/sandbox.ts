@@ -1,16 +1,32 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.ts';
+import { checkedOptions } from './checked.ts';
 import type { FaultConfig } from '../sandbox/faults.ts';
 
 interface SandboxCommandOptions {
-  port: string;
   host: string;
-  rateLimits: 'klaviyo' | 'fast' | 'off';
-  jobDelay: string;
   faults?: string;
   persist?: string;
 }
+
+const checkSandboxOptions = checkedOptions<{
+  port: number;
+  jobDelay: number;
+  rateLimits: 'klaviyo' | 'fast' | 'off';
+}>({
+  port: { flag: '--port', must: '0 to 65535', schema: { type: 'integer', minimum: 0, maximum: 65535 } },
+  jobDelay: {
+    flag: '--job-delay',
+    must: 'a whole number of milliseconds',
+    schema: { type: 'integer', minimum: 0 },
+  },
+  rateLimits: {
+    flag: '--rate-limits',
+    must: 'klaviyo, fast or off',
+    schema: { enum: ['klaviyo', 'fast', 'off'] },
+  },
+});
 
 export function sandboxCommand(): Command {
   return new Command('sandbox')
@@ -34,9 +50,7 @@ export function sandboxCommand(): Command {
         import('../sandbox/faults.ts'),
         import('../sandbox/server.ts'),
       ]);
-      const port = Number(options.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new ConfigError(`--port must be 0 to 65535, got ${options.port}.`);
+      const { port, jobDelay: jobDelayMs, rateLimits } = await checkSandboxOptions(options);
       let faults: FaultConfig | undefined;
       if (options.faults !== undefined) {
         let raw: unknown;
@@ -52,9 +66,6 @@ export function sandboxCommand(): Command {
           );
         faults = parsed.config;
       }
-      const jobDelayMs = Number(options.jobDelay);
-      if (!Number.isInteger(jobDelayMs) || jobDelayMs < 0)
-        throw new ConfigError(`--job-delay must be a whole number of milliseconds, got ${options.jobDelay}.`);
       if (!isLoopback(options.host))
         console.error(
           `WARNING: the sandbox listens on ${options.host}, beyond this machine's loopback: anyone who can reach it can read every profile and request it holds at /__sandbox/state and /__sandbox/requests. Use --host 127.0.0.1 unless you mean it.`,
@@ -64,7 +75,7 @@ export function sandboxCommand(): Command {
         sandbox = await startSandbox({
           port,
           host: options.host,
-          rateLimits: options.rateLimits,
+          rateLimits,
           jobDelayMs,
           faults,
           persistPath: options.persist,

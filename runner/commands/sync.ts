@@ -1,8 +1,21 @@
 import { Command, Option } from 'commander';
-import { ConfigError, ExitCode, InterruptedError } from '../errors.ts';
+import { ExitCode, InterruptedError } from '../errors.ts';
 import type { LogFormat } from '../report/log.ts';
 import type { ProjectOptions } from '../manifest/load.ts';
+import { checkedOptions } from './checked.ts';
 import { addProjectOptions, addRunModeOptions, type RunModeOptions } from './options.ts';
+
+const positiveSeconds = {
+  must: 'a positive number of seconds',
+  schema: { type: 'number', exclusiveMinimum: 0 },
+};
+const checkSyncOptions = checkedOptions<{ logFormat: LogFormat; jobTimeout: number; requestTimeout: number }>(
+  {
+    logFormat: { flag: '--log-format', must: 'text or json', schema: { enum: ['text', 'json'] } },
+    jobTimeout: { flag: '--job-timeout', ...positiveSeconds },
+    requestTimeout: { flag: '--request-timeout', ...positiveSeconds },
+  },
+);
 
 export function syncCommand(): Command {
   return addRunModeOptions(addProjectOptions(new Command('sync')))
@@ -31,15 +44,14 @@ export function syncCommand(): Command {
     )
     .action(
       async (
-        options: ProjectOptions &
+        raw: ProjectOptions &
           RunModeOptions & {
-            logFormat: LogFormat;
             progress: boolean;
-            jobTimeout: string;
-            requestTimeout: string;
             allowConfigChange?: boolean;
           },
       ) => {
+        const { logFormat, jobTimeout: timeout, requestTimeout } = await checkSyncOptions(raw);
+        const options = { ...raw, logFormat };
         // Loaded when the command runs, so `--help` and the other commands do not pay for it.
         const [{ createLogger }, { renderSyncSummary }, { sync }] = await Promise.all([
           import('../report/log.ts'),
@@ -47,8 +59,6 @@ export function syncCommand(): Command {
           import('../sync/sync.ts'),
         ]);
         const logger = createLogger(options.logFormat);
-        const timeout = seconds('--job-timeout', options.jobTimeout);
-        const requestTimeout = seconds('--request-timeout', options.requestTimeout);
         const interrupt = new AbortController();
         const onSignal = (signal: NodeJS.Signals) => {
           // A second signal ends the process at once; the first lets the run release its locks
@@ -98,11 +108,4 @@ export function syncCommand(): Command {
           process.exitCode = ExitCode.rowsRejectedOrFailed;
       },
     );
-}
-
-function seconds(option: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new ConfigError(`${option} must be a positive number of seconds, got ${value}.`);
-  return n;
 }
