@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { Ajv, type ValidateFunction } from 'ajv';
 import formatsPlugin from 'ajv-formats';
+import { denullable } from './openapi-nullable.ts';
 
 interface Parameter {
   name: string;
@@ -35,19 +36,6 @@ let loaded: {
   routes: { method: string; template: string; pattern: RegExp; literals: number }[];
 } | null = null;
 const compiled = new Map<string, ValidateFunction>();
-
-/** OpenAPI 3.0's `nullable: true` as JSON Schema: a type that admits null. */
-function denullable(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(denullable);
-  if (typeof node !== 'object' || node === null) return node;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) out[k] = k === 'example' || k === 'examples' ? v : denullable(v);
-  if (out.nullable !== true) return out;
-  delete out.nullable;
-  if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...(out.enum as unknown[]), null];
-  if (typeof out.type === 'string') return { ...out, type: [out.type, 'null'] };
-  return { anyOf: [out, { type: 'null' }] };
-}
 
 function load() {
   if (loaded !== null) return loaded;

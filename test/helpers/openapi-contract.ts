@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import formatsPlugin from 'ajv-formats';
 import { repoRoot } from './dbt.ts';
+import { denullable } from './openapi-nullable.ts';
 
 interface Parameter {
   name: string;
@@ -88,22 +89,6 @@ function load() {
   );
   loaded = { spec, ajv, routes };
   return loaded;
-}
-
-/**
- * OpenAPI 3.0's `nullable: true` is not JSON Schema: turn it into a type that admits null (or an
- * anyOf with null where the schema is a $ref), over the whole document once.
- */
-function denullable(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(denullable);
-  if (typeof node !== 'object' || node === null) return node;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) out[k] = k === 'example' || k === 'examples' ? v : denullable(v);
-  if (out.nullable !== true) return out;
-  delete out.nullable;
-  if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...(out.enum as unknown[]), null];
-  if (typeof out.type === 'string') return { ...out, type: [out.type, 'null'] };
-  return { anyOf: [out, { type: 'null' }] };
 }
 
 /** Schemas reference '#/components/...' inside the spec: point them at the registered document. */
