@@ -18,16 +18,10 @@ import { buildShop2, copyShop2Project, readExpected, type Shop2Project } from '.
 type Row = Record<string, string>;
 
 /**
- * TODO(issue 8, value rules, docs/value-rules.md "Phones"): rows whose expectation follows a rule
- * the package does not fully implement yet. They stay in test/shop2/expected exactly as the rule
- * says and are left out of the comparison only until it lands; delete an entry then. Each names
- * the rule. A phone withheld in the models (int_klaviyo__phones) is not yet read into the runner's
- * results, as docs/value-rules.md says, so a shared phone is withheld but not reported.
+ * Rows left out of the comparison while the rule that decides them is not implemented, each with
+ * that rule (docs/value-rules.md). Empty: every row of test/shop2/expected is compared.
  */
-const PENDING: Record<string, string> = {
-  W13: 'phone: a phone two people share is withheld from both and reported',
-  W14: 'phone: a phone two people share is withheld from both and reported',
-};
+const PENDING: Record<string, string> = {};
 
 /**
  * Every object with a `key` and a `reason` anywhere in one sync's results (rejected, failed, rows

@@ -99,6 +99,7 @@ attributed as (
         {{ klaviyo__parse_money('deduplicated.total', klaviyo__input_decimal('orders'), 'deduplicated.currency') }} as order_total,
         {{ klaviyo__money_problem('deduplicated.total', klaviyo__input_decimal('orders'), 'deduplicated.currency') }} as order_total_problem,
         {{ klaviyo__parse_money('deduplicated.discount_amount', klaviyo__input_decimal('orders'), 'deduplicated.currency') }} as discount_value,
+        {{ klaviyo__money_problem('deduplicated.discount_amount', klaviyo__input_decimal('orders'), 'deduplicated.currency') }} as discount_problem,
         {{ klaviyo__future_cutoff() }} as future_cutoff
     from deduplicated
     left join identifiers as by_customer
@@ -131,6 +132,9 @@ final as (
         lifecycle.order_total,
         lifecycle.discount_code,
         lifecycle.discount_value,
+        -- why discount_amount could not be read (the order is sent without DiscountValue)
+        lifecycle.discount_amount,
+        lifecycle.discount_problem,
 
         -- lifecycle
         lifecycle.fulfilled_at,

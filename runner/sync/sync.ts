@@ -29,7 +29,7 @@ import {
 import type { RowOutcome } from '../state/changes.ts';
 import { resolveProfileIds } from '../apply/profile-ids.ts';
 import { openWarehouse } from '../source/open.ts';
-import { readModelRejections } from '../source/rejected-rows.ts';
+import { readModelRejections, readModelWithheldFields } from '../source/rejected-rows.ts';
 import { diffCounts, streamChanges, type PlanCounts, type StreamedChange } from '../state/diff.ts';
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
 import {
@@ -129,6 +129,8 @@ class SyncRun {
       failed: [],
       left_out_by_model: [],
       left_out_by_reason: {},
+      withheld_by_model: [],
+      withheld_by_reason: {},
       dropped_fields: [],
     };
   }
@@ -449,6 +451,10 @@ class SyncRun {
         c.left_out_by_model = leftOut.count;
         this.result.left_out_by_model = leftOut.rows;
         this.result.left_out_by_reason = leftOut.byReason;
+        const withheld = await readModelWithheldFields(this.state.wh, spec, MAX_LISTED);
+        c.withheld_by_model = withheld.count;
+        this.result.withheld_by_model = withheld.rows;
+        this.result.withheld_by_reason = withheld.byReason;
         const backfill = spec.config.backfill ?? 'first_load';
         // A full refresh sends the sync's history again, as on its first load: no flow may fire for it.
         this.backfill =
@@ -651,6 +657,8 @@ function notRun(spec: SyncSpec, reason: string): SyncResult {
     dropped_fields: [],
     left_out_by_model: [],
     left_out_by_reason: {},
+    withheld_by_model: [],
+    withheld_by_reason: {},
   };
 }
 
