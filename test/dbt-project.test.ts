@@ -24,7 +24,7 @@ describe('the demo dbt project', () => {
     expect(built.code, built.stdout).toBe(0);
     // The one warning: the demo export lists an order twice, resolved and reported, not fatal.
     expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__orders_copies/);
-    expect(built.stdout).toMatch(/Done\. PASS=116 WARN=1 ERROR=0 SKIP=0/);
+    expect(built.stdout).toMatch(/Done\. PASS=124 WARN=1 ERROR=0 SKIP=0/);
     const db = path.join(project, 'target', 'demo.duckdb');
     const [counts] = await rows(
       db,
@@ -64,9 +64,9 @@ describe('the demo dbt project', () => {
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'lines_not_shippable', n: 7 },
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'no_lines', n: 1 },
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'person_unresolved', n: 211 },
-      { model: 'klaviyo__ordered_product_events', reason_code: 'line_not_shippable', n: 7 },
       { model: 'klaviyo__ordered_product_events', reason_code: 'order_not_shippable', n: 24 },
       { model: 'klaviyo__ordered_product_events', reason_code: 'person_unresolved', n: 607 },
+      { model: 'klaviyo__ordered_product_events', reason_code: 'unit_price_not_a_number', n: 7 },
       { model: 'klaviyo__placed_order_events', reason_code: 'duplicate_order', n: 1 },
       { model: 'klaviyo__placed_order_events', reason_code: 'future_order', n: 1 },
       { model: 'klaviyo__placed_order_events', reason_code: 'lines_not_shippable', n: 7 },

@@ -153,7 +153,8 @@ final as (
             when lifecycle.person_id is null then 'no_person'
             when lifecycle.ordered_at is null then 'no_order_date'
             when lifecycle.ordered_at > lifecycle.future_cutoff then 'future_order'
-            when lifecycle.order_total is null then 'total_not_a_number'
+            when lifecycle.order_total_problem is not null then 'total_' || lifecycle.order_total_problem
+            when lifecycle.order_total is null then 'no_total'
             when lifecycle.order_total < 0 then 'negative_total'
             when line_counts.order_id is null then 'no_lines'
             when line_counts.bad_lines > 0 then 'lines_not_shippable'
@@ -165,8 +166,10 @@ final as (
                 then 'ordered_at ' || cast(lifecycle.ordered_at as {{ dbt.type_string() }})
                     || ' is in the future (after ' || cast(lifecycle.future_cutoff as {{ dbt.type_string() }})
                     || ', klaviyo__future_tolerance_hours = {{ var("klaviyo__future_tolerance_hours", 24) }}); a typo in the date?'
-            when lifecycle.order_total is null then 'total "' || coalesce(cast(lifecycle.total as {{ dbt.type_string() }}), '') || '" is not a number'
-                || coalesce(' (' || lifecycle.order_total_problem || ', docs/value-rules.md)', '')
+            when lifecycle.order_total_problem is not null
+                then 'total "' || cast(lifecycle.total as {{ dbt.type_string() }}) || '" cannot be read as an amount ('
+                || lifecycle.order_total_problem || ', docs/value-rules.md)'
+            when lifecycle.order_total is null then 'total is empty'
             when lifecycle.order_total < 0 then 'total is negative'
             when line_counts.order_id is null then 'the order has no lines in the order lines input'
             when line_counts.bad_lines > 0 then line_counts.bad_lines || ' line(s) cannot be shipped'
