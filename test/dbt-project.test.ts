@@ -181,7 +181,7 @@ describe('a project installing the package', () => {
       ),
     ).toEqual([
       { person_id: '1', email: 'jo@example.com', phone_number: '+12125552368', order_count: 2 },
-      { person_id: '2', email: 'sam@example.com', phone_number: null, order_count: 0 },
+      { person_id: '2', email: 'sam@example.com', phone_number: null, order_count: 2 },
     ]);
     expect(
       await rows(
@@ -192,6 +192,10 @@ describe('a project installing the package', () => {
       { event_id: '1001', value: 120 },
       { event_id: '1002', value: 80.5 },
       { event_id: '1003', value: 40 },
+      // The EU store says it writes a decimal comma (its staging model's decimal_mark), so its
+      // "1.234,50" is 1234.5 and its "1,234" is 1.234, where the US store's would be ambiguous.
+      { event_id: '2001', value: 1234.5 },
+      { event_id: '2002', value: 1.234 },
     ]);
     expect(
       await rows(
@@ -225,6 +229,7 @@ describe('a project installing the package', () => {
       await rows(db, `select person_id, order_count::integer as n from main.int_klaviyo__rfm order by 1`),
     ).toEqual([
       { person_id: '1', n: 2 },
+      { person_id: '2', n: 2 },
       { person_id: '3', n: 1 },
     ]);
 
@@ -260,7 +265,7 @@ exposures:
       }[];
     };
     expect(plan.syncs).toHaveLength(1);
-    expect(plan.syncs[0]!.counts).toMatchObject({ create: 3, leftOutByModel: 3 });
+    expect(plan.syncs[0]!.counts).toMatchObject({ create: 5, leftOutByModel: 3 });
     expect(plan.syncs[0]!.leftOutByModel).toEqual([
       {
         key: '1001',

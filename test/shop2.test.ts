@@ -211,6 +211,37 @@ describe('the second shop synced to the sandbox', () => {
     expect(differences('person', actual, wanted)).toEqual([]);
   });
 
+  it('reports the phone the models withheld from two people in the plan, the summary and the results', async () => {
+    const planned = await runCli(
+      ['plan', '--project-dir', project.dir, '--profiles-dir', project.dir, '--format', 'json'],
+      { ...project.env, KLAVIYO_API_KEY: 'pk_test_shop2_secret' },
+    );
+    expect(planned.code, planned.stderr).toBe(0);
+    const plan = JSON.parse(planned.stdout) as {
+      syncs: { sync: string; counts: { withheldByModel: number }; withheldByModel: unknown[] }[];
+    };
+    const profiles = plan.syncs.find((s) => s.sync === 'shop2_profiles')!;
+    const shared = (rows: unknown[]) =>
+      rows
+        .map((r) => r as { key: string; column: string; reason_code: string })
+        .filter((r) => r.reason_code === 'shared_phone')
+        .map((r) => [r.key, r.column]);
+    expect(shared(profiles.withheldByModel)).toEqual([
+      ['W13', 'phone_number'],
+      ['W14', 'phone_number'],
+    ]);
+    const result = results.results.find((r) => r.sync === 'shop2_profiles') as unknown as {
+      counts: { withheld_by_model: number };
+      withheld_by_model: unknown[];
+    };
+    expect(shared(result.withheld_by_model)).toEqual(shared(profiles.withheldByModel));
+    expect(result.counts.withheld_by_model).toBe(profiles.counts.withheldByModel);
+    expect(synced.stdout).toMatch(
+      /withheld {3}\d+ field\(s\) by the dbt models, in klaviyo__withheld_fields \(.*shared_phone 2/,
+    );
+    expect(synced.stdout).toMatch(/W13 \[phone_number\] \[shared_phone\]: \+\d+ is used by 2 people/);
+  });
+
   it('sends nothing that changes Klaviyo on a second run', async () => {
     const before = (await (await fetch(`${sandbox.url}/__sandbox/requests`)).json()) as RecordedRequest[];
     const again = await runCli(

@@ -2,8 +2,11 @@
 -- shipped (problem_code, problem); one row per (order_id, line_number). An export that lists a
 -- line twice keeps one copy (the first by sku, product_id, quantity and prices, so a rebuild keeps
 -- the same one) and says how many it had.
+{%- set lines_relation = ref(var('klaviyo__order_lines_model')) %}
+{#- The row's decimal mark: its decimal_mark column (set per source), else klaviyo__number_locales.order_lines. #}
+{%- set decimal = klaviyo__row_decimal('read_mark.row_decimal_mark', 'order_lines') %}
 with source_lines as (
-    select * from {{ ref(var('klaviyo__order_lines_model')) }}
+    select * from {{ lines_relation }}
 ),
 
 ranked as (
@@ -17,17 +20,25 @@ ranked as (
     from source_lines
 ),
 
-parsed as (
+read_mark as (
     select
         ranked.*,
-        {{ klaviyo__parse_money('unit_price', klaviyo__input_decimal('order_lines')) }} as parsed_unit_price,
-        {{ klaviyo__money_problem('unit_price', klaviyo__input_decimal('order_lines')) }} as unit_price_problem,
-        {{ klaviyo__parse_money('line_total', klaviyo__input_decimal('order_lines')) }} as parsed_line_total,
-        {{ klaviyo__money_problem('line_total', klaviyo__input_decimal('order_lines')) }} as line_total_problem,
-        {{ klaviyo__parse_integer('quantity', klaviyo__input_decimal('order_lines')) }} as parsed_quantity,
-        {{ klaviyo__integer_problem('quantity', klaviyo__input_decimal('order_lines')) }} as quantity_problem
+        {{ klaviyo__optional_column(lines_relation, 'decimal_mark', dbt.type_string(), 'ranked') }} as row_decimal_mark
     from ranked
     where copy_rank = 1
+),
+
+parsed as (
+    select
+        read_mark.*,
+        {{ klaviyo__decimal_mark_problem('read_mark.row_decimal_mark') }} as decimal_mark_unknown,
+        {{ klaviyo__parse_money('read_mark.unit_price', decimal) }} as parsed_unit_price,
+        {{ klaviyo__money_problem('read_mark.unit_price', decimal) }} as unit_price_problem,
+        {{ klaviyo__parse_money('read_mark.line_total', decimal) }} as parsed_line_total,
+        {{ klaviyo__money_problem('read_mark.line_total', decimal) }} as line_total_problem,
+        {{ klaviyo__parse_integer('read_mark.quantity', decimal) }} as parsed_quantity,
+        {{ klaviyo__integer_problem('read_mark.quantity', decimal) }} as quantity_problem
+    from read_mark
 ),
 
 -- Why a line cannot be shipped, one code per reason (docs/value-rules.md gives the money and
@@ -37,6 +48,7 @@ checked as (
     select
         parsed.*,
         case
+            when decimal_mark_unknown then 'unknown_decimal_mark'
             when parsed_unit_price is null and unit_price_problem is null then 'no_unit_price'
             when unit_price_problem is not null then 'unit_price_' || unit_price_problem
             when line_total_problem is not null then 'line_total_' || line_total_problem
@@ -65,6 +77,8 @@ final as (
         copies,
         problem_code,
         case
+            when problem_code = 'unknown_decimal_mark'
+                then 'decimal_mark "' || row_decimal_mark || '" is neither point nor comma (docs/value-rules.md)'
             when problem_code = 'no_unit_price' then 'unit_price is empty'
             when unit_price_problem is not null
                 then 'unit_price "' || cast(unit_price as {{ dbt.type_string() }}) || '" cannot be read as an amount ('

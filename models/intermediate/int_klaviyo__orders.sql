@@ -4,6 +4,8 @@
 -- An export that lists an order twice keeps one copy by a fixed rule (see the model's YAML) and
 -- says how many it had; `problem` says why an order cannot be shipped.
 {%- set orders_relation = ref(var('klaviyo__orders_model')) %}
+{#- The row's decimal mark: its decimal_mark column (set per source), else klaviyo__number_locales.orders. #}
+{%- set decimal = klaviyo__row_decimal('deduplicated.decimal_mark', 'orders') %}
 with source_orders as (
     select * from {{ orders_relation }}
 ),
@@ -35,7 +37,8 @@ orders as (
         {{ klaviyo__optional_column(orders_relation, 'refunded_at', dbt.type_timestamp(), 'source_orders') }} as refunded_at,
         {{ klaviyo__optional_column(orders_relation, 'updated_at', dbt.type_timestamp(), 'source_orders') }} as updated_at,
         {{ klaviyo__optional_column(orders_relation, 'cancel_reason', dbt.type_string(), 'source_orders') }} as cancel_reason,
-        {{ klaviyo__optional_column(orders_relation, 'refund_reason', dbt.type_string(), 'source_orders') }} as refund_reason
+        {{ klaviyo__optional_column(orders_relation, 'refund_reason', dbt.type_string(), 'source_orders') }} as refund_reason,
+        {{ klaviyo__optional_column(orders_relation, 'decimal_mark', dbt.type_string(), 'source_orders') }} as decimal_mark
     from source_orders
 ),
 
@@ -96,10 +99,11 @@ attributed as (
             by_erp.person_id,
             case when email_people.person_count = 1 then email_people.person_id end
         ) as person_id,
-        {{ klaviyo__parse_money('deduplicated.total', klaviyo__input_decimal('orders'), 'deduplicated.currency') }} as order_total,
-        {{ klaviyo__money_problem('deduplicated.total', klaviyo__input_decimal('orders'), 'deduplicated.currency') }} as order_total_problem,
-        {{ klaviyo__parse_money('deduplicated.discount_amount', klaviyo__input_decimal('orders'), 'deduplicated.currency') }} as discount_value,
-        {{ klaviyo__money_problem('deduplicated.discount_amount', klaviyo__input_decimal('orders'), 'deduplicated.currency') }} as discount_problem,
+        {{ klaviyo__decimal_mark_problem('deduplicated.decimal_mark') }} as decimal_mark_unknown,
+        {{ klaviyo__parse_money('deduplicated.total', decimal, 'deduplicated.currency') }} as order_total,
+        {{ klaviyo__money_problem('deduplicated.total', decimal, 'deduplicated.currency') }} as order_total_problem,
+        {{ klaviyo__parse_money('deduplicated.discount_amount', decimal, 'deduplicated.currency') }} as discount_value,
+        {{ klaviyo__money_problem('deduplicated.discount_amount', decimal, 'deduplicated.currency') }} as discount_problem,
         {{ klaviyo__future_cutoff() }} as future_cutoff
     from deduplicated
     left join identifiers as by_customer
@@ -153,6 +157,7 @@ final as (
             when lifecycle.person_id is null then 'no_person'
             when lifecycle.ordered_at is null then 'no_order_date'
             when lifecycle.ordered_at > lifecycle.future_cutoff then 'future_order'
+            when lifecycle.decimal_mark_unknown then 'unknown_decimal_mark'
             when lifecycle.order_total_problem is not null then 'total_' || lifecycle.order_total_problem
             when lifecycle.order_total is null then 'no_total'
             when lifecycle.order_total < 0 then 'negative_total'
@@ -166,6 +171,8 @@ final as (
                 then 'ordered_at ' || cast(lifecycle.ordered_at as {{ dbt.type_string() }})
                     || ' is in the future (after ' || cast(lifecycle.future_cutoff as {{ dbt.type_string() }})
                     || ', klaviyo__future_tolerance_hours = {{ var("klaviyo__future_tolerance_hours", 24) }}); a typo in the date?'
+            when lifecycle.decimal_mark_unknown
+                then 'decimal_mark "' || lifecycle.decimal_mark || '" is neither point nor comma (docs/value-rules.md)'
             when lifecycle.order_total_problem is not null
                 then 'total "' || cast(lifecycle.total as {{ dbt.type_string() }}) || '" cannot be read as an amount ('
                 || lifecycle.order_total_problem || ', docs/value-rules.md)'
