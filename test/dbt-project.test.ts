@@ -221,6 +221,8 @@ describe('a project installing the package', () => {
       { model: 'klaviyo__placed_order_events', key: '1001', reason_code: 'duplicate_order' },
       { model: 'klaviyo__placed_order_events', key: '1004', reason_code: 'person_unresolved' },
       { model: 'klaviyo__placed_order_events', key: '1005', reason_code: 'future_order' },
+      // The EU store's 31.02.2025 is no day: rejected by the timestamp rule, not rolled into March.
+      { model: 'klaviyo__placed_order_events', key: '2003', reason_code: 'ordered_at_invalid_date' },
       { model: 'klaviyo__profiles', key: '3', reason_code: 'no_email' },
       { model: 'klaviyo__refunded_order_events', key: '1003:refunded', reason_code: 'no_change_time' },
     ]);
@@ -265,7 +267,7 @@ exposures:
       }[];
     };
     expect(plan.syncs).toHaveLength(1);
-    expect(plan.syncs[0]!.counts).toMatchObject({ create: 5, leftOutByModel: 3 });
+    expect(plan.syncs[0]!.counts).toMatchObject({ create: 5, leftOutByModel: 4 });
     expect(plan.syncs[0]!.leftOutByModel).toEqual([
       {
         key: '1001',
@@ -278,6 +280,11 @@ exposures:
         reason: 'placed by 3, who has no Klaviyo profile: no email in any source',
       },
       expect.objectContaining({ key: '1005', reason_code: 'future_order' }),
+      {
+        key: '2003',
+        reason_code: 'ordered_at_invalid_date',
+        reason: 'ordered_at "31.02.2025 10:00" cannot be read as a time (invalid_date, docs/value-rules.md)',
+      },
     ]);
     // The package's macros give every row of the shared value case table what it expects, as
     // the runner does (test/value-cases.test.ts); the build above ran tests/value_cases_match.sql.

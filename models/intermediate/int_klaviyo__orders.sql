@@ -26,7 +26,9 @@ orders as (
         source_orders.shopify_customer_id,
         source_orders.account_id,
         source_orders.checkout_email,
-        source_orders.ordered_at,
+        {{ klaviyo__input_time(orders_relation, 'ordered_at', 'source_orders', 'orders') }} as ordered_at,
+        {{ klaviyo__input_time_problem(orders_relation, 'ordered_at', 'source_orders', 'orders') }} as ordered_at_problem,
+        cast(source_orders.ordered_at as {{ dbt.type_string() }}) as ordered_at_text,
         source_orders.status,
         source_orders.currency,
         source_orders.total,
@@ -155,6 +157,7 @@ final as (
         lifecycle.copies,
         case
             when lifecycle.person_id is null then 'no_person'
+            when lifecycle.ordered_at_problem is not null then 'ordered_at_' || lifecycle.ordered_at_problem
             when lifecycle.ordered_at is null then 'no_order_date'
             when lifecycle.ordered_at > lifecycle.future_cutoff then 'future_order'
             when lifecycle.decimal_mark_unknown then 'unknown_decimal_mark'
@@ -166,6 +169,9 @@ final as (
         end as problem_code,
         case
             when lifecycle.person_id is null then 'no identifier links the order to a person'
+            when lifecycle.ordered_at_problem is not null
+                then 'ordered_at "' || lifecycle.ordered_at_text || '" cannot be read as a time ('
+                || lifecycle.ordered_at_problem || ', docs/value-rules.md)'
             when lifecycle.ordered_at is null then 'ordered_at is empty'
             when lifecycle.ordered_at > lifecycle.future_cutoff
                 then 'ordered_at ' || cast(lifecycle.ordered_at as {{ dbt.type_string() }})
