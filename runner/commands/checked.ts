@@ -20,7 +20,9 @@ export function checkedOptions<T extends object>(
 ): (options: object) => Promise<T> {
   let validate: ValidateFunction<T> | undefined;
   return async (options) => {
-    const { Ajv } = await import('ajv');
+    // Through the default export (Ajv's module.exports), the one export a dynamic import of a
+    // CommonJS module has in the bundle as in Node (https://esbuild.github.io/content-types/#es6-and-commonjs).
+    const { Ajv } = (await import('ajv')).default;
     validate ??= new Ajv({ coerceTypes: true }).compile<T>({
       type: 'object',
       properties: Object.fromEntries(Object.entries<OptionRule>(rules).map(([k, r]) => [k, r.schema])),
