@@ -10,7 +10,7 @@ import { importX, createNodeResolver } from 'eslint-plugin-import-x';
  * options in manifest/load.ts).
  */
 const STAGES = [
-  ['runner/errors.ts', 'runner/version.ts', 'runner/identity'],
+  ['runner/errors.ts', 'runner/version.ts', 'runner/json-schema.ts', 'runner/identity'],
   ['runner/config'],
   ['runner/manifest'],
   ['runner/source'],

@@ -35,14 +35,22 @@ export interface Validator<T> {
 export const REGISTERED = new Map<string, SchemaSpec>();
 
 /**
- * Filled by the build with the precompiled functions, by id; empty when running from the
- * sources. (scripts/build.ts replaces this module's `PRECOMPILED` line.)
+ * Filled by the build with the precompiled functions, by id, each behind a function that creates
+ * it when first used (so a command that never validates never evaluates them); empty when
+ * running from the sources. (scripts/build.ts replaces this module's `PRECOMPILED` line.)
  */
-const PRECOMPILED: Record<string, Validator<unknown>> = {};
+const PRECOMPILED: Record<string, () => Validator<unknown>> = {};
+
+/** The build's hook: a module that registers a schema supplies its precompiled function too. */
+export function providePrecompiled(id: string, create: () => Validator<unknown>): void {
+  PRECOMPILED[id] = create;
+}
 
 const require = createRequire(import.meta.url);
 
 function compile(spec: SchemaSpec): Validator<unknown> {
+  const precompiled = PRECOMPILED[spec.id];
+  if (precompiled !== undefined) return precompiled();
   // Required when first used, so only a command that validates loads Ajv.
   const Ajv = spec.draft2020
     ? (require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js')).Ajv2020
@@ -54,8 +62,6 @@ export function schemaValidator<T>(spec: SchemaSpec): Validator<T> {
   const known = REGISTERED.get(spec.id);
   if (known !== undefined && known !== spec) throw new Error(`two JSON Schemas are registered as ${spec.id}`);
   REGISTERED.set(spec.id, spec);
-  const precompiled = PRECOMPILED[spec.id];
-  if (precompiled !== undefined) return precompiled as Validator<T>;
   let compiled: Validator<unknown> | undefined;
   const validate: Validator<T> = (data: unknown): data is T => {
     compiled ??= compile(spec);

@@ -5,14 +5,14 @@
  *
  * It builds dist/ and lays it out as npm installs it (bin/, dist/, schema/, package.json, with
  * this repository's node_modules linked beside), so the installed path is measured, not the
- * tsx path a checkout uses. `--before` adds the same commands of another version, measured the
+ * tsx path a checkout uses. `--before` (repeatable) adds the same commands of another version, measured the
  * same way: `--before <git ref>` builds that commit with its own scripts/build.ts (a commit
  * without one runs from its sources, the way it ran them), `--before <folder>` takes a folder
  * holding an installed klaviyo-runner (bin/klaviyo-runner.js) as it is. Runs are interleaved
  * (each round runs every command once) so a change in the machine's load falls on all of them
  * alike; medians are reported.
  *
- * Options: --runs N (default 15), --before <ref or folder>.
+ * Options: --runs N (default 15), --before <ref or folder> (one or more).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ const option = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const runs = Number(option('--runs') ?? 15);
-const before = option('--before');
+const befores = args.flatMap((a, i) => (a === '--before' && args[i + 1] !== undefined ? [args[i + 1]!] : []));
 
 function say(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
@@ -55,13 +55,14 @@ function builtAt(ref: string, tmp: string): string {
     'tsconfig.json',
     'tsconfig.build.json',
   ];
-  return installedLayout(path.join(tmp, 'before'), (dir) => {
+  const into = mkdtempSync(path.join(tmp, 'before-'));
+  return installedLayout(into, (dir) => {
     const archive = execFileSync('git', ['archive', ref, ...wanted.filter((f) => files.includes(f))], {
       cwd: root,
       maxBuffer: 64 * 1024 * 1024,
     });
-    writeFileSync(path.join(tmp, 'before.tar'), archive);
-    execFileSync('tar', ['-xf', path.join(tmp, 'before.tar'), '-C', dir]);
+    writeFileSync(path.join(into, 'before.tar'), archive);
+    execFileSync('tar', ['-xf', path.join(into, 'before.tar'), '-C', dir]);
     if (!existsSync(path.join(dir, 'scripts', 'build.ts'))) return;
     say(`building ${ref} with its scripts/build.ts`);
     symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
@@ -127,7 +128,7 @@ function main(): void {
     const commands = [['--version'], ['--help'], ['validate', '--project-dir', root]];
     const cases: Case[] = [{ name: "node -e ''", argv: ['-e', ''] }];
     for (const argv of commands) cases.push({ name: `installed ${argv[0]!}`, argv: [after, ...argv] });
-    if (before !== undefined) {
+    for (const before of befores) {
       const old = existsSync(path.join(before, 'bin', 'klaviyo-runner.js'))
         ? path.join(before, 'bin', 'klaviyo-runner.js')
         : builtAt(before, tmp);
