@@ -116,10 +116,13 @@ describe('the demo dbt project', () => {
     expect(exposures.map((e) => e.name).sort()).toEqual([
       'klaviyo_cancelled_orders',
       'klaviyo_fulfilled_orders',
+      'klaviyo_added_to_cart',
       'klaviyo_ordered_products',
       'klaviyo_placed_orders',
       'klaviyo_profiles_rfm',
       'klaviyo_refunded_orders',
+      'klaviyo_started_checkouts',
+      'klaviyo_viewed_products',
       'klaviyo_winback_list',
     ]);
     for (const e of exposures)
@@ -141,6 +144,8 @@ describe('the demo dbt project', () => {
       'demo_orders.csv',
       'demo_order_lines.csv',
       'demo_klaviyo_suppressions.csv',
+      'demo_checkouts.csv',
+      'demo_web_events.csv',
     ]) {
       expect(await readFile(path.join(dir, 'seeds', 'demo', file), 'utf8')).toBe(
         await readFile(path.join(repoRoot, 'seeds', 'demo', file), 'utf8'),
@@ -199,6 +204,16 @@ describe('a project installing the package', () => {
         `select count(*)::integer as n from information_schema.tables where table_name like 'demo_%' or table_name like 'stg_demo__%'`,
       ),
     ).toEqual([{ n: 0 }]);
+    // The shop has no checkouts or web events input: the events built from them are empty tables
+    // with their columns, and the build passed.
+    expect(
+      await rows(
+        db,
+        `select (select count(*) from main.klaviyo__started_checkout_events)::integer as checkouts,
+                (select count(*) from main.klaviyo__viewed_product_events)::integer as views,
+                (select count(*) from main.klaviyo__added_to_cart_events)::integer as adds`,
+      ),
+    ).toEqual([{ checkouts: 0, views: 0, adds: 0 }]);
     // The manifest of a project that installs the package, read the way the runner reads any
     // user's manifest: the package's models under the package's name, no syncs declared.
     const manifestPath = path.join(project, 'target', 'manifest.json');

@@ -19,6 +19,10 @@ changes as (
     select * from {{ ref('int_klaviyo__order_status_changes') }}
 ),
 
+web_events as (
+    select * from {{ ref('int_klaviyo__web_events') }}
+),
+
 unresolved as (
     select
         person_id,
@@ -112,6 +116,19 @@ change_rows as (
     where changes.problem is not null or unresolved.person_id is not null
 ),
 
+-- klaviyo__viewed_product_events, klaviyo__added_to_cart_events: extra copies of a web event.
+web_event_rows as (
+    select
+        case when event_type = 'added_to_cart' then 'klaviyo__added_to_cart_events' else 'klaviyo__viewed_product_events' end as model,
+        event_id as key,
+        'web_event' as entity,
+        event_id as entity_key,
+        'duplicate_web_event' as reason_code,
+        'event_id appears ' || cast(copies as {{ dbt.type_string() }}) || ' times in the web events input; one copy was kept' as reason
+    from web_events
+    where copies > 1 and event_type in ('viewed_product', 'added_to_cart')
+),
+
 final as (
     select * from profile_rows
     union all
@@ -120,6 +137,8 @@ final as (
     select * from line_rows
     union all
     select * from change_rows
+    union all
+    select * from web_event_rows
 )
 
 select * from final
