@@ -17,14 +17,16 @@ import { readValueCases } from './helpers/value-cases.ts';
 const rows = queryDuckDb;
 
 describe('the demo dbt project', () => {
-  // A 115-node dbt build, then queries: more than the default timeout on a busy machine.
-  it('builds green with the demo data and declares seven valid syncs', async () => {
+  // A 145-node dbt build, then queries: more than the default timeout on a busy machine.
+  it('builds green with the demo data and declares ten valid syncs', async () => {
     const project = await copyDemoProject();
     const built = await runDbt(project, ['build']);
     expect(built.code, built.stdout).toBe(0);
-    // The one warning: the demo export lists an order twice, resolved and reported, not fatal.
+    // The two warnings: the demo exports list an order and a web event twice, resolved and
+    // reported, not fatal.
     expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__orders_copies/);
-    expect(built.stdout).toMatch(/Done\. PASS=116 WARN=1 ERROR=0 SKIP=0/);
+    expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__web_events_copies/);
+    expect(built.stdout).toMatch(/Done\. PASS=143 WARN=2 ERROR=0 SKIP=0/);
     const db = path.join(project, 'target', 'demo.duckdb');
     const [counts] = await rows(
       db,
@@ -38,7 +40,10 @@ describe('the demo dbt project', () => {
       (select count(*)::integer from main.klaviyo__winback_list_members) as winback,
       (select count(*)::integer from main.klaviyo__fulfilled_order_events) as fulfilled,
       (select count(*)::integer from main.klaviyo__cancelled_order_events) as cancelled,
-      (select count(*)::integer from main.klaviyo__refunded_order_events) as refunded`,
+      (select count(*)::integer from main.klaviyo__refunded_order_events) as refunded,
+      (select count(*)::integer from main.klaviyo__started_checkout_events) as started_checkouts,
+      (select count(*)::integer from main.klaviyo__viewed_product_events) as viewed_products,
+      (select count(*)::integer from main.klaviyo__added_to_cart_events) as added_to_cart`,
     );
     expect(counts).toEqual({
       crm_rows: 596,
@@ -51,6 +56,9 @@ describe('the demo dbt project', () => {
       fulfilled: 1796,
       cancelled: 96,
       refunded: 68,
+      started_checkouts: 101,
+      viewed_products: 549,
+      added_to_cart: 201,
     });
     // Nothing is dropped silently: every row is in the model it feeds or a rejected row for that
     // model with its reason.
@@ -66,6 +74,7 @@ describe('the demo dbt project', () => {
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'person_unresolved', n: 211 },
       { model: 'klaviyo__ordered_product_events', reason_code: 'line_not_shippable', n: 7 },
       { model: 'klaviyo__ordered_product_events', reason_code: 'order_not_shippable', n: 24 },
+      { model: 'klaviyo__added_to_cart_events', reason_code: 'duplicate_web_event', n: 1 },
       { model: 'klaviyo__ordered_product_events', reason_code: 'person_unresolved', n: 607 },
       { model: 'klaviyo__placed_order_events', reason_code: 'duplicate_order', n: 1 },
       { model: 'klaviyo__placed_order_events', reason_code: 'future_order', n: 1 },
