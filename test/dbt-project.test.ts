@@ -67,6 +67,7 @@ describe('the demo dbt project', () => {
       `select model, reason_code, count(*)::integer as n from main.klaviyo__rejected_rows group by all order by all`,
     );
     expect(reasons).toEqual([
+      { model: 'klaviyo__added_to_cart_events', reason_code: 'duplicate_web_event', n: 1 },
       { model: 'klaviyo__cancelled_order_events', reason_code: 'person_unresolved', n: 9 },
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'future_order', n: 1 },
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'lines_not_shippable', n: 7 },
@@ -74,7 +75,6 @@ describe('the demo dbt project', () => {
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'person_unresolved', n: 211 },
       { model: 'klaviyo__ordered_product_events', reason_code: 'line_not_shippable', n: 7 },
       { model: 'klaviyo__ordered_product_events', reason_code: 'order_not_shippable', n: 24 },
-      { model: 'klaviyo__added_to_cart_events', reason_code: 'duplicate_web_event', n: 1 },
       { model: 'klaviyo__ordered_product_events', reason_code: 'person_unresolved', n: 607 },
       { model: 'klaviyo__placed_order_events', reason_code: 'duplicate_order', n: 1 },
       { model: 'klaviyo__placed_order_events', reason_code: 'future_order', n: 1 },
