@@ -17,7 +17,7 @@ import { readValueCases } from './helpers/value-cases.ts';
 const rows = queryDuckDb;
 
 describe('the demo dbt project', () => {
-  // A 145-node dbt build, then queries: more than the default timeout on a busy machine.
+  // A 156-node dbt build, then queries: more than the default timeout on a busy machine.
   it('builds green with the demo data and declares ten valid syncs', async () => {
     const project = await copyDemoProject();
     const built = await runDbt(project, ['build']);
@@ -26,7 +26,7 @@ describe('the demo dbt project', () => {
     // reported, not fatal.
     expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__orders_copies/);
     expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__web_events_copies/);
-    expect(built.stdout).toMatch(/Done\. PASS=143 WARN=2 ERROR=0 SKIP=0/);
+    expect(built.stdout).toMatch(/Done\. PASS=154 WARN=2 ERROR=0 SKIP=0/);
     const db = path.join(project, 'target', 'demo.duckdb');
     const [counts] = await rows(
       db,
@@ -56,9 +56,9 @@ describe('the demo dbt project', () => {
       fulfilled: 1796,
       cancelled: 96,
       refunded: 68,
-      started_checkouts: 101,
-      viewed_products: 549,
-      added_to_cart: 201,
+      started_checkouts: 85,
+      viewed_products: 484,
+      added_to_cart: 176,
     });
     // Nothing is dropped silently: every row is in the model it feeds or a rejected row for that
     // model with its reason.
@@ -68,6 +68,8 @@ describe('the demo dbt project', () => {
     );
     expect(reasons).toEqual([
       { model: 'klaviyo__added_to_cart_events', reason_code: 'duplicate_web_event', n: 1 },
+      { model: 'klaviyo__added_to_cart_events', reason_code: 'invalid_email', n: 10 },
+      { model: 'klaviyo__added_to_cart_events', reason_code: 'no_identifier', n: 15 },
       { model: 'klaviyo__cancelled_order_events', reason_code: 'person_unresolved', n: 9 },
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'future_order', n: 1 },
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'lines_not_shippable', n: 7 },
@@ -86,6 +88,11 @@ describe('the demo dbt project', () => {
       { model: 'klaviyo__profiles', reason_code: 'shared_email', n: 5 },
       { model: 'klaviyo__refunded_order_events', reason_code: 'lines_not_shippable', n: 1 },
       { model: 'klaviyo__refunded_order_events', reason_code: 'person_unresolved', n: 8 },
+      { model: 'klaviyo__started_checkout_events', reason_code: 'invalid_email', n: 4 },
+      { model: 'klaviyo__started_checkout_events', reason_code: 'lines_not_shippable', n: 1 },
+      { model: 'klaviyo__started_checkout_events', reason_code: 'no_identifier', n: 11 },
+      { model: 'klaviyo__viewed_product_events', reason_code: 'invalid_email', n: 22 },
+      { model: 'klaviyo__viewed_product_events', reason_code: 'no_identifier', n: 43 },
     ]);
     const [unexplained] = await rows(
       db,
@@ -98,9 +105,16 @@ describe('the demo dbt project', () => {
           and order_id || '-' || line_number not in (select key from main.klaviyo__rejected_rows where model = 'klaviyo__ordered_product_events')) as lines,
       (select count(*)::integer from main.int_klaviyo__persons
         where person_id not in (select person_id from main.klaviyo__profiles)
-          and person_id not in (select key from main.klaviyo__rejected_rows where model = 'klaviyo__profiles')) as people`,
+          and person_id not in (select key from main.klaviyo__rejected_rows where model = 'klaviyo__profiles')) as people,
+      (select count(*)::integer from main.int_klaviyo__checkouts
+        where event_id not in (select event_id from main.klaviyo__started_checkout_events)
+          and event_id not in (select key from main.klaviyo__rejected_rows where model = 'klaviyo__started_checkout_events')) as checkouts,
+      (select count(*)::integer from main.demo_web_events
+        where event_id not in (select event_id from main.klaviyo__viewed_product_events)
+          and event_id not in (select event_id from main.klaviyo__added_to_cart_events)
+          and event_id not in (select key from main.klaviyo__rejected_rows where entity = 'web_event')) as web_events`,
     );
-    expect(unexplained).toEqual({ orders: 0, lines: 0, people: 0 });
+    expect(unexplained).toEqual({ orders: 0, lines: 0, people: 0, checkouts: 0, web_events: 0 });
     // The order typed as 2062 is rejected, not the reference date of everyone's RFM.
     expect(
       await rows(
@@ -123,9 +137,9 @@ describe('the demo dbt project', () => {
     const validate = new Ajv2020({ strict: false }).compile(schema);
     const exposures = Object.values(manifest.exposures);
     expect(exposures.map((e) => e.name).sort()).toEqual([
+      'klaviyo_added_to_cart',
       'klaviyo_cancelled_orders',
       'klaviyo_fulfilled_orders',
-      'klaviyo_added_to_cart',
       'klaviyo_ordered_products',
       'klaviyo_placed_orders',
       'klaviyo_profiles_rfm',

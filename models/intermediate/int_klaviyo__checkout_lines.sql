@@ -1,8 +1,7 @@
 -- Checkout lines from the optional checkouts input (var klaviyo__checkouts_model; empty when the
--- project has none), with parsed prices, product URLs and the person the checkout belongs to: the
+-- project has none), with parsed prices, product URLs, the person the checkout belongs to (the
 -- CRM customer id when it names a resolved person, else the one resolved person with the email
--- typed. A checkout no person matches keeps the email typed; the runner refuses it if that is no
--- valid email, naming the row.
+-- typed; a checkout no person matches keeps the email typed) and why a line cannot be sent.
 with source_lines as (
     {{ klaviyo__optional_input('klaviyo__checkouts_model', [
         ['checkout_id', dbt.type_string()],
@@ -75,7 +74,14 @@ final as (
         attributed.item_price,
         attributed.item_price * attributed.quantity as row_total,
         '{{ var("klaviyo__store_url") }}/products/' || lower(attributed.product_id) as product_url,
-        '{{ var("klaviyo__store_url") }}/images/' || lower(attributed.sku) || '.jpg' as image_url
+        '{{ var("klaviyo__store_url") }}/images/' || lower(attributed.sku) || '.jpg' as image_url,
+        case
+            when attributed.item_price is null
+                then 'unit_price "' || coalesce(cast(attributed.unit_price as {{ dbt.type_string() }}), '') || '" is not a number'
+            when attributed.quantity is null or attributed.quantity < 0 then 'quantity is missing or negative'
+            when nullif(trim(attributed.sku), '') is null then 'sku is missing'
+            when nullif(trim(attributed.product_name), '') is null then 'product_name is missing'
+        end as problem
     from attributed
     left join persons on persons.person_id = attributed.candidate_person_id
 )

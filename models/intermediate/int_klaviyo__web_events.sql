@@ -1,8 +1,8 @@
 -- Web events (viewed_product, added_to_cart) from the optional web events input (var
 -- klaviyo__web_events_model; empty when the project has none): one row per event_id, with the
--- parsed price, product URLs and the person, resolved as in int_klaviyo__checkout_lines. An export
--- that lists an event twice keeps one copy (by a fixed order, so a rebuild keeps the same one) and
--- says how many it had.
+-- parsed price, product URLs, the person, resolved as in int_klaviyo__checkout_lines, and why the
+-- event cannot be sent (`problem_code`, `problem`). An export that lists an event twice keeps one
+-- copy (by a fixed order, so a rebuild keeps the same one) and says how many it had.
 with source_events as (
     {{ klaviyo__optional_input('klaviyo__web_events_model', [
         ['event_id', dbt.type_string()],
@@ -89,7 +89,24 @@ final as (
         attributed.item_price * coalesce(attributed.quantity, 1) as row_total,
         '{{ var("klaviyo__store_url") }}/products/' || lower(attributed.product_id) as product_url,
         '{{ var("klaviyo__store_url") }}/images/' || lower(attributed.sku) || '.jpg' as image_url,
-        attributed.copies
+        attributed.copies,
+        case
+            when attributed.occurred_at is null then 'no_event_time'
+            when persons.person_id is null and nullif(attributed.typed_email, '') is null then 'no_identifier'
+            when persons.person_id is null and {{ klaviyo__email_problem('attributed.typed_email') }} is not null then 'invalid_email'
+            when attributed.item_price is null then 'price_not_a_number'
+            when nullif(trim(attributed.product_name), '') is null then 'no_product_name'
+        end as problem_code,
+        case
+            when attributed.occurred_at is null then 'occurred_at is empty'
+            when persons.person_id is null and nullif(attributed.typed_email, '') is null
+                then 'no customer id naming a person and no email: Klaviyo would not know whose event it is'
+            when persons.person_id is null and {{ klaviyo__email_problem('attributed.typed_email') }} is not null
+                then 'no customer id naming a person, and the email "' || attributed.typed_email || '" is not a valid email address'
+            when attributed.item_price is null
+                then 'price "' || coalesce(cast(attributed.price as {{ dbt.type_string() }}), '') || '" is not a number'
+            when nullif(trim(attributed.product_name), '') is null then 'product_name is missing'
+        end as problem
     from attributed
     left join persons on persons.person_id = attributed.candidate_person_id
 )

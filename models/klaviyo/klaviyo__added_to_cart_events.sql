@@ -2,11 +2,17 @@
 -- it). Klaviyo's convention: the added item as AddedItem* properties, and the cart as it is after
 -- the add as ItemNames, Items and value, with CheckoutURL:
 -- https://developers.klaviyo.com/en/docs/guide_to_integrating_a_platform_without_a_pre_built_klaviyo_integration
--- The cart is every add with the same cart_id up to this one (by time, then event id); an add
--- without a cart_id is a cart of its own.
-with adds as (
+-- The cart is every add with the same cart_id up to this one (by time, then event id) whose price
+-- could be read; an add without a cart_id is a cart of its own. Adds left out (no identifier, an
+-- invalid email, a price that is not a number) are in klaviyo__rejected_rows.
+with all_adds as (
     select * from {{ ref('int_klaviyo__web_events') }}
     where event_type = 'added_to_cart'
+),
+
+adds as (
+    select * from all_adds
+    where problem_code is null
 ),
 
 cart_lines as (
@@ -26,10 +32,11 @@ cart_lines as (
         -- the order of the cart's lines, for the Items and ItemNames arrays
         row_number() over (partition by adds.event_id order by earlier.occurred_at, earlier.event_id) as line_number
     from adds
-    inner join adds as earlier
+    inner join all_adds as earlier
         on earlier.event_id = adds.event_id
         or (
-            earlier.cart_id = adds.cart_id
+            earlier.item_price is not null
+            and earlier.cart_id = adds.cart_id
             and (earlier.occurred_at < adds.occurred_at
                 or (earlier.occurred_at = adds.occurred_at and earlier.event_id < adds.event_id))
         )

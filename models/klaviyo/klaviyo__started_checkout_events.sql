@@ -1,21 +1,21 @@
--- One Started Checkout event per checkout, from the optional checkouts input (empty without it).
--- Klaviyo's convention for the event (value, ItemNames, CheckoutURL, Categories, Items with the
--- Placed Order item keys) and its unique_id ($event_id: the checkout id and when it started, so a
--- checkout started again later is a new event and a rerun is not):
--- https://developers.klaviyo.com/en/docs/guide_to_integrating_a_platform_without_a_pre_built_klaviyo_integration
-with lines as (
+-- One Started Checkout event per checkout that can be sent, from the optional checkouts input
+-- (empty without it). Klaviyo's convention for the event: value, ItemNames, CheckoutURL,
+-- Categories and Items with the Placed Order item keys
+-- (https://developers.klaviyo.com/en/docs/guide_to_integrating_a_platform_without_a_pre_built_klaviyo_integration).
+-- Checkouts left out (no identifier, an invalid email, lines that cannot be sent) are in
+-- klaviyo__rejected_rows.
+with checkouts as (
+    select * from {{ ref('int_klaviyo__checkouts') }}
+    where problem_code is null
+),
+
+lines as (
     select * from {{ ref('int_klaviyo__checkout_lines') }}
 ),
 
-checkouts as (
+checkout_items as (
     select
         lines.checkout_id,
-        max(lines.person_id) as person_id,
-        max(lines.email) as email,
-        max(lines.started_at) as started_at,
-        max(lines.currency) as currency,
-        max(lines.checkout_url) as checkout_url,
-        sum(lines.row_total) as checkout_total,
         {{ klaviyo__order_items('lines') }} as items,
         {{ klaviyo__json_array_agg('lines.product_name', 'lines.line_number') }} as item_names
     from lines
@@ -34,9 +34,7 @@ checkout_categories as (
 
 final as (
     select
-        checkouts.checkout_id || '_'
-            || cast({{ dbt.datediff("cast('1970-01-01' as " ~ dbt.type_timestamp() ~ ")", 'checkouts.started_at', 'second') }} as {{ dbt.type_string() }})
-            as event_id,
+        checkouts.event_id,
         checkouts.checkout_id,
         checkouts.email,
         checkouts.person_id as external_id,
@@ -45,11 +43,12 @@ final as (
         checkouts.currency as value_currency,
         {{ klaviyo__json_text(klaviyo__json_object([
             ['CheckoutURL', 'checkouts.checkout_url'],
-            ['ItemNames', 'checkouts.item_names'],
+            ['ItemNames', 'checkout_items.item_names'],
             ['Categories', 'checkout_categories.categories'],
-            ['Items', 'checkouts.items'],
+            ['Items', 'checkout_items.items'],
         ])) }} as properties
     from checkouts
+    inner join checkout_items on checkout_items.checkout_id = checkouts.checkout_id
     left join checkout_categories on checkout_categories.checkout_id = checkouts.checkout_id
 )
 

@@ -2,10 +2,11 @@
 -- it), with the properties Klaviyo's convention names (ProductName, ProductID, SKU, Categories,
 -- ImageURL, URL, Price) and the price as value:
 -- https://developers.klaviyo.com/en/docs/guide_to_integrating_a_platform_without_a_pre_built_klaviyo_integration
--- event_id is the input's event id, so the unique_id never changes between runs.
+-- event_id is the input's event id, so the unique_id never changes between runs. Views left out
+-- (no identifier, an invalid email, a price that is not a number) are in klaviyo__rejected_rows.
 with web_events as (
     select * from {{ ref('int_klaviyo__web_events') }}
-    where event_type = 'viewed_product'
+    where event_type = 'viewed_product' and problem_code is null
 ),
 
 final as (
