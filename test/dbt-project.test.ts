@@ -17,7 +17,7 @@ import { readValueCases } from './helpers/value-cases.ts';
 const rows = queryDuckDb;
 
 describe('the demo dbt project', () => {
-  // A 156-node dbt build, then queries: more than the default timeout on a busy machine.
+  // A 164-node dbt build, then queries: more than the default timeout on a busy machine.
   it('builds green with the demo data and declares ten valid syncs', async () => {
     const project = await copyDemoProject();
     const built = await runDbt(project, ['build']);
@@ -26,7 +26,7 @@ describe('the demo dbt project', () => {
     // reported, not fatal.
     expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__orders_copies/);
     expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__web_events_copies/);
-    expect(built.stdout).toMatch(/Done\. PASS=154 WARN=2 ERROR=0 SKIP=0/);
+    expect(built.stdout).toMatch(/Done\. PASS=162 WARN=2 ERROR=0 SKIP=0/);
     const db = path.join(project, 'target', 'demo.duckdb');
     const [counts] = await rows(
       db,
@@ -75,9 +75,9 @@ describe('the demo dbt project', () => {
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'lines_not_shippable', n: 7 },
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'no_lines', n: 1 },
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'person_unresolved', n: 211 },
-      { model: 'klaviyo__ordered_product_events', reason_code: 'line_not_shippable', n: 7 },
       { model: 'klaviyo__ordered_product_events', reason_code: 'order_not_shippable', n: 24 },
       { model: 'klaviyo__ordered_product_events', reason_code: 'person_unresolved', n: 607 },
+      { model: 'klaviyo__ordered_product_events', reason_code: 'unit_price_not_a_number', n: 7 },
       { model: 'klaviyo__placed_order_events', reason_code: 'duplicate_order', n: 1 },
       { model: 'klaviyo__placed_order_events', reason_code: 'future_order', n: 1 },
       { model: 'klaviyo__placed_order_events', reason_code: 'lines_not_shippable', n: 7 },
@@ -209,7 +209,7 @@ describe('a project installing the package', () => {
       ),
     ).toEqual([
       { person_id: '1', email: 'jo@example.com', phone_number: '+12125552368', order_count: 2 },
-      { person_id: '2', email: 'sam@example.com', phone_number: null, order_count: 0 },
+      { person_id: '2', email: 'sam@example.com', phone_number: null, order_count: 2 },
     ]);
     expect(
       await rows(
@@ -220,6 +220,10 @@ describe('a project installing the package', () => {
       { event_id: '1001', value: 120 },
       { event_id: '1002', value: 80.5 },
       { event_id: '1003', value: 40 },
+      // The EU store says it writes a decimal comma (its staging model's decimal_mark), so its
+      // "1.234,50" is 1234.5 and its "1,234" is 1.234, where the US store's would be ambiguous.
+      { event_id: '2001', value: 1234.5 },
+      { event_id: '2002', value: 1.234 },
     ]);
     expect(
       await rows(
@@ -255,6 +259,8 @@ describe('a project installing the package', () => {
       { model: 'klaviyo__placed_order_events', key: '1001', reason_code: 'duplicate_order' },
       { model: 'klaviyo__placed_order_events', key: '1004', reason_code: 'person_unresolved' },
       { model: 'klaviyo__placed_order_events', key: '1005', reason_code: 'future_order' },
+      // The EU store's 31.02.2025 is no day: rejected by the timestamp rule, not rolled into March.
+      { model: 'klaviyo__placed_order_events', key: '2003', reason_code: 'ordered_at_invalid_date' },
       { model: 'klaviyo__profiles', key: '3', reason_code: 'no_email' },
       { model: 'klaviyo__refunded_order_events', key: '1003:refunded', reason_code: 'no_change_time' },
     ]);
@@ -263,6 +269,7 @@ describe('a project installing the package', () => {
       await rows(db, `select person_id, order_count::integer as n from main.int_klaviyo__rfm order by 1`),
     ).toEqual([
       { person_id: '1', n: 2 },
+      { person_id: '2', n: 2 },
       { person_id: '3', n: 1 },
     ]);
 
@@ -298,7 +305,7 @@ exposures:
       }[];
     };
     expect(plan.syncs).toHaveLength(1);
-    expect(plan.syncs[0]!.counts).toMatchObject({ create: 3, leftOutByModel: 3 });
+    expect(plan.syncs[0]!.counts).toMatchObject({ create: 5, leftOutByModel: 4 });
     expect(plan.syncs[0]!.leftOutByModel).toEqual([
       {
         key: '1001',
@@ -311,6 +318,11 @@ exposures:
         reason: 'placed by 3, who has no Klaviyo profile: no email in any source',
       },
       expect.objectContaining({ key: '1005', reason_code: 'future_order' }),
+      {
+        key: '2003',
+        reason_code: 'ordered_at_invalid_date',
+        reason: 'ordered_at "31.02.2025 10:00" cannot be read as a time (invalid_date, docs/value-rules.md)',
+      },
     ]);
     // The package's macros give every row of the shared value case table what it expects, as
     // the runner does (test/value-cases.test.ts); the build above ran tests/value_cases_match.sql.

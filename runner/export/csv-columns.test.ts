@@ -19,6 +19,7 @@ function spec(config: KlaviyoSyncConfig): SyncSpec {
       originalFilePath: 'models/unit/m.sql',
     },
     rejectedRowsRelations: [],
+    withheldFieldsRelations: [],
   };
 }
 
