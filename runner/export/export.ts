@@ -20,7 +20,12 @@ import { stringify } from 'csv-stringify';
 import { ConfigError } from '../errors.ts';
 import { loadSyncs, type ProjectOptions } from '../manifest/load.ts';
 import { openWarehouse } from '../source/open.ts';
-import { readModelRejections, type ModelRejections } from '../source/rejected-rows.ts';
+import {
+  readModelRejections,
+  readModelWithheldFields,
+  type ModelRejections,
+  type ModelWithheldFields,
+} from '../source/rejected-rows.ts';
 import { diffCounts, streamChanges, type PlanCounts } from '../state/diff.ts';
 import { readOnlyStateOf, withoutSnapshotOf } from '../state/schema.ts';
 import type { Rejection } from '../state/changes.ts';
@@ -50,6 +55,8 @@ export interface ExportResult {
   counts: Pick<PlanCounts, 'skippedByScope' | 'waitingOnAfter'>;
   /** Rows the dbt models left out for this sync (klaviyo__rejected_rows). */
   leftOutByModel: ModelRejections;
+  /** Fields the dbt models withheld from rows they still ship (klaviyo__withheld_fields). */
+  withheldByModel: ModelWithheldFields;
 }
 
 const MAX_LISTED = 1000;
@@ -93,6 +100,7 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
     const mode = { fullRefresh: true };
     const counts = await diffCounts(firstLoad, spec, mode);
     const leftOutByModel = await readModelRejections(wh, spec, MAX_LISTED);
+    const withheldByModel = await readModelWithheldFields(wh, spec, MAX_LISTED);
     // csv-stringify quotes what needs quoting (commas, quotes, line breaks) as RFC 4180 says.
     const csv = stringify({ header: true, columns: layout.header, bom: false });
     const file = createWriteStream(partial);
@@ -141,6 +149,7 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
       droppedFields,
       counts: { skippedByScope: counts.skippedByScope, waitingOnAfter: counts.waitingOnAfter },
       leftOutByModel,
+      withheldByModel,
     };
   } finally {
     await wh.close();
