@@ -93,7 +93,7 @@ describe('an event sync whose metric comes from a column', () => {
         key: 'W-1',
         column: 'properties',
         reason:
-          'properties.Items is missing; a Added to Cart event needs AddedItemProductName, Items, ItemNames',
+          'properties.Items is missing; Added to Cart events need AddedItemProductName, Items, ItemNames',
       },
     });
     expect(
