@@ -17,7 +17,7 @@ import { readValueCases } from './helpers/value-cases.ts';
 const rows = queryDuckDb;
 
 describe('the demo dbt project', () => {
-  // A 156-node dbt build, then queries: more than the default timeout on a busy machine.
+  // A 164-node dbt build, then queries: more than the default timeout on a busy machine.
   it('builds green with the demo data and declares ten valid syncs', async () => {
     const project = await copyDemoProject();
     const built = await runDbt(project, ['build']);
