@@ -20,7 +20,7 @@ const STAGES = [
   ['runner/plan'],
   ['runner/apply'],
   ['runner/report'],
-  ['runner/sync', 'runner/extract', 'runner/validate', 'runner/github'],
+  ['runner/sync', 'runner/extract', 'runner/validate', 'runner/github', 'runner/webhooks'],
   ['runner/commands'],
   ['runner/cli.ts'],
 ];

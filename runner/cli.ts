@@ -19,6 +19,7 @@ import { sandboxCommand } from './commands/sandbox.ts';
 import { extractCommand } from './commands/extract.ts';
 import { versionText } from './commands/version.ts';
 import { commentCommand } from './commands/comment.ts';
+import { webhooksCommand } from './commands/webhooks.ts';
 
 export function program(): Command {
   const root = new Command('klaviyo-runner')
@@ -38,6 +39,7 @@ export function program(): Command {
     commentCommand(),
     extractCommand(),
     sandboxCommand(),
+    webhooksCommand(),
   ])
     root.addCommand(command.exitOverride());
   return root;
