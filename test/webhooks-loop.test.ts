@@ -2,7 +2,7 @@
  * The whole loop on one machine: `webhooks create` subscribes the local receiver through the
  * sandbox's Webhooks API, `sync` sends Cancelled Order events, the sandbox delivers them signed,
  * and `klaviyo-runner webhooks` lands each once in klaviyo_source.webhook_events, where the
- * package's staging model reads them. Every request the runner made is checked against Klaviyo's
+ * package's staging models read them beside what `extract` brought back. Every request the runner made is checked against Klaviyo's
  * OpenAPI description.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -144,6 +144,48 @@ describe('webhooks: sync an event → the sandbox delivers it → it lands in th
     const deleted = await runCli(['webhooks', 'delete', id!], env);
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(JSON.parse((await runCli(['webhooks', 'list', '--json'], env)).stdout)).toEqual([]);
+
+    // The package's staging models read both tables; the suppressions one feeds a sync's scope.
+    const extracted = await runCli(['extract', '--project-dir', project], env);
+    expect(extracted.code, extracted.stderr).toBe(0);
+    const vars = JSON.stringify({
+      klaviyo__using_extract: true,
+      klaviyo__using_webhooks: true,
+      klaviyo__suppressions_model: 'stg_klaviyo__suppressions',
+    });
+    // The demo's unit tests name the demo suppressions input, which this var replaces.
+    const staged = await runDbt(project, [
+      'build',
+      '--select',
+      'staging.klaviyo',
+      'klaviyo__suppressions',
+      '--exclude',
+      'test_type:unit',
+      '--vars',
+      vars,
+    ]);
+    expect(staged.code, staged.stdout).toBe(0);
+    const state = sandbox.inspect();
+    const [counts] = await queryDuckDb(
+      db,
+      `select
+        (select count(*) from main.stg_klaviyo__webhook_events) as webhook_events,
+        (select count(*) from main.stg_klaviyo__webhook_events w
+          join main.stg_klaviyo__events e using (klaviyo_event_id)
+          where e.metric_name = 'Cancelled Order' and w.klaviyo_profile_id = e.klaviyo_profile_id
+            and w.occurred_at = e.occurred_at) as matched,
+        (select count(*) from main.stg_klaviyo__events) as events,
+        (select count(*) from main.stg_klaviyo__suppressions) as suppressions,
+        (select count(*) from main.klaviyo__suppressions) as scope_rows`,
+    );
+    const withEmail = state.profiles.filter((p) => p.email !== null).length;
+    expect(Object.fromEntries(Object.entries(counts!).map(([k, v]) => [k, Number(v)]))).toEqual({
+      webhook_events: cancelled.length,
+      matched: cancelled.length,
+      events: state.events.length,
+      suppressions: withEmail,
+      scope_rows: withEmail,
+    });
 
     assertAllValid(sandbox.requests().filter((r) => r.status < 300));
     const ops = new Set(sandbox.requests().map((r) => r.operationId));
