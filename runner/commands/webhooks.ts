@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { ConfigError } from '../errors.ts';
 import { DEFAULT_SOURCE_SCHEMA } from '../extract/defaults.ts';
 import type { LogFormat } from '../report/log.ts';
 import { checkedOptions } from './checked.ts';
@@ -102,15 +103,27 @@ export function webhooksCommand(): Command {
         import('../webhooks/serve.ts'),
       ]);
       const logger = createLogger(logFormat);
-      const receiver = await serveWebhooks({
-        ...raw,
-        port,
-        spoolDir: raw.spool,
-        flushIntervalMs: flushInterval,
-        toleranceMs: tolerance * 1000,
-        maxBodyBytes: maxBody,
-        logger,
-      });
+      let receiver;
+      try {
+        receiver = await serveWebhooks({
+          ...raw,
+          port,
+          spoolDir: raw.spool,
+          flushIntervalMs: flushInterval,
+          toleranceMs: tolerance * 1000,
+          maxBodyBytes: maxBody,
+          logger,
+        });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE')
+          throw new ConfigError(
+            `--port ${port}: the port is in use on ${raw.host}; pick another, or --port 0 for a free one.`,
+          );
+        if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES')
+          throw new ConfigError(`--host ${raw.host} --port ${port}: cannot listen there (${code}).`);
+        throw error;
+      }
       console.log(`Receiving Klaviyo webhooks on ${receiver.url} (landing in ${raw.schema}.webhook_events).`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
