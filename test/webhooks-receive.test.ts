@@ -213,7 +213,7 @@ describe('klaviyo-runner webhooks (receiving)', () => {
     await exited;
     expect(await landed(project)).toEqual([]);
     const spooled = await readFile(
-      path.join(project, 'target', 'klaviyo_webhooks_spool', 'current.ndjson'),
+      path.join(project, '.klaviyo-runner', 'webhooks-spool', 'current.ndjson'),
       'utf8',
     );
     expect(spooled.trim().split('\n')).toHaveLength(10);

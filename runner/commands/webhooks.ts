@@ -91,7 +91,7 @@ export function webhooksCommand(): Command {
     .option('--profiles-dir <dir>', 'where profiles.yml lives')
     .option('--target <name>', 'the profiles.yml target to land in')
     .option('--schema <schema>', 'warehouse schema of the webhook_events table', DEFAULT_SOURCE_SCHEMA)
-    .option('--spool <dir>', 'local spool directory (default: target/klaviyo_webhooks_spool)')
+    .option('--spool <dir>', 'local spool directory (default: .klaviyo-runner/webhooks-spool in the project)')
     .option('--flush-interval <ms>', 'how often the spool is landed in the warehouse', '5000')
     .option('--tolerance <seconds>', 'how far Klaviyo-Timestamp may be from now', '300')
     .option('--max-body <bytes>', 'largest delivery accepted', String(5 * 1024 * 1024))

@@ -14,11 +14,17 @@ import { DEFAULT_SOURCE_SCHEMA } from '../extract/defaults.ts';
 import { landEvents } from './land.ts';
 import { startReceiver, type RunningReceiver } from './receiver.ts';
 
+/** Where the spool lives in the project unless `--spool` says otherwise. */
+export const DEFAULT_SPOOL_DIR = path.join('.klaviyo-runner', 'webhooks-spool');
+
 export interface ServeOptions extends Pick<ProjectOptions, 'projectDir' | 'profilesDir' | 'target'> {
   port: number;
   host?: string;
   schema?: string;
-  /** Default: `target/klaviyo_webhooks_spool` in the project. */
+  /**
+   * Default: `.klaviyo-runner/webhooks-spool` in the project, outside `target/`, which `dbt clean`
+   * deletes with whatever acknowledged events it still holds.
+   */
   spoolDir?: string;
   flushIntervalMs?: number;
   toleranceMs?: number;
@@ -51,7 +57,7 @@ export async function serveWebhooks(
     port: options.port,
     host: options.host,
     secret,
-    spoolDir: options.spoolDir ?? path.join(projectDir, 'target', 'klaviyo_webhooks_spool'),
+    spoolDir: options.spoolDir ?? path.join(projectDir, DEFAULT_SPOOL_DIR),
     flushIntervalMs: options.flushIntervalMs,
     toleranceMs: options.toleranceMs,
     maxBodyBytes: options.maxBodyBytes,
