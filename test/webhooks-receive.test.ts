@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signDelivery } from '../runner/webhooks/verify.ts';
 import { repoRoot } from './helpers/dbt.ts';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { queryDuckDb } from './helpers/duckdb.ts';
 
 const SECRET = 'test-webhook-secret-0123';
@@ -225,5 +226,32 @@ describe('klaviyo-runner webhooks (receiving)', () => {
       (rs) => rs.length >= 10,
     );
     expect(rows.map((x) => x.external_id).sort()).toEqual([...acked].sort());
+  });
+
+  it('keeps acknowledged events spooled while the warehouse is locked, and lands them once it is free', async () => {
+    // Another process (here: this test, as `dbt build` would) holds the DuckDB file.
+    const holder = await DuckDBInstance.create(path.join(project, 'warehouse.duckdb'));
+    const conn = await holder.connect();
+    const r = await startReceiverCli(project, ['--flush-interval', '150']);
+    running.push(r.child);
+    try {
+      const text = body('WH5', ['locked-1', 'locked-2']);
+      const answer = await post(r.url, text, signed('WH5', text));
+      expect(answer.status).toBe(200);
+      const until = Date.now() + 20_000;
+      while (!/webhook\.land_failed|Could not land/.test(r.stderr()) && Date.now() < until)
+        await new Promise((res) => setTimeout(res, 100));
+      expect(r.stderr()).toMatch(
+        /Could not land 2 webhook events .* \(kept in the spool, retried at the next flush\): The DuckDB file .* is in use/,
+      );
+    } finally {
+      conn.closeSync();
+      holder.closeSync();
+    }
+    const rows = await eventually(
+      () => landed(project),
+      (rs) => rs.length >= 2,
+    );
+    expect(rows.map((x) => x.external_id)).toEqual(['locked-1', 'locked-2']);
   });
 });
