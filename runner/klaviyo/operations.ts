@@ -58,6 +58,10 @@ export const OPERATIONS = {
     scopes: ['lists:write', 'profiles:write', 'subscriptions:write'],
     idempotent: true,
   },
+  // Erases every profile the one identifier matches, with its events (docs/privacy-deletions.md).
+  // Requesting the same person's deletion again erases the same person: harmless, so a lost answer
+  // may be resent; the runner's state keeps runs from requesting it twice.
+  request_profile_deletion: { tier: 'S', scopes: ['data-privacy:write'], idempotent: true },
 } as const satisfies Record<string, { tier: Tier; scopes: readonly string[]; idempotent: boolean }>;
 
 export type OperationId = keyof typeof OPERATIONS;
