@@ -1,9 +1,11 @@
 /**
  * How many Klaviyo requests a change needs, and how long they take at Klaviyo's published rate
  * limits (docs/klaviyo-api.md#rate-limits: bulk endpoints are tier M, 10/s burst and 150/min steady; profile
- * lookups, clears and subscriptions are tier L, 75/s and 700/min budgeted; the spec says 750).
+ * lookups, clears and subscriptions are tier L, 75/s and 700/min budgeted; the spec says 750;
+ * profile deletions are tier S, 3/s and 60/min, docs/privacy-deletions.md).
  */
 export const TIERS = {
+  S: { burstPerSecond: 3, perMinute: 60 },
   M: { burstPerSecond: 10, perMinute: 150 },
   L: { burstPerSecond: 75, perMinute: 700 },
 } as const;
@@ -48,17 +50,22 @@ const TIER_OF: Record<string, Tier> = {
   bulk_unsubscribe_profiles: 'L',
   get_lists: 'L',
   create_list: 'M',
+  request_profile_deletion: 'S',
 };
 
 export function estimate(requests: Record<string, number>): RequestEstimate {
-  const perTier: Record<Tier, number> = { M: 0, L: 0 };
+  const perTier: Record<Tier, number> = { S: 0, M: 0, L: 0 };
   let total = 0;
   for (const [op, n] of Object.entries(requests)) {
     perTier[TIER_OF[op] ?? 'M'] += n;
     total += n;
   }
   // Tiers are separate budgets and run side by side; the slower one sets the time.
-  return { requests, total, seconds: Math.max(secondsFor(perTier.M, 'M'), secondsFor(perTier.L, 'L')) };
+  return {
+    requests,
+    total,
+    seconds: Math.max(secondsFor(perTier.S, 'S'), secondsFor(perTier.M, 'M'), secondsFor(perTier.L, 'L')),
+  };
 }
 
 /**

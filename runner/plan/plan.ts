@@ -20,7 +20,10 @@ import { readOnlyStateOf, stateOf, withoutSnapshotOf, type State } from '../stat
 import { readConfigs } from '../state/configs.ts';
 import { buildPayload } from '../transform/build.ts';
 import type { Rejection } from '../state/changes.ts';
-import type { ProfilePayload, EventPayload } from '../transform/payload.ts';
+import type { DeletionPayload, ProfilePayload, EventPayload } from '../transform/payload.ts';
+import { erasedIdentifiers, readDeletions } from '../state/deletions.ts';
+import { deletionWork } from './deletions.ts';
+import { erasedReason } from './erased.ts';
 import { diffRejection } from './classify.ts';
 import { configChanges, removedSync, startsOver, type ConfigChange } from './config-changes.ts';
 import { batches, estimate, importJobRequests, LIMITS, type RequestEstimate } from './estimate.ts';
@@ -65,6 +68,19 @@ export interface SyncPlan {
   configChanges: ConfigChange[];
   /** A key, metric or list change: the counts are those of starting the sync over. */
   startsOver: boolean;
+  /** Deletion syncs: people whose erasure would be requested (docs/privacy-deletions.md). */
+  erasures: number;
+  /** Rows of erased people (or people this plan erases) held back, so no profile is re-created. */
+  heldBackErased: number;
+  heldBack: Rejection[];
+}
+
+/**
+ * How a plan treats erased people: the identifier hashes the state records, plus those the
+ * deletion syncs planned earlier in the same plan add, so the syncs after them hold the rows back.
+ */
+export interface PlanMode extends RunMode {
+  erased?: Set<string>;
 }
 
 export interface PlanResult {
@@ -84,6 +100,8 @@ export interface PlanResult {
   totals: { send: number; rejected: number; leftOutByModel: number; requests: number; seconds: number };
   /** The run's mode, as given: a plan shows what `sync` with the same flags would do. */
   mode: RunMode;
+  /** Privacy deletions, shown before anything else: the deletion syncs and what they would erase. */
+  deletions: { syncs: string[]; people: number; requests: number; heldBack: number };
 }
 
 const EXAMPLES = 3;
@@ -117,7 +135,7 @@ export interface Upstream {
 export async function planSync(
   state: State,
   spec: SyncSpec,
-  mode: RunMode = {},
+  mode: PlanMode = {},
   upstream?: Upstream,
   known?: PlanCounts,
 ): Promise<SyncPlan> {
@@ -153,6 +171,12 @@ export async function planSync(
     if (rejected.length < MAX_LISTED_REJECTIONS) rejected.push(r);
   };
   const object = spec.config.object;
+  const records = object === 'deletion' ? await readDeletions(state, spec.name) : new Map();
+  const erased = mode.erased ?? (await erasedIdentifiers(state));
+  let erasures = 0;
+  let deletionRequests = 0;
+  let heldBackErased = 0;
+  const heldBack: Rejection[] = [];
   for await (const chunk of streamChanges(state, spec, mode)) {
     for (const change of chunk) {
       const refused = diffRejection(spec, change);
@@ -186,6 +210,13 @@ export async function planSync(
         note(built.rejection);
         continue;
       }
+      const held = erasedReason(spec, built.payload, erased);
+      if (held !== null) {
+        heldBackErased += 1;
+        if (heldBack.length < MAX_LISTED_REJECTIONS)
+          heldBack.push({ sync: spec.name, model: spec.model.name, key: change.key, reason: held });
+        continue;
+      }
       send += 1;
       for (const d of built.dropped ?? []) {
         fieldsDropped += 1;
@@ -202,6 +233,12 @@ export async function planSync(
         }
       } else if (object === 'event') {
         bytes += (built.payload as EventPayload).bytes;
+      } else if (object === 'deletion') {
+        const work = deletionWork(records, built.payload as DeletionPayload);
+        for (const hash of work.hashes) erased.add(hash);
+        erasures += 1;
+        deletionRequests += work.requests;
+        lookups += work.lookups;
       } else {
         listAdds += 1;
         if (change.profileId === null) lookups += 1;
@@ -237,6 +274,10 @@ export async function planSync(
     add('update_profile', unsets);
   } else if (object === 'event') {
     add('bulk_create_events', batches(toSend, LIMITS.eventsPerBulkRequest, toBytes));
+  } else if (object === 'deletion') {
+    // One lookup per external id (the Data Privacy API takes no external ids) or interrupted request.
+    add('get_profiles', lookups);
+    add('request_profile_deletion', deletionRequests);
   } else {
     lookups += afterSend;
     listAdds += afterSend;
@@ -276,6 +317,9 @@ export async function planSync(
     guard: removalGuard(spec, counts.synced, listRemoves + unsets, mode.allowMassRemoval),
     configChanges: [],
     startsOver: false,
+    erasures,
+    heldBackErased,
+    heldBack,
   };
 }
 
@@ -287,7 +331,7 @@ async function planWithConfig(
   state: State,
   spec: SyncSpec,
   recorded: SyncSpec['config'] | undefined,
-  mode: RunMode,
+  mode: PlanMode,
   upstream?: Upstream,
 ) {
   const counts = await diffCounts(state, spec, mode);
@@ -315,11 +359,19 @@ export async function plan(options: ProjectOptions & RunMode): Promise<PlanResul
   try {
     const { state, missing } = await readOnlyStateOf(wh, project.stateSchema, project.stateDatabase);
     const recorded = await readConfigs(state);
+    // Deletion syncs are planned first (select.ts orders them so) and add the people they erase.
+    const erased = await erasedIdentifiers(state);
     const syncs: SyncPlan[] = [];
     const planned = new Map<string, Upstream>();
     for (const spec of project.specs) {
       const after = spec.config.after === undefined ? undefined : planned.get(spec.config.after);
-      const synced = await planWithConfig(state, spec, recorded.get(spec.name)?.config, options, after);
+      const synced = await planWithConfig(
+        state,
+        spec,
+        recorded.get(spec.name)?.config,
+        { ...options, erased },
+        after,
+      );
       planned.set(spec.name, { spec, plan: synced });
       syncs.push(synced);
     }
@@ -341,6 +393,12 @@ export async function plan(options: ProjectOptions & RunMode): Promise<PlanResul
         leftOutByModel: syncs.reduce((a, s) => a + s.counts.leftOutByModel, 0),
         requests: syncs.reduce((a, s) => a + s.estimate.total, 0),
         seconds: syncs.reduce((a, s) => a + s.estimate.seconds, 0),
+      },
+      deletions: {
+        syncs: syncs.filter((s) => s.object === 'deletion').map((s) => s.sync),
+        people: syncs.reduce((a, s) => a + s.erasures, 0),
+        requests: syncs.reduce((a, s) => a + (s.estimate.requests.request_profile_deletion ?? 0), 0),
+        heldBack: syncs.reduce((a, s) => a + s.heldBackErased, 0),
       },
       mode: {
         retryRejected: options.retryRejected === true,

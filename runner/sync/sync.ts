@@ -52,6 +52,9 @@ import {
   releaseLock,
 } from '../state/runs.ts';
 import { diffRejection } from '../plan/classify.ts';
+import { erasedReason } from '../plan/erased.ts';
+import { erasedIdentifiers } from '../state/deletions.ts';
+import { DeletionSync } from './deletions.ts';
 import { removalBound, removalGuard, type RunMode } from '../plan/guard.ts';
 import { planSync } from '../plan/plan.ts';
 import { buildPayload } from '../transform/build.ts';
@@ -103,6 +106,8 @@ class SyncRun {
   private readonly rejections: RecordedRejection[] = [];
   private listId: string | null = null;
   private backfill = false;
+  /** Hashes of erased people's identifiers (docs/privacy-deletions.md): their rows are held back. */
+  private erased: ReadonlySet<string> = new Set();
   private bar: cliProgress.SingleBar | null = null;
 
   constructor(
@@ -112,6 +117,8 @@ class SyncRun {
     private readonly runId: string,
     private readonly options: SyncOptions,
     private readonly log: Logger,
+    /** The run's syncs: a deletion sync reads the others' snapshot rows under their configuration. */
+    private readonly specs: SyncSpec[] = [spec],
   ) {
     this.result = {
       sync: spec.name,
@@ -130,6 +137,7 @@ class SyncRun {
       left_out_by_model: [],
       left_out_by_reason: {},
       dropped_fields: [],
+      held_back: [],
     };
   }
 
@@ -163,6 +171,12 @@ class SyncRun {
       if (this.result.dropped_fields.length < MAX_LISTED)
         this.result.dropped_fields.push({ key, column, reason });
     }
+  }
+
+  /** A row of an erased person, never sent: reported on every run while the model carries it. */
+  private holdBack(key: string, reason: string): void {
+    this.result.counts.held_back_erased += 1;
+    if (this.result.held_back.length < MAX_LISTED) this.result.held_back.push({ key, reason });
   }
 
   private fail(key: string, reason: string): void {
@@ -520,9 +534,35 @@ class SyncRun {
     return this.result;
   }
 
+  /** A deletion sync's own path (sync/deletions.ts), reporting through this run's result. */
+  private applyDeletions(): Promise<void> {
+    return new DeletionSync(
+      {
+        state: this.state,
+        client: this.client,
+        spec: this.spec,
+        specs: this.specs,
+        runId: this.runId,
+        mode: this.options,
+        log: this.log,
+        ...(this.options.signal !== undefined ? { signal: this.options.signal } : {}),
+      },
+      {
+        counts: this.result.counts,
+        reject: (key, hash, reason, column, source, record) =>
+          this.reject(key, hash, reason, column, source, record),
+        fail: (key, reason) => this.fail(key, reason),
+        dropFields: (key, dropped) => this.dropFields(key, dropped),
+        flush: () => this.flushRejections(),
+      },
+    ).apply();
+  }
+
   private async apply(): Promise<void> {
     const spec = this.spec;
     const object = spec.config.object;
+    if (object === 'deletion') return this.applyDeletions();
+    this.erased = await erasedIdentifiers(this.state);
     let profiles: Pending<ProfilePayload>[] = [];
     let profileBytes = 0;
     let events: Pending<EventPayload>[] = [];
@@ -553,6 +593,11 @@ class SyncRun {
         const built = buildPayload(spec, change);
         if (!built.ok) {
           this.reject(change.key, change.hash, built.rejection.reason, built.rejection.column, 'runner');
+          continue;
+        }
+        const erased = erasedReason(spec, built.payload, this.erased);
+        if (erased !== null) {
+          this.holdBack(change.key, erased);
           continue;
         }
         if (built.dropped !== undefined) this.dropFields(change.key, built.dropped);
@@ -649,6 +694,7 @@ function notRun(spec: SyncSpec, reason: string): SyncResult {
     rejected: [],
     failed: [],
     dropped_fields: [],
+    held_back: [],
     left_out_by_model: [],
     left_out_by_reason: {},
   };
@@ -702,7 +748,7 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
             }
             if (options.signal?.aborted === true) stopped = options.signal.reason as Error;
             const before = { ...client.requestCounts };
-            const run = new SyncRun(state, client, spec, runId, options, log);
+            const run = new SyncRun(state, client, spec, runId, options, log, project.specs);
             const result = stopped === null ? await run.run() : notRun(spec, stopped.message);
             stopped ??= run.stopped;
             // The snapshot now describes Klaviyo under this configuration.

@@ -1,12 +1,19 @@
 /** One entry point from a changed row to its Klaviyo payload, by the sync's object. */
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { RowChange } from '../state/changes.ts';
-import type { BuildResult, EventPayload, ListMemberPayload, ProfilePayload } from './payload.ts';
+import type {
+  BuildResult,
+  DeletionPayload,
+  EventPayload,
+  ListMemberPayload,
+  ProfilePayload,
+} from './payload.ts';
+import { buildDeletion } from './deletion.ts';
 import { buildEvent } from './event.ts';
 import { buildListMember } from './list.ts';
 import { buildProfile } from './profile.ts';
 
-export type AnyPayload = ProfilePayload | EventPayload | ListMemberPayload;
+export type AnyPayload = ProfilePayload | EventPayload | ListMemberPayload | DeletionPayload;
 
 export function buildPayload(spec: SyncSpec, change: RowChange): BuildResult<AnyPayload> {
   switch (spec.config.object) {
@@ -16,5 +23,7 @@ export function buildPayload(spec: SyncSpec, change: RowChange): BuildResult<Any
       return buildEvent(spec, change);
     case 'list_membership':
       return buildListMember(spec, change);
+    case 'deletion':
+      return buildDeletion(spec, change);
   }
 }
