@@ -6,6 +6,8 @@
  *   pending           about to be requested; a run killed here checks Klaviyo before asking again
  *   requested         Klaviyo accepted the deletion request (202)
  *   nothing_to_erase  Klaviyo holds no profile for it (an external id no profile carries)
+ *   linked            not named by the deletion row, but found beside one of its identifiers in
+ *                     another sync's snapshot row: the same person, held back as well
  *
  * Every identifier recorded here, whatever its status, is an erased person's: the other syncs hold
  * back rows that carry it (`erasedIdentifiers`), and `forgetErased` removes that person's rows from
@@ -22,7 +24,7 @@ import type { State } from './schema.ts';
 import { forgetPersonRows } from './snapshot.ts';
 
 export type ErasedIdentifier = 'email' | 'phone_number' | 'external_id';
-export type DeletionStatus = 'pending' | 'requested' | 'nothing_to_erase';
+export type DeletionStatus = 'pending' | 'requested' | 'nothing_to_erase' | 'linked';
 
 export interface DeletionRecord {
   key: string;
@@ -52,7 +54,7 @@ export function identityHashes(profile: {
 }
 
 /** The identifiers a snapshot row holds, normalised under the configuration it was confirmed with. */
-function rowIdentityHashes(config: KlaviyoSyncConfig, row: Row): string[] {
+function rowIdentity(config: KlaviyoSyncConfig, row: Row): { identifier: ErasedIdentifier; hash: string }[] {
   const ids = config.identity;
   const profile: { email?: string; phone_number?: string; external_id?: string } = {};
   const email = ids.email === undefined ? null : normalizeEmail(row[ids.email]);
@@ -65,7 +67,9 @@ function rowIdentityHashes(config: KlaviyoSyncConfig, row: Row): string[] {
   if (phone?.ok === true) profile.phone_number = phone.value;
   const external = ids.external_id === undefined ? null : normalizeExternalId(row[ids.external_id]);
   if (external?.ok === true) profile.external_id = external.value;
-  return identityHashes(profile);
+  return (['email', 'phone_number', 'external_id'] as const)
+    .filter((identifier) => profile[identifier] !== undefined)
+    .map((identifier) => ({ identifier, hash: identifierHash(identifier, profile[identifier]!) }));
 }
 
 const recordId = (r: { key: string; identifier: string; hash: string }) =>
@@ -125,10 +129,18 @@ export async function erasedIdentifiers(state: State): Promise<Set<string>> {
 /**
  * Removes erased people's rows from every other sync's state: the snapshot rows whose identifiers
  * match (read under the configuration the sync was confirmed with, else the project's), with their
- * rejections and withdrawals. Each deletion is marked done here once, so a run killed half-way
- * does it again. Returns the rows removed, by sync.
+ * rejections and withdrawals. A removed row's other identifiers are the same person's, so they are
+ * recorded too (`linked`, under `deletionSync`) and followed into the other syncs, until no row
+ * names the person: an event sync keyed by email then holds back the events of someone erased by
+ * phone. Each deletion is marked done here once, so a run killed half-way does it again. Returns
+ * the rows removed, by sync.
  */
-export async function forgetErased(state: State, specs: SyncSpec[]): Promise<Map<string, number>> {
+export async function forgetErased(
+  state: State,
+  deletionSync: string,
+  runId: string,
+  specs: SyncSpec[],
+): Promise<Map<string, number>> {
   const removed = new Map<string, number>();
   const d = state.wh.dialect;
   const open = await state.wh.query(
@@ -136,28 +148,43 @@ export async function forgetErased(state: State, specs: SyncSpec[]): Promise<Map
   );
   const hashes = new Set(open.map((r) => String(r.value_hash)));
   if (hashes.size === 0) return removed;
+  const all = await erasedIdentifiers(state);
   const recorded = await readConfigs(state);
   const current = new Map(specs.map((s) => [s.name, s.config]));
-  const syncs = await state.wh.query(`select distinct sync from ${state.table('snapshot')} order by sync`);
-  for (const { sync } of syncs) {
-    const name = String(sync);
-    const config = recorded.get(name)?.config ?? current.get(name);
-    if (config === undefined || config.object === 'deletion') continue;
-    const keys: string[] = [];
-    for await (const chunk of state.wh.stream(
-      `select key, row_json from ${state.table('snapshot')} where sync = ${d.literal(name)}`,
-    )) {
-      for (const r of chunk) {
-        if (r.row_json === null || r.row_json === undefined) continue;
-        const row = JSON.parse(String(r.row_json)) as Row;
-        if (rowIdentityHashes(config, row).some((h) => hashes.has(h))) keys.push(String(r.key));
+  const syncs = (await state.wh.query(`select distinct sync from ${state.table('snapshot')} order by sync`))
+    .map((r) => String(r.sync))
+    .map((name) => ({ name, config: recorded.get(name)?.config ?? current.get(name) }))
+    .filter(
+      (s): s is { name: string; config: KlaviyoSyncConfig } =>
+        s.config !== undefined && s.config.object !== 'deletion',
+    );
+  // Each pass follows the identifiers the previous one linked; a person is a handful of rows.
+  for (let pass = 0, found = hashes; found.size > 0 && pass < 5; pass++) {
+    const linked = new Map<string, DeletionRecord>();
+    for (const { name, config } of syncs) {
+      const keys: string[] = [];
+      for await (const chunk of state.wh.stream(
+        `select key, row_json from ${state.table('snapshot')} where sync = ${d.literal(name)}`,
+      )) {
+        for (const r of chunk) {
+          if (r.row_json === null || r.row_json === undefined) continue;
+          const ids = rowIdentity(config, JSON.parse(String(r.row_json)) as Row);
+          if (!ids.some((id) => found.has(id.hash))) continue;
+          keys.push(String(r.key));
+          for (const id of ids)
+            if (!all.has(id.hash))
+              linked.set(id.hash, { key: `${name}/${String(r.key)}`, ...id, status: 'linked' });
+        }
       }
+      if (keys.length === 0) continue;
+      await forgetPersonRows(state, name, keys);
+      removed.set(name, (removed.get(name) ?? 0) + keys.length);
     }
-    if (keys.length === 0) continue;
-    await forgetPersonRows(state, name, keys);
-    removed.set(name, keys.length);
+    await recordDeletions(state, deletionSync, runId, [...linked.values()]);
+    for (const hash of linked.keys()) all.add(hash);
+    found = new Set(linked.keys());
   }
-  const list = [...hashes];
+  const list = [...all];
   for (let i = 0; i < list.length; i += 500)
     await state.wh.execute(
       `update ${state.table('deletions')} set forgotten_at = ${d.nowUtc}

@@ -116,7 +116,7 @@ export class DeletionSync {
       await this.report.flush();
       await heartbeat(state, spec.name, this.ctx.runId);
     }
-    const forgotten = await forgetErased(state, this.ctx.specs);
+    const forgotten = await forgetErased(state, spec.name, this.ctx.runId, this.ctx.specs);
     for (const [sync, rows] of forgotten) {
       this.report.counts.forgotten += rows;
       this.ctx.log.log(
