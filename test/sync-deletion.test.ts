@@ -146,6 +146,12 @@ describe('a deletion sync', () => {
     expect(planned.stdout).toContain('ERASE 3 people from Klaviyo (3 deletion requests)');
     const md = await runCli(['plan', '--project-dir', project, '--format', 'markdown'], env);
     expect(md.stdout).toContain('> **Privacy deletions:** 3 people to erase from Klaviyo');
+    // A plan lands in pull requests: it names the deletion rows by key, never by identifier.
+    for (const out of [planned.stdout, md.stdout]) {
+      expect(out).toContain('r-email');
+      expect(out.toLowerCase()).not.toContain(people[0]!.email);
+      expect(out).not.toContain(people[2]!.person_id);
+    }
     expect(deletionRequests(sandbox)).toEqual([]);
   });
 
@@ -243,14 +249,13 @@ describe('a deletion sync killed mid-run', () => {
     const env = { KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_deletion_kill' };
     expect((await runCli(['sync', '--project-dir', project, '--no-progress'], env)).code).toBe(0);
     const people = await demoPeople(db, 8);
-    await rebuildRequests(
-      project,
-      people.map((p, i) =>
-        i % 2 === 0
-          ? { request_id: `k-${i}`, email: p.email }
-          : { request_id: `k-${i}`, customer_ref: p.person_id },
-      ),
+    // Half by email, half by external id (through their profile ids).
+    const requests: Request[] = people.map((p, i) =>
+      i % 2 === 0
+        ? { request_id: `k-${i}`, email: p.email }
+        : { request_id: `k-${i}`, customer_ref: p.person_id },
     );
+    await rebuildRequests(project, requests);
 
     // Killed as soon as Klaviyo answered the third deletion request, before the run records it.
     const child = spawn(
@@ -291,5 +296,13 @@ describe('a deletion sync killed mid-run', () => {
         `select status from klaviyo_runner.deletions where key = 'k-0' and identifier = 'email'`,
       ),
     ).toEqual([{ status: 'requested' }]);
+
+    // The same person asked for again under another request id: the row is done, nothing is sent.
+    await rebuildRequests(project, [...requests, { request_id: 'k-again', email: people[0]!.email }]);
+    const repeated = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
+    expect(repeated.code, repeated.stderr).toBe(0);
+    expect(deletionRequests(sandbox).length).toBe(8);
+    const deletion = (await results(project)).results.find((r) => r.sync === DELETIONS)!;
+    expect(deletion.counts).toMatchObject({ erased: 1, deletion_requests: 0 });
   });
 });

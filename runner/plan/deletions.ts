@@ -3,7 +3,7 @@
  * requested, one profile deletion; an external id, and an identifier an interrupted run left
  * pending, first cost a `get_profiles` lookup. `plan` counts it; `sync` (sync/deletions.ts) does it.
  */
-import { deletionRecordId, identifierHash, type DeletionRecord } from '../state/deletions.ts';
+import { identifierHash, type DeletionStatus } from '../state/deletions.ts';
 import type { DeletionPayload } from '../transform/payload.ts';
 
 export interface DeletionWork {
@@ -16,7 +16,7 @@ export interface DeletionWork {
 }
 
 export function deletionWork(
-  records: ReadonlyMap<string, DeletionRecord>,
+  statuses: ReadonlyMap<string, DeletionStatus>,
   payload: DeletionPayload,
 ): DeletionWork {
   const work: DeletionWork = { hashes: [], requests: 0, lookups: 0 };
@@ -25,7 +25,7 @@ export function deletionWork(
     if (value === undefined) continue;
     const hash = identifierHash(identifier, value);
     work.hashes.push(hash);
-    const status = records.get(deletionRecordId({ key: payload.key, identifier, hash }))?.status;
+    const status = statuses.get(hash);
     if (status === 'requested' || status === 'nothing_to_erase') continue;
     work.requests += 1;
     if (identifier === 'external_id' || status === 'pending') work.lookups += 1;

@@ -163,7 +163,8 @@ export async function planSync(
     examples.push({
       kind: change.diffKind === 'changed_event' ? 'changed event' : change.kind,
       key: change.key,
-      fields: fieldChanges(change).slice(0, EXAMPLE_FIELDS),
+      // A deletion's identifiers are not shown: a plan lands in pull requests and CI logs.
+      fields: spec.config.object === 'deletion' ? [] : fieldChanges(change).slice(0, EXAMPLE_FIELDS),
     });
   };
   const note = (r: Rejection) => {
@@ -171,7 +172,7 @@ export async function planSync(
     if (rejected.length < MAX_LISTED_REJECTIONS) rejected.push(r);
   };
   const object = spec.config.object;
-  const records = object === 'deletion' ? await readDeletions(state, spec.name) : new Map();
+  const deletions = object === 'deletion' ? await readDeletions(state) : new Map<string, never>();
   const erased = mode.erased ?? (await erasedIdentifiers(state));
   let erasures = 0;
   let deletionRequests = 0;
@@ -234,7 +235,7 @@ export async function planSync(
       } else if (object === 'event') {
         bytes += (built.payload as EventPayload).bytes;
       } else if (object === 'deletion') {
-        const work = deletionWork(records, built.payload as DeletionPayload);
+        const work = deletionWork(deletions, built.payload as DeletionPayload);
         for (const hash of work.hashes) erased.add(hash);
         erasures += 1;
         deletionRequests += work.requests;

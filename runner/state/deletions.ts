@@ -72,24 +72,26 @@ function rowIdentity(config: KlaviyoSyncConfig, row: Row): { identifier: ErasedI
     .map((identifier) => ({ identifier, hash: identifierHash(identifier, profile[identifier]!) }));
 }
 
-const recordId = (r: { key: string; identifier: string; hash: string }) =>
-  `${r.key}|${r.identifier}|${r.hash}`;
+/** How far an identifier's deletion got, by any deletion sync and row: the furthest wins. */
+const PROGRESS: Partial<Record<DeletionStatus, number>> = { pending: 1, nothing_to_erase: 2, requested: 3 };
 
-/** What a deletion sync recorded, by `key|identifier|hash`. */
-export async function readDeletions(state: State, sync: string): Promise<Map<string, DeletionRecord>> {
-  const rows = await state.wh.query(
-    `select key, identifier, value_hash, status from ${state.table('deletions')} where sync = ${state.wh.dialect.literal(sync)}`,
-  );
-  const records = rows.map((r) => ({
-    key: String(r.key),
-    identifier: String(r.identifier) as ErasedIdentifier,
-    hash: String(r.value_hash),
-    status: String(r.status) as DeletionStatus,
-  }));
-  return new Map(records.map((r) => [recordId(r), r]));
+/**
+ * Each identifier's deletion status by hash, whichever deletion sync or row recorded it: a person
+ * named twice (two requests, or a deletion row whose key changed) is asked for once. A `linked`
+ * identifier was never asked for, so it is absent here.
+ */
+export async function readDeletions(state: State): Promise<Map<string, DeletionStatus>> {
+  const rows = await state.wh.query(`select value_hash, status from ${state.table('deletions')}`);
+  const statuses = new Map<string, DeletionStatus>();
+  for (const r of rows) {
+    const status = String(r.status) as DeletionStatus;
+    const hash = String(r.value_hash);
+    const known = statuses.get(hash);
+    if ((PROGRESS[status] ?? 0) > (known === undefined ? 0 : (PROGRESS[known] ?? 0)))
+      statuses.set(hash, status);
+  }
+  return statuses;
 }
-
-export { recordId as deletionRecordId };
 
 /** Records (or moves on) deletions of one sync, each replacing what was recorded for it. */
 export async function recordDeletions(

@@ -17,12 +17,12 @@ import { diffRejection } from '../plan/classify.ts';
 import type { SyncCounts } from '../report/run-results.ts';
 import type { Logger } from '../report/log.ts';
 import {
-  deletionRecordId,
   forgetErased,
   identifierHash,
   readDeletions,
   recordDeletions,
   type DeletionRecord,
+  type DeletionStatus,
   type ErasedIdentifier,
 } from '../state/deletions.ts';
 import { streamChanges, type DiffMode, type StreamedChange } from '../state/diff.ts';
@@ -80,7 +80,7 @@ function refusedByKlaviyo(error: unknown): error is KlaviyoError {
 }
 
 export class DeletionSync {
-  private records = new Map<string, DeletionRecord>();
+  private statuses = new Map<string, DeletionStatus>();
 
   constructor(
     private readonly ctx: DeletionContext,
@@ -89,7 +89,7 @@ export class DeletionSync {
 
   async apply(): Promise<void> {
     const { state, spec } = this.ctx;
-    this.records = await readDeletions(state, spec.name);
+    this.statuses = await readDeletions(state);
     for await (const chunk of streamChanges(state, spec, this.ctx.mode)) {
       const removed: string[] = [];
       for (const change of chunk) {
@@ -148,8 +148,7 @@ export class DeletionSync {
       });
     let sent = 0;
     for (const w of wanted) {
-      const id = deletionRecordId({ key: change.key, ...w });
-      const status = this.records.get(id)?.status;
+      const status = this.statuses.get(w.hash);
       if (status === 'requested' || status === 'nothing_to_erase') continue;
       try {
         const outcome = await this.request(change.key, w, status === 'pending');
@@ -161,7 +160,7 @@ export class DeletionSync {
           status: outcome.status,
         };
         await recordDeletions(this.ctx.state, this.ctx.spec.name, this.ctx.runId, [record]);
-        this.records.set(id, record);
+        this.statuses.set(w.hash, record.status);
       } catch (error) {
         if (refusedByKlaviyo(error)) {
           this.report.reject(
