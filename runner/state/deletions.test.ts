@@ -66,9 +66,9 @@ describe('the deletions state', () => {
       ]),
     );
     expect(await erasedIdentifiers(state)).toEqual(new Set([a, b, c]));
-    expect(await wh.query(`select cast(count(*) as integer) as n from klaviyo_runner.deletions where key = 'r1'`)).toEqual([
-      { n: 1 },
-    ]);
+    expect(
+      await wh.query(`select cast(count(*) as integer) as n from klaviyo_runner.deletions where key = 'r1'`),
+    ).toEqual([{ n: 1 }]);
   });
 
   it('removes an erased person from the other syncs, following the identifiers beside theirs', async () => {
@@ -106,7 +106,9 @@ describe('the deletions state', () => {
       { sync: 'orders', key: 'o2' },
       { sync: 'profiles', key: '2' },
     ]);
-    expect(await wh.query(`select cast(count(*) as integer) as n from klaviyo_runner.rejected`)).toEqual([{ n: 0 }]);
+    expect(await wh.query(`select cast(count(*) as integer) as n from klaviyo_runner.rejected`)).toEqual([
+      { n: 0 },
+    ]);
     const linked = await wh.query(
       `select key, identifier, status, forgotten_at is not null as done from klaviyo_runner.deletions where status = 'linked'`,
     );
