@@ -235,7 +235,27 @@ describe('a deletion sync', () => {
 
 describe('a deletion sync killed mid-run', () => {
   let sandbox: RunningSandbox;
+  let project: string;
+  let db: string;
+  let env: NodeJS.ProcessEnv;
+  let people: Person[];
+  let requests: Request[];
 
+  beforeAll(async () => {
+    ({ project, db } = await setUp());
+    sandbox = await startSandbox({ rateLimits: 'off', jobDelayMs: 20 });
+    env = { KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_deletion_kill' };
+    const first = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
+    if (first.code !== 0) throw new Error(`the first sync failed:\n${first.stderr}`);
+    people = await demoPeople(db, 8);
+    // Half by email, half by external id (through their profile ids).
+    requests = people.map((p, i) =>
+      i % 2 === 0
+        ? { request_id: `k-${i}`, email: p.email }
+        : { request_id: `k-${i}`, customer_ref: p.person_id },
+    );
+    await rebuildRequests(project, requests);
+  });
   afterAll(async () => {
     if (sandbox !== undefined) {
       assertAllValid(sandbox.requests().filter((r) => r.path.startsWith('/api/')));
@@ -244,19 +264,6 @@ describe('a deletion sync killed mid-run', () => {
   });
 
   it('requests each deletion once across the killed run and the one that resumes it', async () => {
-    const { project, db } = await setUp();
-    sandbox = await startSandbox({ rateLimits: 'off', jobDelayMs: 20 });
-    const env = { KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_deletion_kill' };
-    expect((await runCli(['sync', '--project-dir', project, '--no-progress'], env)).code).toBe(0);
-    const people = await demoPeople(db, 8);
-    // Half by email, half by external id (through their profile ids).
-    const requests: Request[] = people.map((p, i) =>
-      i % 2 === 0
-        ? { request_id: `k-${i}`, email: p.email }
-        : { request_id: `k-${i}`, customer_ref: p.person_id },
-    );
-    await rebuildRequests(project, requests);
-
     // Killed as soon as Klaviyo answered the third deletion request, before the run records it.
     const child = spawn(
       process.execPath,
@@ -280,8 +287,10 @@ describe('a deletion sync killed mid-run', () => {
     expect(sent.length).toBe(8);
     expect(new Set(sent).size).toBe(8);
     for (const p of people) expect(sandbox.inspect().profiles.some((q) => q.email === p.email)).toBe(false);
+  });
 
-    // A request whose answer the run never recorded (killed in between) is checked, not resent.
+  it('checks a request whose answer was never recorded instead of resending it', async () => {
+    // As a run killed between Klaviyo's 202 and its own record leaves it.
     await queryDuckDb(
       db,
       `update klaviyo_runner.deletions set status = 'pending' where key = 'k-0' and identifier = 'email';
@@ -296,8 +305,9 @@ describe('a deletion sync killed mid-run', () => {
         `select status from klaviyo_runner.deletions where key = 'k-0' and identifier = 'email'`,
       ),
     ).toEqual([{ status: 'requested' }]);
+  });
 
-    // The same person asked for again under another request id: the row is done, nothing is sent.
+  it('asks nothing for a person named again under another request id', async () => {
     await rebuildRequests(project, [...requests, { request_id: 'k-again', email: people[0]!.email }]);
     const repeated = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
     expect(repeated.code, repeated.stderr).toBe(0);
