@@ -7,35 +7,44 @@ import { importX, createNodeResolver } from 'eslint-plugin-import-x';
  * The runner's stages in the order the data passes them (docs/architecture.md). A module may import
  * from its own stage or an earlier one, never from a later one: a type a stage needs from a later
  * one belongs in the earlier stage (the per-row vocabulary in state/changes.ts, the project
- * options in manifest/load.ts).
+ * options in manifest/load.ts). Klaviyo's published limits (klaviyo/limits.ts) are pure facts the
+ * payload checks need as much as the client, so that one file sits with the first stage.
  */
 const STAGES = [
-  ['runner/errors.ts', 'runner/version.ts', 'runner/identity'],
+  [
+    'runner/errors.ts',
+    'runner/version.ts',
+    'runner/json-schema.ts',
+    'runner/identity',
+    'runner/klaviyo/limits.ts',
+  ],
   ['runner/config'],
   ['runner/manifest'],
   ['runner/source'],
   ['runner/state'],
   ['runner/transform'],
   ['runner/klaviyo'],
-  ['runner/plan'],
   ['runner/apply'],
+  ['runner/objects'],
+  ['runner/plan'],
   ['runner/report'],
   ['runner/sync', 'runner/extract', 'runner/validate', 'runner/github'],
   ['runner/commands'],
   ['runner/cli.ts'],
 ];
-const LATER_STAGE_ZONES = STAGES.slice(0, -1).map((stage, i) => ({
-  target: stage,
-  from: STAGES.slice(i + 1).flat(),
-  message:
-    "imports flow one way along the data's path (docs/architecture.md): move what is shared to the earlier stage.",
-}));
-/**
- * Files allowed past max-lines until they are split: sync.ts and plan.ts are being restructured
- * on their own. Remove an entry when its file is under 400 lines.
- */
-const OVER_400_LINES_FOR_NOW = ['runner/sync/sync.ts', 'runner/plan/plan.ts'];
-
+/** Files listed in an earlier stage than their folder's: the later folder's zone leaves them out. */
+const EARLY_FILES = STAGES.flat().filter((p) => p.endsWith('.ts'));
+const LATER_STAGE_ZONES = STAGES.slice(0, -1).flatMap((stage, i) =>
+  STAGES.slice(i + 1)
+    .flat()
+    .map((from) => ({
+      target: stage,
+      from,
+      except: EARLY_FILES.filter((f) => f.startsWith(`${from}/`)).map((f) => `.${f.slice(from.length)}`),
+      message:
+        "imports flow one way along the data's path (docs/architecture.md): move what is shared to the earlier stage.",
+    })),
+);
 /** The local Klaviyo stands apart: it imports only the error classes, and only the CLI starts it. */
 const SANDBOX_ZONES = [
   {
@@ -96,7 +105,7 @@ export default tseslint.config(
   {
     // One job per file: a source file past 400 lines has more than one (docs/architecture.md).
     files: ['runner/**/*.ts'],
-    ignores: ['**/*.test.ts', ...OVER_400_LINES_FOR_NOW],
+    ignores: ['**/*.test.ts'],
     rules: { 'max-lines': ['error', { max: 400, skipBlankLines: false, skipComments: false }] },
   },
   {

@@ -24,7 +24,7 @@ describe('the demo dbt project', () => {
     expect(built.code, built.stdout).toBe(0);
     // The one warning: the demo export lists an order twice, resolved and reported, not fatal.
     expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__orders_copies/);
-    expect(built.stdout).toMatch(/Done\. PASS=116 WARN=1 ERROR=0 SKIP=0/);
+    expect(built.stdout).toMatch(/Done\. PASS=124 WARN=1 ERROR=0 SKIP=0/);
     const db = path.join(project, 'target', 'demo.duckdb');
     const [counts] = await rows(
       db,
@@ -64,9 +64,9 @@ describe('the demo dbt project', () => {
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'lines_not_shippable', n: 7 },
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'no_lines', n: 1 },
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'person_unresolved', n: 211 },
-      { model: 'klaviyo__ordered_product_events', reason_code: 'line_not_shippable', n: 7 },
       { model: 'klaviyo__ordered_product_events', reason_code: 'order_not_shippable', n: 24 },
       { model: 'klaviyo__ordered_product_events', reason_code: 'person_unresolved', n: 607 },
+      { model: 'klaviyo__ordered_product_events', reason_code: 'unit_price_not_a_number', n: 7 },
       { model: 'klaviyo__placed_order_events', reason_code: 'duplicate_order', n: 1 },
       { model: 'klaviyo__placed_order_events', reason_code: 'future_order', n: 1 },
       { model: 'klaviyo__placed_order_events', reason_code: 'lines_not_shippable', n: 7 },
@@ -181,7 +181,7 @@ describe('a project installing the package', () => {
       ),
     ).toEqual([
       { person_id: '1', email: 'jo@example.com', phone_number: '+12125552368', order_count: 2 },
-      { person_id: '2', email: 'sam@example.com', phone_number: null, order_count: 0 },
+      { person_id: '2', email: 'sam@example.com', phone_number: null, order_count: 2 },
     ]);
     expect(
       await rows(
@@ -192,6 +192,10 @@ describe('a project installing the package', () => {
       { event_id: '1001', value: 120 },
       { event_id: '1002', value: 80.5 },
       { event_id: '1003', value: 40 },
+      // The EU store says it writes a decimal comma (its staging model's decimal_mark), so its
+      // "1.234,50" is 1234.5 and its "1,234" is 1.234, where the US store's would be ambiguous.
+      { event_id: '2001', value: 1234.5 },
+      { event_id: '2002', value: 1.234 },
     ]);
     expect(
       await rows(
@@ -217,6 +221,8 @@ describe('a project installing the package', () => {
       { model: 'klaviyo__placed_order_events', key: '1001', reason_code: 'duplicate_order' },
       { model: 'klaviyo__placed_order_events', key: '1004', reason_code: 'person_unresolved' },
       { model: 'klaviyo__placed_order_events', key: '1005', reason_code: 'future_order' },
+      // The EU store's 31.02.2025 is no day: rejected by the timestamp rule, not rolled into March.
+      { model: 'klaviyo__placed_order_events', key: '2003', reason_code: 'ordered_at_invalid_date' },
       { model: 'klaviyo__profiles', key: '3', reason_code: 'no_email' },
       { model: 'klaviyo__refunded_order_events', key: '1003:refunded', reason_code: 'no_change_time' },
     ]);
@@ -225,6 +231,7 @@ describe('a project installing the package', () => {
       await rows(db, `select person_id, order_count::integer as n from main.int_klaviyo__rfm order by 1`),
     ).toEqual([
       { person_id: '1', n: 2 },
+      { person_id: '2', n: 2 },
       { person_id: '3', n: 1 },
     ]);
 
@@ -260,7 +267,7 @@ exposures:
       }[];
     };
     expect(plan.syncs).toHaveLength(1);
-    expect(plan.syncs[0]!.counts).toMatchObject({ create: 3, leftOutByModel: 3 });
+    expect(plan.syncs[0]!.counts).toMatchObject({ create: 5, leftOutByModel: 4 });
     expect(plan.syncs[0]!.leftOutByModel).toEqual([
       {
         key: '1001',
@@ -273,6 +280,11 @@ exposures:
         reason: 'placed by 3, who has no Klaviyo profile: no email in any source',
       },
       expect.objectContaining({ key: '1005', reason_code: 'future_order' }),
+      {
+        key: '2003',
+        reason_code: 'ordered_at_invalid_date',
+        reason: 'ordered_at "31.02.2025 10:00" cannot be read as a time (invalid_date, docs/value-rules.md)',
+      },
     ]);
     // The package's macros give every row of the shared value case table what it expects, as
     // the runner does (test/value-cases.test.ts); the build above ran tests/value_cases_match.sql.

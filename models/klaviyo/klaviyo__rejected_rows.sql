@@ -67,7 +67,7 @@ line_rows as (
         'order_line' as entity,
         lines.order_id || '-' || cast(lines.line_number as {{ dbt.type_string() }}) as entity_key,
         case
-            when lines.problem is not null then 'line_not_shippable'
+            when lines.problem is not null then lines.problem_code
             when orders.order_id is null then 'no_order'
             when orders.problem is not null then 'order_not_shippable'
             else 'person_unresolved'

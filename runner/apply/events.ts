@@ -11,9 +11,6 @@ import type { EventPayload } from '../transform/payload.ts';
 import type { RowOutcome } from '../state/changes.ts';
 import { blamesRows, notAboutRows } from './outcome.ts';
 
-export const MAX_EVENTS = 1000;
-export const MAX_BYTES = 5 * 1024 * 1024 - 64 * 1024; // headroom for the envelope
-
 export function dedupe(events: EventPayload[]): { unique: EventPayload[]; repeated: EventPayload[] } {
   const seen = new Set<string>();
   const unique: EventPayload[] = [];

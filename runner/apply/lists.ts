@@ -9,8 +9,6 @@ import type { ListMemberPayload } from '../transform/payload.ts';
 import type { RowOutcome } from '../state/changes.ts';
 import { resolveProfileIds } from './profile-ids.ts';
 
-export const MAX_MEMBERS = 1000;
-
 const MEMBER_POINTER = /^\/data\/(\d+)(?:\/|$)/;
 
 /** Profile ids a 400 from a list change points at (`/data/N/id`): ids Klaviyo no longer has. */

@@ -15,7 +15,7 @@ import {
   type ImportJobStatus,
 } from '../klaviyo/profiles.ts';
 import type { ProfilePayload, ProfileIdentity } from '../transform/payload.ts';
-import { IMPORT_POLL } from '../plan/estimate.ts';
+import { IMPORT_POLL } from '../klaviyo/limits.ts';
 import { importErrorKind } from '../klaviyo/import-errors.ts';
 import type { RowOutcome } from '../state/changes.ts';
 import { blamesRows, notAboutRows } from './outcome.ts';

@@ -17,7 +17,8 @@ import Bottleneck from 'bottleneck';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ConfigError, KlaviyoError, type KlaviyoApiError } from '../errors.ts';
 import { parseBaseUrl, withoutCredentials } from './base-url.ts';
-import { OPERATIONS, TIER_LIMITS, type OperationId, type Tier } from './operations.ts';
+import { TIER_LIMITS, type Tier } from './limits.ts';
+import { OPERATIONS, type OperationId } from './operations.ts';
 import { DEFAULT_BASE_URL, JSON_API, KLAVIYO_REVISION } from './revision.ts';
 
 /** Default per-attempt limit (connect, headers, gap in the body), in ms; the whole attempt gets twice it. */

@@ -1,16 +1,22 @@
 /**
- * The one JSON Schema of `config.meta.klaviyo` (schema/klaviyo-sync.schema.json), compiled once,
+ * The one JSON Schema of `config.meta.klaviyo` (schema/klaviyo-sync.schema.json), compiled once
+ * (ahead of time in the package, runner/json-schema.ts),
  * with Ajv's errors turned into sentences that name the exposure, its YAML file and the path.
  */
 import { readFileSync } from 'node:fs';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject } from 'ajv';
+import { schemaValidator } from '../json-schema.ts';
 import type { KlaviyoSyncConfig } from './spec.ts';
 
 export const SYNC_SCHEMA_PATH = new URL('../../schema/klaviyo-sync.schema.json', import.meta.url);
 
 const schema = JSON.parse(readFileSync(SYNC_SCHEMA_PATH, 'utf8')) as object;
-const validateConfig = new Ajv2020({ allErrors: true, strict: false }).compile<KlaviyoSyncConfig>(schema);
+const validateConfig = schemaValidator<KlaviyoSyncConfig>({
+  id: 'klaviyo_sync_config',
+  draft2020: true,
+  options: { allErrors: true, strict: false },
+  schema,
+});
 
 /** The keys a deletion sync takes (docs/privacy-deletions.md); the schema refuses the others. */
 export const DELETION_KEYS = ['object', 'model', 'key', 'identity', 'phone_region'];

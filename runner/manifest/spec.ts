@@ -81,6 +81,12 @@ export interface SyncSpec {
    * would have fed. This sync reports those naming its model.
    */
   rejectedRowsRelations: string[];
+  /**
+   * Relations of the project's withheld-fields models (meta `klaviyo_withheld_fields: true`, such
+   * as the package's klaviyo__withheld_fields): fields the dbt models left out of rows they ship,
+   * each naming the model. This sync reports those naming its model.
+   */
+  withheldFieldsRelations: string[];
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { batches, estimate, secondsFor } from './estimate.ts';
+import { batches } from '../klaviyo/limits.ts';
+import { estimate, secondsFor } from './estimate.ts';
 
 describe('request estimates at Klaviyo published limits', () => {
   it('uses the burst for a first minute, then the steady rate', () => {

@@ -8,6 +8,7 @@
  */
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { DiffMode, PlanCounts } from '../state/diff.ts';
+import { objectOf } from '../objects/index.ts';
 
 /** What a run is asked to do beyond the diff: release held-back rows, resend all, allow a mass removal. */
 export interface RunMode extends DiffMode {
@@ -57,9 +58,5 @@ export function removalGuard(
  * threshold, `sync` needs no counting pass before sending.
  */
 export function removalBound(spec: SyncSpec, counts: PlanCounts): number {
-  const { object, on_remove: onRemove } = spec.config;
-  if (object === 'list_membership') return onRemove === 'ignore' ? 0 : counts.remove;
-  if (object === 'profile')
-    return counts.update + counts.resent + (onRemove === 'unset_properties' ? counts.remove : 0);
-  return 0;
+  return objectOf(spec).removalBound(spec, counts);
 }

@@ -8,7 +8,12 @@ import type { ProjectOptions } from '../manifest/load.ts';
 import { loadSyncs } from '../manifest/load.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
 import { openWarehouse } from '../source/open.ts';
-import { readModelRejections, type ModelRejection } from '../source/rejected-rows.ts';
+import {
+  readModelRejections,
+  readModelWithheldFields,
+  type ModelRejection,
+  type ModelWithheldField,
+} from '../source/rejected-rows.ts';
 import {
   diffCounts,
   streamChanges,
@@ -18,15 +23,14 @@ import {
 } from '../state/diff.ts';
 import { readOnlyStateOf, stateOf, withoutSnapshotOf, type State } from '../state/schema.ts';
 import { readConfigs } from '../state/configs.ts';
-import { buildPayload } from '../transform/build.ts';
+import { erasedIdentifiers, identityHashes } from '../state/deletions.ts';
+import type { DeletionPayload } from '../transform/payload.ts';
 import type { Rejection } from '../state/changes.ts';
-import type { DeletionPayload, ProfilePayload, EventPayload } from '../transform/payload.ts';
-import { erasedIdentifiers, readDeletions } from '../state/deletions.ts';
-import { deletionWork } from './deletions.ts';
-import { erasedReason } from './erased.ts';
-import { diffRejection } from './classify.ts';
+import { classify } from '../objects/classify.ts';
+import { objectOf } from '../objects/index.ts';
+import { emptyTally } from '../objects/object.ts';
 import { configChanges, removedSync, startsOver, type ConfigChange } from './config-changes.ts';
-import { batches, estimate, importJobRequests, LIMITS, type RequestEstimate } from './estimate.ts';
+import { estimate, type RequestEstimate } from './estimate.ts';
 import { removalGuard, type RemovalGuard, type RunMode } from './guard.ts';
 
 export interface FieldChange {
@@ -48,7 +52,13 @@ export interface SyncPlan {
   relation: string;
   /** The sync this one waits for (`after`): its rows go only once that sync confirmed their keys. */
   after: string | null;
-  counts: PlanCounts & { rejected: number; send: number; leftOutByModel: number; fieldsDropped: number };
+  counts: PlanCounts & {
+    rejected: number;
+    send: number;
+    leftOutByModel: number;
+    withheldByModel: number;
+    fieldsDropped: number;
+  };
   /** Profiles Klaviyo may create: rows never confirmed before (Klaviyo may already know some by email). */
   newProfiles: number;
   /** List members whose withdrawal of consent would be sent (Klaviyo's unsubscribe). */
@@ -59,6 +69,10 @@ export interface SyncPlan {
   leftOutByModel: ModelRejection[];
   /** Those rows counted per reason code, most first. */
   leftOutByReason: Record<string, number>;
+  /** Fields the dbt models left out of rows they ship (klaviyo__withheld_fields), first ones by key. */
+  withheldByModel: ModelWithheldField[];
+  /** Those fields counted per reason code, most first. */
+  withheldByReason: Record<string, number>;
   /** Rows that would be sent without a field (an invalid phone beside a valid email), with why. */
   droppedFields: Rejection[];
   estimate: RequestEstimate;
@@ -141,20 +155,14 @@ export async function planSync(
 ): Promise<SyncPlan> {
   const counts = known ?? (await diffCounts(state, spec, mode));
   const leftOut = await readModelRejections(state.wh, spec, MAX_LISTED_REJECTIONS);
+  const withheld = await readModelWithheldFields(state.wh, spec, MAX_LISTED_REJECTIONS);
   const rejected: Rejection[] = [];
   const droppedFields: Rejection[] = [];
   let fieldsDropped = 0;
   const examples: ExampleChange[] = [];
   let rejectedCount = 0;
-  let send = 0;
-  let bytes = 0;
-  let unsets = 0;
-  let listAdds = 0;
-  let listRemoves = 0;
-  let lookups = 0;
-  let subscribes = 0;
-  let unsubscribes = 0;
-  let newProfiles = 0;
+  const object = objectOf(spec);
+  const tally = emptyTally();
   const examplesOf = new Map<string, number>();
   const example = (change: StreamedChange) => {
     const seen = examplesOf.get(change.diffKind) ?? 0;
@@ -171,82 +179,42 @@ export async function planSync(
     rejectedCount += 1;
     if (rejected.length < MAX_LISTED_REJECTIONS) rejected.push(r);
   };
-  const object = spec.config.object;
-  const deletions = object === 'deletion' ? await readDeletions(state) : new Map<string, never>();
   const erased = mode.erased ?? (await erasedIdentifiers(state));
-  let erasures = 0;
-  let deletionRequests = 0;
   let heldBackErased = 0;
   const heldBack: Rejection[] = [];
   for await (const chunk of streamChanges(state, spec, mode)) {
     for (const change of chunk) {
-      const refused = diffRejection(spec, change);
-      if (refused !== null) {
-        note(refused);
-        continue;
+      const row = classify(spec, object, change, erased);
+      switch (row.type) {
+        case 'refused':
+        case 'invalid':
+          note(row.rejection);
+          break;
+        case 'changed_event':
+          example(change);
+          break;
+        case 'remove':
+          example(change);
+          object.countRemoval(spec, change, tally);
+          break;
+        case 'held_back':
+          heldBackErased += 1;
+          if (heldBack.length < MAX_LISTED_REJECTIONS)
+            heldBack.push({ sync: spec.name, model: spec.model.name, key: change.key, reason: row.reason });
+          break;
+        case 'send':
+          // The people a deletion sync erases are held back by the syncs planned after it.
+          if (spec.config.object === 'deletion')
+            for (const hash of identityHashes((row.payload as DeletionPayload).profile)) erased.add(hash);
+          for (const d of row.dropped) {
+            fieldsDropped += 1;
+            if (droppedFields.length < MAX_LISTED_REJECTIONS)
+              droppedFields.push({ sync: spec.name, model: spec.model.name, key: change.key, ...d });
+          }
+          object.countSend(spec, change, row.payload, tally);
+          example(change);
+          break;
       }
-      if (change.diffKind === 'changed_event') {
-        example(change);
-        continue;
-      }
-      if (change.kind === 'remove') {
-        example(change);
-        if (object === 'list_membership' && spec.config.subscribe !== undefined) {
-          const built = buildPayload(spec, change);
-          if (built.ok && 'unsubscribe' in built.payload && built.payload.unsubscribe !== undefined)
-            unsubscribes += 1;
-        }
-        if (object === 'list_membership' && spec.config.on_remove !== 'ignore') {
-          listRemoves += 1;
-          if (change.profileId === null) lookups += 1;
-        }
-        if (object === 'profile' && spec.config.on_remove === 'unset_properties') {
-          unsets += 1;
-          if (change.profileId === null) lookups += 1;
-        }
-        continue;
-      }
-      const built = buildPayload(spec, change);
-      if (!built.ok) {
-        note(built.rejection);
-        continue;
-      }
-      const held = erasedReason(spec, built.payload, erased);
-      if (held !== null) {
-        heldBackErased += 1;
-        if (heldBack.length < MAX_LISTED_REJECTIONS)
-          heldBack.push({ sync: spec.name, model: spec.model.name, key: change.key, reason: held });
-        continue;
-      }
-      send += 1;
-      for (const d of built.dropped ?? []) {
-        fieldsDropped += 1;
-        if (droppedFields.length < MAX_LISTED_REJECTIONS)
-          droppedFields.push({ sync: spec.name, model: spec.model.name, key: change.key, ...d });
-      }
-      if (object === 'profile' && change.kind === 'create') newProfiles += 1;
-      if (object === 'profile') {
-        const p = built.payload as ProfilePayload;
-        bytes += p.bytes;
-        if (p.unsetProperties.length > 0) {
-          unsets += 1;
-          if (change.profileId === null) lookups += 1;
-        }
-      } else if (object === 'event') {
-        bytes += (built.payload as EventPayload).bytes;
-      } else if (object === 'deletion') {
-        const work = deletionWork(deletions, built.payload as DeletionPayload);
-        for (const hash of work.hashes) erased.add(hash);
-        erasures += 1;
-        deletionRequests += work.requests;
-        lookups += work.lookups;
-      } else {
-        listAdds += 1;
-        if (change.profileId === null) lookups += 1;
-        if ('subscribe' in built.payload && built.payload.subscribe !== undefined) subscribes += 1;
-        if ('unsubscribe' in built.payload && built.payload.unsubscribe !== undefined) unsubscribes += 1;
-      }
-      example(change);
     }
   }
   // Rows waiting for the `after` sync that it confirms in this run: sent by this sync right after.
@@ -259,66 +227,35 @@ export async function planSync(
           upstream.spec,
           upstream.plan.rejected.map((r) => r.key),
         );
-  const toSend = send + afterSend;
-  const toBytes = send === 0 ? 0 : bytes + (bytes / send) * afterSend;
-  const requests: Record<string, number> = {};
-  const add = (op: string, n: number) => {
-    if (n > 0) requests[op] = (requests[op] ?? 0) + n;
-  };
-  if (object === 'profile') {
-    for (const [op, n] of Object.entries(
-      importJobRequests(batches(toSend, LIMITS.profilesPerImportJob, toBytes)),
-    ))
-      add(op, n);
-    // Profiles whose properties are cleared need their id, looked up 100 a request.
-    add('get_profiles', Math.ceil(lookups / LIMITS.profilesPerLookup));
-    add('update_profile', unsets);
-  } else if (object === 'event') {
-    add('bulk_create_events', batches(toSend, LIMITS.eventsPerBulkRequest, toBytes));
-  } else if (object === 'deletion') {
-    // One lookup per external id (the Data Privacy API takes no external ids) or interrupted request.
-    add('get_profiles', lookups);
-    add('request_profile_deletion', deletionRequests);
-  } else {
-    lookups += afterSend;
-    listAdds += afterSend;
-    if (spec.config.list?.id === undefined && listAdds + listRemoves > 0) {
-      // The list is found by name, and created when missing, which a list sync that never confirmed
-      // a member is assumed to need (https://developers.klaviyo.com/en/reference/create_list).
-      add('get_lists', 1);
-      if (counts.unchanged === 0 && counts.remove === 0) add('create_list', 1);
-    }
-    add('get_profiles', Math.ceil(lookups / LIMITS.profilesPerLookup));
-    add('add_profiles_to_list', batches(listAdds, LIMITS.profilesPerListRequest));
-    add('remove_profiles_from_list', batches(listRemoves, LIMITS.profilesPerListRequest));
-    add('bulk_subscribe_profiles', batches(subscribes, LIMITS.profilesPerSubscribe));
-    add('bulk_unsubscribe_profiles', batches(unsubscribes, LIMITS.profilesPerUnsubscribe));
-  }
+  const requests = object.requests(spec, tally, { counts, afterSend });
   return {
     sync: spec.name,
-    object,
+    object: spec.config.object,
     model: spec.model.name,
     relation: spec.model.relationName,
     after: spec.config.after ?? null,
     counts: {
       ...counts,
       rejected: rejectedCount,
-      send: send + (object === 'list_membership' ? listRemoves : 0),
+      send: tally.send + tally.removes,
       leftOutByModel: leftOut.count,
+      withheldByModel: withheld.count,
       fieldsDropped,
     },
-    newProfiles,
-    unsubscribes,
+    newProfiles: tally.newProfiles,
+    unsubscribes: tally.unsubscribes,
     examples,
     rejected,
     leftOutByModel: leftOut.rows,
     leftOutByReason: leftOut.byReason,
+    withheldByModel: withheld.rows,
+    withheldByReason: withheld.byReason,
     droppedFields,
     estimate: estimate(requests),
-    guard: removalGuard(spec, counts.synced, listRemoves + unsets, mode.allowMassRemoval),
+    guard: removalGuard(spec, counts.synced, tally.removes + tally.clears, mode.allowMassRemoval),
     configChanges: [],
     startsOver: false,
-    erasures,
+    erasures: spec.config.object === 'deletion' ? tally.send : 0,
     heldBackErased,
     heldBack,
   };

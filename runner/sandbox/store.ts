@@ -7,6 +7,7 @@
  * profile and metric.
  */
 import { createHash } from 'node:crypto';
+import { BATCH_LIMITS } from './limits.ts';
 
 export interface Subscriptions {
   email: {
@@ -170,7 +171,7 @@ export class Store {
         pointer: '/data/attributes/phone_number',
       };
     }
-    if (Buffer.byteLength(JSON.stringify(attributes)) > 100 * 1024) {
+    if (Buffer.byteLength(JSON.stringify(attributes)) > BATCH_LIMITS.bytesPerProfile) {
       return {
         code: 'invalid',
         detail: 'Profile payload exceeds the 100 KB limit.',

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { KlaviyoSyncConfig, SyncSpec } from '../manifest/spec.ts';
 import type { RowChange } from '../state/changes.ts';
-import { buildPayload } from './build.ts';
+import { objectOf } from '../objects/index.ts';
 import { eventUniqueId } from './event.ts';
-import type { ProfilePayload } from './payload.ts';
+import type { BuildResult, EventPayload, ListMemberPayload, ProfilePayload } from './payload.ts';
+
+/** A row's payload as the sync's object builds it. */
+const buildPayload = (spec: SyncSpec, change: RowChange) =>
+  objectOf(spec).build(spec, change) as BuildResult<ProfilePayload | EventPayload | ListMemberPayload>;
 
 function syncSpec(config: Partial<KlaviyoSyncConfig> & Pick<KlaviyoSyncConfig, 'object'>): SyncSpec {
   return {
@@ -20,6 +24,7 @@ function syncSpec(config: Partial<KlaviyoSyncConfig> & Pick<KlaviyoSyncConfig, '
       originalFilePath: 'models/unit/unit_model.sql',
     },
     rejectedRowsRelations: [],
+    withheldFieldsRelations: [],
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * Klaviyo's size limits, checked before a payload is batched, so an oversize row is rejected on its
- * own instead of failing the whole request it would have joined.
+ * Klaviyo's size limits (klaviyo/limits.ts), checked before a payload is batched, so an oversize
+ * row is rejected on its own instead of failing the whole request it would have joined.
  *
  * - A profile is at most 100 KB as JSON (docs/klaviyo-api.md#profile-attributes).
  * - An event's properties: at most 400 keys, 5 MB in all, 100 KB per string, 4,000 items per
@@ -9,12 +9,14 @@
  * Sizes are UTF-8 bytes of the JSON that goes in the request. The walk over an event's properties
  * is skipped for strings when the whole JSON is under 100 KB, since no string inside can be larger.
  */
-export const PROFILE_MAX_BYTES = 100 * 1024;
-export const EVENT_MAX_PROPERTIES = 400;
-export const EVENT_MAX_BYTES = 5 * 1024 * 1024;
-export const EVENT_MAX_STRING_BYTES = 100 * 1024;
-export const EVENT_MAX_ARRAY_ITEMS = 4000;
-export const EVENT_MAX_DEPTH = 10;
+import { LIMITS } from '../klaviyo/limits.ts';
+
+const PROFILE_MAX_BYTES = LIMITS.bytesPerProfile;
+const EVENT_MAX_PROPERTIES = LIMITS.propertiesPerEvent;
+const EVENT_MAX_BYTES = LIMITS.bytesPerEvent;
+const EVENT_MAX_STRING_BYTES = LIMITS.bytesPerEventString;
+const EVENT_MAX_ARRAY_ITEMS = LIMITS.itemsPerEventArray;
+const EVENT_MAX_DEPTH = LIMITS.eventNestingLevels;
 
 /** UTF-8 bytes of a value's JSON. */
 export function jsonBytes(value: unknown): number {

@@ -13,6 +13,7 @@ import {
   type Ctx,
   type Route,
 } from './route.ts';
+import { BATCH_LIMITS } from '../limits.ts';
 
 function profileForEvent(ctx: Ctx, attributes: Record<string, unknown>, pointer: string): Profile {
   const problem = ctx.store.validateAttributes(attributes);
@@ -86,12 +87,12 @@ function storeEvent(ctx: Ctx, profile: Profile, e: EventInput): void {
 
 function bulkCreateEvents(ctx: Ctx): Answer {
   const d = dataOf(ctx, 'event-bulk-create-job');
-  if (Buffer.byteLength(JSON.stringify(ctx.body)) > 5 * 1024 * 1024)
+  if (Buffer.byteLength(JSON.stringify(ctx.body)) > BATCH_LIMITS.bytesPerRequest)
     throw new HttpError(413, 'payload_too_large', 'Payload too large.', 'The request is larger than 5 MB.');
   const entries = arrayAt(
     (attributesOf(d)['events-bulk-create'] as { data?: unknown } | undefined)?.data,
     '/data/attributes/events-bulk-create/data',
-    1000,
+    BATCH_LIMITS.eventsPerBulkRequest,
     'events',
   );
   // Validate everything first: one bad entry, or one unique_id repeated for the same profile and
@@ -111,7 +112,7 @@ function bulkCreateEvents(ctx: Ctx): Answer {
     const events = arrayAt(
       (a.events as { data?: unknown } | undefined)?.data,
       `${pointer}/attributes/events/data`,
-      1000,
+      BATCH_LIMITS.eventsPerBulkRequest,
       'events',
     );
     total += events.length;
@@ -126,9 +127,9 @@ function bulkCreateEvents(ctx: Ctx): Answer {
       ),
     });
   });
-  if (total > 1000)
+  if (total > BATCH_LIMITS.eventsPerBulkRequest)
     throw invalid(
-      `At most 1000 events are allowed per request; got ${total}.`,
+      `At most ${BATCH_LIMITS.eventsPerBulkRequest} events are allowed per request; got ${total}.`,
       '/data/attributes/events-bulk-create/data',
     );
   const seen = new Set<string>();

@@ -14,6 +14,7 @@ import {
   type Ctx,
   type Route,
 } from './route.ts';
+import { BATCH_LIMITS } from '../limits.ts';
 
 /** Moves jobs along their lifecycle: queued → processing → complete (or cancelled), by time. */
 export function advanceJobs(store: Store, faults: Faults, now = Date.now()): void {
@@ -96,7 +97,12 @@ function submitImport(ctx: Ctx): Answer {
   const d = dataOf(ctx, 'profile-bulk-import-job');
   const attributes = attributesOf(d);
   const profiles = (attributes.profiles as { data?: unknown } | undefined)?.data;
-  const rows = arrayAt(profiles, '/data/attributes/profiles/data', 10_000, 'profiles');
+  const rows = arrayAt(
+    profiles,
+    '/data/attributes/profiles/data',
+    BATCH_LIMITS.profilesPerImportJob,
+    'profiles',
+  );
   // Klaviyo checks the request's shape before it makes a job, and refuses it whole (400) when a
   // profile has the wrong types; values of the right type but invalid (an email without @) become
   // per-row import errors instead (docs/klaviyo-api.md#bulk-profile-import).

@@ -4,6 +4,7 @@ import type { Profile } from '../store.ts';
 import { badFilter, filtersOf, instant, pageOf, sortBy, TIME_OPS } from './query.ts';
 import { additional, listResource, profileResource } from './resources.ts';
 import { arrayAt, attributesOf, dataOf, route, type Ctx, type Route } from './route.ts';
+import { BATCH_LIMITS } from '../limits.ts';
 
 function listOr404(ctx: Ctx) {
   const list = ctx.store.lists.get(ctx.params[0]!);
@@ -43,7 +44,7 @@ function listMembers(ctx: Ctx): { profile: Profile; joined: string }[] {
 
 function memberIds(ctx: Ctx): string[] {
   const data = (ctx.body as { data?: unknown } | null)?.data;
-  const items = arrayAt(data, '/data', 1000, 'profiles');
+  const items = arrayAt(data, '/data', BATCH_LIMITS.profilesPerListRequest, 'profiles');
   return items.map((item, i) => {
     const it = item as { type?: unknown; id?: unknown };
     if (it.type !== 'profile' || typeof it.id !== 'string')

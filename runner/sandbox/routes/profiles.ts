@@ -4,6 +4,7 @@ import type { Profile } from '../store.ts';
 import { badFilter, filtersOf, instant, pageOf, sortBy, TIME_OPS } from './query.ts';
 import { additional, profileResource } from './resources.ts';
 import { attributesOf, dataOf, route, type Answer, type Ctx, type Route } from './route.ts';
+import { BATCH_LIMITS } from '../limits.ts';
 
 /**
  * get_profiles filters, with the fields and operators its `x-klaviyo-filters` allows: equals/any
@@ -26,8 +27,8 @@ function profileFilter(ctx: Ctx, profiles: Profile[]): Profile[] {
       const norm = (v: unknown) => (field === 'email' && typeof v === 'string' ? v.toLowerCase() : v);
       if (op === 'equals') out = out.filter((p) => get(p) === norm(value));
       else if (op === 'any') {
-        if (!Array.isArray(value) || value.length > 100)
-          throw badFilter('any() takes a list of at most 100 values.');
+        if (!Array.isArray(value) || value.length > BATCH_LIMITS.profilesPerLookup)
+          throw badFilter(`any() takes a list of at most ${BATCH_LIMITS.profilesPerLookup} values.`);
         const set = new Set(value.map(norm));
         out = out.filter((p) => set.has(get(p)));
       } else throw badFilter(`Operator ${op} is not allowed on ${field}.`);

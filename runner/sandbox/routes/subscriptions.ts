@@ -1,6 +1,7 @@
 /** Marketing consent: bulk subscribe and bulk unsubscribe, optionally with a list. */
 import { invalid } from '../jsonapi.ts';
 import { arrayAt, attributesOf, dataOf, present, route, type Ctx, type Route } from './route.ts';
+import { BATCH_LIMITS } from '../limits.ts';
 
 function subscriptionProfiles(
   ctx: Ctx,
@@ -41,7 +42,11 @@ export const SUBSCRIPTION_ROUTES: Route[] = [
     const listId = (d.relationships as { list?: { data?: { id?: string } } } | undefined)?.list?.data?.id;
     if (listId !== undefined && !ctx.store.lists.has(listId))
       throw invalid(`List ${listId} does not exist.`, '/data/relationships/list');
-    const entries = subscriptionProfiles(ctx, 'profile-subscription-bulk-create-job', 1000);
+    const entries = subscriptionProfiles(
+      ctx,
+      'profile-subscription-bulk-create-job',
+      BATCH_LIMITS.profilesPerSubscribe,
+    );
     // consented_at goes only with historical_import, which then needs it on every subscription, in
     // the past (docs/klaviyo-api.md#lists-and-consent, bulk_subscribe_profiles).
     entries.forEach(({ subs }, i) => {
@@ -95,7 +100,11 @@ export const SUBSCRIPTION_ROUTES: Route[] = [
     const listId = (d.relationships as { list?: { data?: { id?: string } } } | undefined)?.list?.data?.id;
     if (listId !== undefined && !ctx.store.lists.has(listId))
       throw invalid(`List ${listId} does not exist.`, '/data/relationships/list');
-    const entries = subscriptionProfiles(ctx, 'profile-subscription-bulk-delete-job', 100);
+    const entries = subscriptionProfiles(
+      ctx,
+      'profile-subscription-bulk-delete-job',
+      BATCH_LIMITS.profilesPerUnsubscribe,
+    );
     entries.forEach(({ subs }, i) => {
       const at = `/data/attributes/profiles/data/${i}/attributes/subscriptions`;
       if (!['email', 'sms', 'whatsapp', 'push'].some((channel) => present(subs[channel])))

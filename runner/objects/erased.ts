@@ -6,8 +6,10 @@
  */
 import type { SyncSpec } from '../manifest/spec.ts';
 import { identityHashes } from '../state/deletions.ts';
-import type { AnyPayload } from '../transform/build.ts';
 import type { ProfileIdentity } from '../transform/payload.ts';
+
+/** Every payload names its person: a profile by its attributes, the others by `profile`. */
+type AnyPayload = { attributes: ProfileIdentity } | { profile: ProfileIdentity };
 
 /** The identifiers a payload would send to Klaviyo. */
 function identityOf(payload: AnyPayload): ProfileIdentity {
@@ -15,13 +17,9 @@ function identityOf(payload: AnyPayload): ProfileIdentity {
 }
 
 /** Why this payload is held back, or null when it carries no erased person's identifier. */
-export function erasedReason(
-  spec: SyncSpec,
-  payload: AnyPayload,
-  erased: ReadonlySet<string>,
-): string | null {
+export function erasedReason(spec: SyncSpec, payload: unknown, erased: ReadonlySet<string>): string | null {
   if (erased.size === 0 || spec.config.object === 'deletion') return null;
-  const identity = identityOf(payload);
+  const identity = identityOf(payload as AnyPayload);
   const hit = (['email', 'phone_number', 'external_id'] as const).find(
     (field) =>
       identity[field] !== undefined &&

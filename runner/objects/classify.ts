@@ -1,0 +1,75 @@
+/**
+ * The pass `plan` and `sync` both make over the diff's changed rows. First what the diff itself
+ * refuses, before a payload is built: a key that appears more than once in the model, or a row
+ * whose key is NULL. `plan` and `sync` read rows through this one function so they say the same
+ * thing about the same row.
+ */
+import type { SyncSpec } from '../manifest/spec.ts';
+import type { StreamedChange } from '../state/diff.ts';
+import type { Rejection } from '../state/changes.ts';
+import type { DroppedField } from '../transform/payload.ts';
+import { erasedReason } from './erased.ts';
+import type { KlaviyoObject, Keyed } from './object.ts';
+
+/** The row's identifiers, to name a row that has no key. */
+function identityOf(spec: SyncSpec, change: StreamedChange): string {
+  const row = change.row ?? {};
+  const parts = Object.values(spec.config.identity)
+    .filter((column) => row[column] !== null && row[column] !== undefined)
+    .map((column) => `${column} ${JSON.stringify(row[column])}`);
+  return parts.length > 0 ? parts.join(', ') : 'no identifier either';
+}
+
+export function diffRejection(spec: SyncSpec, change: StreamedChange): Rejection | null {
+  const where = { sync: spec.name, model: spec.model.name, column: spec.config.key };
+  if (change.diffKind === 'duplicate')
+    return {
+      ...where,
+      key: change.key,
+      reason: 'key appears more than once in the model; fix the model so each key is one row',
+    };
+  if (change.diffKind === 'null_key')
+    return {
+      ...where,
+      key: '',
+      reason: `the key column is NULL (row with ${identityOf(spec, change)}); a row needs a key to be tracked, so it is not sent and never counted as a removal`,
+    };
+  return null;
+}
+
+/** What the pass makes of one changed row. */
+export type Classified<P> =
+  /** Refused by the diff itself; `remember` is false for a row without a key, which cannot be held back. */
+  | { type: 'refused'; change: StreamedChange; rejection: Rejection; remember: boolean }
+  /** An event changed after Klaviyo stored it: reported, never resent. */
+  | { type: 'changed_event'; change: StreamedChange }
+  | { type: 'remove'; change: StreamedChange }
+  /** No payload can be built from the row. */
+  | { type: 'invalid'; change: StreamedChange; rejection: Rejection }
+  /** A row of a person a privacy deletion erased: never sent, so nothing re-creates the profile. */
+  | { type: 'held_back'; change: StreamedChange; reason: string }
+  | { type: 'send'; change: StreamedChange; payload: P; dropped: DroppedField[] };
+
+/**
+ * The one classify-and-build step of `plan` and `sync`: the diff's refusals first, then events
+ * changed after the fact and removals, then the object's payload, held back when it names a
+ * person in `erased` (identifier hashes, docs/privacy-deletions.md). `plan` counts what this says,
+ * `sync` applies it, so both say the same thing about the same row.
+ */
+export function classify<P extends Keyed>(
+  spec: SyncSpec,
+  object: KlaviyoObject<P>,
+  change: StreamedChange,
+  erased: ReadonlySet<string> = new Set(),
+): Classified<P> {
+  const refused = diffRejection(spec, change);
+  if (refused !== null)
+    return { type: 'refused', change, rejection: refused, remember: change.diffKind !== 'null_key' };
+  if (change.diffKind === 'changed_event') return { type: 'changed_event', change };
+  if (change.kind === 'remove') return { type: 'remove', change };
+  const built = object.build(spec, change);
+  if (!built.ok) return { type: 'invalid', change, rejection: built.rejection };
+  const held = erasedReason(spec, built.payload, erased);
+  if (held !== null) return { type: 'held_back', change, reason: held };
+  return { type: 'send', change, payload: built.payload, dropped: built.dropped ?? [] };
+}

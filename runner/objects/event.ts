@@ -1,0 +1,43 @@
+/**
+ * Events: bulk requests of at most 1,000 events and 5 MB (docs/klaviyo-api.md#events), each with a
+ * unique_id derived from the model key, so a resend never doubles one. Klaviyo events cannot be
+ * deleted through the API, so a row that left the model only leaves the snapshot; should it come
+ * back, it is sent with the same unique_id, which Klaviyo drops as a duplicate
+ * (https://developers.klaviyo.com/en/reference/create_event).
+ */
+import { batches, LIMITS } from '../klaviyo/limits.ts';
+import { sendEvents } from '../apply/events.ts';
+import { buildEvent } from '../transform/event.ts';
+import type { EventPayload } from '../transform/payload.ts';
+import { addRequests, forgetRemoved, toSend, type KlaviyoObject } from './object.ts';
+
+export const event: KlaviyoObject<EventPayload> = {
+  name: 'event',
+  limits: { rows: LIMITS.eventsPerBulkRequest, bytes: LIMITS.bytesPerBatch, removals: 1000 },
+  build: buildEvent,
+  bytesOf: (e) => e.bytes,
+  confirmedAs: () => 'events_sent',
+  removalBound: () => 0,
+  countSend(_spec, _change, payload, tally) {
+    tally.send += 1;
+    tally.bytes += payload.bytes;
+  },
+  countRemoval() {},
+  requests(_spec, tally, input) {
+    const { rows, bytes } = toSend(tally, input);
+    const requests: Record<string, number> = {};
+    addRequests(requests, 'bulk_create_events', batches(rows, LIMITS.eventsPerBulkRequest, bytes));
+    return requests;
+  },
+  applier: (c) => ({
+    async send(items) {
+      const outcomes = await sendEvents(
+        c.client,
+        items.map((i) => i.payload),
+        c.backfill(),
+      );
+      await c.settle(items, outcomes);
+    },
+    remove: (changes) => forgetRemoved(c, changes),
+  }),
+};

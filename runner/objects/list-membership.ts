@@ -1,0 +1,142 @@
+/**
+ * List membership: members added and removed by profile id, 1,000 a request, ids from the snapshot
+ * or looked up by identifier; marketing consent subscribed for rows that gave it and withdrawn for
+ * rows that withdrew it (docs/klaviyo-api.md#lists-and-consent). The list is found by name, and
+ * created when missing, once per run.
+ */
+import { batches, LIMITS } from '../klaviyo/limits.ts';
+import { findOrCreateList } from '../klaviyo/lists.ts';
+import { addMembers, removeMembers, subscribeMembers, unsubscribeMembers } from '../apply/lists.ts';
+import type { RowOutcome } from '../state/changes.ts';
+import type { StreamedChange } from '../state/diff.ts';
+import { recordWithdrawals } from '../state/snapshot.ts';
+import { buildListMember } from '../transform/list.ts';
+import type { ListMemberPayload } from '../transform/payload.ts';
+import {
+  addRequests,
+  toSend,
+  type ApplyContext,
+  type Applier,
+  type KlaviyoObject,
+  type Pending,
+} from './object.ts';
+
+class ListApplier implements Applier<ListMemberPayload> {
+  private listId: string | null = null;
+
+  constructor(private readonly c: ApplyContext) {}
+
+  private async list(): Promise<string> {
+    if (this.listId !== null) return this.listId;
+    const config = this.c.spec.config.list!;
+    this.listId = config.id ?? (await findOrCreateList(this.c.client, config.name!)).id;
+    return this.listId;
+  }
+
+  async send(items: Pending<ListMemberPayload>[]): Promise<void> {
+    const { c } = this;
+    const listId = await this.list();
+    const payloads = items.map((i) => i.payload);
+    const outcomes = await addMembers(c.client, listId, payloads);
+    const added = payloads.filter((p) => outcomes.some((o) => o.key === p.key && o.status === 'confirmed'));
+    // A withdrawal goes before any subscription, so a channel withdrawn is never subscribed on the way.
+    const withdrawn = await this.withdraw(added);
+    const subscribed = await subscribeMembers(c.client, listId, added);
+    c.count('subscribed', subscribed.filter((o) => o.status === 'confirmed').length);
+    const unconfirmed = new Map(
+      [...withdrawn, ...subscribed].filter((o) => o.status !== 'confirmed').map((o) => [o.key, o]),
+    );
+    await c.settle(
+      items,
+      outcomes.map((o) => unconfirmed.get(o.key) ?? o),
+    );
+  }
+
+  /** Sends Klaviyo the withdrawals these members carry and records the confirmed ones. */
+  private async withdraw(members: ListMemberPayload[]): Promise<RowOutcome[]> {
+    const { c } = this;
+    const outcomes = await unsubscribeMembers(c.client, members);
+    const confirmed = new Set(outcomes.filter((o) => o.status === 'confirmed').map((o) => o.key));
+    await recordWithdrawals(
+      c.state,
+      c.spec,
+      c.runId,
+      members
+        .filter((m) => confirmed.has(m.key))
+        .map((m) => ({ key: m.key, channels: m.unsubscribe!.channels })),
+    );
+    c.count('unsubscribed', confirmed.size);
+    return outcomes;
+  }
+
+  async remove(items: StreamedChange[]): Promise<void> {
+    const { c } = this;
+    const onRemove = c.spec.config.on_remove;
+    const members: ListMemberPayload[] = items.map((change) => {
+      const built = buildListMember(c.spec, change);
+      return built.ok ? built.payload : { key: change.key, profile: {}, profileId: change.profileId };
+    });
+    // on_remove: ignore keeps the member on the list; a withdrawal of consent is sent all the same.
+    const outcomes =
+      onRemove === 'ignore'
+        ? members.map((m) => ({ key: m.key, status: 'confirmed' as const }))
+        : await removeMembers(c.client, await this.list(), members);
+    const removed = new Set(outcomes.filter((o) => o.status === 'confirmed').map((o) => o.key));
+    const withdrawn = await this.withdraw(members.filter((m) => removed.has(m.key)));
+    for (const o of [...outcomes, ...withdrawn]) {
+      if (o.status === 'confirmed') continue;
+      removed.delete(o.key);
+      c.fail(o.key, o.reason ?? 'failed');
+    }
+    // A row whose withdrawal failed stays in the snapshot: the next run removes and withdraws again.
+    await c.forget([...removed]);
+    c.count(onRemove === 'ignore' ? 'removed' : 'list_removed', removed.size);
+  }
+}
+
+export const listMembership: KlaviyoObject<ListMemberPayload> = {
+  name: 'list_membership',
+  limits: { rows: LIMITS.profilesPerListRequest, removals: LIMITS.profilesPerListRequest },
+  build: buildListMember,
+  bytesOf: () => 0,
+  confirmedAs: () => 'list_added',
+  removalBound: (spec, counts) => (spec.config.on_remove === 'ignore' ? 0 : counts.remove),
+  countSend(_spec, change, payload, tally) {
+    tally.send += 1;
+    if (change.profileId === null) tally.lookups += 1;
+    if (payload.subscribe !== undefined) tally.subscribes += 1;
+    if (payload.unsubscribe !== undefined) tally.unsubscribes += 1;
+  },
+  countRemoval(spec, change, tally) {
+    if (spec.config.subscribe !== undefined) {
+      const built = buildListMember(spec, change);
+      if (built.ok && built.payload.unsubscribe !== undefined) tally.unsubscribes += 1;
+    }
+    if (spec.config.on_remove !== 'ignore') {
+      tally.removes += 1;
+      if (change.profileId === null) tally.lookups += 1;
+    }
+  },
+  requests(spec, tally, input) {
+    const requests: Record<string, number> = {};
+    const adds = toSend(tally, input).rows;
+    if (spec.config.list?.id === undefined && adds + tally.removes > 0) {
+      // The list is found by name, and created when missing, which a list sync that never confirmed
+      // a member is assumed to need (https://developers.klaviyo.com/en/reference/create_list).
+      addRequests(requests, 'get_lists', 1);
+      if (input.counts.unchanged === 0 && input.counts.remove === 0) addRequests(requests, 'create_list', 1);
+    }
+    const lookups = tally.lookups + input.afterSend;
+    addRequests(requests, 'get_profiles', Math.ceil(lookups / LIMITS.profilesPerLookup));
+    addRequests(requests, 'add_profiles_to_list', batches(adds, LIMITS.profilesPerListRequest));
+    addRequests(requests, 'remove_profiles_from_list', batches(tally.removes, LIMITS.profilesPerListRequest));
+    addRequests(requests, 'bulk_subscribe_profiles', batches(tally.subscribes, LIMITS.profilesPerSubscribe));
+    addRequests(
+      requests,
+      'bulk_unsubscribe_profiles',
+      batches(tally.unsubscribes, LIMITS.profilesPerUnsubscribe),
+    );
+    return requests;
+  },
+  applier: (context) => new ListApplier(context),
+};

@@ -1,0 +1,171 @@
+/**
+ * What the runner knows about one kind of Klaviyo object (a profile, an event, a list membership):
+ * one module per object implements this interface and is listed once in `index.ts`. Everything
+ * object-specific goes through it: how a changed row becomes a payload, how many payloads go in a
+ * batch, how a batch is sent and a removal handled, and how many requests a plan needs. `plan`
+ * and `sync` run the same pass over the diff (classify.ts); `plan` counts what it finds with the
+ * estimator, `sync` applies it with the applier.
+ */
+import type { SyncObject, SyncSpec } from '../manifest/spec.ts';
+import type { KlaviyoClient } from '../klaviyo/client.ts';
+import type { PollOptions } from '../apply/profiles.ts';
+import type { RowChange, RowOutcome } from '../state/changes.ts';
+import type { PlanCounts, StreamedChange } from '../state/diff.ts';
+import type { State } from '../state/schema.ts';
+import type { BuildResult } from '../transform/payload.ts';
+
+/** Every payload names the row it was built from. */
+export interface Keyed {
+  key: string;
+}
+
+/** A payload waiting in a batch, with the change it came from. */
+export interface Pending<P> {
+  payload: P;
+  change: StreamedChange;
+}
+
+/** How many payloads one request (or job) takes: by count, and by size when `bytes` is set. */
+export interface BatchLimits {
+  rows: number;
+  /** The most bytes of payloads in one batch, measured by `bytesOf`. */
+  bytes?: number;
+  /** Rows that left the model handled together. */
+  removals: number;
+}
+
+/** The counts of a sync's result an object adds to as Klaviyo confirms its rows. */
+export type AppliedCount =
+  | 'created'
+  | 'updated'
+  | 'events_sent'
+  | 'list_added'
+  | 'list_removed'
+  | 'removed'
+  | 'subscribed'
+  | 'unsubscribed'
+  | 'erased'
+  | 'deletion_requests'
+  | 'forgotten';
+
+/** What `sync` gives an object to apply one sync's changes with. */
+export interface ApplyContext {
+  readonly client: KlaviyoClient;
+  readonly state: State;
+  readonly spec: SyncSpec;
+  /** Every sync of the run: a deletion reads the others' snapshot rows under their configuration. */
+  readonly specs: SyncSpec[];
+  readonly runId: string;
+  readonly poll: PollOptions | undefined;
+  /** Whether events of this run go as historical backfill (no flow fires for them). */
+  backfill(): boolean;
+  /** Stops the run at the next batch once aborted. */
+  readonly signal: AbortSignal | undefined;
+  /**
+   * Applies Klaviyo's outcomes to the batch: confirmed rows into the snapshot (and counted with
+   * `confirmedAs`), rejected ones recorded, failed ones left to the next run.
+   */
+  settle(items: Pending<unknown>[], outcomes: RowOutcome[]): Promise<void>;
+  /** Removed rows that are done: they leave the snapshot. */
+  forget(keys: string[]): Promise<void>;
+  count(name: AppliedCount, n: number): void;
+  fail(key: string, reason: string): void;
+  /** Import jobs this sync submitted or resumed. */
+  jobs(ids: string[]): void;
+  /** This sync cannot go on until a later run (a job still running at Klaviyo): it ends partial. */
+  waitForNextRun(message: string): void;
+  log(level: 'info' | 'warn', event: string, message: string, data: Record<string, unknown>): void;
+}
+
+/** One sync's sending side of an object, made per run so it can hold what it learns (a list id). */
+export interface Applier<P> {
+  /** Work an earlier, killed run left at Klaviyo (import jobs), taken up before the diff. */
+  resume?(): Promise<void>;
+  /** Sends one batch (within `limits`) and settles it. */
+  send(batch: Pending<P>[]): Promise<void>;
+  /** Rows that left the model, at most `limits.removals` at a time. */
+  remove(changes: StreamedChange[]): Promise<void>;
+  /** Work after every batch and removal is settled (a deletion clears the erased people's state). */
+  finish?(): Promise<void>;
+}
+
+/** What `plan` counts of a sync's changes to estimate its requests. */
+export interface Tally {
+  /** Rows with a payload to send. */
+  send: number;
+  /** Their measured size. */
+  bytes: number;
+  /** Profiles Klaviyo may create: rows never confirmed before. */
+  newProfiles: number;
+  /** Rows whose Klaviyo profile id must be looked up by identifier. */
+  lookups: number;
+  /** Profiles whose properties are cleared, one request each. */
+  clears: number;
+  /** Removals Klaviyo is asked to make (a member off a list): sent, and watched by the mass-removal guard. */
+  removes: number;
+  subscribes: number;
+  unsubscribes: number;
+  /** Profile deletions to request (docs/privacy-deletions.md). */
+  deletions: number;
+}
+
+export const emptyTally = (): Tally => ({
+  send: 0,
+  bytes: 0,
+  newProfiles: 0,
+  lookups: 0,
+  clears: 0,
+  removes: 0,
+  subscribes: 0,
+  unsubscribes: 0,
+  deletions: 0,
+});
+
+/** What the plan knows besides its own tally when it asks an object for its requests. */
+export interface EstimateInput {
+  counts: PlanCounts;
+  /** Rows waiting for the `after` sync that it confirms in this run, sent right after it. */
+  afterSend: number;
+}
+
+export interface KlaviyoObject<P extends Keyed> {
+  readonly name: SyncObject;
+  readonly limits: BatchLimits;
+  /** A changed row → its payload, or the rejection that names the column and why. */
+  build(spec: SyncSpec, change: RowChange): BuildResult<P>;
+  /** A payload's size, counted against `limits.bytes`. */
+  bytesOf(payload: P): number;
+  /** The count a confirmed row adds to. */
+  confirmedAs(change: StreamedChange): AppliedCount;
+  /** At most how many rows the diff's counts can remove or clear (the mass-removal guard's bound). */
+  removalBound(spec: SyncSpec, counts: PlanCounts): number;
+  /** Plan: counts a row to send. */
+  countSend(spec: SyncSpec, change: StreamedChange, payload: P, tally: Tally): void;
+  /** Plan: counts a row that left the model. */
+  countRemoval(spec: SyncSpec, change: StreamedChange, tally: Tally): void;
+  /** Plan: the requests the tallied rows need, by operation id. */
+  requests(spec: SyncSpec, tally: Tally, input: EstimateInput): Record<string, number>;
+  /** Sync: the sending side for one sync of one run. */
+  applier(context: ApplyContext): Applier<P>;
+}
+
+/** Adds `n` requests of an operation, leaving out operations with none. */
+export function addRequests(requests: Record<string, number>, op: string, n: number): void {
+  if (n > 0) requests[op] = (requests[op] ?? 0) + n;
+}
+
+/** Rows to send and their bytes, counting those the `after` sync confirms in this run at the average size. */
+export function toSend(tally: Tally, input: EstimateInput): { rows: number; bytes: number } {
+  const rows = tally.send + input.afterSend;
+  return { rows, bytes: tally.send === 0 ? 0 : tally.bytes + (tally.bytes / tally.send) * input.afterSend };
+}
+
+/**
+ * A removal Klaviyo is not asked to act on (the profile stays, an event cannot be deleted through
+ * the API, a member stays with on_remove: ignore): the row leaves the snapshot, so it is reported
+ * once, not again on every later run. Should it come back, it is sent as new.
+ */
+export async function forgetRemoved(context: ApplyContext, changes: StreamedChange[]): Promise<void> {
+  await context.forget(changes.map((c) => c.key));
+  context.count('removed', changes.length);
+}

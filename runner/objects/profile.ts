@@ -1,0 +1,197 @@
+/**
+ * Profiles: one bulk import job per batch (docs/klaviyo-api.md#bulk-profile-import), recorded as
+ * soon as Klaviyo accepts it so a killed run resumes it instead of resending; properties a row no
+ * longer has are cleared; with on_remove: unset_properties a row that left the model has its
+ * synced properties cleared.
+ */
+import { stopsTheRun } from '../errors.ts';
+import { batches, LIMITS, pollsUntil, ASSUMED_JOB_MS } from '../klaviyo/limits.ts';
+import { unsetProperties } from '../klaviyo/profiles.ts';
+import { importProfiles, pollImport, settleJob } from '../apply/profiles.ts';
+import { resolveProfileIds } from '../apply/profile-ids.ts';
+import type { StreamedChange } from '../state/diff.ts';
+import { finishJob, jobRows, pendingJobs, recordJob } from '../state/jobs.ts';
+import { buildIdentity } from '../transform/identity.ts';
+import type { ProfilePayload } from '../transform/payload.ts';
+import { buildProfile } from '../transform/profile.ts';
+import {
+  addRequests,
+  forgetRemoved,
+  toSend,
+  type ApplyContext,
+  type Applier,
+  type KlaviyoObject,
+  type Pending,
+} from './object.ts';
+
+/** Profile ids the snapshot already holds for these rows, by key. */
+function knownIds(items: Pending<unknown>[]): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const { change } of items) if (change.profileId !== null) ids.set(change.key, change.profileId);
+  return ids;
+}
+
+/**
+ * The requests of `jobs` import jobs submitted together: each job, its polls (the first job's
+ * until ASSUMED_JOB_MS, one for each job after it), and one page of its import errors, which the
+ * runner reads for every finished job
+ * (https://developers.klaviyo.com/en/reference/get_errors_for_bulk_import_profiles_job).
+ */
+export function importJobRequests(jobs: number): Record<string, number> {
+  if (jobs === 0) return {};
+  return {
+    bulk_import_profiles: jobs,
+    get_bulk_import_profiles_job: pollsUntil(ASSUMED_JOB_MS) + (jobs - 1),
+    get_errors_for_bulk_import_profiles_job: jobs,
+  };
+}
+
+class ProfileApplier implements Applier<ProfilePayload> {
+  constructor(private readonly c: ApplyContext) {}
+
+  /** Import jobs a previous run submitted and did not see finish: poll them and confirm their rows. */
+  async resume(): Promise<void> {
+    const { c } = this;
+    for (const { jobId } of await pendingJobs(c.state, c.spec)) {
+      c.log('info', 'job.resume', `${c.spec.name}: resuming import job ${jobId} from an earlier run`, {
+        sync: c.spec.name,
+        jobId,
+      });
+      const rows = await jobRows(c.state, jobId);
+      const items: Pending<ProfilePayload>[] = [];
+      for (const r of rows) {
+        // The snapshot still holds what Klaviyo had before the job: the properties to clear follow from it.
+        const change: StreamedChange = {
+          diffKind: r.previous === null ? 'create' : 'update',
+          kind: r.previous === null ? 'create' : 'update',
+          key: r.key,
+          hash: r.hash,
+          row: r.row,
+          previous: r.previous,
+          profileId: r.profileId,
+        };
+        const built = buildProfile(c.spec, change);
+        if (built.ok) items.push({ payload: built.payload, change });
+      }
+      const job = await pollImport(c.client, jobId, c.poll);
+      if (job === null) {
+        c.waitForNextRun(`import job ${jobId} is still running at Klaviyo; the next run picks it up`);
+        continue;
+      }
+      if (job.status === 'cancelled') {
+        // Klaviyo imported none of the job's rows, so none is confirmed at the job's values and the
+        // diff this run computes next sends them all again. Counting them failed here as well
+        // reported a failure (exit 1, first load not marked done) for rows this same run confirmed.
+        c.jobs([jobId]);
+        c.log(
+          'warn',
+          'job.cancelled',
+          `${c.spec.name}: Klaviyo cancelled import job ${jobId}; its ${rows.length} rows are sent again`,
+          { sync: c.spec.name, jobId, rows: rows.length },
+        );
+        await finishJob(c.state, jobId, 'cancelled');
+        continue;
+      }
+      const payloads = items.map((i) => i.payload);
+      const outcomes = await settleJob(c.client, jobId, job, payloads, knownIds(items));
+      c.jobs([jobId]);
+      await c.settle(items, outcomes);
+      await finishJob(c.state, jobId, 'complete');
+    }
+  }
+
+  async send(items: Pending<ProfilePayload>[]): Promise<void> {
+    const { c } = this;
+    const byKey = new Map(items.map((i) => [i.change.key, i.change]));
+    const { jobs, outcomes } = await importProfiles(
+      c.client,
+      items.map((i) => i.payload),
+      {
+        ...c.poll,
+        knownIds: knownIds(items),
+        onSubmitted: (id, sent) =>
+          recordJob(
+            c.state,
+            c.spec,
+            c.runId,
+            id,
+            'profile-bulk-import',
+            sent.map((p) => {
+              const change = byKey.get(p.key)!;
+              return { key: p.key, hash: change.hash!, row: change.row };
+            }),
+          ),
+      },
+    );
+    c.jobs(jobs.map((j) => j.jobId));
+    await c.settle(items, outcomes);
+    // A job still running at Klaviyo stays recorded: the next run resumes it.
+    for (const job of jobs) if (job.status !== 'running') await finishJob(c.state, job.jobId, job.status);
+  }
+
+  async remove(items: StreamedChange[]): Promise<void> {
+    const { c } = this;
+    if (c.spec.config.on_remove !== 'unset_properties') return forgetRemoved(c, items);
+    const keys = c.spec.config.properties ?? [];
+    const done: string[] = [];
+    // The row left the model: its identity comes from what Klaviyo last confirmed.
+    const ids = await resolveProfileIds(
+      c.client,
+      items.map((change) => {
+        const identity = buildIdentity(c.spec, change.key, change.previous ?? {});
+        return { key: change.key, profile: identity.ok ? identity.payload : {}, profileId: change.profileId };
+      }),
+    );
+    for (const change of items) {
+      const profileId = ids.get(change.key);
+      if (profileId === undefined) {
+        // Klaviyo has no such profile: there is nothing to clear.
+        done.push(change.key);
+        continue;
+      }
+      try {
+        await unsetProperties(c.client, profileId, keys);
+        done.push(change.key);
+      } catch (error) {
+        if (stopsTheRun(error)) throw error;
+        c.fail(change.key, (error as Error).message);
+      }
+    }
+    await c.forget(done);
+    c.count('removed', done.length);
+  }
+}
+
+export const profile: KlaviyoObject<ProfilePayload> = {
+  name: 'profile',
+  limits: { rows: LIMITS.profilesPerImportJob, bytes: LIMITS.bytesPerBatch, removals: 1000 },
+  build: buildProfile,
+  bytesOf: (p) => p.bytes,
+  confirmedAs: (change) => (change.kind === 'create' ? 'created' : 'updated'),
+  // Any update may clear a property.
+  removalBound: (spec, counts) =>
+    counts.update + counts.resent + (spec.config.on_remove === 'unset_properties' ? counts.remove : 0),
+  countSend(_spec, change, payload, tally) {
+    tally.send += 1;
+    tally.bytes += payload.bytes;
+    if (change.kind === 'create') tally.newProfiles += 1;
+    if (payload.unsetProperties.length > 0) {
+      tally.clears += 1;
+      if (change.profileId === null) tally.lookups += 1;
+    }
+  },
+  countRemoval(spec, change, tally) {
+    if (spec.config.on_remove !== 'unset_properties') return;
+    tally.clears += 1;
+    if (change.profileId === null) tally.lookups += 1;
+  },
+  requests(_spec, tally, input) {
+    const { rows, bytes } = toSend(tally, input);
+    const requests = importJobRequests(batches(rows, LIMITS.profilesPerImportJob, bytes));
+    // Profiles whose properties are cleared need their id, looked up 100 a request.
+    addRequests(requests, 'get_profiles', Math.ceil(tally.lookups / LIMITS.profilesPerLookup));
+    addRequests(requests, 'update_profile', tally.clears);
+    return requests;
+  },
+  applier: (context) => new ProfileApplier(context),
+};
