@@ -11,7 +11,8 @@
  *
  * Every identifier recorded here, whatever its status, is an erased person's: the other syncs hold
  * back rows that carry it (`erasedIdentifiers`), and `forgetErased` removes that person's rows from
- * their snapshots, rejections and withdrawals, so the state keeps nothing of them but the hash.
+ * their snapshots, rejections, withdrawals and unfinished jobs, so the state keeps nothing of them
+ * but the hash.
  */
 import { createHash } from 'node:crypto';
 import { normalizeEmail } from '../identity/email.ts';

@@ -106,7 +106,8 @@ export async function forgetRows(state: State, spec: SyncSpec, keys: string[]): 
 
 /**
  * Removes an erased person's rows from one sync's state (docs/privacy-deletions.md): the snapshot
- * rows, their rejections and their withdrawals, at once.
+ * rows, their rejections, their withdrawals and their place in an unfinished import job (so
+ * resuming the job does not confirm them again), at once.
  */
 export async function forgetPersonRows(state: State, sync: string, keys: string[]): Promise<void> {
   if (keys.length === 0) return;
@@ -116,7 +117,7 @@ export async function forgetPersonRows(state: State, sync: string, keys: string[
     keys.map((k) => [k, null, null, null]),
     (batch) =>
       atomically(state, async () => {
-        for (const table of ['snapshot', 'rejected', 'withdrawals'] as const)
+        for (const table of ['snapshot', 'rejected', 'withdrawals', 'job_rows'] as const)
           await state.wh.execute(
             `delete from ${state.table(table)} where sync = ${d.literal(sync)} and key in (select key from ${state.table('stage')} where batch_id = ${d.literal(batch)})`,
           );
