@@ -51,6 +51,12 @@ export const OPERATIONS = {
     scopes: ['lists:write', 'profiles:write', 'subscriptions:write'],
     idempotent: true,
   },
+  // Webhooks (docs/webhooks.md#managing-subscriptions): all XS. NOT idempotent: each POST makes
+  // one more webhook, so a resend after a lost answer could leave two delivering the same events.
+  create_webhook: { tier: 'XS', scopes: ['webhooks:write'], idempotent: false },
+  get_webhooks: { tier: 'XS', scopes: ['webhooks:read'], idempotent: true },
+  // Deleting a deleted webhook changes nothing (Klaviyo answers 404).
+  delete_webhook: { tier: 'XS', scopes: ['webhooks:write'], idempotent: true },
 } as const satisfies Record<string, { tier: Tier; scopes: readonly string[]; idempotent: boolean }>;
 
 export type OperationId = keyof typeof OPERATIONS;

@@ -12,6 +12,7 @@ import { PROFILE_ROUTES } from './routes/profiles.ts';
 import type { Route } from './routes/route.ts';
 import { SUBSCRIPTION_ROUTES } from './routes/subscriptions.ts';
 import { SUPPRESSION_ROUTES } from './routes/suppressions.ts';
+import { WEBHOOK_ROUTES } from './routes/webhooks.ts';
 
 const FAMILIES: Route[][] = [
   JOB_ROUTES,
@@ -21,6 +22,7 @@ const FAMILIES: Route[][] = [
   LIST_ROUTES,
   SUBSCRIPTION_ROUTES,
   SUPPRESSION_ROUTES,
+  WEBHOOK_ROUTES,
 ];
 
 export const ROUTES: Route[] = FAMILIES.flat();
