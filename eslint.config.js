@@ -28,7 +28,7 @@ const STAGES = [
   ['runner/objects'],
   ['runner/plan'],
   ['runner/report'],
-  ['runner/sync', 'runner/extract', 'runner/validate', 'runner/github'],
+  ['runner/sync', 'runner/extract', 'runner/validate', 'runner/github', 'runner/export'],
   ['runner/commands'],
   ['runner/cli.ts'],
 ];

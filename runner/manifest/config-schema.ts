@@ -22,10 +22,17 @@ const validateConfig = schemaValidator<KlaviyoSyncConfig>({
 function sentence(error: ErrorObject, where: string): string | null {
   const at = `config.meta.klaviyo${error.instancePath.replaceAll('/', '.')}`;
   const p = error.params as Record<string, unknown>;
+  // The branches of the event sync's oneOf (metric or metric_column) each say "needs"; the oneOf
+  // error itself says what to change.
+  if (error.schemaPath.includes('/oneOf/')) return null;
   switch (error.keyword) {
     case 'if':
     case 'anyOf':
       return null;
+    case 'oneOf':
+      return p.passingSchemas === null
+        ? `${where}: ${at} needs \`metric\` (one metric name) or \`metric_column\` (a column holding each row's metric name).`
+        : `${where}: ${at} has both \`metric\` and \`metric_column\`; keep one.`;
     case 'required':
       return `${where}: ${at} needs \`${String(p.missingProperty)}\`.`;
     case 'additionalProperties':
