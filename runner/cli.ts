@@ -19,6 +19,7 @@ import { sandboxCommand } from './commands/sandbox.ts';
 import { extractCommand } from './commands/extract.ts';
 import { versionText } from './commands/version.ts';
 import { commentCommand } from './commands/comment.ts';
+import { exportCommand } from './commands/export.ts';
 import { webhooksCommand } from './commands/webhooks.ts';
 
 export function program(): Command {
@@ -38,6 +39,7 @@ export function program(): Command {
     syncCommand(),
     commentCommand(),
     extractCommand(),
+    exportCommand(),
     sandboxCommand(),
     webhooksCommand(),
   ])

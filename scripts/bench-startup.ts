@@ -5,11 +5,14 @@
  *
  * It builds dist/ and lays it out as npm installs it (bin/, dist/, schema/, package.json, with
  * this repository's node_modules linked beside), so the installed path is measured, not the
- * tsx path a checkout uses. `--before <git ref>` adds the same commands at that commit, run from
- * its own sources the way it ran them. Runs are interleaved (each round runs every command once)
- * so a change in the machine's load falls on all of them alike; medians are reported.
+ * tsx path a checkout uses. `--before` (repeatable) adds the same commands of another version, measured the
+ * same way: `--before <git ref>` builds that commit with its own scripts/build.ts (a commit
+ * without one runs from its sources, the way it ran them), `--before <folder>` takes a folder
+ * holding an installed klaviyo-runner (bin/klaviyo-runner.js) as it is. Runs are interleaved
+ * (each round runs every command once) so a change in the machine's load falls on all of them
+ * alike; medians are reported.
  *
- * Options: --runs N (default 15), --before <ref>.
+ * Options: --runs N (default 15), --before <ref or folder> (one or more).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -23,7 +26,7 @@ const option = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const runs = Number(option('--runs') ?? 15);
-const before = option('--before');
+const befores = args.flatMap((a, i) => (a === '--before' && args[i + 1] !== undefined ? [args[i + 1]!] : []));
 
 function say(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
@@ -36,6 +39,42 @@ function installedLayout(into: string, fill: (dir: string) => void): string {
   fill(dir);
   symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return path.join(dir, 'bin', 'klaviyo-runner.js');
+}
+
+/** The commit's package as npm would install it: built by its own build script when it has one. */
+function builtAt(ref: string, tmp: string): string {
+  const files = execFileSync('git', ['ls-tree', '--name-only', ref], { cwd: root, encoding: 'utf8' }).split(
+    '\n',
+  );
+  const wanted = [
+    'bin',
+    'runner',
+    'schema',
+    'scripts',
+    'package.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+  ];
+  const into = mkdtempSync(path.join(tmp, 'before-'));
+  return installedLayout(into, (dir) => {
+    const archive = execFileSync('git', ['archive', ref, ...wanted.filter((f) => files.includes(f))], {
+      cwd: root,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    writeFileSync(path.join(into, 'before.tar'), archive);
+    execFileSync('tar', ['-xf', path.join(into, 'before.tar'), '-C', dir]);
+    if (!existsSync(path.join(dir, 'scripts', 'build.ts'))) return;
+    say(`building ${ref} with its scripts/build.ts`);
+    symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+    execFileSync(process.execPath, ['--import', 'tsx', path.join(dir, 'scripts', 'build.ts')], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
+    rmSync(path.join(dir, 'node_modules'));
+    // Without runner/, bin/ runs dist/ as in an installed package.
+    rmSync(path.join(dir, 'runner'), { recursive: true });
+    rmSync(path.join(dir, 'scripts'), { recursive: true });
+  });
 }
 
 function ensureDemoBuilt(): void {
@@ -89,15 +128,10 @@ function main(): void {
     const commands = [['--version'], ['--help'], ['validate', '--project-dir', root]];
     const cases: Case[] = [{ name: "node -e ''", argv: ['-e', ''] }];
     for (const argv of commands) cases.push({ name: `installed ${argv[0]!}`, argv: [after, ...argv] });
-    if (before !== undefined) {
-      const old = installedLayout(path.join(tmp, 'before'), (dir) => {
-        const archive = execFileSync('git', ['archive', before, 'bin', 'runner', 'schema', 'package.json'], {
-          cwd: root,
-          maxBuffer: 64 * 1024 * 1024,
-        });
-        writeFileSync(path.join(tmp, 'before.tar'), archive);
-        execFileSync('tar', ['-xf', path.join(tmp, 'before.tar'), '-C', dir]);
-      });
+    for (const before of befores) {
+      const old = existsSync(path.join(before, 'bin', 'klaviyo-runner.js'))
+        ? path.join(before, 'bin', 'klaviyo-runner.js')
+        : builtAt(before, tmp);
       for (const argv of commands) cases.push({ name: `${before} ${argv[0]!}`, argv: [old, ...argv] });
     }
     for (const c of cases) timeOnce(c); // warm the file cache once

@@ -17,14 +17,16 @@ import { readValueCases } from './helpers/value-cases.ts';
 const rows = queryDuckDb;
 
 describe('the demo dbt project', () => {
-  // A 115-node dbt build, then queries: more than the default timeout on a busy machine.
-  it('builds green with the demo data and declares seven valid syncs', async () => {
+  // A 156-node dbt build, then queries: more than the default timeout on a busy machine.
+  it('builds green with the demo data and declares ten valid syncs', async () => {
     const project = await copyDemoProject();
     const built = await runDbt(project, ['build']);
     expect(built.code, built.stdout).toBe(0);
-    // The one warning: the demo export lists an order twice, resolved and reported, not fatal.
+    // The two warnings: the demo exports list an order and a web event twice, resolved and
+    // reported, not fatal.
     expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__orders_copies/);
-    expect(built.stdout).toMatch(/Done\. PASS=124 WARN=1 ERROR=0 SKIP=0/);
+    expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__web_events_copies/);
+    expect(built.stdout).toMatch(/Done\. PASS=162 WARN=2 ERROR=0 SKIP=0/);
     const db = path.join(project, 'target', 'demo.duckdb');
     const [counts] = await rows(
       db,
@@ -38,7 +40,10 @@ describe('the demo dbt project', () => {
       (select count(*)::integer from main.klaviyo__winback_list_members) as winback,
       (select count(*)::integer from main.klaviyo__fulfilled_order_events) as fulfilled,
       (select count(*)::integer from main.klaviyo__cancelled_order_events) as cancelled,
-      (select count(*)::integer from main.klaviyo__refunded_order_events) as refunded`,
+      (select count(*)::integer from main.klaviyo__refunded_order_events) as refunded,
+      (select count(*)::integer from main.klaviyo__started_checkout_events) as started_checkouts,
+      (select count(*)::integer from main.klaviyo__viewed_product_events) as viewed_products,
+      (select count(*)::integer from main.klaviyo__added_to_cart_events) as added_to_cart`,
     );
     expect(counts).toEqual({
       crm_rows: 596,
@@ -51,6 +56,9 @@ describe('the demo dbt project', () => {
       fulfilled: 1796,
       cancelled: 96,
       refunded: 68,
+      started_checkouts: 85,
+      viewed_products: 484,
+      added_to_cart: 176,
     });
     // Nothing is dropped silently: every row is in the model it feeds or a rejected row for that
     // model with its reason.
@@ -59,6 +67,9 @@ describe('the demo dbt project', () => {
       `select model, reason_code, count(*)::integer as n from main.klaviyo__rejected_rows group by all order by all`,
     );
     expect(reasons).toEqual([
+      { model: 'klaviyo__added_to_cart_events', reason_code: 'duplicate_web_event', n: 1 },
+      { model: 'klaviyo__added_to_cart_events', reason_code: 'invalid_email', n: 10 },
+      { model: 'klaviyo__added_to_cart_events', reason_code: 'no_identifier', n: 15 },
       { model: 'klaviyo__cancelled_order_events', reason_code: 'person_unresolved', n: 9 },
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'future_order', n: 1 },
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'lines_not_shippable', n: 7 },
@@ -77,6 +88,11 @@ describe('the demo dbt project', () => {
       { model: 'klaviyo__profiles', reason_code: 'shared_email', n: 5 },
       { model: 'klaviyo__refunded_order_events', reason_code: 'lines_not_shippable', n: 1 },
       { model: 'klaviyo__refunded_order_events', reason_code: 'person_unresolved', n: 8 },
+      { model: 'klaviyo__started_checkout_events', reason_code: 'invalid_email', n: 4 },
+      { model: 'klaviyo__started_checkout_events', reason_code: 'lines_not_shippable', n: 1 },
+      { model: 'klaviyo__started_checkout_events', reason_code: 'no_identifier', n: 11 },
+      { model: 'klaviyo__viewed_product_events', reason_code: 'invalid_email', n: 22 },
+      { model: 'klaviyo__viewed_product_events', reason_code: 'no_identifier', n: 43 },
     ]);
     const [unexplained] = await rows(
       db,
@@ -89,9 +105,16 @@ describe('the demo dbt project', () => {
           and order_id || '-' || line_number not in (select key from main.klaviyo__rejected_rows where model = 'klaviyo__ordered_product_events')) as lines,
       (select count(*)::integer from main.int_klaviyo__persons
         where person_id not in (select person_id from main.klaviyo__profiles)
-          and person_id not in (select key from main.klaviyo__rejected_rows where model = 'klaviyo__profiles')) as people`,
+          and person_id not in (select key from main.klaviyo__rejected_rows where model = 'klaviyo__profiles')) as people,
+      (select count(*)::integer from main.int_klaviyo__checkouts
+        where event_id not in (select event_id from main.klaviyo__started_checkout_events)
+          and event_id not in (select key from main.klaviyo__rejected_rows where model = 'klaviyo__started_checkout_events')) as checkouts,
+      (select count(*)::integer from main.demo_web_events
+        where event_id not in (select event_id from main.klaviyo__viewed_product_events)
+          and event_id not in (select event_id from main.klaviyo__added_to_cart_events)
+          and event_id not in (select key from main.klaviyo__rejected_rows where entity = 'web_event')) as web_events`,
     );
-    expect(unexplained).toEqual({ orders: 0, lines: 0, people: 0 });
+    expect(unexplained).toEqual({ orders: 0, lines: 0, people: 0, checkouts: 0, web_events: 0 });
     // The order typed as 2062 is rejected, not the reference date of everyone's RFM.
     expect(
       await rows(
@@ -114,12 +137,15 @@ describe('the demo dbt project', () => {
     const validate = new Ajv2020({ strict: false }).compile(schema);
     const exposures = Object.values(manifest.exposures);
     expect(exposures.map((e) => e.name).sort()).toEqual([
+      'klaviyo_added_to_cart',
       'klaviyo_cancelled_orders',
       'klaviyo_fulfilled_orders',
       'klaviyo_ordered_products',
       'klaviyo_placed_orders',
       'klaviyo_profiles_rfm',
       'klaviyo_refunded_orders',
+      'klaviyo_started_checkouts',
+      'klaviyo_viewed_products',
       'klaviyo_winback_list',
     ]);
     for (const e of exposures)
@@ -141,6 +167,8 @@ describe('the demo dbt project', () => {
       'demo_orders.csv',
       'demo_order_lines.csv',
       'demo_klaviyo_suppressions.csv',
+      'demo_checkouts.csv',
+      'demo_web_events.csv',
     ]) {
       expect(await readFile(path.join(dir, 'seeds', 'demo', file), 'utf8')).toBe(
         await readFile(path.join(repoRoot, 'seeds', 'demo', file), 'utf8'),
@@ -203,6 +231,16 @@ describe('a project installing the package', () => {
         `select count(*)::integer as n from information_schema.tables where table_name like 'demo_%' or table_name like 'stg_demo__%'`,
       ),
     ).toEqual([{ n: 0 }]);
+    // The shop has no checkouts or web events input: the events built from them are empty tables
+    // with their columns, and the build passed.
+    expect(
+      await rows(
+        db,
+        `select (select count(*) from main.klaviyo__started_checkout_events)::integer as checkouts,
+                (select count(*) from main.klaviyo__viewed_product_events)::integer as views,
+                (select count(*) from main.klaviyo__added_to_cart_events)::integer as adds`,
+      ),
+    ).toEqual([{ checkouts: 0, views: 0, adds: 0 }]);
     // The manifest of a project that installs the package, read the way the runner reads any
     // user's manifest: the package's models under the package's name, no syncs declared.
     const manifestPath = path.join(project, 'target', 'manifest.json');

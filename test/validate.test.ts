@@ -11,7 +11,7 @@ describe('klaviyo-runner validate', () => {
     expect((await runDbt(project, ['build'])).code).toBe(0);
     const ok = await runCli(['validate', '--project-dir', project]);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toContain('7 sync(s) valid.');
+    expect(ok.stdout).toContain('10 sync(s) valid.');
 
     const file = path.join(project, 'exposures', 'klaviyo.yml');
     const yaml = await readFile(file, 'utf8');

@@ -10,7 +10,7 @@ const checkServeOptions = checkedOptions<{
   tolerance: number;
   maxBody: number;
   logFormat: LogFormat;
-}>({
+}>('webhooks', {
   port: { flag: '--port', must: '0 to 65535', schema: { type: 'integer', minimum: 0, maximum: 65535 } },
   flushInterval: {
     flag: '--flush-interval',
