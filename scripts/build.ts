@@ -7,7 +7,7 @@
  * Why a bundler rather than tsc's one JavaScript file per source (README, "Start-up"): Node
  * resolves, reads and links every ES module separately, and a CommonJS dependency imported from
  * ES modules goes through the CommonJS loader and its export scanner. `klaviyo-runner --version`
- * loaded 15 modules of ours and commander's 6; bundled, it loads dist/cli.js and one shared chunk.
+ * loaded 15 modules of ours and commander's 6; bundled, dist/cli.js and a few small shared chunks.
  * The commands keep their `await import()`s, which esbuild turns into separate chunks
  * (https://esbuild.github.io/api/#splitting), so `--help` still loads no warehouse driver, HTTP
  * client or sandbox.
@@ -18,7 +18,7 @@
  *
  * No JSON Schema is compiled when the packaged CLI runs: every schema the runner registers through
  * runner/json-schema.ts is compiled here, with Ajv's standalone code, into the functions the
- * bundle carries (precompiledSchemas below).
+ * bundle carries (runnerSources below).
  *
  * Every output file sits directly in dist/ (entries and chunks alike), so the sources' paths
  * relative to `import.meta.url` (package.json, schema/, report/templates/) are rewritten once, to
@@ -57,7 +57,17 @@ const bundled = (specifier: string) =>
  */
 const URL_RELATIVE = /new URL\((['"`])(\.{1,2}\/[^'"`$]*)/g;
 
+/** What may stand before `import.meta` in a source: a rewritten URL, or createRequire (resolves packages alike). */
+const META_USES = [/new URL\((['"`])\.{1,2}\/[^'"`]*\1, $/, /createRequire\($/];
+
 export function rewriteRelativeUrls(source: string, file: string): string {
+  for (const use of source.matchAll(/import\.meta\b(\.\w+)?/g)) {
+    const before = source.slice(Math.max(0, use.index - 200), use.index);
+    if (use[1] !== '.url' || !META_USES.some((allowed) => allowed.test(before)))
+      throw new Error(
+        `build: ${path.relative(root, file)} uses ${use[0]} in a way the bundle cannot keep (only new URL('./relative', import.meta.url) and createRequire(import.meta.url)).`,
+      );
+  }
   return source.replace(URL_RELATIVE, (_, quote: string, relative: string) => {
     const target = path.resolve(path.dirname(file), relative);
     const shipped = target.startsWith(runner + path.sep)
@@ -100,11 +110,27 @@ function standaloneModule(spec: SchemaSpec): string {
 }
 
 /**
+ * The module that spells a schema's id, or failing that the longest start of it cut at an
+ * underscore (`'klaviyo_list'` for klaviyo_list_page, `'plan'` for plan_options), as a quoted
+ * literal, when exactly one does; none when no module or several do.
+ */
+export function ownerOf(id: string, texts: Map<string, string>): string | undefined {
+  const parts = id.split('_');
+  for (let n = parts.length; n > 0; n--) {
+    const literal = `'${parts.slice(0, n).join('_')}'`;
+    const spelled = [...texts].filter(([, text]) => text.includes(literal)).map(([file]) => file);
+    if (spelled.length === 1) return spelled[0];
+    if (spelled.length > 1) return undefined;
+  }
+  return undefined;
+}
+
+/**
  * How runner/'s sources enter the bundle: their relative URLs rewritten (above), their JSON
- * Schemas precompiled. A schema whose id a module spells out (`id: 'dbt_manifest'`) is supplied
- * by that module (`providePrecompiled`), so its code loads with the command that uses it; the
- * others (the options schemas, whose ids checkedOptions builds) fill runner/json-schema.ts's
- * `PRECOMPILED` table. Each precompiled function is a module of its own (`precompiled-schema:<id>`).
+ * Schemas precompiled. A schema is supplied by the module that spells its id (ownerOf:
+ * `id: 'dbt_manifest'`, `shape('klaviyo_list', …)`) through `providePrecompiled`, so its code
+ * loads with the command that uses it; the others fill runner/json-schema.ts's `PRECOMPILED`
+ * table, loaded by every command. Each precompiled function is a module of its own (`precompiled-schema:<id>`).
  * Bare imports stay imports of the installed packages unless BUNDLED.
  */
 function runnerSources(specs: SchemaSpec[]): esbuild.Plugin {
@@ -113,10 +139,11 @@ function runnerSources(specs: SchemaSpec[]): esbuild.Plugin {
   const modules = (readdirSync(runner, { recursive: true }) as string[])
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
     .map((f) => path.join(runner, f));
+  const texts = new Map(modules.filter((f) => f !== registry).map((f) => [f, readFileSync(f, 'utf8')]));
   const owner = new Map<string, string>();
   for (const spec of specs) {
-    const spelled = modules.filter((f) => f !== registry && readFileSync(f, 'utf8').includes(`'${spec.id}'`));
-    if (spelled.length === 1) owner.set(spec.id, spelled[0]!);
+    const found = ownerOf(spec.id, texts);
+    if (found !== undefined) owner.set(spec.id, found);
   }
   const create = (spec: SchemaSpec, i: number) => `import create${i} from 'precompiled-schema:${spec.id}';`;
   return {

@@ -5,7 +5,9 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { registeredSchemas, standaloneFunction } from '../scripts/build.ts';
+import path from 'node:path';
+import { ownerOf, registeredSchemas, rewriteRelativeUrls, standaloneFunction } from '../scripts/build.ts';
+import { repoRoot } from './helpers/dbt.ts';
 import { schemaValidator, type Validator } from '../runner/json-schema.ts';
 
 const specs = await registeredSchemas();
@@ -41,12 +43,22 @@ const INPUTS: unknown[] = [
   { object: 'event', metric: 'Placed Order', key: 'event id', time: 3, list_id: 'x' },
   { object: 'list_membership', list: { id: 'Xy12' }, key: 'person_id', identity: {} },
   { object: 'profiles' },
+  { data: { id: 'XyZ', type: 'list', attributes: { name: null, created: '2026-01-01T00:00:00+00:00' } } },
+  { data: { id: 7, attributes: { name: 3 } } },
+  { data: [{ id: 'a', attributes: { name: 'Winback', status: 'complete' } }], links: { next: null } },
+  { data: [{ attributes: {} }], links: { next: 3 } },
 ];
 
 describe('precompiled JSON Schemas', () => {
   it('cover every schema the runner registers', () => {
     expect(specs.map((s) => s.id).sort()).toEqual(
-      expect.arrayContaining(['dbt_manifest', 'dbt_run_results', 'klaviyo_sync_config', 'sync_options']),
+      expect.arrayContaining([
+        'dbt_manifest',
+        'dbt_run_results',
+        'klaviyo_sync_config',
+        'klaviyo_profile_page',
+        'sync_options',
+      ]),
     );
   });
 
@@ -67,4 +79,57 @@ describe('precompiled JSON Schemas', () => {
       expect(failures).toBeGreaterThan(0);
     },
   );
+});
+
+describe('paths relative to a module, as the bundle in dist/ finds them', () => {
+  const file = path.join(repoRoot, 'runner', 'report', 'plan-report.ts');
+
+  it('points files of runner/ at their copies in dist/, and the others at the package', () => {
+    expect(
+      rewriteRelativeUrls(
+        [
+          'new URL(`./templates/${name}`, import.meta.url)',
+          "new URL('../../schema/klaviyo-sync.schema.json', import.meta.url)",
+          "new URL('../../package.json', import.meta.url)",
+          'createRequire(import.meta.url)',
+        ].join('\n'),
+        file,
+      ),
+    ).toBe(
+      [
+        'new URL(`./report/templates/${name}`, import.meta.url)',
+        "new URL('../schema/klaviyo-sync.schema.json', import.meta.url)",
+        "new URL('../package.json', import.meta.url)",
+        'createRequire(import.meta.url)',
+      ].join('\n'),
+    );
+  });
+
+  it.each(["path.join(import.meta.dirname, 'x.json')", 'new URL(name, import.meta.url)'])(
+    'refuses %s, which the bundle would resolve from another folder',
+    (source) => {
+      expect(() => rewriteRelativeUrls(source, file)).toThrow(
+        /^build: runner\/report\/plan-report\.ts uses import\.meta/,
+      );
+    },
+  );
+});
+
+describe('which module carries a precompiled schema', () => {
+  const texts = new Map([
+    ['lists.ts', "const LIST = shape('klaviyo_list', resource);"],
+    ['plan.ts', "new Command('plan'); checkedOptions('plan', rules);"],
+    ['sync.ts', "new Command('sync');"],
+    ['log.ts', "logger.log('info', 'sync', 'done');"],
+  ]);
+
+  it.each([
+    ['klaviyo_list', 'lists.ts'],
+    ['klaviyo_list_page', 'lists.ts'],
+    ['plan_options', 'plan.ts'],
+    ['sync_options', undefined],
+    ['dbt_manifest', undefined],
+  ])('%s: %s', (id, file) => {
+    expect(ownerOf(id, texts)).toBe(file);
+  });
 });

@@ -17,7 +17,7 @@ import { readValueCases } from './helpers/value-cases.ts';
 const rows = queryDuckDb;
 
 describe('the demo dbt project', () => {
-  // A 156-node dbt build, then queries: more than the default timeout on a busy machine.
+  // A 164-node dbt build, then queries: more than the default timeout on a busy machine.
   it('builds green with the demo data and declares ten valid syncs', async () => {
     const project = await copyDemoProject();
     const built = await runDbt(project, ['build']);
@@ -224,6 +224,7 @@ describe('a project installing the package', () => {
       // "1.234,50" is 1234.5 and its "1,234" is 1.234, where the US store's would be ambiguous.
       { event_id: '2001', value: 1234.5 },
       { event_id: '2002', value: 1.234 },
+      { event_id: '2004', value: 20 },
     ]);
     expect(
       await rows(
@@ -254,6 +255,12 @@ describe('a project installing the package', () => {
     expect(
       await rows(db, `select model, key, reason_code from main.klaviyo__rejected_rows order by 1, 2, 3`),
     ).toEqual([
+      // 31.04.2025 is no day either: the cancellation is reported, the order still sent as placed.
+      {
+        model: 'klaviyo__cancelled_order_events',
+        key: '2004:cancelled',
+        reason_code: 'cancelled_at_invalid_date',
+      },
       { model: 'klaviyo__ordered_product_events', key: '1004-1', reason_code: 'person_unresolved' },
       { model: 'klaviyo__ordered_product_events', key: '1005-1', reason_code: 'order_not_shippable' },
       { model: 'klaviyo__placed_order_events', key: '1001', reason_code: 'duplicate_order' },
@@ -305,7 +312,7 @@ exposures:
       }[];
     };
     expect(plan.syncs).toHaveLength(1);
-    expect(plan.syncs[0]!.counts).toMatchObject({ create: 5, leftOutByModel: 4 });
+    expect(plan.syncs[0]!.counts).toMatchObject({ create: 6, leftOutByModel: 4 });
     expect(plan.syncs[0]!.leftOutByModel).toEqual([
       {
         key: '1001',

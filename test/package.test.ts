@@ -213,7 +213,8 @@ describe('the packed package, installed by a user', () => {
     expect(planned.code, planned.stderr).toBe(0);
     const plan = JSON.parse(planned.stdout) as { syncs: { sync: string; counts: { create: number } }[] };
     expect(plan.syncs.map((s) => [s.sync, s.counts.create]).sort()).toEqual([
-      ['shop_placed_orders', 3],
+      // The orders of shop_orders.csv and shop_orders_eu.csv that test/dbt's models keep.
+      ['shop_placed_orders', 5],
       ['shop_profiles', 2],
     ]);
     expect((await sandboxState()).profiles).toEqual([]);
@@ -222,7 +223,7 @@ describe('the packed package, installed by a user', () => {
     expect(synced.code, synced.stdout + synced.stderr).toBe(0);
     const state = await sandboxState();
     expect(state.profiles.map((p) => p.email).sort()).toEqual(['jo@example.com', 'sam@example.com']);
-    expect(state.events).toHaveLength(3);
+    expect(state.events).toHaveLength(5);
     const results = JSON.parse(
       await readFile(path.join(shop, 'target', 'klaviyo_run_results.json'), 'utf8'),
     ) as { results: { sync: string; status: string }[] };

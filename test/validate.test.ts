@@ -59,7 +59,7 @@ describe('klaviyo-runner validate', () => {
     expect(closed.code).toBe(2);
     expect(closed.stderr).toContain('error: 3 problem(s) in the project');
     expect(closed.stderr).toContain(
-      '- The warehouse could not be opened, so the columns of 7 synced model(s) were not checked: No DuckDB file at',
+      '- The warehouse could not be opened, so the columns of 10 synced model(s) were not checked: No DuckDB file at',
     );
     expect(closed.stderr).not.toContain('has no column');
   }, 300_000);

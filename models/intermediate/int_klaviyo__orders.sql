@@ -34,9 +34,15 @@ orders as (
         source_orders.total,
         source_orders.discount_code,
         source_orders.discount_amount,
-        {{ klaviyo__optional_column(orders_relation, 'fulfilled_at', dbt.type_timestamp(), 'source_orders') }} as fulfilled_at,
-        {{ klaviyo__optional_column(orders_relation, 'cancelled_at', dbt.type_timestamp(), 'source_orders') }} as cancelled_at,
-        {{ klaviyo__optional_column(orders_relation, 'refunded_at', dbt.type_timestamp(), 'source_orders') }} as refunded_at,
+        {{ klaviyo__input_time(orders_relation, 'fulfilled_at', 'source_orders', 'orders', optional=true) }} as fulfilled_at,
+        {{ klaviyo__input_time_problem(orders_relation, 'fulfilled_at', 'source_orders', 'orders', optional=true) }} as fulfilled_at_problem,
+        cast({{ klaviyo__optional_column(orders_relation, 'fulfilled_at', dbt.type_string(), 'source_orders') }} as {{ dbt.type_string() }}) as fulfilled_at_text,
+        {{ klaviyo__input_time(orders_relation, 'cancelled_at', 'source_orders', 'orders', optional=true) }} as cancelled_at,
+        {{ klaviyo__input_time_problem(orders_relation, 'cancelled_at', 'source_orders', 'orders', optional=true) }} as cancelled_at_problem,
+        cast({{ klaviyo__optional_column(orders_relation, 'cancelled_at', dbt.type_string(), 'source_orders') }} as {{ dbt.type_string() }}) as cancelled_at_text,
+        {{ klaviyo__input_time(orders_relation, 'refunded_at', 'source_orders', 'orders', optional=true) }} as refunded_at,
+        {{ klaviyo__input_time_problem(orders_relation, 'refunded_at', 'source_orders', 'orders', optional=true) }} as refunded_at_problem,
+        cast({{ klaviyo__optional_column(orders_relation, 'refunded_at', dbt.type_string(), 'source_orders') }} as {{ dbt.type_string() }}) as refunded_at_text,
         {{ klaviyo__optional_column(orders_relation, 'updated_at', dbt.type_timestamp(), 'source_orders') }} as updated_at,
         {{ klaviyo__optional_column(orders_relation, 'cancel_reason', dbt.type_string(), 'source_orders') }} as cancel_reason,
         {{ klaviyo__optional_column(orders_relation, 'refund_reason', dbt.type_string(), 'source_orders') }} as refund_reason,
@@ -122,9 +128,11 @@ lifecycle as (
     select
         attributed.*,
         {{ klaviyo__status_in('attributed.status', 'klaviyo__cancelled_statuses') }}
-            or attributed.cancelled_at is not null as is_cancelled,
+            or attributed.cancelled_at is not null
+            or attributed.cancelled_at_problem is not null as is_cancelled,
         {{ klaviyo__status_in('attributed.status', 'klaviyo__refunded_statuses') }}
-            or attributed.refunded_at is not null as is_refunded
+            or attributed.refunded_at is not null
+            or attributed.refunded_at_problem is not null as is_refunded
     from attributed
 ),
 
@@ -146,6 +154,13 @@ final as (
         lifecycle.fulfilled_at,
         lifecycle.cancelled_at,
         lifecycle.refunded_at,
+        -- a lifecycle time given as text the timestamp rule refuses: its event is reported, not sent
+        lifecycle.fulfilled_at_problem,
+        lifecycle.cancelled_at_problem,
+        lifecycle.refunded_at_problem,
+        lifecycle.fulfilled_at_text,
+        lifecycle.cancelled_at_text,
+        lifecycle.refunded_at_text,
         lifecycle.cancel_reason,
         lifecycle.refund_reason,
         lifecycle.is_cancelled,

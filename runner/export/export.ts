@@ -4,9 +4,9 @@
  *
  * The rows are the ones a first load of the sync would send: the same diff as `sync
  * --full-refresh` read against no snapshot of this sync (so every row of the model, while `scope`
- * and `after` leave out what they leave out of a sync), refused by the same diff rules
- * (objects/classify.ts) and built by the same object modules (objects/), so a row the sync would
- * reject is rejected here with the same reason. Nothing is written to the warehouse and nothing is
+ * and `after` leave out what they leave out of a sync), classified and built by the same pass as
+ * `plan` and `sync` (objects/classify.ts), so a row the sync would reject is rejected here with the
+ * same reason. Nothing is written to the warehouse and nothing is
  * marked as sent: the warehouse is opened read-only and the state is only read.
  *
  * The file is written beside its destination and renamed into place when complete, so a failed
@@ -20,12 +20,17 @@ import { stringify } from 'csv-stringify';
 import { ConfigError } from '../errors.ts';
 import { loadSyncs, type ProjectOptions } from '../manifest/load.ts';
 import { openWarehouse } from '../source/open.ts';
-import { readModelRejections, type ModelRejections } from '../source/rejected-rows.ts';
+import {
+  readModelRejections,
+  readModelWithheldFields,
+  type ModelRejections,
+  type ModelWithheldFields,
+} from '../source/rejected-rows.ts';
 import { diffCounts, streamChanges, type PlanCounts } from '../state/diff.ts';
 import { readOnlyStateOf, withoutSnapshotOf } from '../state/schema.ts';
 import type { Rejection } from '../state/changes.ts';
-import type { BuildResult, ListMemberPayload, ProfilePayload } from '../transform/payload.ts';
-import { diffRejection } from '../objects/classify.ts';
+import type { ListMemberPayload, ProfilePayload } from '../transform/payload.ts';
+import { classify } from '../objects/classify.ts';
 import { objectOf } from '../objects/index.ts';
 import { csvLayout } from './csv-columns.ts';
 
@@ -50,6 +55,8 @@ export interface ExportResult {
   counts: Pick<PlanCounts, 'skippedByScope' | 'waitingOnAfter'>;
   /** Rows the dbt models left out for this sync (klaviyo__rejected_rows). */
   leftOutByModel: ModelRejections;
+  /** Fields the dbt models withheld from rows they still ship (klaviyo__withheld_fields). */
+  withheldByModel: ModelWithheldFields;
 }
 
 const MAX_LISTED = 1000;
@@ -75,6 +82,7 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
   const project = await loadSyncs(options);
   const spec = onlySync(project.specs, options.select);
   const layout = csvLayout(spec);
+  const object = objectOf(spec);
   const output = path.resolve(options.output);
   const partial = path.join(path.dirname(output), `.${path.basename(output)}.${process.pid}.partial`);
   const wh = await openWarehouse(project.connection, { readOnly: true });
@@ -92,6 +100,7 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
     const mode = { fullRefresh: true };
     const counts = await diffCounts(firstLoad, spec, mode);
     const leftOutByModel = await readModelRejections(wh, spec, MAX_LISTED);
+    const withheldByModel = await readModelWithheldFields(wh, spec, MAX_LISTED);
     // csv-stringify quotes what needs quoting (commas, quotes, line breaks) as RFC 4180 says.
     const csv = stringify({ header: true, columns: layout.header, bom: false });
     const file = createWriteStream(partial);
@@ -99,22 +108,17 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
     try {
       for await (const chunk of streamChanges(firstLoad, spec, mode)) {
         for (const change of chunk) {
-          const refused = diffRejection(spec, change);
-          if (refused !== null) {
-            note(refused);
+          const row = classify(spec, object, change);
+          if (row.type === 'refused' || row.type === 'invalid') {
+            note(row.rejection);
             continue;
           }
-          // With no snapshot of this sync there is nothing to remove: every row is new.
-          if (change.kind === 'remove') continue;
-          const built = objectOf(spec).build(spec, change) as BuildResult<ProfilePayload | ListMemberPayload>;
-          if (!built.ok) {
-            note(built.rejection);
-            continue;
-          }
-          for (const d of built.dropped ?? [])
+          // With no snapshot of this sync nothing was removed or changed after it was sent.
+          if (row.type !== 'send') continue;
+          for (const d of row.dropped)
             if (droppedFields.length < MAX_LISTED)
               droppedFields.push({ sync: spec.name, model: spec.model.name, key: change.key, ...d });
-          if (!csv.write(layout.record(built.payload)))
+          if (!csv.write(layout.record(row.payload as ProfilePayload | ListMemberPayload)))
             await new Promise((resolve) => csv.once('drain', resolve));
           written += 1;
         }
@@ -145,6 +149,7 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
       droppedFields,
       counts: { skippedByScope: counts.skippedByScope, waitingOnAfter: counts.waitingOnAfter },
       leftOutByModel,
+      withheldByModel,
     };
   } finally {
     await wh.close();

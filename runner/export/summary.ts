@@ -33,6 +33,14 @@ export function renderExportSummary(r: ExportResult): string {
         .map(([code, n]) => `${code} ${n}`)
         .join(', ')}`,
     );
+  if (r.withheldByModel.count > 0)
+    lines.push(
+      `  ${r.withheldByModel.count} field(s) the dbt models withheld from rows written: ${Object.entries(
+        r.withheldByModel.byReason,
+      )
+        .map(([code, n]) => `${code} ${n}`)
+        .join(', ')}`,
+    );
   lines.push('  Nothing was sent to Klaviyo and nothing is marked as sent.');
   return `${lines.join('\n')}\n`;
 }

@@ -15,6 +15,7 @@ export interface EventResource {
 }
 const related = object({ data: object({ id: string }, ['id']) });
 const EVENT = shape<EventResource>(
+  'klaviyo_event',
   object(
     {
       id: string,

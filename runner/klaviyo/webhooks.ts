@@ -22,6 +22,7 @@ export interface WebhookResource {
 const array = (items: object) => ({ type: 'array', items });
 
 const WEBHOOK = shape<WebhookResource>(
+  'klaviyo_webhook',
   object(
     {
       id: string,

@@ -17,8 +17,7 @@ import { buildIdentity } from './identity.ts';
 import { buildProfile } from './profile.ts';
 import { reject } from './rejection.ts';
 import { jsonBytes } from './size.ts';
-
-export const EVENT_PROFILE_MAX_BYTES = 95 * 1024;
+import { LIMITS } from '../klaviyo/limits.ts';
 
 /** The event sync seen as the profile sync its `profile` block describes, made once per spec. */
 const asProfileSync = new WeakMap<SyncSpec, SyncSpec>();
@@ -54,7 +53,7 @@ export function buildEventProfile(spec: SyncSpec, key: string, row: Row): BuildR
   if (!built.ok) return built;
   const attributes = built.payload.attributes;
   const bytes = jsonBytes({ data: { type: 'profile', attributes } });
-  if (bytes > EVENT_PROFILE_MAX_BYTES)
+  if (bytes > LIMITS.bytesPerEventProfile)
     return reject(
       spec,
       key,

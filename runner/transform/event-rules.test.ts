@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { KlaviyoSyncConfig, SyncSpec } from '../manifest/spec.ts';
 import type { RowChange } from '../state/changes.ts';
-import { objectOf } from '../objects/index.ts';
+import { buildEvent } from './event.ts';
 import { bulkEventsBody } from '../klaviyo/events.ts';
-import type { BuildResult, EventPayload } from './payload.ts';
-
-const buildPayload = (spec: SyncSpec, change: RowChange) =>
-  objectOf(spec).build(spec, change) as BuildResult<EventPayload>;
+import type { EventPayload } from './payload.ts';
 
 function eventSpec(config: Partial<KlaviyoSyncConfig>): SyncSpec {
   return {
@@ -64,8 +61,8 @@ describe('an event sync whose metric comes from a column', () => {
   const spec = eventSpec({ metric_column: 'event_name' });
 
   it('sends each row under its own metric, trimmed', () => {
-    const a = buildPayload(spec, change(row({ event_name: ' Viewed Product ', properties: viewed })));
-    const b = buildPayload(spec, change(row({ id: 'W-2', event_name: 'Added to Cart', properties: added })));
+    const a = buildEvent(spec, change(row({ event_name: ' Viewed Product ', properties: viewed })));
+    const b = buildEvent(spec, change(row({ id: 'W-2', event_name: 'Added to Cart', properties: added })));
     expect(a).toMatchObject({ ok: true, payload: { metric: 'Viewed Product', uniqueId: 'W-1' } });
     expect(b).toMatchObject({ ok: true, payload: { metric: 'Added to Cart', uniqueId: 'W-2' } });
   });
@@ -77,7 +74,7 @@ describe('an event sync whose metric comes from a column', () => {
       ['x'.repeat(128), 'metric name is 128 characters; Klaviyo takes fewer than 128'],
       [42, 'metric name must be text, not the number 42'],
     ] as const)
-      expect(buildPayload(spec, change(row({ event_name: name, properties: viewed })))).toEqual({
+      expect(buildEvent(spec, change(row({ event_name: name, properties: viewed })))).toEqual({
         ok: false,
         rejection: { ...where, key: 'W-1', column: 'event_name', reason },
       });
@@ -85,7 +82,7 @@ describe('an event sync whose metric comes from a column', () => {
 
   it("applies each row's metric rules: an Added to Cart without its cart is refused, a custom metric is not", () => {
     expect(
-      buildPayload(
+      buildEvent(
         spec,
         change(row({ event_name: 'Added to Cart', properties: { AddedItemProductName: 'Tee' } })),
       ),
@@ -96,11 +93,11 @@ describe('an event sync whose metric comes from a column', () => {
         key: 'W-1',
         column: 'properties',
         reason:
-          'properties.Items is missing; a Added to Cart event needs AddedItemProductName, Items, ItemNames',
+          'properties.Items is missing; Added to Cart events need AddedItemProductName, Items, ItemNames',
       },
     });
     expect(
-      buildPayload(
+      buildEvent(
         spec,
         change(row({ event_name: 'Wishlisted', properties: { AddedItemProductName: 'Tee' } })),
       ),
@@ -110,7 +107,7 @@ describe('an event sync whose metric comes from a column', () => {
   it('gives the same rules to a constant metric', () => {
     const constant = eventSpec({ metric: 'Started Checkout' });
     expect(
-      buildPayload(constant, change(row({ properties: { Items: [item], ItemNames: ['Tee'] } }))),
+      buildEvent(constant, change(row({ properties: { Items: [item], ItemNames: ['Tee'] } }))),
     ).toMatchObject({
       ok: false,
       rejection: {
@@ -119,7 +116,7 @@ describe('an event sync whose metric comes from a column', () => {
       },
     });
     expect(
-      buildPayload(
+      buildEvent(
         constant,
         change(row({ properties: { Items: [item], ItemNames: ['Tee'], CheckoutURL: '/checkout' } })),
       ),
@@ -128,7 +125,7 @@ describe('an event sync whose metric comes from a column', () => {
       rejection: { reason: 'properties.CheckoutURL must be an http(s) URL, not "/checkout"' },
     });
     expect(
-      buildPayload(
+      buildEvent(
         constant,
         change(
           row({ properties: { Items: [item], ItemNames: ['Tee', 7], CheckoutURL: 'https://s.example/c' } }),
@@ -146,7 +143,7 @@ describe('profile properties riding along with an event', () => {
   });
 
   it('sends the attributes and properties the block names inside the profile, read as a profile sync reads them', () => {
-    const built = buildPayload(
+    const built = buildEvent(
       spec,
       change(
         row({
@@ -184,16 +181,16 @@ describe('profile properties riding along with an event', () => {
 
   it('refuses a profile property whose name Klaviyo cannot segment on, naming it, for every row', () => {
     const bad = eventSpec({ metric: 'Viewed Product', profile: { properties: ['rfm.segment'] } });
-    expect(buildPayload(bad, change(row({ properties: viewed })))).toMatchObject({
+    expect(buildEvent(bad, change(row({ properties: viewed })))).toMatchObject({
       ok: false,
       rejection: { column: 'rfm.segment' },
     });
   });
 
   it('keeps events of one person with different ride-along values in separate entries', () => {
-    const a = buildPayload(spec, change(row({ rfm_segment: 'new', properties: viewed })));
-    const b = buildPayload(spec, change(row({ id: 'W-2', rfm_segment: 'loyal', properties: viewed })));
-    const c = buildPayload(spec, change(row({ id: 'W-3', rfm_segment: 'loyal', properties: viewed })));
+    const a = buildEvent(spec, change(row({ rfm_segment: 'new', properties: viewed })));
+    const b = buildEvent(spec, change(row({ id: 'W-2', rfm_segment: 'loyal', properties: viewed })));
+    const c = buildEvent(spec, change(row({ id: 'W-3', rfm_segment: 'loyal', properties: viewed })));
     const payloads = [a, b, c].map((r) => (r as { payload: EventPayload }).payload);
     const body = bulkEventsBody(payloads, false) as {
       data: {
@@ -207,11 +204,11 @@ describe('profile properties riding along with an event', () => {
 
   it('sends the identity alone without the block', () => {
     const plain = eventSpec({ metric: 'Viewed Product' });
-    expect(buildPayload(plain, change(row({ first_name: 'Ann', properties: viewed })))).toMatchObject({
+    expect(buildEvent(plain, change(row({ first_name: 'Ann', properties: viewed })))).toMatchObject({
       ok: true,
       payload: { profile: { email: 'ann@example.com', external_id: 'C1' } },
     });
-    const built = buildPayload(plain, change(row({ first_name: 'Ann', properties: viewed })));
+    const built = buildEvent(plain, change(row({ first_name: 'Ann', properties: viewed })));
     expect((built as { payload: EventPayload }).payload.profile).not.toHaveProperty('first_name');
   });
 });

@@ -69,7 +69,7 @@ export function metricPropertiesProblem(
     if (value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0))
       return {
         path: name,
-        reason: `is missing; a ${metric} event needs ${REQUIRED_PROPERTIES[metric]!.join(', ')}`,
+        reason: `is missing; ${metric} events need ${REQUIRED_PROPERTIES[metric]!.join(', ')}`,
       };
   }
   for (const name of TEXT_ARRAYS) {

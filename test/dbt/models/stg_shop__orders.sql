@@ -5,11 +5,12 @@
 select cast(order_number as varchar) as order_id, cast(customer as varchar) as customer_id,
     cast(null as varchar) as shopify_customer_id, cast(null as varchar) as account_id, cast(null as varchar) as checkout_email,
     cast(placed_at as varchar) as ordered_at, state as status, currency, cast(grand_total as varchar) as total,
-    cast(null as varchar) as discount_code, '0' as discount_amount, 'point' as decimal_mark
+    cast(null as varchar) as discount_code, '0' as discount_amount, 'point' as decimal_mark,
+    cast(null as varchar) as cancelled_at
 from {{ ref('shop_orders') }}
 union all
 select cast(order_number as varchar), cast(customer as varchar),
     cast(null as varchar), cast(null as varchar), cast(null as varchar),
     cast(placed_at as varchar), state, currency, cast(grand_total as varchar),
-    cast(null as varchar), '0', 'comma'
+    cast(null as varchar), '0', 'comma', cast(cancelled as varchar)
 from {{ ref('shop_orders_eu') }}
