@@ -256,7 +256,9 @@ describe('a deletion sync', () => {
       env,
     );
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain(`export: ${DELETIONS} (exposures/klaviyo.yml) is a deletion sync`);
+    expect(refused.stderr).toContain(
+      `export: ${DELETIONS} (exposures/klaviyo.yml) is a sync of \`object: deletion\``,
+    );
   });
 });
 
