@@ -52,6 +52,9 @@ export interface ExportResult {
   rejected: Rejection[];
   /** Rows written without a field (an invalid phone beside a valid email), with why. */
   droppedFields: Rejection[];
+  /** Rows of people a deletion sync erased, left out as a sync holds them back (the first 1,000 listed). */
+  heldBackCount: number;
+  heldBack: Rejection[];
   /** Rows the model's `scope` left out, and rows waiting for the `after` sync. */
   counts: Pick<PlanCounts, 'skippedByScope' | 'waitingOnAfter'>;
   /** Rows the dbt models left out for this sync (klaviyo__rejected_rows). */
@@ -70,9 +73,11 @@ function onlySync(specs: Awaited<ReturnType<typeof loadSyncs>>['specs'], select:
         : `export writes one sync's rows to one file; --select ${select.join(' ') || '(nothing)'} matched ${specs.length} (${specs.map((s) => s.name).join(', ')}). Name one.`,
     );
   const spec = specs[0]!;
-  if (spec.config.object === 'event')
+  // Any other object (events, and whatever is added later) has no place in a profile import file.
+  const object: string = spec.config.object;
+  if (object !== 'profile' && object !== 'list_membership')
     throw new ConfigError(
-      `export: ${spec.name} (${spec.yamlPath}) is an event sync; Klaviyo's CSV import takes profiles and list members, so export a profile or list_membership sync.`,
+      `export: ${spec.name} (${spec.yamlPath}) is a sync of \`object: ${object}\`; Klaviyo's CSV import takes profiles and list members, so export a profile or list_membership sync.`,
     );
   // A file of the people to erase would be the one copy of them a deletion must not leave.
   if (spec.config.object === 'deletion')
@@ -96,6 +101,8 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
   const droppedFields: Rejection[] = [];
   let rejectedCount = 0;
   let written = 0;
+  let heldBackCount = 0;
+  const heldBack: Rejection[] = [];
   const note = (r: Rejection) => {
     rejectedCount += 1;
     if (rejected.length < MAX_LISTED) rejected.push(r);
@@ -122,7 +129,9 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
             continue;
           }
           if (row.type === 'held_back') {
-            note({ sync: spec.name, model: spec.model.name, key: change.key, reason: row.reason });
+            heldBackCount += 1;
+            if (heldBack.length < MAX_LISTED)
+              heldBack.push({ sync: spec.name, model: spec.model.name, key: change.key, reason: row.reason });
             continue;
           }
           // With no snapshot of this sync nothing was removed or changed after it was sent.
@@ -159,6 +168,8 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
       rejectedCount,
       rejected,
       droppedFields,
+      heldBackCount,
+      heldBack,
       counts: { skippedByScope: counts.skippedByScope, waitingOnAfter: counts.waitingOnAfter },
       leftOutByModel,
       withheldByModel,
