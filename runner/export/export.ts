@@ -31,6 +31,7 @@ import { readOnlyStateOf, withoutSnapshotOf } from '../state/schema.ts';
 import type { Rejection } from '../state/changes.ts';
 import type { ListMemberPayload, ProfilePayload } from '../transform/payload.ts';
 import { classify } from '../objects/classify.ts';
+import { erasedIdentifiers } from '../state/deletions.ts';
 import { objectOf } from '../objects/index.ts';
 import { csvLayout } from './csv-columns.ts';
 
@@ -75,6 +76,11 @@ function onlySync(specs: Awaited<ReturnType<typeof loadSyncs>>['specs'], select:
     throw new ConfigError(
       `export: ${spec.name} (${spec.yamlPath}) is a sync of \`object: ${object}\`; Klaviyo's CSV import takes profiles and list members, so export a profile or list_membership sync.`,
     );
+  // A file of the people to erase would be the one copy of them a deletion must not leave.
+  if (spec.config.object === 'deletion')
+    throw new ConfigError(
+      `export: ${spec.name} (${spec.yamlPath}) is a deletion sync (docs/privacy-deletions.md); export a profile or list_membership sync.`,
+    );
   return spec;
 }
 
@@ -99,6 +105,8 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
   try {
     const { state } = await readOnlyStateOf(wh, project.stateSchema, project.stateDatabase);
     const firstLoad = withoutSnapshotOf(state, spec.name);
+    // Erased people are left out as a sync holds them back: an import of the file would re-create them.
+    const erased = await erasedIdentifiers(state);
     const mode = { fullRefresh: true };
     const counts = await diffCounts(firstLoad, spec, mode);
     const leftOutByModel = await readModelRejections(wh, spec, MAX_LISTED);
@@ -110,9 +118,13 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
     try {
       for await (const chunk of streamChanges(firstLoad, spec, mode)) {
         for (const change of chunk) {
-          const row = classify(spec, object, change);
+          const row = classify(spec, object, change, erased);
           if (row.type === 'refused' || row.type === 'invalid') {
             note(row.rejection);
+            continue;
+          }
+          if (row.type === 'held_back') {
+            note({ sync: spec.name, model: spec.model.name, key: change.key, reason: row.reason });
             continue;
           }
           // With no snapshot of this sync nothing was removed or changed after it was sent.

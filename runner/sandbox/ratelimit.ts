@@ -65,6 +65,7 @@ export const OPERATION_TIERS: Record<string, Tier> = {
   get_webhook: 'XS',
   delete_webhook: 'XS',
   get_webhook_topics: 'XS',
+  request_profile_deletion: 'S',
 };
 
 export class RateLimiter {

@@ -9,6 +9,7 @@ import { JOB_ROUTES } from './routes/jobs.ts';
 import { LIST_ROUTES } from './routes/lists.ts';
 import { METRIC_ROUTES } from './routes/metrics.ts';
 import { PROFILE_ROUTES } from './routes/profiles.ts';
+import { PRIVACY_ROUTES } from './routes/privacy.ts';
 import type { Route } from './routes/route.ts';
 import { SUBSCRIPTION_ROUTES } from './routes/subscriptions.ts';
 import { SUPPRESSION_ROUTES } from './routes/suppressions.ts';
@@ -23,6 +24,7 @@ const FAMILIES: Route[][] = [
   SUBSCRIPTION_ROUTES,
   SUPPRESSION_ROUTES,
   WEBHOOK_ROUTES,
+  PRIVACY_ROUTES,
 ];
 
 export const ROUTES: Route[] = FAMILIES.flat();

@@ -45,10 +45,12 @@ export interface PipelineInput<P extends Keyed> {
   object: KlaviyoObject<P>;
   applier: Applier<P>;
   report: RowReport;
+  /** Identifier hashes of erased people, whose rows are held back (docs/privacy-deletions.md). */
+  erased: ReadonlySet<string>;
 }
 
 export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Promise<void> {
-  const { state, spec, mode, signal, object, applier, report } = input;
+  const { state, spec, mode, signal, object, applier, report, erased } = input;
   const batcher = new Batcher(object, (batch) => {
     signal?.throwIfAborted();
     return applier.send(batch);
@@ -57,7 +59,7 @@ export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Pr
     signal?.throwIfAborted();
     const removals: StreamedChange[] = [];
     for (const change of chunk) {
-      const row = classify(spec, object, change);
+      const row = classify(spec, object, change, erased);
       switch (row.type) {
         case 'refused':
           // A row without a key cannot be remembered as rejected: it is reported on every run.
@@ -78,6 +80,9 @@ export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Pr
         case 'invalid':
           report.reject(change.key, change.hash, row.rejection.reason, row.rejection.column, 'runner');
           break;
+        case 'held_back':
+          report.holdBack(change.key, row.reason);
+          break;
         case 'send':
           if (row.dropped.length > 0) report.dropFields(change.key, row.dropped);
           await batcher.add({ payload: row.payload, change });
@@ -90,4 +95,5 @@ export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Pr
   }
   await batcher.flush();
   await report.flush();
+  await applier.finish?.();
 }

@@ -22,6 +22,7 @@ import { diffCounts, type PlanCounts } from '../state/diff.ts';
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
 import { confirmRows, forgetRows } from '../state/snapshot.ts';
 import { recordConfig } from '../state/configs.ts';
+import { erasedIdentifiers } from '../state/deletions.ts';
 import { guardConfigChanges } from './config-guard.ts';
 import {
   acquireLock,
@@ -71,6 +72,8 @@ class SyncRun {
     private readonly runId: string,
     private readonly options: SyncOptions,
     private readonly log: Logger,
+    /** The run's syncs: a deletion reads the others' snapshot rows under their configuration. */
+    private readonly specs: SyncSpec[] = [spec],
   ) {
     this.result = newResult(spec);
     this.report = new RowReport(state, spec, runId, this.result);
@@ -109,6 +112,7 @@ class SyncRun {
       client: this.client,
       state: this.state,
       spec: this.spec,
+      specs: this.specs,
       runId: this.runId,
       poll: this.options.poll,
       backfill: () => this.backfill,
@@ -184,6 +188,8 @@ class SyncRun {
           object: this.object,
           applier: this.applier,
           report: this.report,
+          // Read after the deletion syncs, which run first: no write re-creates an erased person.
+          erased: await erasedIdentifiers(this.state),
         });
       } finally {
         this.bar?.stop();
@@ -285,7 +291,7 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
             }
             if (options.signal?.aborted === true) stopped = options.signal.reason as Error;
             const before = { ...client.requestCounts };
-            const run = new SyncRun(state, client, spec, runId, options, log);
+            const run = new SyncRun(state, client, spec, runId, options, log, project.specs);
             const result = stopped === null ? await run.run() : notRun(spec, stopped.message);
             stopped ??= run.stopped;
             // The snapshot now describes Klaviyo under this configuration.
