@@ -231,6 +231,33 @@ describe('a deletion sync', () => {
     const profiles = (await results(project)).results.find((r) => r.sync === 'klaviyo_profiles_rfm')!;
     expect(profiles.counts.held_back_erased).toBe(3);
   });
+
+  it('leaves erased people out of a CSV export, and exports no deletion sync', async () => {
+    const csv = path.join(project, 'target', 'profiles.csv');
+    const exported = await runCli(
+      ['export', '--project-dir', project, '--select', 'klaviyo_profiles_rfm', '--output', csv],
+      env,
+    );
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toContain('3 row(s) of erased people left out, as a sync holds them back');
+    const file = (await readFile(csv, 'utf8')).toLowerCase();
+    expect(file).toContain('@');
+    for (const p of people) expect(file).not.toContain(p.email);
+    const refused = await runCli(
+      [
+        'export',
+        '--project-dir',
+        project,
+        '--select',
+        DELETIONS,
+        '--output',
+        path.join(project, 'target', 'x.csv'),
+      ],
+      env,
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`export: ${DELETIONS} (exposures/klaviyo.yml) is a deletion sync`);
+  });
 });
 
 describe('a deletion sync killed mid-run', () => {

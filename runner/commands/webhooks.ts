@@ -43,7 +43,7 @@ function createCommand(): Command {
   return new Command('create')
     .description('subscribe an endpoint to topics; Klaviyo signs with KLAVIYO_WEBHOOK_SECRET')
     .requiredOption('--url <url>', 'where Klaviyo delivers (https)')
-    .requiredOption('--topic <topic...>', 'topic ids, e.g. event:klaviyo.placed_order')
+    .requiredOption('--topic <topic...>', 'topic ids, e.g. event:klaviyo.email_delivered')
     .option('--name <name>', 'the webhook name shown in Klaviyo', 'klaviyo-runner')
     .option('--description <text>', 'a description shown in Klaviyo')
     .action(async (options: { url: string; topic: string[]; name: string; description?: string }) => {

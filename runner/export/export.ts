@@ -52,6 +52,9 @@ export interface ExportResult {
   rejected: Rejection[];
   /** Rows written without a field (an invalid phone beside a valid email), with why. */
   droppedFields: Rejection[];
+  /** Rows of people a deletion sync erased, left out as a sync holds them back (the first 1,000 listed). */
+  heldBackCount: number;
+  heldBack: Rejection[];
   /** Rows the model's `scope` left out, and rows waiting for the `after` sync. */
   counts: Pick<PlanCounts, 'skippedByScope' | 'waitingOnAfter'>;
   /** Rows the dbt models left out for this sync (klaviyo__rejected_rows). */
@@ -98,6 +101,8 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
   const droppedFields: Rejection[] = [];
   let rejectedCount = 0;
   let written = 0;
+  let heldBackCount = 0;
+  const heldBack: Rejection[] = [];
   const note = (r: Rejection) => {
     rejectedCount += 1;
     if (rejected.length < MAX_LISTED) rejected.push(r);
@@ -124,7 +129,9 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
             continue;
           }
           if (row.type === 'held_back') {
-            note({ sync: spec.name, model: spec.model.name, key: change.key, reason: row.reason });
+            heldBackCount += 1;
+            if (heldBack.length < MAX_LISTED)
+              heldBack.push({ sync: spec.name, model: spec.model.name, key: change.key, reason: row.reason });
             continue;
           }
           // With no snapshot of this sync nothing was removed or changed after it was sent.
@@ -161,6 +168,8 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
       rejectedCount,
       rejected,
       droppedFields,
+      heldBackCount,
+      heldBack,
       counts: { skippedByScope: counts.skippedByScope, waitingOnAfter: counts.waitingOnAfter },
       leftOutByModel,
       withheldByModel,

@@ -81,6 +81,6 @@ export async function deleteWebhook(client: KlaviyoClient, id: string): Promise<
   await client.call('delete_webhook', 'DELETE', `/api/webhooks/${encodeURIComponent(id)}`);
 }
 
-/** The topics a webhook is subscribed to, e.g. `event:klaviyo.placed_order`. */
+/** The topics a webhook is subscribed to, e.g. `event:klaviyo.email_delivered`. */
 export const topicsOf = (w: WebhookResource): string[] =>
   (w.relationships?.['webhook-topics']?.data ?? []).map((t) => t.id);

@@ -13,7 +13,7 @@ describe('createSubscription', () => {
       problems: [
         expect.stringMatching(/KLAVIYO_WEBHOOK_SECRET must be set to a secret of at least 16 characters/),
         '--url ftp://hooks.example.com must be https:// (Klaviyo delivers only to https).',
-        '--topic placed order is not a topic id such as event:klaviyo.placed_order.',
+        '--topic placed order is not a topic id such as event:klaviyo.email_delivered.',
         '--name must not be empty.',
       ],
     });

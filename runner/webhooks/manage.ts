@@ -62,9 +62,10 @@ export async function createSubscription(
   if (url !== null && url.protocol !== 'https:' && url.protocol !== 'http:')
     problems.push(`--url ${request.url} must be https:// (Klaviyo delivers only to https).`);
   if (request.topics.length === 0)
-    problems.push('--topic is required at least once, e.g. --topic event:klaviyo.placed_order.');
+    problems.push('--topic is required at least once, e.g. --topic event:klaviyo.email_delivered.');
   for (const t of request.topics)
-    if (!TOPIC.test(t)) problems.push(`--topic ${t} is not a topic id such as event:klaviyo.placed_order.`);
+    if (!TOPIC.test(t))
+      problems.push(`--topic ${t} is not a topic id such as event:klaviyo.email_delivered.`);
   if (request.name.trim() === '') problems.push('--name must not be empty.');
   if (problems.length > 0) throw new ConfigError('Cannot create the webhook:', problems);
   return withClient(request.client, async (client) =>
