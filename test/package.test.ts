@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, run, type Ran } from './helpers/dbt.ts';
 import { queryDuckDb } from './helpers/duckdb.ts';
+import { checkSyncConfig } from '../runner/manifest/config-schema.ts';
 
 const version = (
   JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }
@@ -254,9 +255,16 @@ describe('the packed package, installed by a user', () => {
       expect((await dbt(['parse'])).code).toBe(0);
       const validated = await cli(['validate', '--project-dir', shop]);
       expect(validated.code).toBe(2);
-      expect(validated.stderr).toContain(
-        'exposure `shop_profiles` (models/shop_syncs.yml): config.meta.klaviyo.object must be one of "profile", "event", "list_membership".',
+      // The same sentence the sources' schema gives for the object, in full.
+      const fromSources = checkSyncConfig(
+        { object: 'profiles' },
+        'exposure `shop_profiles` (models/shop_syncs.yml)',
       );
+      const sentence = (fromSources.ok ? [] : fromSources.problems).find((p) =>
+        p.includes('.object must be'),
+      );
+      expect(sentence).toMatch(/config\.meta\.klaviyo\.object must be one of "profile", "event"/);
+      expect(validated.stderr).toContain(sentence);
     } finally {
       await writeFile(syncsFile, SHOP_SYNCS);
       expect((await dbt(['parse'])).code).toBe(0);
