@@ -11,7 +11,13 @@ import { importX, createNodeResolver } from 'eslint-plugin-import-x';
  * payload checks need as much as the client, so that one file sits with the first stage.
  */
 const STAGES = [
-  ['runner/errors.ts', 'runner/version.ts', 'runner/identity', 'runner/klaviyo/limits.ts'],
+  [
+    'runner/errors.ts',
+    'runner/version.ts',
+    'runner/json-schema.ts',
+    'runner/identity',
+    'runner/klaviyo/limits.ts',
+  ],
   ['runner/config'],
   ['runner/manifest'],
   ['runner/source'],
@@ -22,7 +28,7 @@ const STAGES = [
   ['runner/objects'],
   ['runner/plan'],
   ['runner/report'],
-  ['runner/sync', 'runner/extract', 'runner/validate', 'runner/github'],
+  ['runner/sync', 'runner/extract', 'runner/validate', 'runner/github', 'runner/export'],
   ['runner/commands'],
   ['runner/cli.ts'],
 ];

@@ -79,6 +79,21 @@
 {%- endmacro %}
 
 {#
+  The decimal mark a row of one of the package's inputs is written with: the row's own
+  `decimal_mark` column when the input has one and it is set (a staging model that unions several
+  sources sets it per source), else the input's var (klaviyo__input_decimal). `column` is the SQL
+  of that column, lower-cased and trimmed; a value other than point or comma is refused by
+  klaviyo__decimal_mark_problem, never guessed.
+#}
+{% macro klaviyo__row_decimal(column, input) -%}
+  coalesce(nullif(lower(trim({{ column }})), ''), {{ klaviyo_runner.klaviyo__input_decimal(input) }})
+{%- endmacro %}
+
+{% macro klaviyo__decimal_mark_problem(column) -%}
+  (nullif(lower(trim({{ column }})), '') not in ('point', 'comma'))
+{%- endmacro %}
+
+{#
   The decimal mark of one of the package's inputs, from the var klaviyo__number_locales
   (dbt_project.yml), as a SQL literal: 'point', 'comma', or null when the project has not said.
 #}

@@ -153,3 +153,44 @@
     else to_varchar({{ expr }}, 'YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"')
   end
 {%- endmacro %}
+
+{#
+  A time column of one of the package's inputs (`input`, e.g. 'orders'): a column the warehouse
+  already types as a timestamp is taken as it is; a text column is read by the timestamp rule
+  above, in the input's date order from the var klaviyo__date_orders ('dmy', 'mdy' or null), so
+  "02/03/2025" in an export of unknown order is refused as ambiguous instead of failing the build
+  or being guessed. The column's type is read from the warehouse
+  (https://docs.getdbt.com/reference/dbt-jinja-functions/adapter#get_columns_in_relation); at
+  parse time and with --no-introspect it is taken as typed. An `optional` column the input lacks
+  is a typed null, as klaviyo__optional_column gives.
+#}
+{% macro klaviyo__input_time_sql(relation, column, alias, input, optional=false) -%}
+  {%- set found = {} -%}
+  {%- if execute and flags.INTROSPECT is not false -%}
+    {%- for c in adapter.get_columns_in_relation(relation) -%}
+      {%- if c.name | lower == column | lower -%}{%- do found.update({'text': c.is_string()}) -%}{%- endif -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {%- set none_problem = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
+  {%- if optional and 'text' not in found -%}
+    {{ return({'value': 'cast(null as ' ~ dbt.type_timestamp() ~ ')', 'problem': none_problem}) }}
+  {%- endif -%}
+  {%- set expr = alias ~ '.' ~ column -%}
+  {%- if not found.get('text', false) -%}
+    {{ return({'value': expr, 'problem': none_problem}) }}
+  {%- endif -%}
+  {%- set order = var('klaviyo__date_orders', {}).get(input) -%}
+  {%- if order is not none and order not in ['dmy', 'mdy'] -%}
+    {{ exceptions.raise_compiler_error("klaviyo__date_orders." ~ input ~ " is '" ~ order ~ "'; use dmy (31/12/2025), mdy (12/31/2025) or null (not known)") }}
+  {%- endif -%}
+  {%- set parsed = klaviyo_runner.klaviyo__timestamp_sql(expr, "'" ~ order ~ "'" if order else 'null') -%}
+  {{ return({'value': parsed.value, 'problem': parsed.problem}) }}
+{%- endmacro %}
+
+{% macro klaviyo__input_time(relation, column, alias, input, optional=false) -%}
+  {{ klaviyo_runner.klaviyo__input_time_sql(relation, column, alias, input, optional).value }}
+{%- endmacro %}
+
+{% macro klaviyo__input_time_problem(relation, column, alias, input, optional=false) -%}
+  {{ klaviyo_runner.klaviyo__input_time_sql(relation, column, alias, input, optional).problem }}
+{%- endmacro %}

@@ -19,6 +19,7 @@ import { sandboxCommand } from './commands/sandbox.ts';
 import { extractCommand } from './commands/extract.ts';
 import { versionText } from './commands/version.ts';
 import { commentCommand } from './commands/comment.ts';
+import { exportCommand } from './commands/export.ts';
 
 export function program(): Command {
   const root = new Command('klaviyo-runner')
@@ -37,6 +38,7 @@ export function program(): Command {
     syncCommand(),
     commentCommand(),
     extractCommand(),
+    exportCommand(),
     sandboxCommand(),
   ])
     root.addCommand(command.exitOverride());

@@ -40,6 +40,7 @@ const spec = (relation: string, name = 'bench_profiles'): SyncSpec => ({
     originalFilePath: 'bench',
   },
   rejectedRowsRelations: [],
+  withheldFieldsRelations: [],
 });
 
 async function phase(name: string, db: string, rows: number): Promise<void> {

@@ -5,11 +5,14 @@
  *
  * It builds dist/ and lays it out as npm installs it (bin/, dist/, schema/, package.json, with
  * this repository's node_modules linked beside), so the installed path is measured, not the
- * tsx path a checkout uses. `--before <git ref>` adds the same commands at that commit, run from
- * its own sources the way it ran them. Runs are interleaved (each round runs every command once)
- * so a change in the machine's load falls on all of them alike; medians are reported.
+ * tsx path a checkout uses. `--before` (repeatable) adds the same commands of another version, measured the
+ * same way: `--before <git ref>` builds that commit with its own scripts/build.ts (a commit
+ * without one runs from its sources, the way it ran them), `--before <folder>` takes a folder
+ * holding an installed klaviyo-runner (bin/klaviyo-runner.js) as it is. Runs are interleaved
+ * (each round runs every command once) so a change in the machine's load falls on all of them
+ * alike. Medians (and minimums) of wall-clock and CPU time are reported.
  *
- * Options: --runs N (default 15), --before <ref>.
+ * Options: --runs N (default 15), --before <ref or folder> (one or more).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -23,7 +26,7 @@ const option = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const runs = Number(option('--runs') ?? 15);
-const before = option('--before');
+const befores = args.flatMap((a, i) => (a === '--before' && args[i + 1] !== undefined ? [args[i + 1]!] : []));
 
 function say(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
@@ -36,6 +39,42 @@ function installedLayout(into: string, fill: (dir: string) => void): string {
   fill(dir);
   symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return path.join(dir, 'bin', 'klaviyo-runner.js');
+}
+
+/** The commit's package as npm would install it: built by its own build script when it has one. */
+function builtAt(ref: string, tmp: string): string {
+  const files = execFileSync('git', ['ls-tree', '--name-only', ref], { cwd: root, encoding: 'utf8' }).split(
+    '\n',
+  );
+  const wanted = [
+    'bin',
+    'runner',
+    'schema',
+    'scripts',
+    'package.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+  ];
+  const into = mkdtempSync(path.join(tmp, 'before-'));
+  return installedLayout(into, (dir) => {
+    const archive = execFileSync('git', ['archive', ref, ...wanted.filter((f) => files.includes(f))], {
+      cwd: root,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    writeFileSync(path.join(into, 'before.tar'), archive);
+    execFileSync('tar', ['-xf', path.join(into, 'before.tar'), '-C', dir]);
+    if (!existsSync(path.join(dir, 'scripts', 'build.ts'))) return;
+    say(`building ${ref} with its scripts/build.ts`);
+    symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+    execFileSync(process.execPath, ['--import', 'tsx', path.join(dir, 'scripts', 'build.ts')], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
+    rmSync(path.join(dir, 'node_modules'));
+    // Without runner/, bin/ runs dist/ as in an installed package.
+    rmSync(path.join(dir, 'runner'), { recursive: true });
+    rmSync(path.join(dir, 'scripts'), { recursive: true });
+  });
 }
 
 function ensureDemoBuilt(): void {
@@ -60,12 +99,33 @@ interface Case {
   argv: string[];
 }
 
-function timeOnce(c: Case): number {
+/**
+ * Preloaded into every run: at exit, the process's CPU time (user + system, all its threads,
+ * since it started) written to file descriptor 3. CPU time moves far less than wall-clock time
+ * when other processes share the machine.
+ */
+const CPU_HOOK = `import { writeSync } from 'node:fs';
+process.on('exit', () => {
+  const { user, system } = process.cpuUsage();
+  writeSync(3, String((user + system) / 1000));
+});
+`;
+let cpuHook = '';
+
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+function timeOnce(c: Case): Timing {
   const start = performance.now();
-  const ran = spawnSync(process.execPath, c.argv, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ms = performance.now() - start;
+  const ran = spawnSync(process.execPath, ['--import', cpuHook, ...c.argv], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+  });
+  const wall = performance.now() - start;
   if (ran.status !== 0) throw new Error(`${c.name} exited ${ran.status}: ${ran.stderr.toString()}`);
-  return ms;
+  return { wall, cpu: Number((ran.output[3] as Buffer).toString()) };
 }
 
 const median = (xs: number[]) => {
@@ -81,6 +141,8 @@ function main(): void {
     stdio: 'ignore',
   });
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'kr-bench-startup-'));
+  cpuHook = path.join(tmp, 'cpu-hook.mjs');
+  writeFileSync(cpuHook, CPU_HOOK);
   try {
     const after = installedLayout(path.join(tmp, 'after'), (dir) => {
       for (const entry of ['bin', 'dist', 'schema', 'package.json'])
@@ -89,40 +151,37 @@ function main(): void {
     const commands = [['--version'], ['--help'], ['validate', '--project-dir', root]];
     const cases: Case[] = [{ name: "node -e ''", argv: ['-e', ''] }];
     for (const argv of commands) cases.push({ name: `installed ${argv[0]!}`, argv: [after, ...argv] });
-    if (before !== undefined) {
-      const old = installedLayout(path.join(tmp, 'before'), (dir) => {
-        const archive = execFileSync('git', ['archive', before, 'bin', 'runner', 'schema', 'package.json'], {
-          cwd: root,
-          maxBuffer: 64 * 1024 * 1024,
-        });
-        writeFileSync(path.join(tmp, 'before.tar'), archive);
-        execFileSync('tar', ['-xf', path.join(tmp, 'before.tar'), '-C', dir]);
-      });
+    for (const before of befores) {
+      const old = existsSync(path.join(before, 'bin', 'klaviyo-runner.js'))
+        ? path.join(before, 'bin', 'klaviyo-runner.js')
+        : builtAt(before, tmp);
       for (const argv of commands) cases.push({ name: `${before} ${argv[0]!}`, argv: [old, ...argv] });
     }
     for (const c of cases) timeOnce(c); // warm the file cache once
-    const times = new Map(cases.map((c) => [c.name, [] as number[]]));
+    const times = new Map(cases.map((c) => [c.name, [] as Timing[]]));
     for (let round = 0; round < runs; round++) {
       const order = cases.map((_, i) => cases[(i + round) % cases.length]!);
       for (const c of order) times.get(c.name)!.push(timeOnce(c));
     }
-    const base = median(times.get("node -e ''")!);
+    const stat = (name: string, of: keyof Timing) => {
+      const xs = times.get(name)!.map((t) => t[of]);
+      return { median: median(xs), min: Math.min(...xs) };
+    };
+    const base = { wall: stat("node -e ''", 'wall').median, cpu: stat("node -e ''", 'cpu').median };
     const cpus = os.cpus();
     console.log(
       `Node ${process.versions.node}, ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, load ${os
         .loadavg()
         .map((l) => l.toFixed(1))
-        .join(' ')}; ${runs} interleaved runs each, wall-clock ms`,
+        .join(' ')}; ${runs} interleaved runs each; ms, median (min); × = median / node -e ''`,
     );
-    console.log(`${'command'.padEnd(28)} ${'median'.padStart(7)} ${'min'.padStart(7)}  vs node -e ''`);
-    for (const c of cases) {
-      const xs = times.get(c.name)!;
+    const cell = (x: { median: number; min: number }, of: keyof Timing) =>
+      `${x.median.toFixed(0)} (${x.min.toFixed(0)}) ${(x.median / base[of]).toFixed(2)}×`.padStart(20);
+    console.log(`${'command'.padEnd(32)} ${'wall clock'.padStart(20)} ${'CPU time'.padStart(20)}`);
+    for (const c of cases)
       console.log(
-        `${c.name.padEnd(28)} ${median(xs).toFixed(0).padStart(7)} ${Math.min(...xs)
-          .toFixed(0)
-          .padStart(7)}  ${(median(xs) / base).toFixed(2)}×`,
+        `${c.name.padEnd(32)} ${cell(stat(c.name, 'wall'), 'wall')} ${cell(stat(c.name, 'cpu'), 'cpu')}`,
       );
-    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -13,170 +13,23 @@
  *   with one line and with many;
  * - one order exported twice (the second copy after its refund), one order with no lines, and one
  *   order whose year was typed as 2062;
- * - a Klaviyo suppression / consent export (suppressed, unsubscribed, never consented).
+ * - a Klaviyo suppression / consent export (suppressed, unsubscribed, never consented);
+ * - checkouts and web events (viewed product, added to cart), with their own mess (demo-seeds/browsing.ts).
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { csv, END, money, prng, START, ts } from './demo-seeds/format.ts';
+import { DOMAINS, FIRST, LAST, makePlaces, PRODUCTS } from './demo-seeds/catalogue.ts';
+import { browsingSeeds } from './demo-seeds/browsing.ts';
 
 const out = path.resolve(import.meta.dirname, '..', 'seeds', 'demo');
 
-// mulberry32: a tiny, well-known PRNG; deterministic across Node versions. Kept here rather than
-// shared with the sandbox so the committed seeds can never change with runner code.
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = prng(20261122);
 const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 const chance = (p: number) => rand() < p;
 
-const FIRST = [
-  'Emma',
-  'Liam',
-  'Olivia',
-  'Noah',
-  'Ava',
-  'Lucas',
-  'Mia',
-  'Ethan',
-  'Sofia',
-  'Mason',
-  'Chloé',
-  'José',
-  'Zoë',
-  'Søren',
-  'Anaïs',
-  'Björn',
-  'Łukasz',
-  'Renée',
-  'Mateo',
-  'Aiko',
-  '美咲',
-  'Дмитрий',
-  'Nora',
-  'Leo',
-  'Ines',
-  'Hugo',
-  'Maya',
-  'Owen',
-  'Isla',
-  'Felix',
-] as const;
-const LAST = [
-  'Smith',
-  'Johnson',
-  'Brown',
-  'García',
-  'Müller',
-  'Nguyen',
-  "O'Brien",
-  'Kowalski',
-  'Dubois',
-  'Rossi',
-  'Jensen',
-  'Yamamoto',
-  'Silva',
-  'Novák',
-  'Andersson',
-  'Taylor',
-  'Martin',
-  'Lee',
-  'Walker',
-  'Núñez',
-  '佐藤',
-  'Иванов',
-  'Clarke',
-  'Evans',
-] as const;
-const DOMAINS = ['gmail.com', 'yahoo.com', 'outlook.com', 'icloud.com', 'proton.me', 'hey.com'] as const;
-const PLACES = [
-  {
-    city: 'Brooklyn',
-    region: 'NY',
-    zip: '11201',
-    country: 'US',
-    phone: () => `(${pick([212, 646, 718, 917] as const)}) ${int(200, 999)}-${int(1000, 9999)}`,
-  },
-  {
-    city: 'Austin',
-    region: 'TX',
-    zip: '78701',
-    country: 'US',
-    phone: () => `${int(512, 512)}-${int(200, 999)}-${int(1000, 9999)}`,
-  },
-  {
-    city: 'Portland',
-    region: 'OR',
-    zip: '97205',
-    country: 'US',
-    phone: () => `+1 503 ${int(200, 999)} ${int(1000, 9999)}`,
-  },
-  {
-    city: 'London',
-    region: 'England',
-    zip: 'EC1A 1BB',
-    country: 'GB',
-    phone: () => `020 7946 0${int(100, 999)}`,
-  },
-  {
-    city: 'Manchester',
-    region: 'England',
-    zip: 'M1 1AE',
-    country: 'GB',
-    phone: () => `07${pick([400, 587, 824] as const)} 123${int(100, 999)}`,
-  },
-  {
-    city: 'Toronto',
-    region: 'ON',
-    zip: 'M5H 2N2',
-    country: 'CA',
-    phone: () => `416-${int(200, 999)}-${int(1000, 9999)}`,
-  },
-  { city: 'Berlin', region: 'BE', zip: '10115', country: 'DE', phone: () => `030 ${int(1000000, 9999999)}` },
-] as const;
-const PRODUCTS = [
-  ['TEE-ORG-BLK', 'Organic Cotton Tee', 'Tops', '28.00'],
-  ['TEE-ORG-WHT', 'Organic Cotton Tee', 'Tops', '28.00'],
-  ['HOOD-FLC-GRY', 'Fleece Hoodie', 'Tops', '74.00'],
-  ['JKT-RAIN-NVY', 'Packable Rain Jacket', 'Outerwear', '129.00'],
-  ['JKT-DWN-OLV', 'Recycled Down Jacket', 'Outerwear', '219.00'],
-  ['PNT-CHN-KHK', 'Stretch Chino', 'Bottoms', '68.00'],
-  ['PNT-DNM-IND', 'Selvedge Denim', 'Bottoms', '118.00'],
-  ['SHT-LIN-SND', 'Linen Shirt', 'Tops', '64.00'],
-  ['SCK-MRN-3PK', 'Merino Socks 3-Pack', 'Accessories', '24.00'],
-  ['CAP-WOOL-BLK', 'Wool Cap', 'Accessories', '32.00'],
-  ['DRS-WRP-RST', 'Wrap Dress', 'Dresses', '98.00'],
-  ['SNK-CNV-WHT', 'Canvas Sneaker', 'Footwear', '85.00'],
-] as const;
-
-function csv(rows: Record<string, string | number | null>[]): string {
-  const cols = Object.keys(rows[0] ?? {});
-  const cell = (v: string | number | null) => {
-    if (v === null) return '';
-    const s = String(v);
-    return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-  };
-  return (
-    [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c] ?? null)).join(','))].join('\n') + '\n'
-  );
-}
-
-const money = (n: number, style: number) =>
-  style === 0
-    ? n.toFixed(2)
-    : style === 1
-      ? `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
-      : ` ${n.toFixed(2)} `;
-const ts = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 19);
-const START = Date.UTC(2024, 10, 1);
-const END = Date.UTC(2026, 9, 31);
+const PLACES = makePlaces(int, pick);
 
 /**
  * When an order was fulfilled, cancelled or refunded, derived from its number rather than drawn,
@@ -469,12 +322,17 @@ for (const p of people) {
   });
 }
 
+// Browsing and checkouts draw from a generator of their own, so every row above stays as it was.
+const { checkouts, webEvents } = browsingSeeds(people, count);
+
 writeFileSync(path.join(out, 'demo_customers.csv'), csv(crm));
 writeFileSync(path.join(out, 'demo_shopify_customers.csv'), csv(shopify));
 writeFileSync(path.join(out, 'demo_erp_accounts.csv'), csv(erp));
 writeFileSync(path.join(out, 'demo_orders.csv'), csv(orders));
 writeFileSync(path.join(out, 'demo_order_lines.csv'), csv(lines));
 writeFileSync(path.join(out, 'demo_klaviyo_suppressions.csv'), csv(suppressions));
+writeFileSync(path.join(out, 'demo_checkouts.csv'), csv(checkouts));
+writeFileSync(path.join(out, 'demo_web_events.csv'), csv(webEvents));
 console.log({
   people: people.length,
   crm: crm.length,
@@ -483,5 +341,7 @@ console.log({
   orders: orders.length,
   lines: lines.length,
   suppressions: suppressions.length,
+  checkoutLines: checkouts.length,
+  webEvents: webEvents.length,
   cases,
 });

@@ -17,14 +17,16 @@ import { readValueCases } from './helpers/value-cases.ts';
 const rows = queryDuckDb;
 
 describe('the demo dbt project', () => {
-  // A 115-node dbt build, then queries: more than the default timeout on a busy machine.
-  it('builds green with the demo data and declares seven valid syncs', async () => {
+  // A 164-node dbt build, then queries: more than the default timeout on a busy machine.
+  it('builds green with the demo data and declares ten valid syncs', async () => {
     const project = await copyDemoProject();
     const built = await runDbt(project, ['build']);
     expect(built.code, built.stdout).toBe(0);
-    // The one warning: the demo export lists an order twice, resolved and reported, not fatal.
+    // The two warnings: the demo exports list an order and a web event twice, resolved and
+    // reported, not fatal.
     expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__orders_copies/);
-    expect(built.stdout).toMatch(/Done\. PASS=116 WARN=1 ERROR=0 SKIP=0/);
+    expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__web_events_copies/);
+    expect(built.stdout).toMatch(/Done\. PASS=162 WARN=2 ERROR=0 SKIP=0/);
     const db = path.join(project, 'target', 'demo.duckdb');
     const [counts] = await rows(
       db,
@@ -38,7 +40,10 @@ describe('the demo dbt project', () => {
       (select count(*)::integer from main.klaviyo__winback_list_members) as winback,
       (select count(*)::integer from main.klaviyo__fulfilled_order_events) as fulfilled,
       (select count(*)::integer from main.klaviyo__cancelled_order_events) as cancelled,
-      (select count(*)::integer from main.klaviyo__refunded_order_events) as refunded`,
+      (select count(*)::integer from main.klaviyo__refunded_order_events) as refunded,
+      (select count(*)::integer from main.klaviyo__started_checkout_events) as started_checkouts,
+      (select count(*)::integer from main.klaviyo__viewed_product_events) as viewed_products,
+      (select count(*)::integer from main.klaviyo__added_to_cart_events) as added_to_cart`,
     );
     expect(counts).toEqual({
       crm_rows: 596,
@@ -51,6 +56,9 @@ describe('the demo dbt project', () => {
       fulfilled: 1796,
       cancelled: 96,
       refunded: 68,
+      started_checkouts: 85,
+      viewed_products: 484,
+      added_to_cart: 176,
     });
     // Nothing is dropped silently: every row is in the model it feeds or a rejected row for that
     // model with its reason.
@@ -59,14 +67,17 @@ describe('the demo dbt project', () => {
       `select model, reason_code, count(*)::integer as n from main.klaviyo__rejected_rows group by all order by all`,
     );
     expect(reasons).toEqual([
+      { model: 'klaviyo__added_to_cart_events', reason_code: 'duplicate_web_event', n: 1 },
+      { model: 'klaviyo__added_to_cart_events', reason_code: 'invalid_email', n: 10 },
+      { model: 'klaviyo__added_to_cart_events', reason_code: 'no_identifier', n: 15 },
       { model: 'klaviyo__cancelled_order_events', reason_code: 'person_unresolved', n: 9 },
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'future_order', n: 1 },
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'lines_not_shippable', n: 7 },
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'no_lines', n: 1 },
       { model: 'klaviyo__fulfilled_order_events', reason_code: 'person_unresolved', n: 211 },
-      { model: 'klaviyo__ordered_product_events', reason_code: 'line_not_shippable', n: 7 },
       { model: 'klaviyo__ordered_product_events', reason_code: 'order_not_shippable', n: 24 },
       { model: 'klaviyo__ordered_product_events', reason_code: 'person_unresolved', n: 607 },
+      { model: 'klaviyo__ordered_product_events', reason_code: 'unit_price_not_a_number', n: 7 },
       { model: 'klaviyo__placed_order_events', reason_code: 'duplicate_order', n: 1 },
       { model: 'klaviyo__placed_order_events', reason_code: 'future_order', n: 1 },
       { model: 'klaviyo__placed_order_events', reason_code: 'lines_not_shippable', n: 7 },
@@ -77,6 +88,11 @@ describe('the demo dbt project', () => {
       { model: 'klaviyo__profiles', reason_code: 'shared_email', n: 5 },
       { model: 'klaviyo__refunded_order_events', reason_code: 'lines_not_shippable', n: 1 },
       { model: 'klaviyo__refunded_order_events', reason_code: 'person_unresolved', n: 8 },
+      { model: 'klaviyo__started_checkout_events', reason_code: 'invalid_email', n: 4 },
+      { model: 'klaviyo__started_checkout_events', reason_code: 'lines_not_shippable', n: 1 },
+      { model: 'klaviyo__started_checkout_events', reason_code: 'no_identifier', n: 11 },
+      { model: 'klaviyo__viewed_product_events', reason_code: 'invalid_email', n: 22 },
+      { model: 'klaviyo__viewed_product_events', reason_code: 'no_identifier', n: 43 },
     ]);
     const [unexplained] = await rows(
       db,
@@ -89,9 +105,16 @@ describe('the demo dbt project', () => {
           and order_id || '-' || line_number not in (select key from main.klaviyo__rejected_rows where model = 'klaviyo__ordered_product_events')) as lines,
       (select count(*)::integer from main.int_klaviyo__persons
         where person_id not in (select person_id from main.klaviyo__profiles)
-          and person_id not in (select key from main.klaviyo__rejected_rows where model = 'klaviyo__profiles')) as people`,
+          and person_id not in (select key from main.klaviyo__rejected_rows where model = 'klaviyo__profiles')) as people,
+      (select count(*)::integer from main.int_klaviyo__checkouts
+        where event_id not in (select event_id from main.klaviyo__started_checkout_events)
+          and event_id not in (select key from main.klaviyo__rejected_rows where model = 'klaviyo__started_checkout_events')) as checkouts,
+      (select count(*)::integer from main.demo_web_events
+        where event_id not in (select event_id from main.klaviyo__viewed_product_events)
+          and event_id not in (select event_id from main.klaviyo__added_to_cart_events)
+          and event_id not in (select key from main.klaviyo__rejected_rows where entity = 'web_event')) as web_events`,
     );
-    expect(unexplained).toEqual({ orders: 0, lines: 0, people: 0 });
+    expect(unexplained).toEqual({ orders: 0, lines: 0, people: 0, checkouts: 0, web_events: 0 });
     // The order typed as 2062 is rejected, not the reference date of everyone's RFM.
     expect(
       await rows(
@@ -114,12 +137,15 @@ describe('the demo dbt project', () => {
     const validate = new Ajv2020({ strict: false }).compile(schema);
     const exposures = Object.values(manifest.exposures);
     expect(exposures.map((e) => e.name).sort()).toEqual([
+      'klaviyo_added_to_cart',
       'klaviyo_cancelled_orders',
       'klaviyo_fulfilled_orders',
       'klaviyo_ordered_products',
       'klaviyo_placed_orders',
       'klaviyo_profiles_rfm',
       'klaviyo_refunded_orders',
+      'klaviyo_started_checkouts',
+      'klaviyo_viewed_products',
       'klaviyo_winback_list',
     ]);
     for (const e of exposures)
@@ -141,6 +167,8 @@ describe('the demo dbt project', () => {
       'demo_orders.csv',
       'demo_order_lines.csv',
       'demo_klaviyo_suppressions.csv',
+      'demo_checkouts.csv',
+      'demo_web_events.csv',
     ]) {
       expect(await readFile(path.join(dir, 'seeds', 'demo', file), 'utf8')).toBe(
         await readFile(path.join(repoRoot, 'seeds', 'demo', file), 'utf8'),
@@ -181,7 +209,7 @@ describe('a project installing the package', () => {
       ),
     ).toEqual([
       { person_id: '1', email: 'jo@example.com', phone_number: '+12125552368', order_count: 2 },
-      { person_id: '2', email: 'sam@example.com', phone_number: null, order_count: 0 },
+      { person_id: '2', email: 'sam@example.com', phone_number: null, order_count: 2 },
     ]);
     expect(
       await rows(
@@ -192,6 +220,11 @@ describe('a project installing the package', () => {
       { event_id: '1001', value: 120 },
       { event_id: '1002', value: 80.5 },
       { event_id: '1003', value: 40 },
+      // The EU store says it writes a decimal comma (its staging model's decimal_mark), so its
+      // "1.234,50" is 1234.5 and its "1,234" is 1.234, where the US store's would be ambiguous.
+      { event_id: '2001', value: 1234.5 },
+      { event_id: '2002', value: 1.234 },
+      { event_id: '2004', value: 20 },
     ]);
     expect(
       await rows(
@@ -199,6 +232,16 @@ describe('a project installing the package', () => {
         `select count(*)::integer as n from information_schema.tables where table_name like 'demo_%' or table_name like 'stg_demo__%'`,
       ),
     ).toEqual([{ n: 0 }]);
+    // The shop has no checkouts or web events input: the events built from them are empty tables
+    // with their columns, and the build passed.
+    expect(
+      await rows(
+        db,
+        `select (select count(*) from main.klaviyo__started_checkout_events)::integer as checkouts,
+                (select count(*) from main.klaviyo__viewed_product_events)::integer as views,
+                (select count(*) from main.klaviyo__added_to_cart_events)::integer as adds`,
+      ),
+    ).toEqual([{ checkouts: 0, views: 0, adds: 0 }]);
     // The manifest of a project that installs the package, read the way the runner reads any
     // user's manifest: the package's models under the package's name, no syncs declared.
     const manifestPath = path.join(project, 'target', 'manifest.json');
@@ -212,11 +255,19 @@ describe('a project installing the package', () => {
     expect(
       await rows(db, `select model, key, reason_code from main.klaviyo__rejected_rows order by 1, 2, 3`),
     ).toEqual([
+      // 31.04.2025 is no day either: the cancellation is reported, the order still sent as placed.
+      {
+        model: 'klaviyo__cancelled_order_events',
+        key: '2004:cancelled',
+        reason_code: 'cancelled_at_invalid_date',
+      },
       { model: 'klaviyo__ordered_product_events', key: '1004-1', reason_code: 'person_unresolved' },
       { model: 'klaviyo__ordered_product_events', key: '1005-1', reason_code: 'order_not_shippable' },
       { model: 'klaviyo__placed_order_events', key: '1001', reason_code: 'duplicate_order' },
       { model: 'klaviyo__placed_order_events', key: '1004', reason_code: 'person_unresolved' },
       { model: 'klaviyo__placed_order_events', key: '1005', reason_code: 'future_order' },
+      // The EU store's 31.02.2025 is no day: rejected by the timestamp rule, not rolled into March.
+      { model: 'klaviyo__placed_order_events', key: '2003', reason_code: 'ordered_at_invalid_date' },
       { model: 'klaviyo__profiles', key: '3', reason_code: 'no_email' },
       { model: 'klaviyo__refunded_order_events', key: '1003:refunded', reason_code: 'no_change_time' },
     ]);
@@ -225,6 +276,7 @@ describe('a project installing the package', () => {
       await rows(db, `select person_id, order_count::integer as n from main.int_klaviyo__rfm order by 1`),
     ).toEqual([
       { person_id: '1', n: 2 },
+      { person_id: '2', n: 2 },
       { person_id: '3', n: 1 },
     ]);
 
@@ -260,7 +312,7 @@ exposures:
       }[];
     };
     expect(plan.syncs).toHaveLength(1);
-    expect(plan.syncs[0]!.counts).toMatchObject({ create: 3, leftOutByModel: 3 });
+    expect(plan.syncs[0]!.counts).toMatchObject({ create: 6, leftOutByModel: 4 });
     expect(plan.syncs[0]!.leftOutByModel).toEqual([
       {
         key: '1001',
@@ -273,6 +325,11 @@ exposures:
         reason: 'placed by 3, who has no Klaviyo profile: no email in any source',
       },
       expect.objectContaining({ key: '1005', reason_code: 'future_order' }),
+      {
+        key: '2003',
+        reason_code: 'ordered_at_invalid_date',
+        reason: 'ordered_at "31.02.2025 10:00" cannot be read as a time (invalid_date, docs/value-rules.md)',
+      },
     ]);
     // The package's macros give every row of the shared value case table what it expects, as
     // the runner does (test/value-cases.test.ts); the build above ran tests/value_cases_match.sql.

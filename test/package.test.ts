@@ -134,6 +134,7 @@ describe('the packed package, installed by a user', () => {
       expect.arrayContaining([
         'bin/klaviyo-runner.js',
         'dist/cli.js',
+        'dist/sandbox.js',
         'dist/cli.d.ts',
         'dist/sandbox/server.d.ts',
         'dist/report/templates/plan.md.hbs',
@@ -212,7 +213,8 @@ describe('the packed package, installed by a user', () => {
     expect(planned.code, planned.stderr).toBe(0);
     const plan = JSON.parse(planned.stdout) as { syncs: { sync: string; counts: { create: number } }[] };
     expect(plan.syncs.map((s) => [s.sync, s.counts.create]).sort()).toEqual([
-      ['shop_placed_orders', 3],
+      // The orders of shop_orders.csv and shop_orders_eu.csv that test/dbt's models keep.
+      ['shop_placed_orders', 5],
       ['shop_profiles', 2],
     ]);
     expect((await sandboxState()).profiles).toEqual([]);
@@ -221,12 +223,35 @@ describe('the packed package, installed by a user', () => {
     expect(synced.code, synced.stdout + synced.stderr).toBe(0);
     const state = await sandboxState();
     expect(state.profiles.map((p) => p.email).sort()).toEqual(['jo@example.com', 'sam@example.com']);
-    expect(state.events).toHaveLength(3);
+    expect(state.events).toHaveLength(5);
     const results = JSON.parse(
       await readFile(path.join(shop, 'target', 'klaviyo_run_results.json'), 'utf8'),
     ) as { results: { sync: string; status: string }[] };
     expect(results.results.map((r) => r.status)).toEqual(['success', 'success']);
   }, 600_000);
+
+  it('refuses bad options and a bad exposure with the sentences of the sources (schemas precompiled)', async () => {
+    const port = await cli(['sandbox', '--port', '99999']);
+    expect(port.code).toBe(2);
+    expect(port.stderr).toBe('error: --port must be 0 to 65535, got 99999.\n');
+    const timeout = await cli(['sync', '--project-dir', shop, '--job-timeout', '0']);
+    expect(timeout.code).toBe(2);
+    expect(timeout.stderr).toContain('--job-timeout must be a positive number of seconds, got 0.');
+
+    const syncsFile = path.join(shop, 'models', 'shop_syncs.yml');
+    await writeFile(syncsFile, SHOP_SYNCS.replace('object: profile', 'object: profiles'));
+    try {
+      expect((await dbt(['parse'])).code).toBe(0);
+      const validated = await cli(['validate', '--project-dir', shop]);
+      expect(validated.code).toBe(2);
+      expect(validated.stderr).toContain(
+        'exposure `shop_profiles` (models/shop_syncs.yml): config.meta.klaviyo.object must be one of "profile", "event", "list_membership".',
+      );
+    } finally {
+      await writeFile(syncsFile, SHOP_SYNCS);
+      expect((await dbt(['parse'])).code).toBe(0);
+    }
+  }, 300_000);
 
   it('warns, naming both versions, when the manifest comes from another version of the dbt package', async () => {
     // The shop's project overrides the package's version stamp, as an older package would set it.

@@ -100,9 +100,9 @@ describe('klaviyo-runner plan', () => {
       send: 0,
     });
     expect(plan.totals).toMatchObject({
-      send: 570 + 1892 + 5467 + 1796 + 96 + 68,
+      send: 570 + 1892 + 5467 + 1796 + 96 + 68 + 85 + 484 + 176,
       rejected: 0,
-      leftOutByModel: 71 + 230 + 638 + 220 + 9 + 9,
+      leftOutByModel: 71 + 230 + 638 + 220 + 9 + 9 + 16 + 65 + 26,
     });
 
     // Planning created no state schema and sent nothing to Klaviyo.
@@ -122,7 +122,7 @@ describe('klaviyo-runner plan', () => {
     expect(text.stdout).toContain('up to 570 new Klaviyo profiles');
     expect(text.stdout).toContain('  sent without phone_number: C00023: phone_number dropped:');
     expect(text.stdout).toMatch(
-      /Total: 9889 to send, 0 rejected, 1177 left out by the dbt models, \d+ requests/,
+      /Total: 10634 to send, 0 rejected, 1284 left out by the dbt models, \d+ requests/,
     );
     expect(text.stdout).toContain(
       '  230 left out by the dbt models (person_unresolved 220, lines_not_shippable 7, duplicate_order 1, future_order 1, no_lines 1)',

@@ -18,16 +18,10 @@ import { buildShop2, copyShop2Project, readExpected, type Shop2Project } from '.
 type Row = Record<string, string>;
 
 /**
- * TODO(issue 8, value rules, docs/value-rules.md "Phones"): rows whose expectation follows a rule
- * the package does not fully implement yet. They stay in test/shop2/expected exactly as the rule
- * says and are left out of the comparison only until it lands; delete an entry then. Each names
- * the rule. A phone withheld in the models (int_klaviyo__phones) is not yet read into the runner's
- * results, as docs/value-rules.md says, so a shared phone is withheld but not reported.
+ * Rows left out of the comparison while the rule that decides them is not implemented, each with
+ * that rule (docs/value-rules.md). Empty: every row of test/shop2/expected is compared.
  */
-const PENDING: Record<string, string> = {
-  W13: 'phone: a phone two people share is withheld from both and reported',
-  W14: 'phone: a phone two people share is withheld from both and reported',
-};
+const PENDING: Record<string, string> = {};
 
 /**
  * Every object with a `key` and a `reason` anywhere in one sync's results (rejected, failed, rows
@@ -215,6 +209,37 @@ describe('the second shop synced to the sandbox', () => {
       pick(p, ['person', 'outcome', 'email', 'phone_number', 'wholesale', 'reason']),
     );
     expect(differences('person', actual, wanted)).toEqual([]);
+  });
+
+  it('reports the phone the models withheld from two people in the plan, the summary and the results', async () => {
+    const planned = await runCli(
+      ['plan', '--project-dir', project.dir, '--profiles-dir', project.dir, '--format', 'json'],
+      { ...project.env, KLAVIYO_API_KEY: 'pk_test_shop2_secret' },
+    );
+    expect(planned.code, planned.stderr).toBe(0);
+    const plan = JSON.parse(planned.stdout) as {
+      syncs: { sync: string; counts: { withheldByModel: number }; withheldByModel: unknown[] }[];
+    };
+    const profiles = plan.syncs.find((s) => s.sync === 'shop2_profiles')!;
+    const shared = (rows: unknown[]) =>
+      rows
+        .map((r) => r as { key: string; column: string; reason_code: string })
+        .filter((r) => r.reason_code === 'shared_phone')
+        .map((r) => [r.key, r.column]);
+    expect(shared(profiles.withheldByModel)).toEqual([
+      ['W13', 'phone_number'],
+      ['W14', 'phone_number'],
+    ]);
+    const result = results.results.find((r) => r.sync === 'shop2_profiles') as unknown as {
+      counts: { withheld_by_model: number };
+      withheld_by_model: unknown[];
+    };
+    expect(shared(result.withheld_by_model)).toEqual(shared(profiles.withheldByModel));
+    expect(result.counts.withheld_by_model).toBe(profiles.counts.withheldByModel);
+    expect(synced.stdout).toMatch(
+      /withheld {3}\d+ field\(s\) by the dbt models, in klaviyo__withheld_fields \(.*shared_phone 2/,
+    );
+    expect(synced.stdout).toMatch(/W13 \[phone_number\] \[shared_phone\]: \+\d+ is used by 2 people/);
   });
 
   it('sends nothing that changes Klaviyo on a second run', async () => {

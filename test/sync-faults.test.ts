@@ -55,7 +55,7 @@ afterEach(async () => {
 });
 
 describe('sync under faults', () => {
-  // A dbt build and up to nine runs of seven syncs under faults (hung requests cost a request
+  // A dbt build and up to nine runs of ten syncs under faults (hung requests cost a request
   // timeout each): more than the default timeout on a busy machine.
   it('converges through 429 storms, 5xx, resets, lost answers, stalled and cancelled jobs, and proxy faults', async () => {
     const project = await copyDemoProject();

@@ -64,7 +64,10 @@ describe('klaviyo-runner sync against the sandbox', () => {
     const [lifecycle] = await model(`select
       (select count(*) from main.klaviyo__fulfilled_order_events) as fulfilled,
       (select count(*) from main.klaviyo__cancelled_order_events) as cancelled,
-      (select count(*) from main.klaviyo__refunded_order_events) as refunded`);
+      (select count(*) from main.klaviyo__refunded_order_events) as refunded,
+      (select count(*) from main.klaviyo__started_checkout_events) as checkouts,
+      (select count(*) from main.klaviyo__viewed_product_events) as views,
+      (select count(*) from main.klaviyo__added_to_cart_events) as adds`);
     expect(byMetric('Fulfilled Order')).toHaveLength(Number(lifecycle!.fulfilled));
     expect(byMetric('Cancelled Order')).toHaveLength(Number(lifecycle!.cancelled));
     expect(byMetric('Refunded Order')).toHaveLength(Number(lifecycle!.refunded));
@@ -146,7 +149,16 @@ describe('klaviyo-runner sync against the sandbox', () => {
     expect(sandbox.requests().filter((r) => r.status === 429)).toEqual([]);
     expect(seen.bulk_import_profiles).toBe(1);
     expect(seen.bulk_create_events).toBe(
-      [counts!.placed, counts!.ordered, lifecycle!.fulfilled, lifecycle!.cancelled, lifecycle!.refunded]
+      [
+        counts!.placed,
+        counts!.ordered,
+        lifecycle!.fulfilled,
+        lifecycle!.cancelled,
+        lifecycle!.refunded,
+        lifecycle!.checkouts,
+        lifecycle!.views,
+        lifecycle!.adds,
+      ]
         .map((n) => Math.ceil(Number(n) / 1000))
         .reduce((a, b) => a + b, 0),
     );

@@ -11,7 +11,7 @@ describe('klaviyo-runner validate', () => {
     expect((await runDbt(project, ['build'])).code).toBe(0);
     const ok = await runCli(['validate', '--project-dir', project]);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toContain('7 sync(s) valid.');
+    expect(ok.stdout).toContain('10 sync(s) valid.');
 
     const file = path.join(project, 'exposures', 'klaviyo.yml');
     const yaml = await readFile(file, 'utf8');
@@ -59,7 +59,7 @@ describe('klaviyo-runner validate', () => {
     expect(closed.code).toBe(2);
     expect(closed.stderr).toContain('error: 3 problem(s) in the project');
     expect(closed.stderr).toContain(
-      '- The warehouse could not be opened, so the columns of 7 synced model(s) were not checked: No DuckDB file at',
+      '- The warehouse could not be opened, so the columns of 10 synced model(s) were not checked: No DuckDB file at',
     );
     expect(closed.stderr).not.toContain('has no column');
   }, 300_000);

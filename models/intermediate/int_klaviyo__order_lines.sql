@@ -1,8 +1,12 @@
--- Order lines with parsed prices, product URLs and the reason a line cannot be shipped; one row
--- per (order_id, line_number). An export that lists a line twice keeps one copy (the first by
--- sku, product_id, quantity and prices, so a rebuild keeps the same one) and says how many it had.
+-- Order lines with parsed prices and quantities, product URLs and the reason a line cannot be
+-- shipped (problem_code, problem); one row per (order_id, line_number). An export that lists a
+-- line twice keeps one copy (the first by sku, product_id, quantity and prices, so a rebuild keeps
+-- the same one) and says how many it had.
+{%- set lines_relation = ref(var('klaviyo__order_lines_model')) %}
+{#- The row's decimal mark: its decimal_mark column (set per source), else klaviyo__number_locales.order_lines. #}
+{%- set decimal = klaviyo__row_decimal('read_mark.row_decimal_mark', 'order_lines') %}
 with source_lines as (
-    select * from {{ ref(var('klaviyo__order_lines_model')) }}
+    select * from {{ lines_relation }}
 ),
 
 ranked as (
@@ -16,13 +20,45 @@ ranked as (
     from source_lines
 ),
 
-parsed as (
+read_mark as (
     select
         ranked.*,
-        {{ klaviyo__parse_money('unit_price', klaviyo__input_decimal('order_lines')) }} as parsed_unit_price,
-        {{ klaviyo__parse_money('line_total', klaviyo__input_decimal('order_lines')) }} as parsed_line_total
+        {{ klaviyo__optional_column(lines_relation, 'decimal_mark', dbt.type_string(), 'ranked') }} as row_decimal_mark
     from ranked
     where copy_rank = 1
+),
+
+parsed as (
+    select
+        read_mark.*,
+        {{ klaviyo__decimal_mark_problem('read_mark.row_decimal_mark') }} as decimal_mark_unknown,
+        {{ klaviyo__parse_money('read_mark.unit_price', decimal) }} as parsed_unit_price,
+        {{ klaviyo__money_problem('read_mark.unit_price', decimal) }} as unit_price_problem,
+        {{ klaviyo__parse_money('read_mark.line_total', decimal) }} as parsed_line_total,
+        {{ klaviyo__money_problem('read_mark.line_total', decimal) }} as line_total_problem,
+        {{ klaviyo__parse_integer('read_mark.quantity', decimal) }} as parsed_quantity,
+        {{ klaviyo__integer_problem('read_mark.quantity', decimal) }} as quantity_problem
+    from read_mark
+),
+
+-- Why a line cannot be shipped, one code per reason (docs/value-rules.md gives the money and
+-- integer codes). A line_total that is given but cannot be read rejects the line rather than
+-- being replaced by unit_price * quantity: the export said something else.
+checked as (
+    select
+        parsed.*,
+        case
+            when decimal_mark_unknown then 'unknown_decimal_mark'
+            when parsed_unit_price is null and unit_price_problem is null then 'no_unit_price'
+            when unit_price_problem is not null then 'unit_price_' || unit_price_problem
+            when line_total_problem is not null then 'line_total_' || line_total_problem
+            when quantity_problem is not null then 'quantity_' || quantity_problem
+            when parsed_quantity is null then 'no_quantity'
+            when parsed_quantity < 0 then 'negative_quantity'
+            when nullif(trim(sku), '') is null then 'no_sku'
+            when nullif(trim(product_name), '') is null then 'no_product_name'
+        end as problem_code
+    from parsed
 ),
 
 final as (
@@ -33,19 +69,32 @@ final as (
         product_id,
         product_name,
         category,
-        quantity,
+        parsed_quantity as quantity,
         parsed_unit_price as item_price,
-        coalesce(parsed_line_total, parsed_unit_price * quantity) as row_total,
+        coalesce(parsed_line_total, parsed_unit_price * parsed_quantity) as row_total,
         '{{ var("klaviyo__store_url") }}/products/' || lower(product_id) as product_url,
         '{{ var("klaviyo__store_url") }}/images/' || lower(sku) || '.jpg' as image_url,
         copies,
+        problem_code,
         case
-            when parsed_unit_price is null then 'unit_price "' || coalesce(cast(unit_price as {{ dbt.type_string() }}), '') || '" is not a number'
-            when quantity is null or quantity < 0 then 'quantity is missing or negative'
-            when nullif(trim(sku), '') is null then 'sku is missing'
-            when nullif(trim(product_name), '') is null then 'product_name is missing'
+            when problem_code = 'unknown_decimal_mark'
+                then 'decimal_mark "' || row_decimal_mark || '" is neither point nor comma (docs/value-rules.md)'
+            when problem_code = 'no_unit_price' then 'unit_price is empty'
+            when unit_price_problem is not null
+                then 'unit_price "' || cast(unit_price as {{ dbt.type_string() }}) || '" cannot be read as an amount ('
+                || unit_price_problem || ', docs/value-rules.md)'
+            when line_total_problem is not null
+                then 'line_total "' || cast(line_total as {{ dbt.type_string() }}) || '" cannot be read as an amount ('
+                || line_total_problem || ', docs/value-rules.md)'
+            when quantity_problem is not null
+                then 'quantity "' || cast(quantity as {{ dbt.type_string() }}) || '" cannot be read as a whole number ('
+                || quantity_problem || ', docs/value-rules.md)'
+            when problem_code = 'no_quantity' then 'quantity is empty'
+            when problem_code = 'negative_quantity' then 'quantity is negative'
+            when problem_code = 'no_sku' then 'sku is missing'
+            when problem_code = 'no_product_name' then 'product_name is missing'
         end as problem
-    from parsed
+    from checked
 )
 
 select * from final

@@ -4,6 +4,8 @@
 -- An export that lists an order twice keeps one copy by a fixed rule (see the model's YAML) and
 -- says how many it had; `problem` says why an order cannot be shipped.
 {%- set orders_relation = ref(var('klaviyo__orders_model')) %}
+{#- The row's decimal mark: its decimal_mark column (set per source), else klaviyo__number_locales.orders. #}
+{%- set decimal = klaviyo__row_decimal('deduplicated.decimal_mark', 'orders') %}
 with source_orders as (
     select * from {{ orders_relation }}
 ),
@@ -24,18 +26,27 @@ orders as (
         source_orders.shopify_customer_id,
         source_orders.account_id,
         source_orders.checkout_email,
-        source_orders.ordered_at,
+        {{ klaviyo__input_time(orders_relation, 'ordered_at', 'source_orders', 'orders') }} as ordered_at,
+        {{ klaviyo__input_time_problem(orders_relation, 'ordered_at', 'source_orders', 'orders') }} as ordered_at_problem,
+        cast(source_orders.ordered_at as {{ dbt.type_string() }}) as ordered_at_text,
         source_orders.status,
         source_orders.currency,
         source_orders.total,
         source_orders.discount_code,
         source_orders.discount_amount,
-        {{ klaviyo__optional_column(orders_relation, 'fulfilled_at', dbt.type_timestamp(), 'source_orders') }} as fulfilled_at,
-        {{ klaviyo__optional_column(orders_relation, 'cancelled_at', dbt.type_timestamp(), 'source_orders') }} as cancelled_at,
-        {{ klaviyo__optional_column(orders_relation, 'refunded_at', dbt.type_timestamp(), 'source_orders') }} as refunded_at,
+        {{ klaviyo__input_time(orders_relation, 'fulfilled_at', 'source_orders', 'orders', optional=true) }} as fulfilled_at,
+        {{ klaviyo__input_time_problem(orders_relation, 'fulfilled_at', 'source_orders', 'orders', optional=true) }} as fulfilled_at_problem,
+        cast({{ klaviyo__optional_column(orders_relation, 'fulfilled_at', dbt.type_string(), 'source_orders') }} as {{ dbt.type_string() }}) as fulfilled_at_text,
+        {{ klaviyo__input_time(orders_relation, 'cancelled_at', 'source_orders', 'orders', optional=true) }} as cancelled_at,
+        {{ klaviyo__input_time_problem(orders_relation, 'cancelled_at', 'source_orders', 'orders', optional=true) }} as cancelled_at_problem,
+        cast({{ klaviyo__optional_column(orders_relation, 'cancelled_at', dbt.type_string(), 'source_orders') }} as {{ dbt.type_string() }}) as cancelled_at_text,
+        {{ klaviyo__input_time(orders_relation, 'refunded_at', 'source_orders', 'orders', optional=true) }} as refunded_at,
+        {{ klaviyo__input_time_problem(orders_relation, 'refunded_at', 'source_orders', 'orders', optional=true) }} as refunded_at_problem,
+        cast({{ klaviyo__optional_column(orders_relation, 'refunded_at', dbt.type_string(), 'source_orders') }} as {{ dbt.type_string() }}) as refunded_at_text,
         {{ klaviyo__optional_column(orders_relation, 'updated_at', dbt.type_timestamp(), 'source_orders') }} as updated_at,
         {{ klaviyo__optional_column(orders_relation, 'cancel_reason', dbt.type_string(), 'source_orders') }} as cancel_reason,
-        {{ klaviyo__optional_column(orders_relation, 'refund_reason', dbt.type_string(), 'source_orders') }} as refund_reason
+        {{ klaviyo__optional_column(orders_relation, 'refund_reason', dbt.type_string(), 'source_orders') }} as refund_reason,
+        {{ klaviyo__optional_column(orders_relation, 'decimal_mark', dbt.type_string(), 'source_orders') }} as decimal_mark
     from source_orders
 ),
 
@@ -96,9 +107,11 @@ attributed as (
             by_erp.person_id,
             case when email_people.person_count = 1 then email_people.person_id end
         ) as person_id,
-        {{ klaviyo__parse_money('deduplicated.total', klaviyo__input_decimal('orders'), 'deduplicated.currency') }} as order_total,
-        {{ klaviyo__money_problem('deduplicated.total', klaviyo__input_decimal('orders'), 'deduplicated.currency') }} as order_total_problem,
-        {{ klaviyo__parse_money('deduplicated.discount_amount', klaviyo__input_decimal('orders'), 'deduplicated.currency') }} as discount_value,
+        {{ klaviyo__decimal_mark_problem('deduplicated.decimal_mark') }} as decimal_mark_unknown,
+        {{ klaviyo__parse_money('deduplicated.total', decimal, 'deduplicated.currency') }} as order_total,
+        {{ klaviyo__money_problem('deduplicated.total', decimal, 'deduplicated.currency') }} as order_total_problem,
+        {{ klaviyo__parse_money('deduplicated.discount_amount', decimal, 'deduplicated.currency') }} as discount_value,
+        {{ klaviyo__money_problem('deduplicated.discount_amount', decimal, 'deduplicated.currency') }} as discount_problem,
         {{ klaviyo__future_cutoff() }} as future_cutoff
     from deduplicated
     left join identifiers as by_customer
@@ -115,9 +128,11 @@ lifecycle as (
     select
         attributed.*,
         {{ klaviyo__status_in('attributed.status', 'klaviyo__cancelled_statuses') }}
-            or attributed.cancelled_at is not null as is_cancelled,
+            or attributed.cancelled_at is not null
+            or attributed.cancelled_at_problem is not null as is_cancelled,
         {{ klaviyo__status_in('attributed.status', 'klaviyo__refunded_statuses') }}
-            or attributed.refunded_at is not null as is_refunded
+            or attributed.refunded_at is not null
+            or attributed.refunded_at_problem is not null as is_refunded
     from attributed
 ),
 
@@ -131,11 +146,21 @@ final as (
         lifecycle.order_total,
         lifecycle.discount_code,
         lifecycle.discount_value,
+        -- why discount_amount could not be read (the order is sent without DiscountValue)
+        lifecycle.discount_amount,
+        lifecycle.discount_problem,
 
         -- lifecycle
         lifecycle.fulfilled_at,
         lifecycle.cancelled_at,
         lifecycle.refunded_at,
+        -- a lifecycle time given as text the timestamp rule refuses: its event is reported, not sent
+        lifecycle.fulfilled_at_problem,
+        lifecycle.cancelled_at_problem,
+        lifecycle.refunded_at_problem,
+        lifecycle.fulfilled_at_text,
+        lifecycle.cancelled_at_text,
+        lifecycle.refunded_at_text,
         lifecycle.cancel_reason,
         lifecycle.refund_reason,
         lifecycle.is_cancelled,
@@ -147,22 +172,32 @@ final as (
         lifecycle.copies,
         case
             when lifecycle.person_id is null then 'no_person'
+            when lifecycle.ordered_at_problem is not null then 'ordered_at_' || lifecycle.ordered_at_problem
             when lifecycle.ordered_at is null then 'no_order_date'
             when lifecycle.ordered_at > lifecycle.future_cutoff then 'future_order'
-            when lifecycle.order_total is null then 'total_not_a_number'
+            when lifecycle.decimal_mark_unknown then 'unknown_decimal_mark'
+            when lifecycle.order_total_problem is not null then 'total_' || lifecycle.order_total_problem
+            when lifecycle.order_total is null then 'no_total'
             when lifecycle.order_total < 0 then 'negative_total'
             when line_counts.order_id is null then 'no_lines'
             when line_counts.bad_lines > 0 then 'lines_not_shippable'
         end as problem_code,
         case
             when lifecycle.person_id is null then 'no identifier links the order to a person'
+            when lifecycle.ordered_at_problem is not null
+                then 'ordered_at "' || lifecycle.ordered_at_text || '" cannot be read as a time ('
+                || lifecycle.ordered_at_problem || ', docs/value-rules.md)'
             when lifecycle.ordered_at is null then 'ordered_at is empty'
             when lifecycle.ordered_at > lifecycle.future_cutoff
                 then 'ordered_at ' || cast(lifecycle.ordered_at as {{ dbt.type_string() }})
                     || ' is in the future (after ' || cast(lifecycle.future_cutoff as {{ dbt.type_string() }})
                     || ', klaviyo__future_tolerance_hours = {{ var("klaviyo__future_tolerance_hours", 24) }}); a typo in the date?'
-            when lifecycle.order_total is null then 'total "' || coalesce(cast(lifecycle.total as {{ dbt.type_string() }}), '') || '" is not a number'
-                || coalesce(' (' || lifecycle.order_total_problem || ', docs/value-rules.md)', '')
+            when lifecycle.decimal_mark_unknown
+                then 'decimal_mark "' || lifecycle.decimal_mark || '" is neither point nor comma (docs/value-rules.md)'
+            when lifecycle.order_total_problem is not null
+                then 'total "' || cast(lifecycle.total as {{ dbt.type_string() }}) || '" cannot be read as an amount ('
+                || lifecycle.order_total_problem || ', docs/value-rules.md)'
+            when lifecycle.order_total is null then 'total is empty'
             when lifecycle.order_total < 0 then 'total is negative'
             when line_counts.order_id is null then 'the order has no lines in the order lines input'
             when line_counts.bad_lines > 0 then line_counts.bad_lines || ' line(s) cannot be shipped'

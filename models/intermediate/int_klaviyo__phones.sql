@@ -49,6 +49,7 @@ final as (
         phones_read.person_id,
         phones_read.phone as source_phone,
         phones_read.phone_e164,
+        phones_read.phone_problem,
         case
             when phones_read.phone_problem is null
                 and people_per_phone.person_count <= {{ var('klaviyo__max_people_per_phone') }}

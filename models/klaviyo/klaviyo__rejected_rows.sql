@@ -19,6 +19,14 @@ changes as (
     select * from {{ ref('int_klaviyo__order_status_changes') }}
 ),
 
+web_events as (
+    select * from {{ ref('int_klaviyo__web_events') }}
+),
+
+checkouts as (
+    select * from {{ ref('int_klaviyo__checkouts') }}
+),
+
 unresolved as (
     select
         person_id,
@@ -67,7 +75,7 @@ line_rows as (
         'order_line' as entity,
         lines.order_id || '-' || cast(lines.line_number as {{ dbt.type_string() }}) as entity_key,
         case
-            when lines.problem is not null then 'line_not_shippable'
+            when lines.problem is not null then lines.problem_code
             when orders.order_id is null then 'no_order'
             when orders.problem is not null then 'order_not_shippable'
             else 'person_unresolved'
@@ -112,6 +120,40 @@ change_rows as (
     where changes.problem is not null or unresolved.person_id is not null
 ),
 
+-- klaviyo__started_checkout_events: checkouts without an identifier, with an invalid email, or
+-- with lines that cannot be sent.
+checkout_rows as (
+    select
+        'klaviyo__started_checkout_events' as model, event_id as key, 'checkout' as entity, checkout_id as entity_key,
+        problem_code as reason_code, problem as reason
+    from checkouts
+    where problem_code is not null
+),
+
+-- klaviyo__viewed_product_events, klaviyo__added_to_cart_events: web events that cannot be sent,
+-- and extra copies of a web event.
+web_event_rows as (
+    select
+        case when event_type = 'added_to_cart' then 'klaviyo__added_to_cart_events' else 'klaviyo__viewed_product_events' end as model,
+        event_id as key,
+        'web_event' as entity,
+        event_id as entity_key,
+        problem_code as reason_code,
+        problem as reason
+    from web_events
+    where problem_code is not null and event_type in ('viewed_product', 'added_to_cart')
+    union all
+    select
+        case when event_type = 'added_to_cart' then 'klaviyo__added_to_cart_events' else 'klaviyo__viewed_product_events' end,
+        event_id,
+        'web_event',
+        event_id,
+        'duplicate_web_event',
+        'event_id appears ' || cast(copies as {{ dbt.type_string() }}) || ' times in the web events input; one copy was kept'
+    from web_events
+    where copies > 1 and event_type in ('viewed_product', 'added_to_cart')
+),
+
 final as (
     select * from profile_rows
     union all
@@ -120,6 +162,10 @@ final as (
     select * from line_rows
     union all
     select * from change_rows
+    union all
+    select * from checkout_rows
+    union all
+    select * from web_event_rows
 )
 
 select * from final

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.ts';
 import { checkedOptions } from './checked.ts';
 
-const check = checkedOptions<{ port: number; timeout: number; mode: 'a' | 'b' }>({
+const check = checkedOptions<{ port: number; timeout: number; mode: 'a' | 'b' }>('test', {
   port: { flag: '--port', must: '0 to 65535', schema: { type: 'integer', minimum: 0, maximum: 65535 } },
   timeout: {
     flag: '--timeout',

@@ -2,11 +2,11 @@
  * Commander hands an action its options as strings; the ones that are numbers or one of a few
  * words are checked here against a small JSON Schema right after parsing (Ajv coerces the numbers,
  * https://ajv.js.org/coercion.html), and a bad one is a ConfigError naming the flag, what it must
- * be and what it got. Ajv is loaded and the schema compiled when a command runs, so `--help` and
- * the CLI's start do not pay for them.
+ * be and what it got. The schema is compiled ahead of time in the package and on first use from
+ * the sources (runner/json-schema.ts), so `--help` and the CLI's start pay for neither.
  */
-import type { ValidateFunction } from 'ajv';
 import { ConfigError } from '../errors.ts';
+import { schemaValidator } from '../json-schema.ts';
 
 export interface OptionRule {
   flag: string;
@@ -15,16 +15,22 @@ export interface OptionRule {
   schema: object;
 }
 
+/** The check of one command's options; `command` names its schema (`<command>_options`). */
 export function checkedOptions<T extends object>(
+  command: string,
   rules: Record<keyof T & string, OptionRule>,
 ): (options: object) => Promise<T> {
-  let validate: ValidateFunction<T> | undefined;
-  return async (options) => {
-    const { Ajv } = await import('ajv');
-    validate ??= new Ajv({ coerceTypes: true }).compile<T>({
+  const validate = schemaValidator<T>({
+    id: `${command}_options`,
+    options: { coerceTypes: true },
+    schema: {
       type: 'object',
       properties: Object.fromEntries(Object.entries<OptionRule>(rules).map(([k, r]) => [k, r.schema])),
-    });
+    },
+  });
+  // Kept async, as the commands and the tests await the check.
+  // eslint-disable-next-line @typescript-eslint/require-await
+  return async (options) => {
     const picked = Object.fromEntries(
       Object.keys(rules)
         .filter((k) => k in options)

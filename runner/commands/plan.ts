@@ -7,7 +7,7 @@ import type { ProjectOptions } from '../manifest/load.ts';
 import { checkedOptions } from './checked.ts';
 import { addProjectOptions, addRunModeOptions, type RunModeOptions } from './options.ts';
 
-const checkPlanOptions = checkedOptions<{ format: PlanFormat }>({
+const checkPlanOptions = checkedOptions<{ format: PlanFormat }>('plan', {
   format: {
     flag: '--format',
     must: 'text, json or markdown',

@@ -14,7 +14,7 @@ const checkSandboxOptions = checkedOptions<{
   port: number;
   jobDelay: number;
   rateLimits: 'klaviyo' | 'fast' | 'off';
-}>({
+}>('sandbox', {
   port: { flag: '--port', must: '0 to 65535', schema: { type: 'integer', minimum: 0, maximum: 65535 } },
   jobDelay: {
     flag: '--job-delay',

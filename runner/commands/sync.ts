@@ -10,6 +10,7 @@ const positiveSeconds = {
   schema: { type: 'number', exclusiveMinimum: 0 },
 };
 const checkSyncOptions = checkedOptions<{ logFormat: LogFormat; jobTimeout: number; requestTimeout: number }>(
+  'sync',
   {
     logFormat: { flag: '--log-format', must: 'text or json', schema: { enum: ['text', 'json'] } },
     jobTimeout: { flag: '--job-timeout', ...positiveSeconds },

@@ -5,32 +5,37 @@
  * before any of it is used. An answer in another shape (a proxy's page with status 200, a field
  * missing) is a KlaviyoError naming the operation and the field, never a TypeError deep in a sync.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { KlaviyoError } from '../errors.ts';
+import { schemaValidator, type Validator } from '../json-schema.ts';
 import type { KlaviyoClient } from './client.ts';
 import { OPERATIONS, type OperationId } from './operations.ts';
 
-const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
-
 /** A resource as the runner reads it: the schema of the fields it uses, checked in one answer or in each page. */
 export interface Shape<T> {
-  one: ValidateFunction<{ data: T }>;
-  page: ValidateFunction<{ data: T[]; links?: { next?: string | null } }>;
+  one: Validator<{ data: T }>;
+  page: Validator<{ data: T[]; links?: { next?: string | null } }>;
 }
 
-export function shape<T>(resource: object): Shape<T> {
+/** `id` names the schema of one resource; its page's is `<id>_page` (runner/json-schema.ts). */
+export function shape<T>(id: string, resource: object): Shape<T> {
+  const options = { allErrors: true, allowUnionTypes: true };
   return {
-    one: ajv.compile<{ data: T }>({
-      type: 'object',
-      required: ['data'],
-      properties: { data: resource },
+    one: schemaValidator<{ data: T }>({
+      id,
+      options,
+      schema: { type: 'object', required: ['data'], properties: { data: resource } },
     }),
-    page: ajv.compile<{ data: T[]; links?: { next?: string | null } }>({
-      type: 'object',
-      required: ['data'],
-      properties: {
-        data: { type: 'array', items: resource },
-        links: { type: 'object', properties: { next: { type: ['string', 'null'] } } },
+    page: schemaValidator<{ data: T[]; links?: { next?: string | null } }>({
+      id: `${id}_page`,
+      options,
+      schema: {
+        type: 'object',
+        required: ['data'],
+        properties: {
+          data: { type: 'array', items: resource },
+          links: { type: 'object', properties: { next: { type: ['string', 'null'] } } },
+        },
       },
     }),
   };

@@ -15,6 +15,7 @@ export interface EventResource {
 }
 const related = object({ data: object({ id: string }, ['id']) });
 const EVENT = shape<EventResource>(
+  'klaviyo_event',
   object(
     {
       id: string,
@@ -32,13 +33,11 @@ export function eventsSince(client: KlaviyoClient, from: string | null): AsyncIt
 }
 
 export function bulkEventsBody(events: EventPayload[], backfill: boolean): unknown {
+  // One entry per profile object: events whose profiles carry different attributes (a sync's
+  // `profile` block) go in entries of their own, so each keeps what it sends along.
   const byProfile = new Map<string, EventPayload[]>();
   for (const e of events) {
-    const id = JSON.stringify([
-      e.profile.email ?? null,
-      e.profile.phone_number ?? null,
-      e.profile.external_id ?? null,
-    ]);
+    const id = JSON.stringify(e.profile);
     byProfile.set(id, [...(byProfile.get(id) ?? []), e]);
   }
   return {

@@ -49,6 +49,8 @@ export const LIMITS = {
   bytesPerBatch: REQUEST_BYTES - 64 * 1024,
   /** One profile in an import job or a profile write (docs/klaviyo-api.md#bulk-profile-import). */
   bytesPerProfile: 100 * 1024,
+  /** The profile object inside an event (docs/klaviyo-api.md#events). */
+  bytesPerEventProfile: 95 * 1024,
   /** One event's properties as JSON (docs/klaviyo-api.md#events). */
   bytesPerEvent: REQUEST_BYTES,
   /** Keys in one event's properties. */

@@ -9,6 +9,7 @@ export interface ListResource {
   attributes: { name: string | null; created?: string | null; updated?: string | null };
 }
 const LIST = shape<ListResource>(
+  'klaviyo_list',
   object(
     {
       id: string,
@@ -17,7 +18,7 @@ const LIST = shape<ListResource>(
     ['id', 'attributes'],
   ),
 );
-const MEMBER = shape<{ id: string }>(object({ id: string }, ['id']));
+const MEMBER = shape<{ id: string }>('klaviyo_list_member', object({ id: string }, ['id']));
 
 export interface FindOrCreateOptions {
   /** Creates tried at most, when each one's outcome stays unknown (default 3). */

@@ -7,6 +7,7 @@ export interface MetricResource {
   attributes: { name: string | null };
 }
 const METRIC = shape<MetricResource>(
+  'klaviyo_metric',
   object({ id: string, attributes: object({ name: nullableString }) }, ['id', 'attributes']),
 );
 

@@ -51,6 +51,7 @@ export interface ProfileResource {
   };
 }
 const PROFILE = shape<ProfileResource>(
+  'klaviyo_profile',
   object(
     {
       id: string,
@@ -87,6 +88,7 @@ interface JobResource {
   };
 }
 const JOB = shape<JobResource>(
+  'klaviyo_profile_import_job',
   object(
     {
       id: string,
@@ -114,6 +116,7 @@ interface ImportErrorBody {
   };
 }
 const IMPORT_ERROR = shape<ImportErrorBody>(
+  'klaviyo_import_error',
   object(
     {
       attributes: object(

@@ -1,25 +1,38 @@
 /**
- * The one JSON Schema of `config.meta.klaviyo` (schema/klaviyo-sync.schema.json), compiled once,
+ * The one JSON Schema of `config.meta.klaviyo` (schema/klaviyo-sync.schema.json), compiled once
+ * (ahead of time in the package, runner/json-schema.ts),
  * with Ajv's errors turned into sentences that name the exposure, its YAML file and the path.
  */
 import { readFileSync } from 'node:fs';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject } from 'ajv';
+import { schemaValidator } from '../json-schema.ts';
 import type { KlaviyoSyncConfig } from './spec.ts';
 
 export const SYNC_SCHEMA_PATH = new URL('../../schema/klaviyo-sync.schema.json', import.meta.url);
 
 const schema = JSON.parse(readFileSync(SYNC_SCHEMA_PATH, 'utf8')) as object;
-const validateConfig = new Ajv2020({ allErrors: true, strict: false }).compile<KlaviyoSyncConfig>(schema);
+const validateConfig = schemaValidator<KlaviyoSyncConfig>({
+  id: 'klaviyo_sync_config',
+  draft2020: true,
+  options: { allErrors: true, strict: false },
+  schema,
+});
 
 /** Ajv's branch errors of if/then and oneOf add noise; keep the ones that say what to change. */
 function sentence(error: ErrorObject, where: string): string | null {
   const at = `config.meta.klaviyo${error.instancePath.replaceAll('/', '.')}`;
   const p = error.params as Record<string, unknown>;
+  // The branches of the event sync's oneOf (metric or metric_column) each say "needs"; the oneOf
+  // error itself says what to change.
+  if (error.schemaPath.includes('/oneOf/')) return null;
   switch (error.keyword) {
     case 'if':
     case 'anyOf':
       return null;
+    case 'oneOf':
+      return p.passingSchemas === null
+        ? `${where}: ${at} needs \`metric\` (one metric name) or \`metric_column\` (a column holding each row's metric name).`
+        : `${where}: ${at} has both \`metric\` and \`metric_column\`; keep one.`;
     case 'required':
       return `${where}: ${at} needs \`${String(p.missingProperty)}\`.`;
     case 'additionalProperties':

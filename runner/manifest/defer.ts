@@ -56,6 +56,7 @@ export function deferSpecs(
     if (spec.suppressionsRelation !== undefined)
       spec.suppressionsRelation = resolve(spec, spec.suppressionsRelation);
     spec.rejectedRowsRelations = spec.rejectedRowsRelations.map((r) => resolve(spec, r));
+    spec.withheldFieldsRelations = spec.withheldFieldsRelations.map((r) => resolve(spec, r));
   }
   if (problems.length > 0) throw new ConfigError('Cannot defer to production for every sync:', problems);
   return { deferred: [...new Set(deferred)].sort() };

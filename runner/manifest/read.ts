@@ -4,8 +4,8 @@
  * fields the runner reads, with a narrow schema, instead of casting the whole file.
  */
 import { readFile } from 'node:fs/promises';
-import { Ajv } from 'ajv';
 import { ConfigError } from '../errors.ts';
+import { schemaValidator } from '../json-schema.ts';
 import { MANIFEST_SCHEMAS } from './versions.ts';
 
 export interface ManifestNode {
@@ -104,7 +104,11 @@ const narrowSchema = {
   },
 } as const;
 
-const validateNarrow = new Ajv({ allErrors: true }).compile<Manifest>(narrowSchema);
+const validateNarrow = schemaValidator<Manifest>({
+  id: 'dbt_manifest',
+  options: { allErrors: true },
+  schema: narrowSchema,
+});
 
 export function parseManifest(text: string, file: string): Manifest {
   let data: unknown;

@@ -5,8 +5,8 @@
  * not JSON or not in that shape is a ConfigError naming the file, not a crash.
  */
 import { readFile } from 'node:fs/promises';
-import { Ajv } from 'ajv';
 import { ConfigError } from '../errors.ts';
+import { schemaValidator } from '../json-schema.ts';
 
 export interface RunResultsIndex {
   invocationId: string | null;
@@ -19,17 +19,21 @@ interface RunResults {
   results: { unique_id: string; status: string }[];
 }
 
-const validate = new Ajv({ allErrors: true, allowUnionTypes: true }).compile<RunResults>({
-  type: 'object',
-  required: ['results'],
-  properties: {
-    metadata: { type: 'object', properties: { invocation_id: { type: ['string', 'null'] } } },
-    results: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['unique_id', 'status'],
-        properties: { unique_id: { type: 'string' }, status: { type: 'string' } },
+const validate = schemaValidator<RunResults>({
+  id: 'dbt_run_results',
+  options: { allErrors: true, allowUnionTypes: true },
+  schema: {
+    type: 'object',
+    required: ['results'],
+    properties: {
+      metadata: { type: 'object', properties: { invocation_id: { type: ['string', 'null'] } } },
+      results: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['unique_id', 'status'],
+          properties: { unique_id: { type: 'string' }, status: { type: 'string' } },
+        },
       },
     },
   },

@@ -18,6 +18,10 @@ export interface KlaviyoSyncConfig {
   properties?: string[];
   properties_json?: string;
   metric?: string;
+  /** Event syncs: the column holding each row's metric name, instead of one `metric`. */
+  metric_column?: string;
+  /** Event syncs: profile attributes and properties sent with each event's profile. */
+  profile?: { attributes?: Partial<Record<ProfileAttribute, string>>; properties?: string[] };
   time?: string;
   value?: string;
   value_currency?: string;
@@ -80,6 +84,12 @@ export interface SyncSpec {
    * would have fed. This sync reports those naming its model.
    */
   rejectedRowsRelations: string[];
+  /**
+   * Relations of the project's withheld-fields models (meta `klaviyo_withheld_fields: true`, such
+   * as the package's klaviyo__withheld_fields): fields the dbt models left out of rows they ship,
+   * each naming the model. This sync reports those naming its model.
+   */
+  withheldFieldsRelations: string[];
 }
 
 /**
@@ -109,6 +119,11 @@ export function columnsNamed(block: unknown): string[] {
     ...values(at(block, 'attributes')),
     ...(Array.isArray(at(block, 'properties')) ? values(at(block, 'properties')) : []),
     at(block, 'properties_json'),
+    at(block, 'metric_column'),
+    ...values(at(at(block, 'profile'), 'attributes')),
+    ...(Array.isArray(at(at(block, 'profile'), 'properties'))
+      ? values(at(at(block, 'profile'), 'properties'))
+      : []),
     at(block, 'time'),
     at(block, 'value'),
     at(block, 'value_currency'),

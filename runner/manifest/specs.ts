@@ -37,21 +37,23 @@ function modelRef(node: ManifestNode, relationName: string): ModelRef {
 }
 
 /**
- * The models that list rows the dbt models left out, marked by `meta: { klaviyo_rejected_rows: true }`
- * (the package's klaviyo__rejected_rows is one). One that did not build in the last dbt run is a
- * problem: the syncs could not say what their models left out.
+ * The models that report to the syncs, marked by a meta flag: `klaviyo_rejected_rows: true` for
+ * rows the dbt models left out (the package's klaviyo__rejected_rows), `klaviyo_withheld_fields:
+ * true` for fields they left out of rows they ship (klaviyo__withheld_fields). One that did not
+ * build in the last dbt run is a problem: the syncs could not say what their models left out.
  */
-function rejectedRowsModels(
+function reportingModels(
   manifest: Manifest,
   runResults: RunResultsIndex | null,
+  flag: 'klaviyo_rejected_rows' | 'klaviyo_withheld_fields',
 ): { relations: string[]; problems: string[] } {
   const relations: string[] = [];
   const problems: string[] = [];
   const nodes = Object.values(manifest.nodes)
-    .filter((n) => n.resource_type === 'model' && n.config?.meta?.klaviyo_rejected_rows === true)
+    .filter((n) => n.resource_type === 'model' && n.config?.meta?.[flag] === true)
     .sort((a, b) => a.unique_id.localeCompare(b.unique_id));
   for (const node of nodes) {
-    const at = `model \`${node.name}\` (${node.original_file_path}, meta klaviyo_rejected_rows)`;
+    const at = `model \`${node.name}\` (${node.original_file_path}, meta ${flag})`;
     const status = runResults?.status.get(node.unique_id);
     if (node.relation_name == null || node.config?.materialized === 'ephemeral')
       problems.push(
@@ -149,8 +151,9 @@ export function buildSpecs(
   runResults: RunResultsIndex | null,
 ): { specs: SyncSpec[]; problems: string[]; checks: ColumnCheck[] } {
   const specs: SyncSpec[] = [];
-  const rejectedRows = rejectedRowsModels(manifest, runResults);
-  const problems: string[] = [...rejectedRows.problems];
+  const rejectedRows = reportingModels(manifest, runResults, 'klaviyo_rejected_rows');
+  const withheldFields = reportingModels(manifest, runResults, 'klaviyo_withheld_fields');
+  const problems: string[] = [...rejectedRows.problems, ...withheldFields.problems];
   const checks: ColumnCheck[] = [];
   const exposures = Object.values(manifest.exposures)
     .filter((e) => mergedMeta(e).klaviyo !== undefined)
@@ -204,6 +207,7 @@ export function buildSpecs(
       config: checked.config,
       model,
       rejectedRowsRelations: rejectedRows.relations,
+      withheldFieldsRelations: withheldFields.relations,
       ...(suppressions !== undefined ? { suppressionsRelation: suppressions.relationName } : {}),
     });
   }

@@ -38,6 +38,26 @@ describe('configuration changes', () => {
     );
   });
 
+  it('needs the flag when an event sync moves from one metric to a metric column', () => {
+    const event: KlaviyoSyncConfig = {
+      object: 'event',
+      key: 'event_id',
+      identity: { email: 'email' },
+      metric: 'Viewed Product',
+      time: 'occurred_at',
+    };
+    const { metric: _metric, ...rest } = event;
+    const changes = configChanges(event, { ...rest, metric_column: 'event_name' }, counts);
+    expect(changes.map((c) => [c.kind, c.needsFlag])).toEqual([
+      ['metric', true],
+      ['columns', false],
+    ]);
+    expect(changes[0]!.what).toBe(
+      '`metric` changed from `Viewed Product` to the metric names in column `event_name`: the 10 events already sent stay under `Viewed Product` (Klaviyo events are immutable).',
+    );
+    expect(changes[1]!.what).toBe('Columns added `metric_column`.');
+  });
+
   it('needs the flag for a key change, and folds column changes into starting over', () => {
     const changes = configChanges(profile, { ...profile, key: 'email', properties: [] }, counts);
     expect(changes.map((c) => [c.kind, c.needsFlag])).toEqual([

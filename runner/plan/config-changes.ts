@@ -38,6 +38,13 @@ export interface SnapshotCounts {
 const code = (names: string[]) => names.map((n) => `\`${n}\``).join(', ');
 const rows = (n: number, noun = 'row') => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
+/** Where an event sync's metric names come from: its one metric, or a column of the model. */
+function metricSource(config: KlaviyoSyncConfig): string {
+  return config.metric_column !== undefined
+    ? `the metric names in column \`${config.metric_column}\``
+    : `\`${config.metric}\``;
+}
+
 function listName(list: KlaviyoSyncConfig['list']): string {
   if (list?.id !== undefined) return `list id \`${list.id}\``;
   return `list \`${list?.name ?? '?'}\``;
@@ -50,8 +57,12 @@ function roles(config: KlaviyoSyncConfig): Map<string, string> {
   for (const [k, v] of Object.entries(config.attributes ?? {}))
     if (v !== undefined) out.set(`attributes.${k}`, v);
   for (const p of config.properties ?? []) out.set(`properties.${p}`, p);
+  for (const [k, v] of Object.entries(config.profile?.attributes ?? {}))
+    if (v !== undefined) out.set(`profile.attributes.${k}`, v);
+  for (const p of config.profile?.properties ?? []) out.set(`profile.properties.${p}`, p);
   const single = {
     properties_json: config.properties_json,
+    metric_column: config.metric_column,
     time: config.time,
     value: config.value,
     value_currency: config.value_currency,
@@ -130,11 +141,14 @@ export function configChanges(
   }
   const out: ConfigChange[] = [];
   if (before.key !== after.key) out.push(keyChange(before, after, counts));
-  if (after.object === 'event' && before.metric !== after.metric)
+  if (
+    after.object === 'event' &&
+    (before.metric !== after.metric || before.metric_column !== after.metric_column)
+  )
     out.push({
       kind: 'metric',
-      what: `\`metric\` changed from \`${before.metric}\` to \`${after.metric}\`: the ${rows(counts.inSnapshot, 'event')} already sent stay under \`${before.metric}\` (Klaviyo events are immutable).`,
-      consequence: `With \`${ALLOW_CONFIG_CHANGE_FLAG}\` the sync starts over and sends all ${rows(counts.inModel, 'event')} again under \`${after.metric}\` (as a backfill when \`backfill: first_load\`).`,
+      what: `\`metric\` changed from ${metricSource(before)} to ${metricSource(after)}: the ${rows(counts.inSnapshot, 'event')} already sent stay under ${metricSource(before)} (Klaviyo events are immutable).`,
+      consequence: `With \`${ALLOW_CONFIG_CHANGE_FLAG}\` the sync starts over and sends all ${rows(counts.inModel, 'event')} again under ${metricSource(after)} (as a backfill when \`backfill: first_load\`).`,
       needsFlag: true,
     });
   if (after.object === 'list_membership' && JSON.stringify(before.list) !== JSON.stringify(after.list))

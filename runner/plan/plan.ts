@@ -8,7 +8,12 @@ import type { ProjectOptions } from '../manifest/load.ts';
 import { loadSyncs } from '../manifest/load.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
 import { openWarehouse } from '../source/open.ts';
-import { readModelRejections, type ModelRejection } from '../source/rejected-rows.ts';
+import {
+  readModelRejections,
+  readModelWithheldFields,
+  type ModelRejection,
+  type ModelWithheldField,
+} from '../source/rejected-rows.ts';
 import {
   diffCounts,
   streamChanges,
@@ -45,7 +50,13 @@ export interface SyncPlan {
   relation: string;
   /** The sync this one waits for (`after`): its rows go only once that sync confirmed their keys. */
   after: string | null;
-  counts: PlanCounts & { rejected: number; send: number; leftOutByModel: number; fieldsDropped: number };
+  counts: PlanCounts & {
+    rejected: number;
+    send: number;
+    leftOutByModel: number;
+    withheldByModel: number;
+    fieldsDropped: number;
+  };
   /** Profiles Klaviyo may create: rows never confirmed before (Klaviyo may already know some by email). */
   newProfiles: number;
   /** List members whose withdrawal of consent would be sent (Klaviyo's unsubscribe). */
@@ -56,6 +67,10 @@ export interface SyncPlan {
   leftOutByModel: ModelRejection[];
   /** Those rows counted per reason code, most first. */
   leftOutByReason: Record<string, number>;
+  /** Fields the dbt models left out of rows they ship (klaviyo__withheld_fields), first ones by key. */
+  withheldByModel: ModelWithheldField[];
+  /** Those fields counted per reason code, most first. */
+  withheldByReason: Record<string, number>;
   /** Rows that would be sent without a field (an invalid phone beside a valid email), with why. */
   droppedFields: Rejection[];
   estimate: RequestEstimate;
@@ -123,6 +138,7 @@ export async function planSync(
 ): Promise<SyncPlan> {
   const counts = known ?? (await diffCounts(state, spec, mode));
   const leftOut = await readModelRejections(state.wh, spec, MAX_LISTED_REJECTIONS);
+  const withheld = await readModelWithheldFields(state.wh, spec, MAX_LISTED_REJECTIONS);
   const rejected: Rejection[] = [];
   const droppedFields: Rejection[] = [];
   let fieldsDropped = 0;
@@ -194,6 +210,7 @@ export async function planSync(
       rejected: rejectedCount,
       send: tally.send + tally.removes,
       leftOutByModel: leftOut.count,
+      withheldByModel: withheld.count,
       fieldsDropped,
     },
     newProfiles: tally.newProfiles,
@@ -202,6 +219,8 @@ export async function planSync(
     rejected,
     leftOutByModel: leftOut.rows,
     leftOutByReason: leftOut.byReason,
+    withheldByModel: withheld.rows,
+    withheldByReason: withheld.byReason,
     droppedFields,
     estimate: estimate(requests),
     guard: removalGuard(spec, counts.synced, tally.removes + tally.clears, mode.allowMassRemoval),

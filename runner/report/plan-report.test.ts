@@ -34,6 +34,7 @@ const result: PlanResult = {
         rejected: 1,
         send: 1,
         leftOutByModel: 0,
+        withheldByModel: 0,
         fieldsDropped: 1,
       },
       newProfiles: 0,
@@ -56,6 +57,8 @@ const result: PlanResult = {
       ],
       leftOutByModel: [],
       leftOutByReason: {},
+      withheldByModel: [],
+      withheldByReason: {},
       droppedFields: [
         {
           sync: 'klaviyo_profiles_rfm',
@@ -162,6 +165,44 @@ describe('plan reports of rows the dbt models left out', () => {
       '  2 left out by the dbt models (future_order 1, no_lines 1)\n    SO-NOLINES [no_lines]: the order has no lines in the order lines input',
     );
     expect(text).toContain('Total: 1 to send, 1 rejected, 2 left out by the dbt models,');
+  });
+});
+
+describe('plan reports of fields the dbt models withheld from rows they send', () => {
+  const profiles = {
+    ...result.syncs[0]!,
+    counts: { ...result.syncs[0]!.counts, withheldByModel: 2 },
+    withheldByModel: [
+      {
+        key: 'W13',
+        column: 'phone_number',
+        reason_code: 'shared_phone',
+        reason: '+4930555123 is used by 2 people (limit klaviyo__max_people_per_phone = 1)',
+      },
+      {
+        key: 'W14',
+        column: 'phone_number',
+        reason_code: 'shared_phone',
+        reason: '+4930555123 is used by 2 people (limit klaviyo__max_people_per_phone = 1)',
+      },
+    ],
+    withheldByReason: { shared_phone: 2 },
+  };
+  const plan = { ...result, syncs: [profiles] };
+
+  it('lists each with its key, column and reason, counted for the sync of the model', () => {
+    const md = renderPlan(plan, 'markdown');
+    expect(md).toContain(
+      '- 2 field(s) withheld by the dbt models from rows that are sent (`klaviyo__withheld_fields`): shared_phone 2.',
+    );
+    expect(md).toContain(
+      '| `W13` | `phone_number` | `shared_phone` | +4930555123 is used by 2 people (limit klaviyo__max_people_per_phone = 1) |',
+    );
+    const text = renderPlan(plan, 'text');
+    expect(text).toContain(
+      '  2 field(s) withheld by the dbt models (shared_phone 2)\n    W13 [phone_number] [shared_phone]: +4930555123 is used by 2 people',
+    );
+    expect(renderPlan({ ...result }, 'text')).not.toContain('withheld');
   });
 });
 

@@ -27,6 +27,8 @@ const result = (status: SyncResult['status']): SyncResult => ({
   dropped_fields: [],
   left_out_by_model: [],
   left_out_by_reason: {},
+  withheld_by_model: [],
+  withheld_by_reason: {},
 });
 
 describe('overallStatus', () => {

@@ -32,6 +32,12 @@ export interface SyncCounts {
    * skipped by scope, they do not change the exit code.
    */
   left_out_by_model: number;
+  /**
+   * Fields the dbt models left out of rows they ship (klaviyo__withheld_fields rows naming the
+   * sync's model: a phone two people share). Reported on every run like rows left out; the row is
+   * sent without the field, and the exit code does not change.
+   */
+  withheld_by_model: number;
   failed: number;
   /** Rows sent without a field the runner could not read (an invalid phone beside a valid email). */
   fields_dropped: number;
@@ -54,6 +60,7 @@ export function emptyCounts(): SyncCounts {
     rejected: 0,
     previously_rejected: 0,
     left_out_by_model: 0,
+    withheld_by_model: 0,
     failed: 0,
     fields_dropped: 0,
   };
@@ -79,6 +86,11 @@ export interface LeftOutRow {
   reason: string;
 }
 
+/** A field the dbt models left out of a row they ship, as the withheld-fields model lists it. */
+export interface WithheldRow extends LeftOutRow {
+  column: string;
+}
+
 export interface SyncResult {
   sync: string;
   unique_id: string;
@@ -99,6 +111,10 @@ export interface SyncResult {
   left_out_by_model: LeftOutRow[];
   /** Those rows counted per reason code, most first. */
   left_out_by_reason: Record<string, number>;
+  /** The fields the dbt models left out of rows this sync ships, first ones by key (all are counted). */
+  withheld_by_model: WithheldRow[];
+  /** Those fields counted per reason code, most first. */
+  withheld_by_reason: Record<string, number>;
   /** Each row sent without a field, with the column and why (see counts.fields_dropped). */
   dropped_fields: RowOutcome[];
 }

@@ -38,6 +38,8 @@ export function newResult(spec: SyncSpec): SyncResult {
     failed: [],
     left_out_by_model: [],
     left_out_by_reason: {},
+    withheld_by_model: [],
+    withheld_by_reason: {},
     dropped_fields: [],
   };
 }

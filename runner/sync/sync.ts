@@ -17,7 +17,7 @@ import { KlaviyoClient, type ClientOptions } from '../klaviyo/client.ts';
 import type { PollOptions } from '../apply/profiles.ts';
 import type { RowOutcome } from '../state/changes.ts';
 import { openWarehouse } from '../source/open.ts';
-import { readModelRejections } from '../source/rejected-rows.ts';
+import { readModelRejections, readModelWithheldFields } from '../source/rejected-rows.ts';
 import { diffCounts, type PlanCounts } from '../state/diff.ts';
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
 import { confirmRows, forgetRows, type ConfirmedRow } from '../state/snapshot.ts';
@@ -157,6 +157,10 @@ class SyncRun {
         c.left_out_by_model = leftOut.count;
         this.result.left_out_by_model = leftOut.rows;
         this.result.left_out_by_reason = leftOut.byReason;
+        const withheld = await readModelWithheldFields(this.state.wh, spec, MAX_LISTED);
+        c.withheld_by_model = withheld.count;
+        this.result.withheld_by_model = withheld.rows;
+        this.result.withheld_by_reason = withheld.byReason;
         const backfill = spec.config.backfill ?? 'first_load';
         // A full refresh sends the sync's history again, as on its first load: no flow may fire for it.
         this.backfill =

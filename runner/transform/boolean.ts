@@ -4,7 +4,7 @@
  * "oui"): a consent column that cannot be read must not subscribe anyone. Pinned by the case table
  * test/dbt/seeds/klaviyo_value_cases.csv, like the macro klaviyo__parse_boolean.
  */
-import type { Coerced } from './coerce.ts';
+import type { Coerced } from './coerced.ts';
 
 const TRUE = new Set(['true', 't', 'yes', 'y', '1']);
 const FALSE = new Set(['false', 'f', 'no', 'n', '0']);

@@ -24,6 +24,7 @@ function syncSpec(config: Partial<KlaviyoSyncConfig> & Pick<KlaviyoSyncConfig, '
       originalFilePath: 'models/unit/unit_model.sql',
     },
     rejectedRowsRelations: [],
+    withheldFieldsRelations: [],
   };
 }
 

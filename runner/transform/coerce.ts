@@ -11,12 +11,11 @@
  * JSON (`toJsonObject`): a JSON object as text (DuckDB JSON or VARCHAR) or already parsed
  * (Snowflake VARIANT); arrays and scalars are refused where an object is expected.
  */
+import type { Coerced } from './coerced.ts';
 import { isoUtc } from './timestamp.ts';
 
+export type { Coerced } from './coerced.ts';
 export { isoUtc } from './timestamp.ts';
-
-/** A value, or why it cannot be read; `code` is the rule's reason code (docs/value-rules.md). */
-export type Coerced<T> = { ok: true; value: T } | { ok: false; reason: string; code?: string };
 
 const ok = <T>(value: T): Coerced<T> => ({ ok: true, value });
 const fail = <T>(reason: string): Coerced<T> => ({ ok: false, reason });

@@ -7,8 +7,11 @@
  * - `time` is ISO 8601 UTC (coerce.ts), after 2000 and at most a year ahead.
  * - `value` is a finite number read by explicit rules; text that is not a number rejects the row.
  * - Properties: the JSON column (`properties_json`, where `Items` lives) merged with the
- *   allowlisted columns; keys checked (property-keys.ts), `Items` typed (items.ts) and Klaviyo's
- *   size limits checked (size.ts), so one bad row is rejected alone instead of failing its batch.
+ *   allowlisted columns; keys checked (property-keys.ts), `Items` typed (items.ts), the row's
+ *   metric's rules applied (metric-rules.ts) and Klaviyo's size limits checked (size.ts), so one
+ *   bad row is rejected alone instead of failing its batch.
+ * - The metric is the sync's `metric` or the row's `metric_column` (metric-rules.ts); the profile
+ *   object is the identity, plus what the sync's `profile` block sends along (event-profile.ts).
  */
 import { createHash } from 'node:crypto';
 import type { SyncSpec } from '../manifest/spec.ts';
@@ -17,8 +20,9 @@ import type { BuildResult, EventPayload } from './payload.ts';
 import { toJsonObject, toText } from './coerce.ts';
 import { toNumber } from './number.ts';
 import { toIsoTime } from './timestamp.ts';
-import { buildIdentity } from './identity.ts';
+import { buildEventProfile } from './event-profile.ts';
 import { checkItems } from './items.ts';
+import { metricOf, metricPropertiesProblem } from './metric-rules.ts';
 import { eventPropertyKeyProblem, propertyKeyProblem } from './property-keys.ts';
 import { propertyValue } from './properties.ts';
 import { reject } from './rejection.ts';
@@ -64,7 +68,9 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
   const key = change.key;
   const bad = badKey(spec);
   if (bad !== null) return reject(spec, key, bad.column, bad.reason);
-  const identity = buildIdentity(spec, key, row);
+  const metric = metricOf(spec, row);
+  if (!metric.ok) return reject(spec, key, metric.column, metric.reason);
+  const identity = buildEventProfile(spec, key, row);
   if (!identity.ok) return identity;
 
   const timeColumn = config.time!;
@@ -80,7 +86,7 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
   const payload: EventPayload = {
     key,
     uniqueId: eventUniqueId(key),
-    metric: config.metric!,
+    metric: metric.metric,
     time: time.value,
     properties: {},
     profile: identity.payload,
@@ -121,6 +127,8 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
     if (!items.ok) return reject(spec, key, jsonColumn, `properties.${items.path} ${items.reason}`);
     payload.properties.Items = items.items;
   }
+  const ruled = metricPropertiesProblem(payload.metric, payload.properties);
+  if (ruled !== null) return reject(spec, key, jsonColumn, `properties.${ruled.path} ${ruled.reason}`);
   // One serialisation per event: its size batches requests and bounds the properties' checks.
   payload.bytes = jsonBytes(payload);
   const size = eventPropertiesProblem(payload.properties, payload.bytes);

@@ -6,7 +6,7 @@
  * decimal mark. A text that reads as two different numbers (`1,234` is 1234 or 1.234) is refused
  * as ambiguous unless the source's decimal mark is known; a value is never guessed.
  */
-import type { Coerced } from './coerce.ts';
+import type { Coerced } from './coerced.ts';
 
 /** Which mark a source writes decimals with; undefined when not known. */
 export type DecimalMark = 'point' | 'comma';

@@ -54,7 +54,8 @@ export interface EventPayload {
   value?: number;
   valueCurrency?: string;
   properties: Record<string, unknown>;
-  profile: ProfileIdentity;
+  /** The identity, and the attributes and properties the sync's `profile` block sends along. */
+  profile: ProfileAttributes;
   bytes: number;
 }
 

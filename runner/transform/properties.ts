@@ -5,7 +5,7 @@
  * dates: warehouse text "YYYY-MM-DD HH:MM:SS" (read as UTC, see coerce.ts) and Date objects.
  * A non-finite number cannot be sent (JSON would turn it into null) and is refused.
  */
-import type { Coerced } from './coerce.ts';
+import type { Coerced } from './coerced.ts';
 import { isoUtc, toIsoTime } from './timestamp.ts';
 
 const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/;

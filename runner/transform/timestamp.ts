@@ -14,7 +14,7 @@
  * millisecond are dropped (Klaviyo keeps event times to the second:
  * https://developers.klaviyo.com/en/reference/create_event).
  */
-import type { Coerced } from './coerce.ts';
+import type { Coerced } from './coerced.ts';
 
 export type DateOrder = 'dmy' | 'mdy';
 

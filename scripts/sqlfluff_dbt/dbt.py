@@ -6,6 +6,10 @@ def type_string():
     return "varchar"
 
 
+def type_int():
+    return "integer"
+
+
 def type_timestamp():
     return "timestamp"
 

@@ -1,3 +1,5 @@
+-- Lines of both stores; the EU store's orders are numbered from 2000 and write a decimal comma.
 select cast(order_number as varchar) as order_id, line as line_number, sku, sku as product_id, product as product_name,
-    category, qty as quantity, cast(price as varchar) as unit_price, cast(null as varchar) as line_total
+    category, qty as quantity, cast(price as varchar) as unit_price, cast(null as varchar) as line_total,
+    case when order_number >= 2000 then 'comma' else 'point' end as decimal_mark
 from {{ ref('shop_order_lines') }}

@@ -1,0 +1,89 @@
+-- Checkout lines from the optional checkouts input (var klaviyo__checkouts_model; empty when the
+-- project has none), with parsed prices, product URLs, the person the checkout belongs to (the
+-- CRM customer id when it names a resolved person, else the one resolved person with the email
+-- typed; a checkout no person matches keeps the email typed) and why a line cannot be sent.
+with source_lines as (
+    {{ klaviyo__optional_input('klaviyo__checkouts_model', [
+        ['checkout_id', dbt.type_string()],
+        ['customer_id', dbt.type_string()],
+        ['email', dbt.type_string()],
+        ['started_at', dbt.type_timestamp()],
+        ['currency', dbt.type_string()],
+        ['checkout_url', dbt.type_string()],
+        ['line_number', dbt.type_int()],
+        ['sku', dbt.type_string()],
+        ['product_id', dbt.type_string()],
+        ['product_name', dbt.type_string()],
+        ['category', dbt.type_string()],
+        ['quantity', dbt.type_int()],
+        ['unit_price', dbt.type_string()],
+    ]) }}
+),
+
+identifiers as (
+    select * from {{ ref('int_klaviyo__identifiers') }}
+),
+
+persons as (
+    select * from {{ ref('int_klaviyo__persons') }}
+    where is_resolved
+),
+
+email_people as (
+    select identifier as email, min(person_id) as person_id, count(distinct person_id) as person_count
+    from identifiers
+    where identifier_type = 'email'
+    group by identifier
+),
+
+parsed as (
+    select
+        source_lines.*,
+        {{ klaviyo__normalize_email('source_lines.email') }} as typed_email,
+        {{ klaviyo__parse_money('source_lines.unit_price', klaviyo__input_decimal('checkouts'), 'source_lines.currency') }} as item_price
+    from source_lines
+),
+
+attributed as (
+    select
+        parsed.*,
+        coalesce(
+            by_customer.person_id,
+            case when email_people.person_count = 1 then email_people.person_id end
+        ) as candidate_person_id
+    from parsed
+    left join identifiers as by_customer
+        on by_customer.identifier_type = 'customer_id' and by_customer.identifier = parsed.customer_id
+    left join email_people on email_people.email = parsed.typed_email
+),
+
+final as (
+    select
+        attributed.checkout_id,
+        attributed.line_number,
+        persons.person_id,
+        coalesce(persons.email, attributed.typed_email) as email,
+        attributed.started_at,
+        coalesce(nullif(upper(attributed.currency), ''), '{{ var("klaviyo__default_currency") }}') as currency,
+        attributed.checkout_url,
+        attributed.sku,
+        attributed.product_id,
+        attributed.product_name,
+        attributed.category,
+        attributed.quantity,
+        attributed.item_price,
+        attributed.item_price * attributed.quantity as row_total,
+        '{{ var("klaviyo__store_url") }}/products/' || lower(attributed.product_id) as product_url,
+        '{{ var("klaviyo__store_url") }}/images/' || lower(attributed.sku) || '.jpg' as image_url,
+        case
+            when attributed.item_price is null
+                then 'unit_price "' || coalesce(cast(attributed.unit_price as {{ dbt.type_string() }}), '') || '" is not a number'
+            when attributed.quantity is null or attributed.quantity < 0 then 'quantity is missing or negative'
+            when nullif(trim(attributed.sku), '') is null then 'sku is missing'
+            when nullif(trim(attributed.product_name), '') is null then 'product_name is missing'
+        end as problem
+    from attributed
+    left join persons on persons.person_id = attributed.candidate_person_id
+)
+
+select * from final

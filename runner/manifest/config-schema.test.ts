@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { checkSyncConfig } from './config-schema.ts';
+import { syncColumns, type KlaviyoSyncConfig } from './spec.ts';
+
+const at = 'exposure `web` (models/exposures.yml)';
+const event = {
+  object: 'event',
+  key: 'event_id',
+  identity: { email: 'email' },
+  time: 'occurred_at',
+};
+
+describe('an event sync names its metric once', () => {
+  it('takes a metric, or a metric column', () => {
+    expect(checkSyncConfig({ ...event, metric: 'Viewed Product' }, at).ok).toBe(true);
+    expect(checkSyncConfig({ ...event, metric_column: 'event_name' }, at).ok).toBe(true);
+  });
+
+  it('refuses neither and both, in one sentence each', () => {
+    expect(checkSyncConfig(event, at)).toEqual({
+      ok: false,
+      problems: [
+        `${at}: config.meta.klaviyo needs \`metric\` (one metric name) or \`metric_column\` (a column holding each row's metric name).`,
+      ],
+    });
+    expect(checkSyncConfig({ ...event, metric: 'Viewed Product', metric_column: 'event_name' }, at)).toEqual({
+      ok: false,
+      problems: [`${at}: config.meta.klaviyo has both \`metric\` and \`metric_column\`; keep one.`],
+    });
+  });
+
+  it('refuses a metric column that is not a column name', () => {
+    expect(checkSyncConfig({ ...event, metric_column: 'event name' }, at)).toEqual({
+      ok: false,
+      problems: [
+        `${at}: config.meta.klaviyo.metric_column must be a column name (letters, digits and underscores).`,
+      ],
+    });
+  });
+});
+
+describe("an event's profile block", () => {
+  it('names profile attributes and properties, and reads their columns', () => {
+    const block = {
+      ...event,
+      metric: 'Viewed Product',
+      profile: { attributes: { first_name: 'first_name' }, properties: ['rfm_segment'] },
+    };
+    const checked = checkSyncConfig(block, at);
+    expect(checked.ok).toBe(true);
+    expect(syncColumns(block as KlaviyoSyncConfig)).toEqual([
+      'event_id',
+      'email',
+      'first_name',
+      'rfm_segment',
+      'occurred_at',
+    ]);
+  });
+
+  it('refuses an unknown attribute, an empty block, and the block on a profile or list sync', () => {
+    expect(
+      checkSyncConfig({ ...event, metric: 'M', profile: { attributes: { nickname: 'nick' } } }, at),
+    ).toEqual({
+      ok: false,
+      problems: [`${at}: config.meta.klaviyo.profile.attributes has an unknown key \`nickname\`.`],
+    });
+    expect(checkSyncConfig({ ...event, metric: 'M', profile: {} }, at)).toMatchObject({ ok: false });
+    expect(
+      checkSyncConfig(
+        { object: 'profile', key: 'id', identity: { email: 'email' }, profile: { properties: ['x'] } },
+        at,
+      ),
+    ).toEqual({
+      ok: false,
+      problems: [
+        `${at}: config.meta.klaviyo mixes keys of different sync objects (see the \`object\` key's allowed keys in the README).`,
+      ],
+    });
+  });
+});
