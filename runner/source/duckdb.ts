@@ -10,6 +10,9 @@ import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from '@duckdb/n
 import { WarehouseError } from '../errors.ts';
 import type { Row, SqlDialect, Warehouse } from './warehouse.ts';
 
+/** Rows appended between two flushes of DuckDB's appender. */
+const APPEND_FLUSH_ROWS = 2000;
+
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const quoteLiteral = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
@@ -65,7 +68,7 @@ function appendValue(appender: DuckDBAppender, value: unknown): void {
  * KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT (e.g. `1GB`) and KLAVIYO_RUNNER_DUCKDB_THREADS override them.
  */
 export function duckdbSettings(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const memory = env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT?.trim() || '256MB';
+  const memory = env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT?.trim() || '512MB';
   const threads = env.KLAVIYO_RUNNER_DUCKDB_THREADS?.trim() || '2';
   if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memory))
     throw new WarehouseError(
@@ -160,9 +163,16 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
             ? table.split('.').map((p) => p.replaceAll('"', ''))
             : [null, table];
           const appender = await conn.createAppender(name, schema);
+          // DuckDB writes the appended rows on flush, synchronously: flushing every few thousand
+          // rows and yielding between lets requests in flight be answered meanwhile.
+          let appended = 0;
           for (const row of rows) {
             for (const value of row) appendValue(appender, value);
             appender.endRow();
+            if (++appended % APPEND_FLUSH_ROWS === 0) {
+              appender.flushSync();
+              await new Promise((resolve) => setImmediate(resolve));
+            }
           }
           appender.flushSync();
           appender.closeSync();
