@@ -20,6 +20,7 @@ import { extractCommand } from './commands/extract.ts';
 import { versionText } from './commands/version.ts';
 import { commentCommand } from './commands/comment.ts';
 import { exportCommand } from './commands/export.ts';
+import { webhooksCommand } from './commands/webhooks.ts';
 
 export function program(): Command {
   const root = new Command('klaviyo-runner')
@@ -40,6 +41,7 @@ export function program(): Command {
     extractCommand(),
     exportCommand(),
     sandboxCommand(),
+    webhooksCommand(),
   ])
     root.addCommand(command.exitOverride());
   return root;

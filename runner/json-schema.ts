@@ -4,13 +4,13 @@
  *
  * Compiling a schema with Ajv costs tens of milliseconds, and loading Ajv itself more; a command
  * that reads a manifest would pay both on every start. So the packaged runner compiles none:
- * `npm run build` (scripts/build.ts) imports every module that calls `schemaValidator`, collects
- * the specs registered here, generates each validation function ahead of time with Ajv's
- * standalone code (https://ajv.js.org/standalone.html), and bundles those functions in place of
- * this module's compiling path (see `PRECOMPILED` below).
+ * `npm run build` (scripts/build.ts) imports every module of runner/, collects the specs
+ * registered here, generates each validation function ahead of time with Ajv's standalone code
+ * (https://ajv.js.org/standalone.html), and bundles those functions (see `PRECOMPILED` below).
  *
  * From the sources (tests, a checkout), the schema is compiled on its first use, with Ajv loaded
- * then, so a command that never validates never loads Ajv.
+ * then, so a command that never validates never loads Ajv; the package does the same for a spec
+ * its build did not see.
  */
 import { createRequire } from 'node:module';
 import type { ErrorObject, Options } from 'ajv';

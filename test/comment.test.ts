@@ -71,9 +71,13 @@ function planOf(update: number): PlanResult {
         guard: { removing: 0, synced: 565, maxPercent: 20, trips: false, allowed: false, message: '' },
         configChanges: [],
         startsOver: false,
+        erasures: 0,
+        heldBackErased: 0,
+        heldBack: [],
       },
     ],
     totals: { send: update, rejected: 0, leftOutByModel: 0, requests: 1, seconds: 0.1 },
+    deletions: { syncs: [], people: 0, requests: 0, heldBack: 0 },
   };
 }
 

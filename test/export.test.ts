@@ -227,7 +227,9 @@ describe('export', () => {
   it('refuses an event sync, several syncs, and a folder that does not exist, naming them', async () => {
     const event = await exportTo('klaviyo_placed_orders', 'orders.csv');
     expect(event.ran.code).toBe(2);
-    expect(event.ran.stderr).toContain('klaviyo_placed_orders (exposures/klaviyo.yml) is an event sync');
+    expect(event.ran.stderr).toContain(
+      'klaviyo_placed_orders (exposures/klaviyo.yml) is a sync of `object: event`',
+    );
     const several = await runCli(
       [
         'export',

@@ -40,7 +40,8 @@ parsed as (
     select
         source_lines.*,
         {{ klaviyo__normalize_email('source_lines.email') }} as typed_email,
-        {{ klaviyo__parse_money('source_lines.unit_price', klaviyo__input_decimal('checkouts'), 'source_lines.currency') }} as item_price
+        {{ klaviyo__parse_money('source_lines.unit_price', klaviyo__input_decimal('checkouts'), 'source_lines.currency') }} as item_price,
+        {{ klaviyo__money_problem('source_lines.unit_price', klaviyo__input_decimal('checkouts'), 'source_lines.currency') }} as unit_price_problem
     from source_lines
 ),
 
@@ -76,8 +77,10 @@ final as (
         '{{ var("klaviyo__store_url") }}/products/' || lower(attributed.product_id) as product_url,
         '{{ var("klaviyo__store_url") }}/images/' || lower(attributed.sku) || '.jpg' as image_url,
         case
-            when attributed.item_price is null
-                then 'unit_price "' || coalesce(cast(attributed.unit_price as {{ dbt.type_string() }}), '') || '" is not a number'
+            when attributed.unit_price_problem is not null
+                then 'unit_price "' || cast(attributed.unit_price as {{ dbt.type_string() }}) || '" cannot be read as an amount ('
+                || attributed.unit_price_problem || ', docs/value-rules.md)'
+            when attributed.item_price is null then 'unit_price is empty'
             when attributed.quantity is null or attributed.quantity < 0 then 'quantity is missing or negative'
             when nullif(trim(attributed.sku), '') is null then 'sku is missing'
             when nullif(trim(attributed.product_name), '') is null then 'product_name is missing'

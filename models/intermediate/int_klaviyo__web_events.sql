@@ -53,7 +53,8 @@ parsed as (
         ranked.*,
         lower(trim(ranked.event_type)) as normalized_type,
         {{ klaviyo__normalize_email('ranked.email') }} as typed_email,
-        {{ klaviyo__parse_money('ranked.price', klaviyo__input_decimal('web_events'), 'ranked.currency') }} as item_price
+        {{ klaviyo__parse_money('ranked.price', klaviyo__input_decimal('web_events'), 'ranked.currency') }} as item_price,
+        {{ klaviyo__money_problem('ranked.price', klaviyo__input_decimal('web_events'), 'ranked.currency') }} as price_problem
     from ranked
     where copy_rank = 1
 ),
@@ -94,7 +95,8 @@ final as (
             when attributed.occurred_at is null then 'no_event_time'
             when persons.person_id is null and nullif(attributed.typed_email, '') is null then 'no_identifier'
             when persons.person_id is null and {{ klaviyo__email_problem('attributed.typed_email') }} is not null then 'invalid_email'
-            when attributed.item_price is null then 'price_not_a_number'
+            when attributed.price_problem is not null then 'price_' || attributed.price_problem
+            when attributed.item_price is null then 'no_price'
             when nullif(trim(attributed.product_name), '') is null then 'no_product_name'
         end as problem_code,
         case
@@ -103,8 +105,10 @@ final as (
                 then 'no customer id naming a person and no email: Klaviyo would not know whose event it is'
             when persons.person_id is null and {{ klaviyo__email_problem('attributed.typed_email') }} is not null
                 then 'no customer id naming a person, and the email "' || attributed.typed_email || '" is not a valid email address'
-            when attributed.item_price is null
-                then 'price "' || coalesce(cast(attributed.price as {{ dbt.type_string() }}), '') || '" is not a number'
+            when attributed.price_problem is not null
+                then 'price "' || cast(attributed.price as {{ dbt.type_string() }}) || '" cannot be read as an amount ('
+                || attributed.price_problem || ', docs/value-rules.md)'
+            when attributed.item_price is null then 'price is empty'
             when nullif(trim(attributed.product_name), '') is null then 'product_name is missing'
         end as problem
     from attributed

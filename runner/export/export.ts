@@ -31,6 +31,7 @@ import { readOnlyStateOf, withoutSnapshotOf } from '../state/schema.ts';
 import type { Rejection } from '../state/changes.ts';
 import type { ListMemberPayload, ProfilePayload } from '../transform/payload.ts';
 import { classify } from '../objects/classify.ts';
+import { erasedIdentifiers } from '../state/deletions.ts';
 import { objectOf } from '../objects/index.ts';
 import { csvLayout } from './csv-columns.ts';
 
@@ -51,6 +52,9 @@ export interface ExportResult {
   rejected: Rejection[];
   /** Rows written without a field (an invalid phone beside a valid email), with why. */
   droppedFields: Rejection[];
+  /** Rows of people a deletion sync erased, left out as a sync holds them back (the first 1,000 listed). */
+  heldBackCount: number;
+  heldBack: Rejection[];
   /** Rows the model's `scope` left out, and rows waiting for the `after` sync. */
   counts: Pick<PlanCounts, 'skippedByScope' | 'waitingOnAfter'>;
   /** Rows the dbt models left out for this sync (klaviyo__rejected_rows). */
@@ -69,9 +73,16 @@ function onlySync(specs: Awaited<ReturnType<typeof loadSyncs>>['specs'], select:
         : `export writes one sync's rows to one file; --select ${select.join(' ') || '(nothing)'} matched ${specs.length} (${specs.map((s) => s.name).join(', ')}). Name one.`,
     );
   const spec = specs[0]!;
-  if (spec.config.object === 'event')
+  // Any other object (events, and whatever is added later) has no place in a profile import file.
+  const object: string = spec.config.object;
+  if (object !== 'profile' && object !== 'list_membership')
     throw new ConfigError(
-      `export: ${spec.name} (${spec.yamlPath}) is an event sync; Klaviyo's CSV import takes profiles and list members, so export a profile or list_membership sync.`,
+      `export: ${spec.name} (${spec.yamlPath}) is a sync of \`object: ${object}\`; Klaviyo's CSV import takes profiles and list members, so export a profile or list_membership sync.`,
+    );
+  // A file of the people to erase would be the one copy of them a deletion must not leave.
+  if (spec.config.object === 'deletion')
+    throw new ConfigError(
+      `export: ${spec.name} (${spec.yamlPath}) is a deletion sync (docs/privacy-deletions.md); export a profile or list_membership sync.`,
     );
   return spec;
 }
@@ -90,6 +101,8 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
   const droppedFields: Rejection[] = [];
   let rejectedCount = 0;
   let written = 0;
+  let heldBackCount = 0;
+  const heldBack: Rejection[] = [];
   const note = (r: Rejection) => {
     rejectedCount += 1;
     if (rejected.length < MAX_LISTED) rejected.push(r);
@@ -97,6 +110,8 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
   try {
     const { state } = await readOnlyStateOf(wh, project.stateSchema, project.stateDatabase);
     const firstLoad = withoutSnapshotOf(state, spec.name);
+    // Erased people are left out as a sync holds them back: an import of the file would re-create them.
+    const erased = await erasedIdentifiers(state);
     const mode = { fullRefresh: true };
     const counts = await diffCounts(firstLoad, spec, mode);
     const leftOutByModel = await readModelRejections(wh, spec, MAX_LISTED);
@@ -108,9 +123,15 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
     try {
       for await (const chunk of streamChanges(firstLoad, spec, mode)) {
         for (const change of chunk) {
-          const row = classify(spec, object, change);
+          const row = classify(spec, object, change, erased);
           if (row.type === 'refused' || row.type === 'invalid') {
             note(row.rejection);
+            continue;
+          }
+          if (row.type === 'held_back') {
+            heldBackCount += 1;
+            if (heldBack.length < MAX_LISTED)
+              heldBack.push({ sync: spec.name, model: spec.model.name, key: change.key, reason: row.reason });
             continue;
           }
           // With no snapshot of this sync nothing was removed or changed after it was sent.
@@ -147,6 +168,8 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
       rejectedCount,
       rejected,
       droppedFields,
+      heldBackCount,
+      heldBack,
       counts: { skippedByScope: counts.skippedByScope, waitingOnAfter: counts.waitingOnAfter },
       leftOutByModel,
       withheldByModel,

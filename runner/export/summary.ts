@@ -20,6 +20,11 @@ export function renderExportSummary(r: ExportResult): string {
       lines.push(`    ${x.key}${x.column === undefined ? '' : ` [${x.column}]`}: ${x.reason}`);
     if (r.rejectedCount > LISTED) lines.push(`    … and ${r.rejectedCount - LISTED} more`);
   }
+  if (r.heldBackCount > 0) {
+    lines.push(`  ${r.heldBackCount} row(s) of erased people left out, as a sync holds them back:`);
+    for (const x of r.heldBack.slice(0, LISTED)) lines.push(`    ${x.key}: ${x.reason}`);
+    if (r.heldBackCount > LISTED) lines.push(`    … and ${r.heldBackCount - LISTED} more`);
+  }
   if (r.droppedFields.length > 0) {
     lines.push(`  ${r.droppedFields.length} row(s) written without a field:`);
     for (const x of r.droppedFields.slice(0, LISTED))

@@ -51,6 +51,16 @@ export const OPERATIONS = {
     scopes: ['lists:write', 'profiles:write', 'subscriptions:write'],
     idempotent: true,
   },
+  // Webhooks (docs/webhooks.md#managing-subscriptions): all XS. NOT idempotent: each POST makes
+  // one more webhook, so a resend after a lost answer could leave two delivering the same events.
+  create_webhook: { tier: 'XS', scopes: ['webhooks:write'], idempotent: false },
+  get_webhooks: { tier: 'XS', scopes: ['webhooks:read'], idempotent: true },
+  // Deleting a deleted webhook changes nothing (Klaviyo answers 404).
+  delete_webhook: { tier: 'XS', scopes: ['webhooks:write'], idempotent: true },
+  // Erases every profile the one identifier matches, with its events (docs/privacy-deletions.md).
+  // Requesting the same person's deletion again erases the same person: harmless, so a lost answer
+  // may be resent; the runner's state keeps runs from requesting it twice.
+  request_profile_deletion: { tier: 'S', scopes: ['data-privacy:write'], idempotent: true },
 } as const satisfies Record<string, { tier: Tier; scopes: readonly string[]; idempotent: boolean }>;
 
 export type OperationId = keyof typeof OPERATIONS;

@@ -18,8 +18,11 @@ const validateConfig = schemaValidator<KlaviyoSyncConfig>({
   schema,
 });
 
+/** The keys a deletion sync takes (docs/privacy-deletions.md); the schema refuses the others. */
+export const DELETION_KEYS = ['object', 'model', 'key', 'identity', 'phone_region'];
+
 /** Ajv's branch errors of if/then and oneOf add noise; keep the ones that say what to change. */
-function sentence(error: ErrorObject, where: string): string | null {
+function sentence(error: ErrorObject, where: string, block: unknown): string | null {
   const at = `config.meta.klaviyo${error.instancePath.replaceAll('/', '.')}`;
   const p = error.params as Record<string, unknown>;
   // The branches of the event sync's oneOf (metric or metric_column) each say "needs"; the oneOf
@@ -39,8 +42,14 @@ function sentence(error: ErrorObject, where: string): string | null {
       return `${where}: ${at} has an unknown key \`${String(p.additionalProperty)}\`.`;
     case 'enum':
       return `${where}: ${at} must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}.`;
-    case 'not':
+    case 'not': {
+      const b = block as Record<string, unknown>;
+      if (b.object === 'deletion') {
+        const extra = Object.keys(b).filter((k) => !DELETION_KEYS.includes(k));
+        return `${where}: config.meta.klaviyo is a deletion sync, which takes only ${DELETION_KEYS.map((k) => `\`${k}\``).join(', ')}; remove ${extra.map((k) => `\`${k}\``).join(', ')}.`;
+      }
       return `${where}: ${at} mixes keys of different sync objects (see the \`object\` key's allowed keys in the README).`;
+    }
     case 'pattern':
       return `${where}: ${at} must be a column name (letters, digits and underscores).`;
     case 'type':
@@ -57,7 +66,9 @@ export function checkSyncConfig(
   if (validateConfig(block)) return { ok: true, config: block };
   const problems = [
     ...new Set(
-      (validateConfig.errors ?? []).map((e) => sentence(e, where)).filter((s): s is string => s !== null),
+      (validateConfig.errors ?? [])
+        .map((e) => sentence(e, where, block))
+        .filter((s): s is string => s !== null),
     ),
   ];
   return {

@@ -135,9 +135,28 @@ describe('exposures → sync specs', () => {
       'exposure `a` (exposures/klaviyo.yml): config.meta.klaviyo needs `identity`.',
       "exposure `b` (exposures/klaviyo.yml): config.meta.klaviyo mixes keys of different sync objects (see the `object` key's allowed keys in the README).",
       'exposure `c` (exposures/klaviyo.yml): config.meta.klaviyo has an unknown key `colour`.',
-      'exposure `c` (exposures/klaviyo.yml): config.meta.klaviyo.object must be one of "profile", "event", "list_membership".',
+      'exposure `c` (exposures/klaviyo.yml): config.meta.klaviyo.object must be one of "profile", "event", "list_membership", "deletion".',
       'exposure `c` (exposures/klaviyo.yml): config.meta.klaviyo.key must be a column name (letters, digits and underscores).',
       'exposure `d` (exposures/klaviyo.yml): model `eph` is ephemeral, so there is no table to read; materialize it as a table or view.',
+    ]);
+  });
+
+  it('takes a deletion sync with its identity alone, and names the keys it does not take', () => {
+    const deletion = {
+      object: 'deletion',
+      key: 'request_id',
+      identity: { email: 'email', external_id: 'customer_id' },
+    };
+    const ok = buildSpecs(manifest(exposure('erase', deletion)), null);
+    expect(ok.problems).toEqual([]);
+    expect(ok.specs[0]!.config).toEqual(deletion);
+    const m = manifest({
+      ...exposure('erase', { ...deletion, properties: ['segment'], on_remove: 'ignore' }),
+      ...exposure('nobody', { object: 'deletion', key: 'request_id', identity: {} }),
+    });
+    expect(buildSpecs(m, null).problems).toEqual([
+      'exposure `erase` (exposures/klaviyo.yml): config.meta.klaviyo is a deletion sync, which takes only `object`, `model`, `key`, `identity`, `phone_region`; remove `properties`, `on_remove`.',
+      'exposure `nobody` (exposures/klaviyo.yml): config.meta.klaviyo.identity must NOT have fewer than 1 properties.',
     ]);
   });
 

@@ -41,9 +41,10 @@ export function orderByAfter(specs: SyncSpec[]): SyncSpec[] {
     state.set(spec.name, 'done');
     ordered.push(spec);
   };
-  // Profiles first, then events, then lists: an event or a list member then finds the profile
-  // with its attributes already set, rather than creating a bare one.
-  const rank = { profile: 0, event: 1, list_membership: 2 } as const;
+  // Deletions before anything else, so no sync of the same run writes to a person being erased
+  // (docs/privacy-deletions.md). Then profiles, events and lists: an event or a list member then
+  // finds the profile with its attributes already set, rather than creating a bare one.
+  const rank = { deletion: -1, profile: 0, event: 1, list_membership: 2 } as const;
   const byRank = [...specs].sort(
     (a, b) => rank[a.config.object] - rank[b.config.object] || a.name.localeCompare(b.name),
   );

@@ -4,7 +4,8 @@
  * manifest stage works from these, never from the manifest itself.
  */
 
-export type SyncObject = 'profile' | 'event' | 'list_membership';
+/** `deletion`: each row names a person Klaviyo must erase (docs/privacy-deletions.md). */
+export type SyncObject = 'profile' | 'event' | 'list_membership' | 'deletion';
 
 /** The validated `config.meta.klaviyo` block (shape of schema/klaviyo-sync.schema.json). */
 export interface KlaviyoSyncConfig {

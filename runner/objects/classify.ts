@@ -8,6 +8,7 @@ import type { SyncSpec } from '../manifest/spec.ts';
 import type { StreamedChange } from '../state/diff.ts';
 import type { Rejection } from '../state/changes.ts';
 import type { DroppedField } from '../transform/payload.ts';
+import { erasedReason } from './erased.ts';
 import type { KlaviyoObject, Keyed } from './object.ts';
 
 /** The row's identifiers, to name a row that has no key. */
@@ -45,17 +46,21 @@ export type Classified<P> =
   | { type: 'remove'; change: StreamedChange }
   /** No payload can be built from the row. */
   | { type: 'invalid'; change: StreamedChange; rejection: Rejection }
+  /** A row of a person a privacy deletion erased: never sent, so nothing re-creates the profile. */
+  | { type: 'held_back'; change: StreamedChange; reason: string }
   | { type: 'send'; change: StreamedChange; payload: P; dropped: DroppedField[] };
 
 /**
  * The one classify-and-build step of `plan` and `sync`: the diff's refusals first, then events
- * changed after the fact and removals, then the object's payload. `plan` counts what this says,
+ * changed after the fact and removals, then the object's payload, held back when it names a
+ * person in `erased` (identifier hashes, docs/privacy-deletions.md). `plan` counts what this says,
  * `sync` applies it, so both say the same thing about the same row.
  */
 export function classify<P extends Keyed>(
   spec: SyncSpec,
   object: KlaviyoObject<P>,
   change: StreamedChange,
+  erased: ReadonlySet<string> = new Set(),
 ): Classified<P> {
   const refused = diffRejection(spec, change);
   if (refused !== null)
@@ -64,5 +69,7 @@ export function classify<P extends Keyed>(
   if (change.kind === 'remove') return { type: 'remove', change };
   const built = object.build(spec, change);
   if (!built.ok) return { type: 'invalid', change, rejection: built.rejection };
+  const held = erasedReason(spec, built.payload, erased);
+  if (held !== null) return { type: 'held_back', change, reason: held };
   return { type: 'send', change, payload: built.payload, dropped: built.dropped ?? [] };
 }

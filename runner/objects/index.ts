@@ -3,6 +3,7 @@
  * is one module implementing `KlaviyoObject` (object.ts) and one line here.
  */
 import type { SyncObject, SyncSpec } from '../manifest/spec.ts';
+import { deletion } from './deletion.ts';
 import { event } from './event.ts';
 import { listMembership } from './list-membership.ts';
 import type { Keyed, KlaviyoObject } from './object.ts';
@@ -12,6 +13,7 @@ const OBJECTS: { [name in SyncObject]: KlaviyoObject<Keyed> } = {
   profile,
   event,
   list_membership: listMembership,
+  deletion,
 };
 
 /** The module of the object a sync ships. */

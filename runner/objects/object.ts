@@ -32,6 +32,8 @@ export interface BatchLimits {
   bytes?: number;
   /** Rows that left the model handled together. */
   removals: number;
+  /** Batches sent and not yet settled at once (default 2: one answered while the next is submitted). */
+  inFlight?: number;
 }
 
 /** The counts of a sync's result an object adds to as Klaviyo confirms its rows. */
@@ -43,13 +45,18 @@ export type AppliedCount =
   | 'list_removed'
   | 'removed'
   | 'subscribed'
-  | 'unsubscribed';
+  | 'unsubscribed'
+  | 'erased'
+  | 'deletion_requests'
+  | 'forgotten';
 
 /** What `sync` gives an object to apply one sync's changes with. */
 export interface ApplyContext {
   readonly client: KlaviyoClient;
   readonly state: State;
   readonly spec: SyncSpec;
+  /** Every sync of the run: a deletion reads the others' snapshot rows under their configuration. */
+  readonly specs: SyncSpec[];
   readonly runId: string;
   readonly poll: PollOptions | undefined;
   /** Whether events of this run go as historical backfill (no flow fires for them). */
@@ -89,6 +96,8 @@ export interface Applier<P> {
   send(batch: Pending<P>[]): Promise<void>;
   /** Rows that left the model, at most `limits.removals` at a time. */
   remove(changes: StreamedChange[]): Promise<void>;
+  /** Work after every batch and removal is settled (a deletion clears the erased people's state). */
+  finish?(): Promise<void>;
 }
 
 /** What `plan` counts of a sync's changes to estimate its requests. */
@@ -107,6 +116,8 @@ export interface Tally {
   removes: number;
   subscribes: number;
   unsubscribes: number;
+  /** Profile deletions to request (docs/privacy-deletions.md). */
+  deletions: number;
 }
 
 export const emptyTally = (): Tally => ({
@@ -118,6 +129,7 @@ export const emptyTally = (): Tally => ({
   removes: 0,
   subscribes: 0,
   unsubscribes: 0,
+  deletions: 0,
 });
 
 /** What the plan knows besides its own tally when it asks an object for its requests. */

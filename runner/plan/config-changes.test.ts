@@ -12,6 +12,18 @@ const profile: KlaviyoSyncConfig = {
 const counts = { inSnapshot: 10, inModel: 12 };
 
 describe('configuration changes', () => {
+  it('lets a deletion sync change its key without starting over: nothing erased is asked for again', () => {
+    const deletion: KlaviyoSyncConfig = {
+      object: 'deletion',
+      key: 'request_id',
+      identity: { email: 'email' },
+    };
+    const changes = configChanges(deletion, { ...deletion, key: 'ticket_id' }, counts);
+    expect(changes).toMatchObject([{ kind: 'key', needsFlag: false }]);
+    expect(changes[0]!.consequence).toContain('never asked for again');
+    expect(startsOver(changes)).toBe(false);
+  });
+
   it('says nothing when the block is the same', () => {
     expect(configChanges(profile, structuredClone(profile), counts)).toEqual([]);
   });

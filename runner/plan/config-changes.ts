@@ -112,6 +112,14 @@ function keyChange(
   counts: SnapshotCounts,
 ): ConfigChange {
   const what = `\`key\` changed from \`${before.key}\` to \`${after.key}\`: the snapshot of ${rows(counts.inSnapshot)} is keyed by the old column and no longer describes Klaviyo.`;
+  if (after.object === 'deletion')
+    return {
+      kind: 'key',
+      what: `\`key\` changed from \`${before.key}\` to \`${after.key}\`.`,
+      consequence:
+        'Every row is read as new, but an identifier whose deletion was requested before is never asked for again (docs/privacy-deletions.md): only people not erased yet cost a request.',
+      needsFlag: false,
+    };
   const start = `With \`${ALLOW_CONFIG_CHANGE_FLAG}\` the sync starts over:`;
   const consequence =
     after.object === 'event'

@@ -23,6 +23,8 @@ import {
 } from '../state/diff.ts';
 import { readOnlyStateOf, stateOf, withoutSnapshotOf, type State } from '../state/schema.ts';
 import { readConfigs } from '../state/configs.ts';
+import { erasedIdentifiers, identityHashes } from '../state/deletions.ts';
+import type { DeletionPayload } from '../transform/payload.ts';
 import type { Rejection } from '../state/changes.ts';
 import { classify } from '../objects/classify.ts';
 import { objectOf } from '../objects/index.ts';
@@ -80,6 +82,19 @@ export interface SyncPlan {
   configChanges: ConfigChange[];
   /** A key, metric or list change: the counts are those of starting the sync over. */
   startsOver: boolean;
+  /** Deletion syncs: people whose erasure would be requested (docs/privacy-deletions.md). */
+  erasures: number;
+  /** Rows of erased people (or people this plan erases) held back, so no profile is re-created. */
+  heldBackErased: number;
+  heldBack: Rejection[];
+}
+
+/**
+ * How a plan treats erased people: the identifier hashes the state records, plus those the
+ * deletion syncs planned earlier in the same plan add, so the syncs after them hold the rows back.
+ */
+export interface PlanMode extends RunMode {
+  erased?: Set<string>;
 }
 
 export interface PlanResult {
@@ -99,6 +114,8 @@ export interface PlanResult {
   totals: { send: number; rejected: number; leftOutByModel: number; requests: number; seconds: number };
   /** The run's mode, as given: a plan shows what `sync` with the same flags would do. */
   mode: RunMode;
+  /** Privacy deletions, shown before anything else: the deletion syncs and what they would erase. */
+  deletions: { syncs: string[]; people: number; requests: number; heldBack: number };
 }
 
 const EXAMPLES = 3;
@@ -132,7 +149,7 @@ export interface Upstream {
 export async function planSync(
   state: State,
   spec: SyncSpec,
-  mode: RunMode = {},
+  mode: PlanMode = {},
   upstream?: Upstream,
   known?: PlanCounts,
 ): Promise<SyncPlan> {
@@ -154,16 +171,20 @@ export async function planSync(
     examples.push({
       kind: change.diffKind === 'changed_event' ? 'changed event' : change.kind,
       key: change.key,
-      fields: fieldChanges(change).slice(0, EXAMPLE_FIELDS),
+      // A deletion's identifiers are not shown: a plan lands in pull requests and CI logs.
+      fields: spec.config.object === 'deletion' ? [] : fieldChanges(change).slice(0, EXAMPLE_FIELDS),
     });
   };
   const note = (r: Rejection) => {
     rejectedCount += 1;
     if (rejected.length < MAX_LISTED_REJECTIONS) rejected.push(r);
   };
+  const erased = mode.erased ?? (await erasedIdentifiers(state));
+  let heldBackErased = 0;
+  const heldBack: Rejection[] = [];
   for await (const chunk of streamChanges(state, spec, mode)) {
     for (const change of chunk) {
-      const row = classify(spec, object, change);
+      const row = classify(spec, object, change, erased);
       switch (row.type) {
         case 'refused':
         case 'invalid':
@@ -176,7 +197,15 @@ export async function planSync(
           example(change);
           object.countRemoval(spec, change, tally);
           break;
+        case 'held_back':
+          heldBackErased += 1;
+          if (heldBack.length < MAX_LISTED_REJECTIONS)
+            heldBack.push({ sync: spec.name, model: spec.model.name, key: change.key, reason: row.reason });
+          break;
         case 'send':
+          // The people a deletion sync erases are held back by the syncs planned after it.
+          if (spec.config.object === 'deletion')
+            for (const hash of identityHashes((row.payload as DeletionPayload).profile)) erased.add(hash);
           for (const d of row.dropped) {
             fieldsDropped += 1;
             if (droppedFields.length < MAX_LISTED_REJECTIONS)
@@ -226,6 +255,9 @@ export async function planSync(
     guard: removalGuard(spec, counts.synced, tally.removes + tally.clears, mode.allowMassRemoval),
     configChanges: [],
     startsOver: false,
+    erasures: spec.config.object === 'deletion' ? tally.send : 0,
+    heldBackErased,
+    heldBack,
   };
 }
 
@@ -237,7 +269,7 @@ async function planWithConfig(
   state: State,
   spec: SyncSpec,
   recorded: SyncSpec['config'] | undefined,
-  mode: RunMode,
+  mode: PlanMode,
   upstream?: Upstream,
 ) {
   const counts = await diffCounts(state, spec, mode);
@@ -265,11 +297,19 @@ export async function plan(options: ProjectOptions & RunMode): Promise<PlanResul
   try {
     const { state, missing } = await readOnlyStateOf(wh, project.stateSchema, project.stateDatabase);
     const recorded = await readConfigs(state);
+    // Deletion syncs are planned first (select.ts orders them so) and add the people they erase.
+    const erased = await erasedIdentifiers(state);
     const syncs: SyncPlan[] = [];
     const planned = new Map<string, Upstream>();
     for (const spec of project.specs) {
       const after = spec.config.after === undefined ? undefined : planned.get(spec.config.after);
-      const synced = await planWithConfig(state, spec, recorded.get(spec.name)?.config, options, after);
+      const synced = await planWithConfig(
+        state,
+        spec,
+        recorded.get(spec.name)?.config,
+        { ...options, erased },
+        after,
+      );
       planned.set(spec.name, { spec, plan: synced });
       syncs.push(synced);
     }
@@ -291,6 +331,12 @@ export async function plan(options: ProjectOptions & RunMode): Promise<PlanResul
         leftOutByModel: syncs.reduce((a, s) => a + s.counts.leftOutByModel, 0),
         requests: syncs.reduce((a, s) => a + s.estimate.total, 0),
         seconds: syncs.reduce((a, s) => a + s.estimate.seconds, 0),
+      },
+      deletions: {
+        syncs: syncs.filter((s) => s.object === 'deletion').map((s) => s.sync),
+        people: syncs.reduce((a, s) => a + s.erasures, 0),
+        requests: syncs.reduce((a, s) => a + (s.estimate.requests.request_profile_deletion ?? 0), 0),
+        heldBack: syncs.reduce((a, s) => a + s.heldBackErased, 0),
       },
       mode: {
         retryRejected: options.retryRejected === true,

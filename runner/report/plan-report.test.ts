@@ -76,10 +76,14 @@ const result: PlanResult = {
       guard: { removing: 0, synced: 570, maxPercent: 20, trips: false, allowed: false, message: '' },
       configChanges: [],
       startsOver: false,
+      erasures: 0,
+      heldBackErased: 0,
+      heldBack: [],
     },
   ],
   totals: { send: 1, rejected: 1, leftOutByModel: 0, requests: 4, seconds: 0.4 },
   mode: { retryRejected: false, fullRefresh: false, allowMassRemoval: false },
+  deletions: { syncs: [], people: 0, requests: 0, heldBack: 0 },
 };
 
 describe('plan reports', () => {

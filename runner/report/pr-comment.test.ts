@@ -50,6 +50,7 @@ async function bigPlan(): Promise<PlanResult> {
         requests: 0,
         seconds: 0,
       },
+      deletions: { syncs: [], people: 0, requests: 0, heldBack: 0 },
     };
   } finally {
     await wh.close();

@@ -25,6 +25,7 @@ const result = (status: SyncResult['status']): SyncResult => ({
   rejected: [],
   failed: [],
   dropped_fields: [],
+  held_back: [],
   left_out_by_model: [],
   left_out_by_reason: {},
   withheld_by_model: [],

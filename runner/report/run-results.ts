@@ -41,6 +41,18 @@ export interface SyncCounts {
   failed: number;
   /** Rows sent without a field the runner could not read (an invalid phone beside a valid email). */
   fields_dropped: number;
+  /** Deletion syncs: people whose erasure Klaviyo accepted in this run (docs/privacy-deletions.md). */
+  erased: number;
+  /** Deletion syncs: profile deletion requests sent in this run. */
+  deletion_requests: number;
+  /** Deletion syncs: rows of erased people removed from the other syncs' state in this run. */
+  forgotten: number;
+  /**
+   * Rows of erased people this sync held back, so no write re-creates their profile. Reported on
+   * every run while the model still carries them; like rows skipped by scope, they do not change
+   * the exit code.
+   */
+  held_back_erased: number;
 }
 
 export function emptyCounts(): SyncCounts {
@@ -63,6 +75,10 @@ export function emptyCounts(): SyncCounts {
     withheld_by_model: 0,
     failed: 0,
     fields_dropped: 0,
+    erased: 0,
+    deletion_requests: 0,
+    forgotten: 0,
+    held_back_erased: 0,
   };
 }
 
@@ -117,6 +133,8 @@ export interface SyncResult {
   withheld_by_reason: Record<string, number>;
   /** Each row sent without a field, with the column and why (see counts.fields_dropped). */
   dropped_fields: RowOutcome[];
+  /** Rows of erased people held back, first ones by key, with the deletion sync that erased them. */
+  held_back: RowOutcome[];
 }
 
 export interface RunResults {

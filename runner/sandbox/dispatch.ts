@@ -30,8 +30,11 @@ export function routeFor(method: string | undefined, path: string): { route: Rou
   throw new HttpError(404, 'not_found', 'Not found.', `No endpoint ${method ?? ''} ${path}.`);
 }
 
-/** The request body as JSON (undefined when empty); a write without one is refused, as Klaviyo does. */
-export function readJson(text: string, method: string | undefined): unknown {
+/**
+ * The request body as JSON (undefined when empty); a write without one is refused, as Klaviyo does,
+ * unless its route takes none.
+ */
+export function readJson(text: string, method: string | undefined, bodyless = false): unknown {
   let body: unknown = undefined;
   if (text !== '') {
     try {
@@ -45,7 +48,7 @@ export function readJson(text: string, method: string | undefined): unknown {
       );
     }
   }
-  if (['POST', 'PATCH', 'DELETE'].includes(method ?? '') && body === undefined)
+  if (!bodyless && ['POST', 'PATCH', 'DELETE'].includes(method ?? '') && body === undefined)
     throw new HttpError(400, 'invalid', 'Invalid input.', 'A JSON:API request body is required.', '/data');
   return body;
 }

@@ -60,6 +60,12 @@ export const OPERATION_TIERS: Record<string, Tier> = {
   get_bulk_unsuppress_profiles_job: 'L',
   get_list_for_bulk_import_profiles_job: 'M',
   get_list_ids_for_bulk_import_profiles_job: 'M',
+  create_webhook: 'XS',
+  get_webhooks: 'XS',
+  get_webhook: 'XS',
+  delete_webhook: 'XS',
+  get_webhook_topics: 'XS',
+  request_profile_deletion: 'S',
 };
 
 export class RateLimiter {

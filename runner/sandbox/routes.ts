@@ -9,9 +9,11 @@ import { JOB_ROUTES } from './routes/jobs.ts';
 import { LIST_ROUTES } from './routes/lists.ts';
 import { METRIC_ROUTES } from './routes/metrics.ts';
 import { PROFILE_ROUTES } from './routes/profiles.ts';
+import { PRIVACY_ROUTES } from './routes/privacy.ts';
 import type { Route } from './routes/route.ts';
 import { SUBSCRIPTION_ROUTES } from './routes/subscriptions.ts';
 import { SUPPRESSION_ROUTES } from './routes/suppressions.ts';
+import { WEBHOOK_ROUTES } from './routes/webhooks.ts';
 
 const FAMILIES: Route[][] = [
   JOB_ROUTES,
@@ -21,6 +23,8 @@ const FAMILIES: Route[][] = [
   LIST_ROUTES,
   SUBSCRIPTION_ROUTES,
   SUPPRESSION_ROUTES,
+  WEBHOOK_ROUTES,
+  PRIVACY_ROUTES,
 ];
 
 export const ROUTES: Route[] = FAMILIES.flat();

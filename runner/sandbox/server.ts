@@ -104,7 +104,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       const wait = limiter.take(key, op);
       if (wait === null) limitHeaders = limiter.headers(key, op);
       if (await faultBefore(ex, faults, op, wait)) return;
-      const body = readJson(text, req.method);
+      const body = readJson(text, req.method, route.bodyless === true);
       ex.record.body = body;
       const account: Account = { store, faults, base, jobDelayMs };
       const result = dispatch(account, route, params, url, body);

@@ -276,6 +276,20 @@ export class Store {
     return { profile, created: existing === undefined };
   }
 
+  /**
+   * Erases a profile as a privacy deletion does: the profile, its identifiers, its events and its
+   * list memberships are gone (https://developers.klaviyo.com/en/reference/request_profile_deletion).
+   */
+  erase(profileId: string): void {
+    const profile = this.profiles.get(profileId);
+    if (profile === undefined) return;
+    this.unindex(profile);
+    this.profiles.delete(profileId);
+    this.events = this.events.filter((e) => e.profileId !== profileId);
+    for (const key of [...this.eventKeys]) if (key.startsWith(`${profileId}|`)) this.eventKeys.delete(key);
+    for (const list of this.lists.values()) list.members.delete(profileId);
+  }
+
   metricByName(name: string): { id: string; name: string } {
     for (const m of this.metrics.values()) if (m.name === name) return m;
     const metric = { id: this.newId('metric', 6), name, created: this.now() };

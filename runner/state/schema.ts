@@ -14,6 +14,9 @@
  *              a later subscription needs consent dated after it
  *   configs    per sync, the `config.meta.klaviyo` block the snapshot was confirmed under, so a
  *              plan can explain what an exposure change does before it ships
+ *   deletions  per deletion sync and row, each identifier of a person to erase (as a SHA-256, never
+ *              the value), whether its deletion was requested and whether the person's rows were
+ *              removed from the other syncs' state (docs/privacy-deletions.md)
  *   stage      scratch rows for bulk upserts
  */
 import type { Warehouse } from '../source/warehouse.ts';
@@ -28,6 +31,7 @@ export type StateTable =
   | 'syncs'
   | 'withdrawals'
   | 'configs'
+  | 'deletions'
   | 'stage';
 
 export interface State {
@@ -124,6 +128,16 @@ const COLUMNS: Record<StateTable, [string, string][]> = {
     ['config_json', TEXT + REQUIRED],
     ['run_id', TEXT + REQUIRED],
     ['recorded_at', TIME + REQUIRED],
+  ],
+  deletions: [
+    ['sync', TEXT + REQUIRED],
+    ['key', TEXT + REQUIRED],
+    ['identifier', TEXT + REQUIRED],
+    ['value_hash', TEXT + REQUIRED],
+    ['status', TEXT + REQUIRED],
+    ['run_id', TEXT + REQUIRED],
+    ['recorded_at', TIME + REQUIRED],
+    ['forgotten_at', TIME],
   ],
   stage: [
     ['batch_id', TEXT + REQUIRED],

@@ -104,6 +104,27 @@ export async function forgetRows(state: State, spec: SyncSpec, keys: string[]): 
   );
 }
 
+/**
+ * Removes an erased person's rows from one sync's state (docs/privacy-deletions.md): the snapshot
+ * rows, their rejections, their withdrawals and their place in an unfinished import job (so
+ * resuming the job does not confirm them again), at once.
+ */
+export async function forgetPersonRows(state: State, sync: string, keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  const d = state.wh.dialect;
+  await staged(
+    state,
+    keys.map((k) => [k, null, null, null]),
+    (batch) =>
+      atomically(state, async () => {
+        for (const table of ['snapshot', 'rejected', 'withdrawals', 'job_rows'] as const)
+          await state.wh.execute(
+            `delete from ${state.table(table)} where sync = ${d.literal(sync)} and key in (select key from ${state.table('stage')} where batch_id = ${d.literal(batch)})`,
+          );
+      }),
+  );
+}
+
 export interface RecordedRejection extends Rejection {
   hash: string | null;
   source: 'runner' | 'klaviyo';

@@ -14,6 +14,13 @@ import { ensureStateSchema, stateOf, type State } from './schema.ts';
 import { confirmRows, recordRejections } from './snapshot.ts';
 import { acquireLock, beginRun, releaseLock } from './runs.ts';
 import { recordJob } from './jobs.ts';
+import {
+  erasedIdentifiers,
+  forgetErased,
+  identifierHash,
+  readDeletions,
+  recordDeletions,
+} from './deletions.ts';
 
 let emulator: Emulator;
 let wh: Warehouse;
@@ -128,6 +135,27 @@ describe('state on Snowflake', () => {
     expect(job).toMatchObject({ job_id: 'JOB-1', status: 'submitted' });
     expect(String(job!.submitted_at)).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
   });
+
+  it('records deletions and removes an erased person from the other syncs', async () => {
+    const people = spec({ object: 'profile', identity: { email: 'email' } }, 'people');
+    await confirmRows(state, people, 'run-5', [
+      { key: 'p1', hash: 'h1', row: { id: 'p1', email: 'gone@x.com' }, profileId: null },
+      { key: 'p2', hash: 'h2', row: { id: 'p2', email: 'kept@x.com' }, profileId: null },
+    ]);
+    const gone = identifierHash('email', 'gone@x.com');
+    await recordDeletions(state, 'erase', 'run-5', [
+      { key: 'r1', identifier: 'email', hash: gone, status: 'pending' },
+    ]);
+    await recordDeletions(state, 'erase', 'run-5', [
+      { key: 'r1', identifier: 'email', hash: gone, status: 'requested' },
+    ]);
+    expect(await readDeletions(state)).toEqual(new Map([[gone, 'requested']]));
+    expect(await forgetErased(state, 'erase', 'run-5', [people])).toEqual(new Map([['people', 1]]));
+    expect(await wh.query(`select key from ${state.table('snapshot')} where sync = 'people'`)).toEqual([
+      { key: 'p2' },
+    ]);
+    expect(await erasedIdentifiers(state)).toEqual(new Set([gone]));
+  }, 300_000);
 
   it('never refers to a column with another quoting than the DDL created it with', () => {
     expect(statements.length).toBeGreaterThan(20);

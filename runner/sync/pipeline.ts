@@ -22,7 +22,10 @@ export class Serial {
   }
 }
 
-/** Batches at Klaviyo at once: one being answered (an import job polled) while the next is submitted. */
+/**
+ * Batches at Klaviyo at once unless the object says otherwise (BatchLimits.inFlight): one being
+ * answered (an import job polled) while the next is submitted.
+ */
 const IN_FLIGHT = 2;
 
 /**
@@ -68,7 +71,8 @@ class Batcher<P extends Keyed> {
 
   /** Starts sending the gathered batch once fewer than IN_FLIGHT are at Klaviyo. */
   private async dispatch(): Promise<void> {
-    while (this.inFlight.size >= IN_FLIGHT) await Promise.race(this.inFlight);
+    while (this.inFlight.size >= (this.object.limits.inFlight ?? IN_FLIGHT))
+      await Promise.race(this.inFlight);
     this.throwFailure();
     const batch = this.items;
     this.items = [];
@@ -93,10 +97,12 @@ export interface PipelineInput<P extends Keyed> {
   report: RowReport;
   /** The sync's write queue (objects/object.ts, `write`). */
   write: <T>(work: () => Promise<T>) => Promise<T>;
+  /** Identifier hashes of erased people, whose rows are held back (docs/privacy-deletions.md). */
+  erased: ReadonlySet<string>;
 }
 
 export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Promise<void> {
-  const { state, spec, mode, signal, object, applier, report, write } = input;
+  const { state, spec, mode, signal, object, applier, report, write, erased } = input;
   const batcher = new Batcher(object, (batch) => {
     signal?.throwIfAborted();
     return applier.send(batch);
@@ -106,7 +112,7 @@ export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Pr
       signal?.throwIfAborted();
       const removals: StreamedChange[] = [];
       for (const change of chunk) {
-        const row = classify(spec, object, change);
+        const row = classify(spec, object, change, erased);
         switch (row.type) {
           case 'refused':
             // A row without a key cannot be remembered as rejected: it is reported on every run.
@@ -127,6 +133,9 @@ export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Pr
           case 'invalid':
             report.reject(change.key, change.hash, row.rejection.reason, row.rejection.column, 'runner');
             break;
+          case 'held_back':
+            report.holdBack(change.key, row.reason);
+            break;
           case 'send':
             if (row.dropped.length > 0) report.dropFields(change.key, row.dropped);
             await batcher.add({ payload: row.payload, change });
@@ -141,6 +150,7 @@ export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Pr
     }
     await batcher.flush();
     await write(() => report.flush());
+    await applier.finish?.();
   } catch (error) {
     // Stopped (a signal, an error): the batches in flight settle first, so what Klaviyo confirmed is kept.
     await batcher.idle().catch(() => {});

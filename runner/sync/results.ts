@@ -41,6 +41,7 @@ export function newResult(spec: SyncSpec): SyncResult {
     withheld_by_model: [],
     withheld_by_reason: {},
     dropped_fields: [],
+    held_back: [],
   };
 }
 

@@ -54,6 +54,12 @@ export class RowReport {
     }
   }
 
+  /** A row of an erased person, never sent: reported on every run while the model carries it. */
+  holdBack(key: string, reason: string): void {
+    this.result.counts.held_back_erased += 1;
+    if (this.result.held_back.length < MAX_LISTED) this.result.held_back.push({ key, reason });
+  }
+
   fail(key: string, reason: string): void {
     this.result.counts.failed += 1;
     if (this.result.failed.length < MAX_LISTED) this.result.failed.push({ key, reason });

@@ -22,6 +22,7 @@ import { diffCounts, type PlanCounts } from '../state/diff.ts';
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
 import { confirmRows, forgetRows, type ConfirmedRow } from '../state/snapshot.ts';
 import { recordConfig } from '../state/configs.ts';
+import { erasedIdentifiers } from '../state/deletions.ts';
 import { guardConfigChanges } from './config-guard.ts';
 import {
   acquireLock,
@@ -73,6 +74,8 @@ class SyncRun {
     private readonly runId: string,
     private readonly options: SyncOptions,
     private readonly log: Logger,
+    /** The run's syncs: a deletion reads the others' snapshot rows under their configuration. */
+    private readonly specs: SyncSpec[] = [spec],
   ) {
     this.result = newResult(spec);
     this.report = new RowReport(state, spec, runId, this.result);
@@ -113,6 +116,7 @@ class SyncRun {
       client: this.client,
       state: this.state,
       spec: this.spec,
+      specs: this.specs,
       runId: this.runId,
       poll: this.options.poll,
       backfill: () => this.backfill,
@@ -190,6 +194,8 @@ class SyncRun {
           applier: this.applier,
           report: this.report,
           write: (work) => this.writes.run(work),
+          // Read after the deletion syncs, which run first: no write re-creates an erased person.
+          erased: await erasedIdentifiers(this.state),
         });
       } finally {
         this.bar?.stop();
@@ -291,7 +297,7 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
             }
             if (options.signal?.aborted === true) stopped = options.signal.reason as Error;
             const before = { ...client.requestCounts };
-            const run = new SyncRun(state, client, spec, runId, options, log);
+            const run = new SyncRun(state, client, spec, runId, options, log, project.specs);
             const result = stopped === null ? await run.run() : notRun(spec, stopped.message);
             stopped ??= run.stopped;
             // The snapshot now describes Klaviyo under this configuration.

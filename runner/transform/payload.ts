@@ -70,6 +70,12 @@ export interface ListMemberPayload {
   unsubscribe?: { channels: ('email' | 'sms')[]; email?: string; phone_number?: string };
 }
 
+/** A person to erase (docs/privacy-deletions.md): the identifiers the deletion row names, normalised. */
+export interface DeletionPayload {
+  key: string;
+  profile: ProfileIdentity;
+}
+
 /**
  * A field left out of a row that is still sent (an invalid phone next to a valid email), with why:
  * reported per row like a rejection, but the row goes to Klaviyo.

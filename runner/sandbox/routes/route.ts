@@ -27,6 +27,8 @@ export interface Route {
   pattern: RegExp;
   operationId: string;
   handler: Handler;
+  /** A write Klaviyo's description gives no request body (a DELETE by id): none is required. */
+  bodyless?: boolean;
 }
 
 const ID = '([^/]+)';
