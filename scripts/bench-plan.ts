@@ -2,7 +2,9 @@
  * Plan benchmark: a 1,000,000-profile model in DuckDB, a first plan (everything new), then a plan
  * after 1% of the rows changed against a confirmed snapshot. Each phase runs in its own process,
  * so its peak RSS is its own. Prints wall time and peak RSS per phase, and the requests and time a
- * 100,000-profile sync needs at Klaviyo's published limits.
+ * 100,000-profile sync needs at Klaviyo's published limits. Each plan is set against a reference
+ * measured in the same run: the first plan against streaming the same rows out of DuckDB as JSON
+ * text, the 1% change against the same diff as one bare SQL statement.
  *
  *   npm run bench                 # 1,000,000 rows
  *   npm run bench -- 200000       # another size
@@ -77,6 +79,34 @@ async function phase(name: string, db: string, rows: number): Promise<void> {
     await wh.close();
     return;
   }
+  if (name === 'bare-diff' || name === 'stream-json') {
+    // The references the plan's phases are measured against, on the same tables: the 1% change's
+    // diff as one bare SQL statement kept inside DuckDB, and the model's rows streamed out as JSON
+    // text, one string per row, as the first plan must read them all.
+    let rowsOut = 0;
+    if (name === 'bare-diff') {
+      const { sql } = diffSql(state, s);
+      const [row] = await wh.query(
+        `select count(*) as n from (${sql}) as diff where kind not in ('unchanged', 'rejected')`,
+      );
+      rowsOut = Number(row!.n);
+    } else {
+      for await (const chunk of wh.stream(
+        'select cast(to_json(m) as varchar) as j from main.bench_profiles as m',
+      ))
+        rowsOut += chunk.length;
+    }
+    await wh.close();
+    console.log(
+      JSON.stringify({
+        phase: name,
+        seconds: +((performance.now() - started) / 1000).toFixed(2),
+        peakRssMb: +(process.resourceUsage().maxRSS / 1024).toFixed(0),
+        rows: rowsOut,
+      }),
+    );
+    return;
+  }
   // estimate-100k: a first sync of 100,000 profiles (nothing confirmed yet).
   const plan = await planSync(
     state,
@@ -106,13 +136,30 @@ if (mode === 'phase') {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kr-bench-')), 'bench.duckdb');
   const self = path.resolve(import.meta.filename);
   console.log(`Plan benchmark on ${rows.toLocaleString('en-US')} profiles (${file})`);
-  for (const name of ['setup', 'first', 'confirm', 'change', 'estimate-100k']) {
+  const seconds: Record<string, number> = {};
+  const rss: Record<string, number> = {};
+  for (const name of ['setup', 'stream-json', 'first', 'confirm', 'change', 'bare-diff', 'estimate-100k']) {
     const t = performance.now();
     const out = execFileSync(process.execPath, ['--import', 'tsx', self, 'phase', file, `${name}:${rows}`], {
       encoding: 'utf8',
     }).trim();
-    if (out === '')
-      console.log(JSON.stringify({ phase: name, seconds: +((performance.now() - t) / 1000).toFixed(2) }));
-    else console.log(out);
+    if (out === '') {
+      seconds[name] = (performance.now() - t) / 1000;
+      console.log(JSON.stringify({ phase: name, seconds: +seconds[name].toFixed(2) }));
+    } else {
+      const line = out.split('\n').pop()!;
+      const parsed = JSON.parse(line) as { seconds: number; peakRssMb?: number };
+      seconds[name] = parsed.seconds;
+      if (parsed.peakRssMb !== undefined) rss[name] = parsed.peakRssMb;
+      console.log(line);
+    }
   }
+  const ratio = (a: string, b: string) => (seconds[a]! / seconds[b]!).toFixed(2);
+  console.log(
+    [
+      `first plan ${seconds.first!.toFixed(2)} s / rows streamed as JSON text ${seconds['stream-json']!.toFixed(2)} s = ${ratio('first', 'stream-json')} (target ≤ 2)`,
+      `1% change plan ${seconds.change!.toFixed(2)} s / bare SQL diff ${seconds['bare-diff']!.toFixed(2)} s = ${ratio('change', 'bare-diff')} (target ≤ 1.5)`,
+      `peak RSS: first plan ${rss.first} MB, 1% change plan ${rss.change} MB (target ≤ 300)`,
+    ].join('\n'),
+  );
 }

@@ -79,7 +79,8 @@ class DeletionApplier implements Applier<DeletionPayload> {
 
   async finish(): Promise<void> {
     const { c } = this;
-    for (const [sync, rows] of await forgetErased(c.state, c.spec.name, c.runId, c.specs)) {
+    const forgotten = await c.write(() => forgetErased(c.state, c.spec.name, c.runId, c.specs));
+    for (const [sync, rows] of forgotten) {
       c.count('forgotten', rows);
       c.log(
         'info',
@@ -109,9 +110,11 @@ class DeletionApplier implements Applier<DeletionPayload> {
       if (status === 'requested' || status === 'nothing_to_erase') continue;
       try {
         const done = await this.request(payload.key, w, status === 'pending');
-        await recordDeletions(c.state, c.spec.name, c.runId, [
-          { key: payload.key, identifier: w.identifier, hash: w.hash, status: done },
-        ]);
+        await c.write(() =>
+          recordDeletions(c.state, c.spec.name, c.runId, [
+            { key: payload.key, identifier: w.identifier, hash: w.hash, status: done },
+          ]),
+        );
         statuses.set(w.hash, done);
       } catch (error) {
         if (refusedByKlaviyo(error))
@@ -137,9 +140,11 @@ class DeletionApplier implements Applier<DeletionPayload> {
     const { c } = this;
     const pending = async () => {
       if (!resumed)
-        await recordDeletions(c.state, c.spec.name, c.runId, [
-          { key, identifier: w.identifier, hash: w.hash, status: 'pending' },
-        ]);
+        await c.write(() =>
+          recordDeletions(c.state, c.spec.name, c.runId, [
+            { key, identifier: w.identifier, hash: w.hash, status: 'pending' },
+          ]),
+        );
     };
     if (w.identifier === 'external_id') {
       // Only the profiles still there are asked for, so a resumed request never repeats one.
@@ -162,8 +167,9 @@ class DeletionApplier implements Applier<DeletionPayload> {
 
 export const deletion: KlaviyoObject<DeletionPayload> = {
   name: 'deletion',
-  // A batch is settled into the snapshot together; each identifier is still one request.
-  limits: { rows: 100, removals: 1000 },
+  // A batch is settled into the snapshot together; each identifier is still one request. One batch
+  // at a time, so an identifier two batches share is asked for once.
+  limits: { rows: 100, removals: 1000, inFlight: 1 },
   build: buildDeletion,
   bytesOf: () => 0,
   confirmedAs: () => 'erased',

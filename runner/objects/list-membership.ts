@@ -22,14 +22,21 @@ import {
 } from './object.ts';
 
 class ListApplier implements Applier<ListMemberPayload> {
-  private listId: string | null = null;
+  /** Found (or created) once, by the first batch that needs it; the batches after it wait for it. */
+  private listId: Promise<string> | null = null;
 
   constructor(private readonly c: ApplyContext) {}
 
-  private async list(): Promise<string> {
-    if (this.listId !== null) return this.listId;
-    const config = this.c.spec.config.list!;
-    this.listId = config.id ?? (await findOrCreateList(this.c.client, config.name!)).id;
+  private list(): Promise<string> {
+    if (this.listId === null) {
+      const config = this.c.spec.config.list!;
+      this.listId =
+        config.id !== undefined
+          ? Promise.resolve(config.id)
+          : findOrCreateList(this.c.client, config.name!).then((l) => l.id);
+      // A failed lookup is not kept: the next batch tries again.
+      this.listId.catch(() => (this.listId = null));
+    }
     return this.listId;
   }
 
@@ -57,13 +64,15 @@ class ListApplier implements Applier<ListMemberPayload> {
     const { c } = this;
     const outcomes = await unsubscribeMembers(c.client, members);
     const confirmed = new Set(outcomes.filter((o) => o.status === 'confirmed').map((o) => o.key));
-    await recordWithdrawals(
-      c.state,
-      c.spec,
-      c.runId,
-      members
-        .filter((m) => confirmed.has(m.key))
-        .map((m) => ({ key: m.key, channels: m.unsubscribe!.channels })),
+    await c.write(() =>
+      recordWithdrawals(
+        c.state,
+        c.spec,
+        c.runId,
+        members
+          .filter((m) => confirmed.has(m.key))
+          .map((m) => ({ key: m.key, channels: m.unsubscribe!.channels })),
+      ),
     );
     c.count('unsubscribed', confirmed.size);
     return outcomes;

@@ -32,6 +32,8 @@ export interface BatchLimits {
   bytes?: number;
   /** Rows that left the model handled together. */
   removals: number;
+  /** Batches sent and not yet settled at once (default 2: one answered while the next is submitted). */
+  inFlight?: number;
 }
 
 /** The counts of a sync's result an object adds to as Klaviyo confirms its rows. */
@@ -68,6 +70,11 @@ export interface ApplyContext {
   settle(items: Pending<unknown>[], outcomes: RowOutcome[]): Promise<void>;
   /** Removed rows that are done: they leave the snapshot. */
   forget(keys: string[]): Promise<void>;
+  /**
+   * Runs a write to the state. Two batches can be at Klaviyo at once, so every write of a sync
+   * (settle and forget included) goes through this one queue, never two at a time.
+   */
+  write<T>(work: () => Promise<T>): Promise<T>;
   count(name: AppliedCount, n: number): void;
   fail(key: string, reason: string): void;
   /** Import jobs this sync submitted or resumed. */
@@ -77,7 +84,11 @@ export interface ApplyContext {
   log(level: 'info' | 'warn', event: string, message: string, data: Record<string, unknown>): void;
 }
 
-/** One sync's sending side of an object, made per run so it can hold what it learns (a list id). */
+/**
+ * One sync's sending side of an object, made per run so it can hold what it learns (a list id).
+ * `send` may be called again before an earlier call finished: the next batch goes to Klaviyo while
+ * the one before it is answered.
+ */
 export interface Applier<P> {
   /** Work an earlier, killed run left at Klaviyo (import jobs), taken up before the diff. */
   resume?(): Promise<void>;

@@ -89,14 +89,14 @@ class ProfileApplier implements Applier<ProfilePayload> {
           `${c.spec.name}: Klaviyo cancelled import job ${jobId}; its ${rows.length} rows are sent again`,
           { sync: c.spec.name, jobId, rows: rows.length },
         );
-        await finishJob(c.state, jobId, 'cancelled');
+        await c.write(() => finishJob(c.state, jobId, 'cancelled'));
         continue;
       }
       const payloads = items.map((i) => i.payload);
       const outcomes = await settleJob(c.client, jobId, job, payloads, knownIds(items));
       c.jobs([jobId]);
       await c.settle(items, outcomes);
-      await finishJob(c.state, jobId, 'complete');
+      await c.write(() => finishJob(c.state, jobId, 'complete'));
     }
   }
 
@@ -110,23 +110,26 @@ class ProfileApplier implements Applier<ProfilePayload> {
         ...c.poll,
         knownIds: knownIds(items),
         onSubmitted: (id, sent) =>
-          recordJob(
-            c.state,
-            c.spec,
-            c.runId,
-            id,
-            'profile-bulk-import',
-            sent.map((p) => {
-              const change = byKey.get(p.key)!;
-              return { key: p.key, hash: change.hash!, row: change.row };
-            }),
+          c.write(() =>
+            recordJob(
+              c.state,
+              c.spec,
+              c.runId,
+              id,
+              'profile-bulk-import',
+              sent.map((p) => {
+                const change = byKey.get(p.key)!;
+                return { key: p.key, hash: change.hash!, row: change.row };
+              }),
+            ),
           ),
       },
     );
     c.jobs(jobs.map((j) => j.jobId));
     await c.settle(items, outcomes);
     // A job still running at Klaviyo stays recorded: the next run resumes it.
-    for (const job of jobs) if (job.status !== 'running') await finishJob(c.state, job.jobId, job.status);
+    for (const { jobId, status } of jobs)
+      if (status !== 'running') await c.write(() => finishJob(c.state, jobId, status));
   }
 
   async remove(items: StreamedChange[]): Promise<void> {

@@ -10,6 +10,9 @@ import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from '@duckdb/n
 import { WarehouseError } from '../errors.ts';
 import type { Row, SqlDialect, Warehouse } from './warehouse.ts';
 
+/** Rows appended between two flushes of DuckDB's appender. */
+const APPEND_FLUSH_ROWS = 2000;
+
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const quoteLiteral = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
@@ -58,6 +61,27 @@ function appendValue(appender: DuckDBAppender, value: unknown): void {
 }
 
 /**
+ * DuckDB's own memory and thread budget for the runner. DuckDB takes 80% of the machine's memory and
+ * every core by default; the runner only streams a diff out and writes small batches in, so it
+ * caps both, and a query that needs more spills to disk rather than growing
+ * (https://duckdb.org/docs/stable/configuration/overview, `memory_limit` and `threads`).
+ * KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT (e.g. `1GB`) and KLAVIYO_RUNNER_DUCKDB_THREADS override them.
+ */
+export function duckdbSettings(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const memory = env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT?.trim() || '512MB';
+  const threads = env.KLAVIYO_RUNNER_DUCKDB_THREADS?.trim() || '2';
+  if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memory))
+    throw new WarehouseError(
+      `KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT is ${JSON.stringify(memory)}; give a size such as 512MB or 2GB.`,
+    );
+  if (!/^[1-9]\d*$/.test(threads))
+    throw new WarehouseError(
+      `KLAVIYO_RUNNER_DUCKDB_THREADS is ${JSON.stringify(threads)}; give a whole number of threads, 1 or more.`,
+    );
+  return { memory_limit: memory, threads };
+}
+
+/**
  * Opens the file; `readOnly` uses DuckDB's READ_ONLY access mode, which refuses every write and
  * leaves the file untouched (https://duckdb.org/docs/stable/configuration/overview).
  */
@@ -67,11 +91,15 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
       `No DuckDB file at ${path}. Run \`dbt build\` first (the path comes from profiles.yml).`,
     );
   }
+  const settings = duckdbSettings();
   let instance: DuckDBInstance;
   let conn: DuckDBConnection;
   let streamConn: DuckDBConnection;
   try {
-    instance = await duckdb.DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY' } : undefined);
+    instance = await duckdb.DuckDBInstance.create(
+      path,
+      readOnly ? { ...settings, access_mode: 'READ_ONLY' } : settings,
+    );
     conn = await instance.connect();
     // A second connection for long streams, so snapshot writes can run while a diff is read.
     streamConn = await instance.connect();
@@ -135,9 +163,16 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
             ? table.split('.').map((p) => p.replaceAll('"', ''))
             : [null, table];
           const appender = await conn.createAppender(name, schema);
+          // DuckDB writes the appended rows on flush, synchronously: flushing every few thousand
+          // rows and yielding between lets requests in flight be answered meanwhile.
+          let appended = 0;
           for (const row of rows) {
             for (const value of row) appendValue(appender, value);
             appender.endRow();
+            if (++appended % APPEND_FLUSH_ROWS === 0) {
+              appender.flushSync();
+              await new Promise((resolve) => setImmediate(resolve));
+            }
           }
           appender.flushSync();
           appender.closeSync();

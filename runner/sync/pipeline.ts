@@ -1,7 +1,8 @@
 /**
  * One sync's changes applied: the diff streamed from the warehouse, each row classified and built
  * by the same pass `plan` makes (objects/classify.ts), payloads gathered into batches within the
- * object's limits and sent, rows that left the model handed to the object's removal.
+ * object's limits and sent, rows that left the model handed to the object's removal. The next
+ * batch is built, and sent, while the one before it is at Klaviyo.
  */
 import type { SyncSpec } from '../manifest/spec.ts';
 import { classify } from '../objects/classify.ts';
@@ -10,10 +11,33 @@ import { streamChanges, type DiffMode, type StreamedChange } from '../state/diff
 import type { State } from '../state/schema.ts';
 import type { RowReport } from './row-report.ts';
 
-/** Gathers payloads into batches of at most the object's rows and bytes, sending each when full. */
+/** Runs async work one piece at a time, in the order it was asked for. */
+export class Serial {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const done = this.tail.then(work);
+    this.tail = done.catch(() => {});
+    return done;
+  }
+}
+
+/**
+ * Batches at Klaviyo at once unless the object says otherwise (BatchLimits.inFlight): one being
+ * answered (an import job polled) while the next is submitted.
+ */
+const IN_FLIGHT = 2;
+
+/**
+ * Gathers payloads into batches of at most the object's rows and bytes, and sends a full batch
+ * while the next one is built, with at most IN_FLIGHT batches sent and not yet settled. Settling
+ * writes to the state through the sync's one write queue, so batches never write at once.
+ */
 class Batcher<P extends Keyed> {
   private items: Pending<P>[] = [];
   private bytes = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: { error: unknown } | null = null;
 
   constructor(
     private readonly object: KlaviyoObject<P>,
@@ -24,16 +48,42 @@ class Batcher<P extends Keyed> {
     const { rows, bytes: maxBytes } = this.object.limits;
     const size = this.object.bytesOf(item.payload);
     if (this.items.length >= rows || (maxBytes !== undefined && this.bytes + size > maxBytes))
-      await this.flush();
+      await this.dispatch();
     this.items.push(item);
     this.bytes += size;
   }
 
+  /** Waits for every batch sent; the first error among them is thrown here. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+    this.throwFailure();
+  }
+
+  /** Sends what is gathered and waits for every batch. */
   async flush(): Promise<void> {
+    await this.dispatch();
+    await this.idle();
+  }
+
+  private throwFailure(): void {
+    if (this.failure !== null) throw this.failure.error;
+  }
+
+  /** Starts sending the gathered batch once fewer than IN_FLIGHT are at Klaviyo. */
+  private async dispatch(): Promise<void> {
+    while (this.inFlight.size >= (this.object.limits.inFlight ?? IN_FLIGHT))
+      await Promise.race(this.inFlight);
+    this.throwFailure();
     const batch = this.items;
     this.items = [];
     this.bytes = 0;
-    if (batch.length > 0) await this.send(batch);
+    if (batch.length === 0) return;
+    const sending: Promise<void> = this.send(batch)
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => this.inFlight.delete(sending));
+    this.inFlight.add(sending);
   }
 }
 
@@ -45,55 +95,65 @@ export interface PipelineInput<P extends Keyed> {
   object: KlaviyoObject<P>;
   applier: Applier<P>;
   report: RowReport;
+  /** The sync's write queue (objects/object.ts, `write`). */
+  write: <T>(work: () => Promise<T>) => Promise<T>;
   /** Identifier hashes of erased people, whose rows are held back (docs/privacy-deletions.md). */
   erased: ReadonlySet<string>;
 }
 
 export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Promise<void> {
-  const { state, spec, mode, signal, object, applier, report, erased } = input;
+  const { state, spec, mode, signal, object, applier, report, write, erased } = input;
   const batcher = new Batcher(object, (batch) => {
     signal?.throwIfAborted();
     return applier.send(batch);
   });
-  for await (const chunk of streamChanges(state, spec, mode)) {
-    signal?.throwIfAborted();
-    const removals: StreamedChange[] = [];
-    for (const change of chunk) {
-      const row = classify(spec, object, change, erased);
-      switch (row.type) {
-        case 'refused':
-          // A row without a key cannot be remembered as rejected: it is reported on every run.
-          report.reject(
-            row.rejection.key,
-            null,
-            row.rejection.reason,
-            row.rejection.column,
-            'runner',
-            row.remember,
-          );
-          break;
-        case 'changed_event':
-          break;
-        case 'remove':
-          removals.push(change);
-          break;
-        case 'invalid':
-          report.reject(change.key, change.hash, row.rejection.reason, row.rejection.column, 'runner');
-          break;
-        case 'held_back':
-          report.holdBack(change.key, row.reason);
-          break;
-        case 'send':
-          if (row.dropped.length > 0) report.dropFields(change.key, row.dropped);
-          await batcher.add({ payload: row.payload, change });
-          break;
+  try {
+    for await (const chunk of streamChanges(state, spec, mode)) {
+      signal?.throwIfAborted();
+      const removals: StreamedChange[] = [];
+      for (const change of chunk) {
+        const row = classify(spec, object, change, erased);
+        switch (row.type) {
+          case 'refused':
+            // A row without a key cannot be remembered as rejected: it is reported on every run.
+            report.reject(
+              row.rejection.key,
+              null,
+              row.rejection.reason,
+              row.rejection.column,
+              'runner',
+              row.remember,
+            );
+            break;
+          case 'changed_event':
+            break;
+          case 'remove':
+            removals.push(change);
+            break;
+          case 'invalid':
+            report.reject(change.key, change.hash, row.rejection.reason, row.rejection.column, 'runner');
+            break;
+          case 'held_back':
+            report.holdBack(change.key, row.reason);
+            break;
+          case 'send':
+            if (row.dropped.length > 0) report.dropFields(change.key, row.dropped);
+            await batcher.add({ payload: row.payload, change });
+            break;
+        }
       }
+      await write(() => report.flush());
+      // Removals go once the batches before them are settled, as when the batches went one by one.
+      if (removals.length > 0) await batcher.idle();
+      for (let i = 0; i < removals.length; i += object.limits.removals)
+        await applier.remove(removals.slice(i, i + object.limits.removals));
     }
-    await report.flush();
-    for (let i = 0; i < removals.length; i += object.limits.removals)
-      await applier.remove(removals.slice(i, i + object.limits.removals));
+    await batcher.flush();
+    await write(() => report.flush());
+    await applier.finish?.();
+  } catch (error) {
+    // Stopped (a signal, an error): the batches in flight settle first, so what Klaviyo confirmed is kept.
+    await batcher.idle().catch(() => {});
+    throw error;
   }
-  await batcher.flush();
-  await report.flush();
-  await applier.finish?.();
 }

@@ -67,6 +67,7 @@ export class RowReport {
 
   /** Writes the rejections gathered so far to the state. */
   async flush(): Promise<void> {
+    if (this.rejections.length === 0) return;
     await recordRejections(this.state, this.runId, this.rejections.splice(0));
   }
 }

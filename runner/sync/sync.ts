@@ -20,7 +20,7 @@ import { openWarehouse } from '../source/open.ts';
 import { readModelRejections, readModelWithheldFields } from '../source/rejected-rows.ts';
 import { diffCounts, type PlanCounts } from '../state/diff.ts';
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
-import { confirmRows, forgetRows } from '../state/snapshot.ts';
+import { confirmRows, forgetRows, type ConfirmedRow } from '../state/snapshot.ts';
 import { recordConfig } from '../state/configs.ts';
 import { erasedIdentifiers } from '../state/deletions.ts';
 import { guardConfigChanges } from './config-guard.ts';
@@ -39,7 +39,7 @@ import { removalGuard, type RunMode } from '../plan/guard.ts';
 import { planSync } from '../plan/plan.ts';
 import { createLogger, type Logger } from '../report/log.ts';
 import { writeRunResults, type RunResults, type SyncResult } from '../report/run-results.ts';
-import { applyChanges } from './pipeline.ts';
+import { applyChanges, Serial } from './pipeline.ts';
 import { newResult, notRun, recordUnloaded, runMetadata, runStatus } from './results.ts';
 import { MAX_LISTED, RowReport } from './row-report.ts';
 
@@ -64,6 +64,8 @@ class SyncRun {
   private readonly applier: Applier<Keyed>;
   private backfill = false;
   private bar: cliProgress.SingleBar | null = null;
+  /** The sync's writes to the state, one at a time (objects/object.ts, `write`). */
+  private readonly writes = new Serial();
 
   constructor(
     private readonly state: State,
@@ -84,7 +86,7 @@ class SyncRun {
   /** Applies outcomes: confirmed rows into the snapshot, rejected ones recorded, failed ones left to the next run. */
   private async settle(items: Pending<unknown>[], outcomes: RowOutcome[]): Promise<void> {
     const byKey = new Map(items.map((i) => [i.change.key, i]));
-    const confirmed = [];
+    const confirmed: ConfirmedRow[] = [];
     for (const o of outcomes) {
       const item = byKey.get(o.key);
       if (item === undefined) continue;
@@ -100,10 +102,12 @@ class SyncRun {
         this.report.reject(o.key, item.change.hash, o.reason ?? 'rejected by Klaviyo', undefined, 'klaviyo');
       else this.report.fail(o.key, o.reason ?? 'failed');
     }
-    await confirmRows(this.state, this.spec, this.runId, confirmed);
-    await this.report.flush();
+    await this.writes.run(async () => {
+      await confirmRows(this.state, this.spec, this.runId, confirmed);
+      await this.report.flush();
+      await heartbeat(this.state, this.spec.name, this.runId);
+    });
     this.bar?.increment(items.length);
-    await heartbeat(this.state, this.spec.name, this.runId);
   }
 
   /** What the object needs from this run to send and settle its rows. */
@@ -118,7 +122,8 @@ class SyncRun {
       backfill: () => this.backfill,
       signal: this.options.signal,
       settle: (items, outcomes) => this.settle(items, outcomes),
-      forget: (keys) => forgetRows(this.state, this.spec, keys),
+      forget: (keys) => this.writes.run(() => forgetRows(this.state, this.spec, keys)),
+      write: (work) => this.writes.run(work),
       count: (name, n) => {
         this.result.counts[name] += n;
       },
@@ -188,6 +193,7 @@ class SyncRun {
           object: this.object,
           applier: this.applier,
           report: this.report,
+          write: (work) => this.writes.run(work),
           // Read after the deletion syncs, which run first: no write re-creates an erased person.
           erased: await erasedIdentifiers(this.state),
         });

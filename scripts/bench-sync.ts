@@ -1,0 +1,264 @@
+/**
+ * Sync benchmark: a first sync of 100,000 profiles, 100,000 Placed Order events and a
+ * 10,000-member list against the sandbox at Klaviyo's published rate limits, with import jobs that
+ * finish at once, so only the runner and the limits count. The sandbox runs in its own process;
+ * the sync runs in another, so its CPU and peak RSS are its own.
+ *
+ * Prints the sync's wall time against the rate-limit floor (the minimum requests the batch limits
+ * allow, at each tier's limits, from runner/klaviyo/limits.ts), the runner's CPU per row, its
+ * peak RSS, and the requests made against that minimum.
+ *
+ *   npm run bench:sync                 # 100,000 profiles and events, 10,000 members
+ *   npm run bench:sync -- 20000        # another size (members: a tenth of it)
+ *   BENCH_SYNC_PROFILE=/tmp/prof npm run bench:sync   # and a CPU profile of the sync's process
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { batches, LIMITS, secondsFor, type Tier } from '../runner/klaviyo/limits.ts';
+import { OPERATIONS, type OperationId } from '../runner/klaviyo/operations.ts';
+import { sync } from '../runner/sync/sync.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+const V12 = 'https://schemas.getdbt.com/dbt/manifest/v12.json';
+
+const model = (name: string) => ({
+  unique_id: `model.bench.${name}`,
+  name,
+  resource_type: 'model',
+  package_name: 'bench',
+  original_file_path: `models/${name}.sql`,
+  relation_name: `"bench"."main"."${name}"`,
+  config: { materialized: 'table' },
+});
+
+const exposure = (name: string, modelName: string, klaviyo: Record<string, unknown>) => ({
+  unique_id: `exposure.bench.${name}`,
+  name,
+  original_file_path: 'models/exposures.yml',
+  type: 'application',
+  depends_on: { nodes: [`model.bench.${modelName}`] },
+  config: { meta: { klaviyo }, tags: ['klaviyo'] },
+});
+
+/** A project with three syncs over tables built straight in DuckDB (no dbt run needed). */
+async function setup(dir: string, rows: number): Promise<void> {
+  const members = Math.ceil(rows / 10);
+  mkdirSync(path.join(dir, 'target'), { recursive: true });
+  writeFileSync(path.join(dir, 'dbt_project.yml'), 'name: bench\nprofile: bench\nversion: "1.0"\n');
+  writeFileSync(
+    path.join(dir, 'profiles.yml'),
+    'bench:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: bench.duckdb\n',
+  );
+  const manifest = {
+    metadata: { dbt_schema_version: V12, dbt_version: '1.10.0' },
+    nodes: Object.fromEntries(
+      ['bench_profiles', 'bench_orders', 'bench_members'].map((n) => [`model.bench.${n}`, model(n)]),
+    ),
+    exposures: {
+      'exposure.bench.bench_profiles': exposure('bench_profiles', 'bench_profiles', {
+        object: 'profile',
+        key: 'person_id',
+        identity: { email: 'email', phone_number: 'phone_number', external_id: 'person_id' },
+        attributes: { first_name: 'first_name', last_name: 'last_name', city: 'city', country: 'country' },
+        properties: ['rfm_segment', 'rfm_score', 'predicted_ltv', 'order_count', 'last_order_at'],
+      }),
+      'exposure.bench.bench_orders': exposure('bench_orders', 'bench_orders', {
+        object: 'event',
+        metric: 'Placed Order',
+        key: 'order_id',
+        identity: { email: 'email', external_id: 'person_id' },
+        time: 'ordered_at',
+        value: 'total',
+        value_currency: 'currency',
+        properties: ['item_count', 'channel', 'discount_code'],
+      }),
+      'exposure.bench.bench_list': exposure('bench_list', 'bench_members', {
+        object: 'list_membership',
+        key: 'person_id',
+        identity: { email: 'email', external_id: 'person_id' },
+        list: { name: 'Bench VIPs' },
+      }),
+    },
+  };
+  writeFileSync(path.join(dir, 'target', 'manifest.json'), JSON.stringify(manifest));
+  const instance = await DuckDBInstance.create(path.join(dir, 'bench.duckdb'));
+  const conn = await instance.connect();
+  const person = `'P' || lpad(cast(i as varchar), 8, '0')`;
+  await conn.run(`create table bench_profiles as
+    select ${person} as person_id, 'person' || i || '@example.com' as email,
+      '+1212' || cast(2000000 + (i % 7000000) as varchar) as phone_number,
+      'First' || (i % 997) as first_name, 'Last' || (i % 991) as last_name,
+      ['Brooklyn', 'Austin', 'Portland', 'London'][1 + i % 4] as city,
+      case when i % 4 = 3 then 'GB' else 'US' end as country,
+      ['champions', 'loyal', 'at_risk', 'hibernating', 'lost'][1 + i % 5] as rfm_segment,
+      cast(1 + i % 5 as varchar) || cast(1 + (i * 7) % 5 as varchar) as rfm_score,
+      round((i % 5000) / 7.0, 2) as predicted_ltv, i % 40 as order_count,
+      timestamp '2026-01-01' - to_days(i % 700) as last_order_at
+    from range(${rows}) t(i)`);
+  await conn.run(`create table bench_orders as
+    select 'O' || lpad(cast(i as varchar), 8, '0') as order_id, 'P' || lpad(cast(i % ${rows} as varchar), 8, '0') as person_id,
+      'person' || (i % ${rows}) || '@example.com' as email,
+      timestamp '2026-01-01' - to_minutes(i * 3) as ordered_at,
+      round(10 + (i % 9000) / 7.0, 2) as total, 'USD' as currency, 1 + i % 6 as item_count,
+      ['web', 'app', 'store'][1 + i % 3] as channel, case when i % 10 = 0 then 'WINTER' end as discount_code
+    from range(${rows}) t(i)`);
+  await conn.run(`create table bench_members as
+    select ${person} as person_id, 'person' || i || '@example.com' as email
+    from range(${members}) t(i)`);
+  conn.closeSync();
+  instance.closeSync();
+}
+
+/** The fewest requests the batch limits allow for this sync, by operation. */
+function minimumRequests(rows: number): Record<string, number> {
+  const members = Math.ceil(rows / 10);
+  const jobs = batches(rows, LIMITS.profilesPerImportJob);
+  return {
+    bulk_import_profiles: jobs,
+    // At least one look at each job to learn it finished.
+    get_bulk_import_profiles_job: jobs,
+    bulk_create_events: batches(rows, LIMITS.eventsPerBulkRequest),
+    get_lists: 1,
+    create_list: 1,
+    // Members are added by profile id, which a first sync looks up by email.
+    get_profiles: Math.ceil(members / LIMITS.profilesPerLookup),
+    add_profiles_to_list: batches(members, LIMITS.profilesPerListRequest),
+  };
+}
+
+/** Seconds the requests need at the published limits: tiers side by side, the slowest sets the time. */
+function floorSeconds(requests: Record<string, number>): number {
+  const perTier = new Map<Tier, number>();
+  for (const [op, n] of Object.entries(requests)) {
+    const tier = OPERATIONS[op as OperationId].tier;
+    perTier.set(tier, (perTier.get(tier) ?? 0) + n);
+  }
+  return Math.max(...[...perTier].map(([tier, n]) => secondsFor(n, tier)));
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`the sandbox at ${url} did not start`);
+}
+
+/** The sync itself, in this process: wall, CPU and peak RSS of the run alone. */
+async function runSync(dir: string, rows: number): Promise<void> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const results = await sync({ projectDir: dir, select: [], exclude: [] });
+  const wall = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const requests: Record<string, number> = {};
+  for (const r of results.results)
+    for (const [op, n] of Object.entries(r.requests)) requests[op] = (requests[op] ?? 0) + n;
+  console.log(
+    JSON.stringify({
+      status: results.status,
+      wall,
+      cpu: (used.user + used.system) / 1e6,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      requests,
+      syncs: results.results.map((r) => ({ sync: r.sync, status: r.status, seconds: r.execution_time })),
+      rows,
+    }),
+  );
+}
+
+const [, , mode, dirArg, rowsArg] = process.argv;
+if (mode === 'run') {
+  await runSync(dirArg!, Number(rowsArg));
+} else {
+  const rows = Number(mode ?? 100_000);
+  const members = Math.ceil(rows / 10);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kr-bench-sync-'));
+  await setup(dir, rows);
+  const port = await freePort();
+  const sandbox = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(ROOT, 'runner', 'cli.ts'),
+      'sandbox',
+      '--port',
+      String(port),
+      '--rate-limits',
+      'klaviyo',
+      '--job-delay',
+      '0',
+    ],
+    { stdio: 'ignore' },
+  );
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(url);
+    console.log(
+      `Sync benchmark: ${rows.toLocaleString('en-US')} profiles, ${rows.toLocaleString('en-US')} events, ${members.toLocaleString('en-US')} list members (${dir})`,
+    );
+    // BENCH_SYNC_PROFILE=<dir> writes a V8 CPU profile of the sync's process there.
+    const profile = process.env.BENCH_SYNC_PROFILE;
+    const out = execFileSync(
+      process.execPath,
+      [
+        ...(profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profile]),
+        '--import',
+        'tsx',
+        import.meta.filename,
+        'run',
+        dir,
+        String(rows),
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, KLAVIYO_BASE_URL: url, KLAVIYO_API_KEY: 'pk_bench' },
+      },
+    );
+    const run = JSON.parse(out.trim().split('\n').pop()!) as {
+      status: string;
+      wall: number;
+      cpu: number;
+      peakRssMb: number;
+      requests: Record<string, number>;
+      syncs: unknown[];
+    };
+    const minimum = minimumRequests(rows);
+    const floor = floorSeconds(minimum);
+    const made = Object.values(run.requests).reduce((a, n) => a + n, 0);
+    const least = Object.values(minimum).reduce((a, n) => a + n, 0);
+    console.log(JSON.stringify({ status: run.status, syncs: run.syncs }));
+    console.log(JSON.stringify({ requests: run.requests, minimum }));
+    console.log(
+      [
+        `wall ${run.wall.toFixed(2)} s / floor ${floor.toFixed(2)} s = ${(run.wall / floor).toFixed(2)} (target ≤ 1.2)`,
+        `runner CPU ${run.cpu.toFixed(2)} s = ${((run.cpu * 1e6) / (2 * rows + members)).toFixed(1)} µs/row (target ≤ 10, warehouse included)`,
+        `peak RSS ${run.peakRssMb.toFixed(0)} MB (target ≤ 300)`,
+        `requests ${made} / minimum ${least} = ${(made / least).toFixed(2)}`,
+      ].join('\n'),
+    );
+  } finally {
+    sandbox.kill();
+  }
+}
