@@ -194,6 +194,7 @@ describe('plan in a pull request', () => {
       stateRelation: '"prod_state"."snapshot"',
       modelSchemas: ['"demo"."main"', '"demo"."ci_pr"'],
       deferred: [
+        '"demo"."main"."klaviyo__added_to_cart_events"',
         '"demo"."main"."klaviyo__cancelled_order_events"',
         '"demo"."main"."klaviyo__fulfilled_order_events"',
         '"demo"."main"."klaviyo__ordered_product_events"',
@@ -201,7 +202,10 @@ describe('plan in a pull request', () => {
         '"demo"."main"."klaviyo__profiles"',
         '"demo"."main"."klaviyo__refunded_order_events"',
         '"demo"."main"."klaviyo__rejected_rows"',
+        '"demo"."main"."klaviyo__started_checkout_events"',
         '"demo"."main"."klaviyo__suppressions"',
+        '"demo"."main"."klaviyo__viewed_product_events"',
+        '"demo"."main"."klaviyo__withheld_fields"',
       ],
       removedSyncs: [],
     });
