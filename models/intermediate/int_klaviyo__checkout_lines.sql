@@ -20,21 +20,7 @@ with source_lines as (
     ]) }}
 ),
 
-identifiers as (
-    select * from {{ ref('int_klaviyo__identifiers') }}
-),
-
-persons as (
-    select * from {{ ref('int_klaviyo__persons') }}
-    where is_resolved
-),
-
-email_people as (
-    select identifier as email, min(person_id) as person_id, count(distinct person_id) as person_count
-    from identifiers
-    where identifier_type = 'email'
-    group by identifier
-),
+{{ klaviyo__web_person_ctes() }},
 
 parsed as (
     select
@@ -46,16 +32,7 @@ parsed as (
 ),
 
 attributed as (
-    select
-        parsed.*,
-        coalesce(
-            by_customer.person_id,
-            case when email_people.person_count = 1 then email_people.person_id end
-        ) as candidate_person_id
-    from parsed
-    left join identifiers as by_customer
-        on by_customer.identifier_type = 'customer_id' and by_customer.identifier = parsed.customer_id
-    left join email_people on email_people.email = parsed.typed_email
+    {{ klaviyo__web_person_candidate('parsed') }}
 ),
 
 final as (

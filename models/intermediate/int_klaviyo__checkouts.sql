@@ -1,7 +1,7 @@
 -- One row per checkout of the optional checkouts input, with its event id, its person or email,
 -- and why its Started Checkout cannot be sent (`problem_code`, `problem`): no person and no email
 -- typed, an email typed that is not valid, or lines that cannot be sent. The event id follows
--- Klaviyo's $event_id convention for a checkout, its id and start time
+-- Klaviyo's event id convention for a checkout, its id and start time
 -- (https://developers.klaviyo.com/en/docs/guide_to_integrating_a_platform_without_a_pre_built_klaviyo_integration).
 with lines as (
     select * from {{ ref('int_klaviyo__checkout_lines') }}

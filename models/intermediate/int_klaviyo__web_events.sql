@@ -1,6 +1,6 @@
 -- Web events (viewed_product, added_to_cart) from the optional web events input (var
 -- klaviyo__web_events_model; empty when the project has none): one row per event_id, with the
--- parsed price, product URLs, the person, resolved as in int_klaviyo__checkout_lines, and why the
+-- parsed price, product URLs, the person (macros/klaviyo__web_person.sql), and why the
 -- event cannot be sent (`problem_code`, `problem`). An export that lists an event twice keeps one
 -- copy (by a fixed order, so a rebuild keeps the same one) and says how many it had.
 with source_events as (
@@ -21,21 +21,7 @@ with source_events as (
     ]) }}
 ),
 
-identifiers as (
-    select * from {{ ref('int_klaviyo__identifiers') }}
-),
-
-persons as (
-    select * from {{ ref('int_klaviyo__persons') }}
-    where is_resolved
-),
-
-email_people as (
-    select identifier as email, min(person_id) as person_id, count(distinct person_id) as person_count
-    from identifiers
-    where identifier_type = 'email'
-    group by identifier
-),
+{{ klaviyo__web_person_ctes() }},
 
 ranked as (
     select
@@ -60,16 +46,7 @@ parsed as (
 ),
 
 attributed as (
-    select
-        parsed.*,
-        coalesce(
-            by_customer.person_id,
-            case when email_people.person_count = 1 then email_people.person_id end
-        ) as candidate_person_id
-    from parsed
-    left join identifiers as by_customer
-        on by_customer.identifier_type = 'customer_id' and by_customer.identifier = parsed.customer_id
-    left join email_people on email_people.email = parsed.typed_email
+    {{ klaviyo__web_person_candidate('parsed') }}
 ),
 
 final as (
