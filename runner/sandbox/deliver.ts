@@ -10,6 +10,7 @@
  * are not kept by `--persist`.
  */
 import { createHmac } from 'node:crypto';
+import { eventResource } from './routes/resources.ts';
 import type { Store, StoredEvent } from './store.ts';
 
 export interface SandboxWebhook {
@@ -64,26 +65,6 @@ function sign(secret: string, body: string, timestamp: string): string {
   return createHmac('sha256', secret).update(body, 'utf8').update(timestamp, 'utf8').digest('hex');
 }
 
-function eventPayload(base: string, e: StoredEvent): unknown {
-  return {
-    data: {
-      type: 'event',
-      id: e.id,
-      attributes: {
-        timestamp: Math.floor(Date.parse(e.datetime) / 1000),
-        event_properties: e.value === null ? e.properties : { ...e.properties, $value: e.value },
-        datetime: e.datetime,
-        uuid: e.id,
-      },
-      relationships: {
-        metric: { data: { type: 'metric', id: e.metricId } },
-        profile: { data: { type: 'profile', id: e.profileId } },
-      },
-      links: { self: `${base}/api/events/${e.id}/` },
-    },
-  };
-}
-
 async function deliver(store: Store, d: Deliveries, w: SandboxWebhook): Promise<void> {
   const due: { event: StoredEvent; topic: string }[] = [];
   for (const event of store.events) {
@@ -103,7 +84,7 @@ async function deliver(store: Store, d: Deliveries, w: SandboxWebhook): Promise<
     data: due.map(({ event, topic }) => ({
       external_id: event.id,
       topic,
-      payload: eventPayload(d.base, event),
+      payload: { data: eventResource({ base: d.base }, event) },
     })),
     meta: {
       klaviyo_account_id: SANDBOX_ACCOUNT_ID,

@@ -104,7 +104,8 @@ export function listResource(
   };
 }
 
-export function eventResource(ctx: Ctx, e: StoredEvent): unknown {
+/** An event as Klaviyo serves it; the webhook deliveries (deliver.ts) carry the same resource. */
+export function eventResource(ctx: Pick<Ctx, 'base'>, e: StoredEvent): unknown {
   return {
     type: 'event',
     id: e.id,
