@@ -2,7 +2,10 @@
  * The dbt-style options shared by the commands that read a dbt project, in one place so that
  * `validate`, `plan` and `sync` spell them the same way dbt does.
  */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { ConfigError } from '../errors.ts';
 
 export function addProjectOptions(command: Command): Command {
   return command
@@ -47,4 +50,15 @@ export function addRunModeOptions(command: Command): Command {
       '--allow-mass-removal',
       'go ahead when a sync would remove or clear more than its max_removal_percent of synced rows',
     );
+}
+
+/** `--output` must name a file (new or existing) in a folder that exists; `example` names one. */
+export async function checkOutputFile(output: string, example: string): Promise<void> {
+  const dir = path.dirname(path.resolve(output));
+  const folder = await stat(dir).catch(() => null);
+  if (folder === null || !folder.isDirectory())
+    throw new ConfigError(`--output ${output}: the folder ${dir} does not exist; create it first.`);
+  const existing = await stat(output).catch(() => null);
+  if (existing?.isDirectory() === true)
+    throw new ConfigError(`--output ${output} is a folder; name a file, e.g. ${path.join(output, example)}.`);
 }

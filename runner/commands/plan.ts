@@ -1,11 +1,10 @@
-import { stat, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.ts';
 import type { PlanFormat } from '../report/plan-report.ts';
 import type { ProjectOptions } from '../manifest/load.ts';
 import { checkedOptions } from './checked.ts';
-import { addProjectOptions, addRunModeOptions, type RunModeOptions } from './options.ts';
+import { addProjectOptions, addRunModeOptions, checkOutputFile, type RunModeOptions } from './options.ts';
 
 const checkPlanOptions = checkedOptions<{ format: PlanFormat }>('plan', {
   format: {
@@ -30,7 +29,7 @@ export function planCommand(): Command {
     .action(async (raw: ProjectOptions & RunModeOptions & { output?: string }) => {
       const options = { ...raw, ...(await checkPlanOptions(raw)) };
       // Checked before planning, so a typo in the path costs no warehouse query.
-      if (options.output !== undefined) await checkOutput(options.output);
+      if (options.output !== undefined) await checkOutputFile(options.output, 'plan.md');
       // Loaded when the command runs, so `--help` and the other commands do not pay for it.
       const [{ plan }, { renderPlan }] = await Promise.all([
         import('../plan/plan.ts'),
@@ -46,17 +45,4 @@ export function planCommand(): Command {
         }
       }
     });
-}
-
-/** `--output` must name a file (new or existing) in a folder that exists. */
-async function checkOutput(output: string): Promise<void> {
-  const dir = path.dirname(path.resolve(output));
-  const folder = await stat(dir).catch(() => null);
-  if (folder === null || !folder.isDirectory())
-    throw new ConfigError(`--output ${output}: the folder ${dir} does not exist; create it first.`);
-  const existing = await stat(output).catch(() => null);
-  if (existing?.isDirectory() === true)
-    throw new ConfigError(
-      `--output ${output} is a folder; name a file, e.g. ${path.join(output, 'plan.md')}.`,
-    );
 }
