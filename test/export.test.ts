@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../runner/sandbox/server.ts';
-import { copyDemoProject, runCli, runDbt } from './helpers/dbt.ts';
+import { copyDemoProject, subscribeWinbackWithConsent, runCli, runDbt } from './helpers/dbt.ts';
 import { queryDuckDb } from './helpers/duckdb.ts';
 import { assertAllValid } from './helpers/openapi-contract.ts';
 
@@ -46,26 +46,7 @@ describe('export', () => {
 
   beforeAll(async () => {
     project = await copyDemoProject();
-    // The winback list subscribes with consent, as in sync-consent.test.ts.
-    const model = path.join(project, 'models', 'klaviyo', 'klaviyo__winback_list_members.sql');
-    await writeFile(
-      model,
-      (await readFile(model, 'utf8')).replace(
-        'profiles.rfm_segment\n',
-        `profiles.rfm_segment,
-        coalesce(suppressions.email_consent = 'SUBSCRIBED', false) as marketing_consent,
-        case when suppressions.email_consent = 'SUBSCRIBED' and profiles.person_id < 'C00300'
-            then timestamp '2025-06-01 00:00:00' end as consented_at\n`,
-      ),
-    );
-    const exposures = path.join(project, 'exposures', 'klaviyo.yml');
-    await writeFile(
-      exposures,
-      (await readFile(exposures, 'utf8')).replace(
-        '          list: { name: Winback }\n',
-        '          list: { name: Winback }\n          subscribe: { channels: [email], consent: marketing_consent, consented_at: consented_at }\n',
-      ),
-    );
+    await subscribeWinbackWithConsent(project);
     const built = await runDbt(project, ['build']);
     if (built.code !== 0) throw new Error(`dbt build failed:\n${built.stdout}`);
     // Then one person listed twice in the profiles model: a duplicate key, which a sync refuses.

@@ -3,7 +3,7 @@
  * build without touching the repository) and the project's own dbt from .venv.
  */
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -24,6 +24,32 @@ export async function copyDemoProject(): Promise<string> {
     await cp(path.join(repoRoot, entry), path.join(dir, entry), { recursive: true });
   }
   return dir;
+}
+
+/**
+ * The demo's Winback list made to subscribe with consent: the model gains a consent column and, for
+ * some members, the time consent was given; the exposure subscribes the email channel with them.
+ */
+export async function subscribeWinbackWithConsent(project: string): Promise<void> {
+  const model = path.join(project, 'models', 'klaviyo', 'klaviyo__winback_list_members.sql');
+  await writeFile(
+    model,
+    (await readFile(model, 'utf8')).replace(
+      'profiles.rfm_segment\n',
+      `profiles.rfm_segment,
+        coalesce(suppressions.email_consent = 'SUBSCRIBED', false) as marketing_consent,
+        case when suppressions.email_consent = 'SUBSCRIBED' and profiles.person_id < 'C00300'
+            then timestamp '2025-06-01 00:00:00' end as consented_at\n`,
+    ),
+  );
+  const exposures = path.join(project, 'exposures', 'klaviyo.yml');
+  await writeFile(
+    exposures,
+    (await readFile(exposures, 'utf8')).replace(
+      '          list: { name: Winback }\n',
+      '          list: { name: Winback }\n          subscribe: { channels: [email], consent: marketing_consent, consented_at: consented_at }\n',
+    ),
+  );
 }
 
 export interface Ran {
