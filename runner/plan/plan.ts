@@ -15,9 +15,9 @@ import {
   type ModelWithheldField,
 } from '../source/rejected-rows.ts';
 import {
-  diffCounts,
-  streamChanges,
+  openDiff,
   waitingToSend,
+  type OpenDiff,
   type PlanCounts,
   type StreamedChange,
 } from '../state/diff.ts';
@@ -142,7 +142,8 @@ export interface Upstream {
 }
 
 /**
- * Plans one sync: counts in the warehouse, then one streamed pass over the changed rows. With
+ * Plans one sync: one diff statement (`opened`, when the caller has already opened it), its counts
+ * first, then one streamed pass over the changed rows. With
  * `upstream` (its `after` sync, planned first in this run), the rows that sync is about to confirm
  * are counted in the requests too, since `sync` sends them once it has.
  */
@@ -151,9 +152,10 @@ export async function planSync(
   spec: SyncSpec,
   mode: PlanMode = {},
   upstream?: Upstream,
-  known?: PlanCounts,
+  opened?: OpenDiff,
 ): Promise<SyncPlan> {
-  const counts = known ?? (await diffCounts(state, spec, mode));
+  const diff = opened ?? (await openDiff(state, spec, mode));
+  const counts = diff.counts;
   const leftOut = await readModelRejections(state.wh, spec, MAX_LISTED_REJECTIONS);
   const withheld = await readModelWithheldFields(state.wh, spec, MAX_LISTED_REJECTIONS);
   const rejected: Rejection[] = [];
@@ -182,7 +184,7 @@ export async function planSync(
   const erased = mode.erased ?? (await erasedIdentifiers(state));
   let heldBackErased = 0;
   const heldBack: Rejection[] = [];
-  for await (const chunk of streamChanges(state, spec, mode)) {
+  for await (const chunk of diff.changes) {
     for (const change of chunk) {
       const row = classify(spec, object, change, erased);
       switch (row.type) {
@@ -272,16 +274,18 @@ async function planWithConfig(
   mode: PlanMode,
   upstream?: Upstream,
 ) {
-  const counts = await diffCounts(state, spec, mode);
+  const diff = await openDiff(state, spec, mode);
+  const counts = diff.counts;
   const changes = configChanges(recorded, spec.config, {
     inSnapshot: counts.unchanged + counts.update + counts.remove + counts.changedEvents,
     inModel:
       counts.create + counts.update + counts.unchanged + counts.changedEvents + counts.previouslyRejected,
   });
   const over = startsOver(changes);
+  if (over) await diff.close();
   const planned = over
     ? await planSync(withoutSnapshotOf(state, spec.name), spec, mode, upstream)
-    : await planSync(state, spec, mode, upstream, counts);
+    : await planSync(state, spec, mode, upstream, diff);
   return { ...planned, configChanges: changes, startsOver: over };
 }
 

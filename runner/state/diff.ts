@@ -1,51 +1,25 @@
 /**
- * The diff, as SQL the warehouse runs: each model row is hashed over the sync's columns (in a
- * fixed order), joined with the sync's snapshot, and classified. Only changed rows are streamed
- * back; unchanged rows never leave the warehouse, so a 50-million-row model costs the runner the
- * size of its change, not its size. Nothing here writes.
- *
- * Classification (`kind`):
- *   create / update / unchanged / remove   by key and hash against the snapshot
- *   duplicate        the key appears more than once in the model: an error for that key
- *   rejected         the same row (key and hash) was rejected permanently before: not resent
- *   changed_event    an event row whose content changed after Klaviyo stored it; events are
- *                    immutable in Klaviyo, so it is reported, not sent
- *   null_key         the key column is NULL: the row cannot be tracked, so it is rejected. It is
- *                    kept out of the join, where it would match no snapshot row and read as a
- *                    removal of nothing (https://duckdb.org/docs/sql/expressions/comparison_operators)
- *   retry            a row `rejected` before, sent again because the run asked (`--retry-rejected`)
- *   resend           an `unchanged` row sent again by `--full-refresh`
- * Rows outside `scope` (suppressed, unsubscribed, never consented) and rows of an `after` sync
- * whose key the first sync has not confirmed are left out of the model side and counted.
+ * The diff read back: one statement per sync (diff-sql.ts, `diffStatement`) whose first rows are
+ * the counts and whose other rows are the changed rows, one JSON text each. `plan` and `sync`
+ * open it once, read the counts (the mass-removal guard and the progress bar need them before
+ * anything is sent), then stream the rows; unchanged rows never leave the warehouse.
  */
-import { syncColumns, type SyncSpec } from '../manifest/spec.ts';
+import { WarehouseError } from '../errors.ts';
+import type { SyncSpec } from '../manifest/spec.ts';
 import type { Row } from '../source/warehouse.ts';
-import { EMAIL_CONSENT_FIELD } from './changes.ts';
 import type { ChangeKind, DiffCounts, RowChange } from './changes.ts';
+import {
+  diffSql,
+  diffStatement,
+  EXTRA_COUNTS,
+  KEPT_KINDS,
+  scopeCondition,
+  type DiffKind,
+  type DiffMode,
+} from './diff-sql.ts';
 import type { State } from './schema.ts';
 
-export type DiffKind =
-  | 'create'
-  | 'update'
-  | 'unchanged'
-  | 'remove'
-  | 'duplicate'
-  | 'rejected'
-  | 'changed_event'
-  | 'null_key'
-  | 'retry'
-  | 'resend';
-
-/**
- * How a run treats what the state remembers. `retryRejected` sends rows held back after an earlier
- * rejection again (after a fix outside the model: an account setting, a Klaviyo outage);
- * `fullRefresh` resends every row as if the sync had never run, held-back rows included, while
- * removals are still computed against the snapshot so nothing Klaviyo holds is forgotten.
- */
-export interface DiffMode {
-  retryRejected?: boolean;
-  fullRefresh?: boolean;
-}
+export { diffSql, type DiffKind, type DiffMode } from './diff-sql.ts';
 
 export interface PlanCounts extends DiffCounts {
   changedEvents: number;
@@ -58,157 +32,6 @@ export interface PlanCounts extends DiffCounts {
   resent: number;
   /** Rows of this sync the snapshot holds: what Klaviyo last confirmed, the base of the mass-removal guard. */
   synced: number;
-}
-
-function scopeCondition(spec: SyncSpec, state: State, alias: string): string | null {
-  const scope = spec.config.scope;
-  const email = spec.config.identity.email;
-  if (scope === undefined || spec.suppressionsRelation === undefined || email === undefined) return null;
-  const d = state.wh.dialect;
-  const parts: string[] = [];
-  if (scope.exclude.includes('suppressed')) parts.push('s.is_suppressed');
-  if (scope.exclude.includes('unsubscribed')) parts.push(`upper(s.email_consent) = 'UNSUBSCRIBED'`);
-  if (scope.exclude.includes('never_consented')) parts.push(`upper(s.email_consent) = 'NEVER_SUBSCRIBED'`);
-  return `exists (select 1 from ${spec.suppressionsRelation} as s where lower(trim(s.email)) = lower(trim(${alias}.${d.column(email)})) and (${parts.join(' or ')}))`;
-}
-
-/**
- * For a sync that subscribes, with a suppressions model: each email's consent there (SUBSCRIBED,
- * UNSUBSCRIBED, NEVER_SUBSCRIBED), as a relation to join on `email_key`, so an unsubscription in
- * that model is a change of the row (and, when scope leaves the row out for it, the reason it
- * left). A join rather than a correlated subquery, which Snowflake allows in few places
- * (https://docs.snowflake.com/en/user-guide/querying-subqueries).
- */
-function suppressionConsents(spec: SyncSpec): string | null {
-  const email = spec.config.identity.email;
-  if (spec.config.subscribe === undefined || spec.suppressionsRelation === undefined || email === undefined)
-    return null;
-  return `(select lower(trim(email)) as email_key, max(upper(email_consent)) as email_consent from ${spec.suppressionsRelation} group by lower(trim(email)))`;
-}
-
-/**
- * The classified diff of one sync, as a select with columns key, hash, row_json, prev_json,
- * profile_id, dup_count, change_kind, kind, email_withdrawn_at and sms_withdrawn_at (when this
- * sync last withdrew the person's consent on each channel) and left_unsubscribed (a removed row whose model row scope left out because
- * the suppressions model says UNSUBSCRIBED).
- */
-export function diffSql(
-  state: State,
-  spec: SyncSpec,
-  mode: DiffMode = {},
-): { sql: string; outOfScope: string; waiting: string } {
-  const d = state.wh.dialect;
-  const columns = syncColumns(spec.config);
-  const consents = suppressionConsents(spec);
-  const emailOf = (alias: string) => `lower(trim(${alias}.${d.column(spec.config.identity.email ?? '')}))`;
-  const rowJson = d.jsonObject([
-    ...columns.map((c): [string, string] => [c, `m.${d.column(c)}`]),
-    ...(consents === null ? [] : [[EMAIL_CONSENT_FIELD, 'sc.email_consent'] as [string, string]]),
-  ]);
-  const key = `cast(m.${d.column(spec.config.key)} as varchar)`;
-  const name = d.literal(spec.name);
-  const inScope = scopeCondition(spec, state, 'm');
-  const after = spec.config.after;
-  const filters = [inScope === null ? null : `not ${inScope}`].filter((f): f is string => f !== null);
-  // A row without a key waits for nothing: it is kept (and rejected as null_key), not counted as waiting.
-  const afterJoin =
-    after === undefined
-      ? ''
-      : `left join ${state.table('snapshot')} as a on a.sync = ${d.literal(after)} and a.key = ${key}`;
-  if (after !== undefined) filters.push(`(a.key is not null or ${key} is null)`);
-  const model = `
-    select ${key} as k, ${rowJson} as row_json, ${after === undefined ? 'cast(null as varchar)' : 'a.klaviyo_profile_id'} as after_profile_id
-    from ${spec.model.relationName} as m
-    ${afterJoin}
-    ${consents === null ? '' : `left join ${consents} as sc on sc.email_key = ${emailOf('m')}`}
-    ${filters.length > 0 ? `where ${filters.join(' and ')}` : ''}`;
-  const isEvent = spec.config.object === 'event';
-  const subscribes = spec.config.subscribe !== undefined;
-  // Keys of model rows whose email the suppressions model marks UNSUBSCRIBED, in scope or not.
-  const unsubscribedKeys =
-    consents === null
-      ? `select key from ${state.table('snapshot')} where 1 = 0`
-      : `select distinct cast(m2.${d.column(spec.config.key)} as varchar) as key
-         from ${spec.model.relationName} as m2
-         inner join ${consents} as sc2 on sc2.email_key = ${emailOf('m2')}
-         where sc2.email_consent = 'UNSUBSCRIBED'`;
-  const retry = mode.retryRejected === true || mode.fullRefresh === true;
-  const unchanged = mode.fullRefresh === true ? 'resend' : 'unchanged';
-  const sql = `
-    with model as (${model}),
-    hashed as (
-      select k, row_json, md5(row_json) as h, after_profile_id, count(*) over (partition by k) as dup_count
-      from model
-    ),
-    snap as (
-      select key, row_hash, row_json as prev_json, klaviyo_profile_id
-      from ${state.table('snapshot')} where sync = ${name}
-    ),
-    rej as (
-      select distinct key, row_hash from ${state.table('rejected')} where sync = ${name} and row_hash is not null
-    ),
-    unsubscribed as (${unsubscribedKeys}),
-    withdrawn as (
-      ${
-        subscribes
-          ? `select key,
-               cast(max(case when channel = 'email' then withdrawn_at end) as varchar) as email_withdrawn_at,
-               cast(max(case when channel = 'sms' then withdrawn_at end) as varchar) as sms_withdrawn_at
-             from ${state.table('withdrawals')} where sync = ${name} group by key`
-          : `select key, cast(null as varchar) as email_withdrawn_at, cast(null as varchar) as sms_withdrawn_at
-             from ${state.table('snapshot')} where 1 = 0`
-      }
-    ),
-    joined as (
-      select
-        coalesce(h.k, s.key) as key,
-        h.h as hash,
-        h.row_json,
-        s.prev_json,
-        coalesce(s.klaviyo_profile_id, h.after_profile_id) as profile_id,
-        coalesce(h.dup_count, 1) as dup_count,
-        case when h.k is null then 'remove' when s.key is null then 'create' else 'update' end as change_kind,
-        w.email_withdrawn_at,
-        w.sms_withdrawn_at,
-        case when u.key is not null then 1 else 0 end as left_unsubscribed,
-        case
-          when h.k is not null and h.dup_count > 1 then 'duplicate'
-          when h.k is null then 'remove'
-          when s.key is null and r.key is not null then 'rejected'
-          when s.key is null then 'create'
-          when s.row_hash = h.h then 'unchanged'
-          when r.key is not null then 'rejected'
-          ${isEvent ? `else 'changed_event'` : `else 'update'`}
-        end as kind
-      from (select * from hashed where k is not null) as h
-      full outer join snap as s on s.key = h.k
-      left join rej as r on r.key = h.k and r.row_hash = h.h
-      left join withdrawn as w on w.key = coalesce(h.k, s.key)
-      left join unsubscribed as u on h.k is null and u.key = s.key
-    ),
-    classified as (
-      select key, hash, row_json, prev_json, profile_id, dup_count, change_kind, email_withdrawn_at, sms_withdrawn_at, left_unsubscribed,
-        case
-          when kind = 'rejected' then ${retry ? `'retry'` : `'rejected'`}
-          when kind = 'unchanged' then '${unchanged}'
-          else kind
-        end as kind
-      from joined
-      union all
-      select cast(null as varchar), h, row_json, cast(null as varchar), cast(null as varchar), 1, 'create',
-        cast(null as varchar), cast(null as varchar), 0, 'null_key'
-      from hashed where k is null
-    )
-    select * from classified`;
-  const outOfScope =
-    inScope === null
-      ? 'select 0 as n'
-      : `select count(*) as n from ${spec.model.relationName} as m where ${inScope}`;
-  const waiting =
-    after === undefined
-      ? 'select 0 as n'
-      : `select count(*) as n from ${spec.model.relationName} as m where ${key} is not null and not exists (select 1 from ${state.table('snapshot')} as a where a.sync = ${d.literal(after)} and a.key = ${key})${inScope === null ? '' : ` and not ${inScope}`}`;
-  return { sql, outOfScope, waiting };
 }
 
 const num = (rows: Row[]) => Number(rows[0]?.n ?? 0);
@@ -240,50 +63,164 @@ export async function waitingToSend(
   );
 }
 
-export async function diffCounts(state: State, spec: SyncSpec, mode: DiffMode = {}): Promise<PlanCounts> {
-  const { sql, outOfScope, waiting } = diffSql(state, spec, mode);
-  const rows = await state.wh.query(`select kind, count(*) as n from (${sql}) as diff group by kind`);
-  const by = new Map(rows.map((r) => [String(r.kind), Number(r.n)]));
-  return {
-    create: by.get('create') ?? 0,
-    update: by.get('update') ?? 0,
-    unchanged: by.get('unchanged') ?? 0,
-    remove: by.get('remove') ?? 0,
-    // count(*) counts every duplicate row; report keys.
-    duplicateKeys: num(
-      await state.wh.query(`select count(distinct key) as n from (${sql}) as diff where kind = 'duplicate'`),
-    ),
-    changedEvents: by.get('changed_event') ?? 0,
-    previouslyRejected: by.get('rejected') ?? 0,
-    nullKeys: by.get('null_key') ?? 0,
-    retried: by.get('retry') ?? 0,
-    resent: by.get('resend') ?? 0,
-    synced: num(
-      await state.wh.query(
-        `select count(*) as n from ${state.table('snapshot')} where sync = ${state.wh.dialect.literal(spec.name)}`,
-      ),
-    ),
-    skippedByScope: num(await state.wh.query(outOfScope)),
-    waitingOnAfter: num(await state.wh.query(waiting)),
-  };
-}
-
-function parseJson(text: unknown): Row | null {
-  if (text === null || text === undefined) return null;
-  return typeof text === 'string' ? (JSON.parse(text) as Row) : (text as Row);
-}
-
 export interface StreamedChange extends RowChange {
   diffKind: DiffKind;
 }
 
-/** When this sync last withdrew each channel's consent for the row, as the warehouse wrote it. */
-function withdrawals(r: Row): Partial<Record<'email' | 'sms', string>> {
+/** One changed row as the statement writes it (diff-sql.ts, `diffStatement`). */
+interface ChangeText {
+  kind: DiffKind;
+  change: ChangeKind;
+  key: string | null;
+  hash: string | null;
+  row: string | null;
+  prev: string | null;
+  pid: string | null;
+  ew: string | null;
+  sw: string | null;
+  lu: number | string | null;
+}
+
+interface CountText {
+  count: string;
+  n: number | string;
+  keys: number | string;
+}
+
+/** A JSON text the warehouse wrote: a model or snapshot row, an object (or NULL). */
+function parseRow(text: string | null): Row | null {
+  return text === null ? null : (JSON.parse(text) as Row);
+}
+
+function withdrawals(r: ChangeText): Partial<Record<'email' | 'sms', string>> {
   const out: Partial<Record<'email' | 'sms', string>> = {};
-  if (r.email_withdrawn_at !== null && r.email_withdrawn_at !== undefined)
-    out.email = String(r.email_withdrawn_at);
-  if (r.sms_withdrawn_at !== null && r.sms_withdrawn_at !== undefined) out.sms = String(r.sms_withdrawn_at);
+  if (r.ew !== null) out.email = String(r.ew);
+  if (r.sw !== null) out.sms = String(r.sw);
   return out;
+}
+
+function toChange(r: ChangeText): StreamedChange {
+  return {
+    diffKind: r.kind,
+    kind: r.change,
+    // A NULL key has no text to stand for it; the rejection names the row by its identity instead.
+    key: r.key === null ? '' : String(r.key),
+    hash: r.hash,
+    row: parseRow(r.row),
+    previous: parseRow(r.prev),
+    profileId: r.pid === null ? null : String(r.pid),
+    withdrawnAt: withdrawals(r),
+    leftUnsubscribed: Number(r.lu) === 1,
+  };
+}
+
+function countsOf(by: Map<string, CountText>): PlanCounts {
+  const n = (kind: string) => Number(by.get(kind)?.n ?? 0);
+  return {
+    create: n('create'),
+    update: n('update'),
+    unchanged: n('unchanged'),
+    remove: n('remove'),
+    duplicateKeys: Number(by.get('duplicate')?.keys ?? 0),
+    changedEvents: n('changed_event'),
+    previouslyRejected: n('rejected'),
+    nullKeys: n('null_key'),
+    retried: n('retry'),
+    resent: n('resend'),
+    synced: n('synced'),
+    skippedByScope: n('out_of_scope'),
+    waitingOnAfter: n('waiting'),
+  };
+}
+
+/** The diff of one sync, opened: its counts, and its changed rows to stream once. */
+export interface OpenDiff {
+  counts: PlanCounts;
+  /** The rows that need work (or a report), by kind and key; each key of a duplicate once. */
+  changes: AsyncIterable<StreamedChange[]>;
+  /** Stops reading when the rows are not wanted after all (a guard stopped the sync). */
+  close(): Promise<void>;
+}
+
+const STREAMED = (kind: string) =>
+  !(KEPT_KINDS as readonly string[]).includes(kind) && !(EXTRA_COUNTS as readonly string[]).includes(kind);
+
+/**
+ * Runs the sync's diff once and reads its counts; the changed rows follow through `changes`.
+ * Every row the counts announce must arrive: a stream that ends short (a driver can end a result
+ * early when the warehouse fails mid-way) is an error, never a shorter sync.
+ */
+export async function openDiff(
+  state: State,
+  spec: SyncSpec,
+  mode: DiffMode = {},
+  chunkSize = 5000,
+): Promise<OpenDiff> {
+  const rows = state.wh.stream(diffStatement(state, spec, mode, true), [], chunkSize);
+  const stream = rows[Symbol.asyncIterator]();
+  const by = new Map<string, CountText>();
+  let pending: ChangeText[] = [];
+  for (;;) {
+    const next = await stream.next();
+    if (next.done === true) break;
+    const parsed = next.value.map((r) => JSON.parse(String(r.j)) as CountText | ChangeText);
+    const first = parsed.findIndex((p) => !('count' in p));
+    for (const p of first === -1 ? parsed : parsed.slice(0, first)) {
+      const c = p as CountText;
+      by.set(c.count, c);
+    }
+    if (first !== -1) {
+      pending = parsed.slice(first) as ChangeText[];
+      break;
+    }
+  }
+  const counts = countsOf(by);
+  const expected = [...by.values()].filter((c) => STREAMED(c.count)).reduce((a, c) => a + Number(c.n), 0);
+  async function* changes(): AsyncGenerator<StreamedChange[]> {
+    const seenDuplicates = new Set<string>();
+    let received = 0;
+    const convert = (rows: ChangeText[]) => {
+      received += rows.length;
+      const out: StreamedChange[] = [];
+      for (const r of rows) {
+        const change = toChange(r);
+        if (change.diffKind === 'duplicate') {
+          if (seenDuplicates.has(change.key)) continue;
+          seenDuplicates.add(change.key);
+        }
+        out.push(change);
+      }
+      return out;
+    };
+    if (pending.length > 0) {
+      const out = convert(pending);
+      pending = [];
+      if (out.length > 0) yield out;
+    }
+    for (;;) {
+      const next = await stream.next();
+      if (next.done === true) break;
+      const out = convert(next.value.map((r) => JSON.parse(String(r.j)) as ChangeText));
+      if (out.length > 0) yield out;
+    }
+    if (received !== expected)
+      throw new WarehouseError(
+        `The diff of sync ${spec.name} (model ${spec.model.name}) ended after ${received} of its ${expected} changed rows: the warehouse stopped the result early (with DuckDB, most often for lack of memory: raise KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT). Nothing past that row was read or sent; run again.`,
+      );
+  }
+  return {
+    counts,
+    changes: changes(),
+    close: async () => {
+      await stream.return?.();
+    },
+  };
+}
+
+/** The counts alone, from the same statement without its rows. */
+export async function diffCounts(state: State, spec: SyncSpec, mode: DiffMode = {}): Promise<PlanCounts> {
+  const rows = await state.wh.query(diffStatement(state, spec, mode, false));
+  return countsOf(new Map(rows.map((r) => JSON.parse(String(r.j)) as CountText).map((c) => [c.count, c])));
 }
 
 /** Streams the rows that need work (or a report): everything but `unchanged` and `rejected`. */
@@ -293,35 +230,5 @@ export async function* streamChanges(
   mode: DiffMode = {},
   chunkSize = 5000,
 ): AsyncIterable<StreamedChange[]> {
-  const { sql } = diffSql(state, spec, mode);
-  const stream = state.wh.stream(
-    `select * from (${sql}) as diff where kind not in ('unchanged', 'rejected') order by kind, key`,
-    [],
-    chunkSize,
-  );
-  const seenDuplicates = new Set<string>();
-  for await (const rows of stream) {
-    const out: StreamedChange[] = [];
-    for (const r of rows) {
-      const diffKind = String(r.kind) as DiffKind;
-      // A NULL key has no text to stand for it; the rejection names the row by its identity instead.
-      const key = r.key === null || r.key === undefined ? '' : String(r.key);
-      if (diffKind === 'duplicate') {
-        if (seenDuplicates.has(key)) continue;
-        seenDuplicates.add(key);
-      }
-      out.push({
-        diffKind,
-        kind: String(r.change_kind) as ChangeKind,
-        key,
-        hash: r.hash === null || r.hash === undefined ? null : String(r.hash),
-        row: parseJson(r.row_json),
-        previous: parseJson(r.prev_json),
-        profileId: r.profile_id === null || r.profile_id === undefined ? null : String(r.profile_id),
-        withdrawnAt: withdrawals(r),
-        leftUnsubscribed: Number(r.left_unsubscribed) === 1,
-      });
-    }
-    if (out.length > 0) yield out;
-  }
+  yield* (await openDiff(state, spec, mode, chunkSize)).changes;
 }

@@ -7,8 +7,7 @@
 import type { SyncSpec } from '../manifest/spec.ts';
 import { classify } from '../objects/classify.ts';
 import type { Applier, Keyed, KlaviyoObject, Pending } from '../objects/object.ts';
-import { streamChanges, type DiffMode, type StreamedChange } from '../state/diff.ts';
-import type { State } from '../state/schema.ts';
+import type { StreamedChange } from '../state/diff.ts';
 import type { RowReport } from './row-report.ts';
 
 /** Runs async work one piece at a time, in the order it was asked for. */
@@ -88,9 +87,9 @@ class Batcher<P extends Keyed> {
 }
 
 export interface PipelineInput<P extends Keyed> {
-  state: State;
+  /** The sync's changed rows, streamed once from its diff (state/diff.ts, `openDiff`). */
+  changes: AsyncIterable<StreamedChange[]>;
   spec: SyncSpec;
-  mode: DiffMode;
   signal: AbortSignal | undefined;
   object: KlaviyoObject<P>;
   applier: Applier<P>;
@@ -102,13 +101,13 @@ export interface PipelineInput<P extends Keyed> {
 }
 
 export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Promise<void> {
-  const { state, spec, mode, signal, object, applier, report, write, erased } = input;
+  const { changes, spec, signal, object, applier, report, write, erased } = input;
   const batcher = new Batcher(object, (batch) => {
     signal?.throwIfAborted();
     return applier.send(batch);
   });
   try {
-    for await (const chunk of streamChanges(state, spec, mode)) {
+    for await (const chunk of changes) {
       signal?.throwIfAborted();
       const removals: StreamedChange[] = [];
       for (const change of chunk) {

@@ -18,7 +18,7 @@ import type { PollOptions } from '../apply/profiles.ts';
 import type { RowOutcome } from '../state/changes.ts';
 import { openWarehouse } from '../source/open.ts';
 import { readModelRejections, readModelWithheldFields } from '../source/rejected-rows.ts';
-import { diffCounts, type PlanCounts } from '../state/diff.ts';
+import { openDiff, type PlanCounts } from '../state/diff.ts';
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
 import { confirmRows, forgetRows, type ConfirmedRow } from '../state/snapshot.ts';
 import { recordConfig } from '../state/configs.ts';
@@ -149,8 +149,13 @@ class SyncRun {
           this.result.status = 'partial';
           return this.finish(started);
         }
-        const counts = await diffCounts(this.state, spec, this.options);
-        if (await this.stoppedByGuard(counts)) return this.finish(started);
+        // One diff statement: its counts now, its rows streamed by applyChanges below.
+        const diff = await openDiff(this.state, spec, this.options);
+        const counts = diff.counts;
+        if (await this.stoppedByGuard(counts)) {
+          await diff.close();
+          return this.finish(started);
+        }
         const c = this.result.counts;
         c.unchanged = counts.unchanged;
         c.skipped_by_scope = counts.skippedByScope;
@@ -186,9 +191,8 @@ class SyncRun {
           { sync: spec.name, ...counts },
         );
         await applyChanges({
-          state: this.state,
+          changes: diff.changes,
           spec,
-          mode: this.options,
           signal: this.options.signal,
           object: this.object,
           applier: this.applier,

@@ -1,0 +1,254 @@
+/**
+ * The diff, as SQL the warehouse runs: each model row is hashed over the sync's columns (in a
+ * fixed order), joined with the sync's snapshot, and classified. Only changed rows are streamed
+ * back; unchanged rows never leave the warehouse, so a 50-million-row model costs the runner the
+ * size of its change, not its size. Nothing here writes.
+ *
+ * Classification (`kind`):
+ *   create / update / unchanged / remove   by key and hash against the snapshot
+ *   duplicate        the key appears more than once in the model: an error for that key
+ *   rejected         the same row (key and hash) was rejected permanently before: not resent
+ *   changed_event    an event row whose content changed after Klaviyo stored it; events are
+ *                    immutable in Klaviyo, so it is reported, not sent
+ *   null_key         the key column is NULL: the row cannot be tracked, so it is rejected. It is
+ *                    kept out of the join, where it would match no snapshot row and read as a
+ *                    removal of nothing (https://duckdb.org/docs/sql/expressions/comparison_operators)
+ *   retry            a row `rejected` before, sent again because the run asked (`--retry-rejected`)
+ *   resend           an `unchanged` row sent again by `--full-refresh`
+ * Rows outside `scope` (suppressed, unsubscribed, never consented) and rows of an `after` sync
+ * whose key the first sync has not confirmed are left out of the model side and counted.
+ */
+import { syncColumns, type SyncSpec } from '../manifest/spec.ts';
+import { EMAIL_CONSENT_FIELD } from './changes.ts';
+import type { State } from './schema.ts';
+
+export type DiffKind =
+  | 'create'
+  | 'update'
+  | 'unchanged'
+  | 'remove'
+  | 'duplicate'
+  | 'rejected'
+  | 'changed_event'
+  | 'null_key'
+  | 'retry'
+  | 'resend';
+
+/**
+ * How a run treats what the state remembers. `retryRejected` sends rows held back after an earlier
+ * rejection again (after a fix outside the model: an account setting, a Klaviyo outage);
+ * `fullRefresh` resends every row as if the sync had never run, held-back rows included, while
+ * removals are still computed against the snapshot so nothing Klaviyo holds is forgotten.
+ */
+export interface DiffMode {
+  retryRejected?: boolean;
+  fullRefresh?: boolean;
+}
+
+export function scopeCondition(spec: SyncSpec, state: State, alias: string): string | null {
+  const scope = spec.config.scope;
+  const email = spec.config.identity.email;
+  if (scope === undefined || spec.suppressionsRelation === undefined || email === undefined) return null;
+  const d = state.wh.dialect;
+  const parts: string[] = [];
+  if (scope.exclude.includes('suppressed')) parts.push('s.is_suppressed');
+  if (scope.exclude.includes('unsubscribed')) parts.push(`upper(s.email_consent) = 'UNSUBSCRIBED'`);
+  if (scope.exclude.includes('never_consented')) parts.push(`upper(s.email_consent) = 'NEVER_SUBSCRIBED'`);
+  return `exists (select 1 from ${spec.suppressionsRelation} as s where lower(trim(s.email)) = lower(trim(${alias}.${d.column(email)})) and (${parts.join(' or ')}))`;
+}
+
+/**
+ * For a sync that subscribes, with a suppressions model: each email's consent there (SUBSCRIBED,
+ * UNSUBSCRIBED, NEVER_SUBSCRIBED), as a relation to join on `email_key`, so an unsubscription in
+ * that model is a change of the row (and, when scope leaves the row out for it, the reason it
+ * left). A join rather than a correlated subquery, which Snowflake allows in few places
+ * (https://docs.snowflake.com/en/user-guide/querying-subqueries).
+ */
+function suppressionConsents(spec: SyncSpec): string | null {
+  const email = spec.config.identity.email;
+  if (spec.config.subscribe === undefined || spec.suppressionsRelation === undefined || email === undefined)
+    return null;
+  return `(select lower(trim(email)) as email_key, max(upper(email_consent)) as email_consent from ${spec.suppressionsRelation} group by lower(trim(email)))`;
+}
+
+/**
+ * The classified diff of one sync, as a select with columns key, hash, row_json, prev_json,
+ * profile_id, dup_count, change_kind, kind, email_withdrawn_at and sms_withdrawn_at (when this
+ * sync last withdrew the person's consent on each channel) and left_unsubscribed (a removed row whose model row scope left out because
+ * the suppressions model says UNSUBSCRIBED).
+ */
+export function diffSql(
+  state: State,
+  spec: SyncSpec,
+  mode: DiffMode = {},
+): { sql: string; outOfScope: string; waiting: string } {
+  const d = state.wh.dialect;
+  const columns = syncColumns(spec.config);
+  const consents = suppressionConsents(spec);
+  const emailOf = (alias: string) => `lower(trim(${alias}.${d.column(spec.config.identity.email ?? '')}))`;
+  const rowJson = d.jsonObject([
+    ...columns.map((c): [string, string] => [c, `m.${d.column(c)}`]),
+    ...(consents === null ? [] : [[EMAIL_CONSENT_FIELD, 'sc.email_consent'] as [string, string]]),
+  ]);
+  const key = `cast(m.${d.column(spec.config.key)} as varchar)`;
+  const name = d.literal(spec.name);
+  const inScope = scopeCondition(spec, state, 'm');
+  const after = spec.config.after;
+  const filters = [inScope === null ? null : `not ${inScope}`].filter((f): f is string => f !== null);
+  // A row without a key waits for nothing: it is kept (and rejected as null_key), not counted as waiting.
+  const afterJoin =
+    after === undefined
+      ? ''
+      : `left join ${state.table('snapshot')} as a on a.sync = ${d.literal(after)} and a.key = ${key}`;
+  if (after !== undefined) filters.push(`(a.key is not null or ${key} is null)`);
+  const model = `
+    select ${key} as k, ${rowJson} as row_json, ${after === undefined ? 'cast(null as varchar)' : 'a.klaviyo_profile_id'} as after_profile_id
+    from ${spec.model.relationName} as m
+    ${afterJoin}
+    ${consents === null ? '' : `left join ${consents} as sc on sc.email_key = ${emailOf('m')}`}
+    ${filters.length > 0 ? `where ${filters.join(' and ')}` : ''}`;
+  const isEvent = spec.config.object === 'event';
+  const subscribes = spec.config.subscribe !== undefined;
+  // Keys of model rows whose email the suppressions model marks UNSUBSCRIBED, in scope or not.
+  const unsubscribedKeys =
+    consents === null
+      ? `select key from ${state.table('snapshot')} where 1 = 0`
+      : `select distinct cast(m2.${d.column(spec.config.key)} as varchar) as key
+         from ${spec.model.relationName} as m2
+         inner join ${consents} as sc2 on sc2.email_key = ${emailOf('m2')}
+         where sc2.email_consent = 'UNSUBSCRIBED'`;
+  const retry = mode.retryRejected === true || mode.fullRefresh === true;
+  const unchanged = mode.fullRefresh === true ? 'resend' : 'unchanged';
+  const sql = `
+    with model as (${model}),
+    hashed as (
+      select k, row_json, md5(row_json) as h, after_profile_id, count(*) over (partition by k) as dup_count
+      from model
+    ),
+    snap as (
+      select key, row_hash, row_json as prev_json, klaviyo_profile_id
+      from ${state.table('snapshot')} where sync = ${name}
+    ),
+    rej as (
+      select distinct key, row_hash from ${state.table('rejected')} where sync = ${name} and row_hash is not null
+    ),
+    unsubscribed as (${unsubscribedKeys}),
+    withdrawn as (
+      ${
+        subscribes
+          ? `select key,
+               cast(max(case when channel = 'email' then withdrawn_at end) as varchar) as email_withdrawn_at,
+               cast(max(case when channel = 'sms' then withdrawn_at end) as varchar) as sms_withdrawn_at
+             from ${state.table('withdrawals')} where sync = ${name} group by key`
+          : `select key, cast(null as varchar) as email_withdrawn_at, cast(null as varchar) as sms_withdrawn_at
+             from ${state.table('snapshot')} where 1 = 0`
+      }
+    ),
+    joined as (
+      select
+        coalesce(h.k, s.key) as key,
+        h.h as hash,
+        h.row_json,
+        s.prev_json,
+        coalesce(s.klaviyo_profile_id, h.after_profile_id) as profile_id,
+        coalesce(h.dup_count, 1) as dup_count,
+        case when h.k is null then 'remove' when s.key is null then 'create' else 'update' end as change_kind,
+        w.email_withdrawn_at,
+        w.sms_withdrawn_at,
+        case when u.key is not null then 1 else 0 end as left_unsubscribed,
+        case
+          when h.k is not null and h.dup_count > 1 then 'duplicate'
+          when h.k is null then 'remove'
+          when s.key is null and r.key is not null then 'rejected'
+          when s.key is null then 'create'
+          when s.row_hash = h.h then 'unchanged'
+          when r.key is not null then 'rejected'
+          ${isEvent ? `else 'changed_event'` : `else 'update'`}
+        end as kind
+      from (select * from hashed where k is not null) as h
+      full outer join snap as s on s.key = h.k
+      left join rej as r on r.key = h.k and r.row_hash = h.h
+      left join withdrawn as w on w.key = coalesce(h.k, s.key)
+      left join unsubscribed as u on h.k is null and u.key = s.key
+    ),
+    classified as (
+      select key, hash, row_json, prev_json, profile_id, dup_count, change_kind, email_withdrawn_at, sms_withdrawn_at, left_unsubscribed,
+        case
+          when kind = 'rejected' then ${retry ? `'retry'` : `'rejected'`}
+          when kind = 'unchanged' then '${unchanged}'
+          else kind
+        end as kind
+      from joined
+      union all
+      select cast(null as varchar), h, row_json, cast(null as varchar), cast(null as varchar), 1, 'create',
+        cast(null as varchar), cast(null as varchar), 0, 'null_key'
+      from hashed where k is null
+    )
+    select * from classified`;
+  const outOfScope =
+    inScope === null
+      ? 'select 0 as n'
+      : `select count(*) as n from ${spec.model.relationName} as m where ${inScope}`;
+  const waiting =
+    after === undefined
+      ? 'select 0 as n'
+      : `select count(*) as n from ${spec.model.relationName} as m where ${key} is not null and not exists (select 1 from ${state.table('snapshot')} as a where a.sync = ${d.literal(after)} and a.key = ${key})${inScope === null ? '' : ` and not ${inScope}`}`;
+  return { sql, outOfScope, waiting };
+}
+
+/** Kinds the diff keeps in the warehouse: counted, never streamed. */
+export const KEPT_KINDS = ['unchanged', 'rejected'] as const;
+
+/** Counts the statement adds beside the per-kind ones: the snapshot's rows, and rows left out of the model side. */
+export const EXTRA_COUNTS = ['synced', 'out_of_scope', 'waiting'] as const;
+
+/**
+ * The whole diff of one sync as one statement, each result row one JSON text: first one count per
+ * kind (`{"count": kind, "n": rows, "keys": distinct keys}`) and the EXTRA_COUNTS, then, with
+ * `rows`, every row that needs work (`{"kind", "change", "key", "hash", "row", "prev", "pid",
+ * "ew", "sw", "lu"}`, `row` and `prev` the JSON texts of the model row and the snapshot's),
+ * ordered by kind and key. The warehouse computes the classified diff once and hands the runner
+ * one string per row, which a driver reads far faster than a row of columns. Without `rows` the
+ * statement is the counts alone.
+ *
+ * Distinct duplicate keys are counted in the same pass: each of a key's `dup_count` rows adds
+ * 1/dup_count, so the sum over a kind is its number of keys, without a second `count(distinct)`.
+ */
+export function diffStatement(state: State, spec: SyncSpec, mode: DiffMode, rows: boolean): string {
+  const d = state.wh.dialect;
+  const { sql, outOfScope, waiting } = diffSql(state, spec, mode);
+  const kept = KEPT_KINDS.map((k) => d.literal(k)).join(', ');
+  const countRow = (kind: string, n: string, keys: string) =>
+    d.jsonObject([
+      ['count', kind],
+      ['n', n],
+      ['keys', keys],
+    ]);
+  const extra = (name: (typeof EXTRA_COUNTS)[number], countSql: string) =>
+    `select 0 as part, cast(null as varchar) as kind, cast(null as varchar) as key, ${countRow(d.literal(name), 'n', 'n')} as j from (${countSql}) as c`;
+  const changed = `select 1 as part, kind, key, ${d.jsonObject([
+    ['kind', 'kind'],
+    ['change', 'change_kind'],
+    ['key', 'key'],
+    ['hash', 'hash'],
+    ['row', 'row_json'],
+    ['prev', 'prev_json'],
+    ['pid', 'profile_id'],
+    ['ew', 'email_withdrawn_at'],
+    ['sw', 'sms_withdrawn_at'],
+    ['lu', 'left_unsubscribed'],
+  ])} as j
+      from diff where kind not in (${kept})`;
+  return `
+    with diff as (${sql}),
+    out as (
+      select 0 as part, kind, cast(null as varchar) as key,
+        ${countRow('kind', 'count(*)', 'cast(round(sum(1.0 / dup_count)) as integer)')} as j
+      from diff group by kind
+      union all ${extra('synced', `select count(*) as n from ${state.table('snapshot')} where sync = ${d.literal(spec.name)}`)}
+      union all ${extra('out_of_scope', outOfScope)}
+      union all ${extra('waiting', waiting)}
+      ${rows ? `union all ${changed}` : ''}
+    )
+    select j from out order by part, kind, key`;
+}
