@@ -75,13 +75,14 @@ function suppressionConsents(spec: SyncSpec): string | null {
  * The classified diff of one sync, as a select with columns key, hash, row_json, prev_json,
  * profile_id, dup_count, change_kind, kind, email_withdrawn_at and sms_withdrawn_at (when this
  * sync last withdrew the person's consent on each channel) and left_unsubscribed (a removed row whose model row scope left out because
- * the suppressions model says UNSUBSCRIBED).
+ * the suppressions model says UNSUBSCRIBED); beside it, one row per model row `scope` leaves out
+ * (`outOfScope`) and per row waiting for the `after` sync (`waiting`), null when the sync has none.
  */
 export function diffSql(
   state: State,
   spec: SyncSpec,
   mode: DiffMode = {},
-): { sql: string; outOfScope: string; waiting: string } {
+): { sql: string; outOfScope: string | null; waiting: string | null } {
   const d = state.wh.dialect;
   const columns = syncColumns(spec.config);
   const consents = suppressionConsents(spec);
@@ -186,13 +187,11 @@ export function diffSql(
     )
     select * from classified`;
   const outOfScope =
-    inScope === null
-      ? 'select 0 as n'
-      : `select count(*) as n from ${spec.model.relationName} as m where ${inScope}`;
+    inScope === null ? null : `select 1 as one from ${spec.model.relationName} as m where ${inScope}`;
   const waiting =
     after === undefined
-      ? 'select 0 as n'
-      : `select count(*) as n from ${spec.model.relationName} as m where ${key} is not null and not exists (select 1 from ${state.table('snapshot')} as a where a.sync = ${d.literal(after)} and a.key = ${key})${inScope === null ? '' : ` and not ${inScope}`}`;
+      ? null
+      : `select 1 as one from ${spec.model.relationName} as m where ${key} is not null and not exists (select 1 from ${state.table('snapshot')} as a where a.sync = ${d.literal(after)} and a.key = ${key})${inScope === null ? '' : ` and not ${inScope}`}`;
   return { sql, outOfScope, waiting };
 }
 
@@ -203,30 +202,37 @@ export const KEPT_KINDS = ['unchanged', 'rejected'] as const;
 export const EXTRA_COUNTS = ['synced', 'out_of_scope', 'waiting'] as const;
 
 /**
- * The whole diff of one sync as one statement, each result row one JSON text: first one count per
- * kind (`{"count": kind, "n": rows, "keys": distinct keys}`) and the EXTRA_COUNTS, then, with
- * `rows`, every row that needs work (`{"kind", "change", "key", "hash", "row", "prev", "pid",
- * "ew", "sw", "lu"}`, `row` and `prev` the JSON texts of the model row and the snapshot's),
- * ordered by kind and key. The warehouse computes the classified diff once and hands the runner
- * one string per row, which a driver reads far faster than a row of columns. Without `rows` the
- * statement is the counts alone.
+ * The whole diff of one sync as one statement, read once. Each result row is one text, `<n>
+ * <json>`, counts first: one per kind (`{"count": kind, "n": rows, "keys": distinct keys}`) and
+ * one per EXTRA_COUNTS; then, with `rows`, the rows that need work by kind and key, each `{"kind",
+ * "change", "key", "hash", "row", "prev", "pid", "ew", "sw", "lu"}` (`row` and `prev` the JSON
+ * texts of the model row and the snapshot's) and `n` the number of identical model rows it stands
+ * for. The runner gets one string per row, which a driver reads far faster than a row of columns.
+ *
+ * Counts and rows come from one aggregate over the classified diff, with two grouping sets: by
+ * kind (the counts), and by kind, key and row (the rows; unchanged and held-back rows, whose key
+ * and row are left NULL, fall into one group per kind). A union of a count query and a row query
+ * would reference the diff twice, and DuckDB then materialises every classified row, unchanged
+ * ones included (https://duckdb.org/docs/stable/sql/query_syntax/with); a window count over the
+ * diff keeps one partition per kind in memory, which cannot spill. The grouping sets spill
+ * (https://duckdb.org/docs/stable/sql/query_syntax/grouping_sets,
+ * https://docs.snowflake.com/en/sql-reference/constructs/group-by-grouping-sets).
  *
  * Distinct duplicate keys are counted in the same pass: each of a key's `dup_count` rows adds
- * 1/dup_count, so the sum over a kind is its number of keys, without a second `count(distinct)`.
+ * 1/dup_count, so the sum over a kind is its number of keys, without a `count(distinct)`.
+ * Without `rows` the statement is the counts alone.
  */
 export function diffStatement(state: State, spec: SyncSpec, mode: DiffMode, rows: boolean): string {
   const d = state.wh.dialect;
   const { sql, outOfScope, waiting } = diffSql(state, spec, mode);
   const kept = KEPT_KINDS.map((k) => d.literal(k)).join(', ');
-  const countRow = (kind: string, n: string, keys: string) =>
-    d.jsonObject([
-      ['count', kind],
-      ['n', n],
-      ['keys', keys],
-    ]);
-  const extra = (name: (typeof EXTRA_COUNTS)[number], countSql: string) =>
-    `select 0 as part, cast(null as varchar) as kind, cast(null as varchar) as key, ${countRow(d.literal(name), 'n', 'n')} as j from (${countSql}) as c`;
-  const changed = `select 1 as part, kind, key, ${d.jsonObject([
+  const line = (n: string, json: string) => `cast(${n} as varchar) || ' ' || ${json}`;
+  // The other counts ride in the same aggregate, as rows of their own kind with no key and no row.
+  const extra = (name: (typeof EXTRA_COUNTS)[number], rowsSql: string | null) =>
+    rowsSql === null
+      ? ''
+      : `union all select ${d.literal(name)}, 1, cast(null as varchar), cast(null as varchar) from (${rowsSql}) as x`;
+  const changed = d.jsonObject([
     ['kind', 'kind'],
     ['change', 'change_kind'],
     ['key', 'key'],
@@ -237,18 +243,32 @@ export function diffStatement(state: State, spec: SyncSpec, mode: DiffMode, rows
     ['ew', 'email_withdrawn_at'],
     ['sw', 'sms_withdrawn_at'],
     ['lu', 'left_unsubscribed'],
-  ])} as j
-      from diff where kind not in (${kept})`;
+  ]);
+  const counted = line(
+    'count(*)',
+    d.jsonObject([
+      ['count', 'kind'],
+      ['n', 'count(*)'],
+      ['keys', 'cast(round(sum(1.0 / dup_count)) as integer)'],
+    ]),
+  );
+  const grouped = rows
+    ? `select case when grouping(key, j) = 0 then 1 else 0 end as part, kind, key,
+          case when grouping(key, j) = 0 then ${line('count(*)', 'j')} else ${counted} end as j
+        from lean group by grouping sets ((kind), (kind, key, j))
+        having grouping(key, j) <> 0 or j is not null`
+    : `select 0 as part, kind, cast(null as varchar) as key, ${counted} as j from lean group by kind`;
   return `
     with diff as (${sql}),
-    out as (
-      select 0 as part, kind, cast(null as varchar) as key,
-        ${countRow('kind', 'count(*)', 'cast(round(sum(1.0 / dup_count)) as integer)')} as j
-      from diff group by kind
-      union all ${extra('synced', `select count(*) as n from ${state.table('snapshot')} where sync = ${d.literal(spec.name)}`)}
-      union all ${extra('out_of_scope', outOfScope)}
-      union all ${extra('waiting', waiting)}
-      ${rows ? `union all ${changed}` : ''}
-    )
+    lean as (
+      select kind, dup_count,
+        case when kind in (${kept}) then null else key end as key,
+        ${rows ? `case when kind in (${kept}) then null else ${changed} end` : 'cast(null as varchar)'} as j
+      from diff
+      ${extra('synced', `select 1 as one from ${state.table('snapshot')} where sync = ${d.literal(spec.name)}`)}
+      ${extra('out_of_scope', outOfScope)}
+      ${extra('waiting', waiting)}
+    ),
+    out as (${grouped})
     select j from out order by part, kind, key`;
 }

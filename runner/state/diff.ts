@@ -87,6 +87,16 @@ interface CountText {
   keys: number | string;
 }
 
+/** One line of the statement: `<n> <json>`, n the rows it stands for. */
+function parseLine(text: unknown): { n: number; value: CountText | ChangeText } {
+  const line = String(text);
+  const space = line.indexOf(' ');
+  return {
+    n: Number(line.slice(0, space)),
+    value: JSON.parse(line.slice(space + 1)) as CountText | ChangeText,
+  };
+}
+
 /** A JSON text the warehouse wrote: a model or snapshot row, an object (or NULL). */
 function parseRow(text: string | null): Row | null {
   return text === null ? null : (JSON.parse(text) as Row);
@@ -159,18 +169,18 @@ export async function openDiff(
   const rows = state.wh.stream(diffStatement(state, spec, mode, true), [], chunkSize);
   const stream = rows[Symbol.asyncIterator]();
   const by = new Map<string, CountText>();
-  let pending: ChangeText[] = [];
+  let pending: { n: number; value: ChangeText }[] = [];
   for (;;) {
     const next = await stream.next();
     if (next.done === true) break;
-    const parsed = next.value.map((r) => JSON.parse(String(r.j)) as CountText | ChangeText);
-    const first = parsed.findIndex((p) => !('count' in p));
+    const parsed = next.value.map((r) => parseLine(r.j));
+    const first = parsed.findIndex((p) => !('count' in p.value));
     for (const p of first === -1 ? parsed : parsed.slice(0, first)) {
-      const c = p as CountText;
+      const c = p.value as CountText;
       by.set(c.count, c);
     }
     if (first !== -1) {
-      pending = parsed.slice(first) as ChangeText[];
+      pending = parsed.slice(first) as { n: number; value: ChangeText }[];
       break;
     }
   }
@@ -179,28 +189,27 @@ export async function openDiff(
   async function* changes(): AsyncGenerator<StreamedChange[]> {
     const seenDuplicates = new Set<string>();
     let received = 0;
-    const convert = (rows: ChangeText[]) => {
-      received += rows.length;
+    const convert = (lines: { n: number; value: ChangeText }[]) => {
       const out: StreamedChange[] = [];
-      for (const r of rows) {
-        const change = toChange(r);
+      for (const { n, value } of lines) {
+        received += n;
+        const change = toChange(value);
         if (change.diffKind === 'duplicate') {
           if (seenDuplicates.has(change.key)) continue;
           seenDuplicates.add(change.key);
         }
-        out.push(change);
+        // Identical rows are one line; each is its own change (a duplicate key is reported once).
+        for (let i = change.diffKind === 'duplicate' ? n - 1 : 0; i < n; i++) out.push(change);
       }
       return out;
     };
-    if (pending.length > 0) {
-      const out = convert(pending);
-      pending = [];
-      if (out.length > 0) yield out;
-    }
+    const first = convert(pending);
+    pending = [];
+    if (first.length > 0) yield first;
     for (;;) {
       const next = await stream.next();
       if (next.done === true) break;
-      const out = convert(next.value.map((r) => JSON.parse(String(r.j)) as ChangeText));
+      const out = convert(next.value.map((r) => parseLine(r.j) as { n: number; value: ChangeText }));
       if (out.length > 0) yield out;
     }
     if (received !== expected)
@@ -220,7 +229,7 @@ export async function openDiff(
 /** The counts alone, from the same statement without its rows. */
 export async function diffCounts(state: State, spec: SyncSpec, mode: DiffMode = {}): Promise<PlanCounts> {
   const rows = await state.wh.query(diffStatement(state, spec, mode, false));
-  return countsOf(new Map(rows.map((r) => JSON.parse(String(r.j)) as CountText).map((c) => [c.count, c])));
+  return countsOf(new Map(rows.map((r) => parseLine(r.j).value as CountText).map((c) => [c.count, c])));
 }
 
 /** Streams the rows that need work (or a report): everything but `unchanged` and `rejected`. */
