@@ -102,12 +102,21 @@ export function diffSql(
       ? ''
       : `left join ${state.table('snapshot')} as a on a.sync = ${d.literal(after)} and a.key = ${key}`;
   if (after !== undefined) filters.push(`(a.key is not null or ${key} is null)`);
+  const where = filters.length > 0 ? `where ${filters.join(' and ')}` : '';
   const model = `
     select ${key} as k, ${rowJson} as row_json, ${after === undefined ? 'cast(null as varchar)' : 'a.klaviyo_profile_id'} as after_profile_id
     from ${spec.model.relationName} as m
     ${afterJoin}
     ${consents === null ? '' : `left join ${consents} as sc on sc.email_key = ${emailOf('m')}`}
-    ${filters.length > 0 ? `where ${filters.join(' and ')}` : ''}`;
+    ${where}`;
+  // Keys found more than once, counted over the key column alone: a window over the whole model
+  // row would sort every row's JSON text to find the few duplicates.
+  const duplicateKeys = `
+    select ${key} as k, count(*) as n
+    from ${spec.model.relationName} as m
+    ${afterJoin}
+    ${where}
+    group by ${key} having ${key} is not null and count(*) > 1`;
   const isEvent = spec.config.object === 'event';
   const subscribes = spec.config.subscribe !== undefined;
   // Keys of model rows whose email the suppressions model marks UNSUBSCRIBED, in scope or not.
@@ -122,9 +131,10 @@ export function diffSql(
   const unchanged = mode.fullRefresh === true ? 'resend' : 'unchanged';
   const sql = `
     with model as (${model}),
+    dups as (${duplicateKeys}),
     hashed as (
-      select k, row_json, md5(row_json) as h, after_profile_id, count(*) over (partition by k) as dup_count
-      from model
+      select m.k, m.row_json, md5(m.row_json) as h, m.after_profile_id, coalesce(dd.n, 1) as dup_count
+      from model as m left join dups as dd on dd.k = m.k
     ),
     snap as (
       select key, row_hash, row_json as prev_json, klaviyo_profile_id
