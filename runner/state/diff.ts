@@ -69,16 +69,18 @@ export interface StreamedChange extends RowChange {
 
 /** One changed row as the statement writes it (diff-sql.ts, `diffStatement`). */
 interface ChangeText {
-  kind: DiffKind;
-  change: ChangeKind;
-  key: string | null;
-  hash: string | null;
-  row: string | null;
-  prev: string | null;
-  pid: string | null;
-  ew: string | null;
-  sw: string | null;
-  lu: number | string | null;
+  row: Row | null;
+  prev: Row | null;
+  m: {
+    kind: DiffKind;
+    change: ChangeKind;
+    key: string | null;
+    hash: string | null;
+    pid: string | null;
+    ew: string | null;
+    sw: string | null;
+    lu: number | string | null;
+  };
 }
 
 interface CountText {
@@ -97,30 +99,25 @@ function parseLine(text: unknown): { n: number; value: CountText | ChangeText } 
   };
 }
 
-/** A JSON text the warehouse wrote: a model or snapshot row, an object (or NULL). */
-function parseRow(text: string | null): Row | null {
-  return text === null ? null : (JSON.parse(text) as Row);
-}
-
-function withdrawals(r: ChangeText): Partial<Record<'email' | 'sms', string>> {
+function withdrawals(m: ChangeText['m']): Partial<Record<'email' | 'sms', string>> {
   const out: Partial<Record<'email' | 'sms', string>> = {};
-  if (r.ew !== null) out.email = String(r.ew);
-  if (r.sw !== null) out.sms = String(r.sw);
+  if (m.ew !== null) out.email = String(m.ew);
+  if (m.sw !== null) out.sms = String(m.sw);
   return out;
 }
 
-function toChange(r: ChangeText): StreamedChange {
+function toChange({ row, prev, m }: ChangeText): StreamedChange {
   return {
-    diffKind: r.kind,
-    kind: r.change,
+    diffKind: m.kind,
+    kind: m.change,
     // A NULL key has no text to stand for it; the rejection names the row by its identity instead.
-    key: r.key === null ? '' : String(r.key),
-    hash: r.hash,
-    row: parseRow(r.row),
-    previous: parseRow(r.prev),
-    profileId: r.pid === null ? null : String(r.pid),
-    withdrawnAt: withdrawals(r),
-    leftUnsubscribed: Number(r.lu) === 1,
+    key: m.key === null ? '' : String(m.key),
+    hash: m.hash,
+    row,
+    previous: prev,
+    profileId: m.pid === null ? null : String(m.pid),
+    withdrawnAt: withdrawals(m),
+    leftUnsubscribed: Number(m.lu) === 1,
   };
 }
 
