@@ -30,7 +30,7 @@ describe("DuckDB's memory and threads, set by the runner", () => {
     delete process.env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT;
     delete process.env.KLAVIYO_RUNNER_DUCKDB_THREADS;
     expect(await setting('threads')).toBe('2');
-    expect(await setting('memory_limit')).toMatch(/^4\d\d\.\d MiB$/);
+    expect(await setting('memory_limit')).toMatch(/^2\d\d\.\d MiB$/);
     process.env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT = '1GB';
     process.env.KLAVIYO_RUNNER_DUCKDB_THREADS = '1';
     expect(await setting('threads')).toBe('1');

@@ -63,12 +63,16 @@ function appendValue(appender: DuckDBAppender, value: unknown): void {
 /**
  * DuckDB's own memory and thread budget for the runner. DuckDB takes 80% of the machine's memory and
  * every core by default; the runner only streams a diff out and writes small batches in, so it
- * caps both, and a query that needs more spills to disk rather than growing
- * (https://duckdb.org/docs/stable/configuration/overview, `memory_limit` and `threads`).
- * KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT (e.g. `1GB`) and KLAVIYO_RUNNER_DUCKDB_THREADS override them.
+ * caps both, and a query that needs more spills to the temporary directory (`<file>.tmp`) rather
+ * than growing (https://duckdb.org/docs/stable/configuration/overview, `memory_limit` and
+ * `threads`; https://duckdb.org/docs/stable/guides/performance/how_to_tune_workloads).
+ * 256MB runs the diff of a 1,000,000-row model, spilling; much less, and the hash join with the
+ * snapshot or the grouping of a first plan's rows fails (docs/architecture.md, "DuckDB's memory").
+ * KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT (e.g. `1GB`, faster where memory allows) and
+ * KLAVIYO_RUNNER_DUCKDB_THREADS override them.
  */
 export function duckdbSettings(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const memory = env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT?.trim() || '512MB';
+  const memory = env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT?.trim() || '256MB';
   const threads = env.KLAVIYO_RUNNER_DUCKDB_THREADS?.trim() || '2';
   if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memory))
     throw new WarehouseError(
