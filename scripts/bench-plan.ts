@@ -16,7 +16,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { SyncSpec } from '../runner/manifest/spec.ts';
 import { planSync } from '../runner/plan/plan.ts';
-import { openDuckDb } from '../runner/source/duckdb.ts';
+import { duckdbSettings, openDuckDb } from '../runner/source/duckdb.ts';
 import { diffSql } from '../runner/state/diff.ts';
 import { ensureStateSchema, stateOf } from '../runner/state/schema.ts';
 
@@ -135,7 +135,10 @@ if (mode === 'phase') {
   const rows = Number(mode ?? 1_000_000);
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kr-bench-')), 'bench.duckdb');
   const self = path.resolve(import.meta.filename);
-  console.log(`Plan benchmark on ${rows.toLocaleString('en-US')} profiles (${file})`);
+  const { memory_limit: memory, threads } = duckdbSettings();
+  console.log(
+    `Plan benchmark on ${rows.toLocaleString('en-US')} profiles (${file}), DuckDB memory_limit ${memory}, threads ${threads}, load average ${os.loadavg()[0]!.toFixed(1)}`,
+  );
   const seconds: Record<string, number> = {};
   const rss: Record<string, number> = {};
   for (const name of ['setup', 'stream-json', 'first', 'confirm', 'change', 'bare-diff', 'estimate-100k']) {
@@ -160,6 +163,7 @@ if (mode === 'phase') {
       `first plan ${seconds.first!.toFixed(2)} s / rows streamed as JSON text ${seconds['stream-json']!.toFixed(2)} s = ${ratio('first', 'stream-json')} (target ≤ 2)`,
       `1% change plan ${seconds.change!.toFixed(2)} s / bare SQL diff ${seconds['bare-diff']!.toFixed(2)} s = ${ratio('change', 'bare-diff')} (target ≤ 1.5)`,
       `peak RSS: first plan ${rss.first} MB, 1% change plan ${rss.change} MB (target ≤ 300)`,
+      `load average at the end ${os.loadavg()[0]!.toFixed(1)} (other work on the machine slows every phase)`,
     ].join('\n'),
   );
 }
