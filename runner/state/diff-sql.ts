@@ -256,31 +256,39 @@ export function diffStatement(state: State, spec: SyncSpec, mode: DiffMode, rows
       ['lu', 'left_unsubscribed'],
     ],
   )} || '}'`;
+  // JSON is built over the aggregate's output, not inside it: the Snowflake emulator cannot bind an
+  // aggregate inside object_construct_keep_null.
   const counted = line(
-    'count(*)',
+    'n',
     d.jsonObject([
       ['count', 'kind'],
-      ['n', 'count(*)'],
-      ['keys', 'cast(round(sum(1.0 / dup_count)) as integer)'],
+      ['n', 'n'],
+      ['keys', 'keys'],
     ]),
   );
+  const aggregates = 'count(*) as n, cast(round(sum(1.0 / dup_count)) as integer) as keys';
   const grouped = rows
-    ? `select case when grouping(key, j) = 0 then 1 else 0 end as part, kind, key,
-          case when grouping(key, j) = 0 then ${line('count(*)', 'j')} else ${counted} end as j
-        from lean group by grouping sets ((kind), (kind, key, j))
-        having grouping(key, j) <> 0 or j is not null`
-    : `select 0 as part, kind, cast(null as varchar) as key, ${counted} as j from lean group by kind`;
+    ? `select grouping(key, body) as g, kind, key, body, ${aggregates}
+        from lean group by grouping sets ((kind), (kind, key, body))
+        having grouping(key, body) <> 0 or body is not null`
+    : `select 1 as g, kind, cast(null as varchar) as key, cast(null as varchar) as body, ${aggregates}
+        from lean group by kind`;
   return `
     with diff as (${sql}),
     lean as (
       select kind, dup_count,
         case when kind in (${kept}) then null else key end as key,
-        ${rows ? `case when kind in (${kept}) then null else ${changed} end` : 'cast(null as varchar)'} as j
+        ${rows ? `case when kind in (${kept}) then null else ${changed} end` : 'cast(null as varchar)'} as body
       from diff
       ${extra('synced', `select 1 as one from ${state.table('snapshot')} where sync = ${d.literal(spec.name)}`)}
       ${extra('out_of_scope', outOfScope)}
       ${extra('waiting', waiting)}
     ),
-    out as (${grouped})
-    select j from out order by part, kind, key`;
+    grouped as (${grouped}),
+    out as (
+      select case when g = 0 then 1 else 0 end as part, kind, key,
+        case when g = 0 then ${line('n', 'body')} else ${counted} end as line
+      from grouped
+    )
+    select line as j from out order by part, kind, key`;
 }
