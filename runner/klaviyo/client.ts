@@ -145,7 +145,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** Request counts of the work running in this async context (one sync of a run), if it asked for them. */
 const ownCounts = new AsyncLocalStorage<RequestCounts>();
-
 export type RequestCounts = Partial<Record<OperationId, number>>;
 
 export class KlaviyoClient {
