@@ -167,6 +167,7 @@ class ProfileApplier implements Applier<ProfilePayload> {
 export const profile: KlaviyoObject<ProfilePayload> = {
   name: 'profile',
   limits: { rows: LIMITS.profilesPerImportJob, bytes: LIMITS.bytesPerBatch, removals: 1000 },
+  runs: 'any_time',
   build: buildProfile,
   bytesOf: (p) => p.bytes,
   confirmedAs: (change) => (change.kind === 'create' ? 'created' : 'updated'),

@@ -3,22 +3,18 @@
  * tier and shared by the whole run (klaviyo/client.ts), so syncs that do not depend on each other
  * run at once and the run takes about as long as its busiest tier, not the sum of its syncs.
  *
- * A sync waits for (every wait is for the other sync to finish, whatever its outcome):
- * - every privacy deletion of the run: no write of the run may re-create a person being erased
- *   (docs/privacy-deletions.md);
- * - the sync it names in `after`: its diff reads what that sync confirmed;
- * - for a list membership, every profile sync: Klaviyo adds members by profile id, so the profile
- *   must exist first; a member whose profile only an event sync creates needs `after` that sync;
- * - for an event sync, every profile sync, unless its events go as backfill this run: a flow an
- *   event triggers then finds the person's attributes already set. Backfilled events trigger no
- *   flow (docs/klaviyo-api.md#events), so the order cannot be seen and they go side by side.
- * Profile syncs wait for no other sync but deletions.
+ * A sync waits for (every wait is for the other sync to finish, whatever its outcome) the syncs
+ * its object runs after (`runs` in its module under objects/: privacy deletions first, list
+ * memberships after the profile syncs, event syncs after them unless their events go as
+ * backfill), and the sync it names in `after`, whose confirmed rows its diff reads. A member
+ * whose profile only an event sync creates needs `after` that sync.
  *
  * Until Klaviyo has answered the run once, syncs go one at a time: a refused key or an unreachable
  * Klaviyo then stops the run at the first sync that meets it, and the rest are recorded as not run,
  * rather than every sync started beside it failing the same way.
  */
 import type { SyncSpec } from '../manifest/spec.ts';
+import { objectOf } from '../objects/index.ts';
 
 /** Syncs of a run at once at most: each holds its own batches in flight and a warehouse stream. */
 export const SIDE_BY_SIDE = 4;
@@ -26,17 +22,20 @@ export const SIDE_BY_SIDE = 4;
 /** The names of the syncs each sync of the run waits for (only syncs of this run). */
 export function waitsFor(specs: SyncSpec[], backfills: ReadonlySet<string>): Map<string, string[]> {
   const names = new Set(specs.map((s) => s.name));
-  const of = (object: SyncSpec['config']['object']) =>
-    specs.filter((s) => s.config.object === object).map((s) => s.name);
-  const deletions = of('deletion');
-  const profiles = of('profile');
+  const runs = (spec: SyncSpec) => objectOf(spec).runs;
+  const firsts = specs.filter((s) => runs(s) === 'first').map((s) => s.name);
+  const profiles = specs.filter((s) => s.config.object === 'profile').map((s) => s.name);
   const waits = new Map<string, string[]>();
   for (const spec of specs) {
     const before = new Set<string>();
-    const { object, after } = spec.config;
-    if (object !== 'deletion') deletions.forEach((n) => before.add(n));
+    const order = runs(spec);
+    if (order !== 'first') firsts.forEach((n) => before.add(n));
+    const after = spec.config.after;
     if (after !== undefined && names.has(after)) before.add(after);
-    if (object === 'list_membership' || (object === 'event' && !backfills.has(spec.name)))
+    if (
+      order === 'after_profiles' ||
+      (order === 'after_profiles_unless_backfill' && !backfills.has(spec.name))
+    )
       profiles.forEach((n) => before.add(n));
     before.delete(spec.name);
     waits.set(spec.name, [...before]);

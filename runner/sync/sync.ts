@@ -1,5 +1,6 @@
 /**
- * `sync`: the same plan as `plan`, then applied. Per sync, in `after` order: take the sync's lock,
+ * `sync`: the same plan as `plan`, then applied. Syncs that do not depend on each other go side by
+ * side (schedule.ts). Per sync: take the sync's lock,
  * resume the work a killed run left at Klaviyo, check the mass-removal guard, apply the diff
  * (pipeline.ts, through the sync's object module in objects/), and write to the snapshot only what
  * Klaviyo confirmed. Rows Klaviyo (or the runner) rejects are recorded with their reason and not
@@ -303,7 +304,10 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
         try {
           const backfills = new Set<string>();
           for (const spec of project.specs)
-            if (spec.config.object === 'event' && (await goesAsBackfill(state, spec, options)))
+            if (
+              objectOf(spec).runs === 'after_profiles_unless_backfill' &&
+              (await goesAsBackfill(state, spec, options))
+            )
               backfills.add(spec.name);
           await sideBySide(
             project.specs,
