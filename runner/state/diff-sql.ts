@@ -223,9 +223,11 @@ export const EXTRA_COUNTS = ['synced', 'out_of_scope', 'waiting'] as const;
  * kind (the counts), and by kind, key and row (the rows; unchanged and held-back rows, whose key
  * and row are left NULL, fall into one group per kind). A union of a count query and a row query
  * would reference the diff twice, and DuckDB then materialises every classified row, unchanged
- * ones included (https://duckdb.org/docs/stable/sql/query_syntax/with); a window count over the
- * diff keeps one partition per kind in memory, which cannot spill. The grouping sets spill
- * (https://duckdb.org/docs/stable/sql/query_syntax/grouping_sets,
+ * ones included (https://duckdb.org/docs/stable/sql/query_syntax/with); with a window count
+ * instead, the window and the sort after it each held every changed row, and a first plan of
+ * 1,000,000 rows ran out of memory at 512MB. The grouping sets spill, and that plan runs at 256MB
+ * (docs/architecture.md, "DuckDB's memory";
+ * https://duckdb.org/docs/stable/sql/query_syntax/grouping_sets,
  * https://docs.snowflake.com/en/sql-reference/constructs/group-by-grouping-sets).
  *
  * Distinct duplicate keys are counted in the same pass: each of a key's `dup_count` rows adds
