@@ -17,6 +17,7 @@
  */
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { normalizeCountry } from './country.ts';
+import { numberType } from './number-type.ts';
 import { NUMBERING_PLANS } from './numbering-plan.ts';
 import type { Normalized } from './result.ts';
 
@@ -90,8 +91,9 @@ function planVerdict(e164: string): PlanVerdict {
   const parsed = parsePhoneNumberFromString(e164);
   if (parsed !== undefined) {
     // With the full metadata isValid() is "getType() finds a type" wherever the region's plan lists
-    // types, and the type is what the premium-rate check needs: one classification, not two.
-    const type = parsed.getType();
+    // types, and the type is what the premium-rate check needs: one classification, not two, and
+    // with compiled patterns (number-type.ts).
+    const type = numberType(parsed.country ?? parsed.countryCallingCode, parsed.nationalNumber);
     if (type === 'PREMIUM_RATE')
       return { code: 'premium_rate', detail: `${e164} is a premium-rate number, not a person's phone` };
     if (type !== undefined || parsed.isValid()) return { number: parsed.number };
