@@ -89,8 +89,16 @@ async function outcomesOfJob(
       status: 'failed',
       reason: `import job ${jobId} was cancelled by Klaviyo`,
     }));
-  const byIdentity = new Map<string, number>();
-  payloads.forEach((p, i) => identityKeys(p.attributes).forEach((k) => byIdentity.set(k, i)));
+  // Built at the first import error: most jobs have none, and 10,000 rows' keys are not free.
+  let byIdentity: Map<string, number> | null = null;
+  const indexOf = (key: string): number | undefined => {
+    if (byIdentity === null) {
+      byIdentity = new Map();
+      for (const [i, p] of payloads.entries())
+        for (const k of identityKeys(p.attributes)) byIdentity.set(k, i);
+    }
+    return byIdentity.get(key);
+  };
   const refused = new Map<number, RowOutcome['status'] & ('rejected' | 'failed')>();
   const reasons = new Map<number, string>();
   for await (const errors of importErrors(client, jobId)) {
@@ -99,7 +107,7 @@ async function outcomesOfJob(
       const echoed = (e.originalPayload as { attributes?: ProfileIdentity } | null)?.attributes;
       if (echoed !== undefined) {
         const found = identityKeys(echoed)
-          .map((k) => byIdentity.get(k))
+          .map(indexOf)
           .find((i) => i !== undefined);
         if (found !== undefined) index = found;
       }
