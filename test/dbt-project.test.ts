@@ -26,7 +26,7 @@ describe('the demo dbt project', () => {
     // reported, not fatal.
     expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__orders_copies/);
     expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__web_events_copies/);
-    expect(built.stdout).toMatch(/Done\. PASS=163 WARN=2 ERROR=0 SKIP=0/);
+    expect(built.stdout).toMatch(/Done\. PASS=165 WARN=2 ERROR=0 SKIP=0/);
     const db = path.join(project, 'target', 'demo.duckdb');
     const [counts] = await rows(
       db,
@@ -196,12 +196,23 @@ describe('a project installing the package', () => {
       cwd: project,
       env,
     });
-    // The shop's export lists order 1001 twice: the package keeps one copy and warns, instead of a
-    // unique test failing the whole build.
+    // The shop's exports list orders 1001 and 2005 twice: the package keeps one copy of each and
+    // warns, instead of a unique test failing the whole build. Its suppression list flags one email "oui", which the
+    // boolean rule refuses: the email counts as suppressed, and the build warns.
     expect(built.code, built.stdout).toBe(0);
-    expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__orders_copies/);
-    expect(built.stdout).toMatch(/WARN=1 ERROR=0 SKIP=0/);
+    expect(built.stdout).toMatch(/WARN 2 klaviyo_single_copy_int_klaviyo__orders_copies/);
+    expect(built.stdout).toMatch(/WARN 1 klaviyo_no_problem_klaviyo__suppressions_is_suppressed_problem/);
+    expect(built.stdout).toMatch(/WARN=2 ERROR=0 SKIP=0/);
     const db = path.join(project, 'target', 'consumer.duckdb');
+    expect(
+      await rows(
+        db,
+        `select email, is_suppressed, is_suppressed_problem from main.klaviyo__suppressions order by 1`,
+      ),
+    ).toEqual([
+      { email: 'jo@example.com', is_suppressed: false, is_suppressed_problem: null },
+      { email: 'sam@example.com', is_suppressed: true, is_suppressed_problem: 'not_a_boolean' },
+    ]);
     expect(
       await rows(
         db,
@@ -225,7 +236,17 @@ describe('a project installing the package', () => {
       { event_id: '2001', value: 1234.5 },
       { event_id: '2002', value: 1.234 },
       { event_id: '2004', value: 20 },
+      { event_id: '2005', value: 30 },
     ]);
+    // 2005's copies were changed on 10.04.2025 and 02.05.2025: read day first, the cancelled copy
+    // is the newer one (its text would sort first), so the cancellation is sent.
+    expect(
+      await rows(
+        db,
+        `select event_id, strftime(cancelled_at, '%Y-%m-%dT%H:%M:%SZ') as cancelled_at
+        from main.klaviyo__cancelled_order_events order by 1`,
+      ),
+    ).toEqual([{ event_id: '2005:cancelled', cancelled_at: '2025-05-02T09:00:00Z' }]);
     expect(
       await rows(
         db,
@@ -295,11 +316,15 @@ describe('a project installing the package', () => {
       },
       { model: 'klaviyo__ordered_product_events', key: '1004-1', reason_code: 'person_unresolved' },
       { model: 'klaviyo__ordered_product_events', key: '1005-1', reason_code: 'order_not_shippable' },
+      { model: 'klaviyo__ordered_product_events', key: '2006-1', reason_code: 'order_not_shippable' },
       { model: 'klaviyo__placed_order_events', key: '1001', reason_code: 'duplicate_order' },
       { model: 'klaviyo__placed_order_events', key: '1004', reason_code: 'person_unresolved' },
       { model: 'klaviyo__placed_order_events', key: '1005', reason_code: 'future_order' },
       // The EU store's 31.02.2025 is no day: rejected by the timestamp rule, not rolled into March.
       { model: 'klaviyo__placed_order_events', key: '2003', reason_code: 'ordered_at_invalid_date' },
+      { model: 'klaviyo__placed_order_events', key: '2005', reason_code: 'duplicate_order' },
+      // 31.04.2025 is no day: 2006's copies cannot be ordered, so the order is not sent.
+      { model: 'klaviyo__placed_order_events', key: '2006', reason_code: 'updated_at_invalid_date' },
       { model: 'klaviyo__profiles', key: '3', reason_code: 'no_email' },
       // Kim's only CRM version is dated 31.02.2025: her versions cannot be ordered, so no profile.
       { model: 'klaviyo__profiles', key: '4', reason_code: 'updated_at_invalid_date' },
@@ -374,7 +399,7 @@ exposures:
       }[];
     };
     expect(plan.syncs).toHaveLength(1);
-    expect(plan.syncs[0]!.counts).toMatchObject({ create: 6, leftOutByModel: 4 });
+    expect(plan.syncs[0]!.counts).toMatchObject({ create: 7, leftOutByModel: 6 });
     expect(plan.syncs[0]!.leftOutByModel).toEqual([
       {
         key: '1001',
@@ -391,6 +416,12 @@ exposures:
         key: '2003',
         reason_code: 'ordered_at_invalid_date',
         reason: 'ordered_at "31.02.2025 10:00" cannot be read as a time (invalid_date, docs/value-rules.md)',
+      },
+      expect.objectContaining({ key: '2005', reason_code: 'duplicate_order' }),
+      {
+        key: '2006',
+        reason_code: 'updated_at_invalid_date',
+        reason: 'updated_at "31.04.2025 08:00" cannot be read as a time (invalid_date, docs/value-rules.md)',
       },
     ]);
     // The package's macros give every row of the shared value case table what it expects, as
