@@ -155,7 +155,6 @@ describe('the plan estimates the requests a sync then makes', () => {
     const { estimate, estimated, made, byOperation } = await planThenSync(project, sandbox, env);
     expect(estimated).toMatchObject({
       bulk_import_profiles: 3,
-      get_errors_for_bulk_import_profiles_job: 3,
       bulk_create_events: 6,
       add_profiles_to_list: 2,
       get_profiles: 15,

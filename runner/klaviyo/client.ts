@@ -13,11 +13,13 @@
  * for longer than `unreachableAfterMs`, the client stops retrying and throws a KlaviyoError with
  * `unreachable`, which stops the run (exit 2) instead of costing the same wait in every sync.
  */
-import Bottleneck from 'bottleneck';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type Bottleneck from 'bottleneck';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ConfigError, KlaviyoError, type KlaviyoApiError } from '../errors.ts';
 import { parseBaseUrl, withoutCredentials } from './base-url.ts';
-import { TIER_LIMITS, type Tier } from './limits.ts';
+import type { Tier } from './limits.ts';
+import { tierLimiter } from './pacing.ts';
 import { OPERATIONS, type OperationId } from './operations.ts';
 import { DEFAULT_BASE_URL, JSON_API, KLAVIYO_REVISION } from './revision.ts';
 
@@ -141,10 +143,21 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Request counts of the work running in this async context (one sync of a run), if it asked for them. */
+const ownCounts = new AsyncLocalStorage<RequestCounts>();
+export type RequestCounts = Partial<Record<OperationId, number>>;
+
 export class KlaviyoClient {
   /** The base URL without credentials: the form reports and messages show. */
   readonly baseUrl: string;
-  readonly requestCounts: Partial<Record<OperationId, number>> = {};
+  /**
+   * Settles at the run's first success from Klaviyo: from then on the key and the address are
+   * known good, and the run widens to syncs side by side (sync/schedule.ts).
+   */
+  readonly answered: Promise<void>;
+  private markAnswered: () => void = () => {};
+  /** Every request the client made, by operation. */
+  readonly requestCounts: RequestCounts = {};
   private readonly apiKey: string;
   private readonly origin: string;
   private readonly secrets: string[];
@@ -163,6 +176,7 @@ export class KlaviyoClient {
       );
     }
     this.apiKey = key.trim();
+    this.answered = new Promise((resolve) => (this.markAnswered = resolve));
     const base = parseBaseUrl(options.baseUrl ?? process.env.KLAVIYO_BASE_URL ?? DEFAULT_BASE_URL);
     this.origin = base.url;
     this.baseUrl = base.display;
@@ -179,26 +193,23 @@ export class KlaviyoClient {
     }
   }
 
-  /** Burst and steady windows enforced together, as Klaviyo does (docs/klaviyo-api.md#rate-limits). */
+  /**
+   * Runs `work`, counting into `counts` the requests it makes, and only those: the syncs of a run
+   * go side by side on one client, and each reports its own requests.
+   */
+  countingInto<T>(counts: RequestCounts, work: () => Promise<T>): Promise<T> {
+    return ownCounts.run(counts, work);
+  }
+
+  private countRequest(operationId: OperationId): void {
+    this.requestCounts[operationId] = (this.requestCounts[operationId] ?? 0) + 1;
+    const own = ownCounts.getStore();
+    if (own !== undefined) own[operationId] = (own[operationId] ?? 0) + 1;
+  }
+
   private limiter(tier: Tier): Bottleneck {
     let limiter = this.limiters.get(tier);
-    if (limiter === undefined) {
-      const { burstPerSecond, perMinute } = TIER_LIMITS[tier];
-      const steady = new Bottleneck({
-        reservoir: perMinute,
-        reservoirRefreshAmount: perMinute,
-        reservoirRefreshInterval: 60_000,
-      });
-      // Klaviyo counts the burst in fixed one-second windows whose edges we cannot see; a
-      // reservoir refilled on our own clock can put two bursts into one of theirs. Spacing the
-      // starts evenly, a little wider than 1/burst, keeps every one-second window within it.
-      limiter = new Bottleneck({
-        minTime: Math.ceil((1000 / burstPerSecond) * 1.05),
-        maxConcurrent: burstPerSecond,
-      });
-      limiter.chain(steady);
-      this.limiters.set(tier, limiter);
-    }
+    if (limiter === undefined) this.limiters.set(tier, (limiter = tierLimiter(tier)));
     return limiter;
   }
 
@@ -285,7 +296,7 @@ export class KlaviyoClient {
         if (header !== undefined) retryAfter = Number(Array.isArray(header) ? header[0] : header);
       } catch (error) {
         if (this.options.signal?.aborted === true) throw this.options.signal.reason as Error;
-        this.requestCounts[operationId] = (this.requestCounts[operationId] ?? 0) + 1;
+        this.countRequest(operationId);
         this.options.onRequest?.({
           operationId,
           method,
@@ -319,13 +330,16 @@ export class KlaviyoClient {
         await sleep(wait, this.options.signal);
         continue;
       }
-      this.requestCounts[operationId] = (this.requestCounts[operationId] ?? 0) + 1;
+      this.countRequest(operationId);
       this.options.onRequest?.({ operationId, method, path, status, attempt, ms: Date.now() - started });
       const errors = parseErrors(parsed);
       // A gateway's answer, or a 5xx in a shape Klaviyo never sends: Klaviyo itself was not reached.
       const gateway = status >= 500 && (GATEWAY_STATUS.has(status) || errors.length === 0);
       if (!gateway) this.unreachableSince = null;
-      if (status < 300) return { status, body: parsed };
+      if (status < 300) {
+        this.markAnswered();
+        return { status, body: parsed };
+      }
       const detail =
         errors.map((e) => `${e.code}: ${e.detail}`).join('; ') ||
         (typeof parsed === 'string'

@@ -20,8 +20,9 @@ export interface ImportJobStatus {
   id: string;
   status: 'queued' | 'processing' | 'complete' | 'cancelled';
   totalCount: number;
-  completedCount: number;
-  failedCount: number;
+  /** Null when Klaviyo does not say (the field is nullable). */
+  completedCount: number | null;
+  failedCount: number | null;
 }
 
 export interface ImportErrorResource {
@@ -132,8 +133,8 @@ const toStatus = (job: JobResource): ImportJobStatus => ({
   id: job.id,
   status: job.attributes.status,
   totalCount: job.attributes.total_count,
-  completedCount: job.attributes.completed_count ?? 0,
-  failedCount: job.attributes.failed_count ?? 0,
+  completedCount: job.attributes.completed_count ?? null,
+  failedCount: job.attributes.failed_count ?? null,
 });
 
 export async function submitProfileImport(

@@ -170,6 +170,8 @@ export const deletion: KlaviyoObject<DeletionPayload> = {
   // A batch is settled into the snapshot together; each identifier is still one request. One batch
   // at a time, so an identifier two batches share is asked for once.
   limits: { rows: 100, removals: 1000, inFlight: 1 },
+  // No write of the run may re-create a person being erased (docs/privacy-deletions.md).
+  runs: 'first',
   build: buildDeletion,
   bytesOf: () => 0,
   confirmedAs: () => 'erased',

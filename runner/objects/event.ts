@@ -14,6 +14,9 @@ import { addRequests, forgetRemoved, toSend, type KlaviyoObject } from './object
 export const event: KlaviyoObject<EventPayload> = {
   name: 'event',
   limits: { rows: LIMITS.eventsPerBulkRequest, bytes: LIMITS.bytesPerBatch, removals: 1000 },
+  // A flow an event triggers then finds the person's attributes set; backfilled events trigger no
+  // flow (docs/klaviyo-api.md#events), so their order cannot be seen.
+  runs: 'after_profiles_unless_backfill',
   build: buildEvent,
   bytesOf: (e) => e.bytes,
   confirmedAs: () => 'events_sent',

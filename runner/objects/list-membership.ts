@@ -106,6 +106,8 @@ class ListApplier implements Applier<ListMemberPayload> {
 export const listMembership: KlaviyoObject<ListMemberPayload> = {
   name: 'list_membership',
   limits: { rows: LIMITS.profilesPerListRequest, removals: LIMITS.profilesPerListRequest },
+  // Klaviyo adds members by profile id: the profile must exist first.
+  runs: 'after_profiles',
   build: buildListMember,
   bytesOf: () => 0,
   confirmedAs: () => 'list_added',

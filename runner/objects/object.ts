@@ -139,9 +139,17 @@ export interface EstimateInput {
   afterSend: number;
 }
 
+/**
+ * When a sync of this object may run beside the run's other syncs (sync/schedule.ts): before every
+ * other sync (`first`), beside any, or once the run's profile syncs finished (always, or only when
+ * its events do not go as backfill).
+ */
+export type RunOrder = 'first' | 'any_time' | 'after_profiles' | 'after_profiles_unless_backfill';
+
 export interface KlaviyoObject<P extends Keyed> {
   readonly name: SyncObject;
   readonly limits: BatchLimits;
+  readonly runs: RunOrder;
   /** A changed row → its payload, or the rejection that names the column and why. */
   build(spec: SyncSpec, change: RowChange): BuildResult<P>;
   /** A payload's size, counted against `limits.bytes`. */

@@ -32,17 +32,16 @@ function knownIds(items: Pending<unknown>[]): Map<string, string> {
 }
 
 /**
- * The requests of `jobs` import jobs submitted together: each job, its polls (the first job's
- * until ASSUMED_JOB_MS, one for each job after it), and one page of its import errors, which the
- * runner reads for every finished job
- * (https://developers.klaviyo.com/en/reference/get_errors_for_bulk_import_profiles_job).
+ * The requests of `jobs` import jobs submitted together: each job, and its polls (the first job's
+ * until ASSUMED_JOB_MS, one for each job after it). A job's import errors are read only when it
+ * counts a failure (docs/klaviyo-api.md#bulk-profile-import), which a plan cannot foresee: the
+ * estimate counts jobs that import cleanly.
  */
 export function importJobRequests(jobs: number): Record<string, number> {
   if (jobs === 0) return {};
   return {
     bulk_import_profiles: jobs,
     get_bulk_import_profiles_job: pollsUntil(ASSUMED_JOB_MS) + (jobs - 1),
-    get_errors_for_bulk_import_profiles_job: jobs,
   };
 }
 
@@ -168,6 +167,7 @@ class ProfileApplier implements Applier<ProfilePayload> {
 export const profile: KlaviyoObject<ProfilePayload> = {
   name: 'profile',
   limits: { rows: LIMITS.profilesPerImportJob, bytes: LIMITS.bytesPerBatch, removals: 1000 },
+  runs: 'any_time',
   build: buildProfile,
   bytesOf: (p) => p.bytes,
   confirmedAs: (change) => (change.kind === 'create' ? 'created' : 'updated'),

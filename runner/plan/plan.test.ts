@@ -78,7 +78,6 @@ describe('plan', () => {
     expect(planned.estimate.requests).toEqual({
       bulk_import_profiles: 1,
       get_bulk_import_profiles_job: 4,
-      get_errors_for_bulk_import_profiles_job: 1,
     });
   });
 

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { WarehouseError } from '../errors.ts';
+import { serialized } from './serial.ts';
 import type { Row, SqlDialect, Warehouse } from './warehouse.ts';
 
 /** Rows appended between two flushes of DuckDB's appender. */
@@ -94,15 +95,12 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
   const settings = duckdbSettings();
   let instance: DuckDBInstance;
   let conn: DuckDBConnection;
-  let streamConn: DuckDBConnection;
   try {
     instance = await duckdb.DuckDBInstance.create(
       path,
       readOnly ? { ...settings, access_mode: 'READ_ONLY' } : settings,
     );
     conn = await instance.connect();
-    // A second connection for long streams, so snapshot writes can run while a diff is read.
-    streamConn = await instance.connect();
   } catch (error) {
     throw describe(error, path);
   }
@@ -116,7 +114,7 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
   const bind = (params?: unknown[]) =>
     params === undefined || params.length === 0 ? undefined : (params as never);
 
-  return {
+  return serialized({
     kind: 'duckdb',
     dialect: duckdbDialect,
     query: (sql, params) =>
@@ -125,10 +123,13 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
       wrap(async () => {
         await conn.run(sql, bind(params));
       }),
+    // Each stream on a connection of its own, so the run's statements (snapshot writes among them)
+    // and other syncs' streams go on while a diff is read.
     async *stream(sql, params, chunkSize = 5000) {
-      const result = await wrap(() => streamConn.stream(sql, bind(params)));
+      const streamConn = await wrap(() => instance.connect());
       let buffer: Row[] = [];
       try {
+        const result = await wrap(() => streamConn.stream(sql, bind(params)));
         for await (const rows of result.yieldRowObjectJson()) {
           for (const row of rows) buffer.push(row);
           if (buffer.length >= chunkSize) {
@@ -137,7 +138,9 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
           }
         }
       } catch (error) {
-        throw describe(error, path);
+        throw error instanceof WarehouseError ? error : describe(error, path);
+      } finally {
+        streamConn.closeSync();
       }
       if (buffer.length > 0) yield buffer;
     },
@@ -198,10 +201,9 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
         return rows.map((r) => ({ name: String(r.column_name).toLowerCase(), type: String(r.column_type) }));
       }),
     close: () => {
-      streamConn.closeSync();
       conn.closeSync();
       instance.closeSync();
       return Promise.resolve();
     },
-  };
+  });
 }

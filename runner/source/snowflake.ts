@@ -6,6 +6,7 @@
 import snowflake from 'snowflake-sdk';
 import { WarehouseError } from '../errors.ts';
 import type { SnowflakeAuth, SnowflakeConnection } from '../config/snowflake-target.ts';
+import { serialized } from './serial.ts';
 import { utcTimestampText, type Row, type SqlDialect, type Warehouse } from './warehouse.ts';
 
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
@@ -150,7 +151,7 @@ export async function openSnowflake(connection: SnowflakeConnection): Promise<Wa
       conn.connectAsync(connecting(resolve, reject)).catch(reject);
     else conn.connect(connecting(resolve, reject));
   });
-  return {
+  return serialized({
     kind: 'snowflake',
     dialect: snowflakeDialect(connection.database),
     query: (sql, params) => run(conn, sql, params?.map(bindText)),
@@ -197,5 +198,5 @@ export async function openSnowflake(connection: SnowflakeConnection): Promise<Wa
       return rows.map((r) => ({ name: String(r.name).toLowerCase(), type: String(r.type) }));
     },
     close: () => new Promise((resolve) => conn.destroy(() => resolve())),
-  };
+  });
 }

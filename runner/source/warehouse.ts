@@ -56,6 +56,11 @@ export interface Warehouse {
   insertRows(table: string, columns: string[], rows: unknown[][]): Promise<void>;
   /** Real column names and types of a relation (lower-cased names). */
   columns(relationName: string): Promise<{ name: string; type: string }[]>;
+  /**
+   * Runs `work` as one transaction: no other statement of the run comes between its `begin` and
+   * its `commit` (serial.ts), and an error inside rolls it back and is thrown.
+   */
+  transaction<T>(work: () => Promise<T>): Promise<T>;
   /** Release the connection (DuckDB: the file lock, so the next `dbt build` can open it). */
   close(): Promise<void>;
 }

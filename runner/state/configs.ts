@@ -50,14 +50,9 @@ export async function recordConfig(state: State, spec: SyncSpec, runId: string):
 export async function startOver(state: State, spec: SyncSpec, runId: string): Promise<void> {
   const d = state.wh.dialect;
   const sync = d.literal(spec.name);
-  await state.wh.execute('begin transaction');
-  try {
+  await state.wh.transaction(async () => {
     await state.wh.execute(`delete from ${state.table('snapshot')} where sync = ${sync}`);
     await state.wh.execute(`delete from ${state.table('syncs')} where sync = ${sync}`);
     await recordConfig(state, spec, runId);
-  } catch (error) {
-    await state.wh.execute('rollback');
-    throw error;
-  }
-  await state.wh.execute('commit');
+  });
 }

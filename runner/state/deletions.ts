@@ -104,8 +104,7 @@ export async function recordDeletions(
   if (records.length === 0) return;
   const d = state.wh.dialect;
   const now = utcTimestampText(new Date());
-  await state.wh.execute('begin transaction');
-  try {
+  await state.wh.transaction(async () => {
     for (const r of records)
       await state.wh.execute(
         `delete from ${state.table('deletions')} where sync = ${d.literal(sync)} and key = ${d.literal(r.key)}
@@ -116,11 +115,7 @@ export async function recordDeletions(
       ['sync', 'key', 'identifier', 'value_hash', 'status', 'run_id', 'recorded_at'],
       records.map((r) => [sync, r.key, r.identifier, r.hash, r.status, runId, now]),
     );
-  } catch (error) {
-    await state.wh.execute('rollback');
-    throw error;
-  }
-  await state.wh.execute('commit');
+  });
 }
 
 /** Every identifier of an erased person, as recorded by any deletion sync. */

@@ -34,18 +34,10 @@ async function staged<T>(state: State, rows: unknown[][], work: (batch: string) 
 
 /**
  * Runs statements as one transaction, so a run killed between a delete and its insert cannot leave
- * a confirmed row out of the snapshot (it would be sent again). `begin transaction`, `commit` and
- * `rollback` read the same on DuckDB and Snowflake.
+ * a confirmed row out of the snapshot (it would be sent again).
  */
-async function atomically(state: State, work: () => Promise<void>): Promise<void> {
-  await state.wh.execute('begin transaction');
-  try {
-    await work();
-  } catch (error) {
-    await state.wh.execute('rollback');
-    throw error;
-  }
-  await state.wh.execute('commit');
+function atomically(state: State, work: () => Promise<void>): Promise<void> {
+  return state.wh.transaction(work);
 }
 
 /** Upserts confirmed rows into the sync's snapshot and clears their earlier rejections, at once. */

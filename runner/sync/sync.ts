@@ -1,5 +1,6 @@
 /**
- * `sync`: the same plan as `plan`, then applied. Per sync, in `after` order: take the sync's lock,
+ * `sync`: the same plan as `plan`, then applied. Syncs that do not depend on each other go side by
+ * side (schedule.ts). Per sync: take the sync's lock,
  * resume the work a killed run left at Klaviyo, check the mass-removal guard, apply the diff
  * (pipeline.ts, through the sync's object module in objects/), and write to the snapshot only what
  * Klaviyo confirmed. Rows Klaviyo (or the runner) rejects are recorded with their reason and not
@@ -40,6 +41,7 @@ import { planSync } from '../plan/plan.ts';
 import { createLogger, type Logger } from '../report/log.ts';
 import { writeRunResults, type RunResults, type SyncResult } from '../report/run-results.ts';
 import { applyChanges, Serial } from './pipeline.ts';
+import { sideBySide, SIDE_BY_SIDE, waitsFor } from './schedule.ts';
 import { newResult, notRun, recordUnloaded, runMetadata, runStatus } from './results.ts';
 import { MAX_LISTED, RowReport } from './row-report.ts';
 
@@ -52,6 +54,16 @@ export interface SyncOptions extends ProjectOptions, RunMode {
   allowConfigChange?: boolean;
   /** Aborted on SIGINT/SIGTERM: the run stops at the next request or batch and records `interrupted`. */
   signal?: AbortSignal;
+}
+
+/**
+ * Whether this run sends the sync's events as historical backfill (no flow fires for them): on its
+ * first load by default, and on a full refresh, which sends its history again.
+ */
+export async function goesAsBackfill(state: State, spec: SyncSpec, mode: RunMode): Promise<boolean> {
+  const backfill = spec.config.backfill ?? 'first_load';
+  if (backfill !== 'first_load') return backfill;
+  return mode.fullRefresh === true || !(await firstLoadDone(state, spec.name));
 }
 
 /** One sync of a run: its lock, the jobs an earlier run left, the guard, then its changes applied and settled. */
@@ -76,6 +88,8 @@ class SyncRun {
     private readonly log: Logger,
     /** The run's syncs: a deletion reads the others' snapshot rows under their configuration. */
     private readonly specs: SyncSpec[] = [spec],
+    /** The run's progress bars, one line per sync running (`--progress`). */
+    private readonly bars?: cliProgress.MultiBar,
   ) {
     this.result = newResult(spec);
     this.report = new RowReport(state, spec, runId, this.result);
@@ -165,20 +179,10 @@ class SyncRun {
         c.withheld_by_model = withheld.count;
         this.result.withheld_by_model = withheld.rows;
         this.result.withheld_by_reason = withheld.byReason;
-        const backfill = spec.config.backfill ?? 'first_load';
-        // A full refresh sends the sync's history again, as on its first load: no flow may fire for it.
-        this.backfill =
-          backfill === 'first_load'
-            ? this.options.fullRefresh === true || !(await firstLoadDone(this.state, spec.name))
-            : backfill;
+        this.backfill = await goesAsBackfill(this.state, spec, this.options);
         const total = counts.create + counts.update + counts.remove;
-        if (this.options.progress === true && total > 2000) {
-          this.bar = new cliProgress.SingleBar(
-            { format: `${spec.name} [{bar}] {value}/{total} rows`, hideCursor: true },
-            cliProgress.Presets.shades_classic,
-          );
-          this.bar.start(total, 0);
-        }
+        if (this.bars !== undefined && total > 2000)
+          this.bar = this.bars.create(total, 0, { sync: spec.name });
         this.log.log(
           'info',
           'sync.start',
@@ -198,7 +202,7 @@ class SyncRun {
           erased: await erasedIdentifiers(this.state),
         });
       } finally {
-        this.bar?.stop();
+        if (this.bar !== null) this.bars?.remove(this.bar);
         await releaseLock(this.state, spec.name, this.runId);
       }
       const c = this.result.counts;
@@ -289,33 +293,58 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
             sync: name,
           });
         await beginRun(state, runId, 'sync');
+        const bars =
+          options.progress === true
+            ? new cliProgress.MultiBar(
+                { format: '{sync} [{bar}] {value}/{total} rows', hideCursor: true },
+                cliProgress.Presets.shades_classic,
+              )
+            : undefined;
+        const done = new Map<string, SyncResult>();
         try {
-          for (const spec of project.specs) {
-            if (stopped !== null) {
-              results.push(notRun(spec, stopped.message));
-              continue;
-            }
-            if (options.signal?.aborted === true) stopped = options.signal.reason as Error;
-            const before = { ...client.requestCounts };
-            const run = new SyncRun(state, client, spec, runId, options, log, project.specs);
-            const result = stopped === null ? await run.run() : notRun(spec, stopped.message);
-            stopped ??= run.stopped;
-            // The snapshot now describes Klaviyo under this configuration.
-            if (result.status === 'success' || result.status === 'partial')
-              await recordConfig(state, spec, runId);
-            for (const [op, n] of Object.entries(client.requestCounts)) {
-              const delta = n - (before[op as keyof typeof before] ?? 0);
-              if (delta > 0) result.requests[op] = delta;
-            }
-            results.push(result);
-            log.log(
-              result.status === 'error' || result.status === 'interrupted' ? 'error' : 'info',
-              'sync.done',
-              `${spec.name}: ${result.status}${result.message ? ` (${result.message})` : ''}`,
-              { sync: spec.name, status: result.status, counts: result.counts },
-            );
-          }
+          const backfills = new Set<string>();
+          for (const spec of project.specs)
+            if (
+              objectOf(spec).runs === 'after_profiles_unless_backfill' &&
+              (await goesAsBackfill(state, spec, options))
+            )
+              backfills.add(spec.name);
+          await sideBySide(
+            project.specs,
+            waitsFor(project.specs, backfills),
+            SIDE_BY_SIDE,
+            client.answered,
+            async (spec) => {
+              const run = new SyncRun(state, client, spec, runId, options, log, project.specs, bars);
+              const requests = {};
+              const result = await client.countingInto(requests, () => run.run());
+              stopped ??= run.stopped;
+              result.requests = requests;
+              // The snapshot now describes Klaviyo under this configuration.
+              if (result.status === 'success' || result.status === 'partial')
+                await recordConfig(state, spec, runId);
+              done.set(spec.name, result);
+              log.log(
+                result.status === 'error' || result.status === 'interrupted' ? 'error' : 'info',
+                'sync.done',
+                `${spec.name}: ${result.status}${result.message ? ` (${result.message})` : ''}`,
+                { sync: spec.name, status: result.status, counts: result.counts },
+              );
+            },
+            () => {
+              if (stopped === null && options.signal?.aborted === true)
+                stopped = options.signal.reason as Error;
+              return stopped;
+            },
+            (spec, reason) => done.set(spec.name, notRun(spec, reason.message)),
+          );
         } finally {
+          bars?.stop();
+          // In the run's order, whatever order they finished in.
+          for (const spec of project.specs) {
+            const result = done.get(spec.name);
+            if (result !== undefined) results.push(result);
+          }
           await finishRun(
             state,
             runId,
@@ -338,12 +367,10 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
     status: 'success',
     message: stopped?.message ?? '',
     elapsed_time: (performance.now() - started) / 1000,
-    results: [
-      ...results,
-      ...project.specs
-        .slice(results.length)
-        .map((spec) => notRun(spec, stopped?.message ?? 'the run stopped')),
-    ],
+    results: project.specs.map(
+      (spec) =>
+        results.find((r) => r.sync === spec.name) ?? notRun(spec, stopped?.message ?? 'the run stopped'),
+    ),
   };
   runResults.status = runStatus(runResults.results, stopped);
   await writeRunResults(project.targetPath, runResults);

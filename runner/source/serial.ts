@@ -1,0 +1,59 @@
+/**
+ * One statement at a time on a warehouse session, and a transaction held whole. Syncs of a run go
+ * side by side and share the run's session: without this, two of them could send statements on
+ * one DuckDB connection at once (which it does not allow), or one sync's statement could land
+ * inside another's `begin transaction … commit`. Statements wait in one queue; a transaction takes
+ * the queue for its whole length, and the statements of its own work (known by their async
+ * context) go straight through. Streams are not queued: each adapter reads them apart from the
+ * session's statements (DuckDB on a connection of their own, Snowflake as its own statement).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Warehouse } from './warehouse.ts';
+
+/** The unqueued operations an adapter provides; `serialized` adds the queue and `transaction`. */
+export type Session = Omit<Warehouse, 'transaction'>;
+
+export function serialized(session: Session): Warehouse {
+  let tail: Promise<unknown> = Promise.resolve();
+  const holder = new AsyncLocalStorage<symbol>();
+  let held: symbol | null = null;
+
+  const queued = <T>(work: () => Promise<T>): Promise<T> => {
+    // Inside the transaction that holds the queue: its own statements run at once.
+    if (held !== null && holder.getStore() === held) return work();
+    const done = tail.then(work);
+    tail = done.catch(() => {});
+    return done;
+  };
+
+  return {
+    ...session,
+    query: (sql, params) => queued(() => session.query(sql, params)),
+    execute: (sql, params) => queued(() => session.execute(sql, params)),
+    insertRows: (table, columns, rows) => queued(() => session.insertRows(table, columns, rows)),
+    columns: (relation) => queued(() => session.columns(relation)),
+    // `begin transaction`, `commit` and `rollback` read the same on DuckDB and Snowflake.
+    transaction: <T>(work: () => Promise<T>) =>
+      queued(async () => {
+        const token = Symbol('transaction');
+        held = token;
+        try {
+          return await holder.run(token, async () => {
+            await session.execute('begin transaction');
+            let result: T;
+            try {
+              result = await work();
+            } catch (error) {
+              await session.execute('rollback');
+              throw error;
+            }
+            await session.execute('commit');
+            return result;
+          });
+        } finally {
+          held = null;
+        }
+      }),
+    close: () => queued(() => session.close()),
+  };
+}

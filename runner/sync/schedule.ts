@@ -1,0 +1,105 @@
+/**
+ * Which syncs of a run go side by side, and which wait for others. Klaviyo's rate limits are per
+ * tier and shared by the whole run (klaviyo/client.ts), so syncs that do not depend on each other
+ * run at once and the run takes about as long as its busiest tier, not the sum of its syncs.
+ *
+ * A sync waits for (every wait is for the other sync to finish, whatever its outcome) the syncs
+ * its object runs after (`runs` in its module under objects/: privacy deletions first, list
+ * memberships after the profile syncs, event syncs after them unless their events go as
+ * backfill), and the sync it names in `after`, whose confirmed rows its diff reads. A member
+ * whose profile only an event sync creates needs `after` that sync.
+ *
+ * Until Klaviyo has answered the run once, syncs go one at a time: a refused key or an unreachable
+ * Klaviyo then stops the run at the first sync that meets it, and the rest are recorded as not run,
+ * rather than every sync started beside it failing the same way.
+ */
+import type { SyncSpec } from '../manifest/spec.ts';
+import { objectOf } from '../objects/index.ts';
+
+/** Syncs of a run at once at most: each holds its own batches in flight and a warehouse stream. */
+export const SIDE_BY_SIDE = 4;
+
+/** The names of the syncs each sync of the run waits for (only syncs of this run). */
+export function waitsFor(specs: SyncSpec[], backfills: ReadonlySet<string>): Map<string, string[]> {
+  const names = new Set(specs.map((s) => s.name));
+  const runs = (spec: SyncSpec) => objectOf(spec).runs;
+  const firsts = specs.filter((s) => runs(s) === 'first').map((s) => s.name);
+  const profiles = specs.filter((s) => s.config.object === 'profile').map((s) => s.name);
+  const waits = new Map<string, string[]>();
+  for (const spec of specs) {
+    const before = new Set<string>();
+    const order = runs(spec);
+    if (order !== 'first') firsts.forEach((n) => before.add(n));
+    const after = spec.config.after;
+    if (after !== undefined && names.has(after)) before.add(after);
+    if (
+      order === 'after_profiles' ||
+      (order === 'after_profiles_unless_backfill' && !backfills.has(spec.name))
+    )
+      profiles.forEach((n) => before.add(n));
+    before.delete(spec.name);
+    waits.set(spec.name, [...before]);
+  }
+  return waits;
+}
+
+/**
+ * Runs `start` for each sync once every sync it waits for has finished, one at a time until `widen`
+ * settles and at most `limit` at once after, in the order given among those ready (the run's
+ * `after` order, select.ts). `stopped` is asked
+ * before each start: once it gives a reason, no further sync starts and `skip` records it instead.
+ * An error thrown by `start` stops further starts too; it is thrown once the syncs running finish.
+ */
+export async function sideBySide(
+  specs: SyncSpec[],
+  waits: Map<string, string[]>,
+  limit: number,
+  widen: Promise<void>,
+  start: (spec: SyncSpec) => Promise<void>,
+  stopped: () => Error | null,
+  skip: (spec: SyncSpec, reason: Error) => void,
+): Promise<void> {
+  let wide = false;
+  const widened = widen.then(() => {
+    wide = true;
+    return null;
+  });
+  const finished = new Set<string>();
+  const pending = [...specs];
+  const running = new Map<string, Promise<string>>();
+  /** The first error `start` threw, if any. */
+  const failures: unknown[] = [];
+  const ready = (spec: SyncSpec) => (waits.get(spec.name) ?? []).every((n) => finished.has(n));
+  while (pending.length > 0 || running.size > 0) {
+    const reason = failures.length > 0 ? (failures[0] as Error) : stopped();
+    if (reason !== null) for (const spec of pending.splice(0)) skip(spec, reason);
+    for (
+      let next = pending.findIndex(ready);
+      next >= 0 && running.size < (wide ? limit : 1);
+      next = pending.findIndex(ready)
+    ) {
+      const spec = pending.splice(next, 1)[0]!;
+      const name = spec.name;
+      running.set(
+        name,
+        start(spec).then(
+          () => name,
+          (error: unknown) => {
+            failures.push(error);
+            return name;
+          },
+        ),
+      );
+    }
+    // Nothing running and nothing ready: a wait on a sync outside the run, which waitsFor never
+    // names. Guarded so such a mistake shows rather than hangs.
+    if (running.size === 0 && pending.length > 0)
+      throw new Error(`syncs wait for syncs outside the run: ${pending.map((s) => s.name).join(', ')}`);
+    if (running.size === 0) break;
+    const done = await Promise.race([...running.values(), ...(wide ? [] : [widened])]);
+    if (done === null) continue;
+    running.delete(done);
+    finished.add(done);
+  }
+  if (failures.length > 0) throw failures[0];
+}
