@@ -13,7 +13,8 @@ final as (
         coalesce({{ klaviyo__parse_boolean('is_suppressed') }}, {{ klaviyo__boolean_problem('is_suppressed') }} is not null) as is_suppressed,
         {{ klaviyo__boolean_problem('is_suppressed') }} as is_suppressed_problem,
         cast(is_suppressed as {{ dbt.type_string() }}) as is_suppressed_text,
-        coalesce(email_consent, 'NEVER_SUBSCRIBED') as email_consent
+        -- in any case, as the runner compares it (upper); empty is never subscribed
+        coalesce(nullif(upper(trim(email_consent)), ''), 'NEVER_SUBSCRIBED') as email_consent
     from suppressions
 )
 
