@@ -26,7 +26,7 @@ describe('the demo dbt project', () => {
     // reported, not fatal.
     expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__orders_copies/);
     expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__web_events_copies/);
-    expect(built.stdout).toMatch(/Done\. PASS=167 WARN=2 ERROR=0 SKIP=0/);
+    expect(built.stdout).toMatch(/Done\. PASS=168 WARN=2 ERROR=0 SKIP=0/);
     const db = path.join(project, 'target', 'demo.duckdb');
     const [counts] = await rows(
       db,
