@@ -94,8 +94,16 @@ async function outcomesOfJob(
   // proves nothing, so the errors are read then.
   if (job.failedCount === 0 && job.completedCount === job.totalCount)
     return payloads.map((p) => ({ key: p.key, status: 'confirmed', profileId: null }));
-  const byIdentity = new Map<string, number>();
-  payloads.forEach((p, i) => identityKeys(p.attributes).forEach((k) => byIdentity.set(k, i)));
+  // Built at the first import error that echoes its profile: 10,000 rows' keys are not free.
+  let byIdentity: Map<string, number> | null = null;
+  const indexOf = (key: string): number | undefined => {
+    if (byIdentity === null) {
+      byIdentity = new Map();
+      for (const [i, p] of payloads.entries())
+        for (const k of identityKeys(p.attributes)) byIdentity.set(k, i);
+    }
+    return byIdentity.get(key);
+  };
   const refused = new Map<number, RowOutcome['status'] & ('rejected' | 'failed')>();
   const reasons = new Map<number, string>();
   for await (const errors of importErrors(client, jobId)) {
@@ -104,7 +112,7 @@ async function outcomesOfJob(
       const echoed = (e.originalPayload as { attributes?: ProfileIdentity } | null)?.attributes;
       if (echoed !== undefined) {
         const found = identityKeys(echoed)
-          .map((k) => byIdentity.get(k))
+          .map(indexOf)
           .find((i) => i !== undefined);
         if (found !== undefined) index = found;
       }

@@ -17,6 +17,7 @@
  */
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { normalizeCountry } from './country.ts';
+import { numberType } from './number-type.ts';
 import { NUMBERING_PLANS } from './numbering-plan.ts';
 import type { Normalized } from './result.ts';
 
@@ -75,6 +76,34 @@ export function phoneSyntax(raw: unknown, country: unknown, fallback = 'US'): No
   return { ok: true, value: `+${digits}` };
 }
 
+/** Step 2's verdict on one E.164 number: the number libphonenumber writes, or why it is refused. */
+type PlanVerdict = { number: string } | { code: string; detail: string };
+
+/**
+ * Step 2's verdicts by E.164 number, so a number met again (a shared household phone, the same
+ * person in several syncs) is not parsed again. Bounded: emptied when full, so memory stays flat
+ * whatever the model's size.
+ */
+const verdicts = new Map<string, PlanVerdict>();
+const MAX_VERDICTS = 20_000;
+
+function planVerdict(e164: string): PlanVerdict {
+  const parsed = parsePhoneNumberFromString(e164);
+  if (parsed !== undefined) {
+    // With the full metadata isValid() is "getType() finds a type" wherever the region's plan lists
+    // types, and the type is what the premium-rate check needs: one classification, not two, and
+    // with compiled patterns (number-type.ts).
+    const type = numberType(parsed.country ?? parsed.countryCallingCode, parsed.nationalNumber);
+    if (type === 'PREMIUM_RATE')
+      return { code: 'premium_rate', detail: `${e164} is a premium-rate number, not a person's phone` };
+    if (type !== undefined || parsed.isValid()) return { number: parsed.number };
+  }
+  return {
+    code: 'not_in_numbering_plan',
+    detail: `no number ${e164} exists in the numbering plan of ${parsed?.country ?? `+${parsed?.countryCallingCode ?? '?'}`}`,
+  };
+}
+
 /**
  * The number in E.164 by both steps, or why not; null when missing. `country` is the row's
  * country (any form the country rule reads), `fallback` the sync's phone_region.
@@ -82,15 +111,13 @@ export function phoneSyntax(raw: unknown, country: unknown, fallback = 'US'): No
 export function normalizePhone(raw: unknown, country: unknown, fallback = 'US'): Normalized | null {
   const syntax = phoneSyntax(raw, country, fallback);
   if (syntax === null || !syntax.ok) return syntax;
-  const text = String(raw).trim();
-  const parsed = parsePhoneNumberFromString(syntax.value);
-  if (parsed === undefined || !parsed.isValid())
-    return refuse(
-      text,
-      'not_in_numbering_plan',
-      `no number ${syntax.value} exists in the numbering plan of ${parsed?.country ?? `+${parsed?.countryCallingCode ?? '?'}`}`,
-    );
-  if (parsed.getType() === 'PREMIUM_RATE')
-    return refuse(text, 'premium_rate', `${syntax.value} is a premium-rate number, not a person's phone`);
-  return { ok: true, value: parsed.number };
+  let verdict = verdicts.get(syntax.value);
+  if (verdict === undefined) {
+    verdict = planVerdict(syntax.value);
+    if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
+    verdicts.set(syntax.value, verdict);
+  }
+  return 'number' in verdict
+    ? { ok: true, value: verdict.number }
+    : refuse(String(raw).trim(), verdict.code, verdict.detail);
 }

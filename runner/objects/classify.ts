@@ -21,6 +21,7 @@ function identityOf(spec: SyncSpec, change: StreamedChange): string {
 }
 
 export function diffRejection(spec: SyncSpec, change: StreamedChange): Rejection | null {
+  if (change.diffKind !== 'duplicate' && change.diffKind !== 'null_key') return null;
   const where = { sync: spec.name, model: spec.model.name, column: spec.config.key };
   if (change.diffKind === 'duplicate')
     return {

@@ -46,3 +46,44 @@ describe("DuckDB's memory and threads, set by the runner", () => {
     );
   });
 });
+
+describe('insertRows on DuckDB', () => {
+  it('stores every text exactly as given, and objects as their JSON', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kr-insert-')), 'w.duckdb');
+    await queryDuckDb(file, 'create table t (a varchar, b varchar)');
+    const wh = await openDuckDb(file);
+    try {
+      const texts = [
+        'plain',
+        'quote " and \\ back',
+        'line\nbreak\ttab',
+        'émoji 🎉 ünïcode',
+        '\u0001control',
+        '',
+        '{"a":1}',
+        '[1,2]',
+        'null',
+        '\u2028separator',
+      ];
+      // More rows than one statement binds, so the slices meet.
+      const rows = Array.from({ length: 25_000 }, (_, i) => [
+        texts[i % texts.length]!,
+        i % 2 ? null : { o: i },
+      ]);
+      await wh.insertRows('t', ['a', 'b'], rows);
+      const got = await wh.query('select a, b from t');
+      expect(got).toHaveLength(rows.length);
+      expect(got.slice(0, 10).map((r) => r.a)).toEqual(texts);
+      expect(got.slice(-4).map((r) => r.b)).toEqual([
+        JSON.stringify({ o: 24_996 }),
+        null,
+        JSON.stringify({ o: 24_998 }),
+        null,
+      ]);
+      const [counted] = await wh.query(`select count(*) filter (where a = 'émoji 🎉 ünïcode') as n from t`);
+      expect(Number(counted!.n)).toBe(2500);
+    } finally {
+      await wh.close();
+    }
+  });
+});

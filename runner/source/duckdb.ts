@@ -6,13 +6,13 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { WarehouseError } from '../errors.ts';
 import { serialized } from './serial.ts';
 import type { Row, SqlDialect, Warehouse } from './warehouse.ts';
 
-/** Rows appended between two flushes of DuckDB's appender. */
-const APPEND_FLUSH_ROWS = 2000;
+/** Rows bound in one INSERT … SELECT of a JSON text (a few MB of text at most). */
+const ROWS_PER_JSON_INSERT = 10_000;
 
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const quoteLiteral = (value: string) => `'${value.replaceAll("'", "''")}'`;
@@ -53,12 +53,14 @@ function describe(error: unknown, path: string): WarehouseError {
 // (https://nodejs.org/docs/latest-v20.x/api/esm.html#commonjs-namespaces).
 const duckdb = createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api');
 
-function appendValue(appender: DuckDBAppender, value: unknown): void {
-  if (value === null || value === undefined) appender.appendNull();
-  else
-    appender.appendVarchar(
-      typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value),
-    );
+/** A value for a text column, as the runner stores it: objects as JSON, the rest as their text. */
+function asText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string'
+    ? value
+    : typeof value === 'object'
+      ? JSON.stringify(value)
+      : String(value);
 }
 
 /**
@@ -153,32 +155,24 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
               `insertRows(${table}): a row has ${row.length} values for ${columns.length} columns`,
             );
         }
-        // The appender is DuckDB's fast bulk path, but it fills every column in table order with
-        // exact types; use it when the table is exactly these text columns, else batched INSERTs.
+        // The JSON path fills every column in table order as text; use it when the table is exactly
+        // these text columns, else batched INSERTs with bound values.
         const described = (await conn.runAndReadAll(`describe ${table}`)).getRowObjectsJson();
-        const appendable =
+        const allText =
           described.length === columns.length &&
           described.every(
             (c, i) => String(c.column_name) === columns[i] && String(c.column_type) === 'VARCHAR',
           );
-        if (appendable) {
-          const [schema, name] = table.includes('.')
-            ? table.split('.').map((p) => p.replaceAll('"', ''))
-            : [null, table];
-          const appender = await conn.createAppender(name, schema);
-          // DuckDB writes the appended rows on flush, synchronously: flushing every few thousand
-          // rows and yielding between lets requests in flight be answered meanwhile.
-          let appended = 0;
-          for (const row of rows) {
-            for (const value of row) appendValue(appender, value);
-            appender.endRow();
-            if (++appended % APPEND_FLUSH_ROWS === 0) {
-              appender.flushSync();
-              await new Promise((resolve) => setImmediate(resolve));
-            }
+        if (allText) {
+          // One statement per slice, its rows bound as one JSON text and unpacked by DuckDB on its
+          // own threads: the appender's flush is synchronous and, committing each flush, held the
+          // event loop (and every sync beside this one) while DuckDB wrote to disk.
+          const picks = columns.map((_, i) => `r[${i + 1}]`).join(', ');
+          const sql = `insert into ${table} select ${picks} from (select unnest(json_transform($1::json, '[["VARCHAR"]]')) as r)`;
+          for (let i = 0; i < rows.length; i += ROWS_PER_JSON_INSERT) {
+            const slice = rows.slice(i, i + ROWS_PER_JSON_INSERT).map((row) => row.map(asText));
+            await conn.run(sql, [JSON.stringify(slice)] as never);
           }
-          appender.flushSync();
-          appender.closeSync();
           return;
         }
         const perStatement = Math.max(1, Math.floor(1000 / columns.length));

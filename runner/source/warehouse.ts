@@ -52,7 +52,7 @@ export interface Warehouse {
   execute(sql: string, params?: unknown[]): Promise<void>;
   /** Stream a large result in chunks of at most `chunkSize` rows; never holds the whole result. */
   stream(sql: string, params?: unknown[], chunkSize?: number): AsyncIterable<Row[]>;
-  /** Insert many rows into an existing table (bulk: an appender or a multi-row insert). */
+  /** Insert many rows into an existing table, in bulk (DuckDB: rows bound as one JSON text; Snowflake: array binds). */
   insertRows(table: string, columns: string[], rows: unknown[][]): Promise<void>;
   /** Real column names and types of a relation (lower-cased names). */
   columns(relationName: string): Promise<{ name: string; type: string }[]>;

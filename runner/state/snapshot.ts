@@ -1,7 +1,7 @@
 /**
  * Writes to the state schema, each after Klaviyo confirmed something: a row enters the snapshot
  * only when Klaviyo confirmed it (docs/architecture.md#where-state-lives). Writes go through the `stage` table
- * so they are bulk on every warehouse (an appender on DuckDB, array binds on Snowflake).
+ * so they are bulk on every warehouse (rows bound as one JSON text on DuckDB, array binds on Snowflake).
  */
 import { randomUUID } from 'node:crypto';
 import type { SyncSpec } from '../manifest/spec.ts';
@@ -40,7 +40,11 @@ function atomically(state: State, work: () => Promise<void>): Promise<void> {
   return state.wh.transaction(work);
 }
 
-/** Upserts confirmed rows into the sync's snapshot and clears their earlier rejections, at once. */
+/**
+ * Upserts confirmed rows into the sync's snapshot and clears their earlier rejections, at once.
+ * The staged rows are read and removed inside the same transaction, so a batch costs one commit
+ * after its staging, not one per statement.
+ */
 export async function confirmRows(
   state: State,
   spec: SyncSpec,
@@ -50,35 +54,44 @@ export async function confirmRows(
   if (rows.length === 0) return;
   const d = state.wh.dialect;
   const sync = d.literal(spec.name);
-  await staged(
-    state,
-    rows.map((r) => [r.key, r.hash, r.row === null ? null : JSON.stringify(r.row), r.profileId]),
-    async (batch) => {
-      const inBatch = `select key from ${state.table('stage')} where batch_id = ${d.literal(batch)}`;
+  const batch = randomUUID();
+  const stage = state.table('stage');
+  const ofBatch = `batch_id = ${d.literal(batch)}`;
+  await state.wh.insertRows(
+    stage,
+    ['batch_id', 'key', 'row_hash', 'row_json', 'klaviyo_profile_id'],
+    rows.map((r) => [batch, r.key, r.hash, r.row === null ? null : JSON.stringify(r.row), r.profileId]),
+  );
+  try {
+    await atomically(state, async () => {
       // Keep a profile id learnt earlier when this confirmation did not learn one. UPDATE ... FROM,
       // not a correlated subquery in SET: Snowflake runs one only when it can prove a single row
       // (https://docs.snowflake.com/en/user-guide/querying-subqueries#types-supported-by-snowflake).
       await state.wh.execute(
-        `update ${state.table('stage')} as t set klaviyo_profile_id = s.klaviyo_profile_id
+        `update ${stage} as t set klaviyo_profile_id = s.klaviyo_profile_id
          from ${state.table('snapshot')} as s
          where s.sync = ${sync} and s.key = t.key and s.klaviyo_profile_id is not null
-           and t.batch_id = ${d.literal(batch)} and t.klaviyo_profile_id is null`,
+           and t.${ofBatch} and t.klaviyo_profile_id is null`,
       );
-      await atomically(state, async () => {
-        await state.wh.execute(
-          `delete from ${state.table('snapshot')} where sync = ${sync} and key in (${inBatch})`,
-        );
-        await state.wh.execute(
-          `delete from ${state.table('rejected')} where sync = ${sync} and key in (${inBatch})`,
-        );
-        await state.wh.execute(
-          `insert into ${state.table('snapshot')} (sync, key, row_hash, row_json, klaviyo_profile_id, confirmed_at, run_id)
-           select ${sync}, key, row_hash, row_json, klaviyo_profile_id, ${d.nowUtc}, ${d.literal(runId)}
-           from ${state.table('stage')} where batch_id = ${d.literal(batch)}`,
-        );
-      });
-    },
-  );
+      const inBatch = `select key from ${stage} where ${ofBatch}`;
+      await state.wh.execute(
+        `delete from ${state.table('snapshot')} where sync = ${sync} and key in (${inBatch})`,
+      );
+      await state.wh.execute(
+        `delete from ${state.table('rejected')} where sync = ${sync} and key in (${inBatch})`,
+      );
+      await state.wh.execute(
+        `insert into ${state.table('snapshot')} (sync, key, row_hash, row_json, klaviyo_profile_id, confirmed_at, run_id)
+         select ${sync}, key, row_hash, row_json, klaviyo_profile_id, ${d.nowUtc}, ${d.literal(runId)}
+         from ${stage} where ${ofBatch}`,
+      );
+      await state.wh.execute(`delete from ${stage} where ${ofBatch}`);
+    });
+  } catch (error) {
+    // Rolled back: the staged rows are still there.
+    await state.wh.execute(`delete from ${stage} where ${ofBatch}`);
+    throw error;
+  }
 }
 
 /** Removes rows from the snapshot once their removal is done (or needs nothing from Klaviyo). */

@@ -44,11 +44,14 @@ interface Fields {
   offsetMinutes: number;
 }
 
+function validFields(f: Fields): boolean {
+  if (f.year < 1 || f.month < 1 || f.month > 12 || f.day < 1 || f.day > daysIn(f.year, f.month)) return false;
+  return f.hour <= 23 && f.minute <= 59 && f.second <= 59;
+}
+
 /** Milliseconds since the epoch, or undefined when a calendar or clock field is out of range. */
 function toEpoch(f: Fields): number | undefined {
-  if (f.year < 1 || f.month < 1 || f.month > 12 || f.day < 1 || f.day > daysIn(f.year, f.month))
-    return undefined;
-  if (f.hour > 23 || f.minute > 59 || f.second > 59) return undefined;
+  if (!validFields(f)) return undefined;
   const date = new Date(0);
   date.setUTCFullYear(f.year, f.month - 1, f.day);
   date.setUTCHours(f.hour, f.minute, f.second, f.millis);
@@ -64,21 +67,32 @@ function offsetOf(zone: string | undefined): number | undefined {
   return (zone.startsWith('-') ? -1 : 1) * (hours * 60 + minutes);
 }
 
-type Read = { ms: number } | { code: 'invalid_date' | 'ambiguous_date_order' | 'not_a_timestamp' };
+/** `iso`: the output text itself, when the input already was UTC and in range (no Date needed). */
+type Read =
+  { ms: number } | { iso: string } | { code: 'invalid_date' | 'ambiguous_date_order' | 'not_a_timestamp' };
 
 function readIso(m: RegExpExecArray): Read {
   const offset = offsetOf(m[11]);
   if (offset === undefined) return { code: 'invalid_date' };
-  const ms = toEpoch({
+  const fraction = (m[10] ?? '').slice(0, 3).padEnd(3, '0');
+  const fields: Fields = {
     year: Number(m[1]),
     month: Number(m[2]),
     day: Number(m[3]),
     hour: Number(m[5] ?? 0),
     minute: Number(m[6] ?? 0),
     second: Number(m[8] ?? 0),
-    millis: Number((m[10] ?? '').slice(0, 3).padEnd(3, '0')),
+    millis: Number(fraction),
     offsetMinutes: offset,
-  });
+  };
+  if (offset === 0) {
+    // Already UTC: the output is the input's own digits (the form isoUtc writes for years 1–9999),
+    // once the calendar and clock are checked as toEpoch checks them.
+    if (!validFields(fields)) return { code: 'invalid_date' };
+    const time = `${m[5] ?? '00'}:${m[6] ?? '00'}:${m[8] ?? '00'}`;
+    return { iso: `${m[1]}-${m[2]}-${m[3]}T${time}${fields.millis === 0 ? '' : `.${fraction}`}Z` };
+  }
+  const ms = toEpoch(fields);
   return ms === undefined ? { code: 'invalid_date' } : { ms };
 }
 
@@ -158,6 +172,7 @@ export function toIsoTime(raw: unknown, options: TimestampOptions = {}): Coerced
     shown = `"${text}"`;
     read = readText(text, options);
   }
+  if ('iso' in read) return { ok: true, value: read.iso };
   if ('ms' in read && Number.isFinite(read.ms) && Math.abs(read.ms) <= 8.64e15)
     return { ok: true, value: isoUtc(read.ms) };
   const code = 'code' in read ? read.code : 'not_a_timestamp';
