@@ -18,3 +18,16 @@
     where 1 = 0
   {%- endif -%}
 {%- endmacro %}
+
+{#
+  The relation an optional input's var names, or none when the var is empty (the input is then
+  klaviyo__optional_input's typed empty select), so a model can read the input's column types
+  (klaviyo__input_time) where there is a relation to read them from.
+#}
+{% macro klaviyo__optional_input_relation(var_name) -%}
+  {%- set model_name = var(var_name, '') -%}
+  {%- if model_name is string and model_name | trim != '' -%}
+    {{ return(ref(model_name | trim)) }}
+  {%- endif -%}
+  {{ return(none) }}
+{%- endmacro %}

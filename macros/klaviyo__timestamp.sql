@@ -161,12 +161,13 @@
   "02/03/2025" in an export of unknown order is refused as ambiguous instead of failing the build
   or being guessed. The column's type is read from the warehouse
   (https://docs.getdbt.com/reference/dbt-jinja-functions/adapter#get_columns_in_relation); at
-  parse time and with --no-introspect it is taken as typed. An `optional` column the input lacks
-  is a typed null, as klaviyo__optional_column gives.
+  parse time, with --no-introspect, and when `relation` is none (an optional input the project
+  leaves empty, whose columns klaviyo__optional_input types) it is taken as typed. An `optional`
+  column the input lacks is a typed null, as klaviyo__optional_column gives.
 #}
 {% macro klaviyo__input_time_sql(relation, column, alias, input, optional=false) -%}
   {%- set found = {} -%}
-  {%- if execute and flags.INTROSPECT is not false -%}
+  {%- if execute and flags.INTROSPECT is not false and relation is not none -%}
     {%- for c in adapter.get_columns_in_relation(relation) -%}
       {%- if c.name | lower == column | lower -%}{%- do found.update({'text': c.is_string()}) -%}{%- endif -%}
     {%- endfor -%}

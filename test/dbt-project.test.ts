@@ -26,7 +26,7 @@ describe('the demo dbt project', () => {
     // reported, not fatal.
     expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__orders_copies/);
     expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__web_events_copies/);
-    expect(built.stdout).toMatch(/Done\. PASS=163 WARN=2 ERROR=0 SKIP=0/);
+    expect(built.stdout).toMatch(/Done\. PASS=168 WARN=2 ERROR=0 SKIP=0/);
     const db = path.join(project, 'target', 'demo.duckdb');
     const [counts] = await rows(
       db,
@@ -196,12 +196,23 @@ describe('a project installing the package', () => {
       cwd: project,
       env,
     });
-    // The shop's export lists order 1001 twice: the package keeps one copy and warns, instead of a
-    // unique test failing the whole build.
+    // The shop's exports list orders 1001 and 2005 twice: the package keeps one copy of each and
+    // warns, instead of a unique test failing the whole build. Its suppression list flags one email "oui", which the
+    // boolean rule refuses: the email counts as suppressed, and the build warns.
     expect(built.code, built.stdout).toBe(0);
-    expect(built.stdout).toMatch(/WARN 1 klaviyo_single_copy_int_klaviyo__orders_copies/);
-    expect(built.stdout).toMatch(/WARN=1 ERROR=0 SKIP=0/);
+    expect(built.stdout).toMatch(/WARN 2 klaviyo_single_copy_int_klaviyo__orders_copies/);
+    expect(built.stdout).toMatch(/WARN 1 klaviyo_no_problem_klaviyo__suppressions_is_suppressed_problem/);
+    expect(built.stdout).toMatch(/WARN=2 ERROR=0 SKIP=0/);
     const db = path.join(project, 'target', 'consumer.duckdb');
+    expect(
+      await rows(
+        db,
+        `select email, is_suppressed, is_suppressed_problem from main.klaviyo__suppressions order by 1`,
+      ),
+    ).toEqual([
+      { email: 'jo@example.com', is_suppressed: false, is_suppressed_problem: null },
+      { email: 'sam@example.com', is_suppressed: true, is_suppressed_problem: 'not_a_boolean' },
+    ]);
     expect(
       await rows(
         db,
@@ -225,23 +236,62 @@ describe('a project installing the package', () => {
       { event_id: '2001', value: 1234.5 },
       { event_id: '2002', value: 1.234 },
       { event_id: '2004', value: 20 },
+      { event_id: '2005', value: 30 },
     ]);
+    // 2005's copies were changed on 10.04.2025 and 02.05.2025: read day first, the cancelled copy
+    // is the newer one (its text would sort first), so the cancellation is sent.
+    expect(
+      await rows(
+        db,
+        `select event_id, strftime(cancelled_at, '%Y-%m-%dT%H:%M:%SZ') as cancelled_at
+        from main.klaviyo__cancelled_order_events order by 1`,
+      ),
+    ).toEqual([{ event_id: '2005:cancelled', cancelled_at: '2025-05-02T09:00:00Z' }]);
     expect(
       await rows(
         db,
         `select count(*)::integer as n from information_schema.tables where table_name like 'demo_%' or table_name like 'stg_demo__%'`,
       ),
     ).toEqual([{ n: 0 }]);
-    // The shop has no checkouts or web events input: the events built from them are empty tables
-    // with their columns, and the build passed.
+    // Sam's CRM versions are dated day first (12.01.2025, then 02.03.2025): read as times, the
+    // March version is the newest, where the text would sort January last.
+    expect(await rows(db, `select email from main.klaviyo__profiles where person_id = '2'`)).toEqual([
+      { email: 'sam@example.com' },
+    ]);
+    // The EU store's checkouts and web events give times and quantities as text: each is read by
+    // the package's rules (day first, ISO with an offset, Unix seconds; a decimal comma), and
+    // what cannot be read is a rejected row below, never a guess.
+    const iso = (column: string): string => `strftime(${column}, '%Y-%m-%dT%H:%M:%SZ')`;
     expect(
       await rows(
         db,
-        `select (select count(*) from main.klaviyo__started_checkout_events)::integer as checkouts,
-                (select count(*) from main.klaviyo__viewed_product_events)::integer as views,
-                (select count(*) from main.klaviyo__added_to_cart_events)::integer as adds`,
+        `select event_id, ${iso('started_at')} as started_at, value,
+          list_transform(cast(json_extract(properties, '$.Items') as json[]), i -> cast(i->>'Quantity' as integer)) as quantities
+        from main.klaviyo__started_checkout_events order by 1`,
       ),
-    ).toEqual([{ checkouts: 0, views: 0, adds: 0 }]);
+    ).toEqual([
+      { event_id: 'K1_1743672600', started_at: '2025-04-03T09:30:00Z', value: 45, quantities: [2, 1] },
+      { event_id: 'K2_1743843600', started_at: '2025-04-05T09:00:00Z', value: 20, quantities: [1] },
+    ]);
+    expect(
+      await rows(
+        db,
+        `select event_id, ${iso('occurred_at')} as occurred_at, value from main.klaviyo__viewed_product_events order by 1`,
+      ),
+    ).toEqual([{ event_id: 'W1', occurred_at: '2025-04-02T08:00:00Z', value: 12.5 }]);
+    // The adds of CART-2 whose quantity cannot be read are not in the cart of the one after them.
+    expect(
+      await rows(
+        db,
+        `select event_id, ${iso('occurred_at')} as occurred_at, value,
+          cast(json_extract(properties, '$.AddedItemQuantity') as integer) as quantity,
+          json_array_length(json_extract(properties, '$.Items'))::integer as items
+        from main.klaviyo__added_to_cart_events order by 1`,
+      ),
+    ).toEqual([
+      { event_id: 'W2', occurred_at: '2025-04-02T10:05:00Z', value: 25, quantity: 2, items: 1 },
+      { event_id: 'W6', occurred_at: '2025-04-13T10:07:00Z', value: 60, quantity: 3, items: 1 },
+    ]);
     // The manifest of a project that installs the package, read the way the runner reads any
     // user's manifest: the package's models under the package's name, no syncs declared.
     const manifestPath = path.join(project, 'target', 'manifest.json');
@@ -255,6 +305,9 @@ describe('a project installing the package', () => {
     expect(
       await rows(db, `select model, key, reason_code from main.klaviyo__rejected_rows order by 1, 2, 3`),
     ).toEqual([
+      // "two" is no number and "1,5" no whole one: the add is left out, and out of later carts.
+      { model: 'klaviyo__added_to_cart_events', key: 'W4', reason_code: 'quantity_not_a_number' },
+      { model: 'klaviyo__added_to_cart_events', key: 'W5', reason_code: 'quantity_not_whole' },
       // 31.04.2025 is no day either: the cancellation is reported, the order still sent as placed.
       {
         model: 'klaviyo__cancelled_order_events',
@@ -263,13 +316,47 @@ describe('a project installing the package', () => {
       },
       { model: 'klaviyo__ordered_product_events', key: '1004-1', reason_code: 'person_unresolved' },
       { model: 'klaviyo__ordered_product_events', key: '1005-1', reason_code: 'order_not_shippable' },
+      { model: 'klaviyo__ordered_product_events', key: '2006-1', reason_code: 'order_not_shippable' },
       { model: 'klaviyo__placed_order_events', key: '1001', reason_code: 'duplicate_order' },
       { model: 'klaviyo__placed_order_events', key: '1004', reason_code: 'person_unresolved' },
       { model: 'klaviyo__placed_order_events', key: '1005', reason_code: 'future_order' },
       // The EU store's 31.02.2025 is no day: rejected by the timestamp rule, not rolled into March.
       { model: 'klaviyo__placed_order_events', key: '2003', reason_code: 'ordered_at_invalid_date' },
+      { model: 'klaviyo__placed_order_events', key: '2005', reason_code: 'duplicate_order' },
+      // 31.04.2025 is no day: 2006's copies cannot be ordered, so the order is not sent.
+      { model: 'klaviyo__placed_order_events', key: '2006', reason_code: 'updated_at_invalid_date' },
       { model: 'klaviyo__profiles', key: '3', reason_code: 'no_email' },
+      // Kim's only CRM version is dated 31.02.2025: her versions cannot be ordered, so no profile.
+      { model: 'klaviyo__profiles', key: '4', reason_code: 'updated_at_invalid_date' },
       { model: 'klaviyo__refunded_order_events', key: '1003:refunded', reason_code: 'no_change_time' },
+      // K3's "1,5" is no whole number, K5's quantity is negative, K6's empty: the checkout's line
+      // cannot be sent. 31.04.2025 is no day: K4 has no start time to key its event by.
+      { model: 'klaviyo__started_checkout_events', key: 'K3_1743854400', reason_code: 'lines_not_shippable' },
+      { model: 'klaviyo__started_checkout_events', key: 'K4', reason_code: 'started_at_invalid_date' },
+      { model: 'klaviyo__started_checkout_events', key: 'K5_1743940800', reason_code: 'lines_not_shippable' },
+      { model: 'klaviyo__started_checkout_events', key: 'K6_1744027200', reason_code: 'lines_not_shippable' },
+      // The tracker's order of day and month is not known: 02/04/2025 is refused, not guessed.
+      { model: 'klaviyo__viewed_product_events', key: 'W3', reason_code: 'occurred_at_ambiguous_date_order' },
+    ]);
+    // Each checkout line names its own reason in its checkout's.
+    expect(
+      await rows(
+        db,
+        `select entity_key, reason from main.klaviyo__rejected_rows
+        where model = 'klaviyo__started_checkout_events' order by 1`,
+      ),
+    ).toEqual([
+      {
+        entity_key: 'K3',
+        reason:
+          '1 line(s) cannot be sent: quantity "1,5" cannot be read as a whole number (not_whole, docs/value-rules.md)',
+      },
+      {
+        entity_key: 'K4',
+        reason: 'started_at "31.04.2025 12:00" cannot be read as a time (invalid_date, docs/value-rules.md)',
+      },
+      { entity_key: 'K5', reason: '1 line(s) cannot be sent: quantity is negative' },
+      { entity_key: 'K6', reason: '1 line(s) cannot be sent: quantity is empty' },
     ]);
     // RFM counts completed orders only, up to the run's date: the refunded order counts for nothing.
     expect(
@@ -312,7 +399,7 @@ exposures:
       }[];
     };
     expect(plan.syncs).toHaveLength(1);
-    expect(plan.syncs[0]!.counts).toMatchObject({ create: 6, leftOutByModel: 4 });
+    expect(plan.syncs[0]!.counts).toMatchObject({ create: 7, leftOutByModel: 6 });
     expect(plan.syncs[0]!.leftOutByModel).toEqual([
       {
         key: '1001',
@@ -329,6 +416,12 @@ exposures:
         key: '2003',
         reason_code: 'ordered_at_invalid_date',
         reason: 'ordered_at "31.02.2025 10:00" cannot be read as a time (invalid_date, docs/value-rules.md)',
+      },
+      expect.objectContaining({ key: '2005', reason_code: 'duplicate_order' }),
+      {
+        key: '2006',
+        reason_code: 'updated_at_invalid_date',
+        reason: 'updated_at "31.04.2025 08:00" cannot be read as a time (invalid_date, docs/value-rules.md)',
       },
     ]);
     // The package's macros give every row of the shared value case table what it expects, as

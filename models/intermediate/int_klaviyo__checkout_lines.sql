@@ -1,7 +1,11 @@
 -- Checkout lines from the optional checkouts input (var klaviyo__checkouts_model; empty when the
--- project has none), with parsed prices, product URLs, the person the checkout belongs to (the
--- CRM customer id when it names a resolved person, else the one resolved person with the email
--- typed; a checkout no person matches keeps the email typed) and why a line cannot be sent.
+-- project has none), with parsed start times, prices and quantities, product URLs, the person the
+-- checkout belongs to (the CRM customer id when it names a resolved person, else the one resolved
+-- person with the email typed; a checkout no person matches keeps the email typed) and why a line
+-- cannot be sent (`problem_code`, `problem`). Text start times are read by the timestamp rule
+-- (klaviyo__date_orders.checkouts), quantities by the integer rule, as the order lines' are.
+{%- set checkouts_relation = klaviyo__optional_input_relation('klaviyo__checkouts_model') %}
+{%- set decimal = klaviyo__input_decimal('checkouts') %}
 with source_lines as (
     {{ klaviyo__optional_input('klaviyo__checkouts_model', [
         ['checkout_id', dbt.type_string()],
@@ -25,9 +29,14 @@ with source_lines as (
 parsed as (
     select
         source_lines.*,
+        {{ klaviyo__input_time(checkouts_relation, 'started_at', 'source_lines', 'checkouts') }} as parsed_started_at,
+        {{ klaviyo__input_time_problem(checkouts_relation, 'started_at', 'source_lines', 'checkouts') }} as started_at_problem,
+        cast(source_lines.started_at as {{ dbt.type_string() }}) as started_at_text,
         {{ klaviyo__normalize_email('source_lines.email') }} as typed_email,
-        {{ klaviyo__parse_money('source_lines.unit_price', klaviyo__input_decimal('checkouts'), 'source_lines.currency') }} as item_price,
-        {{ klaviyo__money_problem('source_lines.unit_price', klaviyo__input_decimal('checkouts'), 'source_lines.currency') }} as unit_price_problem
+        {{ klaviyo__parse_money('source_lines.unit_price', decimal, 'source_lines.currency') }} as item_price,
+        {{ klaviyo__money_problem('source_lines.unit_price', decimal, 'source_lines.currency') }} as unit_price_problem,
+        {{ klaviyo__parse_integer('source_lines.quantity', decimal) }} as parsed_quantity,
+        {{ klaviyo__integer_problem('source_lines.quantity', decimal) }} as quantity_problem
     from source_lines
 ),
 
@@ -35,35 +44,59 @@ attributed as (
     {{ klaviyo__web_person_candidate('parsed') }}
 ),
 
+-- Why a line cannot be sent, one code per reason, as for order lines (docs/value-rules.md).
+checked as (
+    select
+        attributed.*,
+        case
+            when unit_price_problem is not null then 'unit_price_' || unit_price_problem
+            when item_price is null then 'no_unit_price'
+            when quantity_problem is not null then 'quantity_' || quantity_problem
+            when parsed_quantity is null then 'no_quantity'
+            when parsed_quantity < 0 then 'negative_quantity'
+            when nullif(trim(sku), '') is null then 'no_sku'
+            when nullif(trim(product_name), '') is null then 'no_product_name'
+        end as problem_code
+    from attributed
+),
+
 final as (
     select
-        attributed.checkout_id,
-        attributed.line_number,
+        checked.checkout_id,
+        checked.line_number,
         persons.person_id,
-        coalesce(persons.email, attributed.typed_email) as email,
-        attributed.started_at,
-        coalesce(nullif(upper(attributed.currency), ''), '{{ var("klaviyo__default_currency") }}') as currency,
-        attributed.checkout_url,
-        attributed.sku,
-        attributed.product_id,
-        attributed.product_name,
-        attributed.category,
-        attributed.quantity,
-        attributed.item_price,
-        attributed.item_price * attributed.quantity as row_total,
-        '{{ var("klaviyo__store_url") }}/products/' || lower(attributed.product_id) as product_url,
-        '{{ var("klaviyo__store_url") }}/images/' || lower(attributed.sku) || '.jpg' as image_url,
+        coalesce(persons.email, checked.typed_email) as email,
+        checked.parsed_started_at as started_at,
+        -- a start time given as text the timestamp rule refuses: the checkout is reported, not sent
+        checked.started_at_problem,
+        checked.started_at_text,
+        coalesce(nullif(upper(checked.currency), ''), '{{ var("klaviyo__default_currency") }}') as currency,
+        checked.checkout_url,
+        checked.sku,
+        checked.product_id,
+        checked.product_name,
+        checked.category,
+        checked.parsed_quantity as quantity,
+        checked.item_price,
+        checked.item_price * checked.parsed_quantity as row_total,
+        '{{ var("klaviyo__store_url") }}/products/' || lower(checked.product_id) as product_url,
+        '{{ var("klaviyo__store_url") }}/images/' || lower(checked.sku) || '.jpg' as image_url,
+        checked.problem_code,
         case
-            when attributed.unit_price_problem is not null
-                then 'unit_price "' || cast(attributed.unit_price as {{ dbt.type_string() }}) || '" cannot be read as an amount ('
-                || attributed.unit_price_problem || ', docs/value-rules.md)'
-            when attributed.item_price is null then 'unit_price is empty'
-            when attributed.quantity is null or attributed.quantity < 0 then 'quantity is missing or negative'
-            when nullif(trim(attributed.sku), '') is null then 'sku is missing'
-            when nullif(trim(attributed.product_name), '') is null then 'product_name is missing'
+            when checked.unit_price_problem is not null
+                then 'unit_price "' || cast(checked.unit_price as {{ dbt.type_string() }}) || '" cannot be read as an amount ('
+                || checked.unit_price_problem || ', docs/value-rules.md)'
+            when checked.problem_code = 'no_unit_price' then 'unit_price is empty'
+            when checked.quantity_problem is not null
+                then 'quantity "' || cast(checked.quantity as {{ dbt.type_string() }}) || '" cannot be read as a whole number ('
+                || checked.quantity_problem || ', docs/value-rules.md)'
+            when checked.problem_code = 'no_quantity' then 'quantity is empty'
+            when checked.problem_code = 'negative_quantity' then 'quantity is negative'
+            when checked.problem_code = 'no_sku' then 'sku is missing'
+            when checked.problem_code = 'no_product_name' then 'product_name is missing'
         end as problem
-    from attributed
-    left join persons on persons.person_id = attributed.candidate_person_id
+    from checked
+    left join persons on persons.person_id = checked.candidate_person_id
 )
 
 select * from final

@@ -43,7 +43,9 @@ orders as (
         {{ klaviyo__input_time(orders_relation, 'refunded_at', 'source_orders', 'orders', optional=true) }} as refunded_at,
         {{ klaviyo__input_time_problem(orders_relation, 'refunded_at', 'source_orders', 'orders', optional=true) }} as refunded_at_problem,
         cast({{ klaviyo__optional_column(orders_relation, 'refunded_at', dbt.type_string(), 'source_orders') }} as {{ dbt.type_string() }}) as refunded_at_text,
-        {{ klaviyo__optional_column(orders_relation, 'updated_at', dbt.type_timestamp(), 'source_orders') }} as updated_at,
+        {{ klaviyo__input_time(orders_relation, 'updated_at', 'source_orders', 'orders', optional=true) }} as updated_at,
+        {{ klaviyo__input_time_problem(orders_relation, 'updated_at', 'source_orders', 'orders', optional=true) }} as updated_at_problem,
+        cast({{ klaviyo__optional_column(orders_relation, 'updated_at', dbt.type_string(), 'source_orders') }} as {{ dbt.type_string() }}) as updated_at_text,
         {{ klaviyo__optional_column(orders_relation, 'cancel_reason', dbt.type_string(), 'source_orders') }} as cancel_reason,
         {{ klaviyo__optional_column(orders_relation, 'refund_reason', dbt.type_string(), 'source_orders') }} as refund_reason,
         {{ klaviyo__optional_column(orders_relation, 'decimal_mark', dbt.type_string(), 'source_orders') }} as decimal_mark
@@ -52,11 +54,14 @@ orders as (
 
 -- One copy per order: the one changed last (by updated_at, then the lifecycle times), else the
 -- one furthest along (refunded, cancelled, completed, anything else). Ties fall to ordered_at and
--- the status and total text, so a rebuild always keeps the same copy.
+-- the status and total text, so a rebuild always keeps the same copy. An updated_at given as text
+-- the timestamp rule refuses, on any copy, leaves the copies unordered: the order is rejected.
 ranked as (
     select
         orders.*,
         count(*) over (partition by order_id) as copies,
+        min(updated_at_problem) over (partition by order_id) as copies_updated_at_problem,
+        min(case when updated_at_problem is not null then updated_at_text end) over (partition by order_id) as copies_updated_at_text,
         row_number() over (
             partition by order_id
             order by
@@ -174,6 +179,7 @@ final as (
             when lifecycle.person_id is null then 'no_person'
             when lifecycle.ordered_at_problem is not null then 'ordered_at_' || lifecycle.ordered_at_problem
             when lifecycle.ordered_at is null then 'no_order_date'
+            when lifecycle.copies_updated_at_problem is not null then 'updated_at_' || lifecycle.copies_updated_at_problem
             when lifecycle.ordered_at > lifecycle.future_cutoff then 'future_order'
             when lifecycle.decimal_mark_unknown then 'unknown_decimal_mark'
             when lifecycle.order_total_problem is not null then 'total_' || lifecycle.order_total_problem
@@ -188,6 +194,9 @@ final as (
                 then 'ordered_at "' || lifecycle.ordered_at_text || '" cannot be read as a time ('
                 || lifecycle.ordered_at_problem || ', docs/value-rules.md)'
             when lifecycle.ordered_at is null then 'ordered_at is empty'
+            when lifecycle.copies_updated_at_problem is not null
+                then 'updated_at "' || lifecycle.copies_updated_at_text || '" cannot be read as a time ('
+                || lifecycle.copies_updated_at_problem || ', docs/value-rules.md)'
             when lifecycle.ordered_at > lifecycle.future_cutoff
                 then 'ordered_at ' || cast(lifecycle.ordered_at as {{ dbt.type_string() }})
                     || ' is in the future (after ' || cast(lifecycle.future_cutoff as {{ dbt.type_string() }})

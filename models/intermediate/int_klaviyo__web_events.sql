@@ -1,8 +1,12 @@
 -- Web events (viewed_product, added_to_cart) from the optional web events input (var
 -- klaviyo__web_events_model; empty when the project has none): one row per event_id, with the
--- parsed price, product URLs, the person (macros/klaviyo__web_person.sql), and why the
--- event cannot be sent (`problem_code`, `problem`). An export that lists an event twice keeps one
--- copy (by a fixed order, so a rebuild keeps the same one) and says how many it had.
+-- parsed time, price and quantity, product URLs, the person (macros/klaviyo__web_person.sql), and
+-- why the event cannot be sent (`problem_code`, `problem`). Text times are read by the timestamp
+-- rule (klaviyo__date_orders.web_events), text quantities by the integer rule. An export that lists
+-- an event twice keeps one copy (by a fixed order, so a rebuild keeps the same one) and says how
+-- many it had.
+{%- set events_relation = klaviyo__optional_input_relation('klaviyo__web_events_model') %}
+{%- set decimal = klaviyo__input_decimal('web_events') %}
 with source_events as (
     {{ klaviyo__optional_input('klaviyo__web_events_model', [
         ['event_id', dbt.type_string()],
@@ -23,15 +27,37 @@ with source_events as (
 
 {{ klaviyo__web_person_ctes() }},
 
+typed as (
+    select
+        source_events.event_id,
+        source_events.event_type,
+        {{ klaviyo__input_time(events_relation, 'occurred_at', 'source_events', 'web_events') }} as occurred_at,
+        {{ klaviyo__input_time_problem(events_relation, 'occurred_at', 'source_events', 'web_events') }} as occurred_at_problem,
+        cast(source_events.occurred_at as {{ dbt.type_string() }}) as occurred_at_text,
+        source_events.customer_id,
+        source_events.email,
+        source_events.cart_id,
+        source_events.sku,
+        source_events.product_id,
+        source_events.product_name,
+        source_events.category,
+        source_events.price,
+        {{ klaviyo__parse_integer('source_events.quantity', decimal) }} as parsed_quantity,
+        {{ klaviyo__integer_problem('source_events.quantity', decimal) }} as quantity_problem,
+        cast(source_events.quantity as {{ dbt.type_string() }}) as quantity_text,
+        source_events.currency
+    from source_events
+),
+
 ranked as (
     select
-        source_events.*,
+        typed.*,
         count(*) over (partition by event_id) as copies,
         row_number() over (
             partition by event_id
-            order by occurred_at, event_type, sku, customer_id, email, cart_id, price, quantity
+            order by occurred_at, occurred_at_text, event_type, sku, customer_id, email, cart_id, price, parsed_quantity, quantity_text
         ) as copy_rank
-    from source_events
+    from typed
 ),
 
 parsed as (
@@ -39,8 +65,10 @@ parsed as (
         ranked.*,
         lower(trim(ranked.event_type)) as normalized_type,
         {{ klaviyo__normalize_email('ranked.email') }} as typed_email,
-        {{ klaviyo__parse_money('ranked.price', klaviyo__input_decimal('web_events'), 'ranked.currency') }} as item_price,
-        {{ klaviyo__money_problem('ranked.price', klaviyo__input_decimal('web_events'), 'ranked.currency') }} as price_problem
+        {{ klaviyo__parse_money('ranked.price', decimal, 'ranked.currency') }} as item_price,
+        {{ klaviyo__money_problem('ranked.price', decimal, 'ranked.currency') }} as price_problem,
+        -- a missing quantity is one (a view has none); one the integer rule refuses is no quantity
+        case when ranked.quantity_problem is null then coalesce(ranked.parsed_quantity, 1) end as quantity
     from ranked
     where copy_rank = 1
 ),
@@ -62,21 +90,27 @@ final as (
         attributed.product_id,
         attributed.product_name,
         attributed.category,
-        coalesce(attributed.quantity, 1) as quantity,
+        attributed.quantity,
         attributed.item_price,
-        attributed.item_price * coalesce(attributed.quantity, 1) as row_total,
+        attributed.item_price * attributed.quantity as row_total,
         '{{ var("klaviyo__store_url") }}/products/' || lower(attributed.product_id) as product_url,
         '{{ var("klaviyo__store_url") }}/images/' || lower(attributed.sku) || '.jpg' as image_url,
         attributed.copies,
         case
+            when attributed.occurred_at_problem is not null then 'occurred_at_' || attributed.occurred_at_problem
             when attributed.occurred_at is null then 'no_event_time'
             when persons.person_id is null and nullif(attributed.typed_email, '') is null then 'no_identifier'
             when persons.person_id is null and {{ klaviyo__email_problem('attributed.typed_email') }} is not null then 'invalid_email'
             when attributed.price_problem is not null then 'price_' || attributed.price_problem
             when attributed.item_price is null then 'no_price'
+            when attributed.quantity_problem is not null then 'quantity_' || attributed.quantity_problem
+            when attributed.quantity < 0 then 'negative_quantity'
             when nullif(trim(attributed.product_name), '') is null then 'no_product_name'
         end as problem_code,
         case
+            when attributed.occurred_at_problem is not null
+                then 'occurred_at "' || attributed.occurred_at_text || '" cannot be read as a time ('
+                || attributed.occurred_at_problem || ', docs/value-rules.md)'
             when attributed.occurred_at is null then 'occurred_at is empty'
             when persons.person_id is null and nullif(attributed.typed_email, '') is null
                 then 'no customer id naming a person and no email: Klaviyo would not know whose event it is'
@@ -86,6 +120,10 @@ final as (
                 then 'price "' || cast(attributed.price as {{ dbt.type_string() }}) || '" cannot be read as an amount ('
                 || attributed.price_problem || ', docs/value-rules.md)'
             when attributed.item_price is null then 'price is empty'
+            when attributed.quantity_problem is not null
+                then 'quantity "' || attributed.quantity_text || '" cannot be read as a whole number ('
+                || attributed.quantity_problem || ', docs/value-rules.md)'
+            when attributed.quantity < 0 then 'quantity is negative'
             when nullif(trim(attributed.product_name), '') is null then 'product_name is missing'
         end as problem
     from attributed

@@ -3,8 +3,9 @@
 -- the add as ItemNames, Items and value, with CheckoutURL:
 -- https://developers.klaviyo.com/en/docs/guide_to_integrating_a_platform_without_a_pre_built_klaviyo_integration
 -- The cart is every add with the same cart_id up to this one (by time, then event id) whose price
--- could be read; an add without a cart_id is a cart of its own. Adds left out (no identifier, an
--- invalid email, a price that is not a number) are in klaviyo__rejected_rows.
+-- and quantity could be read (a negative quantity is none); an add without a cart_id is a cart of
+-- its own. Adds left out (no identifier, an invalid email, a price or quantity that is not a
+-- number, a time that is not a time) are in klaviyo__rejected_rows.
 with all_adds as (
     select * from {{ ref('int_klaviyo__web_events') }}
     where event_type = 'added_to_cart'
@@ -36,6 +37,7 @@ cart_lines as (
         on earlier.event_id = adds.event_id
         or (
             earlier.item_price is not null
+            and earlier.quantity >= 0
             and earlier.cart_id = adds.cart_id
             and (earlier.occurred_at < adds.occurred_at
                 or (earlier.occurred_at = adds.occurred_at and earlier.event_id < adds.event_id))

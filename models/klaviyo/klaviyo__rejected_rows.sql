@@ -27,6 +27,15 @@ checkouts as (
     select * from {{ ref('int_klaviyo__checkouts') }}
 ),
 
+profiles as (
+    select * from {{ ref('klaviyo__profiles') }}
+),
+
+suppressions as (
+    select * from {{ ref('klaviyo__suppressions') }}
+    where is_suppressed_problem is not null
+),
+
 unresolved as (
     select
         person_id,
@@ -154,6 +163,23 @@ web_event_rows as (
     where copies > 1 and event_type in ('viewed_product', 'added_to_cart')
 ),
 
+-- klaviyo__winback_list_members: members of the list's segments kept out because their email's
+-- is_suppressed cannot be read (klaviyo__suppressions counts it as suppressed).
+winback_rows as (
+    select
+        'klaviyo__winback_list_members' as model,
+        profiles.person_id as key,
+        'person' as entity,
+        profiles.person_id as entity_key,
+        'is_suppressed_' || suppressions.is_suppressed_problem as reason_code,
+        'is_suppressed "' || suppressions.is_suppressed_text || '" of ' || profiles.email
+        || ' in the suppressions input cannot be read (' || suppressions.is_suppressed_problem
+        || ', docs/value-rules.md); the email is taken as suppressed' as reason
+    from profiles
+    inner join suppressions on suppressions.email = profiles.email
+    where profiles.rfm_segment in ('at_risk', 'hibernating')
+),
+
 final as (
     select * from profile_rows
     union all
@@ -166,6 +192,8 @@ final as (
     select * from checkout_rows
     union all
     select * from web_event_rows
+    union all
+    select * from winback_rows
 )
 
 select * from final

@@ -1,2 +1,4 @@
-select cast(null as varchar) as email, cast(null as varchar) as email_consent, cast(null as boolean) as is_suppressed
-where false
+-- The shop's own suppression list, kept by its EU office: the flag is text ("no", and a French
+-- "oui" the boolean rule refuses, docs/value-rules.md).
+select email, consent as email_consent, cast(suppressed as varchar) as is_suppressed
+from {{ ref('shop_suppressions') }}
