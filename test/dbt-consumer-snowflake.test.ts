@@ -11,25 +11,17 @@
 import { cp, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Warehouse } from '../runner/source/warehouse.ts';
+import { describe, expect, it } from 'vitest';
 import { repoRoot, run } from './helpers/dbt.ts';
-import { snowflakeTestTarget, type SnowflakeTestTarget } from './helpers/snowflake-target.ts';
+import { useSnowflakeTarget } from './helpers/snowflake-target.ts';
 
 describe('a project installing the package, on Snowflake', () => {
-  let target: SnowflakeTestTarget;
-  let wh: Warehouse;
-  beforeAll(async () => {
-    target = await snowflakeTestTarget();
-    wh = await target.open();
-  }, 300_000);
-  afterAll(async () => {
-    await wh?.close();
-    await target?.stop();
-  }, 300_000);
+  const snowflake = useSnowflakeTarget();
 
   // dbt deps and a build of about 40 nodes, one statement at a time through the emulator.
   it('reads text times, quantities and flags as on DuckDB', async () => {
+    const target = snowflake.target();
+    const wh = snowflake.wh();
     const project = await mkdtemp(path.join(os.tmpdir(), 'kr-consumer-sf-'));
     await cp(path.join(repoRoot, 'test', 'dbt'), project, { recursive: true });
     await writeFile(path.join(project, 'packages.yml'), `packages:\n  - local: ${repoRoot}\n`);

@@ -6,12 +6,11 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Warehouse } from '../runner/source/warehouse.ts';
+import { describe, expect, it } from 'vitest';
 import { landEvents } from '../runner/webhooks/land.ts';
 import type { SpooledEvent } from '../runner/webhooks/spool.ts';
 import { copyDemoProject, repoRoot, run } from './helpers/dbt.ts';
-import { snowflakeTestTarget, type SnowflakeTestTarget } from './helpers/snowflake-target.ts';
+import { useSnowflakeTarget } from './helpers/snowflake-target.ts';
 
 const event = (id: string, receivedAt: string): SpooledEvent => ({
   webhook_id: 'WH1',
@@ -32,18 +31,11 @@ const event = (id: string, receivedAt: string): SpooledEvent => ({
 });
 
 describe('webhook events on Snowflake', () => {
-  let target: SnowflakeTestTarget;
-  let wh: Warehouse;
-  beforeAll(async () => {
-    target = await snowflakeTestTarget();
-    wh = await target.open();
-  }, 300_000);
-  afterAll(async () => {
-    await wh?.close();
-    await target?.stop();
-  }, 300_000);
+  const snowflake = useSnowflakeTarget();
 
   it("lands each event once; the staging models read the payloads and extract's tables", async () => {
+    const target = snowflake.target();
+    const wh = snowflake.wh();
     const schema = target.sourceSchema;
     const first = await landEvents(wh, schema, [
       event('E1', '2026-12-01T10:00:00.000Z'),

@@ -5,6 +5,7 @@
  * this run, dropped at the end.
  */
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { openSnowflake } from '../../runner/source/snowflake.ts';
 import type { Warehouse } from '../../runner/source/warehouse.ts';
 import { startEmulator, type Emulator } from './emulator.ts';
@@ -110,4 +111,22 @@ function baseTarget(
       return openSnowflake(await snowflakeTarget(output, 'test target', process.cwd()));
     },
   };
+}
+
+/**
+ * A describe block's Snowflake target and an open session on it, started before its tests and
+ * closed and stopped after them. Read both inside tests, once `beforeAll` has run.
+ */
+export function useSnowflakeTarget(): { target: () => SnowflakeTestTarget; wh: () => Warehouse } {
+  let target: SnowflakeTestTarget | undefined;
+  let wh: Warehouse | undefined;
+  beforeAll(async () => {
+    target = await snowflakeTestTarget();
+    wh = await target.open();
+  }, 300_000);
+  afterAll(async () => {
+    await wh?.close();
+    await target?.stop();
+  }, 300_000);
+  return { target: () => target!, wh: () => wh! };
 }
