@@ -22,6 +22,45 @@ export class Serial {
 }
 
 /**
+ * Writes that go on behind the batches: once Klaviyo has answered a batch, its place in flight
+ * frees and its rows are written to the state on the sync's queue, in order, while the next
+ * batches go out. At most `behind` writes wait; the first that failed is thrown at the next `add`
+ * or at `drain`.
+ */
+export class WriteBehind {
+  private readonly pending = new Set<Promise<void>>();
+  private failure: { error: unknown } | null = null;
+
+  constructor(
+    private readonly queue: Serial,
+    private readonly behind: number,
+  ) {}
+
+  async add(work: () => Promise<void>): Promise<void> {
+    this.throwFailure();
+    const writing: Promise<void> = this.queue
+      .run(work)
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => this.pending.delete(writing));
+    this.pending.add(writing);
+    while (this.pending.size > this.behind) await Promise.race(this.pending);
+    this.throwFailure();
+  }
+
+  /** Waits for every write; the first that failed is thrown. */
+  async drain(): Promise<void> {
+    while (this.pending.size > 0) await Promise.race(this.pending);
+    this.throwFailure();
+  }
+
+  private throwFailure(): void {
+    if (this.failure !== null) throw this.failure.error;
+  }
+}
+
+/**
  * Batches at Klaviyo at once unless the object says otherwise (BatchLimits.inFlight): one being
  * answered (an import job polled) while the next is submitted.
  */
@@ -96,12 +135,14 @@ export interface PipelineInput<P extends Keyed> {
   report: RowReport;
   /** The sync's write queue (objects/object.ts, `write`). */
   write: <T>(work: () => Promise<T>) => Promise<T>;
+  /** Waits for the writes of every batch settled so far; the first that failed is thrown. */
+  settled: () => Promise<void>;
   /** Identifier hashes of erased people, whose rows are held back (docs/privacy-deletions.md). */
   erased: ReadonlySet<string>;
 }
 
 export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Promise<void> {
-  const { changes, spec, signal, object, applier, report, write, erased } = input;
+  const { changes, spec, signal, object, applier, report, write, settled, erased } = input;
   const batcher = new Batcher(object, (batch) => {
     signal?.throwIfAborted();
     return applier.send(batch);
@@ -143,12 +184,16 @@ export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Pr
       }
       await write(() => report.flush());
       // Removals go once the batches before them are settled, as when the batches went one by one.
-      if (removals.length > 0) await batcher.idle();
+      if (removals.length > 0) {
+        await batcher.idle();
+        await settled();
+      }
       for (let i = 0; i < removals.length; i += object.limits.removals)
         await applier.remove(removals.slice(i, i + object.limits.removals));
     }
     await batcher.flush();
     await write(() => report.flush());
+    await settled();
     await applier.finish?.();
   } catch (error) {
     // Stopped (a signal, an error): the batches in flight settle first, so what Klaviyo confirmed is kept.

@@ -14,10 +14,32 @@
  * rather than every sync started beside it failing the same way.
  */
 import type { SyncSpec } from '../manifest/spec.ts';
+import type { RunMode } from '../plan/guard.ts';
+import { firstLoadDone } from '../state/runs.ts';
+import type { State } from '../state/schema.ts';
 import { objectOf } from '../objects/index.ts';
 
 /** Syncs of a run at once at most: each holds its own batches in flight and a warehouse stream. */
 export const SIDE_BY_SIDE = 4;
+
+/**
+ * Whether this run sends the sync's events as historical backfill (no flow fires for them): on its
+ * first load by default, and on a full refresh, which sends its history again.
+ */
+export async function goesAsBackfill(state: State, spec: SyncSpec, mode: RunMode): Promise<boolean> {
+  const backfill = spec.config.backfill ?? 'first_load';
+  if (backfill !== 'first_load') return backfill;
+  return mode.fullRefresh === true || !(await firstLoadDone(state, spec.name));
+}
+
+/** The run's syncs whose order depends on backfill and whose events go as backfill this run. */
+export async function backfilledSyncs(state: State, specs: SyncSpec[], mode: RunMode): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const spec of specs)
+    if (objectOf(spec).runs === 'after_profiles_unless_backfill' && (await goesAsBackfill(state, spec, mode)))
+      out.add(spec.name);
+  return out;
+}
 
 /** The names of the syncs each sync of the run waits for (only syncs of this run). */
 export function waitsFor(specs: SyncSpec[], backfills: ReadonlySet<string>): Map<string, string[]> {

@@ -19,7 +19,7 @@ import type { PollOptions } from '../apply/profiles.ts';
 import type { RowOutcome } from '../state/changes.ts';
 import { openWarehouse } from '../source/open.ts';
 import { readModelRejections, readModelWithheldFields } from '../source/rejected-rows.ts';
-import { openDiff, type PlanCounts } from '../state/diff.ts';
+import { openDiff, type OpenDiff, type PlanCounts } from '../state/diff.ts';
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
 import { confirmRows, forgetRows, type ConfirmedRow } from '../state/snapshot.ts';
 import { recordConfig } from '../state/configs.ts';
@@ -29,7 +29,6 @@ import {
   acquireLock,
   beginRun,
   finishRun,
-  firstLoadDone,
   heartbeat,
   markFirstLoadDone,
   releaseLock,
@@ -40,10 +39,19 @@ import { removalGuard, type RunMode } from '../plan/guard.ts';
 import { planSync } from '../plan/plan.ts';
 import { createLogger, type Logger } from '../report/log.ts';
 import { writeRunResults, type RunResults, type SyncResult } from '../report/run-results.ts';
-import { applyChanges, Serial } from './pipeline.ts';
-import { sideBySide, SIDE_BY_SIDE, waitsFor } from './schedule.ts';
+import { applyChanges, Serial, WriteBehind } from './pipeline.ts';
+import { backfilledSyncs, goesAsBackfill, sideBySide, SIDE_BY_SIDE, waitsFor } from './schedule.ts';
 import { newResult, notRun, recordUnloaded, runMetadata, runStatus } from './results.ts';
 import { MAX_LISTED, RowReport } from './row-report.ts';
+
+/**
+ * Settles whose state writes may wait behind the batches still going out: enough to cover a slow
+ * write while Klaviyo answers the next batches, few enough to bound the rows held in memory.
+ */
+const SETTLING_BEHIND = 4;
+
+/** How often a sync marks its lock alive while it settles batches. */
+const HEARTBEAT_EVERY_MS = 60_000;
 
 export interface SyncOptions extends ProjectOptions, RunMode {
   logger?: Logger;
@@ -54,16 +62,6 @@ export interface SyncOptions extends ProjectOptions, RunMode {
   allowConfigChange?: boolean;
   /** Aborted on SIGINT/SIGTERM: the run stops at the next request or batch and records `interrupted`. */
   signal?: AbortSignal;
-}
-
-/**
- * Whether this run sends the sync's events as historical backfill (no flow fires for them): on its
- * first load by default, and on a full refresh, which sends its history again.
- */
-export async function goesAsBackfill(state: State, spec: SyncSpec, mode: RunMode): Promise<boolean> {
-  const backfill = spec.config.backfill ?? 'first_load';
-  if (backfill !== 'first_load') return backfill;
-  return mode.fullRefresh === true || !(await firstLoadDone(state, spec.name));
 }
 
 /** One sync of a run: its lock, the jobs an earlier run left, the guard, then its changes applied and settled. */
@@ -78,6 +76,10 @@ class SyncRun {
   private bar: cliProgress.SingleBar | null = null;
   /** The sync's writes to the state, one at a time (objects/object.ts, `write`). */
   private readonly writes = new Serial();
+  /** Settles' writes, behind the batches still going out. */
+  private readonly settling = new WriteBehind(this.writes, SETTLING_BEHIND);
+  /** When the lock was last marked alive (acquireLock marks it first). */
+  private lastBeat = performance.now();
 
   constructor(
     private readonly state: State,
@@ -110,18 +112,29 @@ class SyncRun {
           hash: item.change.hash!,
           row: item.change.row,
           profileId: o.profileId ?? item.change.profileId ?? null,
+          isNew: item.change.kind === 'create',
         });
         this.result.counts[this.object.confirmedAs(item.change)] += 1;
       } else if (o.status === 'rejected')
         this.report.reject(o.key, item.change.hash, o.reason ?? 'rejected by Klaviyo', undefined, 'klaviyo');
       else this.report.fail(o.key, o.reason ?? 'failed');
     }
-    await this.writes.run(async () => {
+    await this.settling.add(async () => {
       await confirmRows(this.state, this.spec, this.runId, confirmed);
       await this.report.flush();
-      await heartbeat(this.state, this.spec.name, this.runId);
+      await this.beat();
     });
     this.bar?.increment(items.length);
+  }
+
+  /**
+   * Marks the sync's lock alive, at most once a minute: a lock is taken over only after
+   * STALE_LOCK_MINUTES of silence (state/runs.ts), and each beat is a commit of its own.
+   */
+  private async beat(): Promise<void> {
+    if (performance.now() - this.lastBeat < HEARTBEAT_EVERY_MS) return;
+    this.lastBeat = performance.now();
+    await heartbeat(this.state, this.spec.name, this.runId);
   }
 
   /** What the object needs from this run to send and settle its rows. */
@@ -155,6 +168,7 @@ class SyncRun {
     const spec = this.spec;
     try {
       await acquireLock(this.state, spec.name, this.runId);
+      let diff: OpenDiff | undefined;
       try {
         await this.applier.resume?.();
         if (this.result.message !== '') {
@@ -164,12 +178,9 @@ class SyncRun {
           return this.finish(started);
         }
         // One diff statement: its counts now, its rows streamed by applyChanges below.
-        const diff = await openDiff(this.state, spec, this.options);
+        diff = await openDiff(this.state, spec, this.options);
         const counts = diff.counts;
-        if (await this.stoppedByGuard(counts)) {
-          await diff.close();
-          return this.finish(started);
-        }
+        if (await this.stoppedByGuard(counts)) return this.finish(started);
         const c = this.result.counts;
         c.unchanged = counts.unchanged;
         c.skipped_by_scope = counts.skippedByScope;
@@ -202,10 +213,15 @@ class SyncRun {
           applier: this.applier,
           report: this.report,
           write: (work) => this.writes.run(work),
+          settled: () => this.settling.drain(),
           // Read after the deletion syncs, which run first: no write re-creates an erased person.
           erased: await erasedIdentifiers(this.state),
         });
       } finally {
+        // Read to its end or left (a guard, an error): its stream, and on DuckDB its connection, close.
+        await diff?.close();
+        // Stopped or not, what Klaviyo confirmed is written before the lock is let go.
+        await this.settling.drain().catch(() => {});
         if (this.bar !== null) this.bars?.remove(this.bar);
         await releaseLock(this.state, spec.name, this.runId);
       }
@@ -306,16 +322,9 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
             : undefined;
         const done = new Map<string, SyncResult>();
         try {
-          const backfills = new Set<string>();
-          for (const spec of project.specs)
-            if (
-              objectOf(spec).runs === 'after_profiles_unless_backfill' &&
-              (await goesAsBackfill(state, spec, options))
-            )
-              backfills.add(spec.name);
           await sideBySide(
             project.specs,
-            waitsFor(project.specs, backfills),
+            waitsFor(project.specs, await backfilledSyncs(state, project.specs, options)),
             SIDE_BY_SIDE,
             client.answered,
             async (spec) => {
