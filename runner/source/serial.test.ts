@@ -78,4 +78,19 @@ describe('one session shared by syncs side by side (serial.ts), on DuckDB', () =
     expect(streamed).toBe(20000);
     expect(await rows()).toContain('w1');
   });
+
+  it('starts a stream holding the queue until its first rows arrive, then lets statements by', async () => {
+    await wh.execute(`insert into t select 's', i from range(20000) r(i)`);
+    const order: string[] = [];
+    const rows = wh.stream(`select n from t where who = 's' order by n`, [], 1000)[Symbol.asyncIterator]();
+    const first = rows.next().then(() => order.push('first rows'));
+    // Asked for after the stream started: it runs once the stream's first rows are in.
+    const count = wh.query('select count(*) as n from t').then(() => order.push('statement'));
+    await Promise.all([first, count]);
+    expect(order).toEqual(['first rows', 'statement']);
+    let rest = 0;
+    for (let next = await rows.next(); next.done !== true; next = await rows.next())
+      rest += next.value.length;
+    expect(rest).toBeGreaterThan(0);
+  });
 });

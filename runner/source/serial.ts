@@ -4,8 +4,11 @@
  * one DuckDB connection at once (which it does not allow), or one sync's statement could land
  * inside another's `begin transaction … commit`. Statements wait in one queue; a transaction takes
  * the queue for its whole length, and the statements of its own work (known by their async
- * context) go straight through. Streams are not queued: each adapter reads them apart from the
- * session's statements (DuckDB on a connection of their own, Snowflake as its own statement).
+ * context) go straight through. A stream starts, and its first rows arrive, holding the queue,
+ * then reads on beside the session's statements (DuckDB on a connection of its own, Snowflake as
+ * its own statement): on one Snowflake session the emulator typed a result by a statement started
+ * beside it, and a DuckDB diff does its grouping (the heavy part, before its first row) one at a
+ * time within the runner's memory cap.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Warehouse } from './warehouse.ts';
@@ -32,6 +35,17 @@ export function serialized(session: Session): Warehouse {
     execute: (sql, params) => queued(() => session.execute(sql, params)),
     insertRows: (table, columns, rows) => queued(() => session.insertRows(table, columns, rows)),
     columns: (relation) => queued(() => session.columns(relation)),
+    async *stream(sql, params, chunkSize) {
+      const rows = session.stream(sql, params, chunkSize)[Symbol.asyncIterator]();
+      try {
+        const first = await queued(() => rows.next());
+        if (first.done === true) return;
+        yield first.value;
+        for (let next = await rows.next(); next.done !== true; next = await rows.next()) yield next.value;
+      } finally {
+        await rows.return?.();
+      }
+    },
     // `begin transaction`, `commit` and `rollback` read the same on DuckDB and Snowflake.
     transaction: <T>(work: () => Promise<T>) =>
       queued(async () => {

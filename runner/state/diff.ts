@@ -167,24 +167,21 @@ export async function openDiff(
   const stream = rows[Symbol.asyncIterator]();
   const by = new Map<string, CountText>();
   let pending: { n: number; value: ChangeText }[] = [];
-  // The statement runs, and its counts are read, holding the session's queue (source/serial.ts):
-  // syncs side by side share one session, and no other statement of the run starts meanwhile.
-  await state.wh.transaction(async () => {
-    for (;;) {
-      const next = await stream.next();
-      if (next.done === true) break;
-      const parsed = next.value.map((r) => parseLine(r.j));
-      const first = parsed.findIndex((p) => !('count' in p.value));
-      for (const p of first === -1 ? parsed : parsed.slice(0, first)) {
-        const c = p.value as CountText;
-        by.set(c.count, c);
-      }
-      if (first !== -1) {
-        pending = parsed.slice(first) as { n: number; value: ChangeText }[];
-        break;
-      }
+  // The counts come first: read them, keeping the rows after them for the stream below.
+  for (;;) {
+    const next = await stream.next();
+    if (next.done === true) break;
+    const parsed = next.value.map((r) => parseLine(r.j));
+    const first = parsed.findIndex((p) => !('count' in p.value));
+    for (const p of first === -1 ? parsed : parsed.slice(0, first)) {
+      const c = p.value as CountText;
+      by.set(c.count, c);
     }
-  });
+    if (first !== -1) {
+      pending = parsed.slice(first) as { n: number; value: ChangeText }[];
+      break;
+    }
+  }
   const counts = countsOf(by);
   const expected = [...by.values()].filter((c) => STREAMED(c.count)).reduce((a, c) => a + Number(c.n), 0);
   async function* changes(): AsyncGenerator<StreamedChange[]> {
