@@ -22,6 +22,12 @@ export class Serial {
 }
 
 /**
+ * Writes that may wait behind the batches still going out: enough to cover a slow write while
+ * Klaviyo answers the next batches, few enough to bound the rows held in memory.
+ */
+const WRITES_BEHIND = 4;
+
+/**
  * Writes that go on behind the batches: once Klaviyo has answered a batch, its place in flight
  * frees and its rows are written to the state on the sync's queue, in order, while the next
  * batches go out. At most `behind` writes wait; the first that failed is thrown at the next `add`
@@ -33,7 +39,7 @@ export class WriteBehind {
 
   constructor(
     private readonly queue: Serial,
-    private readonly behind: number,
+    private readonly behind = WRITES_BEHIND,
   ) {}
 
   async add(work: () => Promise<void>): Promise<void> {

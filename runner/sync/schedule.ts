@@ -26,18 +26,19 @@ export const SIDE_BY_SIDE = 4;
  * Whether this run sends the sync's events as historical backfill (no flow fires for them): on its
  * first load by default, and on a full refresh, which sends its history again.
  */
-export async function goesAsBackfill(state: State, spec: SyncSpec, mode: RunMode): Promise<boolean> {
+async function goesAsBackfill(state: State, spec: SyncSpec, mode: RunMode): Promise<boolean> {
   const backfill = spec.config.backfill ?? 'first_load';
   if (backfill !== 'first_load') return backfill;
   return mode.fullRefresh === true || !(await firstLoadDone(state, spec.name));
 }
 
-/** The run's syncs whose order depends on backfill and whose events go as backfill this run. */
+/**
+ * The run's syncs that send as backfill this run, read once before any starts: they set both the
+ * order (waitsFor) and how each sync sends its events.
+ */
 export async function backfilledSyncs(state: State, specs: SyncSpec[], mode: RunMode): Promise<Set<string>> {
   const out = new Set<string>();
-  for (const spec of specs)
-    if (objectOf(spec).runs === 'after_profiles_unless_backfill' && (await goesAsBackfill(state, spec, mode)))
-      out.add(spec.name);
+  for (const spec of specs) if (await goesAsBackfill(state, spec, mode)) out.add(spec.name);
   return out;
 }
 

@@ -40,15 +40,9 @@ import { planSync } from '../plan/plan.ts';
 import { createLogger, type Logger } from '../report/log.ts';
 import { writeRunResults, type RunResults, type SyncResult } from '../report/run-results.ts';
 import { applyChanges, Serial, WriteBehind } from './pipeline.ts';
-import { backfilledSyncs, goesAsBackfill, sideBySide, SIDE_BY_SIDE, waitsFor } from './schedule.ts';
+import { backfilledSyncs, sideBySide, SIDE_BY_SIDE, waitsFor } from './schedule.ts';
 import { newResult, notRun, recordUnloaded, runMetadata, runStatus } from './results.ts';
 import { MAX_LISTED, RowReport } from './row-report.ts';
-
-/**
- * Settles whose state writes may wait behind the batches still going out: enough to cover a slow
- * write while Klaviyo answers the next batches, few enough to bound the rows held in memory.
- */
-const SETTLING_BEHIND = 4;
 
 /** How often a sync marks its lock alive while it settles batches. */
 const HEARTBEAT_EVERY_MS = 60_000;
@@ -72,12 +66,11 @@ class SyncRun {
   private readonly report: RowReport;
   private readonly object: KlaviyoObject<Keyed>;
   private readonly applier: Applier<Keyed>;
-  private backfill = false;
   private bar: cliProgress.SingleBar | null = null;
   /** The sync's writes to the state, one at a time (objects/object.ts, `write`). */
   private readonly writes = new Serial();
   /** Settles' writes, behind the batches still going out. */
-  private readonly settling = new WriteBehind(this.writes, SETTLING_BEHIND);
+  private readonly settling = new WriteBehind(this.writes);
   /** When the lock was last marked alive (acquireLock marks it first). */
   private lastBeat = performance.now();
 
@@ -90,6 +83,8 @@ class SyncRun {
     private readonly log: Logger,
     /** The run's syncs: a deletion reads the others' snapshot rows under their configuration. */
     private readonly specs: SyncSpec[] = [spec],
+    /** Whether this run sends the sync's events as backfill (schedule.ts, backfilledSyncs). */
+    private readonly backfill = false,
     /** The run's progress bars, one line per sync running (`--progress`). */
     private readonly bars?: cliProgress.MultiBar,
   ) {
@@ -195,7 +190,6 @@ class SyncRun {
         c.withheld_by_model = withheld.count;
         this.result.withheld_by_model = withheld.rows;
         this.result.withheld_by_reason = withheld.byReason;
-        this.backfill = await goesAsBackfill(this.state, spec, this.options);
         const total = counts.create + counts.update + counts.remove;
         if (this.bars !== undefined && total > 2000)
           this.bar = this.bars.create(total, 0, { sync: spec.name });
@@ -322,13 +316,24 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
             : undefined;
         const done = new Map<string, SyncResult>();
         try {
+          const backfills = await backfilledSyncs(state, project.specs, options);
           await sideBySide(
             project.specs,
-            waitsFor(project.specs, await backfilledSyncs(state, project.specs, options)),
+            waitsFor(project.specs, backfills),
             SIDE_BY_SIDE,
             client.answered,
             async (spec) => {
-              const run = new SyncRun(state, client, spec, runId, options, log, project.specs, bars);
+              const run = new SyncRun(
+                state,
+                client,
+                spec,
+                runId,
+                options,
+                log,
+                project.specs,
+                backfills.has(spec.name),
+                bars,
+              );
               const requests = {};
               const result = await client.countingInto(requests, () => run.run());
               stopped ??= run.stopped;
