@@ -56,7 +56,11 @@ describe('planVerdict', () => {
 
   it("is libphonenumber-js's verdict for random numbers under every calling code", () => {
     const next = random(7);
-    const codes = [...new Set(getCountries().map((r) => getCountryCallingCode(r)))];
+    // Every region's calling code, and the non-geographic ones (freephone +800, satellite +881 …).
+    const codes = [
+      ...new Set(getCountries().map((r) => getCountryCallingCode(r))),
+      ...['800', '808', '870', '878', '881', '882', '883', '888', '979'],
+    ];
     let valid = 0;
     for (let i = 0; i < 40_000; i++) {
       const code = codes[Math.floor(next() * codes.length)]!;
@@ -77,5 +81,7 @@ describe('planVerdict', () => {
     expect(planVerdict('+447624369230')).toEqual({ number: '+447624369230' });
     expect(planVerdict('+449098790000')).toMatchObject({ code: 'premium_rate' });
     expect(planVerdict('+15550105738')).toMatchObject({ code: 'not_in_numbering_plan' });
+    expect(planVerdict('+80012345678')).toEqual({ number: '+80012345678' });
+    expect(planVerdict('+999123456')).toEqual(paths.library('+999123456'));
   });
 });

@@ -107,6 +107,8 @@ function shortVerdict(e164: string): PlanVerdict | undefined {
     const code = callingCodeOf(callingCode);
     if (code === null) continue;
     const national = e164.slice(1 + length);
+    // The library's own bounds on a national number (MIN_LENGTH_FOR_NSN, MAX_LENGTH_FOR_NSN).
+    if (national.length < 2 || national.length > 17) return undefined;
     if (!code.typed || (code.nationalPrefix !== null && code.nationalPrefix.test(national))) return undefined;
     const region = regionOf(code, national);
     const type = verdictOf(e164, region, callingCode, national);
