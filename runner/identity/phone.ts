@@ -10,7 +10,7 @@
  *    and "united kingdom" work) or else the sync's phone_region, with its national prefix
  *    dropped ("020 …" in GB, "1 415 …" in US). 7 to 15 digits remain.
  * 2. Numbering plans, which only the runner checks, with libphonenumber-js's full metadata: a
- *    number no plan assigns ("+1 555 …") or a premium-rate number is refused.
+ *    number no plan assigns ("+1 555 …") or a premium-rate number is refused (plan-verdict.ts).
  *
  * Both steps' refusals carry a reason code; the case table test/dbt/seeds/klaviyo_value_cases.csv
  * pins them, with the numbering-plan cases marked as checked by the runner only.
