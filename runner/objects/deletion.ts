@@ -191,4 +191,15 @@ export const deletion: KlaviyoObject<DeletionPayload> = {
     return requests;
   },
   applier: (context) => new DeletionApplier(context),
+  configChanges: {
+    // The snapshot keeps no identifier; the deletions table does, by hash, whatever the key.
+    key: (before, after) => ({
+      kind: 'key',
+      what: `\`key\` changed from \`${before.key}\` to \`${after.key}\`.`,
+      consequence:
+        'Every row is read as new, but an identifier whose deletion was requested before is never asked for again (docs/privacy-deletions.md): only people not erased yet cost a request.',
+      needsFlag: false,
+    }),
+    target: () => [],
+  },
 };

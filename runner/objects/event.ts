@@ -9,7 +9,16 @@ import { batches, LIMITS } from '../klaviyo/limits.ts';
 import { sendEvents } from '../apply/events.ts';
 import { buildEvent } from '../transform/event.ts';
 import type { EventPayload } from '../transform/payload.ts';
+import type { KlaviyoSyncConfig } from '../manifest/spec.ts';
+import { keyChangeStartsOver, rows, STARTS_OVER } from './config-change.ts';
 import { addRequests, forgetRemoved, toSend, type KlaviyoObject } from './object.ts';
+
+/** Where an event sync's metric names come from: its one metric, or a column of the model. */
+function metricSource(config: KlaviyoSyncConfig): string {
+  return config.metric_column !== undefined
+    ? `the metric names in column \`${config.metric_column}\``
+    : `\`${config.metric}\``;
+}
 
 export const event: KlaviyoObject<EventPayload> = {
   name: 'event',
@@ -43,4 +52,24 @@ export const event: KlaviyoObject<EventPayload> = {
     },
     remove: (changes) => forgetRemoved(c, changes),
   }),
+  configChanges: {
+    key: (before, after, counts) =>
+      keyChangeStartsOver(
+        before,
+        after,
+        counts,
+        `all ${rows(counts.inModel, 'event')} are sent again with \`unique_id\`s derived from the new key, so Klaviyo would hold every event already sent twice.`,
+      ),
+    target: (before, after, counts) =>
+      before.metric === after.metric && before.metric_column === after.metric_column
+        ? []
+        : [
+            {
+              kind: 'metric',
+              what: `\`metric\` changed from ${metricSource(before)} to ${metricSource(after)}: the ${rows(counts.inSnapshot, 'event')} already sent stay under ${metricSource(before)} (Klaviyo events are immutable).`,
+              consequence: `${STARTS_OVER} and sends all ${rows(counts.inModel, 'event')} again under ${metricSource(after)} (as a backfill when \`backfill: first_load\`).`,
+              needsFlag: true,
+            },
+          ],
+  },
 };

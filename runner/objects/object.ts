@@ -6,13 +6,14 @@
  * and `sync` run the same pass over the diff (classify.ts); `plan` counts what it finds with the
  * estimator, `sync` applies it with the applier.
  */
-import type { SyncObject, SyncSpec } from '../manifest/spec.ts';
+import type { KlaviyoSyncConfig, SyncObject, SyncSpec } from '../manifest/spec.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
 import type { PollOptions } from '../apply/profiles.ts';
 import type { RowChange, RowOutcome } from '../state/changes.ts';
 import type { PlanCounts, StreamedChange } from '../state/diff.ts';
 import type { State } from '../state/schema.ts';
 import type { BuildResult } from '../transform/payload.ts';
+import type { ConfigChange, SnapshotCounts } from './config-change.ts';
 
 /** Every payload names the row it was built from. */
 export interface Keyed {
@@ -146,6 +147,19 @@ export interface EstimateInput {
  */
 export type RunOrder = 'first' | 'any_time' | 'after_profiles' | 'after_profiles_unless_backfill';
 
+/**
+ * What a change of the exposure means for a sync of this object (plan/config-changes.ts, which
+ * compares the columns itself); `before` is the block its snapshot was confirmed under.
+ */
+export interface ConfigChangeRules {
+  /** `key` changed: what the next sync does, and whether it must start over to do it. */
+  key(before: KlaviyoSyncConfig, after: KlaviyoSyncConfig, counts: SnapshotCounts): ConfigChange;
+  /** What the sync writes to changed (an event's metric, a member's list): each needs the flag. */
+  target(before: KlaviyoSyncConfig, after: KlaviyoSyncConfig, counts: SnapshotCounts): ConfigChange[];
+  /** Said after the consequence of a column change when custom properties left the sync. */
+  readonly removedProperties?: (after: KlaviyoSyncConfig, names: string[]) => string;
+}
+
 export interface KlaviyoObject<P extends Keyed> {
   readonly name: SyncObject;
   readonly limits: BatchLimits;
@@ -166,6 +180,8 @@ export interface KlaviyoObject<P extends Keyed> {
   requests(spec: SyncSpec, tally: Tally, input: EstimateInput): Record<string, number>;
   /** Sync: the sending side for one sync of one run. */
   applier(context: ApplyContext): Applier<P>;
+  /** Plan and sync: what a change of the exposure means for this object. */
+  readonly configChanges: ConfigChangeRules;
 }
 
 /** Adds `n` requests of an operation, leaving out operations with none. */

@@ -14,6 +14,7 @@ import { finishJob, jobRows, pendingJobs, recordJob } from '../state/jobs.ts';
 import { buildIdentity } from '../transform/identity.ts';
 import type { ProfilePayload } from '../transform/payload.ts';
 import { buildProfile } from '../transform/profile.ts';
+import { code, keyChangeStartsOver, rows } from './config-change.ts';
 import {
   addRequests,
   forgetRemoved,
@@ -197,4 +198,19 @@ export const profile: KlaviyoObject<ProfilePayload> = {
     return requests;
   },
   applier: (context) => new ProfileApplier(context),
+  configChanges: {
+    key: (before, after, counts) =>
+      keyChangeStartsOver(
+        before,
+        after,
+        counts,
+        `all ${rows(counts.inModel, 'profile')} are imported again (Klaviyo matches them to existing profiles by email, phone or external id); nothing is cleared for the old keys.`,
+      ),
+    target: () => [],
+    // A property that leaves the sync is cleared in Klaviyo only with on_remove: unset_properties.
+    removedProperties: (after, names) =>
+      after.on_remove === 'unset_properties'
+        ? `${code(names)} ${names.length === 1 ? 'is' : 'are'} cleared from every profile that has a value (\`on_remove: unset_properties\`).`
+        : `Klaviyo keeps the last value of ${code(names)} on each profile (\`on_remove: ${after.on_remove ?? 'ignore'}\`; \`unset_properties\` would clear ${names.length === 1 ? 'it' : 'them'}).`,
+  },
 };
