@@ -16,6 +16,7 @@ import type { StreamedChange } from '../state/diff.ts';
 import {
   forgetErased,
   identifierHash,
+  identityHashes,
   readDeletions,
   recordDeletions,
   type DeletionStatus,
@@ -176,8 +177,11 @@ export const deletion: KlaviyoObject<DeletionPayload> = {
   bytesOf: () => 0,
   confirmedAs: () => 'erased',
   removalBound: () => 0,
+  examplesShowValues: false,
+  erases: (payload) => identityHashes(payload.profile),
   countSend(_spec, _change, payload, tally) {
     tally.send += 1;
+    tally.erasures += 1;
     // At most: an identifier an earlier row or run already asked for is not asked for again.
     for (const id of IDENTIFIERS) if (payload.profile[id] !== undefined) tally.deletions += 1;
     if (payload.profile.external_id !== undefined) tally.lookups += 1;

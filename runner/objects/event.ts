@@ -30,6 +30,7 @@ export const event: KlaviyoObject<EventPayload> = {
   bytesOf: (e) => e.bytes,
   confirmedAs: () => 'events_sent',
   removalBound: () => 0,
+  examplesShowValues: true,
   countSend(_spec, _change, payload, tally) {
     tally.send += 1;
     tally.bytes += payload.bytes;

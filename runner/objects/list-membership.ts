@@ -119,6 +119,7 @@ export const listMembership: KlaviyoObject<ListMemberPayload> = {
   bytesOf: () => 0,
   confirmedAs: () => 'list_added',
   removalBound: (spec, counts) => (spec.config.on_remove === 'ignore' ? 0 : counts.remove),
+  examplesShowValues: true,
   countSend(_spec, change, payload, tally) {
     tally.send += 1;
     if (change.profileId === null) tally.lookups += 1;

@@ -119,6 +119,8 @@ export interface Tally {
   unsubscribes: number;
   /** Profile deletions to request (docs/privacy-deletions.md). */
   deletions: number;
+  /** People whose erasure would be requested: a deletion sync's rows to send. */
+  erasures: number;
 }
 
 export const emptyTally = (): Tally => ({
@@ -131,6 +133,7 @@ export const emptyTally = (): Tally => ({
   subscribes: 0,
   unsubscribes: 0,
   deletions: 0,
+  erasures: 0,
 });
 
 /** What the plan knows besides its own tally when it asks an object for its requests. */
@@ -172,6 +175,17 @@ export interface KlaviyoObject<P extends Keyed> {
   confirmedAs(change: StreamedChange): AppliedCount;
   /** At most how many rows the diff's counts can remove or clear (the mass-removal guard's bound). */
   removalBound(spec: SyncSpec, counts: PlanCounts): number;
+  /**
+   * Plan: whether its examples show the row's values; a deletion's identifiers are not shown, as
+   * a plan lands in pull requests and CI logs.
+   */
+  readonly examplesShowValues: boolean;
+  /**
+   * An object that erases people (docs/privacy-deletions.md): the identifier hashes of the person
+   * a payload erases. The syncs planned after it hold that person's rows back, and its own
+   * payloads are never held back. Absent for every other object.
+   */
+  erases?(payload: P): string[];
   /** Plan: counts a row to send. */
   countSend(spec: SyncSpec, change: StreamedChange, payload: P, tally: Tally): void;
   /** Plan: counts a row that left the model. */

@@ -175,6 +175,7 @@ export const profile: KlaviyoObject<ProfilePayload> = {
   // Any update may clear a property.
   removalBound: (spec, counts) =>
     counts.update + counts.resent + (spec.config.on_remove === 'unset_properties' ? counts.remove : 0),
+  examplesShowValues: true,
   countSend(_spec, change, payload, tally) {
     tally.send += 1;
     tally.bytes += payload.bytes;
