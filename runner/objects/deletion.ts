@@ -195,6 +195,7 @@ export const deletion: KlaviyoObject<DeletionPayload> = {
     return requests;
   },
   applier: (context) => new DeletionApplier(context),
+  // No csvImport: a file of the people to erase would be the one copy a deletion must not leave.
   configChanges: {
     // The snapshot keeps no identifier; the deletions table does, by hash, whatever the key.
     key: (before, after) => ({

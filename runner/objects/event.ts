@@ -42,6 +42,7 @@ export const event: KlaviyoObject<EventPayload> = {
     addRequests(requests, 'bulk_create_events', batches(rows, LIMITS.eventsPerBulkRequest, bytes));
     return requests;
   },
+  // No csvImport: Klaviyo's CSV import takes profiles and list members, not events.
   applier: (c) => ({
     async send(items) {
       const outcomes = await sendEvents(

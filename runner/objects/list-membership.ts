@@ -158,6 +158,8 @@ export const listMembership: KlaviyoObject<ListMemberPayload> = {
     return requests;
   },
   applier: (context) => new ListApplier(context),
+  // The members' identifiers and consent: the list itself is chosen when the file is imported.
+  csvImport: { profileColumns: false },
   configChanges: {
     key: (before, after, counts) =>
       keyChangeStartsOver(

@@ -163,6 +163,12 @@ export interface ConfigChangeRules {
   readonly removedProperties?: (after: KlaviyoSyncConfig, names: string[]) => string;
 }
 
+/** What a file for Klaviyo's CSV import holds of an object's rows (`export`, docs/csv-export.md). */
+export interface CsvImport {
+  /** The profile attributes and custom properties the sync maps, as columns, beside the identifiers. */
+  profileColumns: boolean;
+}
+
 export interface KlaviyoObject<P extends Keyed> {
   readonly name: SyncObject;
   readonly limits: BatchLimits;
@@ -196,6 +202,8 @@ export interface KlaviyoObject<P extends Keyed> {
   applier(context: ApplyContext): Applier<P>;
   /** Plan and sync: what a change of the exposure means for this object. */
   readonly configChanges: ConfigChangeRules;
+  /** Export: what Klaviyo's CSV import takes of this object's rows; absent when it takes none. */
+  readonly csvImport?: CsvImport;
 }
 
 /** Adds `n` requests of an operation, leaving out operations with none. */

@@ -199,6 +199,7 @@ export const profile: KlaviyoObject<ProfilePayload> = {
     return requests;
   },
   applier: (context) => new ProfileApplier(context),
+  csvImport: { profileColumns: true },
   configChanges: {
     key: (before, after, counts) =>
       keyChangeStartsOver(
