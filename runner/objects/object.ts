@@ -145,10 +145,10 @@ export interface EstimateInput {
 
 /**
  * When a sync of this object may run beside the run's other syncs (sync/schedule.ts): before every
- * other sync (`first`), beside any, or once the run's profile syncs finished (always, or only when
- * its events do not go as backfill).
+ * other sync (`first`); beside any, as one of the run's profile syncs (`profiles`); or once the
+ * run's profile syncs finished (always, or only when its events do not go as backfill).
  */
-export type RunOrder = 'first' | 'any_time' | 'after_profiles' | 'after_profiles_unless_backfill';
+export type RunOrder = 'first' | 'profiles' | 'after_profiles' | 'after_profiles_unless_backfill';
 
 /**
  * What a change of the exposure means for a sync of this object (plan/config-changes.ts, which

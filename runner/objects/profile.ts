@@ -168,7 +168,8 @@ class ProfileApplier implements Applier<ProfilePayload> {
 export const profile: KlaviyoObject<ProfilePayload> = {
   name: 'profile',
   limits: { rows: LIMITS.profilesPerImportJob, bytes: LIMITS.bytesPerBatch, removals: 1000 },
-  runs: 'any_time',
+  // List memberships, and events that trigger flows, wait for the profile syncs of their run.
+  runs: 'profiles',
   build: buildProfile,
   bytesOf: (p) => p.bytes,
   confirmedAs: (change) => (change.kind === 'create' ? 'created' : 'updated'),
