@@ -1,8 +1,10 @@
 /**
  * Events: bulk requests of at most 1,000 events and 5 MB (docs/klaviyo-api.md#events), each with a
- * unique_id derived from the model key, so a resend never doubles one. Klaviyo events cannot be
- * deleted through the API, so a row that left the model only leaves the snapshot; should it come
- * back, it is sent with the same unique_id, which Klaviyo drops as a duplicate
+ * unique_id derived from the model key, so a resend never doubles one. An event row that changed
+ * after Klaviyo stored it is reported, never resent: the diff classifies it so before this module
+ * comes into play (`IMMUTABLE_OBJECTS` in manifest/spec.ts, read by state/diff-sql.ts). Klaviyo
+ * events cannot be deleted through the API, so a row that left the model only leaves the snapshot;
+ * should it come back, it is sent with the same unique_id, which Klaviyo drops as a duplicate
  * (https://developers.klaviyo.com/en/reference/create_event).
  */
 import { batches, LIMITS } from '../klaviyo/limits.ts';

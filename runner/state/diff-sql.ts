@@ -18,7 +18,7 @@
  * Rows outside `scope` (suppressed, unsubscribed, never consented) and rows of an `after` sync
  * whose key the first sync has not confirmed are left out of the model side and counted.
  */
-import { syncColumns, type SyncSpec } from '../manifest/spec.ts';
+import { IMMUTABLE_OBJECTS, syncColumns, type SyncSpec } from '../manifest/spec.ts';
 import { EMAIL_CONSENT_FIELD } from './changes.ts';
 import type { State } from './schema.ts';
 
@@ -117,7 +117,7 @@ export function diffSql(
     ${afterJoin}
     ${where}
     group by ${key} having ${key} is not null and count(*) > 1`;
-  const isEvent = spec.config.object === 'event';
+  const immutable = IMMUTABLE_OBJECTS.has(spec.config.object);
   const subscribes = spec.config.subscribe !== undefined;
   // Keys of model rows whose email the suppressions model marks UNSUBSCRIBED, in scope or not.
   const unsubscribedKeys =
@@ -174,7 +174,7 @@ export function diffSql(
           when s.key is null then 'create'
           when s.row_hash = h.h then 'unchanged'
           when r.key is not null then 'rejected'
-          ${isEvent ? `else 'changed_event'` : `else 'update'`}
+          ${immutable ? `else 'changed_event'` : `else 'update'`}
         end as kind
       from (select * from hashed where k is not null) as h
       full outer join snap as s on s.key = h.k
