@@ -2,9 +2,10 @@
  * What the runner knows about one kind of Klaviyo object (a profile, an event, a list membership):
  * one module per object implements this interface and is listed once in `index.ts`. Everything
  * object-specific goes through it: how a changed row becomes a payload, how many payloads go in a
- * batch, how a batch is sent and a removal handled, and how many requests a plan needs. `plan`
- * and `sync` run the same pass over the diff (classify.ts); `plan` counts what it finds with the
- * estimator, `sync` applies it with the applier.
+ * batch, how a batch is sent and a removal handled, how many requests a plan needs, when its syncs
+ * run, what a change of its exposure means, and what an export takes of it. `plan` and `sync`
+ * run the same pass over the diff (classify.ts); `plan` counts what it finds with the estimator,
+ * `sync` applies it with the applier.
  */
 import type { KlaviyoSyncConfig, SyncObject, SyncSpec } from '../manifest/spec.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
