@@ -161,7 +161,7 @@ export interface ConfigChangeRules {
   /** What the sync writes to changed (an event's metric, a member's list): each needs the flag. */
   target(before: KlaviyoSyncConfig, after: KlaviyoSyncConfig, counts: SnapshotCounts): ConfigChange[];
   /** Said after the consequence of a column change when custom properties left the sync. */
-  readonly removedProperties?: (after: KlaviyoSyncConfig, names: string[]) => string;
+  removedProperties?(after: KlaviyoSyncConfig, names: string[]): string;
 }
 
 /** What a file for Klaviyo's CSV import holds of an object's rows (`export`, docs/csv-export.md). */

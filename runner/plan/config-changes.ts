@@ -70,8 +70,11 @@ function columnChanges(
     ? 'The sync reads the same columns as before, so no row looks changed: Klaviyo keeps what it has until a row changes.'
     : `Every row is hashed over the sync's columns, so the ${rows(counts.inSnapshot)} already in Klaviyo become updates and are sent again.`;
   const removedProperties = removed.filter((r) => r.startsWith('properties.')).map((r) => r.slice(11));
-  const said = objectFor(after).configChanges.removedProperties;
-  if (said !== undefined && removedProperties.length > 0) consequence += ` ${said(after, removedProperties)}`;
+  const said =
+    removedProperties.length > 0
+      ? objectFor(after).configChanges.removedProperties?.(after, removedProperties)
+      : undefined;
+  if (said !== undefined) consequence += ` ${said}`;
   return [{ kind: 'columns', what: `Columns ${parts.join('; ')}.`, consequence, needsFlag: false }];
 }
 
