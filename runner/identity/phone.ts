@@ -15,10 +15,9 @@
  * Both steps' refusals carry a reason code; the case table test/dbt/seeds/klaviyo_value_cases.csv
  * pins them, with the numbering-plan cases marked as checked by the runner only.
  */
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { normalizeCountry } from './country.ts';
-import { numberType } from './number-type.ts';
 import { NUMBERING_PLANS } from './numbering-plan.ts';
+import { planVerdict, type PlanVerdict } from './plan-verdict.ts';
 import type { Normalized } from './result.ts';
 
 const SPACES = /[\u00a0\u202f\u2009]/g;
@@ -76,9 +75,6 @@ export function phoneSyntax(raw: unknown, country: unknown, fallback = 'US'): No
   return { ok: true, value: `+${digits}` };
 }
 
-/** Step 2's verdict on one E.164 number: the number libphonenumber writes, or why it is refused. */
-type PlanVerdict = { number: string } | { code: string; detail: string };
-
 /**
  * Step 2's verdicts by E.164 number, so a number met again (a shared household phone, the same
  * person in several syncs) is not parsed again. Bounded: emptied when full, so memory stays flat
@@ -86,23 +82,6 @@ type PlanVerdict = { number: string } | { code: string; detail: string };
  */
 const verdicts = new Map<string, PlanVerdict>();
 const MAX_VERDICTS = 20_000;
-
-function planVerdict(e164: string): PlanVerdict {
-  const parsed = parsePhoneNumberFromString(e164);
-  if (parsed !== undefined) {
-    // With the full metadata isValid() is "getType() finds a type" wherever the region's plan lists
-    // types, and the type is what the premium-rate check needs: one classification, not two, and
-    // with compiled patterns (number-type.ts).
-    const type = numberType(parsed.country ?? parsed.countryCallingCode, parsed.nationalNumber);
-    if (type === 'PREMIUM_RATE')
-      return { code: 'premium_rate', detail: `${e164} is a premium-rate number, not a person's phone` };
-    if (type !== undefined || parsed.isValid()) return { number: parsed.number };
-  }
-  return {
-    code: 'not_in_numbering_plan',
-    detail: `no number ${e164} exists in the numbering plan of ${parsed?.country ?? `+${parsed?.countryCallingCode ?? '?'}`}`,
-  };
-}
 
 /**
  * The number in E.164 by both steps, or why not; null when missing. `country` is the row's

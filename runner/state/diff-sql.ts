@@ -10,9 +10,10 @@
  *   rejected         the same row (key and hash) was rejected permanently before: not resent
  *   changed_event    an event row whose content changed after Klaviyo stored it; events are
  *                    immutable in Klaviyo, so it is reported, not sent
- *   null_key         the key column is NULL: the row cannot be tracked, so it is rejected. It is
- *                    kept out of the join, where it would match no snapshot row and read as a
- *                    removal of nothing (https://duckdb.org/docs/sql/expressions/comparison_operators)
+ *   null_key         the key column is NULL: the row cannot be tracked, so it is rejected. A NULL
+ *                    key matches no snapshot row in the join
+ *                    (https://duckdb.org/docs/sql/expressions/comparison_operators), and the row is
+ *                    told from a removal by its hash
  *   retry            a row `rejected` before, sent again because the run asked (`--retry-rejected`)
  *   resend           an `unchanged` row sent again by `--full-refresh`
  * Rows outside `scope` (suppressed, unsubscribed, never consented) and rows of an `after` sync
@@ -163,24 +164,28 @@ export function diffSql(
         s.prev_json,
         coalesce(s.klaviyo_profile_id, h.after_profile_id) as profile_id,
         coalesce(h.dup_count, 1) as dup_count,
-        case when h.k is null then 'remove' when s.key is null then 'create' else 'update' end as change_kind,
+        case when h.h is null then 'remove' when s.key is null then 'create' else 'update' end as change_kind,
         w.email_withdrawn_at,
         w.sms_withdrawn_at,
         case when u.key is not null then 1 else 0 end as left_unsubscribed,
         case
           when h.k is not null and h.dup_count > 1 then 'duplicate'
-          when h.k is null then 'remove'
+          when h.h is null then 'remove'
+          when h.k is null then 'null_key'
           when s.key is null and r.key is not null then 'rejected'
           when s.key is null then 'create'
           when s.row_hash = h.h then 'unchanged'
           when r.key is not null then 'rejected'
           ${immutable ? `else 'changed_event'` : `else 'update'`}
         end as kind
-      from (select * from hashed where k is not null) as h
+      -- A model row without a key matches no snapshot row (NULL equals nothing) and is told from a
+      -- removal by its hash, which every model row has: one pass over the model, where a branch
+      -- of its own made DuckDB materialise every hashed row to read them twice.
+      from hashed as h
       full outer join snap as s on s.key = h.k
       left join rej as r on r.key = h.k and r.row_hash = h.h
       left join withdrawn as w on w.key = coalesce(h.k, s.key)
-      left join unsubscribed as u on h.k is null and u.key = s.key
+      left join unsubscribed as u on h.h is null and u.key = s.key
     ),
     classified as (
       select key, hash, row_json, prev_json, profile_id, dup_count, change_kind, email_withdrawn_at, sms_withdrawn_at, left_unsubscribed,
@@ -190,10 +195,6 @@ export function diffSql(
           else kind
         end as kind
       from joined
-      union all
-      select cast(null as varchar), h, row_json, cast(null as varchar), cast(null as varchar), 1, 'create',
-        cast(null as varchar), cast(null as varchar), 0, 'null_key'
-      from hashed where k is null
     )
     select * from classified`;
   const outOfScope =
