@@ -10,7 +10,7 @@
  *   npm run bench -- 200000       # another size
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -133,7 +133,10 @@ if (mode === 'phase') {
   await phase(rowsArg!.split(':')[0]!, db!, Number(rowsArg!.split(':')[1]));
 } else {
   const rows = Number(mode ?? 1_000_000);
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kr-bench-')), 'bench.duckdb');
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'kr-bench-'));
+  const file = path.join(scratch, 'bench.duckdb');
+  // The 1,000,000-row database is scratch: gone with the run, failed or not.
+  process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
   const self = path.resolve(import.meta.filename);
   const { memory_limit: memory, threads } = duckdbSettings();
   console.log(

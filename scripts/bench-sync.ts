@@ -20,7 +20,7 @@
  *   BENCH_SYNC_PROFILE=/tmp/prof npm run bench:sync   # and a CPU profile of the sync's process
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -357,5 +357,7 @@ if (mode === 'run') {
     );
   } finally {
     sandbox.kill();
+    // The run's database and project are scratch: gone with the run, failed or not.
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -38,7 +38,9 @@ export function bulkEventsBody(events: EventPayload[], backfill: boolean): unkno
   const byProfile = new Map<string, EventPayload[]>();
   for (const e of events) {
     const id = JSON.stringify(e.profile);
-    byProfile.set(id, [...(byProfile.get(id) ?? []), e]);
+    const group = byProfile.get(id);
+    if (group === undefined) byProfile.set(id, [e]);
+    else group.push(e);
   }
   return {
     data: {
