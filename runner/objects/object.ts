@@ -67,9 +67,10 @@ export interface ApplyContext {
   readonly signal: AbortSignal | undefined;
   /**
    * Applies Klaviyo's outcomes to the batch: confirmed rows into the snapshot (and counted with
-   * `confirmedAs`), rejected ones recorded, failed ones left to the next run.
+   * `confirmedAs`), rejected ones recorded, failed ones left to the next run. `jobs`: the import
+   * jobs the batch went in, whose recorded rows the snapshot takes the rows' JSON from.
    */
-  settle(items: Pending<unknown>[], outcomes: RowOutcome[]): Promise<void>;
+  settle(items: Pending<unknown>[], outcomes: RowOutcome[], jobs?: string[]): Promise<void>;
   /** Removed rows that are done: they leave the snapshot. */
   forget(keys: string[]): Promise<void>;
   /**

@@ -95,7 +95,7 @@ class ProfileApplier implements Applier<ProfilePayload> {
       const payloads = items.map((i) => i.payload);
       const outcomes = await settleJob(c.client, jobId, job, payloads, knownIds(items));
       c.jobs([jobId]);
-      await c.settle(items, outcomes);
+      await c.settle(items, outcomes, [jobId]);
       await c.write(() => finishJob(c.state, jobId, 'complete'));
     }
   }
@@ -126,7 +126,12 @@ class ProfileApplier implements Applier<ProfilePayload> {
       },
     );
     c.jobs(jobs.map((j) => j.jobId));
-    await c.settle(items, outcomes);
+    // Settled before any job is finished: finishing a job deletes the rows its settle reads.
+    await c.settle(
+      items,
+      outcomes,
+      jobs.map((j) => j.jobId),
+    );
     // A job still running at Klaviyo stays recorded: the next run resumes it.
     for (const { jobId, status } of jobs)
       if (status !== 'running') await c.write(() => finishJob(c.state, jobId, status));

@@ -46,12 +46,17 @@ function atomically(state: State, work: () => Promise<void>): Promise<void> {
  * Upserts confirmed rows into the sync's snapshot and clears their earlier rejections, at once.
  * The staged rows are read and removed inside the same transaction, so a batch costs one commit
  * after its staging, not one per statement.
+ *
+ * `jobs`: the import jobs the rows went in (state/jobs.ts). Each job's recorded rows hold the same
+ * hash and JSON, so the snapshot takes them from there and only keys and profile ids are staged:
+ * a job's rows cross from the runner to the warehouse once, not twice.
  */
 export async function confirmRows(
   state: State,
   spec: SyncSpec,
   runId: string,
   rows: ConfirmedRow[],
+  jobs: string[] = [],
 ): Promise<void> {
   if (rows.length === 0) return;
   const d = state.wh.dialect;
@@ -59,11 +64,22 @@ export async function confirmRows(
   const batch = randomUUID();
   const stage = state.table('stage');
   const ofBatch = `batch_id = ${d.literal(batch)}`;
+  const fromJobs = jobs.length > 0;
   await state.wh.insertRows(
     stage,
     ['batch_id', 'key', 'row_hash', 'row_json', 'klaviyo_profile_id'],
-    rows.map((r) => [batch, r.key, r.hash, r.row === null ? null : JSON.stringify(r.row), r.profileId]),
+    rows.map((r) =>
+      fromJobs
+        ? [batch, r.key, null, null, r.profileId]
+        : [batch, r.key, r.hash, r.row === null ? null : JSON.stringify(r.row), r.profileId],
+    ),
   );
+  const staged = fromJobs
+    ? `select t.key, j.row_hash, j.row_json, t.klaviyo_profile_id
+       from ${stage} as t inner join ${state.table('job_rows')} as j
+         on j.sync = ${sync} and j.key = t.key and j.job_id in (${jobs.map((id) => d.literal(id)).join(', ')})
+       where t.${ofBatch}`
+    : `select key, row_hash, row_json, klaviyo_profile_id from ${stage} where ${ofBatch}`;
   // A batch of keys the diff found nowhere in the snapshot (the sync's lock keeps it so) has no
   // snapshot row to read a profile id from or to replace: two scans of the snapshot fewer.
   const allNew = rows.every((r) => r.isNew === true);
@@ -90,7 +106,7 @@ export async function confirmRows(
       await state.wh.execute(
         `insert into ${state.table('snapshot')} (sync, key, row_hash, row_json, klaviyo_profile_id, confirmed_at, run_id)
          select ${sync}, key, row_hash, row_json, klaviyo_profile_id, ${d.nowUtc}, ${d.literal(runId)}
-         from ${stage} where ${ofBatch}`,
+         from (${staged}) as confirmed`,
       );
       await state.wh.execute(`delete from ${stage} where ${ofBatch}`);
     });

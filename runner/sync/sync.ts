@@ -95,7 +95,7 @@ class SyncRun {
   }
 
   /** Applies outcomes: confirmed rows into the snapshot, rejected ones recorded, failed ones left to the next run. */
-  private async settle(items: Pending<unknown>[], outcomes: RowOutcome[]): Promise<void> {
+  private async settle(items: Pending<unknown>[], outcomes: RowOutcome[], jobs?: string[]): Promise<void> {
     const byKey = new Map(items.map((i) => [i.change.key, i]));
     const confirmed: ConfirmedRow[] = [];
     for (const o of outcomes) {
@@ -115,7 +115,7 @@ class SyncRun {
       else this.report.fail(o.key, o.reason ?? 'failed');
     }
     await this.settling.add(async () => {
-      await confirmRows(this.state, this.spec, this.runId, confirmed);
+      await confirmRows(this.state, this.spec, this.runId, confirmed, jobs);
       await this.report.flush();
       await this.beat();
     });
@@ -143,7 +143,7 @@ class SyncRun {
       poll: this.options.poll,
       backfill: () => this.backfill,
       signal: this.options.signal,
-      settle: (items, outcomes) => this.settle(items, outcomes),
+      settle: (items, outcomes, jobs) => this.settle(items, outcomes, jobs),
       forget: (keys) => this.writes.run(() => forgetRows(this.state, this.spec, keys)),
       write: (work) => this.writes.run(work),
       count: (name, n) => {
