@@ -17,6 +17,7 @@ import {
   type SyncSpec,
 } from '../manifest/spec.ts';
 import type { ListMemberPayload, ProfileAttributes, ProfilePayload } from '../transform/payload.ts';
+import { objectOf } from '../objects/index.ts';
 
 const IDENTITY_HEADERS = {
   email: 'Email',
@@ -72,7 +73,7 @@ function columnsOf(spec: SyncSpec): Column[] {
   for (const id of ['email', 'phone_number', 'external_id'] as const)
     if (config.identity[id] !== undefined)
       columns.push({ header: IDENTITY_HEADERS[id], value: (a) => a[id] });
-  if (config.object === 'profile') {
+  if (objectOf(spec).csvImport?.profileColumns === true) {
     const inLocation = new Set<string>(PROFILE_LOCATION_ATTRIBUTES);
     for (const name of PROFILE_ATTRIBUTES) {
       if (config.attributes?.[name] === undefined) continue;

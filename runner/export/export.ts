@@ -73,12 +73,10 @@ function onlySync(specs: Awaited<ReturnType<typeof loadSyncs>>['specs'], select:
         : `export writes one sync's rows to one file; --select ${select.join(' ') || '(nothing)'} matched ${specs.length} (${specs.map((s) => s.name).join(', ')}). Name one.`,
     );
   const spec = specs[0]!;
-  // Any other object (events, deletions, and whatever is added later) has no place in a profile
-  // import file; a file of the people to erase would be the one copy a deletion must not leave.
-  const object: string = spec.config.object;
-  if (object !== 'profile' && object !== 'list_membership')
+  // Only the objects whose module says what Klaviyo's CSV import takes of them (csvImport).
+  if (objectOf(spec).csvImport === undefined)
     throw new ConfigError(
-      `export: ${spec.name} (${spec.yamlPath}) is a sync of \`object: ${object}\`; Klaviyo's CSV import takes profiles and list members, so export a profile or list_membership sync.`,
+      `export: ${spec.name} (${spec.yamlPath}) is a sync of \`object: ${spec.config.object}\`; Klaviyo's CSV import takes profiles and list members, so export a profile or list_membership sync.`,
     );
   return spec;
 }

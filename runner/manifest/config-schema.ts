@@ -44,6 +44,7 @@ function sentence(error: ErrorObject, where: string, block: unknown): string | n
       return `${where}: ${at} must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}.`;
     case 'not': {
       const b = block as Record<string, unknown>;
+      // The exposure's YAML is checked here, before any object module: the deletion's keys are above.
       if (b.object === 'deletion') {
         const extra = Object.keys(b).filter((k) => !DELETION_KEYS.includes(k));
         return `${where}: config.meta.klaviyo is a deletion sync, which takes only ${DELETION_KEYS.map((k) => `\`${k}\``).join(', ')}; remove ${extra.map((k) => `\`${k}\``).join(', ')}.`;

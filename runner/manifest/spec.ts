@@ -7,6 +7,14 @@
 /** `deletion`: each row names a person Klaviyo must erase (docs/privacy-deletions.md). */
 export type SyncObject = 'profile' | 'event' | 'list_membership' | 'deletion';
 
+/**
+ * Objects Klaviyo keeps as it first stored them: an event sent again under its `unique_id` is
+ * ignored (docs/klaviyo-api.md#events), so a row changed after Klaviyo confirmed it is reported as
+ * changed, never sent. The diff classifies by it (state/diff-sql.ts), a stage before the object
+ * modules (objects/), so the fact sits here.
+ */
+export const IMMUTABLE_OBJECTS: ReadonlySet<SyncObject> = new Set<SyncObject>(['event']);
+
 /** The validated `config.meta.klaviyo` block (shape of schema/klaviyo-sync.schema.json). */
 export interface KlaviyoSyncConfig {
   object: SyncObject;

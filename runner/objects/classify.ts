@@ -70,7 +70,8 @@ export function classify<P extends Keyed>(
   if (change.kind === 'remove') return { type: 'remove', change };
   const built = object.build(spec, change);
   if (!built.ok) return { type: 'invalid', change, rejection: built.rejection };
-  const held = erasedReason(spec, built.payload, erased);
+  // A payload that erases a person is never held back for that person.
+  const held = object.erases === undefined ? erasedReason(built.payload, erased) : null;
   if (held !== null) return { type: 'held_back', change, reason: held };
   return { type: 'send', change, payload: built.payload, dropped: built.dropped ?? [] };
 }

@@ -16,6 +16,7 @@ import type { StreamedChange } from '../state/diff.ts';
 import {
   forgetErased,
   identifierHash,
+  identityHashes,
   readDeletions,
   recordDeletions,
   type DeletionStatus,
@@ -176,8 +177,11 @@ export const deletion: KlaviyoObject<DeletionPayload> = {
   bytesOf: () => 0,
   confirmedAs: () => 'erased',
   removalBound: () => 0,
+  examplesShowValues: false,
+  erases: (payload) => identityHashes(payload.profile),
   countSend(_spec, _change, payload, tally) {
     tally.send += 1;
+    tally.erasures += 1;
     // At most: an identifier an earlier row or run already asked for is not asked for again.
     for (const id of IDENTIFIERS) if (payload.profile[id] !== undefined) tally.deletions += 1;
     if (payload.profile.external_id !== undefined) tally.lookups += 1;
@@ -191,4 +195,16 @@ export const deletion: KlaviyoObject<DeletionPayload> = {
     return requests;
   },
   applier: (context) => new DeletionApplier(context),
+  // No csvImport: a file of the people to erase would be the one copy a deletion must not leave.
+  configChanges: {
+    // The snapshot keeps no identifier; the deletions table does, by hash, whatever the key.
+    key: (before, after) => ({
+      kind: 'key',
+      what: `\`key\` changed from \`${before.key}\` to \`${after.key}\`.`,
+      consequence:
+        'Every row is read as new, but an identifier whose deletion was requested before is never asked for again (docs/privacy-deletions.md): only people not erased yet cost a request.',
+      needsFlag: false,
+    }),
+    target: () => [],
+  },
 };

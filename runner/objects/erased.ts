@@ -4,7 +4,6 @@
  * re-creates the person in Klaviyo. `plan` and `sync` ask this one function, so they say the same
  * thing about the same row.
  */
-import type { SyncSpec } from '../manifest/spec.ts';
 import { identityHashes } from '../state/deletions.ts';
 import type { ProfileIdentity } from '../transform/payload.ts';
 
@@ -17,8 +16,8 @@ function identityOf(payload: AnyPayload): ProfileIdentity {
 }
 
 /** Why this payload is held back, or null when it carries no erased person's identifier. */
-export function erasedReason(spec: SyncSpec, payload: unknown, erased: ReadonlySet<string>): string | null {
-  if (erased.size === 0 || spec.config.object === 'deletion') return null;
+export function erasedReason(payload: unknown, erased: ReadonlySet<string>): string | null {
+  if (erased.size === 0) return null;
   const identity = identityOf(payload as AnyPayload);
   const hit = (['email', 'phone_number', 'external_id'] as const).find(
     (field) =>

@@ -1,15 +1,26 @@
 /**
  * Events: bulk requests of at most 1,000 events and 5 MB (docs/klaviyo-api.md#events), each with a
- * unique_id derived from the model key, so a resend never doubles one. Klaviyo events cannot be
- * deleted through the API, so a row that left the model only leaves the snapshot; should it come
- * back, it is sent with the same unique_id, which Klaviyo drops as a duplicate
+ * unique_id derived from the model key, so a resend never doubles one. An event row that changed
+ * after Klaviyo stored it is reported, never resent: the diff classifies it so before this module
+ * comes into play (`IMMUTABLE_OBJECTS` in manifest/spec.ts, read by state/diff-sql.ts). Klaviyo
+ * events cannot be deleted through the API, so a row that left the model only leaves the snapshot;
+ * should it come back, it is sent with the same unique_id, which Klaviyo drops as a duplicate
  * (https://developers.klaviyo.com/en/reference/create_event).
  */
 import { batches, LIMITS } from '../klaviyo/limits.ts';
 import { sendEvents } from '../apply/events.ts';
 import { buildEvent } from '../transform/event.ts';
 import type { EventPayload } from '../transform/payload.ts';
+import type { KlaviyoSyncConfig } from '../manifest/spec.ts';
+import { keyChangeStartsOver, rows, STARTS_OVER } from './config-change.ts';
 import { addRequests, forgetRemoved, toSend, type KlaviyoObject } from './object.ts';
+
+/** Where an event sync's metric names come from: its one metric, or a column of the model. */
+function metricSource(config: KlaviyoSyncConfig): string {
+  return config.metric_column !== undefined
+    ? `the metric names in column \`${config.metric_column}\``
+    : `\`${config.metric}\``;
+}
 
 export const event: KlaviyoObject<EventPayload> = {
   name: 'event',
@@ -21,6 +32,7 @@ export const event: KlaviyoObject<EventPayload> = {
   bytesOf: (e) => e.bytes,
   confirmedAs: () => 'events_sent',
   removalBound: () => 0,
+  examplesShowValues: true,
   countSend(_spec, _change, payload, tally) {
     tally.send += 1;
     tally.bytes += payload.bytes;
@@ -32,6 +44,7 @@ export const event: KlaviyoObject<EventPayload> = {
     addRequests(requests, 'bulk_create_events', batches(rows, LIMITS.eventsPerBulkRequest, bytes));
     return requests;
   },
+  // No csvImport: Klaviyo's CSV import takes profiles and list members, not events.
   applier: (c) => ({
     async send(items) {
       const outcomes = await sendEvents(
@@ -43,4 +56,24 @@ export const event: KlaviyoObject<EventPayload> = {
     },
     remove: (changes) => forgetRemoved(c, changes),
   }),
+  configChanges: {
+    key: (before, after, counts) =>
+      keyChangeStartsOver(
+        before,
+        after,
+        counts,
+        `all ${rows(counts.inModel, 'event')} are sent again with \`unique_id\`s derived from the new key, so Klaviyo would hold every event already sent twice.`,
+      ),
+    target: (before, after, counts) =>
+      before.metric === after.metric && before.metric_column === after.metric_column
+        ? []
+        : [
+            {
+              kind: 'metric',
+              what: `\`metric\` changed from ${metricSource(before)} to ${metricSource(after)}: the ${rows(counts.inSnapshot, 'event')} already sent stay under ${metricSource(before)} (Klaviyo events are immutable).`,
+              consequence: `${STARTS_OVER} and sends all ${rows(counts.inModel, 'event')} again under ${metricSource(after)} (as a backfill when \`backfill: first_load\`).`,
+              needsFlag: true,
+            },
+          ],
+  },
 };

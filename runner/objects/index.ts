@@ -2,7 +2,7 @@
  * The Klaviyo objects a sync can ship, by the name an exposure gives in `object`. Adding an object
  * is one module implementing `KlaviyoObject` (object.ts) and one line here.
  */
-import type { SyncObject, SyncSpec } from '../manifest/spec.ts';
+import type { KlaviyoSyncConfig, SyncObject, SyncSpec } from '../manifest/spec.ts';
 import { deletion } from './deletion.ts';
 import { event } from './event.ts';
 import { listMembership } from './list-membership.ts';
@@ -18,5 +18,10 @@ const OBJECTS: { [name in SyncObject]: KlaviyoObject<Keyed> } = {
 
 /** The module of the object a sync ships. */
 export function objectOf(spec: SyncSpec): KlaviyoObject<Keyed> {
-  return OBJECTS[spec.config.object];
+  return objectFor(spec.config);
+}
+
+/** The module of the object a sync's `config.meta.klaviyo` block names. */
+export function objectFor(config: KlaviyoSyncConfig): KlaviyoObject<Keyed> {
+  return OBJECTS[config.object];
 }

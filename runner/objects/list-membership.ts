@@ -12,6 +12,8 @@ import type { StreamedChange } from '../state/diff.ts';
 import { recordWithdrawals } from '../state/snapshot.ts';
 import { buildListMember } from '../transform/list.ts';
 import type { ListMemberPayload } from '../transform/payload.ts';
+import type { KlaviyoSyncConfig } from '../manifest/spec.ts';
+import { keyChangeStartsOver, rows, STARTS_OVER } from './config-change.ts';
 import {
   addRequests,
   toSend,
@@ -20,6 +22,11 @@ import {
   type KlaviyoObject,
   type Pending,
 } from './object.ts';
+
+function listName(list: KlaviyoSyncConfig['list']): string {
+  if (list?.id !== undefined) return `list id \`${list.id}\``;
+  return `list \`${list?.name ?? '?'}\``;
+}
 
 class ListApplier implements Applier<ListMemberPayload> {
   /** Found (or created) once, by the first batch that needs it; the batches after it wait for it. */
@@ -112,6 +119,7 @@ export const listMembership: KlaviyoObject<ListMemberPayload> = {
   bytesOf: () => 0,
   confirmedAs: () => 'list_added',
   removalBound: (spec, counts) => (spec.config.on_remove === 'ignore' ? 0 : counts.remove),
+  examplesShowValues: true,
   countSend(_spec, change, payload, tally) {
     tally.send += 1;
     if (change.profileId === null) tally.lookups += 1;
@@ -150,4 +158,26 @@ export const listMembership: KlaviyoObject<ListMemberPayload> = {
     return requests;
   },
   applier: (context) => new ListApplier(context),
+  // The members' identifiers and consent: the list itself is chosen when the file is imported.
+  csvImport: { profileColumns: false },
+  configChanges: {
+    key: (before, after, counts) =>
+      keyChangeStartsOver(
+        before,
+        after,
+        counts,
+        `all ${rows(counts.inModel, 'member')} are added to the list again (adding a member twice is harmless); nobody is removed for the old keys.`,
+      ),
+    target: (before, after, counts) =>
+      JSON.stringify(before.list) === JSON.stringify(after.list)
+        ? []
+        : [
+            {
+              kind: 'list',
+              what: `\`list\` changed from ${listName(before.list)} to ${listName(after.list)}: the snapshot's ${rows(counts.inSnapshot, 'member')} are on the old list.`,
+              consequence: `${STARTS_OVER} and adds all ${rows(counts.inModel, 'member')} to the new list; nobody is removed from the old one.`,
+              needsFlag: true,
+            },
+          ],
+  },
 };

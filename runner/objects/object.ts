@@ -2,17 +2,19 @@
  * What the runner knows about one kind of Klaviyo object (a profile, an event, a list membership):
  * one module per object implements this interface and is listed once in `index.ts`. Everything
  * object-specific goes through it: how a changed row becomes a payload, how many payloads go in a
- * batch, how a batch is sent and a removal handled, and how many requests a plan needs. `plan`
- * and `sync` run the same pass over the diff (classify.ts); `plan` counts what it finds with the
- * estimator, `sync` applies it with the applier.
+ * batch, how a batch is sent and a removal handled, how many requests a plan needs, when its syncs
+ * run, what a change of its exposure means, and what an export takes of it. `plan` and `sync`
+ * run the same pass over the diff (classify.ts); `plan` counts what it finds with the estimator,
+ * `sync` applies it with the applier.
  */
-import type { SyncObject, SyncSpec } from '../manifest/spec.ts';
+import type { KlaviyoSyncConfig, SyncObject, SyncSpec } from '../manifest/spec.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
 import type { PollOptions } from '../apply/profiles.ts';
 import type { RowChange, RowOutcome } from '../state/changes.ts';
 import type { PlanCounts, StreamedChange } from '../state/diff.ts';
 import type { State } from '../state/schema.ts';
 import type { BuildResult } from '../transform/payload.ts';
+import type { ConfigChange, SnapshotCounts } from './config-change.ts';
 
 /** Every payload names the row it was built from. */
 export interface Keyed {
@@ -119,6 +121,8 @@ export interface Tally {
   unsubscribes: number;
   /** Profile deletions to request (docs/privacy-deletions.md). */
   deletions: number;
+  /** People whose erasure would be requested: a deletion sync's rows to send. */
+  erasures: number;
 }
 
 export const emptyTally = (): Tally => ({
@@ -131,6 +135,7 @@ export const emptyTally = (): Tally => ({
   subscribes: 0,
   unsubscribes: 0,
   deletions: 0,
+  erasures: 0,
 });
 
 /** What the plan knows besides its own tally when it asks an object for its requests. */
@@ -142,10 +147,29 @@ export interface EstimateInput {
 
 /**
  * When a sync of this object may run beside the run's other syncs (sync/schedule.ts): before every
- * other sync (`first`), beside any, or once the run's profile syncs finished (always, or only when
- * its events do not go as backfill).
+ * other sync (`first`); beside any, as one of the run's profile syncs (`profiles`); or once the
+ * run's profile syncs finished (always, or only when its events do not go as backfill).
  */
-export type RunOrder = 'first' | 'any_time' | 'after_profiles' | 'after_profiles_unless_backfill';
+export type RunOrder = 'first' | 'profiles' | 'after_profiles' | 'after_profiles_unless_backfill';
+
+/**
+ * What a change of the exposure means for a sync of this object (plan/config-changes.ts, which
+ * compares the columns itself); `before` is the block its snapshot was confirmed under.
+ */
+export interface ConfigChangeRules {
+  /** `key` changed: what the next sync does, and whether it must start over to do it. */
+  key(before: KlaviyoSyncConfig, after: KlaviyoSyncConfig, counts: SnapshotCounts): ConfigChange;
+  /** What the sync writes to changed (an event's metric, a member's list): each needs the flag. */
+  target(before: KlaviyoSyncConfig, after: KlaviyoSyncConfig, counts: SnapshotCounts): ConfigChange[];
+  /** Said after the consequence of a column change when custom properties left the sync. */
+  removedProperties?(after: KlaviyoSyncConfig, names: string[]): string;
+}
+
+/** What a file for Klaviyo's CSV import holds of an object's rows (`export`, docs/csv-export.md). */
+export interface CsvImport {
+  /** The profile attributes and custom properties the sync maps, as columns, beside the identifiers. */
+  profileColumns: boolean;
+}
 
 export interface KlaviyoObject<P extends Keyed> {
   readonly name: SyncObject;
@@ -159,6 +183,17 @@ export interface KlaviyoObject<P extends Keyed> {
   confirmedAs(change: StreamedChange): AppliedCount;
   /** At most how many rows the diff's counts can remove or clear (the mass-removal guard's bound). */
   removalBound(spec: SyncSpec, counts: PlanCounts): number;
+  /**
+   * Plan: whether its examples show the row's values; a deletion's identifiers are not shown, as
+   * a plan lands in pull requests and CI logs.
+   */
+  readonly examplesShowValues: boolean;
+  /**
+   * An object that erases people (docs/privacy-deletions.md): the identifier hashes of the person
+   * a payload erases. The syncs planned after it hold that person's rows back, and its own
+   * payloads are never held back. Absent for every other object.
+   */
+  erases?(payload: P): string[];
   /** Plan: counts a row to send. */
   countSend(spec: SyncSpec, change: StreamedChange, payload: P, tally: Tally): void;
   /** Plan: counts a row that left the model. */
@@ -167,6 +202,10 @@ export interface KlaviyoObject<P extends Keyed> {
   requests(spec: SyncSpec, tally: Tally, input: EstimateInput): Record<string, number>;
   /** Sync: the sending side for one sync of one run. */
   applier(context: ApplyContext): Applier<P>;
+  /** Plan and sync: what a change of the exposure means for this object. */
+  readonly configChanges: ConfigChangeRules;
+  /** Export: what Klaviyo's CSV import takes of this object's rows; absent when it takes none. */
+  readonly csvImport?: CsvImport;
 }
 
 /** Adds `n` requests of an operation, leaving out operations with none. */

@@ -14,6 +14,7 @@ import { finishJob, jobRows, pendingJobs, recordJob } from '../state/jobs.ts';
 import { buildIdentity } from '../transform/identity.ts';
 import type { ProfilePayload } from '../transform/payload.ts';
 import { buildProfile } from '../transform/profile.ts';
+import { code, keyChangeStartsOver, rows } from './config-change.ts';
 import {
   addRequests,
   forgetRemoved,
@@ -172,13 +173,15 @@ class ProfileApplier implements Applier<ProfilePayload> {
 export const profile: KlaviyoObject<ProfilePayload> = {
   name: 'profile',
   limits: { rows: LIMITS.profilesPerImportJob, bytes: LIMITS.bytesPerBatch, removals: 1000 },
-  runs: 'any_time',
+  // List memberships, and events that trigger flows, wait for the profile syncs of their run.
+  runs: 'profiles',
   build: buildProfile,
   bytesOf: (p) => p.bytes,
   confirmedAs: (change) => (change.kind === 'create' ? 'created' : 'updated'),
   // Any update may clear a property.
   removalBound: (spec, counts) =>
     counts.update + counts.resent + (spec.config.on_remove === 'unset_properties' ? counts.remove : 0),
+  examplesShowValues: true,
   countSend(_spec, change, payload, tally) {
     tally.send += 1;
     tally.bytes += payload.bytes;
@@ -202,4 +205,20 @@ export const profile: KlaviyoObject<ProfilePayload> = {
     return requests;
   },
   applier: (context) => new ProfileApplier(context),
+  csvImport: { profileColumns: true },
+  configChanges: {
+    key: (before, after, counts) =>
+      keyChangeStartsOver(
+        before,
+        after,
+        counts,
+        `all ${rows(counts.inModel, 'profile')} are imported again (Klaviyo matches them to existing profiles by email, phone or external id); nothing is cleared for the old keys.`,
+      ),
+    target: () => [],
+    // A property that leaves the sync is cleared in Klaviyo only with on_remove: unset_properties.
+    removedProperties: (after, names) =>
+      after.on_remove === 'unset_properties'
+        ? `${code(names)} ${names.length === 1 ? 'is' : 'are'} cleared from every profile that has a value (\`on_remove: unset_properties\`).`
+        : `Klaviyo keeps the last value of ${code(names)} on each profile (\`on_remove: ${after.on_remove ?? 'ignore'}\`; \`unset_properties\` would clear ${names.length === 1 ? 'it' : 'them'}).`,
+  },
 };

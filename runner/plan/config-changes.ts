@@ -4,51 +4,24 @@
  *
  * - Columns added or removed (identity, attributes, properties, event columns): the diff hashes a
  *   row over exactly the sync's columns, so every row already in Klaviyo becomes an update.
- *   A property that leaves a profile sync is cleared in Klaviyo only with
- *   `on_remove: unset_properties`; otherwise Klaviyo keeps its last value.
+ *   What becomes of a property that leaves the sync is the object's to say (a profile's is
+ *   cleared in Klaviyo only with `on_remove: unset_properties`).
  * - `key`, `metric` or `list` changed: the snapshot no longer describes Klaviyo. The sync refuses
  *   to run until `--allow-config-change` says to start the sync over (every row sent again under
- *   the new configuration); the plan shows the counts of that new start.
+ *   the new configuration); the plan shows the counts of that new start. Which of these an object
+ *   has, and what starting over does to it, is in its module under objects/ (`configChanges`).
  * - A new sync, and a sync that left the project (nothing is deleted in Klaviyo).
  */
 import { syncColumns, type KlaviyoSyncConfig } from '../manifest/spec.ts';
+import { code, rows, type ConfigChange, type SnapshotCounts } from '../objects/config-change.ts';
+import { objectFor } from '../objects/index.ts';
 
-export const ALLOW_CONFIG_CHANGE_FLAG = '--allow-config-change';
-
-export type ConfigChangeKind = 'new_sync' | 'removed_sync' | 'columns' | 'key' | 'metric' | 'list';
-
-export interface ConfigChange {
-  kind: ConfigChangeKind;
-  /** What changed, in the exposure's terms. */
-  what: string;
-  /** What the next sync does because of it. */
-  consequence: string;
-  /** `sync` refuses to run this sync without ALLOW_CONFIG_CHANGE_FLAG. */
-  needsFlag: boolean;
-}
-
-/** Counts of the sync's rows, from the diff (against the recorded snapshot). */
-export interface SnapshotCounts {
-  /** Rows the snapshot holds for this sync (unchanged + update + remove). */
-  inSnapshot: number;
-  /** Rows the model has now. */
-  inModel: number;
-}
-
-const code = (names: string[]) => names.map((n) => `\`${n}\``).join(', ');
-const rows = (n: number, noun = 'row') => `${n} ${noun}${n === 1 ? '' : 's'}`;
-
-/** Where an event sync's metric names come from: its one metric, or a column of the model. */
-function metricSource(config: KlaviyoSyncConfig): string {
-  return config.metric_column !== undefined
-    ? `the metric names in column \`${config.metric_column}\``
-    : `\`${config.metric}\``;
-}
-
-function listName(list: KlaviyoSyncConfig['list']): string {
-  if (list?.id !== undefined) return `list id \`${list.id}\``;
-  return `list \`${list?.name ?? '?'}\``;
-}
+export {
+  ALLOW_CONFIG_CHANGE_FLAG,
+  type ConfigChange,
+  type ConfigChangeKind,
+  type SnapshotCounts,
+} from '../objects/config-change.ts';
 
 /** Mapped columns by role, e.g. `identity.email` → `email`, `properties` → `rfm_segment`. */
 function roles(config: KlaviyoSyncConfig): Map<string, string> {
@@ -97,37 +70,12 @@ function columnChanges(
     ? 'The sync reads the same columns as before, so no row looks changed: Klaviyo keeps what it has until a row changes.'
     : `Every row is hashed over the sync's columns, so the ${rows(counts.inSnapshot)} already in Klaviyo become updates and are sent again.`;
   const removedProperties = removed.filter((r) => r.startsWith('properties.')).map((r) => r.slice(11));
-  if (after.object === 'profile' && removedProperties.length > 0) {
-    consequence +=
-      after.on_remove === 'unset_properties'
-        ? ` ${code(removedProperties)} ${removedProperties.length === 1 ? 'is' : 'are'} cleared from every profile that has a value (\`on_remove: unset_properties\`).`
-        : ` Klaviyo keeps the last value of ${code(removedProperties)} on each profile (\`on_remove: ${after.on_remove ?? 'ignore'}\`; \`unset_properties\` would clear ${removedProperties.length === 1 ? 'it' : 'them'}).`;
-  }
+  const said =
+    removedProperties.length > 0
+      ? objectFor(after).configChanges.removedProperties?.(after, removedProperties)
+      : undefined;
+  if (said !== undefined) consequence += ` ${said}`;
   return [{ kind: 'columns', what: `Columns ${parts.join('; ')}.`, consequence, needsFlag: false }];
-}
-
-function keyChange(
-  before: KlaviyoSyncConfig,
-  after: KlaviyoSyncConfig,
-  counts: SnapshotCounts,
-): ConfigChange {
-  const what = `\`key\` changed from \`${before.key}\` to \`${after.key}\`: the snapshot of ${rows(counts.inSnapshot)} is keyed by the old column and no longer describes Klaviyo.`;
-  if (after.object === 'deletion')
-    return {
-      kind: 'key',
-      what: `\`key\` changed from \`${before.key}\` to \`${after.key}\`.`,
-      consequence:
-        'Every row is read as new, but an identifier whose deletion was requested before is never asked for again (docs/privacy-deletions.md): only people not erased yet cost a request.',
-      needsFlag: false,
-    };
-  const start = `With \`${ALLOW_CONFIG_CHANGE_FLAG}\` the sync starts over:`;
-  const consequence =
-    after.object === 'event'
-      ? `${start} all ${rows(counts.inModel, 'event')} are sent again with \`unique_id\`s derived from the new key, so Klaviyo would hold every event already sent twice.`
-      : after.object === 'list_membership'
-        ? `${start} all ${rows(counts.inModel, 'member')} are added to the list again (adding a member twice is harmless); nobody is removed for the old keys.`
-        : `${start} all ${rows(counts.inModel, 'profile')} are imported again (Klaviyo matches them to existing profiles by email, phone or external id); nothing is cleared for the old keys.`;
-  return { kind: 'key', what, consequence, needsFlag: true };
 }
 
 /** The explanations for one sync, in the order a reviewer reads them (empty: nothing changed). */
@@ -147,25 +95,12 @@ export function configChanges(
       },
     ];
   }
-  const out: ConfigChange[] = [];
-  if (before.key !== after.key) out.push(keyChange(before, after, counts));
-  if (
-    after.object === 'event' &&
-    (before.metric !== after.metric || before.metric_column !== after.metric_column)
-  )
-    out.push({
-      kind: 'metric',
-      what: `\`metric\` changed from ${metricSource(before)} to ${metricSource(after)}: the ${rows(counts.inSnapshot, 'event')} already sent stay under ${metricSource(before)} (Klaviyo events are immutable).`,
-      consequence: `With \`${ALLOW_CONFIG_CHANGE_FLAG}\` the sync starts over and sends all ${rows(counts.inModel, 'event')} again under ${metricSource(after)} (as a backfill when \`backfill: first_load\`).`,
-      needsFlag: true,
-    });
-  if (after.object === 'list_membership' && JSON.stringify(before.list) !== JSON.stringify(after.list))
-    out.push({
-      kind: 'list',
-      what: `\`list\` changed from ${listName(before.list)} to ${listName(after.list)}: the snapshot's ${rows(counts.inSnapshot, 'member')} are on the old list.`,
-      consequence: `With \`${ALLOW_CONFIG_CHANGE_FLAG}\` the sync starts over and adds all ${rows(counts.inModel, 'member')} to the new list; nobody is removed from the old one.`,
-      needsFlag: true,
-    });
+  // Each object says what a new key, and a new metric or list, means for its syncs.
+  const rules = objectFor(after).configChanges;
+  const out: ConfigChange[] = [
+    ...(before.key !== after.key ? [rules.key(before, after, counts)] : []),
+    ...rules.target(before, after, counts),
+  ];
   const columns = columnChanges(before, after, counts);
   if (out.length === 0) return columns;
   // Starting over sends every row anyway; the new columns go with it.

@@ -23,8 +23,7 @@ import {
 } from '../state/diff.ts';
 import { readOnlyStateOf, stateOf, withoutSnapshotOf, type State } from '../state/schema.ts';
 import { readConfigs } from '../state/configs.ts';
-import { erasedIdentifiers, identityHashes } from '../state/deletions.ts';
-import type { DeletionPayload } from '../transform/payload.ts';
+import { erasedIdentifiers } from '../state/deletions.ts';
 import type { Rejection } from '../state/changes.ts';
 import { classify } from '../objects/classify.ts';
 import { objectOf } from '../objects/index.ts';
@@ -173,8 +172,7 @@ export async function planSync(
     examples.push({
       kind: change.diffKind === 'changed_event' ? 'changed event' : change.kind,
       key: change.key,
-      // A deletion's identifiers are not shown: a plan lands in pull requests and CI logs.
-      fields: spec.config.object === 'deletion' ? [] : fieldChanges(change).slice(0, EXAMPLE_FIELDS),
+      fields: object.examplesShowValues ? fieldChanges(change).slice(0, EXAMPLE_FIELDS) : [],
     });
   };
   const note = (r: Rejection) => {
@@ -206,8 +204,7 @@ export async function planSync(
           break;
         case 'send':
           // The people a deletion sync erases are held back by the syncs planned after it.
-          if (spec.config.object === 'deletion')
-            for (const hash of identityHashes((row.payload as DeletionPayload).profile)) erased.add(hash);
+          for (const hash of object.erases?.(row.payload) ?? []) erased.add(hash);
           for (const d of row.dropped) {
             fieldsDropped += 1;
             if (droppedFields.length < MAX_LISTED_REJECTIONS)
@@ -257,7 +254,7 @@ export async function planSync(
     guard: removalGuard(spec, counts.synced, tally.removes + tally.clears, mode.allowMassRemoval),
     configChanges: [],
     startsOver: false,
-    erasures: spec.config.object === 'deletion' ? tally.send : 0,
+    erasures: tally.erasures,
     heldBackErased,
     heldBack,
   };
@@ -337,7 +334,7 @@ export async function plan(options: ProjectOptions & RunMode): Promise<PlanResul
         seconds: syncs.reduce((a, s) => a + s.estimate.seconds, 0),
       },
       deletions: {
-        syncs: syncs.filter((s) => s.object === 'deletion').map((s) => s.sync),
+        syncs: project.specs.filter((s) => objectOf(s).erases !== undefined).map((s) => s.name),
         people: syncs.reduce((a, s) => a + s.erasures, 0),
         requests: syncs.reduce((a, s) => a + (s.estimate.requests.request_profile_deletion ?? 0), 0),
         heldBack: syncs.reduce((a, s) => a + s.heldBackErased, 0),

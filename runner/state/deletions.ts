@@ -152,6 +152,7 @@ export async function forgetErased(
   const syncs = (await state.wh.query(`select distinct sync from ${state.table('snapshot')} order by sync`))
     .map((r) => String(r.sync))
     .map((name) => ({ name, config: recorded.get(name)?.config ?? current.get(name) }))
+    // Not the deletion syncs' own: their snapshot keeps no identifiers (this file is their state).
     .filter(
       (s): s is { name: string; config: KlaviyoSyncConfig } =>
         s.config !== undefined && s.config.object !== 'deletion',

@@ -19,7 +19,7 @@
  * Rows outside `scope` (suppressed, unsubscribed, never consented) and rows of an `after` sync
  * whose key the first sync has not confirmed are left out of the model side and counted.
  */
-import { syncColumns, type SyncSpec } from '../manifest/spec.ts';
+import { IMMUTABLE_OBJECTS, syncColumns, type SyncSpec } from '../manifest/spec.ts';
 import { EMAIL_CONSENT_FIELD } from './changes.ts';
 import type { State } from './schema.ts';
 
@@ -118,7 +118,7 @@ export function diffSql(
     ${afterJoin}
     ${where}
     group by ${key} having ${key} is not null and count(*) > 1`;
-  const isEvent = spec.config.object === 'event';
+  const immutable = IMMUTABLE_OBJECTS.has(spec.config.object);
   const subscribes = spec.config.subscribe !== undefined;
   // Keys of model rows whose email the suppressions model marks UNSUBSCRIBED, in scope or not.
   const unsubscribedKeys =
@@ -176,7 +176,7 @@ export function diffSql(
           when s.key is null then 'create'
           when s.row_hash = h.h then 'unchanged'
           when r.key is not null then 'rejected'
-          ${isEvent ? `else 'changed_event'` : `else 'update'`}
+          ${immutable ? `else 'changed_event'` : `else 'update'`}
         end as kind
       -- A model row without a key matches no snapshot row (NULL equals nothing) and is told from a
       -- removal by its hash, which every model row has: one pass over the model, where a branch

@@ -47,7 +47,7 @@ export function waitsFor(specs: SyncSpec[], backfills: ReadonlySet<string>): Map
   const names = new Set(specs.map((s) => s.name));
   const runs = (spec: SyncSpec) => objectOf(spec).runs;
   const firsts = specs.filter((s) => runs(s) === 'first').map((s) => s.name);
-  const profiles = specs.filter((s) => s.config.object === 'profile').map((s) => s.name);
+  const profiles = specs.filter((s) => runs(s) === 'profiles').map((s) => s.name);
   const waits = new Map<string, string[]>();
   for (const spec of specs) {
     const before = new Set<string>();
