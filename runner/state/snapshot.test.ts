@@ -1,0 +1,88 @@
+/**
+ * Confirming rows into the snapshot on DuckDB, from staged rows and from an import job's recorded
+ * rows: the same snapshot either way, and only what the job holds.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spec } from '../../test/fixtures/specs.ts';
+import { openDuckDb } from '../source/duckdb.ts';
+import type { Warehouse } from '../source/warehouse.ts';
+import { finishJob, recordJob } from './jobs.ts';
+import { ensureStateSchema, stateOf, type State } from './schema.ts';
+import { confirmRows } from './snapshot.ts';
+
+let wh: Warehouse;
+let state: State;
+const profiles = spec({ object: 'profile', identity: { email: 'email' } }, 'profiles');
+
+beforeEach(async () => {
+  const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'kr-snapshot-')), 'w.duckdb');
+  (await DuckDBInstance.create(file)).closeSync();
+  wh = await openDuckDb(file);
+  state = stateOf(wh, 'klaviyo_runner');
+  await ensureStateSchema(state);
+});
+afterEach(async () => {
+  await wh?.close();
+});
+
+const snapshot = () =>
+  wh.query(
+    `select key, row_hash, row_json, klaviyo_profile_id from klaviyo_runner.snapshot where sync = 'profiles' order by key`,
+  );
+
+const rows = [
+  { key: 'a', hash: 'h-a', row: { email: 'a@x.com', note: 'quote " and 😀' } },
+  { key: 'b', hash: 'h-b', row: { email: 'b@x.com', note: null } },
+];
+
+describe('confirmRows', () => {
+  it("takes an import job's rows from the job's record, as staging them would", async () => {
+    await confirmRows(
+      state,
+      profiles,
+      'run-1',
+      rows.map((r) => ({ ...r, profileId: null, isNew: true })),
+    );
+    const staged = await snapshot();
+    await wh.execute(`delete from klaviyo_runner.snapshot`);
+
+    await recordJob(state, profiles, 'run-1', 'JOB1', 'profile-bulk-import', rows);
+    // The row objects are not read: the job's record is.
+    await confirmRows(
+      state,
+      profiles,
+      'run-1',
+      rows.map((r) => ({ key: r.key, hash: r.hash, row: null, profileId: null, isNew: true })),
+      ['JOB1'],
+    );
+    expect(await snapshot()).toEqual(staged);
+    expect(staged.map((r) => r.row_json)).toEqual(rows.map((r) => JSON.stringify(r.row)));
+  });
+
+  it("replaces a key's snapshot row, keeps its profile id, and confirms nothing the job does not hold", async () => {
+    await confirmRows(state, profiles, 'run-1', [
+      { key: 'a', hash: 'old', row: { email: 'old@x.com' }, profileId: 'P-A', isNew: true },
+    ]);
+    await recordJob(state, profiles, 'run-2', 'JOB2', 'profile-bulk-import', [rows[0]!]);
+    await confirmRows(
+      state,
+      profiles,
+      'run-2',
+      [
+        { key: 'a', hash: 'h-a', row: null, profileId: null },
+        // Not a row of JOB2 (a person erased while the job ran): it does not enter the snapshot.
+        { key: 'c', hash: 'h-c', row: null, profileId: null },
+      ],
+      ['JOB2'],
+    );
+    await finishJob(state, 'JOB2', 'complete');
+    expect(await snapshot()).toEqual([
+      { key: 'a', row_hash: 'h-a', row_json: JSON.stringify(rows[0]!.row), klaviyo_profile_id: 'P-A' },
+    ]);
+    expect(await wh.query(`select * from klaviyo_runner.stage`)).toEqual([]);
+  });
+});
