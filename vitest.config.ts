@@ -13,5 +13,6 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     reporters: ['default', './test/reporters/plain-summary.ts'],
+    globalSetup: ['./test/helpers/scratch.ts'],
   },
 });
