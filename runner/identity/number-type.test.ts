@@ -6,18 +6,8 @@ import {
   parsePhoneNumberFromString,
 } from 'libphonenumber-js/max';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../sandbox/seeded-random.ts';
 import { numberType } from './number-type.ts';
-
-/** A small deterministic generator (mulberry32), so a failure names a seed that replays it. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Ours against the library's own PhoneNumber.getType() for one E.164 text; the type, if any. */
 function compare(e164: string): string | undefined {
@@ -49,7 +39,7 @@ describe('numberType', () => {
   });
 
   it("is libphonenumber-js's getType for random numbers under every calling code", () => {
-    const next = random(12);
+    const next = seededRandom(12);
     const codes = [...new Set(getCountries().map((r) => getCountryCallingCode(r)))];
     let typed = 0;
     for (let i = 0; i < 40_000; i++) {

@@ -1,18 +1,8 @@
 import examples from 'libphonenumber-js/examples.mobile.json' with { type: 'json' };
 import { getCountries, getCountryCallingCode, getExampleNumber } from 'libphonenumber-js/max';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../sandbox/seeded-random.ts';
 import { paths, planVerdict } from './plan-verdict.ts';
-
-/** A small deterministic generator (mulberry32), so a failure names a seed that replays it. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** How many numbers each path answered. */
 const answered = { short: 0, library: 0 };
@@ -55,7 +45,7 @@ describe('planVerdict', () => {
   });
 
   it("is libphonenumber-js's verdict for random numbers under every calling code", () => {
-    const next = random(7);
+    const next = seededRandom(7);
     // Every region's calling code, and the non-geographic ones (freephone +800, satellite +881 …).
     const codes = [
       ...new Set(getCountries().map((r) => getCountryCallingCode(r))),
