@@ -3,13 +3,9 @@
  * erased person leaves every other sync's state, followed through the identifiers found beside
  * theirs, while the state keeps only hashes.
  */
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spec } from '../../test/fixtures/specs.ts';
-import { openDuckDb } from '../source/duckdb.ts';
+import { emptyState } from '../../test/helpers/duckdb.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { recordConfig } from './configs.ts';
 import {
@@ -19,7 +15,7 @@ import {
   readDeletions,
   recordDeletions,
 } from './deletions.ts';
-import { ensureStateSchema, stateOf, type State } from './schema.ts';
+import type { State } from './schema.ts';
 import { confirmRows, recordRejections } from './snapshot.ts';
 
 let wh: Warehouse;
@@ -33,11 +29,7 @@ const events = spec(
 );
 
 beforeEach(async () => {
-  const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'kr-deletions-')), 'w.duckdb');
-  (await DuckDBInstance.create(file)).closeSync();
-  wh = await openDuckDb(file);
-  state = stateOf(wh, 'klaviyo_runner');
-  await ensureStateSchema(state);
+  ({ wh, state } = await emptyState('deletions'));
 });
 afterEach(async () => {
   await wh?.close();

@@ -2,16 +2,12 @@
  * Confirming rows into the snapshot on DuckDB, from staged rows and from an import job's recorded
  * rows: the same snapshot either way, and only what the job holds.
  */
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spec } from '../../test/fixtures/specs.ts';
-import { openDuckDb } from '../source/duckdb.ts';
+import { emptyState } from '../../test/helpers/duckdb.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { finishJob, recordJob } from './jobs.ts';
-import { ensureStateSchema, stateOf, type State } from './schema.ts';
+import type { State } from './schema.ts';
 import { confirmRows } from './snapshot.ts';
 
 let wh: Warehouse;
@@ -19,11 +15,7 @@ let state: State;
 const profiles = spec({ object: 'profile', identity: { email: 'email' } }, 'profiles');
 
 beforeEach(async () => {
-  const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'kr-snapshot-')), 'w.duckdb');
-  (await DuckDBInstance.create(file)).closeSync();
-  wh = await openDuckDb(file);
-  state = stateOf(wh, 'klaviyo_runner');
-  await ensureStateSchema(state);
+  ({ wh, state } = await emptyState('snapshot'));
 });
 afterEach(async () => {
   await wh?.close();
