@@ -38,19 +38,16 @@ export const rows = (n: number, noun = 'row'): string => `${n} ${noun}${n === 1 
 export const STARTS_OVER = `With \`${ALLOW_CONFIG_CHANGE_FLAG}\` the sync starts over`;
 
 /**
- * A `key` change for an object whose snapshot, keyed by the old column, no longer describes
- * Klaviyo: the sync needs the flag, and starting over does what `consequence` says.
+ * The `key` rule of an object whose snapshot, keyed by the old column, no longer describes Klaviyo
+ * once the key changes: the sync needs the flag, and starting over does what `consequence` says.
  */
-export function keyChangeStartsOver(
-  before: KlaviyoSyncConfig,
-  after: KlaviyoSyncConfig,
-  counts: SnapshotCounts,
-  consequence: string,
-): ConfigChange {
-  return {
+export function startsOverOnNewKey(
+  consequence: (counts: SnapshotCounts) => string,
+): (before: KlaviyoSyncConfig, after: KlaviyoSyncConfig, counts: SnapshotCounts) => ConfigChange {
+  return (before, after, counts) => ({
     kind: 'key',
     what: `\`key\` changed from \`${before.key}\` to \`${after.key}\`: the snapshot of ${rows(counts.inSnapshot)} is keyed by the old column and no longer describes Klaviyo.`,
-    consequence: `${STARTS_OVER}: ${consequence}`,
+    consequence: `${STARTS_OVER}: ${consequence(counts)}`,
     needsFlag: true,
-  };
+  });
 }

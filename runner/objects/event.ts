@@ -12,7 +12,7 @@ import { sendEvents } from '../apply/events.ts';
 import { buildEvent } from '../transform/event.ts';
 import type { EventPayload } from '../transform/payload.ts';
 import type { KlaviyoSyncConfig } from '../manifest/spec.ts';
-import { keyChangeStartsOver, rows, STARTS_OVER } from './config-change.ts';
+import { startsOverOnNewKey, rows, STARTS_OVER } from './config-change.ts';
 import { addRequests, forgetRemoved, toSend, type KlaviyoObject } from './object.ts';
 
 /** Where an event sync's metric names come from: its one metric, or a column of the model. */
@@ -57,13 +57,10 @@ export const event: KlaviyoObject<EventPayload> = {
     remove: (changes) => forgetRemoved(c, changes),
   }),
   configChanges: {
-    key: (before, after, counts) =>
-      keyChangeStartsOver(
-        before,
-        after,
-        counts,
+    key: startsOverOnNewKey(
+      (counts) =>
         `all ${rows(counts.inModel, 'event')} are sent again with \`unique_id\`s derived from the new key, so Klaviyo would hold every event already sent twice.`,
-      ),
+    ),
     target: (before, after, counts) =>
       before.metric === after.metric && before.metric_column === after.metric_column
         ? []

@@ -13,7 +13,7 @@ import { recordWithdrawals } from '../state/snapshot.ts';
 import { buildListMember } from '../transform/list.ts';
 import type { ListMemberPayload } from '../transform/payload.ts';
 import type { KlaviyoSyncConfig } from '../manifest/spec.ts';
-import { keyChangeStartsOver, rows, STARTS_OVER } from './config-change.ts';
+import { startsOverOnNewKey, rows, STARTS_OVER } from './config-change.ts';
 import {
   addRequests,
   toSend,
@@ -161,13 +161,10 @@ export const listMembership: KlaviyoObject<ListMemberPayload> = {
   // The members' identifiers and consent: the list itself is chosen when the file is imported.
   csvImport: { profileColumns: false },
   configChanges: {
-    key: (before, after, counts) =>
-      keyChangeStartsOver(
-        before,
-        after,
-        counts,
+    key: startsOverOnNewKey(
+      (counts) =>
         `all ${rows(counts.inModel, 'member')} are added to the list again (adding a member twice is harmless); nobody is removed for the old keys.`,
-      ),
+    ),
     target: (before, after, counts) =>
       JSON.stringify(before.list) === JSON.stringify(after.list)
         ? []

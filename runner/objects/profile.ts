@@ -14,7 +14,7 @@ import { finishJob, jobRows, pendingJobs, recordJob } from '../state/jobs.ts';
 import { buildIdentity } from '../transform/identity.ts';
 import type { ProfilePayload } from '../transform/payload.ts';
 import { buildProfile } from '../transform/profile.ts';
-import { code, keyChangeStartsOver, rows } from './config-change.ts';
+import { code, startsOverOnNewKey, rows } from './config-change.ts';
 import {
   addRequests,
   forgetRemoved,
@@ -207,13 +207,10 @@ export const profile: KlaviyoObject<ProfilePayload> = {
   applier: (context) => new ProfileApplier(context),
   csvImport: { profileColumns: true },
   configChanges: {
-    key: (before, after, counts) =>
-      keyChangeStartsOver(
-        before,
-        after,
-        counts,
+    key: startsOverOnNewKey(
+      (counts) =>
         `all ${rows(counts.inModel, 'profile')} are imported again (Klaviyo matches them to existing profiles by email, phone or external id); nothing is cleared for the old keys.`,
-      ),
+    ),
     target: () => [],
     // A property that leaves the sync is cleared in Klaviyo only with on_remove: unset_properties.
     removedProperties: (after, names) =>
