@@ -86,4 +86,22 @@ describe('insertRows on DuckDB', () => {
       await wh.close();
     }
   });
+
+  it("reads a table's columns again after this session changed them", async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kr-insert-')), 'w.duckdb');
+    await queryDuckDb(file, 'create table t (a varchar, b varchar)');
+    const wh = await openDuckDb(file);
+    try {
+      await wh.insertRows('t', ['a', 'b'], [['1', 'x']]);
+      // No longer text columns only: the rows must go by name, not fill the table in order.
+      await wh.execute('alter table t add column n integer');
+      await wh.execute('alter table t alter column a type integer');
+      await wh.insertRows('t', ['a', 'b', 'n'], [[2, 'y', 3]]);
+      await wh.execute('create or replace table t (b varchar, a varchar)');
+      await wh.insertRows('t', ['a', 'b'], [['4', 'z']]);
+      expect(await wh.query('select a, b from t')).toEqual([{ a: '4', b: 'z' }]);
+    } finally {
+      await wh.close();
+    }
+  });
 });

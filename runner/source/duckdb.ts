@@ -119,14 +119,39 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
   };
   const bind = (params?: unknown[]) =>
     params === undefined || params.length === 0 ? undefined : (params as never);
+  // Whether a table is exactly the given text columns, asked of DuckDB once per table and columns
+  // rather than before every insert (a sync inserts per batch). A statement of this session that
+  // may change a table's columns forgets every answer; the file is this process's alone.
+  const textTables = new Map<string, boolean>();
+  const forgetOnDdl = (sql: string) => {
+    if (/^\s*(create|alter|drop)\b/i.test(sql)) textTables.clear();
+  };
+  const isTextTable = async (table: string, columns: string[]): Promise<boolean> => {
+    const key = `${table}(${columns.join(',')})`;
+    let known = textTables.get(key);
+    if (known === undefined) {
+      const described = (await conn.runAndReadAll(`describe ${table}`)).getRowObjectsJson();
+      known =
+        described.length === columns.length &&
+        described.every(
+          (c, i) => String(c.column_name) === columns[i] && String(c.column_type) === 'VARCHAR',
+        );
+      textTables.set(key, known);
+    }
+    return known;
+  };
 
   return serialized({
     kind: 'duckdb',
     dialect: duckdbDialect,
     query: (sql, params) =>
-      wrap(async () => (await conn.runAndReadAll(sql, bind(params))).getRowObjectsJson() as Row[]),
+      wrap(async () => {
+        forgetOnDdl(sql);
+        return (await conn.runAndReadAll(sql, bind(params))).getRowObjectsJson();
+      }),
     execute: (sql, params) =>
       wrap(async () => {
+        forgetOnDdl(sql);
         await conn.run(sql, bind(params));
       }),
     // Each stream on a connection of its own, so the run's statements (snapshot writes among them)
@@ -161,13 +186,7 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
         }
         // The JSON path fills every column in table order as text; use it when the table is exactly
         // these text columns, else batched INSERTs with bound values.
-        const described = (await conn.runAndReadAll(`describe ${table}`)).getRowObjectsJson();
-        const allText =
-          described.length === columns.length &&
-          described.every(
-            (c, i) => String(c.column_name) === columns[i] && String(c.column_type) === 'VARCHAR',
-          );
-        if (allText) {
+        if (await isTextTable(table, columns)) {
           // One statement per slice, its rows bound as one JSON text and unpacked by DuckDB on its
           // own threads: the appender's flush is synchronous and, committing each flush, held the
           // event loop (and every sync beside this one) while DuckDB wrote to disk.
