@@ -104,4 +104,25 @@ describe('insertRows on DuckDB', () => {
       await wh.close();
     }
   });
+
+  it('inserts all of a call or none of it, and a refused or rolled-back call leaves the next one whole', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kr-insert-')), 'w.duckdb');
+    await queryDuckDb(file, 'create table t (a varchar not null, b varchar)');
+    const wh = await openDuckDb(file);
+    try {
+      await expect(
+        wh.transaction(async () => {
+          await wh.insertRows('t', ['a', 'b'], [['rolled', 'back']]);
+          throw new Error('stop');
+        }),
+      ).rejects.toThrow('stop');
+      // The NULL is in the second of three appended chunks: nothing of the call may land.
+      const rows = Array.from({ length: 5000 }, (_, i) => [i === 3000 ? null : `a${i}`, `b${i}`]);
+      await expect(wh.insertRows('t', ['a', 'b'], rows)).rejects.toThrow(/NOT NULL/);
+      await wh.insertRows('t', ['a', 'b'], [['kept', 'row']]);
+      expect(await wh.query('select a, b from t')).toEqual([{ a: 'kept', b: 'row' }]);
+    } finally {
+      await wh.close();
+    }
+  });
 });

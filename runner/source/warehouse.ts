@@ -32,6 +32,12 @@ export interface SqlDialect {
   /** Fully qualified name of a state table, e.g. `"demo"."klaviyo_runner"."snapshot"`. */
   stateTable(schema: string, table: string): string;
   /**
+   * Where the state's scratch rows (`stage`) go when the warehouse has a table of the session's
+   * own for them: the name, and the statement creating it. Absent, they go to the state schema's
+   * `stage` table.
+   */
+  readonly sessionStage?: { name: string; create(columns: [string, string][]): string };
+  /**
    * The current time in UTC as a timestamp without time zone, whatever the session's time zone:
    * state tables keep TIMESTAMP columns and the runner reads them as UTC.
    */
@@ -52,7 +58,7 @@ export interface Warehouse {
   execute(sql: string, params?: unknown[]): Promise<void>;
   /** Stream a large result in chunks of at most `chunkSize` rows; never holds the whole result. */
   stream(sql: string, params?: unknown[], chunkSize?: number): AsyncIterable<Row[]>;
-  /** Insert many rows into an existing table, in bulk (DuckDB: rows bound as one JSON text; Snowflake: array binds). */
+  /** Insert many rows into an existing table, in bulk (DuckDB: appended in memory, then one INSERT … SELECT; Snowflake: array binds). */
   insertRows(table: string, columns: string[], rows: unknown[][]): Promise<void>;
   /** Real column names and types of a relation (lower-cased names). */
   columns(relationName: string): Promise<{ name: string; type: string }[]>;

@@ -17,7 +17,8 @@
  *   deletions  per deletion sync and row, each identifier of a person to erase (as a SHA-256, never
  *              the value), whether its deletion was requested and whether the person's rows were
  *              removed from the other syncs' state (docs/privacy-deletions.md)
- *   stage      scratch rows for bulk upserts
+ *   stage      scratch rows for bulk upserts; on DuckDB a temporary table of the session
+ *              (`SqlDialect.sessionStage`), so they never reach the file
  */
 import type { Warehouse } from '../source/warehouse.ts';
 
@@ -50,6 +51,7 @@ export function stateOf(wh: Warehouse, schema: string, database: string | null =
 
 function stateTableName(wh: Warehouse, schema: string, database: string | null, name: string): string {
   const d = wh.dialect;
+  if (name === 'stage' && d.sessionStage !== undefined) return d.sessionStage.name;
   return database === null
     ? d.stateTable(schema, name)
     : `${d.ident(database)}.${d.ident(schema)}.${d.ident(name)}`;
@@ -157,7 +159,12 @@ export async function ensureStateSchema(state: State): Promise<void> {
   const { wh } = state;
   await wh.execute(`create schema if not exists ${wh.dialect.ident(state.schema)}`);
   for (const [name, columns] of Object.entries(COLUMNS)) {
-    await wh.execute(createTableSql(wh, state.table(name as StateTable), columns));
+    const sessionStage = name === 'stage' ? wh.dialect.sessionStage : undefined;
+    await wh.execute(
+      sessionStage === undefined
+        ? createTableSql(wh, state.table(name as StateTable), columns)
+        : sessionStage.create(columns),
+    );
   }
 }
 

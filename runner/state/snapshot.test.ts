@@ -75,6 +75,6 @@ describe('confirmRows', () => {
     expect(await snapshot()).toEqual([
       { key: 'a', row_hash: 'h-a', row_json: JSON.stringify(rows[0]!.row), klaviyo_profile_id: 'P-A' },
     ]);
-    expect(await wh.query(`select * from klaviyo_runner.stage`)).toEqual([]);
+    expect(await wh.query(`select * from ${state.table('stage')}`)).toEqual([]);
   });
 });
