@@ -1,7 +1,7 @@
 /**
  * Writes to the state schema, each after Klaviyo confirmed something: a row enters the snapshot
  * only when Klaviyo confirmed it (docs/architecture.md#where-state-lives). Writes go through the `stage` table
- * so they are bulk on every warehouse (rows bound as one JSON text on DuckDB, array binds on Snowflake).
+ * so they are bulk on every warehouse (DuckDB: the appender, into a temporary stage; Snowflake: array binds).
  */
 import { randomUUID } from 'node:crypto';
 import type { SyncSpec } from '../manifest/spec.ts';
