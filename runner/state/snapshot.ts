@@ -7,13 +7,15 @@ import { randomUUID } from 'node:crypto';
 import type { SyncSpec } from '../manifest/spec.ts';
 import { utcTimestampText, type Row } from '../source/warehouse.ts';
 import type { Rejection } from './changes.ts';
-import { rowJson } from './row-json.ts';
+import { rowJson, type RowText } from './row-json.ts';
 import type { State } from './schema.ts';
 
 export interface ConfirmedRow {
   key: string;
   hash: string;
   row: Row | null;
+  /** `row`'s JSON as the warehouse wrote it (row-json.ts), stored as is. */
+  rowText?: RowText;
   profileId: string | null;
   /** The diff found no snapshot row for the key (a create): there is nothing to replace or keep. */
   isNew?: boolean;
@@ -72,7 +74,7 @@ export async function confirmRows(
     rows.map((r) =>
       fromJobs
         ? [batch, r.key, null, null, r.profileId]
-        : [batch, r.key, r.hash, rowJson(r.row), r.profileId],
+        : [batch, r.key, r.hash, rowJson(r.row, r.rowText), r.profileId],
     ),
   );
   const staged = fromJobs
