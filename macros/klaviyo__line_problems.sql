@@ -15,7 +15,7 @@
   of the input quantity), `quantity_text` (the input quantity as text, quoted in the sentence),
   `sku` and `product_name`. `quantity` names the column of the quantity read (parsed_quantity by
   default; a web event's, where an empty quantity is one, is `quantity`). `sku_required=false`
-  drops the sku rule, for a line Klaviyo takes without one (a web event).
+  drops the sku rule, for a line the package sends without one (a web event).
 #}
 {% macro klaviyo__line_problem_codes(rows, quantity='parsed_quantity', sku_required=true) -%}
     when {{ rows }}.quantity_problem is not null then 'quantity_' || {{ rows }}.quantity_problem
