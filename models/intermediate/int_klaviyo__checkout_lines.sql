@@ -36,7 +36,8 @@ parsed as (
         {{ klaviyo__parse_money('source_lines.unit_price', decimal, 'source_lines.currency') }} as item_price,
         {{ klaviyo__money_problem('source_lines.unit_price', decimal, 'source_lines.currency') }} as unit_price_problem,
         {{ klaviyo__parse_integer('source_lines.quantity', decimal) }} as parsed_quantity,
-        {{ klaviyo__integer_problem('source_lines.quantity', decimal) }} as quantity_problem
+        {{ klaviyo__integer_problem('source_lines.quantity', decimal) }} as quantity_problem,
+        cast(source_lines.quantity as {{ dbt.type_string() }}) as quantity_text
     from source_lines
 ),
 
@@ -44,18 +45,15 @@ attributed as (
     {{ klaviyo__web_person_candidate('parsed') }}
 ),
 
--- Why a line cannot be sent, one code per reason, as for order lines (docs/value-rules.md).
+-- Why a line cannot be sent, one code per reason, as for order lines (docs/value-rules.md): the
+-- price here, then the rules every line shares (macros/klaviyo__line_problems.sql).
 checked as (
     select
         attributed.*,
         case
             when unit_price_problem is not null then 'unit_price_' || unit_price_problem
             when item_price is null then 'no_unit_price'
-            when quantity_problem is not null then 'quantity_' || quantity_problem
-            when parsed_quantity is null then 'no_quantity'
-            when parsed_quantity < 0 then 'negative_quantity'
-            when nullif(trim(sku), '') is null then 'no_sku'
-            when nullif(trim(product_name), '') is null then 'no_product_name'
+            {{ klaviyo__line_problem_codes('attributed') }}
         end as problem_code
     from attributed
 ),
@@ -87,13 +85,7 @@ final as (
                 then 'unit_price "' || cast(checked.unit_price as {{ dbt.type_string() }}) || '" cannot be read as an amount ('
                 || checked.unit_price_problem || ', docs/value-rules.md)'
             when checked.problem_code = 'no_unit_price' then 'unit_price is empty'
-            when checked.quantity_problem is not null
-                then 'quantity "' || cast(checked.quantity as {{ dbt.type_string() }}) || '" cannot be read as a whole number ('
-                || checked.quantity_problem || ', docs/value-rules.md)'
-            when checked.problem_code = 'no_quantity' then 'quantity is empty'
-            when checked.problem_code = 'negative_quantity' then 'quantity is negative'
-            when checked.problem_code = 'no_sku' then 'sku is missing'
-            when checked.problem_code = 'no_product_name' then 'product_name is missing'
+            {{ klaviyo__line_problem_messages('checked') }}
         end as problem
     from checked
     left join persons on persons.person_id = checked.candidate_person_id

@@ -37,13 +37,16 @@ parsed as (
         {{ klaviyo__parse_money('read_mark.line_total', decimal) }} as parsed_line_total,
         {{ klaviyo__money_problem('read_mark.line_total', decimal) }} as line_total_problem,
         {{ klaviyo__parse_integer('read_mark.quantity', decimal) }} as parsed_quantity,
-        {{ klaviyo__integer_problem('read_mark.quantity', decimal) }} as quantity_problem
+        {{ klaviyo__integer_problem('read_mark.quantity', decimal) }} as quantity_problem,
+        cast(read_mark.quantity as {{ dbt.type_string() }}) as quantity_text
     from read_mark
 ),
 
 -- Why a line cannot be shipped, one code per reason (docs/value-rules.md gives the money and
--- integer codes). A line_total that is given but cannot be read rejects the line rather than
--- being replaced by unit_price * quantity: the export said something else.
+-- integer codes): the decimal mark and the prices here, then the quantity, sku and product name
+-- rules every line shares (macros/klaviyo__line_problems.sql); `problem` tests them in the same
+-- order. A line_total that is given but cannot be read rejects the line rather than being
+-- replaced by unit_price * quantity: the export said something else.
 checked as (
     select
         parsed.*,
@@ -52,11 +55,7 @@ checked as (
             when parsed_unit_price is null and unit_price_problem is null then 'no_unit_price'
             when unit_price_problem is not null then 'unit_price_' || unit_price_problem
             when line_total_problem is not null then 'line_total_' || line_total_problem
-            when quantity_problem is not null then 'quantity_' || quantity_problem
-            when parsed_quantity is null then 'no_quantity'
-            when parsed_quantity < 0 then 'negative_quantity'
-            when nullif(trim(sku), '') is null then 'no_sku'
-            when nullif(trim(product_name), '') is null then 'no_product_name'
+            {{ klaviyo__line_problem_codes('parsed') }}
         end as problem_code
     from parsed
 ),
@@ -86,13 +85,7 @@ final as (
             when line_total_problem is not null
                 then 'line_total "' || cast(line_total as {{ dbt.type_string() }}) || '" cannot be read as an amount ('
                 || line_total_problem || ', docs/value-rules.md)'
-            when quantity_problem is not null
-                then 'quantity "' || cast(quantity as {{ dbt.type_string() }}) || '" cannot be read as a whole number ('
-                || quantity_problem || ', docs/value-rules.md)'
-            when problem_code = 'no_quantity' then 'quantity is empty'
-            when problem_code = 'negative_quantity' then 'quantity is negative'
-            when problem_code = 'no_sku' then 'sku is missing'
-            when problem_code = 'no_product_name' then 'product_name is missing'
+            {{ klaviyo__line_problem_messages('checked') }}
         end as problem
     from checked
 )

@@ -103,9 +103,9 @@ final as (
             when persons.person_id is null and {{ klaviyo__email_problem('attributed.typed_email') }} is not null then 'invalid_email'
             when attributed.price_problem is not null then 'price_' || attributed.price_problem
             when attributed.item_price is null then 'no_price'
-            when attributed.quantity_problem is not null then 'quantity_' || attributed.quantity_problem
-            when attributed.quantity < 0 then 'negative_quantity'
-            when nullif(trim(attributed.product_name), '') is null then 'no_product_name'
+            -- the rules every line shares (macros/klaviyo__line_problems.sql), on the quantity read
+            -- with an empty one as one (so never no_quantity), and no sku required
+            {{ klaviyo__line_problem_codes('attributed', quantity='quantity', sku_required=false) }}
         end as problem_code,
         case
             when attributed.occurred_at_problem is not null
@@ -120,11 +120,7 @@ final as (
                 then 'price "' || cast(attributed.price as {{ dbt.type_string() }}) || '" cannot be read as an amount ('
                 || attributed.price_problem || ', docs/value-rules.md)'
             when attributed.item_price is null then 'price is empty'
-            when attributed.quantity_problem is not null
-                then 'quantity "' || attributed.quantity_text || '" cannot be read as a whole number ('
-                || attributed.quantity_problem || ', docs/value-rules.md)'
-            when attributed.quantity < 0 then 'quantity is negative'
-            when nullif(trim(attributed.product_name), '') is null then 'product_name is missing'
+            {{ klaviyo__line_problem_messages('attributed', quantity='quantity', sku_required=false) }}
         end as problem
     from attributed
     left join persons on persons.person_id = attributed.candidate_person_id
