@@ -1,7 +1,8 @@
 /**
  * The Klaviyo shapes the runner builds from model rows, before they are wrapped in JSON:API
- * request bodies by `klaviyo/`. Building them is pure: a row either becomes a payload or a
- * `Rejection` that names the column and the reason.
+ * request bodies by `klaviyo/`; a profile and an event also carry the JSON text of their entries
+ * in those bodies (entries.ts), serialised once. Building them is pure: a row either becomes a
+ * payload or a `Rejection` that names the column and the reason.
  */
 import type { JsonText } from '../json-text.ts';
 import type { Rejection } from '../state/changes.ts';
