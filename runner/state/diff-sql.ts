@@ -216,9 +216,10 @@ export const EXTRA_COUNTS = ['synced', 'out_of_scope', 'waiting'] as const;
  * The whole diff of one sync as one statement, read once. Each result row is one text, `<n>
  * <json>`, counts first: one per kind (`{"count": kind, "n": rows, "keys": distinct keys}`) and
  * one per EXTRA_COUNTS; then, with `rows`, the rows that need work by kind and key, each
- * `{"row", "prev", "m": {"kind", "change", "key", "hash", "pid", "ew", "sw", "lu"}}` (`row` and
- * `prev` the model row and the snapshot's) and `n` the number of identical model rows it stands
- * for. The runner gets one string per row, which a driver reads far faster than a row of columns.
+ * `{"prev", "m": {"kind", "change", "key", "hash", "pid", "ew", "sw", "lu"}}` (`prev` the
+ * snapshot's row), a record separator and the model row's JSON, with `n` the number of identical
+ * model rows it stands for. The runner gets one string per row, which a driver reads far faster
+ * than a row of columns.
  *
  * Counts and rows come from one aggregate over the classified diff, with two grouping sets: by
  * kind (the counts), and by kind, key and row (the rows; unchanged and held-back rows, whose key
@@ -246,19 +247,19 @@ export function diffStatement(state: State, spec: SyncSpec, mode: DiffMode, rows
       ? ''
       : `union all select ${d.literal(name)}, 1, cast(null as varchar), cast(null as varchar) from (${rowsSql}) as x`;
   // The model and snapshot rows are JSON texts already: spliced in as they are, not escaped into
-  // strings, so the runner parses each line once.
-  const changed = `'{"row":' || coalesce(row_json, 'null') || ',"prev":' || coalesce(prev_json, 'null') || ',"m":' || ${d.jsonObject(
-    [
-      ['kind', 'kind'],
-      ['change', 'change_kind'],
-      ['key', 'key'],
-      ['hash', 'hash'],
-      ['pid', 'profile_id'],
-      ['ew', 'email_withdrawn_at'],
-      ['sw', 'sms_withdrawn_at'],
-      ['lu', 'left_unsubscribed'],
-    ],
-  )} || '}'`;
+  // strings, so the runner parses each line once. The model row comes last, after a record
+  // separator (U+001E, which JSON text never holds unescaped: RFC 8259, section 7), so the runner
+  // keeps its text as the warehouse wrote it for the state (row-json.ts).
+  const changed = `'{"prev":' || coalesce(prev_json, 'null') || ',"m":' || ${d.jsonObject([
+    ['kind', 'kind'],
+    ['change', 'change_kind'],
+    ['key', 'key'],
+    ['hash', 'hash'],
+    ['pid', 'profile_id'],
+    ['ew', 'email_withdrawn_at'],
+    ['sw', 'sms_withdrawn_at'],
+    ['lu', 'left_unsubscribed'],
+  ])} || '}' || chr(30) || coalesce(row_json, 'null')`;
   // JSON is built over the aggregate's output, not inside it: the Snowflake emulator cannot bind an
   // aggregate inside object_construct_keep_null.
   const counted = line(

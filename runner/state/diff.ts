@@ -17,6 +17,7 @@ import {
   type DiffKind,
   type DiffMode,
 } from './diff-sql.ts';
+import { parseRow } from './row-json.ts';
 import type { State } from './schema.ts';
 
 export { diffSql, type DiffKind, type DiffMode } from './diff-sql.ts';
@@ -67,7 +68,7 @@ export interface StreamedChange extends RowChange {
   diffKind: DiffKind;
 }
 
-/** One changed row as the statement writes it (diff-sql.ts, `diffStatement`). */
+/** One changed row as the statement writes it (diff-sql.ts, `diffStatement`), its model row parsed. */
 interface ChangeText {
   row: Row | null;
   prev: Row | null;
@@ -89,14 +90,22 @@ interface CountText {
   keys: number | string;
 }
 
-/** One line of the statement: `<n> <json>`, n the rows it stands for. */
+/** Between a changed row's other fields and its model row's JSON text (diff-sql.ts). */
+const ROW_SEPARATOR = '\u001e';
+
+/**
+ * One line of the statement: `<n> <json>`, n the rows it stands for; a changed row's line ends
+ * with its model row's text after ROW_SEPARATOR, parsed on its own so the text is kept (row-json.ts).
+ */
 function parseLine(text: unknown): { n: number; value: CountText | ChangeText } {
   const line = String(text);
   const space = line.indexOf(' ');
-  return {
-    n: Number(line.slice(0, space)),
-    value: JSON.parse(line.slice(space + 1)) as CountText | ChangeText,
-  };
+  const n = Number(line.slice(0, space));
+  const separator = line.indexOf(ROW_SEPARATOR, space);
+  if (separator === -1) return { n, value: JSON.parse(line.slice(space + 1)) as CountText };
+  const value = JSON.parse(line.slice(space + 1, separator)) as ChangeText;
+  value.row = parseRow(line.slice(separator + 1));
+  return { n, value };
 }
 
 function withdrawals(m: ChangeText['m']): Partial<Record<'email' | 'sms', string>> {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { SyncSpec } from '../manifest/spec.ts';
 import { utcTimestampText, type Row } from '../source/warehouse.ts';
 import type { Rejection } from './changes.ts';
+import { rowJson } from './row-json.ts';
 import type { State } from './schema.ts';
 
 export interface ConfirmedRow {
@@ -71,7 +72,7 @@ export async function confirmRows(
     rows.map((r) =>
       fromJobs
         ? [batch, r.key, null, null, r.profileId]
-        : [batch, r.key, r.hash, r.row === null ? null : JSON.stringify(r.row), r.profileId],
+        : [batch, r.key, r.hash, rowJson(r.row), r.profileId],
     ),
   );
   const staged = fromJobs

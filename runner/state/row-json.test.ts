@@ -1,0 +1,79 @@
+/**
+ * The snapshot keeps a model row's JSON as the warehouse wrote it: the text its hash was computed
+ * from, with nothing lost to a JavaScript round trip, and nothing kept for a row set aside.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spec } from '../../test/fixtures/specs.ts';
+import { emptyState } from '../../test/helpers/duckdb.ts';
+import type { Warehouse } from '../source/warehouse.ts';
+import { streamChanges, type StreamedChange } from './diff.ts';
+import { jobRows, recordJob } from './jobs.ts';
+import type { State } from './schema.ts';
+import { confirmRows } from './snapshot.ts';
+
+let wh: Warehouse;
+let state: State;
+const profiles = spec({ object: 'profile', properties: ['amount', 'big', 'note'] }, 'profiles');
+profiles.model.relationName = 'main.people';
+
+beforeEach(async () => {
+  ({ wh, state } = await emptyState('row-json'));
+  await wh.execute(
+    `create table people (id varchar, email varchar, amount decimal(12, 2), big bigint, note varchar)`,
+  );
+  await wh.execute(
+    `insert into people values
+       ('1', 'a@x.com', 1.50, 9007199254740993, 'record' || chr(30) || 'separator, quote " and 😀'),
+       ('2', 'b@x.com', null, null, null)`,
+  );
+});
+afterEach(async () => {
+  await wh?.close();
+});
+
+async function changes(): Promise<StreamedChange[]> {
+  const out: StreamedChange[] = [];
+  for await (const chunk of streamChanges(state, profiles)) out.push(...chunk);
+  return out;
+}
+
+const stored = async (table: 'snapshot' | 'job_rows') =>
+  Object.fromEntries(
+    (
+      await wh.query(
+        `select key, row_json, md5(row_json) as md5, row_hash from klaviyo_runner.${table} order by key`,
+      )
+    ).map((r) => [String(r.key), r]),
+  );
+
+describe("a model row's JSON in the state", () => {
+  it("is the warehouse's text, the one its hash was computed from", async () => {
+    const [first, second] = await changes();
+    expect(first!.row).toMatchObject({ note: 'record\u001eseparator, quote " and 😀', amount: 1.5 });
+    await recordJob(state, profiles, 'run-1', 'JOB1', 'profiles', [
+      { key: first!.key, hash: first!.hash!, row: first!.row },
+    ]);
+    await confirmRows(state, profiles, 'run-1', [
+      { key: first!.key, hash: first!.hash!, row: first!.row, profileId: null, isNew: true },
+      // A row set aside (an erased person's) stores no values, whatever text it was parsed from.
+      { key: second!.key, hash: second!.hash!, row: null, profileId: null, isNew: true },
+    ]);
+    const snapshot = await stored('snapshot');
+    for (const row of [snapshot['1']!, (await stored('job_rows'))['1']!]) {
+      expect(row.md5).toBe(row.row_hash);
+      // The warehouse's own text: a JavaScript round trip would give 9007199254740992.
+      expect(row.row_json).toContain('"big":9007199254740993');
+    }
+    expect(snapshot['2']!.row_json).toBeNull();
+    // Read back, the job's row is that text again.
+    const [resumed] = await jobRows(state, 'JOB1');
+    expect(resumed!.row).toEqual(first!.row);
+  });
+
+  it('is serialised when a row did not come from the warehouse', async () => {
+    await confirmRows(state, profiles, 'run-1', [
+      { key: '9', hash: 'h', row: { id: '9', note: 'made here' }, profileId: null, isNew: true },
+    ]);
+    expect((await stored('snapshot'))['9']!.row_json).toBe('{"id":"9","note":"made here"}');
+  });
+});
