@@ -119,7 +119,7 @@ class ProfileApplier implements Applier<ProfilePayload> {
               'profile-bulk-import',
               sent.map((p) => {
                 const change = byKey.get(p.key)!;
-                return { key: p.key, hash: change.hash!, row: change.row };
+                return { key: p.key, hash: change.hash!, row: change.row, rowText: change.rowText };
               }),
             ),
           ),

@@ -97,7 +97,15 @@ export function duckdbSettings(env: NodeJS.ProcessEnv = process.env): Record<str
     throw new WarehouseError(
       `KLAVIYO_RUNNER_DUCKDB_THREADS is ${JSON.stringify(threads)}; give a whole number of threads, 1 or more.`,
     );
-  return { memory_limit: memory, threads };
+  // A checkpoint writes what the write-ahead log holds into the file, and DuckDB runs one at the
+  // commit that takes the log past `checkpoint_threshold` (16MB by default). A sync commits once per
+  // confirmed batch (1,000 events), and checkpoints every 16MB cost more than the writes they
+  // carried: confirming 100,000 rows of 1KB in batches of 1,000, closing included, took 2.0-2.5s of
+  // CPU at 16MB, 1.6s at 64MB and 1.5s at 1GB (whose log then waits for the close to be written).
+  // 64MB keeps the log small for the next process to replay after a kill
+  // (https://duckdb.org/docs/stable/configuration/overview,
+  // `checkpoint_threshold`; https://duckdb.org/docs/stable/sql/statements/checkpoint).
+  return { memory_limit: memory, threads, checkpoint_threshold: '64MB' };
 }
 
 /**

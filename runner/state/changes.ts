@@ -6,6 +6,7 @@
  * import it from an earlier stage and never from each other (docs/architecture.md).
  */
 import type { Row } from '../source/warehouse.ts';
+import type { RowText } from './row-json.ts';
 
 /**
  * Where the diff puts a row's email consent from the suppressions model (SUBSCRIBED, UNSUBSCRIBED,
@@ -23,6 +24,8 @@ export interface RowChange {
   hash: string | null;
   /** Current model values of the synced columns (null for `remove`). */
   row: Row | null;
+  /** `row`'s JSON as the warehouse wrote it, for the state to store as is (row-json.ts). */
+  rowText?: RowText;
   /** The values Klaviyo last confirmed, from the snapshot (null for `create`). */
   previous: Row | null;
   /** Klaviyo profile id when known: from this sync's snapshot, or for an `after` sync from the first sync's. */

@@ -17,7 +17,7 @@ import {
   type DiffKind,
   type DiffMode,
 } from './diff-sql.ts';
-import { parseRow } from './row-json.ts';
+import { parseRow, type RowText } from './row-json.ts';
 import type { State } from './schema.ts';
 
 export { diffSql, type DiffKind, type DiffMode } from './diff-sql.ts';
@@ -71,6 +71,7 @@ export interface StreamedChange extends RowChange {
 /** One changed row as the statement writes it (diff-sql.ts, `diffStatement`), its model row parsed. */
 interface ChangeText {
   row: Row | null;
+  rowText?: RowText;
   prev: Row | null;
   m: {
     kind: DiffKind;
@@ -104,7 +105,9 @@ function parseLine(text: unknown): { n: number; value: CountText | ChangeText } 
   const separator = line.indexOf(ROW_SEPARATOR, space);
   if (separator === -1) return { n, value: JSON.parse(line.slice(space + 1)) as CountText };
   const value = JSON.parse(line.slice(space + 1, separator)) as ChangeText;
-  value.row = parseRow(line.slice(separator + 1));
+  const parsed = parseRow(line.slice(separator + 1));
+  value.row = parsed.row;
+  value.rowText = parsed.text;
   return { n, value };
 }
 
@@ -115,7 +118,7 @@ function withdrawals(m: ChangeText['m']): Partial<Record<'email' | 'sms', string
   return out;
 }
 
-function toChange({ row, prev, m }: ChangeText): StreamedChange {
+function toChange({ row, rowText, prev, m }: ChangeText): StreamedChange {
   return {
     diffKind: m.kind,
     kind: m.change,
@@ -123,6 +126,7 @@ function toChange({ row, prev, m }: ChangeText): StreamedChange {
     key: m.key === null ? '' : String(m.key),
     hash: m.hash,
     row,
+    rowText,
     previous: prev,
     profileId: m.pid === null ? null : String(m.pid),
     withdrawnAt: withdrawals(m),

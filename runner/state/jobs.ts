@@ -6,7 +6,7 @@
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { State } from './schema.ts';
 import { utcTimestampText, type Row } from '../source/warehouse.ts';
-import { parseRow, rowJson } from './row-json.ts';
+import { parseRow, rowJson, type RowText } from './row-json.ts';
 
 export async function recordJob(
   state: State,
@@ -14,13 +14,13 @@ export async function recordJob(
   runId: string,
   jobId: string,
   kind: string,
-  rows: { key: string; hash: string; row: Row | null }[],
+  rows: { key: string; hash: string; row: Row | null; rowText?: RowText }[],
 ): Promise<void> {
   const now = utcTimestampText(new Date());
   await state.wh.insertRows(
     state.table('job_rows'),
     ['job_id', 'sync', 'key', 'row_hash', 'row_json'],
-    rows.map((r) => [jobId, spec.name, r.key, r.hash, rowJson(r.row)]),
+    rows.map((r) => [jobId, spec.name, r.key, r.hash, rowJson(r.row, r.rowText)]),
   );
   await state.wh.insertRows(
     state.table('jobs'),
@@ -46,7 +46,7 @@ export interface JobRow {
 }
 
 const parse = (json: unknown): Row | null =>
-  json === null || json === undefined ? null : parseRow(String(json));
+  json === null || json === undefined ? null : parseRow(String(json)).row;
 
 export async function jobRows(state: State, jobId: string): Promise<JobRow[]> {
   const rows = await state.wh.query(

@@ -7,7 +7,7 @@ import { spec } from '../../test/fixtures/specs.ts';
 import { WarehouseError } from '../errors.ts';
 import { openDuckDb } from '../source/duckdb.ts';
 import type { Warehouse } from '../source/warehouse.ts';
-import { openDiff, type StreamedChange } from './diff.ts';
+import { diffSql, openDiff, type StreamedChange } from './diff.ts';
 import { ensureStateSchema, stateOf, type State } from './schema.ts';
 import { confirmRows } from './snapshot.ts';
 
@@ -97,5 +97,22 @@ describe('one diff statement per sync', () => {
         'The diff of sync profiles (model m) ended after 2 of its 15 changed rows: the warehouse stopped the result early (with DuckDB, most often for lack of memory: raise KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT). Nothing past that row was read or sent; run again.',
       ),
     );
+  });
+
+  it('gives rows that share a key, or have none, in the same order every time', async () => {
+    await wh.execute(
+      `insert into people select '4', 'four' || i || '@x.com', 'v' from range(30) t(i);
+       insert into people select null, 'none' || i || '@x.com', 'v' from range(30) t(i);`,
+    );
+    const rows = await read(state, 7);
+    const nullKeys = rows.filter((c) => c.diffKind === 'null_key').map((c) => c.hash!);
+    expect(nullKeys).toHaveLength(32);
+    // By hash, not as the sort happened to leave them: the same plan lists them the same way.
+    expect(nullKeys).toEqual([...nullKeys].sort());
+    const [duplicate] = rows.filter((c) => c.diffKind === 'duplicate');
+    const [least] = await wh.query(
+      `select min(hash) as h from (${diffSql(state, profiles).sql}) as d where kind = 'duplicate'`,
+    );
+    expect(duplicate!.hash).toBe(least!.h);
   });
 });

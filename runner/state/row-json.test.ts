@@ -51,12 +51,26 @@ describe("a model row's JSON in the state", () => {
     const [first, second] = await changes();
     expect(first!.row).toMatchObject({ note: 'record\u001eseparator, quote " and 😀', amount: 1.5 });
     await recordJob(state, profiles, 'run-1', 'JOB1', 'profiles', [
-      { key: first!.key, hash: first!.hash!, row: first!.row },
+      { key: first!.key, hash: first!.hash!, row: first!.row, rowText: first!.rowText },
     ]);
     await confirmRows(state, profiles, 'run-1', [
-      { key: first!.key, hash: first!.hash!, row: first!.row, profileId: null, isNew: true },
+      {
+        key: first!.key,
+        hash: first!.hash!,
+        row: first!.row,
+        rowText: first!.rowText,
+        profileId: null,
+        isNew: true,
+      },
       // A row set aside (an erased person's) stores no values, whatever text it was parsed from.
-      { key: second!.key, hash: second!.hash!, row: null, profileId: null, isNew: true },
+      {
+        key: second!.key,
+        hash: second!.hash!,
+        row: null,
+        rowText: second!.rowText,
+        profileId: null,
+        isNew: true,
+      },
     ]);
     const snapshot = await stored('snapshot');
     for (const row of [snapshot['1']!, (await stored('job_rows'))['1']!]) {
@@ -70,10 +84,15 @@ describe("a model row's JSON in the state", () => {
     expect(resumed!.row).toEqual(first!.row);
   });
 
-  it('is serialised when a row did not come from the warehouse', async () => {
+  it('is serialised when a row did not come from the warehouse, or is not the row the text was read into', async () => {
+    const [first] = await changes();
     await confirmRows(state, profiles, 'run-1', [
       { key: '9', hash: 'h', row: { id: '9', note: 'made here' }, profileId: null, isNew: true },
+      // Another row beside the first row's text: the text is not this row's.
+      { key: '8', hash: 'h', row: { id: '8' }, rowText: first!.rowText, profileId: null, isNew: true },
     ]);
-    expect((await stored('snapshot'))['9']!.row_json).toBe('{"id":"9","note":"made here"}');
+    const snapshot = await stored('snapshot');
+    expect(snapshot['9']!.row_json).toBe('{"id":"9","note":"made here"}');
+    expect(snapshot['8']!.row_json).toBe('{"id":"8"}');
   });
 });

@@ -1,19 +1,21 @@
 /**
  * Writes to the state schema, each after Klaviyo confirmed something: a row enters the snapshot
  * only when Klaviyo confirmed it (docs/architecture.md#where-state-lives). Writes go through the `stage` table
- * so they are bulk on every warehouse (rows bound as one JSON text on DuckDB, array binds on Snowflake).
+ * so they are bulk on every warehouse (DuckDB: the appender, into a temporary stage; Snowflake: array binds).
  */
 import { randomUUID } from 'node:crypto';
 import type { SyncSpec } from '../manifest/spec.ts';
 import { utcTimestampText, type Row } from '../source/warehouse.ts';
 import type { Rejection } from './changes.ts';
-import { rowJson } from './row-json.ts';
+import { rowJson, type RowText } from './row-json.ts';
 import type { State } from './schema.ts';
 
 export interface ConfirmedRow {
   key: string;
   hash: string;
   row: Row | null;
+  /** `row`'s JSON as the warehouse wrote it (row-json.ts), stored as is. */
+  rowText?: RowText;
   profileId: string | null;
   /** The diff found no snapshot row for the key (a create): there is nothing to replace or keep. */
   isNew?: boolean;
@@ -72,7 +74,7 @@ export async function confirmRows(
     rows.map((r) =>
       fromJobs
         ? [batch, r.key, null, null, r.profileId]
-        : [batch, r.key, r.hash, rowJson(r.row), r.profileId],
+        : [batch, r.key, r.hash, rowJson(r.row, r.rowText), r.profileId],
     ),
   );
   const staged = fromJobs

@@ -106,6 +106,7 @@ class SyncRun {
           key: o.key,
           hash: item.change.hash!,
           row: item.change.row,
+          rowText: item.change.rowText,
           profileId: o.profileId ?? item.change.profileId ?? null,
           isNew: item.change.kind === 'create',
         });
