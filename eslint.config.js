@@ -15,6 +15,7 @@ const STAGES = [
     'runner/errors.ts',
     'runner/version.ts',
     'runner/json-schema.ts',
+    'runner/json-text.ts',
     'runner/identity',
     'runner/klaviyo/limits.ts',
   ],

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KlaviyoClient } from '../klaviyo/client.ts';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.ts';
 import type { EventPayload } from '../transform/payload.ts';
+import { eventEntry, profileEntry } from '../transform/entries.ts';
 import { sendEvents } from './events.ts';
 
 let sandbox: RunningSandbox;
@@ -19,16 +20,17 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-const event = (i: number, time = '2025-03-01T10:00:00Z'): EventPayload => ({
-  key: `SO-${i}`,
-  uniqueId: `SO-${i}`,
-  metric: 'Placed Order',
-  time,
-  value: i,
-  properties: { OrderId: `SO-${i}` },
-  profile: { email: `buyer${i % 7}@example.com` },
-  bytes: 0,
-});
+/** An event as the builder makes one, its texts included (transform/entries.ts). */
+function event(
+  i: number,
+  time = '2025-03-01T10:00:00Z',
+  key = `SO-${i}`,
+  profile: EventPayload['profile'] = { email: `buyer${i % 7}@example.com` },
+): EventPayload {
+  const fields = { uniqueId: key, metric: 'Placed Order', time, value: i, properties: { OrderId: key } };
+  const json = eventEntry(fields);
+  return { key, ...fields, profile, json, profileJson: profileEntry(profile), bytes: 0 };
+}
 
 describe('sendEvents', () => {
   it('confirms every good event and rejects only the one Klaviyo refuses, by halving', async () => {
@@ -69,12 +71,7 @@ describe('sendEvents when the refusal is not about events', () => {
 
   it('rejects only the event whose profile Klaviyo refuses with 409 duplicate_profile, by halving', async () => {
     // Two profiles, one known by email and one by phone; an event naming both is refused whole.
-    const known = (key: string, profile: EventPayload['profile']) => ({
-      ...event(900),
-      key,
-      uniqueId: key,
-      profile,
-    });
+    const known = (key: string, profile: EventPayload['profile']) => event(900, undefined, key, profile);
     await sendEvents(client, [known('DUP-A', { email: 'dup@example.com' })], true);
     await sendEvents(client, [known('DUP-B', { phone_number: '+12125552368' })], true);
     const events = Array.from({ length: 8 }, (_, i) => event(100 + i));

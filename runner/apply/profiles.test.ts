@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KlaviyoClient } from '../klaviyo/client.ts';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.ts';
 import type { ProfilePayload } from '../transform/payload.ts';
+import { profileEntry } from '../transform/entries.ts';
 import { importProfiles } from './profiles.ts';
 
 let sandbox: RunningSandbox;
@@ -25,12 +26,10 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-const profile = (i: number, attributes: Record<string, unknown> = {}): ProfilePayload => ({
-  key: `C${i}`,
-  attributes: { email: `person${i}@example.com`, first_name: `P${i}`, ...attributes },
-  unsetProperties: [],
-  bytes: 0,
-});
+const profile = (i: number, more: Record<string, unknown> = {}): ProfilePayload => {
+  const attributes = { email: `person${i}@example.com`, first_name: `P${i}`, ...more };
+  return { key: `C${i}`, attributes, unsetProperties: [], json: profileEntry(attributes), bytes: 0 };
+};
 
 describe('importProfiles', () => {
   it('rejects the profile a refused import points at and imports the others in one more job', async () => {

@@ -241,7 +241,7 @@ async function submitAll(
   try {
     const job = await submitProfileImport(
       client,
-      payloads.map((p) => p.attributes),
+      payloads.map((p) => p.json),
     );
     await options.onSubmitted(job.id, payloads);
     return [{ jobId: job.id, payloads }];

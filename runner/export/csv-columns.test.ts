@@ -3,6 +3,7 @@ import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
 import type { KlaviyoSyncConfig, SyncSpec } from '../manifest/spec.ts';
 import { csvLayout } from './csv-columns.ts';
+import { profileEntry } from '../transform/entries.ts';
 
 function spec(config: KlaviyoSyncConfig): SyncSpec {
   return {
@@ -47,15 +48,17 @@ describe("Klaviyo's CSV import layout", () => {
 
   it('writes values as text a CSV parser reads back unchanged, quotes and line breaks included', () => {
     const layout = csvLayout(profiles);
+    const attributes = {
+      email: 'ann@example.com',
+      first_name: 'Ann, "the first"',
+      location: { zip: '02134', latitude: 42.35 },
+      properties: { tags: ['a', 'b'], vip: true, note: 'line one\nline two' },
+    };
     const record = layout.record({
       key: 'C1',
-      attributes: {
-        email: 'ann@example.com',
-        first_name: 'Ann, "the first"',
-        location: { zip: '02134', latitude: 42.35 },
-        properties: { tags: ['a', 'b'], vip: true, note: 'line one\nline two' },
-      },
+      attributes,
       unsetProperties: [],
+      json: profileEntry(attributes),
       bytes: 0,
     });
     expect(record).toEqual([

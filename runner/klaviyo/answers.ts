@@ -8,7 +8,7 @@
 import type { ErrorObject } from 'ajv';
 import { KlaviyoError } from '../errors.ts';
 import { schemaValidator, type Validator } from '../json-schema.ts';
-import type { KlaviyoClient } from './client.ts';
+import type { KlaviyoClient, RequestBody } from './client.ts';
 import { OPERATIONS, type OperationId } from './operations.ts';
 
 /** A resource as the runner reads it: the schema of the fields it uses, checked in one answer or in each page. */
@@ -86,7 +86,7 @@ export async function readOne<T>(
   operationId: OperationId,
   method: 'GET' | 'POST' | 'PATCH',
   path: string,
-  body?: unknown,
+  body?: RequestBody,
 ): Promise<T> {
   const res = await client.call(operationId, method, path, body);
   if (!resource.one(res.body)) throw unreadable(operationId, res.status, resource.one.errors);

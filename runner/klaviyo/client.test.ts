@@ -4,6 +4,7 @@ import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, KlaviyoError } from '../errors.ts';
 import { startSandbox } from '../sandbox/server.ts';
+import { HOLE, joinJson, jsonPieces, toJsonText } from '../json-text.ts';
 import { KlaviyoClient } from './client.ts';
 import { KLAVIYO_REVISION } from './revision.ts';
 
@@ -58,6 +59,23 @@ describe('KlaviyoClient', () => {
       status: 201,
       body: { data: { type: 'list', id: 'L1', attributes: { name: 'W' } } },
     });
+  });
+
+  it('sends a body that is already JSON text as it is', async () => {
+    const { c, pool } = client();
+    const [open, close] = jsonPieces({ data: { type: 'list', attributes: { name: HOLE } } }, 1);
+    const body = joinJson([open, toJsonText('Wé "quoted"'), close]);
+    expect(JSON.parse(body)).toEqual({ data: { type: 'list', attributes: { name: 'Wé "quoted"' } } });
+    // Only this exact text matches: a body serialised again (a JSON string value) would not.
+    pool
+      .intercept({
+        path: '/api/lists',
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.api+json' },
+        body,
+      })
+      .reply(201, { data: { type: 'list', id: 'L1', attributes: { name: 'W' } } });
+    await expect(c.call('create_list', 'POST', '/api/lists', body)).resolves.toMatchObject({ status: 201 });
   });
 
   it('waits Retry-After on 429, then succeeds', async () => {

@@ -17,6 +17,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type Bottleneck from 'bottleneck';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ConfigError, KlaviyoError, type KlaviyoApiError } from '../errors.ts';
+import type { JsonText } from '../json-text.ts';
 import { parseBaseUrl, withoutCredentials } from './base-url.ts';
 import type { Tier } from './limits.ts';
 import { tierLimiter } from './pacing.ts';
@@ -61,6 +62,9 @@ export interface ClientOptions {
     ms: number;
   }) => void;
 }
+
+/** A document to serialise, or JsonText sent as it is: the one string a body can be (transform/entries.ts). */
+export type RequestBody = object | JsonText;
 
 export interface KlaviyoResponse {
   status: number;
@@ -253,12 +257,14 @@ export class KlaviyoClient {
     operationId: OperationId,
     method: Dispatcher.HttpMethod,
     path: string,
-    body?: unknown,
+    body?: RequestBody,
   ): Promise<KlaviyoResponse> {
     const url = path.startsWith('http') ? path : `${this.origin}${path}`;
     const maxRetries = this.options.maxRetries ?? 6;
     const { idempotent } = OPERATIONS[operationId];
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+    // Serialised once for all attempts; a string is JsonText, whose payloads were serialised as built.
+    const json = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    const sent = { method, headers: buildHeaders(this.apiKey, json !== undefined), body: json };
     for (let attempt = 0; ; attempt++) {
       const started = Date.now();
       let status: number;
@@ -271,13 +277,7 @@ export class KlaviyoClient {
           const signals = [AbortSignal.timeout(2 * this.timeoutMs)];
           if (this.options.signal !== undefined) signals.push(this.options.signal);
           const signal = AbortSignal.any(signals);
-          const res = await request(url, {
-            method,
-            headers: buildHeaders(this.apiKey, payload !== undefined),
-            body: payload,
-            dispatcher: this.dispatcher,
-            signal,
-          });
+          const res = await request(url, { ...sent, dispatcher: this.dispatcher, signal });
           return { res, text: await res.body.text() };
         };
         const { res, text } =

@@ -3,6 +3,8 @@
  * profile; a unique_id repeated for the same profile and metric inside one request fails the
  * whole request, so callers dedupe first. A 202 carries no body and no job to poll.
  */
+import { COMMA, HOLE, joinJson, jsonPieces, pushItems, type JsonPiece, type JsonText } from '../json-text.ts';
+import { eventGroupPieces } from '../transform/entries.ts';
 import type { EventPayload } from '../transform/payload.ts';
 import { nullableObject, nullableString, object, readPages, shape, string } from './answers.ts';
 import type { KlaviyoClient } from './client.ts';
@@ -32,50 +34,38 @@ export function eventsSince(client: KlaviyoClient, from: string | null): AsyncIt
   return readPages(client, EVENT, 'get_events', `/api/events?sort=datetime&page[size]=1000${filter}`);
 }
 
-export function bulkEventsBody(events: EventPayload[], backfill: boolean): unknown {
-  // One entry per profile object: events whose profiles carry different attributes (a sync's
-  // `profile` block) go in entries of their own, so each keeps what it sends along.
-  const byProfile = new Map<string, EventPayload[]>();
+/**
+ * The body of one bulk event create request, joined from the texts the events were built with
+ * (transform/entries.ts): nothing of an event is serialised again here. One entry per profile
+ * object: events whose profiles carry different attributes (a sync's `profile` block) go in
+ * entries of their own, so each keeps what it sends along.
+ */
+export function bulkEventsBody(events: readonly EventPayload[], backfill: boolean): JsonText {
+  const byProfile = new Map<JsonText, JsonText[]>();
   for (const e of events) {
-    const id = JSON.stringify(e.profile);
-    const group = byProfile.get(id);
-    if (group === undefined) byProfile.set(id, [e]);
-    else group.push(e);
+    const group = byProfile.get(e.profileJson);
+    if (group === undefined) byProfile.set(e.profileJson, [e.json]);
+    else group.push(e.json);
   }
-  return {
-    data: {
-      type: 'event-bulk-create-job',
-      attributes: {
-        'events-bulk-create': {
-          data: [...byProfile.values()].map((group) => ({
-            type: 'event-bulk-create',
-            attributes: {
-              ...(backfill ? { backfill: true } : {}),
-              profile: { data: { type: 'profile', attributes: group[0]!.profile } },
-              events: {
-                data: group.map((e) => ({
-                  type: 'event',
-                  attributes: {
-                    properties: e.properties,
-                    time: e.time,
-                    ...(e.value !== undefined ? { value: e.value } : {}),
-                    ...(e.valueCurrency !== undefined ? { value_currency: e.valueCurrency } : {}),
-                    unique_id: e.uniqueId,
-                    metric: { data: { type: 'metric', attributes: { name: e.metric } } },
-                  },
-                })),
-              },
-            },
-          })),
-        },
-      },
-    },
-  };
+  const [open, between, close] = eventGroupPieces(backfill);
+  const parts: (JsonText | JsonPiece)[] = [BODY_OPEN];
+  for (const [profile, entries] of byProfile) {
+    if (parts.length > 1) parts.push(COMMA);
+    parts.push(open, profile, between);
+    pushItems(parts, entries);
+    parts.push(close);
+  }
+  parts.push(BODY_CLOSE);
+  return joinJson(parts);
 }
+const [BODY_OPEN, BODY_CLOSE] = jsonPieces(
+  { data: { type: 'event-bulk-create-job', attributes: { 'events-bulk-create': { data: [HOLE] } } } },
+  1,
+);
 
 export async function bulkCreateEvents(
   client: KlaviyoClient,
-  events: EventPayload[],
+  events: readonly EventPayload[],
   backfill: boolean,
 ): Promise<void> {
   await client.call(

@@ -11,7 +11,7 @@ import type { KlaviyoClient } from './client.ts';
 /** Exactly one identifier Klaviyo accepts for a deletion. */
 export type DeletionIdentifier = { email: string } | { phone_number: string } | { id: string };
 
-export function deletionBody(identifier: DeletionIdentifier): unknown {
+export function deletionBody(identifier: DeletionIdentifier): object {
   const { id, ...attributes } = identifier as { id?: string; email?: string; phone_number?: string };
   return {
     data: {

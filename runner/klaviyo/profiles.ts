@@ -3,7 +3,7 @@
  * identifier, and the single-profile update that can clear properties, which bulk import cannot
  * (docs/klaviyo-api.md#bulk-profile-import).
  */
-import type { ProfileAttributes } from '../transform/payload.ts';
+import { HOLE, joinJson, jsonPieces, pushItems, type JsonPiece, type JsonText } from '../json-text.ts';
 import {
   integer,
   nullableObject,
@@ -137,20 +137,39 @@ const toStatus = (job: JobResource): ImportJobStatus => ({
   failedCount: job.attributes.failed_count ?? null,
 });
 
+/**
+ * The body of one import job, joined from the profiles' entries as they were built
+ * (transform/entries.ts, `profileEntry`): nothing of a profile is serialised again here.
+ */
+export function profileImportBody(profiles: readonly JsonText[], listIds: readonly string[] = []): JsonText {
+  const [open, close] = listIds.length === 0 ? IMPORT_JOB : importJobPieces(listIds);
+  const parts: (JsonText | JsonPiece)[] = [open];
+  pushItems(parts, profiles);
+  parts.push(close);
+  return joinJson(parts);
+}
+const importJobPieces = (listIds: readonly string[]) =>
+  jsonPieces(
+    {
+      data: {
+        type: 'profile-bulk-import-job',
+        attributes: { profiles: { data: [HOLE] } },
+        ...(listIds.length > 0
+          ? { relationships: { lists: { data: listIds.map((id) => ({ type: 'list', id })) } } }
+          : {}),
+      },
+    },
+    1,
+  );
+const IMPORT_JOB = importJobPieces([]);
+
+/** Submits one import job of `profiles`, each its entry's text (ProfilePayload.json). */
 export async function submitProfileImport(
   client: KlaviyoClient,
-  profiles: ProfileAttributes[],
-  listIds: string[] = [],
+  profiles: readonly JsonText[],
+  listIds: readonly string[] = [],
 ): Promise<ImportJobStatus> {
-  const body = {
-    data: {
-      type: 'profile-bulk-import-job',
-      attributes: { profiles: { data: profiles.map((attributes) => ({ type: 'profile', attributes })) } },
-      ...(listIds.length > 0
-        ? { relationships: { lists: { data: listIds.map((id) => ({ type: 'list', id })) } } }
-        : {}),
-    },
-  };
+  const body = profileImportBody(profiles, listIds);
   return toStatus(
     await readOne(client, JOB, 'bulk_import_profiles', 'POST', '/api/profile-bulk-import-jobs', body),
   );

@@ -122,6 +122,8 @@ describe('profile payloads', () => {
         key: 'C1',
         attributes,
         unsetProperties: [],
+        // The entry the import job carries, and its bytes: what the 100 KB limit measures.
+        json: JSON.stringify({ type: 'profile', attributes }),
         bytes: Buffer.byteLength(JSON.stringify({ type: 'profile', attributes })),
       },
     });
@@ -261,6 +263,11 @@ describe('event payloads', () => {
 
   it('builds a Placed Order with a numeric value, typed Items and the key as unique_id', () => {
     const built = buildPayload(orderSpec, rowChange(order()));
+    const profile = { email: 'a@example.com', external_id: 'SO-1' };
+    const properties = {
+      OrderId: 'SO-1',
+      Items: [{ ProductName: 'Tee', SKU: 'T-1', Quantity: 1, ItemPrice: 28 }],
+    };
     expect(built).toEqual({
       ok: true,
       payload: {
@@ -270,11 +277,21 @@ describe('event payloads', () => {
         time: '2025-03-01T10:00:00Z',
         value: 1204.5,
         valueCurrency: 'USD',
-        profile: { email: 'a@example.com', external_id: 'SO-1' },
-        properties: {
-          OrderId: 'SO-1',
-          Items: [{ ProductName: 'Tee', SKU: 'T-1', Quantity: 1, ItemPrice: 28 }],
-        },
+        profile,
+        properties,
+        // The texts the bulk request carries: the event's entry, and its profile's.
+        json: JSON.stringify({
+          type: 'event',
+          attributes: {
+            properties,
+            time: '2025-03-01T10:00:00Z',
+            value: 1204.5,
+            value_currency: 'USD',
+            unique_id: 'SO-1',
+            metric: { data: { type: 'metric', attributes: { name: 'Placed Order' } } },
+          },
+        }),
+        profileJson: JSON.stringify({ type: 'profile', attributes: profile }),
         bytes: expect.any(Number) as number,
       },
     });

@@ -12,12 +12,20 @@
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { RowChange } from '../state/changes.ts';
 import type { Row } from '../source/warehouse.ts';
-import type { BuildResult, ProfileAttributes } from './payload.ts';
+import type { BuildResult, DroppedField, ProfileAttributes } from './payload.ts';
+import { eventProfileObjectBytes, profileEntry } from './entries.ts';
 import { buildIdentity } from './identity.ts';
 import { buildProfile } from './profile.ts';
 import { reject } from './rejection.ts';
-import { jsonBytes } from './size.ts';
+import { utf8Bytes, type JsonText } from '../json-text.ts';
 import { LIMITS } from '../klaviyo/limits.ts';
+
+/** The profile an event carries: its attributes, their entry's text (entries.ts) and its bytes. */
+export interface EventProfile {
+  attributes: ProfileAttributes;
+  json: JsonText;
+  bytes: number;
+}
 
 /** The event sync seen as the profile sync its `profile` block describes, made once per spec. */
 const asProfileSync = new WeakMap<SyncSpec, SyncSpec>();
@@ -45,22 +53,30 @@ function profileSpec(spec: SyncSpec): SyncSpec {
   return derived;
 }
 
-export function buildEventProfile(spec: SyncSpec, key: string, row: Row): BuildResult<ProfileAttributes> {
-  if (spec.config.profile === undefined) return buildIdentity(spec, key, row);
+export function buildEventProfile(spec: SyncSpec, key: string, row: Row): BuildResult<EventProfile> {
+  if (spec.config.profile === undefined) {
+    const identity = buildIdentity(spec, key, row);
+    if (!identity.ok) return identity;
+    const json = profileEntry(identity.payload);
+    return built({ attributes: identity.payload, json, bytes: utf8Bytes(json) }, identity.dropped);
+  }
   // previous: null, so the profile builder lists nothing to unset.
   const change: RowChange = { kind: 'create', key, hash: '', row, previous: null, profileId: null };
-  const built = buildProfile(profileSpec(spec), change);
-  if (!built.ok) return built;
-  const attributes = built.payload.attributes;
-  const bytes = jsonBytes({ data: { type: 'profile', attributes } });
-  if (bytes > LIMITS.bytesPerEventProfile)
+  const profile = buildProfile(profileSpec(spec), change);
+  if (!profile.ok) return profile;
+  // The profile builder serialised the attributes already: the event carries that text as it is.
+  const { attributes, json, bytes } = profile.payload;
+  const inEvent = eventProfileObjectBytes(bytes);
+  if (inEvent > LIMITS.bytesPerEventProfile)
     return reject(
       spec,
       key,
       undefined,
-      `the event's profile is ${Math.ceil(bytes / 1024)} KB as JSON; Klaviyo accepts at most 95 KB inside an event, so send fewer profile properties with it`,
+      `the event's profile is ${Math.ceil(inEvent / 1024)} KB as JSON; Klaviyo accepts at most 95 KB inside an event, so send fewer profile properties with it`,
     );
-  return built.dropped === undefined
-    ? { ok: true, payload: attributes }
-    : { ok: true, payload: attributes, dropped: built.dropped };
+  return built({ attributes, json, bytes }, profile.dropped);
+}
+
+function built(payload: EventProfile, dropped: DroppedField[] | undefined): BuildResult<EventProfile> {
+  return dropped === undefined ? { ok: true, payload } : { ok: true, payload, dropped };
 }

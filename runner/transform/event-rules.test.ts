@@ -171,7 +171,7 @@ describe('profile properties riding along with an event', () => {
       dropped: [{ column: 'phone' }],
     });
     const payload = (built as { payload: EventPayload }).payload;
-    const body = bulkEventsBody([payload], false) as {
+    const body = JSON.parse(bulkEventsBody([payload], false)) as {
       data: { attributes: { 'events-bulk-create': { data: { attributes: { profile: unknown } }[] } } };
     };
     expect(body.data.attributes['events-bulk-create'].data[0]!.attributes.profile).toEqual({
@@ -192,7 +192,7 @@ describe('profile properties riding along with an event', () => {
     const b = buildEvent(spec, change(row({ id: 'W-2', rfm_segment: 'loyal', properties: viewed })));
     const c = buildEvent(spec, change(row({ id: 'W-3', rfm_segment: 'loyal', properties: viewed })));
     const payloads = [a, b, c].map((r) => (r as { payload: EventPayload }).payload);
-    const body = bulkEventsBody(payloads, false) as {
+    const body = JSON.parse(bulkEventsBody(payloads, false)) as {
       data: {
         attributes: { 'events-bulk-create': { data: { attributes: { events: { data: unknown[] } } }[] } };
       };

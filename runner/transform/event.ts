@@ -26,7 +26,8 @@ import { metricOf, metricPropertiesProblem } from './metric-rules.ts';
 import { eventPropertyKeyProblem, propertyKeyProblem } from './property-keys.ts';
 import { propertyValue } from './properties.ts';
 import { reject } from './rejection.ts';
-import { eventPropertiesProblem, jsonBytes } from './size.ts';
+import { eventPropertiesProblem } from './size.ts';
+import { eventEntry, eventRequestBytes, type EventFields } from './entries.ts';
 
 /** Klaviyo refuses event times before 2000 in older docs (after 1990 in the spec); we keep the stricter. */
 const EARLIEST = Date.parse('2000-01-01T00:00:00Z');
@@ -83,25 +84,22 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
   if (at > now + LATEST_AHEAD_MS)
     return reject(spec, key, timeColumn, `event time ${time.value} is more than a year ahead`);
 
-  const payload: EventPayload = {
-    key,
+  const fields: EventFields = {
     uniqueId: eventUniqueId(key),
     metric: metric.metric,
     time: time.value,
     properties: {},
-    profile: identity.payload,
-    bytes: 0,
   };
   if (config.value !== undefined) {
     const value = toNumber(row[config.value]);
     if (value !== null && !value.ok) return reject(spec, key, config.value, `value ${value.reason}`);
-    if (value !== null) payload.value = value.value;
+    if (value !== null) fields.value = value.value;
   }
   if (config.value_currency !== undefined) {
     const currency = toText(row[config.value_currency]);
     if (currency !== undefined && !CURRENCY.test(currency))
       return reject(spec, key, config.value_currency, `"${currency}" is not an ISO 4217 currency code`);
-    if (currency !== undefined) payload.valueCurrency = currency.toUpperCase();
+    if (currency !== undefined) fields.valueCurrency = currency.toUpperCase();
   }
   const jsonColumn = config.properties_json;
   if (jsonColumn !== undefined) {
@@ -112,7 +110,7 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
         const problem = eventPropertyKeyProblem(name);
         if (problem !== null) return reject(spec, key, jsonColumn, `properties ${problem}`);
       }
-      Object.assign(payload.properties, json.value);
+      Object.assign(fields.properties, json.value);
     }
   }
   for (const column of config.properties ?? []) {
@@ -120,19 +118,23 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
     if (raw === null || raw === undefined) continue;
     const value = propertyValue(raw);
     if (!value.ok) return reject(spec, key, column, `property ${column}: ${value.reason}`);
-    payload.properties[column] = value.value;
+    fields.properties[column] = value.value;
   }
-  if ('Items' in payload.properties) {
-    const items = checkItems(payload.properties.Items);
+  if ('Items' in fields.properties) {
+    const items = checkItems(fields.properties.Items);
     if (!items.ok) return reject(spec, key, jsonColumn, `properties.${items.path} ${items.reason}`);
-    payload.properties.Items = items.items;
+    fields.properties.Items = items.items;
   }
-  const ruled = metricPropertiesProblem(payload.metric, payload.properties);
+  const ruled = metricPropertiesProblem(fields.metric, fields.properties);
   if (ruled !== null) return reject(spec, key, jsonColumn, `properties.${ruled.path} ${ruled.reason}`);
-  // One serialisation per event: its size batches requests and bounds the properties' checks.
-  payload.bytes = jsonBytes(payload);
-  const size = eventPropertiesProblem(payload.properties, payload.bytes);
+  // One serialisation per event, the text its request carries: its size batches requests and
+  // bounds the properties' checks, since the entry's text holds them whole.
+  const json = eventEntry(fields);
+  const bytes = eventRequestBytes(json, identity.payload.bytes);
+  const size = eventPropertiesProblem(fields.properties, bytes);
   if (size !== null) return reject(spec, key, jsonColumn, `${size.path} ${size.reason}`);
+  const { attributes: profile, json: profileJson } = identity.payload;
+  const payload: EventPayload = { key, ...fields, profile, json, profileJson, bytes };
   return identity.dropped === undefined
     ? { ok: true, payload }
     : { ok: true, payload, dropped: identity.dropped };

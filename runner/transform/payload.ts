@@ -1,8 +1,10 @@
 /**
  * The Klaviyo shapes the runner builds from model rows, before they are wrapped in JSON:API
- * request bodies by `klaviyo/`. Building them is pure: a row either becomes a payload or a
- * `Rejection` that names the column and the reason.
+ * request bodies by `klaviyo/`; a profile and an event also carry the JSON text of their entries
+ * in those bodies (entries.ts), serialised once. Building them is pure: a row either becomes a
+ * payload or a `Rejection` that names the column and the reason.
  */
+import type { JsonText } from '../json-text.ts';
 import type { Rejection } from '../state/changes.ts';
 
 export interface ProfileIdentity {
@@ -40,7 +42,12 @@ export interface ProfilePayload {
   attributes: ProfileAttributes;
   /** Custom property keys to clear (they were synced before and are now null or gone). */
   unsetProperties: string[];
-  /** Size in bytes of the JSON the profile takes in a request (Klaviyo: at most 100 KB). */
+  /**
+   * The profile's entry in an import job, `{"type":"profile","attributes":…}` (entries.ts): the
+   * attributes serialised once, as the request carries them.
+   */
+  json: JsonText;
+  /** UTF-8 bytes of `json` (Klaviyo: at most 100 KB per profile). */
   bytes: number;
 }
 
@@ -56,6 +63,14 @@ export interface EventPayload {
   properties: Record<string, unknown>;
   /** The identity, and the attributes and properties the sync's `profile` block sends along. */
   profile: ProfileAttributes;
+  /** The event's entry in a bulk request, `{"type":"event","attributes":…}` (entries.ts). */
+  json: JsonText;
+  /**
+   * The entry of `profile`, `{"type":"profile","attributes":…}` (entries.ts): the request carries
+   * it as the profile object of the entry that groups the events with the same text.
+   */
+  profileJson: JsonText;
+  /** The most the event adds to a bulk request body, in UTF-8 bytes (entries.ts, `eventRequestBytes`). */
   bytes: number;
 }
 

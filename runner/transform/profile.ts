@@ -25,7 +25,9 @@ import { buildIdentity } from './identity.ts';
 import { propertyKeyProblem } from './property-keys.ts';
 import { propertyValue } from './properties.ts';
 import { reject } from './rejection.ts';
-import { jsonBytes, profileSizeProblem } from './size.ts';
+import { profileSizeProblem } from './size.ts';
+import { profileEntry } from './entries.ts';
+import { utf8Bytes } from '../json-text.ts';
 
 type TextAttribute = (typeof PROFILE_STANDARD_ATTRIBUTES)[number];
 type LocationAttribute = (typeof PROFILE_LOCATION_ATTRIBUTES)[number];
@@ -141,10 +143,12 @@ export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<Pro
   }
   if (properties !== undefined) attributes.properties = properties;
 
-  const bytes = jsonBytes({ type: 'profile', attributes });
+  // Serialised once, here: the size check measures the very text the import job carries.
+  const json = profileEntry(attributes);
+  const bytes = utf8Bytes(json);
   const tooBig = profileSizeProblem(bytes);
   if (tooBig !== null) return reject(spec, key, undefined, tooBig);
-  const payload = { key, attributes, unsetProperties, bytes };
+  const payload = { key, attributes, unsetProperties, json, bytes };
   return identity.dropped === undefined
     ? { ok: true, payload }
     : { ok: true, payload, dropped: identity.dropped };

@@ -6,8 +6,9 @@
  * - An event's properties: at most 400 keys, 5 MB in all, 100 KB per string, 4,000 items per
  *   array and 10 levels of nesting, counting the properties object as level 1 (docs/klaviyo-api.md#events).
  *
- * Sizes are UTF-8 bytes of the JSON that goes in the request. The walk over an event's properties
- * is skipped for strings when the whole JSON is under 100 KB, since no string inside can be larger.
+ * Sizes are UTF-8 bytes of the JSON that goes in the request, measured on the text each payload is
+ * serialised to once (entries.ts). The walk over an event's properties is skipped for strings when
+ * the event's JSON is under 100 KB, since no string inside can be larger.
  */
 import { LIMITS } from '../klaviyo/limits.ts';
 
@@ -17,11 +18,6 @@ const EVENT_MAX_BYTES = LIMITS.bytesPerEvent;
 const EVENT_MAX_STRING_BYTES = LIMITS.bytesPerEventString;
 const EVENT_MAX_ARRAY_ITEMS = LIMITS.itemsPerEventArray;
 const EVENT_MAX_DEPTH = LIMITS.eventNestingLevels;
-
-/** UTF-8 bytes of a value's JSON. */
-export function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value) ?? '');
-}
 
 function kb(bytes: number): string {
   return `${Math.ceil(bytes / 1024)} KB`;
@@ -39,7 +35,10 @@ export interface SizeProblem {
   reason: string;
 }
 
-/** `eventBytes`: the whole event's JSON, which bounds its properties' and any string's size. */
+/**
+ * `eventBytes`: what the event takes in a request (entries.ts, `eventRequestBytes`), which holds
+ * its properties whole and so bounds their size and any string's.
+ */
 export function eventPropertiesProblem(
   properties: Record<string, unknown>,
   eventBytes: number,
