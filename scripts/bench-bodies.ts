@@ -7,7 +7,7 @@
  * the JS heap bytes allocated (what each collection freed, plus what is still live at the end,
  * from v8.GCProfiler).
  *
- *   node --import tsx scripts/bench-bodies.ts [rows] [events|profiles|both] [rounds]
+ *   npm run bench:bodies -- [rows] [events|profiles|both] [rounds]
  */
 import v8 from 'node:v8';
 import { PerformanceObserver } from 'node:perf_hooks';
