@@ -245,7 +245,7 @@ export function diffStatement(state: State, spec: SyncSpec, mode: DiffMode, rows
   const extra = (name: (typeof EXTRA_COUNTS)[number], rowsSql: string | null) =>
     rowsSql === null
       ? ''
-      : `union all select ${d.literal(name)}, 1, cast(null as varchar), cast(null as varchar), cast(null as varchar) from (${rowsSql}) as x`;
+      : `union all select ${d.literal(name)}, 1, cast(null as varchar), cast(null as varchar) from (${rowsSql}) as x`;
   // The model and snapshot rows are JSON texts already: spliced in as they are, not escaped into
   // strings, so the runner parses each line once. The model row comes last, after a record
   // separator (U+001E, which JSON text never holds unescaped: RFC 8259, section 7), so the runner
@@ -272,19 +272,24 @@ export function diffStatement(state: State, spec: SyncSpec, mode: DiffMode, rows
   );
   const aggregates = 'count(*) as n, cast(round(sum(1.0 / dup_count)) as integer) as keys';
   const grouped = rows
-    ? `select grouping(key, body) as g, kind, key, tie, body, ${aggregates}
-        from lean group by grouping sets ((kind), (kind, key, tie, body))
+    ? `select grouping(key, body) as g, kind, key, body, ${aggregates}
+        from lean group by grouping sets ((kind), (kind, key, body))
         having grouping(key, body) <> 0 or body is not null`
-    : `select 1 as g, kind, cast(null as varchar) as key, cast(null as varchar) as tie, cast(null as varchar) as body, ${aggregates}
+    : `select 1 as g, kind, cast(null as varchar) as key, cast(null as varchar) as body, ${aggregates}
         from lean group by kind`;
   return `
     with diff as (${sql}),
     lean as (
       select kind, dup_count,
-        case when kind in (${kept}) then null else key end as key,
-        -- Rows that share a key (a duplicate's) or have none come in the order of their hash, so a
-        -- plan lists them the same way every time it runs.
-        case when kind in ('duplicate', 'null_key') then hash end as tie,
+        -- A duplicate key's rows, and rows without a key, are ordered by their hash too (in the
+        -- sort key, not a column of its own, which made the grouping of a first plan's million
+        -- rows run out of memory at 256MB), so a plan lists them the same way every time.
+        case
+          when kind in (${kept}) then null
+          when kind = 'null_key' then hash
+          when kind = 'duplicate' then key || hash
+          else key
+        end as key,
         ${rows ? `case when kind in (${kept}) then null else ${changed} end` : 'cast(null as varchar)'} as body
       from diff
       ${extra('synced', `select 1 as one from ${state.table('snapshot')} where sync = ${d.literal(spec.name)}`)}
@@ -293,9 +298,9 @@ export function diffStatement(state: State, spec: SyncSpec, mode: DiffMode, rows
     ),
     grouped as (${grouped}),
     out as (
-      select case when g = 0 then 1 else 0 end as part, kind, key, tie,
+      select case when g = 0 then 1 else 0 end as part, kind, key,
         case when g = 0 then ${line('n', 'body')} else ${counted} end as line
       from grouped
     )
-    select line as j from out order by part, kind, key, tie`;
+    select line as j from out order by part, kind, key`;
 }
