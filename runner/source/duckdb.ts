@@ -19,6 +19,7 @@ const STAGE = 'klaviyo_runner_stage';
 
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const quoteLiteral = (value: string) => `'${value.replaceAll("'", "''")}'`;
+const STAGE_TABLE = `temp.main.${quoteIdent(STAGE)}`;
 
 export const duckdbDialect: SqlDialect = {
   ident: quoteIdent,
@@ -34,11 +35,7 @@ export const duckdbDialect: SqlDialect = {
   // keeps them in memory (spilling if need be) and out of the file and its write-ahead log, where
   // a stage in the state schema wrote every confirmed row's JSON twice
   // (https://duckdb.org/docs/stable/sql/statements/create_table#temporary-tables).
-  sessionStage: {
-    name: `temp.main.${quoteIdent(STAGE)}`,
-    create: (columns) =>
-      `create temporary table if not exists ${quoteIdent(STAGE)} (${columns.map(([c, type]) => `${quoteIdent(c)} ${type}`).join(', ')})`,
-  },
+  sessionStage: { name: STAGE_TABLE, createAs: quoteIdent(STAGE) },
   // current_timestamp cast to TIMESTAMP takes the machine's time zone; epoch microseconds do not.
   nowUtc: 'make_timestamp(epoch_us(current_timestamp))',
   secondsSince: (expr) => `date_diff('second', ${expr}, make_timestamp(epoch_us(current_timestamp)))`,
@@ -143,11 +140,12 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
   // rather than before every insert (a sync inserts per batch). A statement of this session that
   // may change a table's columns forgets every answer; the file is this process's alone.
   const textTables = new Map<string, boolean>();
+  const tableKey = (table: string, columns: string[]) => `${table}(${columns.join(',')})`;
   const forgetOnDdl = (sql: string) => {
     if (/^\s*(create|alter|drop)\b/i.test(sql)) textTables.clear();
   };
   const isTextTable = async (table: string, columns: string[]): Promise<boolean> => {
-    const key = `${table}(${columns.join(',')})`;
+    const key = tableKey(table, columns);
     let known = textTables.get(key);
     if (known === undefined) {
       const described = (await conn.runAndReadAll(`describe ${table}`)).getRowObjectsJson();
@@ -170,7 +168,7 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
   // event loop runs.
   const mirrors = new Map<string, string>();
   const mirrorOf = async (table: string, columns: string[]): Promise<string> => {
-    const key = `${table}(${columns.join(',')})`;
+    const key = tableKey(table, columns);
     let name = mirrors.get(key);
     if (name === undefined) {
       name = `klaviyo_runner_insert_${mirrors.size}`;
@@ -198,7 +196,7 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
     }
   };
   const appendText = async (table: string, columns: string[], rows: unknown[][]) => {
-    if (table === duckdbDialect.sessionStage?.name) return append(STAGE, columns, rows);
+    if (table === STAGE_TABLE) return append(STAGE, columns, rows);
     const mirror = await mirrorOf(table, columns);
     try {
       await append(mirror, columns, rows);

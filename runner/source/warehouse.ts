@@ -32,11 +32,11 @@ export interface SqlDialect {
   /** Fully qualified name of a state table, e.g. `"demo"."klaviyo_runner"."snapshot"`. */
   stateTable(schema: string, table: string): string;
   /**
-   * Where the state's scratch rows (`stage`) go when the warehouse has a table of the session's
-   * own for them: the name, and the statement creating it. Absent, they go to the state schema's
-   * `stage` table.
+   * Where the state's scratch rows (`stage`) go when the warehouse has a temporary table of the
+   * session's own for them: `name` in statements, `createAs` in its `create temporary table`
+   * (DuckDB takes a bare name there). Absent, they go to the state schema's `stage` table.
    */
-  readonly sessionStage?: { name: string; create(columns: [string, string][]): string };
+  readonly sessionStage?: { name: string; createAs: string };
   /**
    * The current time in UTC as a timestamp without time zone, whatever the session's time zone:
    * state tables keep TIMESTAMP columns and the runner reads them as UTC.

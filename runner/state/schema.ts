@@ -151,8 +151,13 @@ const COLUMNS: Record<StateTable, [string, string][]> = {
 };
 
 /** `create table if not exists` for a table of the runner's, every name quoted by the dialect. */
-export function createTableSql(wh: Warehouse, table: string, columns: [string, string][]): string {
-  return `create table if not exists ${table} (${columns.map(([name, type]) => `${wh.dialect.ident(name)} ${type}`).join(', ')})`;
+export function createTableSql(
+  wh: Warehouse,
+  table: string,
+  columns: [string, string][],
+  temporary = false,
+): string {
+  return `create ${temporary ? 'temporary ' : ''}table if not exists ${table} (${columns.map(([name, type]) => `${wh.dialect.ident(name)} ${type}`).join(', ')})`;
 }
 
 export async function ensureStateSchema(state: State): Promise<void> {
@@ -163,7 +168,7 @@ export async function ensureStateSchema(state: State): Promise<void> {
     await wh.execute(
       sessionStage === undefined
         ? createTableSql(wh, state.table(name as StateTable), columns)
-        : sessionStage.create(columns),
+        : createTableSql(wh, sessionStage.createAs, columns, true),
     );
   }
 }
