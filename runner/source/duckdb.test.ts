@@ -49,10 +49,15 @@ describe("DuckDB's memory and threads, set by the runner", () => {
 });
 
 describe('insertRows on DuckDB', () => {
-  it('stores every text exactly as given, and objects as their JSON', async () => {
+  /** A new DuckDB file holding one table, open as the runner opens it. */
+  async function openWithTable(create: string) {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kr-insert-')), 'w.duckdb');
-    await queryDuckDb(file, 'create table t (a varchar, b varchar)');
-    const wh = await openDuckDb(file);
+    await queryDuckDb(file, create);
+    return openDuckDb(file);
+  }
+
+  it('stores every text exactly as given, and objects as their JSON', async () => {
+    const wh = await openWithTable('create table t (a varchar, b varchar)');
     try {
       const texts = [
         'plain',
@@ -89,9 +94,7 @@ describe('insertRows on DuckDB', () => {
   });
 
   it("reads a table's columns again after this session changed them", async () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kr-insert-')), 'w.duckdb');
-    await queryDuckDb(file, 'create table t (a varchar, b varchar)');
-    const wh = await openDuckDb(file);
+    const wh = await openWithTable('create table t (a varchar, b varchar)');
     try {
       await wh.insertRows('t', ['a', 'b'], [['1', 'x']]);
       // No longer text columns only: the rows must go by name, not fill the table in order.
@@ -107,9 +110,7 @@ describe('insertRows on DuckDB', () => {
   });
 
   it('inserts all of a call or none of it, and a refused or rolled-back call leaves the next one whole', async () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kr-insert-')), 'w.duckdb');
-    await queryDuckDb(file, 'create table t (a varchar not null, b varchar)');
-    const wh = await openDuckDb(file);
+    const wh = await openWithTable('create table t (a varchar not null, b varchar)');
     try {
       await expect(
         wh.transaction(async () => {
