@@ -145,8 +145,13 @@ describe('klaviyo-runner sync against the sandbox', () => {
     expect(winback.profileIds).toHaveLength(Number(scoped[0]!.n));
 
     const seen = assertAllValid(sandbox.requests().filter((r) => r.status < 300));
-    // Paced to Klaviyo's published limits, a healthy run is never throttled.
-    expect(sandbox.requests().filter((r) => r.status === 429)).toEqual([]);
+    // Paced to Klaviyo's published limits (runner/klaviyo/pacing.ts; its test pins the spacing on
+    // the runner's clock). The stand-in counts a request when it arrives, and a loaded machine can
+    // bring two closer than they were sent: then the burst window refuses one, the tier's spacing
+    // widens and the request is retried, counted once among the successes below.
+    const throttled = sandbox.requests().filter((r) => r.status === 429);
+    expect(throttled.length).toBeLessThanOrEqual(2);
+    for (const r of throttled) expect(JSON.stringify(r.responseBody)).toContain('available in 1 second');
     expect(seen.bulk_import_profiles).toBe(1);
     expect(seen.bulk_create_events).toBe(
       [

@@ -1,8 +1,8 @@
 /**
  * The one place the runner talks HTTP to Klaviyo: base URL, key, pinned revision and JSON:API
- * headers; a limiter per rate-limit tier shared by every sync of a run, set to Klaviyo's
- * published burst and steady limits so a healthy run rarely sees a 429; Retry-After honoured on
- * 429 (capped); 5xx and network errors retried with exponential backoff and jitter, up to a
+ * headers; a pace per rate-limit tier shared by every sync of a run (pacing.ts), set to Klaviyo's
+ * published burst and steady limits so a healthy run rarely sees a 429 and widening after one;
+ * Retry-After honoured on 429 (capped); 5xx and network errors retried with exponential backoff and jitter, up to a
  * bound, for idempotent operations only: a non-idempotent one (create_list) is never resent after a
  * failure that leaves its outcome unknown, it throws a KlaviyoError with `outcomeUnknown` instead;
  * 401/403 stop the run with the scope the operation needs. The key is never logged.
@@ -14,13 +14,12 @@
  * `unreachable`, which stops the run (exit 2) instead of costing the same wait in every sync.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type Bottleneck from 'bottleneck';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ConfigError, KlaviyoError, type KlaviyoApiError } from '../errors.ts';
 import type { JsonText } from '../json-text.ts';
 import { parseBaseUrl, withoutCredentials } from './base-url.ts';
 import type { Tier } from './limits.ts';
-import { tierLimiter } from './pacing.ts';
+import { sleep, tierPace, type TierPace } from './pacing.ts';
 import { OPERATIONS, type OperationId } from './operations.ts';
 import { DEFAULT_BASE_URL, JSON_API, KLAVIYO_REVISION } from './revision.ts';
 
@@ -132,21 +131,6 @@ export function parseErrors(body: unknown): KlaviyoApiError[] {
  */
 const GATEWAY_STATUS = new Set([502, 504, 524]);
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason as Error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** Request counts of the work running in this async context (one sync of a run), if it asked for them. */
 const ownCounts = new AsyncLocalStorage<RequestCounts>();
 export type RequestCounts = Partial<Record<OperationId, number>>;
@@ -165,7 +149,7 @@ export class KlaviyoClient {
   private readonly apiKey: string;
   private readonly origin: string;
   private readonly secrets: string[];
-  private readonly limiters = new Map<Tier, Bottleneck>();
+  private readonly paces = new Map<Tier, TierPace>();
   private readonly dispatcher: Dispatcher;
   private readonly ownDispatcher: Agent | null = null;
   private readonly timeoutMs: number;
@@ -211,10 +195,11 @@ export class KlaviyoClient {
     if (own !== undefined) own[operationId] = (own[operationId] ?? 0) + 1;
   }
 
-  private limiter(tier: Tier): Bottleneck {
-    let limiter = this.limiters.get(tier);
-    if (limiter === undefined) this.limiters.set(tier, (limiter = tierLimiter(tier)));
-    return limiter;
+  private pace(operationId: OperationId): TierPace {
+    const { tier } = OPERATIONS[operationId];
+    let pace = this.paces.get(tier);
+    if (pace === undefined) this.paces.set(tier, (pace = tierPace(tier)));
+    return pace;
   }
 
   private redact(text: string): string {
@@ -283,7 +268,7 @@ export class KlaviyoClient {
         const { res, text } =
           this.options.limits === 'off'
             ? await send()
-            : await this.limiter(OPERATIONS[operationId].tier).schedule(send);
+            : await this.pace(operationId).run(send, this.options.signal);
         status = res.statusCode;
         if (text !== '') {
           try {
@@ -366,6 +351,8 @@ export class KlaviyoClient {
           true,
         );
       }
+      // A 429 on a paced tier: arrivals came closer than we sent them; give them more room.
+      if (status === 429 && this.options.limits !== 'off') this.pace(operationId).throttled();
       const retry = RETRY_STATUS.has(status) || gateway;
       if (retry && attempt < maxRetries) {
         const cap = this.options.maxRetryAfterSeconds ?? 60;
@@ -394,7 +381,7 @@ export class KlaviyoClient {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.limiters.values()].map((l) => l.disconnect()));
+    await Promise.all([...this.paces.values()].map((p) => p.close()));
     await this.ownDispatcher?.close();
   }
 }

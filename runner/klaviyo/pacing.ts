@@ -1,24 +1,108 @@
 /**
  * The pace of one rate-limit tier: Klaviyo's burst and steady windows enforced together
- * (docs/klaviyo-api.md#rate-limits), one limiter per tier shared by every sync of a run.
+ * (docs/klaviyo-api.md#rate-limits), one pace per tier shared by every sync of a run.
+ *
+ * Klaviyo counts requests in fixed windows whose edges we cannot see, and counts them when they
+ * arrive, not when we send them. So the pace keeps a guarantee that holds for any window
+ * placement: any `burst + 1` consecutive starts span more than the burst window, and any
+ * `steady + 1` consecutive starts span more than the steady window, each with room for the network
+ * and the two machines' schedulers to bring two requests closer than they were sent. A reservoir
+ * refilled on our own clock could put two of its fills into one of Klaviyo's windows.
  */
 import Bottleneck from 'bottleneck';
 import { TIER_LIMITS, type Tier } from './limits.ts';
 
-export function tierLimiter(tier: Tier): Bottleneck {
+/** A tier's two windows: at most `burst` requests in `burstMs`, at most `steady` in `steadyMs`. */
+export interface TierWindows {
+  burst: number;
+  burstMs: number;
+  steady: number;
+  steadyMs: number;
+}
+
+export function tierWindows(tier: Tier): TierWindows {
   const { burstPerSecond, perMinute } = TIER_LIMITS[tier];
-  const steady = new Bottleneck({
-    reservoir: perMinute,
-    reservoirRefreshAmount: perMinute,
-    reservoirRefreshInterval: 60_000,
+  return { burst: burstPerSecond, burstMs: 1000, steady: perMinute, steadyMs: 60_000 };
+}
+
+/** Starts are spaced 5% wider than burst/window: 50 ms of room in Klaviyo's one-second window. */
+const SPACING_MARGIN = 1.05;
+/** Room in the steady window: a second is far more than arrival times move. */
+const STEADY_MARGIN_MS = 1000;
+/** A refusal means arrivals moved more than the room allowed here: each widens the spacing 10%, up to 1.5×. */
+const WIDEN = 1.1;
+const MAX_WIDENING = 1.5;
+
+export class TierPace {
+  /** Start times of the last `steady` requests, oldest first. */
+  private readonly starts: number[] = [];
+  /** Turns are taken in order: a request waiting its turn holds back the ones behind it. */
+  private queue: Promise<void> = Promise.resolve();
+  private widening = 1;
+  private readonly concurrency: Bottleneck;
+
+  constructor(private readonly windows: TierWindows) {
+    this.concurrency = new Bottleneck({ maxConcurrent: windows.burst });
+  }
+
+  /** Runs `send` at the tier's next turn; a signal aborted while it waits rejects it. */
+  run<T>(send: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.concurrency.schedule(async () => {
+      await this.turn(signal);
+      return send();
+    });
+  }
+
+  /** Klaviyo refused a request of this tier (429): widen the spacing for the rest of the run. */
+  throttled(): void {
+    this.widening = Math.min(MAX_WIDENING, this.widening * WIDEN);
+  }
+
+  /** The gap kept between two starts, in milliseconds. */
+  spacing(): number {
+    const { burst, burstMs } = this.windows;
+    return (burstMs / burst) * SPACING_MARGIN * this.widening;
+  }
+
+  async close(): Promise<void> {
+    await this.concurrency.disconnect();
+  }
+
+  private turn(signal?: AbortSignal): Promise<void> {
+    const turn = this.queue.then(() => this.wait(signal));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async wait(signal?: AbortSignal): Promise<void> {
+    const { steady, steadyMs } = this.windows;
+    const last = this.starts.at(-1);
+    let at = last === undefined ? 0 : last + this.spacing();
+    if (this.starts.length === steady) at = Math.max(at, this.starts[0]! + steadyMs + STEADY_MARGIN_MS);
+    signal?.throwIfAborted();
+    // A timer may fire a millisecond early by the wall clock; the loop makes the turn exact.
+    for (let now = Date.now(); now < at; now = Date.now()) await sleep(Math.ceil(at - now), signal);
+    this.starts.push(Date.now());
+    if (this.starts.length > steady) this.starts.shift();
+  }
+}
+
+export function tierPace(tier: Tier): TierPace {
+  return new TierPace(tierWindows(tier));
+}
+
+/** Resolves after `ms`; rejects with the signal's reason if it is aborted first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
-  // Klaviyo counts the burst in fixed one-second windows whose edges we cannot see; a reservoir
-  // refilled on our own clock can put two bursts into one of theirs. Spacing the starts evenly, a
-  // little wider than 1/burst, keeps every one-second window within it.
-  const limiter = new Bottleneck({
-    minTime: Math.ceil((1000 / burstPerSecond) * 1.05),
-    maxConcurrent: burstPerSecond,
-  });
-  limiter.chain(steady);
-  return limiter;
 }

@@ -101,8 +101,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       const { route, params } = routeFor(req.method, url.pathname);
       const op = route.operationId;
       ex.record.operationId = op;
-      const wait = limiter.take(key, op);
-      if (wait === null) limitHeaders = limiter.headers(key, op);
+      // Counted when it arrived, as Klaviyo's edge counts it: not after its body was read.
+      const wait = limiter.take(key, op, startedAt);
+      if (wait === null) limitHeaders = limiter.headers(key, op, startedAt);
       if (await faultBefore(ex, faults, op, wait)) return;
       const body = readJson(text, req.method, route.bodyless === true);
       ex.record.body = body;

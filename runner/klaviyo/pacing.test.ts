@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { TIER_LIMITS } from './limits.ts';
+import { TierPace, tierWindows } from './pacing.ts';
+
+/** Runs `n` requests through `pace` at once; returns when each started, in the order they started. */
+async function starts(pace: TierPace, n: number): Promise<number[]> {
+  const times: number[] = [];
+  await Promise.all(
+    Array.from({ length: n }, () =>
+      pace.run(() => {
+        times.push(Date.now());
+        return Promise.resolve();
+      }),
+    ),
+  );
+  return times;
+}
+
+/** The shortest time any `k + 1` consecutive starts span. */
+function shortestSpan(times: number[], k: number): number {
+  let shortest = Infinity;
+  for (let i = 0; i + k < times.length; i++) shortest = Math.min(shortest, times[i + k]! - times[i]!);
+  return shortest;
+}
+
+describe('the pace of a rate-limit tier', () => {
+  // Short windows, so the test crosses both in under two seconds.
+  const windows = { burst: 4, burstMs: 200, steady: 10, steadyMs: 600 };
+
+  it("keeps any window's worth of starts plus one wider than the window, wherever its edges fall", async () => {
+    const pace = new TierPace(windows);
+    const times = await starts(pace, 23);
+    await pace.close();
+    // Klaviyo's fixed windows may begin anywhere: burst + 1 starts inside one burst window would
+    // be refused, and so would steady + 1 inside one steady window.
+    expect(shortestSpan(times, windows.burst)).toBeGreaterThan(windows.burstMs);
+    expect(shortestSpan(times, windows.steady)).toBeGreaterThan(windows.steadyMs);
+    // The steady window, not the burst, held back the 11th start: a reservoir would have let it go.
+    expect(times[10]! - times[0]!).toBeGreaterThan(windows.steadyMs);
+  });
+
+  it('widens the spacing after each refusal, up to half as wide again', async () => {
+    const pace = new TierPace(windows);
+    const base = pace.spacing();
+    expect(base).toBeCloseTo((200 / 4) * 1.05);
+    pace.throttled();
+    expect(pace.spacing()).toBeCloseTo(base * 1.1);
+    const times = await starts(pace, 4);
+    for (let i = 1; i < times.length; i++)
+      expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(base * 1.1);
+    for (let i = 0; i < 10; i++) pace.throttled();
+    expect(pace.spacing()).toBeCloseTo(base * 1.5);
+    await pace.close();
+  });
+
+  it('gives up a waiting turn when the run is cancelled, and the turns behind it go on', async () => {
+    const pace = new TierPace({ burst: 1, burstMs: 300, steady: 10, steadyMs: 3000 });
+    await pace.run(() => Promise.resolve());
+    const cancel = new AbortController();
+    const waiting = pace.run(() => Promise.resolve('sent'), cancel.signal);
+    cancel.abort(new Error('cancelled'));
+    await expect(waiting).rejects.toThrow('cancelled');
+    await expect(pace.run(() => Promise.resolve('next'))).resolves.toBe('next');
+    await pace.close();
+  });
+
+  it("is set to each tier's published limits", () => {
+    for (const [tier, limits] of Object.entries(TIER_LIMITS))
+      expect(tierWindows(tier as keyof typeof TIER_LIMITS)).toEqual({
+        burst: limits.burstPerSecond,
+        burstMs: 1000,
+        steady: limits.perMinute,
+        steadyMs: 60_000,
+      });
+  });
+});
