@@ -12,6 +12,7 @@ import {
   LockedError,
   WarehouseError,
 } from './errors.ts';
+import { boundHeapGrowth } from './heap.ts';
 import { validateCommand } from './commands/validate.ts';
 import { planCommand } from './commands/plan.ts';
 import { syncCommand } from './commands/sync.ts';
@@ -63,6 +64,7 @@ export function exitCodeFor(error: unknown): number {
 }
 
 async function main(argv: string[]): Promise<void> {
+  boundHeapGrowth();
   try {
     await program().parseAsync(argv);
   } catch (error) {

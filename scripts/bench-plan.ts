@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { boundHeapGrowth } from '../runner/heap.ts';
 import type { SyncSpec } from '../runner/manifest/spec.ts';
 import { planSync } from '../runner/plan/plan.ts';
 import { duckdbSettings, openDuckDb } from '../runner/source/duckdb.ts';
@@ -45,6 +46,8 @@ const spec = (relation: string, name = 'bench_profiles'): SyncSpec => ({
 });
 
 async function phase(name: string, db: string, rows: number): Promise<void> {
+  // As the CLI runs it (runner/cli.ts).
+  boundHeapGrowth();
   const started = performance.now();
   if (name === 'setup') {
     const instance = await DuckDBInstance.create(db);

@@ -32,6 +32,7 @@ import { loadSyncs } from '../runner/manifest/load.ts';
 import { openWarehouse } from '../runner/source/open.ts';
 import { diffSql } from '../runner/state/diff.ts';
 import { ensureStateSchema, stateOf } from '../runner/state/schema.ts';
+import { boundHeapGrowth } from '../runner/heap.ts';
 import { sync } from '../runner/sync/sync.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -239,6 +240,8 @@ async function runReference(dir: string): Promise<void> {
 
 /** The sync itself, in this process: wall, CPU and peak RSS of the run alone. */
 async function runSync(dir: string, rows: number): Promise<void> {
+  // As the CLI runs it (runner/cli.ts).
+  boundHeapGrowth();
   // The JavaScript heap's peak (live objects and garbage not yet collected), sampled every 50 ms:
   // the part of the RSS that is the runner's, beside DuckDB's own memory.
   let heapPeak = 0;
