@@ -351,8 +351,6 @@ export class KlaviyoClient {
           true,
         );
       }
-      // A 429 on a paced tier: arrivals came closer than we sent them; give them more room.
-      if (status === 429 && this.options.limits !== 'off') this.pace(operationId).throttled();
       const retry = RETRY_STATUS.has(status) || gateway;
       if (retry && attempt < maxRetries) {
         const cap = this.options.maxRetryAfterSeconds ?? 60;
@@ -360,6 +358,8 @@ export class KlaviyoClient {
           status === 429 && retryAfter !== null && Number.isFinite(retryAfter)
             ? Math.min(retryAfter, cap) * 1000 + Math.random() * 250
             : this.backoff(attempt);
+        // The whole tier waits it out, not only this request (pacing.ts, `throttled`).
+        if (status === 429 && this.options.limits !== 'off') this.pace(operationId).throttled(wait);
         if (gateway) this.noteUnreachable(operationId, `answered ${status}`, started, wait, status);
         await sleep(wait, this.options.signal);
         continue;

@@ -39,6 +39,8 @@ export class TierPace {
   /** Turns are taken in order: a request waiting its turn holds back the ones behind it. */
   private queue: Promise<void> = Promise.resolve();
   private widening = 1;
+  /** No turn starts before this time (a 429's Retry-After). */
+  private resumeAt = 0;
   private readonly concurrency: Bottleneck;
 
   constructor(private readonly windows: TierWindows) {
@@ -53,9 +55,15 @@ export class TierPace {
     });
   }
 
-  /** Klaviyo refused a request of this tier (429): widen the spacing for the rest of the run. */
-  throttled(): void {
+  /**
+   * Klaviyo refused a request of this tier (429) and asked for `retryAfterMs`. The window is the
+   * account's, shared with every other integration on it (docs/klaviyo-api.md#rate-limits): no
+   * request of the tier starts before then, rather than each finding the same 429. And the
+   * spacing widens for the rest of the run, since arrivals came closer than they were sent.
+   */
+  throttled(retryAfterMs = 0): void {
     this.widening = Math.min(MAX_WIDENING, this.widening * WIDEN);
+    this.resumeAt = Math.max(this.resumeAt, Date.now() + retryAfterMs);
   }
 
   /** The gap kept between two starts, in milliseconds. */
@@ -75,15 +83,22 @@ export class TierPace {
   }
 
   private async wait(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    // Checked again after each sleep: a 429 may have moved `resumeAt` meanwhile, and a timer may
+    // fire a millisecond early by the wall clock.
+    for (let now = Date.now(), at = this.nextStart(); now < at; now = Date.now(), at = this.nextStart())
+      await sleep(Math.ceil(at - now), signal);
+    this.starts.push(Date.now());
+    if (this.starts.length > this.windows.steady) this.starts.shift();
+  }
+
+  /** The earliest time the next request may start. */
+  private nextStart(): number {
     const { steady, steadyMs } = this.windows;
     const last = this.starts.at(-1);
-    let at = last === undefined ? 0 : last + this.spacing();
+    let at = Math.max(this.resumeAt, last === undefined ? 0 : last + this.spacing());
     if (this.starts.length === steady) at = Math.max(at, this.starts[0]! + steadyMs + STEADY_MARGIN_MS);
-    signal?.throwIfAborted();
-    // A timer may fire a millisecond early by the wall clock; the loop makes the turn exact.
-    for (let now = Date.now(); now < at; now = Date.now()) await sleep(Math.ceil(at - now), signal);
-    this.starts.push(Date.now());
-    if (this.starts.length > steady) this.starts.shift();
+    return at;
   }
 }
 
