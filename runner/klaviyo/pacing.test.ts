@@ -59,7 +59,7 @@ describe('the pace of a rate-limit tier', () => {
     await pace.close();
   });
 
-  it("holds every request of the tier until a refusal's Retry-After has passed, those already waiting too", async () => {
+  it("holds every request of the tier until a spent steady window's Retry-After has passed, those already waiting too", async () => {
     const pace = new TierPace({ burst: 2, burstMs: 100, steady: 100, steadyMs: 10_000 });
     await pace.run(() => Promise.resolve());
     const started = () => Promise.resolve(Date.now());
@@ -70,6 +70,17 @@ describe('the pace of a rate-limit tier', () => {
     const [first, second] = await Promise.all([waiting, after]);
     expect(first - refusedAt).toBeGreaterThanOrEqual(300);
     expect(second - first).toBeGreaterThan(pace.spacing() - 5);
+    await pace.close();
+  });
+
+  it('holds nobody else after a burst refusal: the window rolls over first', async () => {
+    const pace = new TierPace({ burst: 10, burstMs: 1000, steady: 100, steadyMs: 60_000 });
+    await pace.run(() => Promise.resolve());
+    const refusedAt = Date.now();
+    pace.throttled(1000);
+    const next = await pace.run(() => Promise.resolve(Date.now()));
+    // Spaced (105 ms, widened to 115.5), not held for the second the refused request waits.
+    expect(next - refusedAt).toBeLessThan(600);
     await pace.close();
   });
 

@@ -56,14 +56,17 @@ export class TierPace {
   }
 
   /**
-   * Klaviyo refused a request of this tier (429) and asked for `retryAfterMs`. The window is the
-   * account's, shared with every other integration on it (docs/klaviyo-api.md#rate-limits): no
-   * request of the tier starts before then, rather than each finding the same 429. And the
-   * spacing widens for the rest of the run, since arrivals came closer than they were sent.
+   * Klaviyo refused a request of this tier (429) and asked for `retryAfterMs`. The spacing widens
+   * for the rest of the run, since arrivals came closer than they were sent. A wait longer than
+   * the burst window means the steady window is spent, and it is the account's, shared with every
+   * other integration on it (docs/klaviyo-api.md#rate-limits): then no request of the tier starts
+   * before the wait is over, rather than each meeting the same 429. A burst refusal holds only
+   * the refused request: the window rolls over before the next ones would wait it out.
    */
   throttled(retryAfterMs = 0): void {
     this.widening = Math.min(MAX_WIDENING, this.widening * WIDEN);
-    this.resumeAt = Math.max(this.resumeAt, Date.now() + retryAfterMs);
+    if (retryAfterMs > this.windows.burstMs)
+      this.resumeAt = Math.max(this.resumeAt, Date.now() + retryAfterMs);
   }
 
   /** The gap kept between two starts, in milliseconds. */
