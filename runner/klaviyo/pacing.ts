@@ -47,12 +47,12 @@ export class TierPace {
     this.concurrency = new Bottleneck({ maxConcurrent: windows.burst });
   }
 
-  /** Runs `send` at the tier's next turn; a signal aborted while it waits rejects it. */
-  run<T>(send: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    return this.concurrency.schedule(async () => {
-      await this.turn(signal);
-      return send();
-    });
+  /**
+   * Runs `send` at the tier's next turn, with the time the turn began; a signal aborted while it
+   * waits rejects it.
+   */
+  run<T>(send: (startedAt: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.concurrency.schedule(async () => send(await this.turn(signal)));
   }
 
   /**
@@ -79,20 +79,25 @@ export class TierPace {
     await this.concurrency.disconnect();
   }
 
-  private turn(signal?: AbortSignal): Promise<void> {
+  private turn(signal?: AbortSignal): Promise<number> {
     const turn = this.queue.then(() => this.wait(signal));
-    this.queue = turn.catch(() => undefined);
+    this.queue = turn.then(
+      () => undefined,
+      () => undefined,
+    );
     return turn;
   }
 
-  private async wait(signal?: AbortSignal): Promise<void> {
+  private async wait(signal?: AbortSignal): Promise<number> {
     signal?.throwIfAborted();
     // Checked again after each sleep: a 429 may have moved `resumeAt` meanwhile, and a timer may
     // fire a millisecond early by the wall clock.
     for (let now = Date.now(), at = this.nextStart(); now < at; now = Date.now(), at = this.nextStart())
       await sleep(Math.ceil(at - now), signal);
-    this.starts.push(Date.now());
+    const startedAt = Date.now();
+    this.starts.push(startedAt);
     if (this.starts.length > this.windows.steady) this.starts.shift();
+    return startedAt;
   }
 
   /** The earliest time the next request may start. */
