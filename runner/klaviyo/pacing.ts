@@ -25,7 +25,7 @@ export function tierWindows(tier: Tier): TierWindows {
   return { burst: burstPerSecond, burstMs: 1000, steady: perMinute, steadyMs: 60_000 };
 }
 
-/** Starts are spaced 5% wider than burst/window: 50 ms of room in Klaviyo's one-second window. */
+/** Starts are spaced 5% wider than window/burst: 50 ms of room in Klaviyo's one-second window. */
 const SPACING_MARGIN = 1.05;
 /** Room in the steady window: a second is far more than arrival times move. */
 const STEADY_MARGIN_MS = 1000;
@@ -39,11 +39,12 @@ export class TierPace {
   /** Turns are taken in order: a request waiting its turn holds back the ones behind it. */
   private queue: Promise<void> = Promise.resolve();
   private widening = 1;
-  /** No turn starts before this time (a 429's Retry-After). */
+  /** No turn starts before this time (the Retry-After of a 429 for a spent steady window). */
   private resumeAt = 0;
   private readonly concurrency: Bottleneck;
 
   constructor(private readonly windows: TierWindows) {
+    // At most a burst's worth of requests in flight: a slow Klaviyo holds the run back, not a pile of sockets.
     this.concurrency = new Bottleneck({ maxConcurrent: windows.burst });
   }
 
