@@ -19,6 +19,16 @@ export function blamesRows(error: unknown): error is KlaviyoError {
   );
 }
 
+/**
+ * Whether the request's body was too large for Klaviyo, or for a proxy in front of it (413,
+ * klaviyo/body-limit.ts). Sending the same batch again would meet the same refusal on every run,
+ * so the executors halve it instead, until a part passes or one row alone is refused, which is
+ * then rejected until it changes.
+ */
+export function tooLarge(error: unknown): error is KlaviyoError {
+  return error instanceof KlaviyoError && error.status === 413;
+}
+
 /** The reason a batch failed without a row being blamed. */
 export function notAboutRows(error: unknown): string {
   return `${(error as Error).message} (not an error about these rows: they are sent again next run)`;

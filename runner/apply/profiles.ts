@@ -18,7 +18,8 @@ import type { ProfilePayload, ProfileIdentity } from '../transform/payload.ts';
 import { IMPORT_POLL } from '../klaviyo/limits.ts';
 import { importErrorKind } from '../klaviyo/import-errors.ts';
 import type { RowOutcome } from '../state/changes.ts';
-import { blamesRows, notAboutRows } from './outcome.ts';
+import { partsWithin } from '../klaviyo/body-limit.ts';
+import { blamesRows, notAboutRows, tooLarge } from './outcome.ts';
 import { resolveProfileIds } from './profile-ids.ts';
 
 export interface PollOptions {
@@ -238,6 +239,12 @@ async function submitAll(
   rejected: RowOutcome[],
 ): Promise<{ jobId: string; payloads: ProfilePayload[] }[]> {
   if (payloads.length === 0) return [];
+  const parts = partsWithin(payloads, client.bodies.bytes);
+  if (parts.length > 1) {
+    const jobs: { jobId: string; payloads: ProfilePayload[] }[] = [];
+    for (const part of parts) jobs.push(...(await submitAll(client, part, options, rejected)));
+    return jobs;
+  }
   try {
     const job = await submitProfileImport(
       client,
@@ -246,6 +253,13 @@ async function submitAll(
     await options.onSubmitted(job.id, payloads);
     return [{ jobId: job.id, payloads }];
   } catch (error) {
+    if (tooLarge(error)) {
+      if (payloads.length === 1) {
+        rejected.push({ key: payloads[0]!.key, status: 'rejected', reason: error.message });
+        return [];
+      }
+      return halves(client, payloads, options, rejected);
+    }
     if (!(error instanceof KlaviyoError) || error.status !== 400) throw error;
     if (!blamesRows(error)) {
       const reason = notAboutRows(error);
@@ -270,12 +284,22 @@ async function submitAll(
       rejected.push({ key: payloads[0]!.key, status: 'rejected', reason: error.message });
       return [];
     }
-    const half = Math.ceil(payloads.length / 2);
-    return [
-      ...(await submitAll(client, payloads.slice(0, half), options, rejected)),
-      ...(await submitAll(client, payloads.slice(half), options, rejected)),
-    ];
+    return halves(client, payloads, options, rejected);
   }
+}
+
+/** Submits each half of `payloads` on its own: a body too large, or a bad row not named. */
+async function halves(
+  client: KlaviyoClient,
+  payloads: ProfilePayload[],
+  options: ImportOptions,
+  rejected: RowOutcome[],
+): Promise<{ jobId: string; payloads: ProfilePayload[] }[]> {
+  const half = Math.ceil(payloads.length / 2);
+  return [
+    ...(await submitAll(client, payloads.slice(0, half), options, rejected)),
+    ...(await submitAll(client, payloads.slice(half), options, rejected)),
+  ];
 }
 
 /** Imports profiles: submit (splitting off what Klaviyo refuses), poll each job, map its errors back, clear properties. */

@@ -18,6 +18,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { ConfigError, KlaviyoError, type KlaviyoApiError } from '../errors.ts';
 import type { JsonText } from '../json-text.ts';
 import { parseBaseUrl, withoutCredentials } from './base-url.ts';
+import { BodyLimit } from './body-limit.ts';
 import type { Tier } from './limits.ts';
 import { sleep, tierPace, type TierPace } from './pacing.ts';
 import { OPERATIONS, type OperationId } from './operations.ts';
@@ -155,6 +156,8 @@ export class KlaviyoClient {
   private readonly timeoutMs: number;
   /** When Klaviyo last stopped giving answers of its own; null while it answers. */
   private unreachableSince: number | null = null;
+  /** The bodies Klaviyo, or a proxy in front of it, took and refused as too large (body-limit.ts). */
+  readonly bodies = new BodyLimit();
 
   constructor(private readonly options: ClientOptions = {}) {
     const key = options.apiKey ?? process.env.KLAVIYO_API_KEY;
@@ -317,6 +320,7 @@ export class KlaviyoClient {
       }
       this.countRequest(operationId);
       this.options.onRequest?.({ operationId, method, path, status, attempt, ms: Date.now() - started });
+      if (json !== undefined) this.bodies.note(status, json);
       const errors = parseErrors(parsed);
       // A gateway's answer, or a 5xx in a shape Klaviyo never sends: Klaviyo itself was not reached.
       const gateway = status >= 500 && (GATEWAY_STATUS.has(status) || errors.length === 0);

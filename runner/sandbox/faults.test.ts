@@ -19,7 +19,7 @@ describe('faults', () => {
     ).toEqual({
       ok: false,
       problems: [
-        'throttel is not a fault setting (known: seed, throttle, serverError, reset, lostAnswer, slow, failJob, stallJob, importRowError, proxyBadRequest, gatewayError, hang, slowBody, slowMs, stallMs, slowBodyMs, operations, perOperation)',
+        'throttel is not a fault setting (known: seed, throttle, serverError, reset, lostAnswer, slow, failJob, stallJob, importRowError, proxyBadRequest, gatewayError, hang, slowBody, slowMs, stallMs, slowBodyMs, proxyBodyLimit, operations, perOperation)',
         'reset must be a probability from 0 to 1, got 2',
         'slowMs must be a whole number of at least 0, got -1',
         'perOperation.create_list.lost is not a fault (known: throttle, serverError, reset, lostAnswer, slow, failJob, stallJob, importRowError, proxyBadRequest, gatewayError, hang, slowBody)',

@@ -51,6 +51,12 @@ export interface FaultConfig {
   /** The request is carried out, and its answer's body then trickles in over `slowBodyMs`. */
   slowBody?: number;
   slowBodyMs?: number;
+  /**
+   * A proxy in front of Klaviyo refuses any request body over this many bytes with an HTML 413,
+   * before Klaviyo sees it (nginx's `client_max_body_size` is 1 MB by default). Not a rate: every
+   * such request, whatever `operations` says.
+   */
+  proxyBodyLimit?: number;
   /** Only affect these operation ids (all when absent). */
   operations?: string[];
   /**
@@ -121,6 +127,11 @@ export function parseFaultConfig(
     } else if ((MILLISECONDS as readonly string[]).includes(key) || key === 'seed') {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
         problems.push(`${key} must be a whole number of at least 0, got ${JSON.stringify(value)}`);
+    } else if (key === 'proxyBodyLimit') {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+        problems.push(
+          `proxyBodyLimit must be a whole number of bytes, 1 or more, got ${JSON.stringify(value)}`,
+        );
     } else if (key === 'operations') {
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
         problems.push('operations must be a list of operation ids, e.g. ["bulk_create_events"]');
@@ -147,7 +158,7 @@ export function parseFaultConfig(
       }
     } else
       problems.push(
-        `${key} is not a fault setting (known: seed, ${RATES.join(', ')}, ${MILLISECONDS.join(', ')}, operations, perOperation)`,
+        `${key} is not a fault setting (known: seed, ${RATES.join(', ')}, ${MILLISECONDS.join(', ')}, proxyBodyLimit, operations, perOperation)`,
       );
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config: raw };

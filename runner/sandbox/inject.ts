@@ -65,6 +65,18 @@ export async function faultBefore(
   return false;
 }
 
+/** A proxy's 413 for a body over `proxyBodyLimit` bytes (faults.ts); true when it answered. */
+export function proxyRefusesBody(ex: Exchange, faults: Faults, text: string): boolean {
+  const limit = faults.config.proxyBodyLimit;
+  if (limit === undefined || Buffer.byteLength(text) <= limit) return false;
+  ex.raw(
+    413,
+    'text/html',
+    '<html><head><title>413 Request Entity Too Large</title></head><body><h1>413 Request Entity Too Large</h1></body></html>',
+  );
+  return true;
+}
+
 /** Sends the handler's answer (sparse fieldsets applied), unless a fault loses or slows it. */
 export function answerAfter(
   ex: Exchange,

@@ -13,7 +13,7 @@ import { authenticate } from './authenticate.ts';
 import { dispatch, readJson, routeFor, type Account } from './dispatch.ts';
 import { openExchange, readBody, send, type Exchange, type RecordedRequest } from './exchange.ts';
 import { Faults, type FaultConfig } from './faults.ts';
-import { answerAfter, faultBefore } from './inject.ts';
+import { answerAfter, faultBefore, proxyRefusesBody } from './inject.ts';
 import { HttpError } from './jsonapi.ts';
 import { FAST_LIMITS, KLAVIYO_LIMITS, RateLimiter, type TierLimits } from './ratelimit.ts';
 import { advanceJobs } from './routes.ts';
@@ -101,6 +101,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       const { route, params } = routeFor(req.method, url.pathname);
       const op = route.operationId;
       ex.record.operationId = op;
+      // A proxy in front of Klaviyo refuses a body over its limit before Klaviyo counts the request.
+      if (proxyRefusesBody(ex, faults, text)) return;
       // Counted when it arrived, as Klaviyo's edge counts it: not after its body was read.
       const wait = limiter.take(key, op, startedAt);
       if (wait === null) limitHeaders = limiter.headers(key, op, startedAt);
