@@ -12,7 +12,10 @@ export class BodyLimit {
   private refused = Infinity;
   private passed = 0;
 
-  /** Records the size of a body Klaviyo answered with `status`. */
+  /**
+   * Records the size of a body Klaviyo answered with `status`. Passes count from the first refusal
+   * on, so a run that never meets one measures no body.
+   */
   note(status: number, body: string): void {
     if (status === 413) this.refused = Math.min(this.refused, Buffer.byteLength(body));
     else if (status < 300 && this.refused !== Infinity)
