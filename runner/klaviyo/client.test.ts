@@ -93,6 +93,20 @@ describe('KlaviyoClient', () => {
     expect(c.requestCounts.get_lists).toBe(2);
   });
 
+  it("holds the tier's next request for a spent steady window, even after a 429 with no retry left", async () => {
+    // Paced (limits on): the 429's Retry-After of 2 s is longer than the burst window.
+    const { c, pool } = client({ limits: undefined, maxRetries: 0 });
+    pool
+      .intercept({ path: '/api/lists', method: 'GET' })
+      .reply(429, errors(429, 'throttled', 'Request was throttled.'), { headers: { 'retry-after': '2' } });
+    pool.intercept({ path: '/api/lists', method: 'GET' }).reply(200, { data: [] });
+    const sent = Date.now();
+    await expect(c.call('get_lists', 'GET', '/api/lists')).rejects.toMatchObject({ status: 429 });
+    await expect(c.call('get_lists', 'GET', '/api/lists')).resolves.toMatchObject({ status: 200 });
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(2000);
+    await c.close();
+  });
+
   it('retries 5xx and network errors up to a bound, and says so', async () => {
     const { c, pool } = client({ maxRetries: 2 });
     pool.intercept({ path: '/api/lists', method: 'GET' }).reply(503, errors(503, 'error', 'down'));

@@ -355,16 +355,17 @@ export class KlaviyoClient {
           true,
         );
       }
+      const cap = this.options.maxRetryAfterSeconds ?? 60;
+      const asked =
+        status === 429 && retryAfter !== null && Number.isFinite(retryAfter)
+          ? Math.min(retryAfter, cap) * 1000
+          : null;
+      // The tier's pace widens, and waits out a spent steady window (pacing.ts, `throttled`), for
+      // the run's other requests even when this one has no retry left.
+      if (status === 429 && this.options.limits !== 'off') this.pace(operationId).throttled(asked ?? 0);
       const retry = RETRY_STATUS.has(status) || gateway;
       if (retry && attempt < maxRetries) {
-        const cap = this.options.maxRetryAfterSeconds ?? 60;
-        const asked =
-          status === 429 && retryAfter !== null && Number.isFinite(retryAfter)
-            ? Math.min(retryAfter, cap) * 1000
-            : null;
         const wait = asked !== null ? asked + Math.random() * 250 : this.backoff(attempt);
-        // The tier's pace widens, and waits out a spent steady window (pacing.ts, `throttled`).
-        if (status === 429 && this.options.limits !== 'off') this.pace(operationId).throttled(asked ?? 0);
         if (gateway) this.noteUnreachable(operationId, `answered ${status}`, started, wait, status);
         await sleep(wait, this.options.signal);
         continue;
