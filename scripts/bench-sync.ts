@@ -222,7 +222,7 @@ async function runReference(dir: string): Promise<void> {
   for (const spec of project.specs) {
     const { sql } = diffSql(state, spec);
     for await (const chunk of wh.stream(
-      `select * from (${sql}) as diff where kind not in ('unchanged', 'rejected') order by kind, key`,
+      `select * from (${sql}) as diff where kind not in ('unchanged', 'rejected')`,
     ))
       streamed += chunk.length;
     await wh.execute(

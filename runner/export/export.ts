@@ -27,6 +27,7 @@ import {
   type ModelWithheldFields,
 } from '../source/rejected-rows.ts';
 import { diffCounts, streamChanges, type PlanCounts } from '../state/diff.ts';
+import { FirstInOrder } from '../state/first-in-order.ts';
 import { readOnlyStateOf, withoutSnapshotOf } from '../state/schema.ts';
 import type { Rejection } from '../state/changes.ts';
 import type { ListMemberPayload, ProfilePayload } from '../transform/payload.ts';
@@ -91,16 +92,13 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
   const output = path.resolve(options.output);
   const partial = path.join(path.dirname(output), `.${path.basename(output)}.${process.pid}.partial`);
   const wh = await openWarehouse(project.connection, { readOnly: true });
-  const rejected: Rejection[] = [];
-  const droppedFields: Rejection[] = [];
+  // The rows arrive in no order: each list keeps its first rows by kind and key (first-in-order.ts).
+  const rejected = new FirstInOrder<Rejection>(MAX_LISTED);
+  const droppedFields = new FirstInOrder<Rejection>(MAX_LISTED);
   let rejectedCount = 0;
   let written = 0;
   let heldBackCount = 0;
-  const heldBack: Rejection[] = [];
-  const note = (r: Rejection) => {
-    rejectedCount += 1;
-    if (rejected.length < MAX_LISTED) rejected.push(r);
-  };
+  const heldBack = new FirstInOrder<Rejection>(MAX_LISTED);
   try {
     const { state } = await readOnlyStateOf(wh, project.stateSchema, project.stateDatabase);
     const firstLoad = withoutSnapshotOf(state, spec.name);
@@ -115,24 +113,29 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
     const file = createWriteStream(partial);
     csv.pipe(file);
     try {
-      for await (const chunk of streamChanges(firstLoad, spec, mode)) {
+      // By key, so two exports of the same data are the same file.
+      for await (const chunk of streamChanges(firstLoad, spec, mode, 5000, 'by kind and key')) {
         for (const change of chunk) {
           const row = classify(spec, object, change, erased);
           if (row.type === 'refused' || row.type === 'invalid') {
-            note(row.rejection);
+            rejectedCount += 1;
+            rejected.add(change, row.rejection);
             continue;
           }
           if (row.type === 'held_back') {
             heldBackCount += 1;
-            if (heldBack.length < MAX_LISTED)
-              heldBack.push({ sync: spec.name, model: spec.model.name, key: change.key, reason: row.reason });
+            heldBack.add(change, {
+              sync: spec.name,
+              model: spec.model.name,
+              key: change.key,
+              reason: row.reason,
+            });
             continue;
           }
           // With no snapshot of this sync nothing was removed or changed after it was sent.
           if (row.type !== 'send') continue;
           for (const d of row.dropped)
-            if (droppedFields.length < MAX_LISTED)
-              droppedFields.push({ sync: spec.name, model: spec.model.name, key: change.key, ...d });
+            droppedFields.add(change, { sync: spec.name, model: spec.model.name, key: change.key, ...d });
           if (!csv.write(layout.record(row.payload as ProfilePayload | ListMemberPayload)))
             await new Promise((resolve) => csv.once('drain', resolve));
           written += 1;
@@ -160,10 +163,10 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
       header: layout.header,
       written,
       rejectedCount,
-      rejected,
-      droppedFields,
+      rejected: rejected.list(),
+      droppedFields: droppedFields.list(),
       heldBackCount,
-      heldBack,
+      heldBack: heldBack.list(),
       counts: { skippedByScope: counts.skippedByScope, waitingOnAfter: counts.waitingOnAfter },
       leftOutByModel,
       withheldByModel,

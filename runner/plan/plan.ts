@@ -21,6 +21,7 @@ import {
   type PlanCounts,
   type StreamedChange,
 } from '../state/diff.ts';
+import { FirstInOrder } from '../state/first-in-order.ts';
 import { readOnlyStateOf, stateOf, withoutSnapshotOf, type State } from '../state/schema.ts';
 import { readConfigs } from '../state/configs.ts';
 import { erasedIdentifiers } from '../state/deletions.ts';
@@ -157,38 +158,33 @@ export async function planSync(
   const counts = diff.counts;
   const leftOut = await readModelRejections(state.wh, spec, MAX_LISTED_REJECTIONS);
   const withheld = await readModelWithheldFields(state.wh, spec, MAX_LISTED_REJECTIONS);
-  const rejected: Rejection[] = [];
-  const droppedFields: Rejection[] = [];
+  // The rows arrive in no order: each list keeps its first rows by kind and key (first-in-order.ts).
+  const rejected = new FirstInOrder<Rejection>(MAX_LISTED_REJECTIONS);
+  const droppedFields = new FirstInOrder<Rejection>(MAX_LISTED_REJECTIONS);
   let fieldsDropped = 0;
-  const examples: ExampleChange[] = [];
   let rejectedCount = 0;
   const object = objectOf(spec);
   const tally = emptyTally();
-  const examplesOf = new Map<string, number>();
+  const examplesOf = new Map<string, FirstInOrder<StreamedChange>>();
   const example = (change: StreamedChange) => {
-    const seen = examplesOf.get(change.diffKind) ?? 0;
-    if (seen >= EXAMPLES) return;
-    examplesOf.set(change.diffKind, seen + 1);
-    examples.push({
-      kind: change.diffKind === 'changed_event' ? 'changed event' : change.kind,
-      key: change.key,
-      fields: object.examplesShowValues ? fieldChanges(change).slice(0, EXAMPLE_FIELDS) : [],
-    });
+    let kept = examplesOf.get(change.diffKind);
+    if (kept === undefined) examplesOf.set(change.diffKind, (kept = new FirstInOrder(EXAMPLES)));
+    kept.add(change, change);
   };
-  const note = (r: Rejection) => {
+  const note = (change: StreamedChange, r: Rejection) => {
     rejectedCount += 1;
-    if (rejected.length < MAX_LISTED_REJECTIONS) rejected.push(r);
+    rejected.add(change, r);
   };
   const erased = mode.erased ?? (await erasedIdentifiers(state));
   let heldBackErased = 0;
-  const heldBack: Rejection[] = [];
+  const heldBack = new FirstInOrder<Rejection>(MAX_LISTED_REJECTIONS);
   for await (const chunk of diff.changes) {
     for (const change of chunk) {
       const row = classify(spec, object, change, erased);
       switch (row.type) {
         case 'refused':
         case 'invalid':
-          note(row.rejection);
+          note(change, row.rejection);
           break;
         case 'changed_event':
           example(change);
@@ -199,16 +195,19 @@ export async function planSync(
           break;
         case 'held_back':
           heldBackErased += 1;
-          if (heldBack.length < MAX_LISTED_REJECTIONS)
-            heldBack.push({ sync: spec.name, model: spec.model.name, key: change.key, reason: row.reason });
+          heldBack.add(change, {
+            sync: spec.name,
+            model: spec.model.name,
+            key: change.key,
+            reason: row.reason,
+          });
           break;
         case 'send':
           // The people a deletion sync erases are held back by the syncs planned after it.
           for (const hash of object.erases?.(row.payload) ?? []) erased.add(hash);
           for (const d of row.dropped) {
             fieldsDropped += 1;
-            if (droppedFields.length < MAX_LISTED_REJECTIONS)
-              droppedFields.push({ sync: spec.name, model: spec.model.name, key: change.key, ...d });
+            droppedFields.add(change, { sync: spec.name, model: spec.model.name, key: change.key, ...d });
           }
           object.countSend(spec, change, row.payload, tally);
           example(change);
@@ -243,20 +242,29 @@ export async function planSync(
     },
     newProfiles: tally.newProfiles,
     unsubscribes: tally.unsubscribes,
-    examples,
-    rejected,
+    examples: [...examplesOf.keys()].sort().flatMap((kind) =>
+      examplesOf
+        .get(kind)!
+        .list()
+        .map((change) => ({
+          kind: change.diffKind === 'changed_event' ? 'changed event' : change.kind,
+          key: change.key,
+          fields: object.examplesShowValues ? fieldChanges(change).slice(0, EXAMPLE_FIELDS) : [],
+        })),
+    ),
+    rejected: rejected.list(),
     leftOutByModel: leftOut.rows,
     leftOutByReason: leftOut.byReason,
     withheldByModel: withheld.rows,
     withheldByReason: withheld.byReason,
-    droppedFields,
+    droppedFields: droppedFields.list(),
     estimate: estimate(requests),
     guard: removalGuard(spec, counts.synced, tally.removes + tally.clears, mode.allowMassRemoval),
     configChanges: [],
     startsOver: false,
     erasures: tally.erasures,
     heldBackErased,
-    heldBack,
+    heldBack: heldBack.list(),
   };
 }
 

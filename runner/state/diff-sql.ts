@@ -213,44 +213,80 @@ export const KEPT_KINDS = ['unchanged', 'rejected'] as const;
 export const EXTRA_COUNTS = ['synced', 'out_of_scope', 'waiting'] as const;
 
 /**
- * The whole diff of one sync as one statement, read once. Each result row is one text, `<n>
- * <json>`, counts first: one per kind (`{"count": kind, "n": rows, "keys": distinct keys}`) and
- * one per EXTRA_COUNTS; then, with `rows`, the rows that need work by kind and key, each
- * `{"prev", "m": {"kind", "change", "key", "hash", "pid", "ew", "sw", "lu"}}` (`prev` the
- * snapshot's row), a record separator and the model row's JSON, with `n` the number of identical
- * model rows it stands for. The runner gets one string per row, which a driver reads far faster
- * than a row of columns.
+ * A sync's diff is read with two statements over the same tables: the counts (`countsStatement`),
+ * which the mass-removal guard, the progress bar and the log need before anything is sent, then
+ * the rows that need work (`rowsStatement`), streamed as the warehouse produces them.
  *
- * Counts and rows come from one aggregate over the classified diff, with two grouping sets: by
- * kind (the counts), and by kind, key and row (the rows; unchanged and held-back rows, whose key
- * and row are left NULL, fall into one group per kind). A union of a count query and a row query
- * would reference the diff twice, and DuckDB then materialises every classified row, unchanged
- * ones included (https://duckdb.org/docs/stable/sql/query_syntax/with); with a window count
- * instead, the window and the sort after it each held every changed row, and a first plan of
- * 1,000,000 rows ran out of memory at 512MB. The grouping sets spill, and that plan runs at 256MB
- * (docs/architecture.md, "DuckDB's memory";
- * https://duckdb.org/docs/stable/sql/query_syntax/grouping_sets,
- * https://docs.snowflake.com/en/sql-reference/constructs/group-by-grouping-sets).
- *
- * Distinct duplicate keys are counted in the same pass: each of a key's `dup_count` rows adds
- * 1/dup_count, so the sum over a kind is its number of keys, without a `count(distinct)`.
- * Without `rows` the statement is the counts alone.
+ * Two statements, not one: any single statement that puts the counts before the rows must hold
+ * every changed row until the last is counted. One aggregate with two grouping sets (by kind; by
+ * kind, key and row) did that, and its hash table of every changed row's text did not spill: a
+ * first sync's diff of 100,000 rows needed more than 64MB of DuckDB's memory, one of 1,000,000
+ * more than 128MB, and two of them side by side ran out of memory at 256MB. The counts alone carry
+ * no row text and the unordered rows hold nothing: each ran in 32MB and 64MB at 1,000,000 rows,
+ * and both together in less time than the aggregate (0.8 s and 1.3 s against 2.6 s;
+ * docs/architecture.md, "One diff, two statements";
+ * https://duckdb.org/docs/stable/guides/performance/how_to_tune_workloads).
  */
-export function diffStatement(state: State, spec: SyncSpec, mode: DiffMode, rows: boolean): string {
+
+/**
+ * The counts of one sync's diff, one row per kind, each one text `{"count": kind, "n": rows,
+ * "keys": distinct keys}`, and one per EXTRA_COUNTS. Distinct duplicate keys are counted in the
+ * same pass: each of a key's `dup_count` rows adds 1/dup_count, so the sum over a kind is its
+ * number of keys, without a `count(distinct)`.
+ */
+export function countsStatement(state: State, spec: SyncSpec, mode: DiffMode): string {
   const d = state.wh.dialect;
   const { sql, outOfScope, waiting } = diffSql(state, spec, mode);
-  const kept = KEPT_KINDS.map((k) => d.literal(k)).join(', ');
-  const line = (n: string, json: string) => `cast(${n} as varchar) || ' ' || ${json}`;
-  // The other counts ride in the same aggregate, as rows of their own kind with no key and no row.
+  // The other counts ride in the same aggregate, as rows of their own kind.
   const extra = (name: (typeof EXTRA_COUNTS)[number], rowsSql: string | null) =>
-    rowsSql === null
-      ? ''
-      : `union all select ${d.literal(name)}, 1, cast(null as varchar), cast(null as varchar) from (${rowsSql}) as x`;
+    rowsSql === null ? '' : `union all select ${d.literal(name)}, 1 from (${rowsSql}) as x`;
+  // JSON is built over the aggregate's output, not inside it: the Snowflake emulator cannot bind an
+  // aggregate inside object_construct_keep_null.
+  const counted = d.jsonObject([
+    ['count', 'kind'],
+    ['n', 'n'],
+    ['keys', 'keys'],
+  ]);
+  return `
+    with diff as (${sql}),
+    lean as (
+      select kind, dup_count from diff
+      ${extra('synced', `select 1 as one from ${state.table('snapshot')} where sync = ${d.literal(spec.name)}`)}
+      ${extra('out_of_scope', outOfScope)}
+      ${extra('waiting', waiting)}
+    ),
+    grouped as (
+      select kind, count(*) as n, cast(round(sum(1.0 / dup_count)) as integer) as keys
+      from lean group by kind
+    )
+    select ${counted} as j from grouped`;
+}
+
+/** In no order (what a sync and a plan read), or by kind and key (what a file written from them needs). */
+export type RowOrder = 'none' | 'by kind and key';
+
+/**
+ * The rows of one sync's diff that need work (or a report), in no order unless asked: one text each,
+ * `{"prev", "m": {"kind", "change", "key", "hash", "pid", "ew", "sw", "lu"}}` (`prev` the
+ * snapshot's row), a record separator and the model row's JSON. The runner gets one string per
+ * row, which a driver reads far faster than a row of columns. Unordered, the warehouse holds no
+ * row to hand it over: what needs an order (a plan's examples) picks it in the runner. Ordered,
+ * the warehouse sorts every row first, which a 1,000,000-row model of one sync alone does in 256MB.
+ */
+export function rowsStatement(
+  state: State,
+  spec: SyncSpec,
+  mode: DiffMode,
+  order: RowOrder = 'none',
+): string {
+  const d = state.wh.dialect;
+  const { sql } = diffSql(state, spec, mode);
+  const kept = KEPT_KINDS.map((k) => d.literal(k)).join(', ');
   // The model and snapshot rows are JSON texts already: spliced in as they are, not escaped into
   // strings, so the runner parses each line once. The model row comes last, after a record
   // separator (U+001E, which JSON text never holds unescaped: RFC 8259, section 7), so the runner
   // keeps its text as the warehouse wrote it for the state (row-json.ts).
-  const changed = `'{"prev":' || coalesce(prev_json, 'null') || ',"m":' || ${d.jsonObject([
+  const line = `'{"prev":' || coalesce(prev_json, 'null') || ',"m":' || ${d.jsonObject([
     ['kind', 'kind'],
     ['change', 'change_kind'],
     ['key', 'key'],
@@ -260,47 +296,8 @@ export function diffStatement(state: State, spec: SyncSpec, mode: DiffMode, rows
     ['sw', 'sms_withdrawn_at'],
     ['lu', 'left_unsubscribed'],
   ])} || '}' || chr(30) || coalesce(row_json, 'null')`;
-  // JSON is built over the aggregate's output, not inside it: the Snowflake emulator cannot bind an
-  // aggregate inside object_construct_keep_null.
-  const counted = line(
-    'n',
-    d.jsonObject([
-      ['count', 'kind'],
-      ['n', 'n'],
-      ['keys', 'keys'],
-    ]),
-  );
-  const aggregates = 'count(*) as n, cast(round(sum(1.0 / dup_count)) as integer) as keys';
-  const grouped = rows
-    ? `select grouping(key, body) as g, kind, key, body, ${aggregates}
-        from lean group by grouping sets ((kind), (kind, key, body))
-        having grouping(key, body) <> 0 or body is not null`
-    : `select 1 as g, kind, cast(null as varchar) as key, cast(null as varchar) as body, ${aggregates}
-        from lean group by kind`;
   return `
-    with diff as (${sql}),
-    lean as (
-      select kind, dup_count,
-        -- A duplicate key's rows, and rows without a key, are ordered by their hash too (in the
-        -- sort key, not a column of its own, which made the grouping of a first plan's million
-        -- rows run out of memory at 256MB), so a plan lists them the same way every time.
-        case
-          when kind in (${kept}) then null
-          when kind = 'null_key' then hash
-          when kind = 'duplicate' then key || hash
-          else key
-        end as key,
-        ${rows ? `case when kind in (${kept}) then null else ${changed} end` : 'cast(null as varchar)'} as body
-      from diff
-      ${extra('synced', `select 1 as one from ${state.table('snapshot')} where sync = ${d.literal(spec.name)}`)}
-      ${extra('out_of_scope', outOfScope)}
-      ${extra('waiting', waiting)}
-    ),
-    grouped as (${grouped}),
-    out as (
-      select case when g = 0 then 1 else 0 end as part, kind, key,
-        case when g = 0 then ${line('n', 'body')} else ${counted} end as line
-      from grouped
-    )
-    select line as j from out order by part, kind, key`;
+    with diff as (${sql})
+    select ${line} as j from diff where kind not in (${kept})
+    ${order === 'none' ? '' : 'order by kind, key, hash'}`;
 }

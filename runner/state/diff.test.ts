@@ -59,7 +59,7 @@ describe('the in-warehouse diff', () => {
       duplicateKeys: 1,
     });
     const first = await all(profiles);
-    expect(first.map((c) => [c.diffKind, c.key])).toEqual([
+    expect(first.map((c) => [c.diffKind, c.key]).sort()).toEqual([
       ['create', '1'],
       ['create', '2'],
       ['create', '3'],

@@ -1,21 +1,23 @@
 /**
- * The diff read back: one statement per sync (diff-sql.ts, `diffStatement`) whose first rows are
- * the counts and whose other rows are the changed rows, one JSON text each. `plan` and `sync`
- * open it once, read the counts (the mass-removal guard and the progress bar need them before
- * anything is sent), then stream the rows; unchanged rows never leave the warehouse.
+ * The diff read back: per sync, its counts (diff-sql.ts, `countsStatement`), then its changed rows,
+ * one JSON text each (`rowsStatement`). `plan` and `sync` open it once, read the counts (the
+ * mass-removal guard and the progress bar need them before anything is sent), then stream the
+ * rows; unchanged rows never leave the warehouse.
  */
 import { WarehouseError } from '../errors.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { Row } from '../source/warehouse.ts';
 import type { ChangeKind, DiffCounts, RowChange } from './changes.ts';
 import {
+  countsStatement,
   diffSql,
-  diffStatement,
   EXTRA_COUNTS,
   KEPT_KINDS,
+  rowsStatement,
   scopeCondition,
   type DiffKind,
   type DiffMode,
+  type RowOrder,
 } from './diff-sql.ts';
 import { parseRow, type RowText } from './row-json.ts';
 import type { State } from './schema.ts';
@@ -68,7 +70,7 @@ export interface StreamedChange extends RowChange {
   diffKind: DiffKind;
 }
 
-/** One changed row as the statement writes it (diff-sql.ts, `diffStatement`), its model row parsed. */
+/** One changed row as the statement writes it (diff-sql.ts, `rowsStatement`), its model row parsed. */
 interface ChangeText {
   row: Row | null;
   rowText?: RowText;
@@ -95,20 +97,18 @@ interface CountText {
 const ROW_SEPARATOR = '\u001e';
 
 /**
- * One line of the statement: `<n> <json>`, n the rows it stands for; a changed row's line ends
- * with its model row's text after ROW_SEPARATOR, parsed on its own so the text is kept (row-json.ts).
+ * One changed row's text: its other fields' JSON, then its model row's text after ROW_SEPARATOR,
+ * parsed on its own so the text is kept (row-json.ts).
  */
-function parseLine(text: unknown): { n: number; value: CountText | ChangeText } {
+function parseChange(text: unknown): ChangeText {
   const line = String(text);
-  const space = line.indexOf(' ');
-  const n = Number(line.slice(0, space));
-  const separator = line.indexOf(ROW_SEPARATOR, space);
-  if (separator === -1) return { n, value: JSON.parse(line.slice(space + 1)) as CountText };
-  const value = JSON.parse(line.slice(space + 1, separator)) as ChangeText;
+  const separator = line.indexOf(ROW_SEPARATOR);
+  if (separator === -1) throw new WarehouseError(`A diff row has no model row: ${line.slice(0, 200)}`);
+  const value = JSON.parse(line.slice(0, separator)) as ChangeText;
   const parsed = parseRow(line.slice(separator + 1));
   value.row = parsed.row;
   value.rowText = parsed.text;
-  return { n, value };
+  return value;
 }
 
 function withdrawals(m: ChangeText['m']): Partial<Record<'email' | 'sms', string>> {
@@ -156,7 +156,7 @@ function countsOf(by: Map<string, CountText>): PlanCounts {
 /** The diff of one sync, opened: its counts, and its changed rows to stream once. */
 export interface OpenDiff {
   counts: PlanCounts;
-  /** The rows that need work (or a report), by kind and key; each key of a duplicate once. */
+  /** The rows that need work (or a report), in no order; each key of a duplicate once. */
   changes: AsyncIterable<StreamedChange[]>;
   /** Stops reading when the rows are not wanted after all (a guard stopped the sync). */
   close(): Promise<void>;
@@ -165,82 +165,79 @@ export interface OpenDiff {
 const STREAMED = (kind: string) =>
   !(KEPT_KINDS as readonly string[]).includes(kind) && !(EXTRA_COUNTS as readonly string[]).includes(kind);
 
+async function readCounts(state: State, spec: SyncSpec, mode: DiffMode): Promise<Map<string, CountText>> {
+  const rows = await state.wh.query(countsStatement(state, spec, mode));
+  return new Map(rows.map((r) => JSON.parse(String(r.j)) as CountText).map((c) => [c.count, c]));
+}
+
 /**
- * Runs the sync's diff once and reads its counts; the changed rows follow through `changes`.
- * Every row the counts announce must arrive: a stream that ends short (a driver can end a result
- * early when the warehouse fails mid-way) is an error, never a shorter sync.
+ * Reads the sync's diff counts, then opens its changed rows through `changes`. Every row the
+ * counts announce must arrive, and no more: a stream that ends short (a driver can end a result
+ * early when the warehouse fails mid-way) is an error, never a shorter sync; and the rows are read
+ * by a second statement, so a model rebuilt in between could bring more of a kind than the
+ * mass-removal guard was shown. The stream stops at the first row past its kind's count, before
+ * that row reaches a batch.
  */
 export async function openDiff(
   state: State,
   spec: SyncSpec,
   mode: DiffMode = {},
   chunkSize = 5000,
+  order: RowOrder = 'none',
 ): Promise<OpenDiff> {
-  const rows = state.wh.stream(diffStatement(state, spec, mode, true), [], chunkSize);
-  const stream = rows[Symbol.asyncIterator]();
-  const by = new Map<string, CountText>();
-  let pending: { n: number; value: ChangeText }[] = [];
-  // The counts come first: read them, keeping the rows after them for the stream below.
-  for (;;) {
-    const next = await stream.next();
-    if (next.done === true) break;
-    const parsed = next.value.map((r) => parseLine(r.j));
-    const first = parsed.findIndex((p) => !('count' in p.value));
-    for (const p of first === -1 ? parsed : parsed.slice(0, first)) {
-      const c = p.value as CountText;
-      by.set(c.count, c);
-    }
-    if (first !== -1) {
-      pending = parsed.slice(first) as { n: number; value: ChangeText }[];
-      break;
-    }
-  }
+  const by = await readCounts(state, spec, mode);
   const counts = countsOf(by);
-  const expected = [...by.values()].filter((c) => STREAMED(c.count)).reduce((a, c) => a + Number(c.n), 0);
+  const announced = new Map<string, number>();
+  for (const c of by.values()) if (STREAMED(c.count)) announced.set(c.count, Number(c.n));
+  const expected = [...announced.values()].reduce((a, n) => a + n, 0);
+  const rows =
+    expected === 0 ? null : state.wh.stream(rowsStatement(state, spec, mode, order), [], chunkSize);
+  const stream = rows?.[Symbol.asyncIterator]();
+  const where = `The diff of sync ${spec.name} (model ${spec.model.name})`;
   async function* changes(): AsyncGenerator<StreamedChange[]> {
+    if (stream === undefined) return;
     const seenDuplicates = new Set<string>();
-    let received = 0;
-    const convert = (lines: { n: number; value: ChangeText }[]) => {
+    const received = new Map<string, number>();
+    let total = 0;
+    for (;;) {
+      const next = await stream.next();
+      if (next.done === true) break;
       const out: StreamedChange[] = [];
-      for (const { n, value } of lines) {
-        received += n;
-        const change = toChange(value);
+      for (const r of next.value) {
+        const change = toChange(parseChange(r.j));
+        const seen = (received.get(change.diffKind) ?? 0) + 1;
+        if (seen > (announced.get(change.diffKind) ?? 0))
+          throw new WarehouseError(
+            `${where} brought more ${change.diffKind} rows than its counts announced (${announced.get(change.diffKind) ?? 0}): the model or the state changed while the run read them (a dbt build at the same time?). Nothing past that row was sent; run again.`,
+          );
+        received.set(change.diffKind, seen);
+        total += 1;
+        // A duplicate key is reported once, whichever of its rows comes first.
         if (change.diffKind === 'duplicate') {
           if (seenDuplicates.has(change.key)) continue;
           seenDuplicates.add(change.key);
         }
-        // Identical rows are one line; each is its own change (a duplicate key is reported once).
-        for (let i = change.diffKind === 'duplicate' ? n - 1 : 0; i < n; i++) out.push(change);
+        out.push(change);
       }
-      return out;
-    };
-    const first = convert(pending);
-    pending = [];
-    if (first.length > 0) yield first;
-    for (;;) {
-      const next = await stream.next();
-      if (next.done === true) break;
-      const out = convert(next.value.map((r) => parseLine(r.j) as { n: number; value: ChangeText }));
       if (out.length > 0) yield out;
     }
-    if (received !== expected)
+    if (total !== expected)
       throw new WarehouseError(
-        `The diff of sync ${spec.name} (model ${spec.model.name}) ended after ${received} of its ${expected} changed rows: the warehouse stopped the result early (with DuckDB, most often for lack of memory: raise KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT). Nothing past that row was read or sent; run again.`,
+        `${where} ended after ${total} of its ${expected} changed rows: the warehouse stopped the result early (with DuckDB, most often for lack of memory: raise KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT). Nothing past that row was read or sent; run again.`,
       );
   }
   return {
     counts,
     changes: changes(),
     close: async () => {
-      await stream.return?.();
+      await stream?.return?.();
     },
   };
 }
 
-/** The counts alone, from the same statement without its rows. */
+/** The counts alone, from the first of the two statements. */
 export async function diffCounts(state: State, spec: SyncSpec, mode: DiffMode = {}): Promise<PlanCounts> {
-  const rows = await state.wh.query(diffStatement(state, spec, mode, false));
-  return countsOf(new Map(rows.map((r) => parseLine(r.j).value as CountText).map((c) => [c.count, c])));
+  return countsOf(await readCounts(state, spec, mode));
 }
 
 /** Streams the rows that need work (or a report): everything but `unchanged` and `rejected`. */
@@ -249,6 +246,7 @@ export async function* streamChanges(
   spec: SyncSpec,
   mode: DiffMode = {},
   chunkSize = 5000,
+  order: RowOrder = 'none',
 ): AsyncIterable<StreamedChange[]> {
-  yield* (await openDiff(state, spec, mode, chunkSize)).changes;
+  yield* (await openDiff(state, spec, mode, chunkSize, order)).changes;
 }
