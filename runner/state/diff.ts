@@ -17,6 +17,7 @@ import {
   scopeCondition,
   type DiffKind,
   type DiffMode,
+  type PreviousRows,
   type RowOrder,
 } from './diff-sql.ts';
 import { parseRow, type RowText } from './row-json.ts';
@@ -190,8 +191,11 @@ export async function openDiff(
   const announced = new Map<string, number>();
   for (const c of by.values()) if (STREAMED(c.count)) announced.set(c.count, Number(c.n));
   const expected = [...announced.values()].reduce((a, n) => a + n, 0);
+  // The snapshot's rows are read for the changed keys when those are fewer than the snapshot's.
+  const previous: PreviousRows =
+    counts.synced === 0 ? 'none' : expected < counts.synced ? 'changed keys' : 'whole snapshot';
   const rows =
-    expected === 0 ? null : state.wh.stream(rowsStatement(state, spec, mode, order), [], chunkSize);
+    expected === 0 ? null : state.wh.stream(rowsStatement(state, spec, mode, order, previous), [], chunkSize);
   const stream = rows?.[Symbol.asyncIterator]();
   const where = `The diff of sync ${spec.name} (model ${spec.model.name})`;
   async function* changes(): AsyncGenerator<StreamedChange[]> {

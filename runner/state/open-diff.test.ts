@@ -84,6 +84,33 @@ describe("a sync's diff, its counts then its rows", () => {
     ]);
   });
 
+  it('gives the values Klaviyo had when the snapshot is smaller than the change, too', async () => {
+    // 3 rows confirmed and 12 changed: the snapshot is read whole rather than by changed key.
+    const first = await read(state, 5000);
+    await confirmRows(
+      state,
+      profiles,
+      'run-1',
+      first
+        .filter((c) => ['1', '2', '3'].includes(c.key))
+        .map((c) => ({ key: c.key, hash: c.hash!, row: c.row, profileId: `P${c.key}` })),
+    );
+    await wh.execute(`update people set segment = 'lost' where id = '2'`);
+    await wh.execute(`delete from people where id = '3'`);
+    const diff = await openDiff(state, profiles);
+    expect(diff.counts).toMatchObject({ create: 8, update: 1, remove: 1, unchanged: 1, synced: 3 });
+    const rows: StreamedChange[] = [];
+    for await (const chunk of diff.changes) rows.push(...chunk);
+    const byKey = new Map(rows.map((c) => [`${c.diffKind} ${c.key}`, c]));
+    expect(byKey.get('update 2')).toMatchObject({ previous: { segment: 'loyal' }, row: { segment: 'lost' } });
+    expect(byKey.get('remove 3')).toMatchObject({
+      previous: { segment: 'loyal' },
+      row: null,
+      profileId: 'P3',
+    });
+    expect(byKey.get('create 5')).toMatchObject({ previous: null });
+  });
+
   it('fails a stream that ends before every row its counts announced has arrived', async () => {
     // A driver may end a result early when the warehouse fails part-way (the DuckDB client does):
     // here the real stream is cut after its first two rows.
