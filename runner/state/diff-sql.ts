@@ -267,14 +267,16 @@ export function countsStatement(state: State, spec: SyncSpec, mode: DiffMode): s
 export type RowOrder = 'none' | 'by kind and key';
 
 /**
- * How the snapshot's rows meet the changed rows: not at all (the sync's snapshot is empty), all of
- * them (a hash table of the sync's whole snapshot), or only those of changed keys (the changed
- * rows are held once to pick them). `openDiff` picks the smaller from the counts, which the
- * warehouse's optimizer cannot know before it runs the diff: for 10,000 updates against a
- * 1,000,000-row snapshot the whole snapshot took 1.5 s and the changed keys 0.9 s, and for
- * 1,000,000 new rows holding them cost 0.3 s and 200 MB more.
+ * How each changed row gets the snapshot's row of its key (what Klaviyo last had): not at all when
+ * the sync's snapshot is empty; carried through the diff's join with the snapshot, whose hash
+ * table then holds every confirmed row's JSON; or joined after the rows are classified, for the
+ * changed keys alone (the changed rows are held once to pick them). `openDiff` picks from the
+ * counts, which the warehouse's optimizer cannot know before it runs the diff: by changed key when
+ * they are fewer than the snapshot's rows. For 10,000 updates against 1,000,000 confirmed rows a
+ * plan took 2.2 s that way and 3.1 s carried; for 910,000 of them, 11.9 s and 11.3 s. Joining the
+ * whole snapshot after classifying ran out of memory at 256MB there, so it is never done.
  */
-export type PreviousRows = 'none' | 'whole snapshot' | 'changed keys';
+export type PreviousRows = 'none' | 'carried' | 'changed keys';
 
 /**
  * The rows of one sync's diff that need work (or a report), in no order unless asked: one text each,
@@ -282,8 +284,7 @@ export type PreviousRows = 'none' | 'whole snapshot' | 'changed keys';
  * snapshot's row), a record separator and the model row's JSON. The runner gets one string per
  * row, which a driver reads far faster than a row of columns.
  *
- * The snapshot's row is joined to the rows once they are classified rather than carried through
- * the diff's joins (`previous`). Unordered, the warehouse holds no row to hand it over: what needs an order (a
+ * `previous` says how the snapshot's row is read. Unordered, the warehouse holds no row to hand it over: what needs an order (a
  * plan's examples) picks it in the runner. Ordered, the warehouse sorts every row first, which a
  * 1,000,000-row model of one sync alone does in 256MB.
  */
@@ -292,16 +293,21 @@ export function rowsStatement(
   spec: SyncSpec,
   mode: DiffMode,
   order: RowOrder = 'none',
-  previous: PreviousRows = 'whole snapshot',
+  previous: PreviousRows = 'carried',
 ): string {
   const d = state.wh.dialect;
-  const { sql } = diffSql(state, spec, mode, 'left out');
+  const { sql } = diffSql(state, spec, mode, previous === 'carried' ? 'joined' : 'left out');
   const kept = KEPT_KINDS.map((k) => d.literal(k)).join(', ');
   // The model and snapshot rows are JSON texts already: spliced in as they are, not escaped into
   // strings, so the runner parses each line once. The model row comes last, after a record
   // separator (U+001E, which JSON text never holds unescaped: RFC 8259, section 7), so the runner
   // keeps its text as the warehouse wrote it for the state (row-json.ts).
-  const line = `'{"prev":' || coalesce(p.prev_row, 'null') || ',"m":' || ${d.jsonObject([
+  const prev = {
+    none: `'null'`,
+    carried: `coalesce(prev_json, 'null')`,
+    'changed keys': `coalesce(p.prev_row, 'null')`,
+  }[previous];
+  const line = `'{"prev":' || ${prev} || ',"m":' || ${d.jsonObject([
     ['kind', 'kind'],
     ['change', 'change_kind'],
     ['key', 'key'],
@@ -316,13 +322,13 @@ export function rowsStatement(
     changed as (select * from diff where kind not in (${kept}))
     select ${line} as j from changed
     ${
-      previous === 'none'
-        ? 'cross join (select cast(null as varchar) as prev_row) as p'
-        : `left join (
+      previous === 'changed keys'
+        ? `left join (
              select key as prev_key, row_json as prev_row from ${state.table('snapshot')}
              where sync = ${d.literal(spec.name)}
-             ${previous === 'changed keys' ? `and key in (select key from changed where change_kind <> 'create')` : ''}
+               and key in (select key from changed where change_kind <> 'create')
            ) as p on p.prev_key = changed.key`
+        : ''
     }
     ${order === 'none' ? '' : 'order by kind, key, hash'}`;
 }

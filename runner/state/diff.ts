@@ -191,9 +191,9 @@ export async function openDiff(
   const announced = new Map<string, number>();
   for (const c of by.values()) if (STREAMED(c.count)) announced.set(c.count, Number(c.n));
   const expected = [...announced.values()].reduce((a, n) => a + n, 0);
-  // The snapshot's rows are read for the changed keys when those are fewer than the snapshot's.
+  // The snapshot's rows are read by changed key when those are fewer than the snapshot's (diff-sql.ts).
   const previous: PreviousRows =
-    counts.synced === 0 ? 'none' : expected < counts.synced ? 'changed keys' : 'whole snapshot';
+    counts.synced === 0 ? 'none' : expected < counts.synced ? 'changed keys' : 'carried';
   const rows =
     expected === 0 ? null : state.wh.stream(rowsStatement(state, spec, mode, order, previous), [], chunkSize);
   const stream = rows?.[Symbol.asyncIterator]();

@@ -85,7 +85,7 @@ describe("a sync's diff, its counts then its rows", () => {
   });
 
   it('gives the values Klaviyo had when the snapshot is smaller than the change, too', async () => {
-    // 3 rows confirmed and 12 changed: the snapshot is read whole rather than by changed key.
+    // 3 rows confirmed and 13 changed: the snapshot's rows are carried through the diff's join.
     const first = await read(state, 5000);
     await confirmRows(
       state,
