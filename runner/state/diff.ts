@@ -1,5 +1,5 @@
 /**
- * The diff read back: per sync, its counts (diff-sql.ts, `countsStatement`), then its changed rows,
+ * The diff read back: per sync, its counts (diff-statements.ts, `countsStatement`), then its changed rows,
  * one JSON text each (`rowsStatement`). `plan` and `sync` open it once, read the counts (the
  * mass-removal guard and the progress bar need them before anything is sent), then stream the
  * rows; unchanged rows never leave the warehouse.
@@ -8,18 +8,16 @@ import { WarehouseError } from '../errors.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { Row } from '../source/warehouse.ts';
 import type { ChangeKind, DiffCounts, RowChange } from './changes.ts';
+import { diffSql, scopeCondition, type DiffKind, type DiffMode } from './diff-sql.ts';
 import {
   countsStatement,
-  diffSql,
   EXTRA_COUNTS,
   KEPT_KINDS,
+  oneStatement,
   rowsStatement,
-  scopeCondition,
-  type DiffKind,
-  type DiffMode,
   type PreviousRows,
   type RowOrder,
-} from './diff-sql.ts';
+} from './diff-statements.ts';
 import { parseRow, type RowText } from './row-json.ts';
 import type { State } from './schema.ts';
 
@@ -71,7 +69,7 @@ export interface StreamedChange extends RowChange {
   diffKind: DiffKind;
 }
 
-/** One changed row as the statement writes it (diff-sql.ts, `rowsStatement`), its model row parsed. */
+/** One changed row as the statement writes it (diff-statements.ts, `rowsStatement`), its model row parsed. */
 interface ChangeText {
   row: Row | null;
   rowText?: RowText;
@@ -94,7 +92,7 @@ interface CountText {
   keys: number | string;
 }
 
-/** Between a changed row's other fields and its model row's JSON text (diff-sql.ts). */
+/** Between a changed row's other fields and its model row's JSON text (diff-statements.ts). */
 const ROW_SEPARATOR = '\u001e';
 
 /**
@@ -171,13 +169,74 @@ async function readCounts(state: State, spec: SyncSpec, mode: DiffMode): Promise
   return new Map(rows.map((r) => JSON.parse(String(r.j)) as CountText).map((c) => [c.count, c]));
 }
 
+/** A changed row's text, and how many identical model rows it stands for. */
+interface Line {
+  n: number;
+  text: string;
+}
+
+/** A diff opened: its counts, the rows already read with them, and the rest to read. */
+interface Opened {
+  by: Map<string, CountText>;
+  first: Line[];
+  rest: AsyncIterator<Row[]> | undefined;
+  line: (row: Row) => Line;
+}
+
+const announcedOf = (by: Map<string, CountText>) =>
+  new Map([...by.values()].filter((c) => STREAMED(c.count)).map((c) => [c.count, Number(c.n)]));
+
+/** DuckDB: the counts, then the rows by a second statement (diff-statements.ts, `rowsStatement`). */
+async function twoStatements(
+  state: State,
+  spec: SyncSpec,
+  mode: DiffMode,
+  chunkSize: number,
+  order: RowOrder,
+): Promise<Opened> {
+  const by = await readCounts(state, spec, mode);
+  const synced = Number(by.get('synced')?.n ?? 0);
+  const expected = [...announcedOf(by).values()].reduce((a, n) => a + n, 0);
+  // The snapshot's rows are read by changed key when those are fewer than the snapshot's (diff-statements.ts).
+  const previous: PreviousRows = synced === 0 ? 'none' : expected < synced ? 'changed keys' : 'carried';
+  const rows =
+    expected === 0 ? null : state.wh.stream(rowsStatement(state, spec, mode, order, previous), [], chunkSize);
+  return { by, first: [], rest: rows?.[Symbol.asyncIterator](), line: (r) => ({ n: 1, text: String(r.j) }) };
+}
+
+/** `<n> <text>`, as `oneStatement` writes each line. */
+function countedLine(row: Row): Line {
+  const line = String(row.j);
+  const space = line.indexOf(' ');
+  return { n: Number(line.slice(0, space)), text: line.slice(space + 1) };
+}
+
+/** Snowflake: counts and rows from one statement (diff-statements.ts, `oneStatement`), counts first. */
+async function oneRead(state: State, spec: SyncSpec, mode: DiffMode, chunkSize: number): Promise<Opened> {
+  const rest = state.wh.stream(oneStatement(state, spec, mode), [], chunkSize)[Symbol.asyncIterator]();
+  const by = new Map<string, CountText>();
+  for (;;) {
+    const next = await rest.next();
+    if (next.done === true) return { by, first: [], rest: undefined, line: countedLine };
+    const lines = next.value.map(countedLine);
+    // A changed row's text starts as changeLine writes it; every other line is a count.
+    const firstRow = lines.findIndex((l) => l.text.startsWith('{"prev":'));
+    for (const l of firstRow === -1 ? lines : lines.slice(0, firstRow)) {
+      const c = JSON.parse(l.text) as CountText;
+      by.set(c.count, c);
+    }
+    if (firstRow !== -1) return { by, first: lines.slice(firstRow), rest, line: countedLine };
+  }
+}
+
 /**
  * Reads the sync's diff counts, then opens its changed rows through `changes`. Every row the
  * counts announce must arrive, and no more: a stream that ends short (a driver can end a result
- * early when the warehouse fails mid-way) is an error, never a shorter sync; and the rows are read
- * by a second statement, so a model rebuilt in between could bring more of a kind than the
- * mass-removal guard was shown. The stream stops at the first row past its kind's count, before
- * that row reaches a batch.
+ * early when the warehouse fails mid-way) is an error, never a shorter sync; and on DuckDB the
+ * rows are read by a second statement, so a model rebuilt in between could bring more of a kind
+ * than the mass-removal guard was shown. The stream stops at the first row past its kind's count,
+ * before that row reaches a batch. On Snowflake one statement gives both, by kind and key
+ * (diff-statements.ts, `oneStatement`), and `order` changes nothing.
  */
 export async function openDiff(
   state: State,
@@ -186,45 +245,52 @@ export async function openDiff(
   chunkSize = 5000,
   order: RowOrder = 'none',
 ): Promise<OpenDiff> {
-  const by = await readCounts(state, spec, mode);
-  const counts = countsOf(by);
-  const announced = new Map<string, number>();
-  for (const c of by.values()) if (STREAMED(c.count)) announced.set(c.count, Number(c.n));
+  const opened =
+    state.wh.kind === 'snowflake'
+      ? await oneRead(state, spec, mode, chunkSize)
+      : await twoStatements(state, spec, mode, chunkSize, order);
+  const { rest, line } = opened;
+  const counts = countsOf(opened.by);
+  const announced = announcedOf(opened.by);
   const expected = [...announced.values()].reduce((a, n) => a + n, 0);
-  // The snapshot's rows are read by changed key when those are fewer than the snapshot's (diff-sql.ts).
-  const previous: PreviousRows =
-    counts.synced === 0 ? 'none' : expected < counts.synced ? 'changed keys' : 'carried';
-  const rows =
-    expected === 0 ? null : state.wh.stream(rowsStatement(state, spec, mode, order, previous), [], chunkSize);
-  const stream = rows?.[Symbol.asyncIterator]();
   const where = `The diff of sync ${spec.name} (model ${spec.model.name})`;
-  async function* changes(): AsyncGenerator<StreamedChange[]> {
-    if (stream === undefined) return;
-    const seenDuplicates = new Set<string>();
-    const received = new Map<string, number>();
-    let total = 0;
-    for (;;) {
-      const next = await stream.next();
-      if (next.done === true) break;
-      const out: StreamedChange[] = [];
-      for (const r of next.value) {
-        const change = toChange(parseChange(r.j));
-        const seen = (received.get(change.diffKind) ?? 0) + 1;
-        if (seen > (announced.get(change.diffKind) ?? 0))
-          throw new WarehouseError(
-            `${where} brought more ${change.diffKind} rows than its counts announced (${announced.get(change.diffKind) ?? 0}): the model or the state changed while the run read them (a dbt build at the same time?). Nothing past that row was sent; run again.`,
-          );
-        received.set(change.diffKind, seen);
-        total += 1;
-        // A duplicate key is reported once, whichever of its rows comes first.
-        if (change.diffKind === 'duplicate') {
-          if (seenDuplicates.has(change.key)) continue;
-          seenDuplicates.add(change.key);
-        }
+  const seenDuplicates = new Set<string>();
+  const received = new Map<string, number>();
+  let total = 0;
+  const convert = (lines: Line[]): StreamedChange[] => {
+    const out: StreamedChange[] = [];
+    for (const { n, text } of lines) {
+      const change = toChange(parseChange(text));
+      const seen = (received.get(change.diffKind) ?? 0) + n;
+      if (seen > (announced.get(change.diffKind) ?? 0))
+        throw new WarehouseError(
+          `${where} brought more ${change.diffKind} rows than its counts announced (${announced.get(change.diffKind) ?? 0}): the model or the state changed while the run read them (a dbt build at the same time?). Nothing past that row was sent; run again.`,
+        );
+      received.set(change.diffKind, seen);
+      total += n;
+      // A duplicate key is reported once, whichever of its rows comes first.
+      if (change.diffKind === 'duplicate') {
+        if (seenDuplicates.has(change.key)) continue;
+        seenDuplicates.add(change.key);
         out.push(change);
+        continue;
       }
-      if (out.length > 0) yield out;
+      // Identical rows read as one line are each a change of their own.
+      for (let i = 0; i < n; i++) out.push(change);
     }
+    return out;
+  };
+  async function* changes(): AsyncGenerator<StreamedChange[]> {
+    const first = convert(opened.first);
+    opened.first = [];
+    if (first.length > 0) yield first;
+    if (rest !== undefined)
+      for (;;) {
+        const next = await rest.next();
+        if (next.done === true) break;
+        const out = convert(next.value.map(line));
+        if (out.length > 0) yield out;
+      }
     if (total !== expected)
       throw new WarehouseError(
         `${where} ended after ${total} of its ${expected} changed rows: the warehouse stopped the result early (with DuckDB, most often for lack of memory: raise KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT). Nothing past that row was read or sent; run again.`,
@@ -234,12 +300,12 @@ export async function openDiff(
     counts,
     changes: changes(),
     close: async () => {
-      await stream?.return?.();
+      await rest?.return?.();
     },
   };
 }
 
-/** The counts alone, from the first of the two statements. */
+/** The counts alone, from `countsStatement` on every warehouse: no row is read. */
 export async function diffCounts(state: State, spec: SyncSpec, mode: DiffMode = {}): Promise<PlanCounts> {
   return countsOf(await readCounts(state, spec, mode));
 }

@@ -210,3 +210,63 @@ describe("a sync's diff, its counts then its rows", () => {
     expect(read).toEqual([100000, 100000]);
   });
 });
+
+describe("a sync's diff as one statement, as Snowflake reads it", () => {
+  // The statement is the same SQL on both warehouses; a warehouse named snowflake reads it this way.
+  const asSnowflake = (s: State): State => ({ ...s, wh: { ...s.wh, kind: 'snowflake' } });
+
+  it('gives the same counts and rows as the two statements, by kind and key', async () => {
+    await wh.execute(`insert into people values ('4', 'd2@x.com', 'y'), (null, 'n@x.com', 'z')`);
+    const two = await openDiff(state, profiles, {}, 3);
+    const one = await openDiff(asSnowflake(state), profiles, {}, 3);
+    expect(one.counts).toEqual(two.counts);
+    const rows = async (d: typeof one) => {
+      const out: StreamedChange[] = [];
+      for await (const chunk of d.changes) out.push(...chunk);
+      return out;
+    };
+    const fromOne = await rows(one);
+    // Three identical rows without a key are one line of the statement and three rejections.
+    expect(fromOne.filter((c) => c.diffKind === 'null_key')).toHaveLength(3);
+    expect(fromOne.map((c) => `${c.diffKind} ${c.key}`)).toEqual(byKindAndKey(fromOne));
+    expect(byKindAndKey(fromOne)).toEqual(byKindAndKey(await rows(two)));
+  });
+
+  it('gives the values Klaviyo had', async () => {
+    const first = await read(state, 5000);
+    await confirmRows(
+      state,
+      profiles,
+      'run-1',
+      first
+        .filter((c) => c.diffKind === 'create')
+        .map((c) => ({ key: c.key, hash: c.hash!, row: c.row, profileId: `P${c.key}` })),
+    );
+    await wh.execute(`update people set segment = 'lost' where id = '7'`);
+    await wh.execute(`delete from people where id = '8'`);
+    const diff = await openDiff(asSnowflake(state), profiles);
+    expect(diff.counts).toMatchObject({ create: 0, update: 1, remove: 1, unchanged: 9, synced: 11 });
+    const rows: StreamedChange[] = [];
+    for await (const chunk of diff.changes) rows.push(...chunk);
+    expect(rows.filter((c) => c.diffKind === 'update' || c.diffKind === 'remove')).toMatchObject([
+      { diffKind: 'remove', key: '8', row: null, previous: { segment: 'loyal' }, profileId: 'P8' },
+      { diffKind: 'update', key: '7', row: { segment: 'lost' }, previous: { segment: 'loyal' } },
+    ]);
+  });
+
+  it('fails a stream that ends before every row its counts announced has arrived', async () => {
+    const snowflake = asSnowflake(state);
+    const cut: Warehouse = {
+      ...snowflake.wh,
+      async *stream(sql, params, chunkSize) {
+        for await (const rows of wh.stream(sql, params, chunkSize)) {
+          yield rows.slice(0, 5);
+          return;
+        }
+      },
+    };
+    await expect(read({ ...state, wh: cut }, 4)).rejects.toThrow(
+      'The diff of sync profiles (model m) ended after 2 of its 15 changed rows',
+    );
+  });
+});

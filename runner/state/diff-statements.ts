@@ -1,0 +1,202 @@
+/**
+ * The statements that read a sync's diff (diff-sql.ts, `diffSql`) out of the warehouse: its counts
+ * and its changed rows, as two statements on DuckDB and one on Snowflake (docs/architecture.md,
+ * "One diff, two statements"). `state/diff.ts` (`openDiff`) runs them and reads what they give.
+ */
+import type { SyncSpec } from '../manifest/spec.ts';
+import { diffSql, type DiffMode } from './diff-sql.ts';
+import type { State } from './schema.ts';
+
+/** Kinds the diff keeps in the warehouse: counted, never streamed. */
+export const KEPT_KINDS = ['unchanged', 'rejected'] as const;
+
+/** Counts the statement adds beside the per-kind ones: the snapshot's rows, and rows left out of the model side. */
+export const EXTRA_COUNTS = ['synced', 'out_of_scope', 'waiting'] as const;
+
+/**
+ * A sync's diff is read with two statements over the same tables: the counts (`countsStatement`),
+ * which the mass-removal guard, the progress bar and the log need before anything is sent, then
+ * the rows that need work (`rowsStatement`), streamed as the warehouse produces them.
+ *
+ * Two statements, not one: any single statement that puts the counts before the rows must hold
+ * every changed row until the last is counted. One aggregate with two grouping sets (by kind; by
+ * kind, key and row) did that, and its hash table of every changed row's text did not spill: a
+ * first sync's diff of 100,000 rows needed more than 64MB of DuckDB's memory, one of 1,000,000
+ * more than 128MB, and two of them side by side ran out of memory at 256MB. The counts alone carry
+ * no row text and the unordered rows hold nothing: each ran in 32MB and 64MB at 1,000,000 rows,
+ * and both together in less time than the aggregate (0.8 s and 1.3 s against 2.6 s;
+ * docs/architecture.md, "One diff, two statements";
+ * https://duckdb.org/docs/stable/guides/performance/how_to_tune_workloads).
+ */
+
+/**
+ * The counts of one sync's diff, one row per kind, each one text `{"count": kind, "n": rows,
+ * "keys": distinct keys}`, and one per EXTRA_COUNTS. Distinct duplicate keys are counted in the
+ * same pass: each of a key's `dup_count` rows adds 1/dup_count, so the sum over a kind is its
+ * number of keys, without a `count(distinct)`.
+ */
+export function countsStatement(state: State, spec: SyncSpec, mode: DiffMode): string {
+  const d = state.wh.dialect;
+  const { sql, outOfScope, waiting } = diffSql(state, spec, mode, 'left out');
+  // The other counts ride in the same aggregate, as rows of their own kind.
+  const extra = (name: (typeof EXTRA_COUNTS)[number], rowsSql: string | null) =>
+    rowsSql === null ? '' : `union all select ${d.literal(name)}, 1 from (${rowsSql}) as x`;
+  // JSON is built over the aggregate's output, not inside it: the Snowflake emulator cannot bind an
+  // aggregate inside object_construct_keep_null.
+  const counted = d.jsonObject([
+    ['count', 'kind'],
+    ['n', 'n'],
+    ['keys', 'keys'],
+  ]);
+  return `
+    with diff as (${sql}),
+    lean as (
+      select kind, dup_count from diff
+      ${extra('synced', `select 1 as one from ${state.table('snapshot')} where sync = ${d.literal(spec.name)}`)}
+      ${extra('out_of_scope', outOfScope)}
+      ${extra('waiting', waiting)}
+    ),
+    grouped as (
+      select kind, count(*) as n, cast(round(sum(1.0 / dup_count)) as integer) as keys
+      from lean group by kind
+    )
+    select ${counted} as j from grouped`;
+}
+
+/** In no order (what a sync and a plan read), or by kind and key (what a file written from them needs). */
+export type RowOrder = 'none' | 'by kind and key';
+
+/**
+ * One changed row as text: `{"prev", "m": {...}}`, a record separator, the model row's JSON. The
+ * model and snapshot rows are JSON texts already: spliced in as they are, not escaped into
+ * strings, so the runner parses each line once. The model row comes last, after a record
+ * separator (U+001E, which JSON text never holds unescaped: RFC 8259, section 7), so the runner
+ * keeps its text as the warehouse wrote it for the state (row-json.ts). `prev` is the snapshot
+ * row's column.
+ */
+function changeLine(state: State, prev: string): string {
+  const d = state.wh.dialect;
+  return `'{"prev":' || coalesce(${prev}, 'null') || ',"m":' || ${d.jsonObject([
+    ['kind', 'kind'],
+    ['change', 'change_kind'],
+    ['key', 'key'],
+    ['hash', 'hash'],
+    ['pid', 'profile_id'],
+    ['ew', 'email_withdrawn_at'],
+    ['sw', 'sms_withdrawn_at'],
+    ['lu', 'left_unsubscribed'],
+  ])} || '}' || chr(30) || coalesce(row_json, 'null')`;
+}
+
+/**
+ * How each changed row gets the snapshot's row of its key (what Klaviyo last had): not at all when
+ * the sync's snapshot is empty; carried through the diff's join with the snapshot, whose hash
+ * table then holds every confirmed row's JSON; or joined after the rows are classified, for the
+ * changed keys alone (the changed rows are held once to pick them). `openDiff` picks from the
+ * counts, which the warehouse's optimizer cannot know before it runs the diff: by changed key when
+ * they are fewer than the snapshot's rows. For 10,000 updates against 1,000,000 confirmed rows a
+ * plan took 2.2 s that way and 3.1 s carried; for 910,000 of them, 11.9 s and 11.3 s. Joining the
+ * whole snapshot after classifying ran out of memory at 256MB there, so it is never done.
+ */
+export type PreviousRows = 'none' | 'carried' | 'changed keys';
+
+/**
+ * The rows of one sync's diff that need work (or a report), in no order unless asked: one text each,
+ * `{"prev", "m": {"kind", "change", "key", "hash", "pid", "ew", "sw", "lu"}}` (`prev` the
+ * snapshot's row), a record separator and the model row's JSON. The runner gets one string per
+ * row, which a driver reads far faster than a row of columns.
+ *
+ * `previous` says how the snapshot's row is read. Unordered, the warehouse holds no row to hand it over: what needs an order (a
+ * plan's examples) picks it in the runner. Ordered, the warehouse sorts every row first, which a
+ * 1,000,000-row model of one sync alone does in 256MB.
+ */
+export function rowsStatement(
+  state: State,
+  spec: SyncSpec,
+  mode: DiffMode,
+  order: RowOrder = 'none',
+  previous: PreviousRows = 'carried',
+): string {
+  const d = state.wh.dialect;
+  const { sql } = diffSql(state, spec, mode, previous === 'carried' ? 'joined' : 'left out');
+  const kept = KEPT_KINDS.map((k) => d.literal(k)).join(', ');
+  const line = changeLine(
+    state,
+    { none: `'null'`, carried: 'prev_json', 'changed keys': 'p.prev_row' }[previous],
+  );
+  return `
+    with diff as (${sql}),
+    changed as (select * from diff where kind not in (${kept}))
+    select ${line} as j from changed
+    ${
+      previous === 'changed keys'
+        ? `left join (
+             select key as prev_key, row_json as prev_row from ${state.table('snapshot')}
+             where sync = ${d.literal(spec.name)}
+               and key in (select key from changed where change_kind <> 'create')
+           ) as p on p.prev_key = changed.key`
+        : ''
+    }
+    ${order === 'none' ? '' : 'order by kind, key, hash'}`;
+}
+
+/**
+ * Counts and rows as one statement, for a warehouse that bills by the time it computes (Snowflake):
+ * the diff is computed once rather than twice. Each result row is one text, `<n> <json>`, counts
+ * first (as `countsStatement`'s, `n` the rows), then the rows that need work by kind and key
+ * (`changeLine`'s text, `n` the identical model rows it stands for). Counts and rows come from one
+ * aggregate over the classified diff with two grouping sets: by kind, and by kind, key and row
+ * (unchanged and held-back rows, whose key and row are left NULL, fall into one group per kind;
+ * https://docs.snowflake.com/en/sql-reference/constructs/group-by-grouping-sets). It holds every
+ * changed row until the last is counted, which a warehouse that spills to remote storage does and
+ * DuckDB, within the runner's memory, does not (docs/architecture.md, "One diff, two statements").
+ */
+export function oneStatement(state: State, spec: SyncSpec, mode: DiffMode): string {
+  const d = state.wh.dialect;
+  const { sql, outOfScope, waiting } = diffSql(state, spec, mode);
+  const kept = KEPT_KINDS.map((k) => d.literal(k)).join(', ');
+  const line = (n: string, json: string) => `cast(${n} as varchar) || ' ' || ${json}`;
+  const extra = (name: (typeof EXTRA_COUNTS)[number], rowsSql: string | null) =>
+    rowsSql === null
+      ? ''
+      : `union all select ${d.literal(name)}, 1, cast(null as varchar), cast(null as varchar) from (${rowsSql}) as x`;
+  // JSON is built over the aggregate's output, not inside it: the Snowflake emulator cannot bind an
+  // aggregate inside object_construct_keep_null.
+  const counted = line(
+    'n',
+    d.jsonObject([
+      ['count', 'kind'],
+      ['n', 'n'],
+      ['keys', 'keys'],
+    ]),
+  );
+  return `
+    with diff as (${sql}),
+    lean as (
+      select kind, dup_count,
+        -- A duplicate key's rows, and rows without a key, are ordered by their hash too.
+        case
+          when kind in (${kept}) then null
+          when kind = 'null_key' then hash
+          when kind = 'duplicate' then key || hash
+          else key
+        end as key,
+        case when kind in (${kept}) then null else ${changeLine(state, 'prev_json')} end as body
+      from diff
+      ${extra('synced', `select 1 as one from ${state.table('snapshot')} where sync = ${d.literal(spec.name)}`)}
+      ${extra('out_of_scope', outOfScope)}
+      ${extra('waiting', waiting)}
+    ),
+    grouped as (
+      select grouping(key, body) as g, kind, key, body,
+        count(*) as n, cast(round(sum(1.0 / dup_count)) as integer) as keys
+      from lean group by grouping sets ((kind), (kind, key, body))
+      having grouping(key, body) <> 0 or body is not null
+    ),
+    out as (
+      select case when g = 0 then 1 else 0 end as part, kind, key,
+        case when g = 0 then ${line('n', 'body')} else ${counted} end as line
+      from grouped
+    )
+    select line as j from out order by part, kind, key`;
+}
