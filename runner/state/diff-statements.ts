@@ -14,9 +14,10 @@ export const KEPT_KINDS = ['unchanged', 'rejected'] as const;
 export const EXTRA_COUNTS = ['synced', 'out_of_scope', 'waiting'] as const;
 
 /**
- * A sync's diff is read with two statements over the same tables: the counts (`countsStatement`),
- * which the mass-removal guard, the progress bar and the log need before anything is sent, then
- * the rows that need work (`rowsStatement`), streamed as the warehouse produces them.
+ * On DuckDB a sync's diff is read with two statements over the same tables: the counts
+ * (`countsStatement`), which the mass-removal guard, the progress bar and the log need before
+ * anything is sent, then the rows that need work (`rowsStatement`), streamed as the warehouse
+ * produces them.
  *
  * Two statements, not one: any single statement that puts the counts before the rows must hold
  * every changed row until the last is counted. One aggregate with two grouping sets (by kind; by
@@ -26,7 +27,8 @@ export const EXTRA_COUNTS = ['synced', 'out_of_scope', 'waiting'] as const;
  * no row text and the unordered rows hold nothing: each ran in 32MB and 64MB at 1,000,000 rows,
  * and both together in less time than the aggregate (0.8 s and 1.3 s against 2.6 s;
  * docs/architecture.md, "One diff, two statements";
- * https://duckdb.org/docs/stable/guides/performance/how_to_tune_workloads).
+ * https://duckdb.org/docs/stable/guides/performance/how_to_tune_workloads). Snowflake, which
+ * bills by the time it computes and spills to remote storage, reads one (`oneStatement`).
  */
 
 /**
