@@ -32,6 +32,28 @@ export const EXTRA_COUNTS = ['synced', 'out_of_scope', 'waiting'] as const;
  */
 
 /**
+ * The counts beside the per-kind ones (EXTRA_COUNTS), as rows of their own kind after the diff's
+ * own rows in a `union all`; `rest` fills the statement's other columns.
+ */
+function extraCounts(
+  state: State,
+  spec: SyncSpec,
+  diff: { outOfScope: string | null; waiting: string | null },
+  rest: string,
+): string {
+  const d = state.wh.dialect;
+  const sources: [(typeof EXTRA_COUNTS)[number], string | null][] = [
+    ['synced', `select 1 as one from ${state.table('snapshot')} where sync = ${d.literal(spec.name)}`],
+    ['out_of_scope', diff.outOfScope],
+    ['waiting', diff.waiting],
+  ];
+  return sources
+    .filter((source): source is [(typeof EXTRA_COUNTS)[number], string] => source[1] !== null)
+    .map(([name, rows]) => `union all select ${d.literal(name)}, ${rest} from (${rows}) as x`)
+    .join('\n');
+}
+
+/**
  * The counts of one sync's diff, one row per kind, each one text `{"count": kind, "n": rows,
  * "keys": distinct keys}`, and one per EXTRA_COUNTS. Distinct duplicate keys are counted in the
  * same pass: each of a key's `dup_count` rows adds 1/dup_count, so the sum over a kind is its
@@ -39,10 +61,7 @@ export const EXTRA_COUNTS = ['synced', 'out_of_scope', 'waiting'] as const;
  */
 export function countsStatement(state: State, spec: SyncSpec, mode: DiffMode): string {
   const d = state.wh.dialect;
-  const { sql, outOfScope, waiting } = diffSql(state, spec, mode, 'left out');
-  // The other counts ride in the same aggregate, as rows of their own kind.
-  const extra = (name: (typeof EXTRA_COUNTS)[number], rowsSql: string | null) =>
-    rowsSql === null ? '' : `union all select ${d.literal(name)}, 1 from (${rowsSql}) as x`;
+  const diff = diffSql(state, spec, mode, 'left out');
   // JSON is built over the aggregate's output, not inside it: the Snowflake emulator cannot bind an
   // aggregate inside object_construct_keep_null.
   const counted = d.jsonObject([
@@ -51,12 +70,10 @@ export function countsStatement(state: State, spec: SyncSpec, mode: DiffMode): s
     ['keys', 'keys'],
   ]);
   return `
-    with diff as (${sql}),
+    with diff as (${diff.sql}),
     lean as (
       select kind, dup_count from diff
-      ${extra('synced', `select 1 as one from ${state.table('snapshot')} where sync = ${d.literal(spec.name)}`)}
-      ${extra('out_of_scope', outOfScope)}
-      ${extra('waiting', waiting)}
+      ${extraCounts(state, spec, diff, '1')}
     ),
     grouped as (
       select kind, count(*) as n, cast(round(sum(1.0 / dup_count)) as integer) as keys
@@ -155,13 +172,9 @@ export function rowsStatement(
  */
 export function oneStatement(state: State, spec: SyncSpec, mode: DiffMode): string {
   const d = state.wh.dialect;
-  const { sql, outOfScope, waiting } = diffSql(state, spec, mode);
+  const diff = diffSql(state, spec, mode);
   const kept = KEPT_KINDS.map((k) => d.literal(k)).join(', ');
   const line = (n: string, json: string) => `cast(${n} as varchar) || ' ' || ${json}`;
-  const extra = (name: (typeof EXTRA_COUNTS)[number], rowsSql: string | null) =>
-    rowsSql === null
-      ? ''
-      : `union all select ${d.literal(name)}, 1, cast(null as varchar), cast(null as varchar) from (${rowsSql}) as x`;
   // JSON is built over the aggregate's output, not inside it: the Snowflake emulator cannot bind an
   // aggregate inside object_construct_keep_null.
   const counted = line(
@@ -173,7 +186,7 @@ export function oneStatement(state: State, spec: SyncSpec, mode: DiffMode): stri
     ]),
   );
   return `
-    with diff as (${sql}),
+    with diff as (${diff.sql}),
     lean as (
       select kind, dup_count,
         -- A duplicate key's rows, and rows without a key, are ordered by their hash too.
@@ -185,9 +198,7 @@ export function oneStatement(state: State, spec: SyncSpec, mode: DiffMode): stri
         end as key,
         case when kind in (${kept}) then null else ${changeLine(state, 'prev_json')} end as body
       from diff
-      ${extra('synced', `select 1 as one from ${state.table('snapshot')} where sync = ${d.literal(spec.name)}`)}
-      ${extra('out_of_scope', outOfScope)}
-      ${extra('waiting', waiting)}
+      ${extraCounts(state, spec, diff, '1, cast(null as varchar), cast(null as varchar)')}
     ),
     grouped as (
       select grouping(key, body) as g, kind, key, body,
