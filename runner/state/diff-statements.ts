@@ -32,6 +32,19 @@ export const EXTRA_COUNTS = ['synced', 'out_of_scope', 'waiting'] as const;
  */
 
 /**
+ * One count's text, `{"count": kind, "n": rows, "keys": distinct keys}`, over an aggregate's output
+ * columns `kind`, `n` and `keys`. JSON is built over the aggregate's output, not inside it: the
+ * Snowflake emulator cannot bind an aggregate inside object_construct_keep_null.
+ */
+function countText(state: State): string {
+  return state.wh.dialect.jsonObject([
+    ['count', 'kind'],
+    ['n', 'n'],
+    ['keys', 'keys'],
+  ]);
+}
+
+/**
  * The counts beside the per-kind ones (EXTRA_COUNTS), as rows of their own kind after the diff's
  * own rows in a `union all`; `rest` fills the statement's other columns.
  */
@@ -60,15 +73,8 @@ function extraCounts(
  * number of keys, without a `count(distinct)`.
  */
 export function countsStatement(state: State, spec: SyncSpec, mode: DiffMode): string {
-  const d = state.wh.dialect;
   const diff = diffSql(state, spec, mode, 'left out');
-  // JSON is built over the aggregate's output, not inside it: the Snowflake emulator cannot bind an
-  // aggregate inside object_construct_keep_null.
-  const counted = d.jsonObject([
-    ['count', 'kind'],
-    ['n', 'n'],
-    ['keys', 'keys'],
-  ]);
+  const counted = countText(state);
   return `
     with diff as (${diff.sql}),
     lean as (
@@ -175,16 +181,7 @@ export function oneStatement(state: State, spec: SyncSpec, mode: DiffMode): stri
   const diff = diffSql(state, spec, mode);
   const kept = KEPT_KINDS.map((k) => d.literal(k)).join(', ');
   const line = (n: string, json: string) => `cast(${n} as varchar) || ' ' || ${json}`;
-  // JSON is built over the aggregate's output, not inside it: the Snowflake emulator cannot bind an
-  // aggregate inside object_construct_keep_null.
-  const counted = line(
-    'n',
-    d.jsonObject([
-      ['count', 'kind'],
-      ['n', 'n'],
-      ['keys', 'keys'],
-    ]),
-  );
+  const counted = line('n', countText(state));
   return `
     with diff as (${diff.sql}),
     lean as (

@@ -42,6 +42,38 @@ async function read(s: State, chunkSize: number): Promise<StreamedChange[]> {
   return out;
 }
 
+/**
+ * Confirms every first-sync row, changes one and deletes another, and reads the diff through
+ * `reading`: its counts, and its updated and removed rows.
+ */
+async function afterAnEdit(reading: State) {
+  const first = await read(state, 5000);
+  await confirmRows(
+    state,
+    profiles,
+    'run-1',
+    first
+      .filter((c) => c.diffKind === 'create')
+      .map((c) => ({ key: c.key, hash: c.hash!, row: c.row, profileId: `P${c.key}` })),
+  );
+  await wh.execute(`update people set segment = 'lost' where id = '7'`);
+  await wh.execute(`delete from people where id = '8'`);
+  const diff = await openDiff(reading, profiles);
+  const rows: StreamedChange[] = [];
+  for await (const chunk of diff.changes) rows.push(...chunk);
+  const changed = rows.filter((c) => c.diffKind === 'update' || c.diffKind === 'remove');
+  return { counts: diff.counts, changed: changed.sort((a, b) => a.diffKind.localeCompare(b.diffKind)) };
+}
+
+/** What afterAnEdit reads, whichever way the diff is read. */
+const EDITED = {
+  counts: { create: 0, update: 1, remove: 1, unchanged: 9, synced: 11 },
+  changed: [
+    { diffKind: 'remove', key: '8', row: null, previous: { segment: 'loyal' }, profileId: 'P8' },
+    { diffKind: 'update', key: '7', row: { segment: 'lost' }, previous: { segment: 'loyal' } },
+  ],
+};
+
 const byKindAndKey = (rows: StreamedChange[]) =>
   rows.map((c) => `${c.diffKind} ${c.key}`).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
@@ -62,26 +94,7 @@ describe("a sync's diff, its counts then its rows", () => {
   });
 
   it('streams only what changed once the snapshot holds the rest, with the values Klaviyo had', async () => {
-    const first = await read(state, 5000);
-    await confirmRows(
-      state,
-      profiles,
-      'run-1',
-      first
-        .filter((c) => c.diffKind === 'create')
-        .map((c) => ({ key: c.key, hash: c.hash!, row: c.row, profileId: `P${c.key}` })),
-    );
-    await wh.execute(`update people set segment = 'lost' where id = '7'`);
-    await wh.execute(`delete from people where id = '8'`);
-    const diff = await openDiff(state, profiles);
-    expect(diff.counts).toMatchObject({ create: 0, update: 1, remove: 1, unchanged: 9, synced: 11 });
-    const rows: StreamedChange[] = [];
-    for await (const chunk of diff.changes) rows.push(...chunk);
-    const changed = rows.filter((c) => c.diffKind === 'update' || c.diffKind === 'remove');
-    expect(changed.sort((a, b) => a.diffKind.localeCompare(b.diffKind))).toMatchObject([
-      { diffKind: 'remove', key: '8', row: null, previous: { segment: 'loyal' }, profileId: 'P8' },
-      { diffKind: 'update', key: '7', row: { segment: 'lost' }, previous: { segment: 'loyal' } },
-    ]);
+    expect(await afterAnEdit(state)).toMatchObject(EDITED);
   });
 
   it('gives the values Klaviyo had when the snapshot is smaller than the change, too', async () => {
@@ -233,25 +246,7 @@ describe("a sync's diff as one statement, as Snowflake reads it", () => {
   });
 
   it('gives the values Klaviyo had', async () => {
-    const first = await read(state, 5000);
-    await confirmRows(
-      state,
-      profiles,
-      'run-1',
-      first
-        .filter((c) => c.diffKind === 'create')
-        .map((c) => ({ key: c.key, hash: c.hash!, row: c.row, profileId: `P${c.key}` })),
-    );
-    await wh.execute(`update people set segment = 'lost' where id = '7'`);
-    await wh.execute(`delete from people where id = '8'`);
-    const diff = await openDiff(asSnowflake(state), profiles);
-    expect(diff.counts).toMatchObject({ create: 0, update: 1, remove: 1, unchanged: 9, synced: 11 });
-    const rows: StreamedChange[] = [];
-    for await (const chunk of diff.changes) rows.push(...chunk);
-    expect(rows.filter((c) => c.diffKind === 'update' || c.diffKind === 'remove')).toMatchObject([
-      { diffKind: 'remove', key: '8', row: null, previous: { segment: 'loyal' }, profileId: 'P8' },
-      { diffKind: 'update', key: '7', row: { segment: 'lost' }, previous: { segment: 'loyal' } },
-    ]);
+    expect(await afterAnEdit(asSnowflake(state))).toMatchObject(EDITED);
   });
 
   it('fails a stream that ends before every row its counts announced has arrived', async () => {
