@@ -71,4 +71,11 @@ describe('the first rows of a diff by kind and key', () => {
     none.add(rows[0]!, 'x');
     expect(none.list()).toEqual([]);
   });
+
+  it('keeps the first to come of rows in the same place, however many more come after', () => {
+    const first = new FirstInOrder<string>(2);
+    for (const item of ['a', 'b', 'c', 'd', 'e']) first.add(change('create', 'same', 'h'), item);
+    first.add(change('create', 'earlier', 'h'), 'f');
+    expect(first.list()).toEqual(['f', 'a']);
+  });
 });

@@ -20,17 +20,23 @@ const before = (a: [string, string], b: [string, string]) =>
 /**
  * The first `limit` items of a stream by `listingOrder`, whatever order they arrive in. Holds at
  * most twice `limit` items: past that it sorts and keeps the first `limit`, so a million rows cost
- * a few sorts of a small list rather than one of all of them. Items of equal order keep the order
- * they came in (the sort is stable).
+ * a few sorts of a small list rather than one of all of them. Once it has kept `limit`, a row that
+ * comes after the last one kept is passed over without being held: a plan offers every row it
+ * sends as an example, and after its first few almost none can be one. Items of equal order keep
+ * the order they came in (the sort is stable, and a later equal of the last kept is passed over).
  */
 export class FirstInOrder<T> {
   private held: { order: [string, string]; item: T }[] = [];
+  /** The order of the last item kept at the last cut, once `limit` were kept. */
+  private last: [string, string] | null = null;
 
   constructor(private readonly limit: number) {}
 
   add(change: StreamedChange, item: T): void {
     if (this.limit <= 0) return;
-    this.held.push({ order: listingOrder(change), item });
+    const order = listingOrder(change);
+    if (this.last !== null && before(order, this.last) >= 0) return;
+    this.held.push({ order, item });
     if (this.held.length >= 2 * this.limit) this.prune();
   }
 
@@ -43,5 +49,6 @@ export class FirstInOrder<T> {
   private prune(): void {
     this.held.sort((a, b) => before(a.order, b.order));
     this.held.length = Math.min(this.held.length, this.limit);
+    if (this.limit > 0 && this.held.length === this.limit) this.last = this.held[this.limit - 1]!.order;
   }
 }
