@@ -78,6 +78,8 @@ function suppressionConsents(spec: SyncSpec): string | null {
  * sync last withdrew the person's consent on each channel) and left_unsubscribed (a removed row whose model row scope left out because
  * the suppressions model says UNSUBSCRIBED); beside it, one row per model row `scope` leaves out
  * (`outOfScope`) and per row waiting for the `after` sync (`waiting`), null when the sync has none.
+ * With `previous` 'left out', prev_json is NULL and the snapshot's JSON stays out of the join's
+ * hash table (diff-statements.ts, `PreviousRows`).
  */
 export function diffSql(
   state: State,

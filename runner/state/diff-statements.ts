@@ -131,9 +131,9 @@ export type PreviousRows = 'none' | 'carried' | 'changed keys';
  * snapshot's row), a record separator and the model row's JSON. The runner gets one string per
  * row, which a driver reads far faster than a row of columns.
  *
- * `previous` says how the snapshot's row is read. Unordered, the warehouse holds no row to hand it over: what needs an order (a
- * plan's examples) picks it in the runner. Ordered, the warehouse sorts every row first, which a
- * 1,000,000-row model of one sync alone does in 256MB.
+ * `previous` says how the snapshot's row is read. Unordered, the warehouse holds no row to hand it
+ * over: what needs an order (a plan's examples) picks it in the runner. Ordered, the warehouse
+ * sorts every row first, which a 1,000,000-row model of one sync alone does in 256MB.
  */
 export function rowsStatement(
   state: State,
