@@ -4,6 +4,7 @@
  * "One diff, two statements"). `state/diff.ts` (`openDiff`) runs them and reads what they give.
  */
 import type { SyncSpec } from '../manifest/spec.ts';
+import { changeLineSql } from './change-line.ts';
 import { diffSql, type DiffMode } from './diff-sql.ts';
 import type { State } from './schema.ts';
 
@@ -92,28 +93,6 @@ export function countsStatement(state: State, spec: SyncSpec, mode: DiffMode): s
 export type RowOrder = 'none' | 'by kind and key';
 
 /**
- * One changed row as text: `{"prev", "m": {...}}`, a record separator, the model row's JSON. The
- * model and snapshot rows are JSON texts already: spliced in as they are, not escaped into
- * strings, so the runner parses each line once. The model row comes last, after a record
- * separator (U+001E, which JSON text never holds unescaped: RFC 8259, section 7), so the runner
- * keeps its text as the warehouse wrote it for the state (row-json.ts). `prev` is the snapshot
- * row's column.
- */
-function changeLine(state: State, prev: string): string {
-  const d = state.wh.dialect;
-  return `'{"prev":' || coalesce(${prev}, 'null') || ',"m":' || ${d.jsonObject([
-    ['kind', 'kind'],
-    ['change', 'change_kind'],
-    ['key', 'key'],
-    ['hash', 'hash'],
-    ['pid', 'profile_id'],
-    ['ew', 'email_withdrawn_at'],
-    ['sw', 'sms_withdrawn_at'],
-    ['lu', 'left_unsubscribed'],
-  ])} || '}' || chr(30) || coalesce(row_json, 'null')`;
-}
-
-/**
  * How each changed row gets the snapshot's row of its key (what Klaviyo last had): not at all when
  * the sync's snapshot is empty; carried through the diff's join with the snapshot, whose hash
  * table then holds every confirmed row's JSON; or joined after the rows are classified, for the
@@ -126,10 +105,8 @@ function changeLine(state: State, prev: string): string {
 export type PreviousRows = 'none' | 'carried' | 'changed keys';
 
 /**
- * The rows of one sync's diff that need work (or a report), in no order unless asked: one text each,
- * `{"prev", "m": {"kind", "change", "key", "hash", "pid", "ew", "sw", "lu"}}` (`prev` the
- * snapshot's row), a record separator and the model row's JSON. The runner gets one string per
- * row, which a driver reads far faster than a row of columns.
+ * The rows of one sync's diff that need work (or a report), in no order unless asked: one text
+ * each (change-line.ts).
  *
  * `previous` says how the snapshot's row is read. Unordered, the warehouse holds no row to hand it
  * over: what needs an order (a plan's examples) picks it in the runner. Ordered, the warehouse
@@ -145,7 +122,7 @@ export function rowsStatement(
   const d = state.wh.dialect;
   const { sql } = diffSql(state, spec, mode, previous === 'carried' ? 'joined' : 'left out');
   const kept = KEPT_KINDS.map((k) => d.literal(k)).join(', ');
-  const line = changeLine(
+  const line = changeLineSql(
     state,
     { none: `'null'`, carried: 'prev_json', 'changed keys': 'p.prev_row' }[previous],
   );
@@ -169,7 +146,7 @@ export function rowsStatement(
  * Counts and rows as one statement, for a warehouse that bills by the time it computes (Snowflake):
  * the diff is computed once rather than twice. Each result row is one text, `<n> <json>`, counts
  * first (as `countsStatement`'s, `n` the rows), then the rows that need work by kind and key
- * (`changeLine`'s text, `n` the identical model rows it stands for). Counts and rows come from one
+ * (change-line.ts, `n` the identical model rows it stands for). Counts and rows come from one
  * aggregate over the classified diff with two grouping sets: by kind, and by kind, key and row
  * (unchanged and held-back rows, whose key and row are left NULL, fall into one group per kind;
  * https://docs.snowflake.com/en/sql-reference/constructs/group-by-grouping-sets). It holds every
@@ -193,7 +170,7 @@ export function oneStatement(state: State, spec: SyncSpec, mode: DiffMode): stri
           when kind = 'duplicate' then key || hash
           else key
         end as key,
-        case when kind in (${kept}) then null else ${changeLine(state, 'prev_json')} end as body
+        case when kind in (${kept}) then null else ${changeLineSql(state, 'prev_json')} end as body
       from diff
       ${extraCounts(state, spec, diff, '1, cast(null as varchar), cast(null as varchar)')}
     ),

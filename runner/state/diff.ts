@@ -7,8 +7,8 @@
 import { WarehouseError } from '../errors.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { Row } from '../source/warehouse.ts';
-import type { ChangeKind, DiffCounts, RowChange } from './changes.ts';
-import { diffSql, scopeCondition, type DiffKind, type DiffMode } from './diff-sql.ts';
+import type { DiffCounts } from './changes.ts';
+import { diffSql, scopeCondition, type DiffMode } from './diff-sql.ts';
 import {
   countsStatement,
   EXTRA_COUNTS,
@@ -18,10 +18,11 @@ import {
   type PreviousRows,
   type RowOrder,
 } from './diff-statements.ts';
-import { parseRow, type RowText } from './row-json.ts';
+import { isChangeLine, parseChangeLine, type StreamedChange } from './change-line.ts';
 import type { State } from './schema.ts';
 
 export { diffSql, type DiffKind, type DiffMode } from './diff-sql.ts';
+export type { StreamedChange } from './change-line.ts';
 
 export interface PlanCounts extends DiffCounts {
   changedEvents: number;
@@ -65,72 +66,10 @@ export async function waitingToSend(
   );
 }
 
-export interface StreamedChange extends RowChange {
-  diffKind: DiffKind;
-}
-
-/** One changed row as the statement writes it (diff-statements.ts, `rowsStatement`), its model row parsed. */
-interface ChangeText {
-  row: Row | null;
-  rowText?: RowText;
-  prev: Row | null;
-  m: {
-    kind: DiffKind;
-    change: ChangeKind;
-    key: string | null;
-    hash: string | null;
-    pid: string | null;
-    ew: string | null;
-    sw: string | null;
-    lu: number | string | null;
-  };
-}
-
 interface CountText {
   count: string;
   n: number | string;
   keys: number | string;
-}
-
-/** Between a changed row's other fields and its model row's JSON text (diff-statements.ts). */
-const ROW_SEPARATOR = '\u001e';
-
-/**
- * One changed row's text: its other fields' JSON, then its model row's text after ROW_SEPARATOR,
- * parsed on its own so the text is kept (row-json.ts).
- */
-function parseChange(text: unknown): ChangeText {
-  const line = String(text);
-  const separator = line.indexOf(ROW_SEPARATOR);
-  if (separator === -1) throw new WarehouseError(`A diff row has no model row: ${line.slice(0, 200)}`);
-  const value = JSON.parse(line.slice(0, separator)) as ChangeText;
-  const parsed = parseRow(line.slice(separator + 1));
-  value.row = parsed.row;
-  value.rowText = parsed.text;
-  return value;
-}
-
-function withdrawals(m: ChangeText['m']): Partial<Record<'email' | 'sms', string>> {
-  const out: Partial<Record<'email' | 'sms', string>> = {};
-  if (m.ew !== null) out.email = String(m.ew);
-  if (m.sw !== null) out.sms = String(m.sw);
-  return out;
-}
-
-function toChange({ row, rowText, prev, m }: ChangeText): StreamedChange {
-  return {
-    diffKind: m.kind,
-    kind: m.change,
-    // A NULL key has no text to stand for it; the rejection names the row by its identity instead.
-    key: m.key === null ? '' : String(m.key),
-    hash: m.hash,
-    row,
-    rowText,
-    previous: prev,
-    profileId: m.pid === null ? null : String(m.pid),
-    withdrawnAt: withdrawals(m),
-    leftUnsubscribed: Number(m.lu) === 1,
-  };
 }
 
 function countsOf(by: Map<string, CountText>): PlanCounts {
@@ -219,8 +158,7 @@ async function oneRead(state: State, spec: SyncSpec, mode: DiffMode, chunkSize: 
     const next = await rest.next();
     if (next.done === true) return { by, first: [], rest: undefined, line: countedLine };
     const lines = next.value.map(countedLine);
-    // A changed row's text starts as changeLine writes it; every other line is a count.
-    const firstRow = lines.findIndex((l) => l.text.startsWith('{"prev":'));
+    const firstRow = lines.findIndex((l) => isChangeLine(l.text));
     for (const l of firstRow === -1 ? lines : lines.slice(0, firstRow)) {
       const c = JSON.parse(l.text) as CountText;
       by.set(c.count, c);
@@ -260,7 +198,7 @@ export async function openDiff(
   const convert = (lines: Line[]): StreamedChange[] => {
     const out: StreamedChange[] = [];
     for (const { n, text } of lines) {
-      const change = toChange(parseChange(text));
+      const change = parseChangeLine(text);
       const seen = (received.get(change.diffKind) ?? 0) + n;
       if (seen > (announced.get(change.diffKind) ?? 0))
         throw new WarehouseError(
