@@ -91,3 +91,47 @@ describe('toJsonObject', () => {
     expect(toJsonObject(null)).toBeNull();
   });
 });
+
+describe('toIsoTime on the warehouse form "YYYY-MM-DD HH:MM:SS"', () => {
+  // The form is read by a path of its own (timestamp.ts, readPlain); the same text with a "Z"
+  // goes the ISO expression's way, so each must read the same as the other.
+  const days = [
+    '1999-12-31',
+    '2024-02-29',
+    '2023-02-29',
+    '2025-04-31',
+    '2025-13-01',
+    '0000-01-01',
+    '9999-12-31',
+  ];
+  const times = ['00:00:00', '23:59:59', '24:00:00', '12:60:00', '12:00:60', '07:05:09'];
+  const odd = [
+    '2025-01-0a 10:00:00',
+    '2025/01/01 10:00:00',
+    '2025-01-01_10:00:00',
+    '2025-01-01 10-00-00',
+    '٢٠٢٥-01-01 10:00:00',
+  ];
+
+  it('reads as the same text in UTC with a Z', () => {
+    for (const day of days)
+      for (const time of times)
+        for (const between of [' ', 'T']) {
+          const text = `${day}${between}${time}`;
+          // Both as { ok, value } or { ok, code }: the reasons quote each its own text.
+          const read = (t: string) => {
+            const r = toIsoTime(t)!;
+            return r.ok ? r : { ok: false, code: r.code };
+          };
+          expect(read(text), text).toEqual(read(`${text}Z`));
+        }
+    expect(toIsoTime('2024-02-29 23:59:59')).toEqual({ ok: true, value: '2024-02-29T23:59:59Z' });
+    expect(toIsoTime('2023-02-29 10:00:00')).toMatchObject({ ok: false, code: 'invalid_date' });
+  });
+
+  it('leaves what is not exactly that form to the general rules', () => {
+    for (const text of odd)
+      expect(toIsoTime(text), text).toMatchObject({ ok: false, code: 'not_a_timestamp' });
+    expect(toIsoTime(' 2025-01-01 10:00:00 ')).toEqual({ ok: true, value: '2025-01-01T10:00:00Z' });
+  });
+});

@@ -135,7 +135,59 @@ const MESSAGES = {
     'is not a timestamp; use ISO 8601 (2025-01-02T03:04:05Z), YYYY-MM-DD HH:MM:SS (read as UTC), a date, or epoch seconds',
 } as const;
 
+/** The digit at `i` of `text` as a number, or -1 when it is no digit. */
+function digitAt(text: string, i: number): number {
+  const d = text.charCodeAt(i) - 48;
+  return d >= 0 && d <= 9 ? d : -1;
+}
+
+/** The number the digits of `text` from `from` to before `to` make, or -1 when one is no digit. */
+function digitsAt(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = digitAt(text, i);
+    if (d < 0) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * "YYYY-MM-DD HH:MM:SS" (or with a T), the text a warehouse's TIMESTAMP becomes in the row's JSON:
+ * the one form most timestamps take, read without the ISO expression and its captures. The result
+ * is the same as readIso's; null when the text is not exactly that form.
+ */
+function readPlain(text: string): Read | null {
+  if (text.length !== 19) return null;
+  const t = text.charCodeAt(10);
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || (t !== 32 && t !== 84)) return null;
+  if (text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return null;
+  const fields: Fields = {
+    year: digitsAt(text, 0, 4),
+    month: digitsAt(text, 5, 7),
+    day: digitsAt(text, 8, 10),
+    hour: digitsAt(text, 11, 13),
+    minute: digitsAt(text, 14, 16),
+    second: digitsAt(text, 17, 19),
+    millis: 0,
+    offsetMinutes: 0,
+  };
+  if (
+    fields.year < 0 ||
+    fields.month < 0 ||
+    fields.day < 0 ||
+    fields.hour < 0 ||
+    fields.minute < 0 ||
+    fields.second < 0
+  )
+    return null;
+  if (!validFields(fields)) return { code: 'invalid_date' };
+  return { iso: `${text.slice(0, 10)}T${text.slice(11)}Z` };
+}
+
 function readText(text: string, options: TimestampOptions): Read {
+  const plain = readPlain(text);
+  if (plain !== null) return plain;
   if (EPOCH_TEXT.test(text)) return { ms: fromEpoch(Number(text)) };
   const iso = ISO.exec(text);
   if (iso !== null) return readIso(iso);
