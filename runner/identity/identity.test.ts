@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeEmail } from './email.ts';
-import { normalizePhone } from './phone.ts';
+import { normalizePhone, phoneSyntax } from './phone.ts';
 
 describe('normalizeEmail', () => {
   it('trims and lower-cases', () => {
@@ -99,5 +99,30 @@ describe('normalizePhone', () => {
   it('treats empty as missing', () => {
     expect(normalizePhone(' ', 'US')).toBeNull();
     expect(normalizePhone(null, 'US')).toBeNull();
+  });
+});
+
+describe('phoneSyntax on a number already in E.164', () => {
+  // Such a number takes a short way through step 1 (phone.ts); written with spaces, it takes the
+  // long way, and both must read the same in any region.
+  const numbers = [
+    '+14155550132',
+    '+442079460564',
+    '+4930123456',
+    '+1234567',
+    '+123456789012345',
+    '+61412345678',
+  ];
+  it('reads as the same number written with spaces', () => {
+    for (const n of numbers)
+      for (const region of ['US', 'GB', 'DE'])
+        expect(phoneSyntax(n, null, region), n).toEqual(
+          phoneSyntax(` ${n.slice(0, 3)} ${n.slice(3)} `, null, region),
+        );
+  });
+  it('leaves a number E.164 does not allow to the long way', () => {
+    expect(phoneSyntax('+1234567890123456', null)).toMatchObject({ ok: false, code: 'too_long' });
+    expect(phoneSyntax('+123456', null)).toMatchObject({ ok: false, code: 'too_short' });
+    expect(phoneSyntax('+0441234567', null)).toMatchObject({ ok: false, code: 'not_a_phone' });
   });
 });

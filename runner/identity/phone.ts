@@ -25,6 +25,8 @@ const EXTENSION = /\s*(ext\.?|extension|x|#)\s*[0-9]{1,6}$/i;
 const LETTER = /[a-z]/i;
 const ALLOWED = /^\+?[0-9 ()\-./]+$/;
 const NON_DIGIT = /[^0-9]/g;
+/** A number already in E.164: what step 1 makes of it is the text itself. */
+const E164 = /^\+[1-9][0-9]{6,14}$/;
 
 function refuse(text: string, code: string, detail: string): Normalized {
   return { ok: false, code, reason: `"${text}" is not a valid phone number: ${detail}` };
@@ -47,6 +49,8 @@ export function phoneRegion(
 /** Step 1: the number's E.164 form by syntax alone, or why there is none; null when missing. */
 export function phoneSyntax(raw: unknown, country: unknown, fallback = 'US'): Normalized | null {
   if (raw === null || raw === undefined) return null;
+  // Most numbers a warehouse holds for Klaviyo already are E.164: none of the steps below changes one.
+  if (typeof raw === 'string' && E164.test(raw)) return { ok: true, value: raw };
   const text = String(raw).replace(SPACES, ' ').trim();
   if (text === '') return null;
   const bare = text.replace(EXTENSION, '');
