@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { WarehouseError } from '../errors.ts';
+import { readAhead } from './read-ahead.ts';
 import { serialized } from './serial.ts';
 import type { Row, SqlDialect, Warehouse } from './warehouse.ts';
 
@@ -226,7 +227,13 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
       let buffer: Row[] = [];
       try {
         const result = await wrap(() => streamConn.stream(sql, bind(params)));
-        for await (const rows of result.yieldRowObjectJson()) {
+        const chunks = result.yieldRowObjectJson()[Symbol.asyncIterator]();
+        const fetch = async () => {
+          const next = await chunks.next();
+          return next.done === true ? null : next.value;
+        };
+        // DuckDB computes a streamed result's next chunk while the runner shapes this one (read-ahead.ts).
+        for await (const rows of readAhead(fetch, (chunk) => chunk.length, 2 * chunkSize)) {
           for (const row of rows) buffer.push(row);
           if (buffer.length >= chunkSize) {
             yield buffer;
