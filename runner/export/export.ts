@@ -26,7 +26,7 @@ import {
   type ModelRejections,
   type ModelWithheldFields,
 } from '../source/rejected-rows.ts';
-import { diffCounts, streamChanges, type PlanCounts } from '../state/diff.ts';
+import { diffCounts, ROWS_PER_READ, streamChanges, type PlanCounts } from '../state/diff.ts';
 import { FirstInOrder } from '../state/first-in-order.ts';
 import { readOnlyStateOf, withoutSnapshotOf } from '../state/schema.ts';
 import type { Rejection } from '../state/changes.ts';
@@ -114,7 +114,7 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
     csv.pipe(file);
     try {
       // By key, so two exports of the same data are the same file.
-      for await (const chunk of streamChanges(firstLoad, spec, mode, 5000, 'by kind and key')) {
+      for await (const chunk of streamChanges(firstLoad, spec, mode, ROWS_PER_READ, 'by kind and key')) {
         for (const change of chunk) {
           const row = classify(spec, object, change, erased);
           if (row.type === 'refused' || row.type === 'invalid') {

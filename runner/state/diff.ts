@@ -91,6 +91,14 @@ function countsOf(by: Map<string, CountText>): PlanCounts {
   };
 }
 
+/**
+ * Changed rows per read: DuckDB's vector size, the rows it computes at a time
+ * (https://duckdb.org/docs/stable/clients/c/data_chunk). Every row read and not yet shaped is
+ * alive when V8 collects its young objects, and each collection copies what is alive: reads of
+ * 5,000 rows made a first plan of 1,000,000 rows 1 to 2 s slower and 30 MB larger than of 2,048.
+ */
+export const ROWS_PER_READ = 2048;
+
 /** The diff of one sync, opened: its counts, and its changed rows to stream once. */
 export interface OpenDiff {
   counts: PlanCounts;
@@ -180,7 +188,7 @@ export async function openDiff(
   state: State,
   spec: SyncSpec,
   mode: DiffMode = {},
-  chunkSize = 5000,
+  chunkSize = ROWS_PER_READ,
   order: RowOrder = 'none',
 ): Promise<OpenDiff> {
   const opened =
@@ -253,7 +261,7 @@ export async function* streamChanges(
   state: State,
   spec: SyncSpec,
   mode: DiffMode = {},
-  chunkSize = 5000,
+  chunkSize = ROWS_PER_READ,
   order: RowOrder = 'none',
 ): AsyncIterable<StreamedChange[]> {
   yield* (await openDiff(state, spec, mode, chunkSize, order)).changes;
