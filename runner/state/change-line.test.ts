@@ -132,6 +132,9 @@ describe("a changed row's text", () => {
     expect(() => parseChangeLine('create\u001fcreate\u001e{"k":"a"}\u001enull')).toThrow(
       /has 2 fields where 8 are written/,
     );
+    const badRow = ['create', 'create', '', '0', '', '', '{"p":null}', '{"k":"a"}\u001enull\u001e{"id":'];
+    expect(() => parseChangeLine(badRow.join('\u001f'))).toThrow(WarehouseError);
+    expect(() => parseChangeLine(badRow.join('\u001f'))).toThrow(/JSON that does not parse/);
     expect(isChangeLine('{"count":"create","n":1,"keys":1}')).toBe(false);
     expect(isChangeLine('create\u001fcreate')).toBe(true);
   });

@@ -74,6 +74,17 @@ const orNull = (text: string) => (text === '' ? null : text);
 
 /** Reads one changed row's text (`changeLineSql`). */
 export function parseChangeLine(line: string): StreamedChange {
+  try {
+    return readLine(line);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    throw new WarehouseError(
+      `A diff row's text holds JSON that does not parse (${error.message}): ${line.slice(0, 200)}`,
+    );
+  }
+}
+
+function readLine(line: string): StreamedChange {
   const rowAt = line.lastIndexOf(RECORD);
   const prevAt = rowAt <= 0 ? -1 : line.lastIndexOf(RECORD, rowAt - 1);
   if (prevAt === -1) throw new WarehouseError(`A diff row's text has no model row: ${line.slice(0, 200)}`);
