@@ -14,6 +14,7 @@ import { ensureStateSchema, stateOf, type State } from './schema.ts';
 import { confirmRows, recordRejections } from './snapshot.ts';
 import { acquireLock, beginRun, releaseLock } from './runs.ts';
 import { recordJob } from './jobs.ts';
+import { streamChanges, type StreamedChange } from './diff.ts';
 import {
   erasedIdentifiers,
   forgetErased,
@@ -156,6 +157,56 @@ describe('state on Snowflake', () => {
     ]);
     expect(await erasedIdentifiers(state)).toEqual(new Set([gone]));
   }, 300_000);
+
+  it("reads a changed row's text back whatever its key and profile id hold", async () => {
+    // The one statement Snowflake reads (diff-statements.ts, oneStatement) writes each row as
+    // change-line.ts lays it out; keys and ids with its separators, quotes and backslashes survive.
+    const keys = ['unit\u001fsep', 'record\u001esep', 'quote " back\\slash', '{"k":"x"}', '😀'];
+    const people = spec({ object: 'profile', properties: ['note'] }, 'hostile_keys');
+    people.model.relationName = 'ANALYTICS.PUBLIC.HOSTILE_PEOPLE';
+    await wh.execute(
+      'create or replace table ANALYTICS.PUBLIC.HOSTILE_PEOPLE (id varchar, email varchar, note varchar)',
+    );
+    for (const [i, key] of keys.entries())
+      await wh.execute('insert into ANALYTICS.PUBLIC.HOSTILE_PEOPLE values (?, ?, ?)', [
+        key,
+        `p${i}@x.com`,
+        `n${i}`,
+      ]);
+    const read = async () => {
+      const out: StreamedChange[] = [];
+      for await (const chunk of streamChanges(state, people)) out.push(...chunk);
+      return out;
+    };
+    const first = await read();
+    expect(first.map((c) => c.key).sort()).toEqual([...keys].sort());
+    for (const c of first) expect(c).toMatchObject({ kind: 'create', row: { id: c.key }, previous: null });
+    await confirmRows(
+      state,
+      people,
+      'run-1',
+      first.map((c) => ({
+        key: c.key,
+        hash: c.hash!,
+        row: c.row,
+        rowText: c.rowText,
+        profileId: `01\u001f"${c.key}`,
+      })),
+    );
+    await wh.execute('update ANALYTICS.PUBLIC.HOSTILE_PEOPLE set note = ? where id = ?', [
+      'changed',
+      keys[1],
+    ]);
+    expect(await read()).toMatchObject([
+      {
+        kind: 'update',
+        key: keys[1],
+        profileId: `01\u001f"${keys[1]}`,
+        previous: { note: 'n1' },
+        row: { note: 'changed' },
+      },
+    ]);
+  });
 
   it('never refers to a column with another quoting than the DDL created it with', () => {
     expect(statements.length).toBeGreaterThan(20);
