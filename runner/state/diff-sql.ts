@@ -80,12 +80,18 @@ function suppressionConsents(spec: SyncSpec): string | null {
  * (`outOfScope`) and per row waiting for the `after` sync (`waiting`), null when the sync has none.
  * With `previous` 'left out', prev_json is NULL and the snapshot's JSON stays out of the join's
  * hash table (diff-statements.ts, `PreviousRows`).
+ *
+ * `onlyKeys`, a relation of one text column `key`, narrows the diff to those keys and to the
+ * model's rows without a key: every row of the diff is classified by the rows of its own key alone
+ * (model, snapshot, rejections, withdrawals), so for those keys it is the same as the whole diff's,
+ * and only their rows are hashed (diff-statements.ts, `ChangedKeys`).
  */
 export function diffSql(
   state: State,
   spec: SyncSpec,
   mode: DiffMode = {},
   previous: 'joined' | 'left out' = 'joined',
+  onlyKeys?: string,
 ): { sql: string; outOfScope: string | null; waiting: string | null } {
   const d = state.wh.dialect;
   const columns = syncColumns(spec.config);
@@ -106,6 +112,7 @@ export function diffSql(
       ? ''
       : `left join ${state.table('snapshot')} as a on a.sync = ${d.literal(after)} and a.key = ${key}`;
   if (after !== undefined) filters.push(`(a.key is not null or ${key} is null)`);
+  if (onlyKeys !== undefined) filters.push(`(${key} in (select key from ${onlyKeys}) or ${key} is null)`);
   const where = filters.length > 0 ? `where ${filters.join(' and ')}` : '';
   const model = `
     select ${key} as k, ${rowJson} as row_json, ${after === undefined ? 'cast(null as varchar)' : 'a.klaviyo_profile_id'} as after_profile_id
@@ -143,6 +150,7 @@ export function diffSql(
     snap as (
       select key, row_hash, ${previous === 'joined' ? 'row_json' : 'cast(null as varchar)'} as prev_json, klaviyo_profile_id
       from ${state.table('snapshot')} where sync = ${name}
+        ${onlyKeys === undefined ? '' : `and key in (select key from ${onlyKeys})`}
     ),
     rej as (
       select distinct key, row_hash from ${state.table('rejected')} where sync = ${name} and row_hash is not null

@@ -37,13 +37,20 @@ export const EXTRA_COUNTS = ['synced', 'out_of_scope', 'waiting'] as const;
  * columns `kind`, `n` and `keys`. JSON is built over the aggregate's output, not inside it: the
  * Snowflake emulator cannot bind an aggregate inside object_construct_keep_null.
  */
-function countText(state: State): string {
+function countText(state: State, changed = false): string {
   return state.wh.dialect.jsonObject([
     ['count', 'kind'],
     ['n', 'n'],
     ['keys', 'keys'],
+    ...(changed ? [['changed', 'changed'] as [string, string]] : []),
   ]);
 }
+
+/**
+ * How many changed keys a count may list (`countsStatement`'s `changedKeys`): when no kind has
+ * more, the rows are read by those keys alone (`rowsStatement`), which hashes only their rows.
+ */
+export const CHANGED_KEYS_LIMIT = 20_000;
 
 /**
  * The counts beside the per-kind ones (EXTRA_COUNTS), as rows of their own kind after the diff's
@@ -72,21 +79,43 @@ function extraCounts(
  * "keys": distinct keys}`, and one per EXTRA_COUNTS. Distinct duplicate keys are counted in the
  * same pass: each of a key's `dup_count` rows adds 1/dup_count, so the sum over a kind is its
  * number of keys, without a `count(distinct)`.
+ *
+ * With `changedKeys` (DuckDB; CHANGED_KEYS_LIMIT in a run), each kind that needs work also lists
+ * the first that many keys of its rows (`"changed"`, DuckDB's `min(key, n)`, which keeps no more than that), so
+ * `openDiff` can read a small change's rows by their keys (`ChangedKeys`).
  */
-export function countsStatement(state: State, spec: SyncSpec, mode: DiffMode): string {
+export function countsStatement(state: State, spec: SyncSpec, mode: DiffMode, changedKeys?: number): string {
+  const listed = changedKeys !== undefined && changedKeys > 0;
   const diff = diffSql(state, spec, mode, 'left out');
-  const counted = countText(state);
+  const kept = KEPT_KINDS.map((k) => state.wh.dialect.literal(k)).join(', ');
   return `
     with diff as (${diff.sql}),
     lean as (
-      select kind, dup_count from diff
-      ${extraCounts(state, spec, diff, '1')}
+      select kind, dup_count${listed ? `, case when kind not in (${kept}) then key end as changed_key` : ''}
+      from diff
+      ${extraCounts(state, spec, diff, listed ? '1, cast(null as varchar)' : '1')}
     ),
     grouped as (
       select kind, count(*) as n, cast(round(sum(1.0 / dup_count)) as integer) as keys
+        ${listed ? `, min(changed_key, ${Math.floor(changedKeys)}) as changed` : ''}
       from lean group by kind
     )
-    select ${counted} as j from grouped`;
+    select ${countText(state, listed)} as j from grouped`;
+}
+
+/**
+ * The keys a small change's rows are read by (`rowsStatement`): every key of every kind that needs
+ * work, when each such kind listed all of its rows' keys (`countsStatement`'s `changedKeys`); a
+ * row without a key is read whatever the keys.
+ */
+export type ChangedKeys = readonly string[];
+
+/**
+ * DuckDB: `keys` as a relation of one text column `key`, from one JSON text, so any number of keys
+ * of any text is one literal (https://duckdb.org/docs/stable/data/json/json_functions).
+ */
+function keysRelation(state: State, keys: ChangedKeys): string {
+  return `(select unnest(from_json(${state.wh.dialect.literal(JSON.stringify(keys))}, '["VARCHAR"]')) as key) as changed_keys`;
 }
 
 /** In no order (what a sync and a plan read), or by kind and key (what a file written from them needs). */
@@ -111,6 +140,10 @@ export type PreviousRows = 'none' | 'carried' | 'changed keys';
  * `previous` says how the snapshot's row is read. Unordered, the warehouse holds no row to hand it
  * over: what needs an order (a plan's examples) picks it in the runner. Ordered, the warehouse
  * sorts every row first, which a 1,000,000-row model of one sync alone does in 256MB.
+ *
+ * With `keys` (DuckDB), only the rows of those keys and the model's rows without a key are
+ * classified (diff-sql.ts, `onlyKeys`): the rows of a small change without hashing the model's
+ * other rows a second time.
  */
 export function rowsStatement(
   state: State,
@@ -118,9 +151,16 @@ export function rowsStatement(
   mode: DiffMode,
   order: RowOrder = 'none',
   previous: PreviousRows = 'carried',
+  keys?: ChangedKeys,
 ): string {
   const d = state.wh.dialect;
-  const { sql } = diffSql(state, spec, mode, previous === 'carried' ? 'joined' : 'left out');
+  const { sql } = diffSql(
+    state,
+    spec,
+    mode,
+    previous === 'carried' ? 'joined' : 'left out',
+    keys === undefined ? undefined : keysRelation(state, keys),
+  );
   const kept = KEPT_KINDS.map((k) => d.literal(k)).join(', ');
   const line = changeLineSql(
     state,

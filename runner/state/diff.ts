@@ -10,11 +10,13 @@ import type { Row } from '../source/warehouse.ts';
 import type { DiffCounts } from './changes.ts';
 import { diffSql, scopeCondition, type DiffMode } from './diff-sql.ts';
 import {
+  CHANGED_KEYS_LIMIT,
   countsStatement,
   EXTRA_COUNTS,
   KEPT_KINDS,
   oneStatement,
   rowsStatement,
+  type ChangedKeys,
   type PreviousRows,
   type RowOrder,
 } from './diff-statements.ts';
@@ -70,6 +72,8 @@ interface CountText {
   count: string;
   n: number | string;
   keys: number | string;
+  /** The first keys of the kind's rows (diff-statements.ts, `countsStatement`'s `changedKeys`). */
+  changed?: (string | null)[] | null;
 }
 
 function countsOf(by: Map<string, CountText>): PlanCounts {
@@ -111,8 +115,13 @@ export interface OpenDiff {
 const STREAMED = (kind: string) =>
   !(KEPT_KINDS as readonly string[]).includes(kind) && !(EXTRA_COUNTS as readonly string[]).includes(kind);
 
-async function readCounts(state: State, spec: SyncSpec, mode: DiffMode): Promise<Map<string, CountText>> {
-  const rows = await state.wh.query(countsStatement(state, spec, mode));
+async function readCounts(
+  state: State,
+  spec: SyncSpec,
+  mode: DiffMode,
+  changedKeys?: number,
+): Promise<Map<string, CountText>> {
+  const rows = await state.wh.query(countsStatement(state, spec, mode, changedKeys));
   return new Map(rows.map((r) => JSON.parse(String(r.j)) as CountText).map((c) => [c.count, c]));
 }
 
@@ -133,21 +142,44 @@ interface Opened {
 const announcedOf = (by: Map<string, CountText>) =>
   new Map([...by.values()].filter((c) => STREAMED(c.count)).map((c) => [c.count, Number(c.n)]));
 
-/** DuckDB: the counts, then the rows by a second statement (diff-statements.ts, `rowsStatement`). */
+/**
+ * The keys of every row that needs work, when each kind listed them all; undefined when one kind
+ * has more rows than it lists. Rows without a key are read whatever the keys (diff-sql.ts).
+ */
+function keysOf(by: Map<string, CountText>): ChangedKeys | undefined {
+  const keys: string[] = [];
+  for (const c of by.values()) {
+    if (!STREAMED(c.count) || c.count === 'null_key') continue;
+    const listed = (c.changed ?? []).filter((k): k is string => k !== null);
+    if (listed.length !== Number(c.n)) return undefined;
+    keys.push(...listed);
+  }
+  return keys;
+}
+
+/**
+ * DuckDB: the counts, then the rows by a second statement (diff-statements.ts, `rowsStatement`);
+ * a small change's rows by their keys alone.
+ */
 async function twoStatements(
   state: State,
   spec: SyncSpec,
   mode: DiffMode,
   chunkSize: number,
   order: RowOrder,
+  changedKeys: number,
 ): Promise<Opened> {
-  const by = await readCounts(state, spec, mode);
+  const by = await readCounts(state, spec, mode, changedKeys);
   const synced = Number(by.get('synced')?.n ?? 0);
   const expected = [...announcedOf(by).values()].reduce((a, n) => a + n, 0);
+  const keys = changedKeys > 0 ? keysOf(by) : undefined;
   // The snapshot's rows are read by changed key when those are fewer than the snapshot's (diff-statements.ts).
-  const previous: PreviousRows = synced === 0 ? 'none' : expected < synced ? 'changed keys' : 'carried';
+  const previous: PreviousRows =
+    synced === 0 ? 'none' : keys !== undefined ? 'carried' : expected < synced ? 'changed keys' : 'carried';
   const rows =
-    expected === 0 ? null : state.wh.stream(rowsStatement(state, spec, mode, order, previous), [], chunkSize);
+    expected === 0
+      ? null
+      : state.wh.stream(rowsStatement(state, spec, mode, order, previous, keys), [], chunkSize);
   return { by, first: [], rest: rows?.[Symbol.asyncIterator](), line: (r) => ({ n: 1, text: String(r.j) }) };
 }
 
@@ -181,8 +213,11 @@ async function oneRead(state: State, spec: SyncSpec, mode: DiffMode, chunkSize: 
  * early when the warehouse fails mid-way) is an error, never a shorter sync; and on DuckDB the
  * rows are read by a second statement, so a model rebuilt in between could bring more of a kind
  * than the mass-removal guard was shown. The stream stops at the first row past its kind's count,
- * before that row reaches a batch. On Snowflake one statement gives both, by kind and key
- * (diff-statements.ts, `oneStatement`), and `order` changes nothing.
+ * before that row reaches a batch. When no kind that needs work has more than `changedKeys` rows,
+ * the second statement reads those rows by their keys (diff-statements.ts, `ChangedKeys`): a row
+ * of another key that appears in between is left for the next run. On Snowflake one statement
+ * gives both, by kind and key (diff-statements.ts, `oneStatement`), and neither `order` nor
+ * `changedKeys` changes anything.
  */
 export async function openDiff(
   state: State,
@@ -190,11 +225,12 @@ export async function openDiff(
   mode: DiffMode = {},
   chunkSize = ROWS_PER_READ,
   order: RowOrder = 'none',
+  changedKeys = CHANGED_KEYS_LIMIT,
 ): Promise<OpenDiff> {
   const opened =
     state.wh.kind === 'snowflake'
       ? await oneRead(state, spec, mode, chunkSize)
-      : await twoStatements(state, spec, mode, chunkSize, order);
+      : await twoStatements(state, spec, mode, chunkSize, order, changedKeys);
   const { rest, line } = opened;
   const counts = countsOf(opened.by);
   const announced = announcedOf(opened.by);

@@ -46,7 +46,7 @@ async function read(s: State, chunkSize: number): Promise<StreamedChange[]> {
  * Confirms every first-sync row, changes one and deletes another, and reads the diff through
  * `reading`: its counts, and its updated and removed rows.
  */
-async function afterAnEdit(reading: State) {
+async function afterAnEdit(reading: State, changedKeys?: number) {
   const first = await read(state, 5000);
   await confirmRows(
     state,
@@ -58,7 +58,7 @@ async function afterAnEdit(reading: State) {
   );
   await wh.execute(`update people set segment = 'lost' where id = '7'`);
   await wh.execute(`delete from people where id = '8'`);
-  const diff = await openDiff(reading, profiles);
+  const diff = await openDiff(reading, profiles, {}, undefined, undefined, changedKeys);
   const rows: StreamedChange[] = [];
   for await (const chunk of diff.changes) rows.push(...chunk);
   const changed = rows.filter((c) => c.diffKind === 'update' || c.diffKind === 'remove');
@@ -97,6 +97,29 @@ describe("a sync's diff, its counts then its rows", () => {
     expect(await afterAnEdit(state)).toMatchObject(EDITED);
   });
 
+  it('reads the same without listing the changed keys, the whole diff a second time', async () => {
+    expect(await afterAnEdit(state, 0)).toMatchObject(EDITED);
+  });
+
+  it('reads the rows by their keys only when every kind listed them all', async () => {
+    const rowsStatements: string[] = [];
+    const recording: Warehouse = {
+      ...wh,
+      stream: (sql, params, chunkSize) => (rowsStatements.push(sql), wh.stream(sql, params, chunkSize)),
+    };
+    const readWith = async (changedKeys: number) => {
+      const diff = await openDiff({ ...state, wh: recording }, profiles, {}, 4, 'none', changedKeys);
+      const rows: StreamedChange[] = [];
+      for await (const chunk of diff.changes) rows.push(...chunk);
+      return byKindAndKey(rows);
+    };
+    // 11 creations: listed in full up to 11 keys a kind, cut at 10.
+    const [byKeys, cut] = [await readWith(11), await readWith(10)];
+    expect(rowsStatements.map((sql) => sql.includes('from_json'))).toEqual([true, false]);
+    expect(byKeys).toEqual(cut);
+    expect(byKeys).toHaveLength(14);
+  });
+
   it('gives the values Klaviyo had when the snapshot is smaller than the change, too', async () => {
     // 3 rows confirmed and 13 changed: the snapshot's rows are carried through the diff's join.
     const first = await read(state, 5000);
@@ -110,18 +133,25 @@ describe("a sync's diff, its counts then its rows", () => {
     );
     await wh.execute(`update people set segment = 'lost' where id = '2'`);
     await wh.execute(`delete from people where id = '3'`);
-    const diff = await openDiff(state, profiles);
-    expect(diff.counts).toMatchObject({ create: 8, update: 1, remove: 1, unchanged: 1, synced: 3 });
-    const rows: StreamedChange[] = [];
-    for await (const chunk of diff.changes) rows.push(...chunk);
-    const byKey = new Map(rows.map((c) => [`${c.diffKind} ${c.key}`, c]));
-    expect(byKey.get('update 2')).toMatchObject({ previous: { segment: 'loyal' }, row: { segment: 'lost' } });
-    expect(byKey.get('remove 3')).toMatchObject({
-      previous: { segment: 'loyal' },
-      row: null,
-      profileId: 'P3',
-    });
-    expect(byKey.get('create 5')).toMatchObject({ previous: null });
+    // By the changed keys, and as the whole diff a second time.
+    for (const changedKeys of [undefined, 0]) {
+      const diff = await openDiff(state, profiles, {}, undefined, undefined, changedKeys);
+      expect(diff.counts).toMatchObject({ create: 8, update: 1, remove: 1, unchanged: 1, synced: 3 });
+      const rows: StreamedChange[] = [];
+      for await (const chunk of diff.changes) rows.push(...chunk);
+      expect(rows).toHaveLength(13);
+      const byKey = new Map(rows.map((c) => [`${c.diffKind} ${c.key}`, c]));
+      expect(byKey.get('update 2')).toMatchObject({
+        previous: { segment: 'loyal' },
+        row: { segment: 'lost' },
+      });
+      expect(byKey.get('remove 3')).toMatchObject({
+        previous: { segment: 'loyal' },
+        row: null,
+        profileId: 'P3',
+      });
+      expect(byKey.get('create 5')).toMatchObject({ previous: null });
+    }
   });
 
   it('fails a stream that ends before every row its counts announced has arrived', async () => {
@@ -152,7 +182,8 @@ describe("a sync's diff, its counts then its rows", () => {
         yield* wh.stream(sql, params, chunkSize);
       },
     };
-    const diff = await openDiff({ ...state, wh: rebuilt }, profiles, {}, 1);
+    // Read as the whole diff a second time (no changed keys listed), as a change too large to list is.
+    const diff = await openDiff({ ...state, wh: rebuilt }, profiles, {}, 1, 'none', 0);
     expect(diff.counts.create).toBe(11);
     const creates: string[] = [];
     await expect(
@@ -167,6 +198,22 @@ describe("a sync's diff, its counts then its rows", () => {
     );
     // Never a twelfth: the rows of the chunk that brought it are not handed on either.
     expect(creates.length).toBeLessThanOrEqual(11);
+  });
+
+  it('leaves a row of another key that appeared between the counts and the rows to the next run', async () => {
+    const rebuilt: Warehouse = {
+      ...wh,
+      async *stream(sql, params, chunkSize) {
+        await wh.execute(`insert into people values ('13', 'p13@x.com', 'new')`);
+        yield* wh.stream(sql, params, chunkSize);
+      },
+    };
+    const diff = await openDiff({ ...state, wh: rebuilt }, profiles, {}, 1);
+    const rows: StreamedChange[] = [];
+    for await (const chunk of diff.changes) rows.push(...chunk);
+    expect(diff.counts.create).toBe(11);
+    expect(rows.filter((c) => c.diffKind === 'create')).toHaveLength(11);
+    expect(rows.map((c) => c.key)).not.toContain('13');
   });
 
   it('gives every row that shares a key, or has none, and reports a duplicate key once', async () => {
