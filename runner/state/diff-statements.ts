@@ -53,6 +53,13 @@ function countText(state: State, changed = false): string {
 export const CHANGED_KEYS_LIMIT = 20_000;
 
 /**
+ * Keys longer than this are never listed, so a kind that has one is read whole: the lists' memory
+ * in the warehouse and their text in the rows statement stay bounded (20,000 keys of 256
+ * characters, about 5 MB) whatever a model's keys hold.
+ */
+const LISTED_KEY_LENGTH = 256;
+
+/**
  * The counts beside the per-kind ones (EXTRA_COUNTS), as rows of their own kind after the diff's
  * own rows in a `union all`; `rest` fills the statement's other columns.
  */
@@ -91,7 +98,11 @@ export function countsStatement(state: State, spec: SyncSpec, mode: DiffMode, ch
   return `
     with diff as (${diff.sql}),
     lean as (
-      select kind, dup_count${listed ? `, case when kind not in (${kept}) then key end as changed_key` : ''}
+      select kind, dup_count${
+        listed
+          ? `, case when kind not in (${kept}) and length(key) <= ${LISTED_KEY_LENGTH} then key end as changed_key`
+          : ''
+      }
       from diff
       ${extraCounts(state, spec, diff, listed ? '1, cast(null as varchar)' : '1')}
     ),
