@@ -3,8 +3,8 @@
  * (diff-statements.ts) and what `openDiff` reads back (diff.ts), so the warehouse hands over one
  * string per row, which a driver reads far faster than a row of columns.
  *
- * The text is fields in a fixed order, each after a unit separator (U+001F), then the snapshot's
- * row and the model row as JSON texts, each after a record separator (U+001E):
+ * The text is eight fields in a fixed order, separated by unit separators (U+001F), then the
+ * snapshot's row and the model row as JSON texts, each after a record separator (U+001E):
  *
  *   kind ␟ change ␟ hash ␟ left_unsubscribed ␟ email_withdrawn_at ␟ sms_withdrawn_at ␟ {"p":profile id} ␟ {"k":key} ␞ snapshot row ␞ model row
  *
