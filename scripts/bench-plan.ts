@@ -20,7 +20,7 @@ import type { SyncSpec } from '../runner/manifest/spec.ts';
 import { planSync } from '../runner/plan/plan.ts';
 import { duckdbSettings, openDuckDb } from '../runner/source/duckdb.ts';
 import { diffSql } from '../runner/state/diff.ts';
-import { ensureStateSchema, stateOf } from '../runner/state/schema.ts';
+import { ensureStateSchema, readOnlyStateOf, stateOf } from '../runner/state/schema.ts';
 
 const spec = (relation: string, name = 'bench_profiles'): SyncSpec => ({
   name,
@@ -67,9 +67,15 @@ async function phase(name: string, db: string, rows: number): Promise<void> {
     instance.closeSync();
     return;
   }
-  const wh = await openDuckDb(db);
-  const state = stateOf(wh, 'klaviyo_runner');
-  await ensureStateSchema(state);
+  // Every phase but the stand-in for a confirmed sync reads as `klaviyo-runner plan` does
+  // (runner/plan/plan.ts): the file opened read-only, a state table that does not exist read as
+  // empty, so neither a plan nor its references write or checkpoint the file.
+  const readOnly = name !== 'confirm';
+  const wh = await openDuckDb(db, readOnly);
+  const state = readOnly
+    ? (await readOnlyStateOf(wh, 'klaviyo_runner')).state
+    : stateOf(wh, 'klaviyo_runner');
+  if (!readOnly) await ensureStateSchema(state);
   const s = spec('main.bench_profiles');
   if (name === 'confirm') {
     // Stand-in for a confirmed sync: the snapshot holds every row's current hash and values.
