@@ -135,52 +135,26 @@ const MESSAGES = {
     'is not a timestamp; use ISO 8601 (2025-01-02T03:04:05Z), YYYY-MM-DD HH:MM:SS (read as UTC), a date, or epoch seconds',
 } as const;
 
-/** The digit at `i` of `text` as a number, or -1 when it is no digit. */
-function digitAt(text: string, i: number): number {
-  const d = text.charCodeAt(i) - 48;
-  return d >= 0 && d <= 9 ? d : -1;
-}
-
-/** The number the digits of `text` from `from` to before `to` make, or -1 when one is no digit. */
-function digitsAt(text: string, from: number, to: number): number {
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    const d = digitAt(text, i);
-    if (d < 0) return -1;
-    n = n * 10 + d;
-  }
-  return n;
-}
+/** "YYYY-MM-DD HH:MM:SS" or with a T, exactly: tested without captures (readPlain). */
+const PLAIN = /^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}$/;
 
 /**
  * "YYYY-MM-DD HH:MM:SS" (or with a T), the text a warehouse's TIMESTAMP becomes in the row's JSON:
- * the one form most timestamps take, read without the ISO expression and its captures. The result
- * is the same as readIso's; null when the text is not exactly that form.
+ * the one form most timestamps take, read without the ISO expression's captures. The result is
+ * the same as readIso's; null when the text is not exactly that form.
  */
 function readPlain(text: string): Read | null {
-  if (text.length !== 19) return null;
-  const t = text.charCodeAt(10);
-  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || (t !== 32 && t !== 84)) return null;
-  if (text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return null;
+  if (!PLAIN.test(text)) return null;
   const fields: Fields = {
-    year: digitsAt(text, 0, 4),
-    month: digitsAt(text, 5, 7),
-    day: digitsAt(text, 8, 10),
-    hour: digitsAt(text, 11, 13),
-    minute: digitsAt(text, 14, 16),
-    second: digitsAt(text, 17, 19),
+    year: Number(text.slice(0, 4)),
+    month: Number(text.slice(5, 7)),
+    day: Number(text.slice(8, 10)),
+    hour: Number(text.slice(11, 13)),
+    minute: Number(text.slice(14, 16)),
+    second: Number(text.slice(17, 19)),
     millis: 0,
     offsetMinutes: 0,
   };
-  if (
-    fields.year < 0 ||
-    fields.month < 0 ||
-    fields.day < 0 ||
-    fields.hour < 0 ||
-    fields.minute < 0 ||
-    fields.second < 0
-  )
-    return null;
   if (!validFields(fields)) return { code: 'invalid_date' };
   return { iso: `${text.slice(0, 10)}T${text.slice(11)}Z` };
 }
