@@ -4,13 +4,13 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spec } from '../../test/fixtures/specs.ts';
+import { confirmChanges } from '../../test/helpers/confirm.ts';
 import { emptyState } from '../../test/helpers/duckdb.ts';
 import { WarehouseError } from '../errors.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { isChangeLine, parseChangeLine } from './change-line.ts';
 import { streamChanges, type StreamedChange } from './diff.ts';
 import type { State } from './schema.ts';
-import { confirmRows } from './snapshot.ts';
 
 let wh: Warehouse;
 let state: State;
@@ -66,19 +66,8 @@ describe("a changed row's text", () => {
 
   it('carries the snapshot row and the profile id of an update and a removal', async () => {
     const first = (await changes()).filter((c) => c.diffKind === 'create');
-    await confirmRows(
-      state,
-      people,
-      'run-1',
-      first.map((c) => ({
-        key: c.key,
-        hash: c.hash!,
-        row: c.row,
-        rowText: c.rowText,
-        // A profile id is Klaviyo's text; the line must survive any.
-        profileId: `01ID\u001f\u001e"${c.key}`,
-      })),
-    );
+    // A profile id is Klaviyo's text; the line must survive any.
+    await confirmChanges(state, people, first, (key) => `01ID\u001f\u001e"${key}`);
     await wh.execute(`update people set note = 'changed' where id = ?`, [KEYS[0]]);
     await wh.execute(`delete from people where id = ?`, [KEYS[1]]);
     const second = (await changes()).filter((c) => c.diffKind !== 'null_key');

@@ -88,8 +88,8 @@ function extraCounts(
  * number of keys, without a `count(distinct)`.
  *
  * With `changedKeys` (DuckDB; CHANGED_KEYS_LIMIT in a run), each kind that needs work also lists
- * the first that many keys of its rows (`"changed"`, DuckDB's `min(key, n)`, which keeps no more than that), so
- * `openDiff` can read a small change's rows by their keys (`ChangedKeys`).
+ * the first that many keys of its rows (`"changed"`, DuckDB's `min(key, n)`, which keeps no more),
+ * so `openDiff` can read a small change's rows by their keys (`ChangedKeys`).
  */
 export function countsStatement(state: State, spec: SyncSpec, mode: DiffMode, changedKeys?: number): string {
   const listed = changedKeys !== undefined && changedKeys > 0;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spec } from '../../test/fixtures/specs.ts';
+import { confirmChanges } from '../../test/helpers/confirm.ts';
 import { openDuckDb } from '../source/duckdb.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { diffCounts, streamChanges, type StreamedChange } from './diff.ts';
@@ -108,13 +109,10 @@ describe('the in-warehouse diff', () => {
   it('streams a row with a NULL key as such, never as a removal, and confirms nothing for it', async () => {
     await wh.execute(`insert into people values (null, 'n@x.com', 'loyal'), (null, 'm@x.com', 'lost')`);
     const first = await all(profiles);
-    await confirmRows(
+    await confirmChanges(
       state,
       profiles,
-      'run-1',
-      first
-        .filter((c) => c.diffKind === 'create')
-        .map((c) => ({ key: c.key, hash: c.hash!, row: c.row, profileId: null })),
+      first.filter((c) => c.diffKind === 'create'),
     );
     expect(await diffCounts(state, profiles)).toMatchObject({
       create: 0,
@@ -152,12 +150,7 @@ describe('the in-warehouse diff', () => {
     const events = spec({ object: 'event', metric: 'M', time: 'segment' }, 'events');
     events.model.relationName = "(select * from main.people where id <> '4')";
     const first = await all(events);
-    await confirmRows(
-      state,
-      events,
-      'run-1',
-      first.map((c) => ({ key: c.key, hash: c.hash!, row: c.row, profileId: null })),
-    );
+    await confirmChanges(state, events, first);
     await wh.execute(`update people set email = 'new@x.com' where id = '1'`);
     expect(await diffCounts(state, events)).toMatchObject({ create: 0, unchanged: 2, changedEvents: 1 });
   });

@@ -173,7 +173,8 @@ async function twoStatements(
   const synced = Number(by.get('synced')?.n ?? 0);
   const expected = [...announcedOf(by).values()].reduce((a, n) => a + n, 0);
   const keys = changedKeys > 0 ? keysOf(by) : undefined;
-  // The snapshot's rows are read by changed key when those are fewer than the snapshot's (diff-statements.ts).
+  // Read by their keys, the diff's snapshot side holds only those keys' rows, so their values ride
+  // through its join; else they are joined by changed key when fewer than the snapshot's (diff-statements.ts).
   const previous: PreviousRows =
     synced === 0 ? 'none' : keys !== undefined ? 'carried' : expected < synced ? 'changed keys' : 'carried';
   const rows =

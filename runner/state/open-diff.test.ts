@@ -4,12 +4,12 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spec } from '../../test/fixtures/specs.ts';
+import { confirmChanges } from '../../test/helpers/confirm.ts';
 import { WarehouseError } from '../errors.ts';
 import { openDuckDb } from '../source/duckdb.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { openDiff, type StreamedChange } from './diff.ts';
 import { ensureStateSchema, stateOf, type State } from './schema.ts';
-import { confirmRows } from './snapshot.ts';
 
 let wh: Warehouse;
 let state: State;
@@ -48,13 +48,11 @@ async function read(s: State, chunkSize: number): Promise<StreamedChange[]> {
  */
 async function afterAnEdit(reading: State, changedKeys?: number) {
   const first = await read(state, 5000);
-  await confirmRows(
+  await confirmChanges(
     state,
     profiles,
-    'run-1',
-    first
-      .filter((c) => c.diffKind === 'create')
-      .map((c) => ({ key: c.key, hash: c.hash!, row: c.row, profileId: `P${c.key}` })),
+    first.filter((c) => c.diffKind === 'create'),
+    (key) => `P${key}`,
   );
   await wh.execute(`update people set segment = 'lost' where id = '7'`);
   await wh.execute(`delete from people where id = '8'`);
@@ -127,13 +125,11 @@ describe("a sync's diff, its counts then its rows", () => {
   it('gives the values Klaviyo had when the snapshot is smaller than the change, too', async () => {
     // 3 rows confirmed and 13 changed: the snapshot's rows are carried through the diff's join.
     const first = await read(state, 5000);
-    await confirmRows(
+    await confirmChanges(
       state,
       profiles,
-      'run-1',
-      first
-        .filter((c) => ['1', '2', '3'].includes(c.key))
-        .map((c) => ({ key: c.key, hash: c.hash!, row: c.row, profileId: `P${c.key}` })),
+      first.filter((c) => ['1', '2', '3'].includes(c.key)),
+      (key) => `P${key}`,
     );
     await wh.execute(`update people set segment = 'lost' where id = '2'`);
     await wh.execute(`delete from people where id = '3'`);
@@ -233,12 +229,7 @@ describe("a sync's diff, its counts then its rows", () => {
   it('reads no rows at all when nothing needs work', async () => {
     await wh.execute(`delete from people where id is null or id = '4'`);
     const first = await read(state, 5000);
-    await confirmRows(
-      state,
-      profiles,
-      'run-1',
-      first.map((c) => ({ key: c.key, hash: c.hash!, row: c.row, profileId: null })),
-    );
+    await confirmChanges(state, profiles, first);
     let streams = 0;
     const counting: Warehouse = {
       ...wh,

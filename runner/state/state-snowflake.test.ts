@@ -8,6 +8,7 @@ import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../test/helpers/emulator.ts';
 import { spec } from '../../test/fixtures/specs.ts';
+import { confirmChanges } from '../../test/helpers/confirm.ts';
 import { openSnowflake } from '../source/snowflake.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { ensureStateSchema, stateOf, type State } from './schema.ts';
@@ -181,18 +182,7 @@ describe('state on Snowflake', () => {
     const first = await read();
     expect(first.map((c) => c.key).sort()).toEqual([...keys].sort());
     for (const c of first) expect(c).toMatchObject({ kind: 'create', row: { id: c.key }, previous: null });
-    await confirmRows(
-      state,
-      people,
-      'run-1',
-      first.map((c) => ({
-        key: c.key,
-        hash: c.hash!,
-        row: c.row,
-        rowText: c.rowText,
-        profileId: `01\u001f"${c.key}`,
-      })),
-    );
+    await confirmChanges(state, people, first, (key) => `01\u001f"${key}`);
     await wh.execute('update ANALYTICS.PUBLIC.HOSTILE_PEOPLE set note = ? where id = ?', [
       'changed',
       keys[1],
