@@ -7,14 +7,20 @@
  * text, the 1% change against the same diff as one bare SQL statement that counts the changed
  * rows (the target's reference), and beside it one that streams them out.
  *
+ * The phases run the runner's code as it ships: this script bundled by esbuild into plain
+ * JavaScript (target/bench/), each phase in `node` without tsx, whose loader and compiled sources
+ * took about 45 MB of a phase's RSS.
+ *
  *   npm run bench                 # 1,000,000 rows
  *   npm run bench -- 200000       # another size
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
+import * as esbuild from 'esbuild';
 import { boundHeapGrowth } from '../runner/heap.ts';
 import type { SyncSpec } from '../runner/manifest/spec.ts';
 import { planSync } from '../runner/plan/plan.ts';
@@ -155,7 +161,33 @@ if (mode === 'phase') {
   const file = path.join(scratch, 'bench.duckdb');
   // The 1,000,000-row database is scratch: gone with the run, failed or not.
   process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
-  const self = path.resolve(import.meta.filename);
+  // Inside the repository, so the bundle's imports find node_modules; a file runner/ reads beside
+  // itself (`new URL('./relative', import.meta.url)`) is named by its absolute URL instead.
+  const bundle = path.join(path.resolve(import.meta.dirname, '..'), 'target', 'bench', 'bench-plan.mjs');
+  const beside: esbuild.Plugin = {
+    name: 'urls-beside-the-sources',
+    setup(build) {
+      build.onLoad({ filter: /[/\\]runner[/\\].*\.ts$/ }, (args) => ({
+        loader: 'ts',
+        contents: readFileSync(args.path, 'utf8').replace(
+          /new URL\((['"`])(\.{1,2}\/)/g,
+          (_, quote: string, relative: string) =>
+            `new URL(${quote}${pathToFileURL(path.dirname(args.path)).href}/${relative}`,
+        ),
+      }));
+    },
+  };
+  await esbuild.build({
+    entryPoints: [import.meta.filename],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    plugins: [beside],
+    logLevel: 'warning',
+  });
   const { memory_limit: memory, threads } = duckdbSettings();
   console.log(
     `Plan benchmark on ${rows.toLocaleString('en-US')} profiles (${file}), DuckDB memory_limit ${memory}, threads ${threads}, load average ${os.loadavg()[0]!.toFixed(1)}`,
@@ -173,7 +205,7 @@ if (mode === 'phase') {
     'estimate-100k',
   ]) {
     const t = performance.now();
-    const out = execFileSync(process.execPath, ['--import', 'tsx', self, 'phase', file, `${name}:${rows}`], {
+    const out = execFileSync(process.execPath, [bundle, 'phase', file, `${name}:${rows}`], {
       encoding: 'utf8',
     }).trim();
     if (out === '') {
