@@ -28,30 +28,34 @@ export async function* readAhead<T>(
   let stopped = false;
   let failure: { error: unknown } | undefined;
   // Whoever waits (the reader for a chunk, the pump for room) is woken by the other side.
-  let wakeReader: (() => void) | undefined;
-  let wakePump: (() => void) | undefined;
-  const wake = (which: 'reader' | 'pump') => {
-    const w = which === 'reader' ? wakeReader : wakePump;
-    if (which === 'reader') wakeReader = undefined;
-    else wakePump = undefined;
-    w?.();
+  let readerWaits: (() => void) | undefined;
+  let pumpWaits: (() => void) | undefined;
+  const wakeReader = () => {
+    const wake = readerWaits;
+    readerWaits = undefined;
+    wake?.();
+  };
+  const wakePump = () => {
+    const wake = pumpWaits;
+    pumpWaits = undefined;
+    wake?.();
   };
   const pump = (async () => {
     try {
       for (;;) {
-        while (readyRows >= aheadRows && !stopped) await new Promise<void>((r) => (wakePump = r));
+        while (readyRows >= aheadRows && !stopped) await new Promise<void>((r) => (pumpWaits = r));
         if (stopped) return;
         const chunk = await fetch();
         if (chunk === null) return;
         ready.push(chunk);
         readyRows += rows(chunk);
-        wake('reader');
+        wakeReader();
       }
     } catch (error) {
       failure = { error };
     } finally {
       ended = true;
-      wake('reader');
+      wakeReader();
     }
   })();
   try {
@@ -59,16 +63,16 @@ export async function* readAhead<T>(
       const chunk = ready.shift();
       if (chunk !== undefined) {
         readyRows -= rows(chunk);
-        wake('pump');
+        wakePump();
         yield chunk;
       } else if (ended) {
         if (failure !== undefined) throw failure.error;
         return;
-      } else await new Promise<void>((r) => (wakeReader = r));
+      } else await new Promise<void>((r) => (readerWaits = r));
     }
   } finally {
     stopped = true;
-    wake('pump');
+    wakePump();
     await pump;
   }
 }
