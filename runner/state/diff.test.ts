@@ -1,30 +1,17 @@
-import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spec } from '../../test/fixtures/specs.ts';
 import { confirmChanges } from '../../test/helpers/confirm.ts';
-import { openDuckDb } from '../source/duckdb.ts';
+import { emptyState } from '../../test/helpers/duckdb.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { diffCounts, streamChanges, type StreamedChange } from './diff.ts';
-import { ensureStateSchema, stateOf, type State } from './schema.ts';
+import type { State } from './schema.ts';
 import { confirmRows, recordRejections } from './snapshot.ts';
 import { acquireLock, beginRun, confirmLockHeld, releaseLock } from './runs.ts';
 import { jobRows, recordJob } from './jobs.ts';
 
 let wh: Warehouse;
 let state: State;
-
-async function createDb(sql: string): Promise<string> {
-  const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'kr-diff-')), 'w.duckdb');
-  const instance = await DuckDBInstance.create(file);
-  const conn = await instance.connect();
-  await conn.run(sql);
-  conn.closeSync();
-  instance.closeSync();
-  return file;
-}
 
 async function all(s: ReturnType<typeof spec>): Promise<StreamedChange[]> {
   const out: StreamedChange[] = [];
@@ -36,15 +23,12 @@ const profiles = spec({ object: 'profile', properties: ['segment'] }, 'profiles'
 profiles.model.relationName = 'main.people';
 
 beforeEach(async () => {
-  wh = await openDuckDb(
-    await createDb(`
-      create table people (id varchar, email varchar, segment varchar);
-      insert into people values ('1', 'a@x.com', 'loyal'), ('2', 'b@x.com', 'lost'), ('3', 'c@x.com', 'new'), ('4', 'd@x.com', 'x'), ('4', 'd2@x.com', 'y');
-      create table supp (email varchar, is_suppressed boolean, email_consent varchar);
-      insert into supp values ('b@x.com', true, 'SUBSCRIBED'), ('c@x.com', false, 'NEVER_SUBSCRIBED');`),
-  );
-  state = stateOf(wh, 'klaviyo_runner');
-  await ensureStateSchema(state);
+  ({ wh, state } = await emptyState('diff'));
+  await wh.execute(`
+    create table people (id varchar, email varchar, segment varchar);
+    insert into people values ('1', 'a@x.com', 'loyal'), ('2', 'b@x.com', 'lost'), ('3', 'c@x.com', 'new'), ('4', 'd@x.com', 'x'), ('4', 'd2@x.com', 'y');
+    create table supp (email varchar, is_suppressed boolean, email_consent varchar);
+    insert into supp values ('b@x.com', true, 'SUBSCRIBED'), ('c@x.com', false, 'NEVER_SUBSCRIBED');`);
 });
 afterEach(async () => {
   await wh.close();

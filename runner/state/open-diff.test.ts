@@ -1,15 +1,11 @@
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spec } from '../../test/fixtures/specs.ts';
 import { confirmChanges } from '../../test/helpers/confirm.ts';
+import { emptyState } from '../../test/helpers/duckdb.ts';
 import { WarehouseError } from '../errors.ts';
-import { openDuckDb } from '../source/duckdb.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { openDiff, type StreamedChange } from './diff.ts';
-import { ensureStateSchema, stateOf, type State } from './schema.ts';
+import type { State } from './schema.ts';
 
 let wh: Warehouse;
 let state: State;
@@ -18,18 +14,11 @@ const profiles = spec({ object: 'profile', properties: ['segment'] }, 'profiles'
 profiles.model.relationName = 'main.people';
 
 beforeEach(async () => {
-  const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'kr-open-diff-')), 'w.duckdb');
-  const instance = await DuckDBInstance.create(file);
-  const conn = await instance.connect();
-  await conn.run(`
+  ({ wh, state } = await emptyState('open-diff'));
+  await wh.execute(`
     create table people (id varchar, email varchar, segment varchar);
     insert into people select cast(i as varchar), 'p' || i || '@x.com', 'loyal' from range(1, 13) t(i);
     insert into people values ('4', 'd2@x.com', 'y'), (null, 'n@x.com', 'z'), (null, 'n@x.com', 'z');`);
-  conn.closeSync();
-  instance.closeSync();
-  wh = await openDuckDb(file);
-  state = stateOf(wh, 'klaviyo_runner');
-  await ensureStateSchema(state);
 });
 afterEach(async () => {
   await wh.close();
