@@ -50,15 +50,16 @@ function countText(state: State, changed = false): string {
  * How many changed keys a count may list (`countsStatement`'s `changedKeys`): when no kind has
  * more, the rows are read by those keys alone (`rowsStatement`), which hashes only their rows.
  * A 1% change of 5,000,000 rows (50,000 keys) is read that way in 5.3 s, where a second whole
- * diff took 11.4 s; listing up to 100,000 keys costs a first plan of 1,000,000 rows nothing
- * measurable (8.1-8.3 s, 297-308 MB against 8.0-8.4 s, 288-296 MB at 20,000).
+ * diff took 11.4 s. The list is gathered before the counts say whether it will be used, so a
+ * first sync of more rows than this gathers this many keys for nothing: at 100,000 the sync
+ * benchmark's first sync peaked 20-30 MB higher than at 20,000.
  */
-export const CHANGED_KEYS_LIMIT = 100_000;
+export const CHANGED_KEYS_LIMIT = 50_000;
 
 /**
  * Keys longer than this are never listed, so a kind that has one is read whole: the lists' memory
- * in the warehouse and their text in the rows statement stay bounded (100,000 keys of 128
- * characters, about 13 MB a kind) whatever a model's keys hold. Ids, UUIDs, emails and SHA-256
+ * in the warehouse and their text in the rows statement stay bounded (50,000 keys of 128
+ * characters, about 6.5 MB a kind) whatever a model's keys hold. Ids, UUIDs, emails and SHA-256
  * hex digests fit.
  */
 const LISTED_KEY_LENGTH = 128;
@@ -95,6 +96,10 @@ function extraCounts(
  * the first that many keys of its rows (`"changed"`, DuckDB's `min(key, n)`, which keeps no more),
  * so `openDiff` can read a small change's rows by their keys (`ChangedKeys`).
  */
+/** A kind's keys when it has no more than `n` rows, all listed (else NULL: nothing to carry back). */
+const changedList = (n: number) =>
+  `case when count(*) <= ${n} and count(changed_key) = count(*) then min(changed_key, ${n}) end`;
+
 export function countsStatement(state: State, spec: SyncSpec, mode: DiffMode, changedKeys?: number): string {
   const listed = changedKeys !== undefined && changedKeys > 0;
   const diff = diffSql(state, spec, mode, 'left out');
@@ -112,7 +117,7 @@ export function countsStatement(state: State, spec: SyncSpec, mode: DiffMode, ch
     ),
     grouped as (
       select kind, count(*) as n, cast(round(sum(1.0 / dup_count)) as integer) as keys
-        ${listed ? `, min(changed_key, ${Math.floor(changedKeys)}) as changed` : ''}
+        ${listed ? `, ${changedList(Math.floor(changedKeys))} as changed` : ''}
       from lean group by kind
     )
     select ${countText(state, listed)} as j from grouped`;

@@ -100,17 +100,33 @@ describe("a sync's diff, its counts then its rows", () => {
       for await (const chunk of diff.changes) rows.push(...chunk);
       return byKindAndKey(rows);
     };
-    // 11 creations: listed in full up to 11 keys a kind, cut at 10.
-    const [byKeys, cut] = [await readWith(11), await readWith(10)];
-    expect(rowsStatements.map((sql) => sql.includes('from_json'))).toEqual([true, false]);
+    const usedKeys = () => rowsStatements.map((sql) => sql.includes('from_json'));
+    await wh.execute(`delete from people where email = 'd2@x.com'`);
+    // A first sync: its 12 creations are listed, but nothing is unchanged for the keys to spare.
+    expect(await readWith(20)).toHaveLength(14);
+    expect(usedKeys()).toEqual([false]);
+    await confirmChanges(
+      state,
+      profiles,
+      (await read(state, 5000)).filter((c) => c.diffKind === 'create'),
+    );
+    // 3 updates beside 9 unchanged rows: listed in full up to 3 keys a kind, cut at 2.
+    await wh.execute(`update people set segment = 'lost' where id in ('1', '2', '3')`);
+    const [byKeys, cut] = [await readWith(3), await readWith(2)];
+    expect(usedKeys()).toEqual([false, true, false]);
     expect(byKeys).toEqual(cut);
-    expect(byKeys).toHaveLength(14);
+    expect(byKeys).toEqual(['null_key ', 'null_key ', 'update 1', 'update 2', 'update 3']);
+    // 5 updates beside 7 unchanged rows: the keys would spare fewer than twice their number.
+    await wh.execute(`update people set segment = 'lost' where id in ('4', '5')`);
+    expect(await readWith(20)).toHaveLength(7);
+    expect(usedKeys()).toEqual([false, true, false, false]);
+    await wh.execute(`update people set segment = 'loyal' where id in ('4', '5')`);
     // A key of 128 characters is listed; one longer cannot be, and its kind is read whole.
     await wh.execute(`insert into people values (repeat('k', 128), 'long@x.com', 'v')`);
     expect(await readWith(20)).toContain(`create ${'k'.repeat(128)}`);
     await wh.execute(`insert into people values (repeat('k', 129), 'longer@x.com', 'v')`);
     expect(await readWith(20)).toContain(`create ${'k'.repeat(129)}`);
-    expect(rowsStatements.map((sql) => sql.includes('from_json'))).toEqual([true, false, true, false]);
+    expect(usedKeys()).toEqual([false, true, false, false, true, false]);
   });
 
   it('gives the values Klaviyo had when the snapshot is smaller than the change, too', async () => {
@@ -192,6 +208,13 @@ describe("a sync's diff, its counts then its rows", () => {
   });
 
   it('leaves a row of another key that appeared between the counts and the rows to the next run', async () => {
+    await confirmChanges(
+      state,
+      profiles,
+      (await read(state, 5000)).filter((c) => c.diffKind === 'create'),
+    );
+    // 2 updates, read by their keys.
+    await wh.execute(`update people set segment = 'lost' where id in ('1', '2')`);
     const rebuilt: Warehouse = {
       ...wh,
       async *stream(sql, params, chunkSize) {
@@ -202,8 +225,13 @@ describe("a sync's diff, its counts then its rows", () => {
     const diff = await openDiff({ ...state, wh: rebuilt }, profiles, {}, 1);
     const rows: StreamedChange[] = [];
     for await (const chunk of diff.changes) rows.push(...chunk);
-    expect(diff.counts.create).toBe(11);
-    expect(rows.filter((c) => c.diffKind === 'create')).toHaveLength(11);
+    expect(diff.counts).toMatchObject({ create: 0, update: 2 });
+    expect(
+      rows
+        .filter((c) => c.diffKind === 'update')
+        .map((c) => c.key)
+        .sort(),
+    ).toEqual(['1', '2']);
     expect(rows.map((c) => c.key)).not.toContain('13');
   });
 
