@@ -65,6 +65,13 @@ export const CHANGED_KEYS_LIMIT = 50_000;
 const LISTED_KEY_LENGTH = 128;
 
 /**
+ * A kind's keys when it has no more than `n` rows and every one has a key short enough to list;
+ * else NULL, so a list that cannot be used is never carried back to the runner.
+ */
+const changedList = (n: number) =>
+  `case when count(*) <= ${n} and count(changed_key) = count(*) then min(changed_key, ${n}) end`;
+
+/**
  * The counts beside the per-kind ones (EXTRA_COUNTS), as rows of their own kind after the diff's
  * own rows in a `union all`; `rest` fills the statement's other columns.
  */
@@ -93,13 +100,10 @@ function extraCounts(
  * number of keys, without a `count(distinct)`.
  *
  * With `changedKeys` (DuckDB; CHANGED_KEYS_LIMIT in a run), each kind that needs work also lists
- * the first that many keys of its rows (`"changed"`, DuckDB's `min(key, n)`, which keeps no more),
- * so `openDiff` can read a small change's rows by their keys (`ChangedKeys`).
+ * the keys of its rows when it has no more than that many (`"changed"`, `changedList`; DuckDB's
+ * `min(key, n)` keeps no more), so `openDiff` can read a small change's rows by their keys
+ * (`ChangedKeys`).
  */
-/** A kind's keys when it has no more than `n` rows, all listed (else NULL: nothing to carry back). */
-const changedList = (n: number) =>
-  `case when count(*) <= ${n} and count(changed_key) = count(*) then min(changed_key, ${n}) end`;
-
 export function countsStatement(state: State, spec: SyncSpec, mode: DiffMode, changedKeys?: number): string {
   const listed = changedKeys !== undefined && changedKeys > 0;
   const diff = diffSql(state, spec, mode, 'left out');

@@ -72,8 +72,8 @@ interface CountText {
   count: string;
   n: number | string;
   keys: number | string;
-  /** The first keys of the kind's rows (diff-statements.ts, `countsStatement`'s `changedKeys`). */
-  changed?: (string | null)[] | null;
+  /** Every key of the kind's rows, or null when they are more than listed (diff-statements.ts, `countsStatement`). */
+  changed?: string[] | null;
 }
 
 function countsOf(by: Map<string, CountText>): PlanCounts {
@@ -144,15 +144,15 @@ const announcedOf = (by: Map<string, CountText>) =>
 
 /**
  * The keys of every row that needs work, when each kind listed them all; undefined when one kind
- * has more rows than it lists. Rows without a key are read whatever the keys (diff-sql.ts).
+ * could not (the counts say so with a NULL list). Rows without a key are read whatever the keys
+ * (diff-sql.ts).
  */
 function keysOf(by: Map<string, CountText>): ChangedKeys | undefined {
   const keys: string[] = [];
   for (const c of by.values()) {
     if (!STREAMED(c.count) || c.count === 'null_key') continue;
-    const listed = (c.changed ?? []).filter((k): k is string => k !== null);
-    if (listed.length !== Number(c.n)) return undefined;
-    keys.push(...listed);
+    if (c.changed === undefined || c.changed === null) return undefined;
+    keys.push(...c.changed);
   }
   return keys;
 }
