@@ -67,14 +67,25 @@ export async function jobRows(state: State, jobId: string): Promise<JobRow[]> {
   }));
 }
 
+/**
+ * A job's outcome recorded and its rows let go, in one transaction. The job's row is written again
+ * with its outcome and the submitted one deleted, rather than updated: an UPDATE committed while a
+ * diff streams keeps DuckDB from checkpointing until the stream ends (runs.ts, `heartbeat`).
+ */
 export async function finishJob(
   state: State,
   jobId: string,
   status: 'complete' | 'cancelled' | 'failed',
 ): Promise<void> {
   const d = state.wh.dialect;
-  await state.wh.execute(
-    `update ${state.table('jobs')} set status = ${d.literal(status)}, finished_at = ${d.nowUtc} where job_id = ${d.literal(jobId)}`,
-  );
-  await state.wh.execute(`delete from ${state.table('job_rows')} where job_id = ${d.literal(jobId)}`);
+  const jobs = state.table('jobs');
+  const open = `job_id = ${d.literal(jobId)} and finished_at is null`;
+  await state.wh.transaction(async () => {
+    await state.wh.execute(
+      `insert into ${jobs} (run_id, sync, job_id, kind, submitted_at, status, finished_at)
+       select run_id, sync, job_id, kind, submitted_at, ${d.literal(status)}, ${d.nowUtc} from ${jobs} where ${open}`,
+    );
+    await state.wh.execute(`delete from ${jobs} where ${open}`);
+    await state.wh.execute(`delete from ${state.table('job_rows')} where job_id = ${d.literal(jobId)}`);
+  });
 }

@@ -104,11 +104,27 @@ export async function confirmLockHeld(state: State, sync: string, runId: string)
   }
 }
 
+/**
+ * Marks the lock alive: its row written again with the new beat, then the old one deleted, in one
+ * transaction. Not an UPDATE: once a commit has updated rows of the DuckDB file while another
+ * connection reads it (a sync's diff streaming beside the beat), DuckDB checkpoints nothing until
+ * that read ends, so the rows a sync confirms stay in its memory and its write-ahead log grows
+ * past `checkpoint_threshold` (docs/architecture.md, "DuckDB's memory"); inserts and deletes leave
+ * it free to checkpoint.
+ */
 export async function heartbeat(state: State, sync: string, runId: string): Promise<void> {
   const d = state.wh.dialect;
-  await state.wh.execute(
-    `update ${state.table('locks')} set heartbeat_at = ${d.nowUtc} where sync = ${d.literal(sync)} and run_id = ${d.literal(runId)}`,
-  );
+  const locks = state.table('locks');
+  const mine = `sync = ${d.literal(sync)} and run_id = ${d.literal(runId)}`;
+  await state.wh.transaction(async () => {
+    await state.wh.execute(
+      `insert into ${locks} (sync, run_id, holder, acquired_at, heartbeat_at)
+       select sync, run_id, min(holder), min(acquired_at), ${d.nowUtc} from ${locks} where ${mine} group by sync, run_id`,
+    );
+    await state.wh.execute(
+      `delete from ${locks} where ${mine} and heartbeat_at < (select max(heartbeat_at) from ${locks} where ${mine})`,
+    );
+  });
 }
 
 export async function releaseLock(state: State, sync: string, runId: string): Promise<void> {

@@ -13,8 +13,8 @@ import { openSnowflake } from '../source/snowflake.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { ensureStateSchema, stateOf, type State } from './schema.ts';
 import { confirmRows, recordRejections } from './snapshot.ts';
-import { acquireLock, beginRun, releaseLock } from './runs.ts';
-import { recordJob } from './jobs.ts';
+import { acquireLock, beginRun, heartbeat, releaseLock } from './runs.ts';
+import { finishJob, recordJob } from './jobs.ts';
 import { streamChanges, type StreamedChange } from './diff.ts';
 import {
   erasedIdentifiers,
@@ -81,6 +81,30 @@ describe('state on Snowflake', () => {
     await releaseLock(state, 'profiles', 'run-a');
   });
 
+  it('beats a lock and finishes a job by writing their rows again', async () => {
+    await acquireLock(state, 'orders', 'run-c');
+    const lock = () =>
+      wh.query(
+        `select run_id, acquired_at, heartbeat_at >= acquired_at as kept from ${state.table('locks')} where sync = 'orders'`,
+      );
+    const taken = await lock();
+    await heartbeat(state, 'orders', 'run-c');
+    expect(await lock()).toEqual(taken);
+    expect(taken).toEqual([expect.objectContaining({ run_id: 'run-c', kept: true })]);
+    await releaseLock(state, 'orders', 'run-c');
+
+    await recordJob(state, profiles, 'run-c', 'JOB-S', 'profile-bulk-import', [
+      { key: 'k', hash: 'h', row: { email: 'k@x.com' } },
+    ]);
+    await finishJob(state, 'JOB-S', 'failed');
+    expect(
+      await wh.query(
+        `select status, finished_at is not null as finished from ${state.table('jobs')} where job_id = 'JOB-S'`,
+      ),
+    ).toEqual([{ status: 'failed', finished: true }]);
+    expect(await wh.query(`select key from ${state.table('job_rows')} where job_id = 'JOB-S'`)).toEqual([]);
+  });
+
   it('takes over a lock silent for longer than the stale limit', async () => {
     await wh.execute(
       `insert into ${state.table('locks')} (sync, run_id, holder, acquired_at, heartbeat_at)
@@ -133,7 +157,9 @@ describe('state on Snowflake', () => {
     await recordJob(state, profiles, 'run-4', 'JOB-1', 'profile-bulk-import', [
       { key: '1', hash: 'h1', row: { id: '1' } },
     ]);
-    const [job] = await wh.query(`select job_id, status, submitted_at from ${state.table('jobs')}`);
+    const [job] = await wh.query(
+      `select job_id, status, submitted_at from ${state.table('jobs')} where job_id = 'JOB-1'`,
+    );
     expect(job).toMatchObject({ job_id: 'JOB-1', status: 'submitted' });
     expect(String(job!.submitted_at)).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
   });
