@@ -93,10 +93,16 @@ export function pollsUntil(ms: number): number {
   return polls;
 }
 
-/** Seconds `n` requests of one tier take at its limits: the burst covers the first minute's allowance, then the steady rate binds. */
+/**
+ * Seconds `n` requests of one tier take at its limits, paced as klaviyo/pacing.ts paces them: no
+ * more than a minute's allowance in any minute, wherever Klaviyo's fixed windows begin. Each
+ * allowance goes out at the burst rate, and the next begins a minute after the one before it
+ * began, so 300 requests of tier M (150 a minute, 10 a second) take 60 + 15 seconds, not the 120
+ * the steady rate alone would say.
+ */
 export function secondsFor(n: number, tier: Tier): number {
   if (n <= 0) return 0;
   const { burstPerSecond, perMinute } = TIER_LIMITS[tier];
-  if (n <= perMinute) return n / burstPerSecond;
-  return (n / perMinute) * 60;
+  const fullMinutes = Math.floor((n - 1) / perMinute);
+  return fullMinutes * 60 + (n - fullMinutes * perMinute) / burstPerSecond;
 }

@@ -3,11 +3,16 @@ import { batches } from '../klaviyo/limits.ts';
 import { estimate, secondsFor } from './estimate.ts';
 
 describe('request estimates at Klaviyo published limits', () => {
-  it('uses the burst for a first minute, then the steady rate', () => {
+  it("sends each minute's allowance at the burst rate, a minute after the one before began", () => {
+    expect(secondsFor(0, 'M')).toBe(0);
     expect(secondsFor(10, 'M')).toBe(1);
     expect(secondsFor(150, 'M')).toBe(15);
-    expect(secondsFor(300, 'M')).toBe(120);
-    expect(secondsFor(1400, 'L')).toBe(120);
+    // The 151st request waits for the minute that began with the first.
+    expect(secondsFor(151, 'M')).toBeCloseTo(60.1);
+    expect(secondsFor(300, 'M')).toBe(75);
+    expect(secondsFor(391, 'M')).toBeCloseTo(129.1);
+    expect(secondsFor(1400, 'L')).toBeCloseTo(60 + 700 / 75);
+    expect(secondsFor(1401, 'L')).toBeCloseTo(120 + 1 / 75);
   });
 
   it('batches by count and by the 5 MB request limit, whichever binds', () => {
