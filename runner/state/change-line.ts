@@ -18,10 +18,9 @@
  * The model row's text is kept as the warehouse wrote it, for the state to store (row-json.ts).
  */
 import { WarehouseError } from '../errors.ts';
-import type { Row } from '../source/warehouse.ts';
 import type { ChangeKind, RowChange } from './changes.ts';
 import type { DiffKind } from './diff-sql.ts';
-import { parseRow } from './row-json.ts';
+import { parseRow, parseRowJson } from './row-json.ts';
 import type { State } from './schema.ts';
 
 const UNIT = '\u001f';
@@ -108,7 +107,7 @@ function readLine(line: string): StreamedChange {
     hash: orNull(line.slice(hash, lu - 1)),
     row: parsed.row,
     rowText: parsed.text,
-    previous: prevText === 'null' ? null : (JSON.parse(prevText) as Row | null),
+    previous: prevText === 'null' ? null : parseRowJson(prevText),
     profileId: memberOf(line.slice(pid, key - 1), 'p'),
     // Most rows withdrew nothing: no object for them.
     withdrawnAt:

@@ -21,6 +21,7 @@ import { normalizePhone } from '../identity/phone.ts';
 import type { KlaviyoSyncConfig, SyncSpec } from '../manifest/spec.ts';
 import { utcTimestampText, type Row } from '../source/warehouse.ts';
 import { readConfigs } from './configs.ts';
+import { parseRowJson } from './row-json.ts';
 import type { State } from './schema.ts';
 import { forgetPersonRows } from './snapshot.ts';
 
@@ -167,7 +168,7 @@ export async function forgetErased(
       )) {
         for (const r of chunk) {
           if (r.row_json === null || r.row_json === undefined) continue;
-          const ids = rowIdentity(config, JSON.parse(String(r.row_json)) as Row);
+          const ids = rowIdentity(config, parseRowJson(String(r.row_json)) ?? {});
           if (!ids.some((id) => found.has(id.hash))) continue;
           keys.push(String(r.key));
           for (const id of ids)

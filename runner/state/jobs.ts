@@ -6,7 +6,7 @@
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { State } from './schema.ts';
 import { utcTimestampText, type Row } from '../source/warehouse.ts';
-import { rowJson, type RowText } from './row-json.ts';
+import { parseRowJson, rowJson, type RowText } from './row-json.ts';
 
 export async function recordJob(
   state: State,
@@ -46,7 +46,7 @@ export interface JobRow {
 }
 
 const parse = (json: unknown): Row | null =>
-  json === null || json === undefined ? null : (JSON.parse(String(json)) as Row);
+  json === null || json === undefined ? null : parseRowJson(String(json));
 
 export async function jobRows(state: State, jobId: string): Promise<JobRow[]> {
   const rows = await state.wh.query(

@@ -8,6 +8,7 @@ import { emptyState } from '../../test/helpers/duckdb.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { streamChanges, type StreamedChange } from './diff.ts';
 import { jobRows, recordJob } from './jobs.ts';
+import { parseRowJson } from './row-json.ts';
 import type { State } from './schema.ts';
 import { confirmRows } from './snapshot.ts';
 
@@ -94,5 +95,34 @@ describe("a model row's JSON in the state", () => {
     const snapshot = await stored('snapshot');
     expect(snapshot['9']!.row_json).toBe('{"id":"9","note":"made here"}');
     expect(snapshot['8']!.row_json).toBe('{"id":"8"}');
+  });
+});
+
+describe("a row's JSON text that JSON cannot read", () => {
+  it('reads the NaN and infinities DuckDB writes for a DOUBLE as those numbers', async () => {
+    await wh.execute(`create table readings (id varchar, email varchar, level double)`);
+    await wh.execute(
+      `insert into readings values ('1', 'a@x.com', 'nan'), ('2', 'b@x.com', 'inf'), ('3', 'c@x.com', '-inf'), ('4', 'd@x.com', 2.5)`,
+    );
+    const readings = spec({ object: 'profile', properties: ['level'] }, 'readings');
+    readings.model.relationName = 'main.readings';
+    const rows: StreamedChange[] = [];
+    for await (const chunk of streamChanges(state, readings)) rows.push(...chunk);
+    const levels = Object.fromEntries(rows.map((r) => [r.key, r.row?.level]));
+    expect(levels).toEqual({ '1': NaN, '2': Infinity, '3': -Infinity, '4': 2.5 });
+    // The text kept is DuckDB's own, whose hash the diff computed.
+    expect(rows.find((r) => r.key === '1')!.rowText!.json).toContain('"level":NaN');
+  });
+
+  it('leaves strings alone, nested values included, and still refuses text that is not a row', () => {
+    expect(
+      parseRowJson(
+        '{"a":NaN,"b":"NaN","c":"say \\"Infinity\\"","d":[-Infinity,1,{"e":Infinity}],"f":"\\\\"}',
+      ),
+    ).toEqual({ a: NaN, b: 'NaN', c: 'say "Infinity"', d: [-Infinity, 1, { e: Infinity }], f: '\\' });
+    expect(() => parseRowJson('{"a":NaN,')).toThrow(SyntaxError);
+    expect(() => parseRowJson('{"a":nan}')).toThrow(SyntaxError);
+    // A string that holds the marker the second read uses is not taken for a number.
+    expect(() => parseRowJson('{"a":NaN,"b":"\\u0000klaviyo-runner:NaN"}')).toThrow(SyntaxError);
   });
 });

@@ -19,8 +19,60 @@ export interface RowText {
 /** Parses a row's JSON text (`null` for none), with the text for `rowJson`. */
 export function parseRow(json: string): { row: Row | null; text?: RowText } {
   if (json === 'null') return { row: null };
-  const row = JSON.parse(json) as Row | null;
+  const row = parseRowJson(json);
   return row === null ? { row } : { row, text: { row, json } };
+}
+
+/** The marker a non-finite number is read through: a string no warehouse writes unescaped. */
+const MARK = '\u0000klaviyo-runner:';
+const NON_FINITE: Record<string, number> = {
+  [`${MARK}NaN`]: NaN,
+  [`${MARK}Infinity`]: Infinity,
+  [`${MARK}-Infinity`]: -Infinity,
+};
+
+/**
+ * A row's JSON text as the warehouse wrote it, parsed. A FLOAT or DOUBLE column can hold NaN or
+ * an infinity, and DuckDB's `json_object` writes them as bare `NaN`, `Infinity` and `-Infinity`,
+ * which are not JSON (https://www.rfc-editor.org/rfc/rfc8259#section-6): such a row is read again
+ * with those numbers as JavaScript's own, so the value rules refuse that one value (JSON cannot
+ * carry it to Klaviyo) and the run goes on. Only a text that fails to parse pays for the second read.
+ */
+export function parseRowJson(json: string): Row | null {
+  try {
+    return JSON.parse(json) as Row | null;
+  } catch (error) {
+    const marked = markNonFinite(json);
+    if (marked === null) throw error;
+    return JSON.parse(marked, (_key, value: unknown) =>
+      typeof value === 'string' && value.startsWith(MARK) ? (NON_FINITE[value] ?? value) : value,
+    ) as Row | null;
+  }
+}
+
+const TOKENS = ['NaN', 'Infinity', '-Infinity'] as const;
+
+/**
+ * The text with each bare `NaN`, `Infinity` and `-Infinity` outside its strings written as the
+ * marker's JSON string; null when it holds none, or already holds the marker's text.
+ */
+function markNonFinite(json: string): string | null {
+  if (json.includes('\\u0000klaviyo-runner:')) return null;
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < json.length; i++) {
+    if (json[i] === '"') {
+      // Past the string's closing quote, its escapes included.
+      for (i++; i < json.length && json[i] !== '"'; i++) if (json[i] === '\\') i++;
+      continue;
+    }
+    const token = TOKENS.find((t) => json.startsWith(t, i));
+    if (token === undefined) continue;
+    out += `${json.slice(from, i)}"\\u0000klaviyo-runner:${token}"`;
+    i += token.length - 1;
+    from = i + 1;
+  }
+  return from === 0 ? null : out + json.slice(from);
 }
 
 /** The JSON text to store for a row: the warehouse's own when `text` is that row's. */

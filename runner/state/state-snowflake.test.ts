@@ -224,6 +224,30 @@ describe('state on Snowflake', () => {
     ]);
   });
 
+  it('reads a FLOAT holding NaN or an infinity as that number, and the snapshot keeps its text', async () => {
+    const readings = spec({ object: 'profile', properties: ['level'] }, 'readings');
+    readings.model.relationName = 'ANALYTICS.PUBLIC.READINGS';
+    await wh.execute(
+      `create or replace table ANALYTICS.PUBLIC.READINGS as
+       select column1 as id, column2 as email, column3::float as level
+       from values ('1', 'a@x.com', 'NaN'), ('2', 'b@x.com', 'inf'), ('3', 'c@x.com', '-inf'), ('4', 'd@x.com', '2.5')`,
+    );
+    const read = async () => {
+      const out: StreamedChange[] = [];
+      for await (const chunk of streamChanges(state, readings)) out.push(...chunk);
+      return out;
+    };
+    const first = await read();
+    expect(Object.fromEntries(first.map((c) => [c.key, c.row?.level]))).toEqual({
+      '1': NaN,
+      '2': Infinity,
+      '3': -Infinity,
+      '4': 2.5,
+    });
+    await confirmChanges(state, readings, first, () => null);
+    expect(await read()).toEqual([]);
+  });
+
   it('never refers to a column with another quoting than the DDL created it with', () => {
     expect(statements.length).toBeGreaterThan(20);
     expect(statements.flatMap(caseMismatches)).toEqual([]);
