@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,21 @@ describe("DuckDB's memory and threads, set by the runner", () => {
     process.env.KLAVIYO_RUNNER_DUCKDB_THREADS = '1';
     expect(await setting('threads')).toBe('1');
     expect(await setting('memory_limit')).toMatch(/^9\d\d\.\d MiB$/);
+  });
+
+  it("reads a TIMESTAMPTZ in UTC whatever the machine's time zone", async () => {
+    await queryDuckDb(file, `create table stamps as select timestamptz '2025-03-04 05:06:07+02' as at`);
+    // DuckDB takes its time zone from the machine when it starts: a process of its own in Tokyo.
+    const read = `const { openDuckDb } = await import(${JSON.stringify(path.join(import.meta.dirname, 'duckdb.ts'))});
+      const wh = await openDuckDb(${JSON.stringify(file)}, true);
+      const [row] = await wh.query("select cast(json_object('at', \\"at\\") as varchar) as j from stamps");
+      process.stdout.write(String(row.j));
+      await wh.close();`;
+    const text = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', read], {
+      env: { ...process.env, TZ: 'Asia/Tokyo' },
+      encoding: 'utf8',
+    });
+    expect(text).toBe('{"at":"2025-03-04 03:06:07+00"}');
   });
 
   it('refuses a value DuckDB would not read, naming the variable', () => {

@@ -135,6 +135,13 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
       readOnly ? { ...settings, access_mode: 'READ_ONLY' } : settings,
     );
     conn = await instance.connect();
+    // A TIMESTAMPTZ column reads as text in the time zone DuckDB takes from the machine: the same
+    // instant was "2025-03-04 13:06:07+09" in Tokyo and "04:06:07+00" in UTC, so a row's JSON and
+    // hash changed with the machine that ran the sync, and every such row was sent again. Read in
+    // UTC, by every connection of the file (GLOBAL), they are the same everywhere
+    // (https://duckdb.org/docs/stable/sql/data_types/timestamp#time-zone-support). Set once open:
+    // the time zone is the ICU extension's setting, which is not loaded yet when the file opens.
+    await conn.run("set global TimeZone = 'UTC'");
   } catch (error) {
     throw describe(error, path);
   }
