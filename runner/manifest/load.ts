@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.ts';
 import { readConnection, type Connection } from '../config/profiles.ts';
 import { DBT_PACKAGE_NAME, RUNNER_VERSION } from '../version.ts';
 import { packageVersionWarning } from './package-version.ts';
+import { sharedMetricWarnings } from './shared-metric.ts';
 import { readManifest } from './read.ts';
 import { readRunResults } from './run-results.ts';
 import { buildSpecs } from './specs.ts';
@@ -45,8 +46,17 @@ export interface LoadedProject {
   /** Relations read from production's manifest under `--defer` (models this CI run did not build). */
   deferred: string[];
   dbtInvocationId: string | null;
-  /** Worth saying, not worth stopping for: the dbt package and runner versions differ. */
-  warnings: string[];
+  /** Worth saying, not worth stopping for (`ProjectWarning`). */
+  warnings: ProjectWarning[];
+}
+
+/**
+ * Worth saying, not worth stopping for: the dbt package and the runner are other versions
+ * (`project.version_mismatch`), event syncs send one metric (`project.shared_metric`).
+ */
+export interface ProjectWarning {
+  event: 'project.version_mismatch' | 'project.shared_metric';
+  message: string;
 }
 
 export const DEFAULT_STATE_SCHEMA = 'klaviyo_runner';
@@ -58,8 +68,15 @@ export async function readSyncSpecs(options: ProjectOptions, env: NodeJS.Process
   const manifest = await readManifest(path.join(targetPath, 'manifest.json'));
   const runResults = await readRunResults(path.join(targetPath, 'run_results.json'));
   const mismatch = packageVersionWarning(manifest, DBT_PACKAGE_NAME, RUNNER_VERSION);
-  const warnings = mismatch === null ? [] : [mismatch];
-  return { projectDir, targetPath, manifest, runResults, warnings, ...buildSpecs(manifest, runResults) };
+  const built = buildSpecs(manifest, runResults);
+  const warnings: ProjectWarning[] = [
+    ...(mismatch === null ? [] : [{ event: 'project.version_mismatch' as const, message: mismatch }]),
+    ...sharedMetricWarnings(built.specs).map((message) => ({
+      event: 'project.shared_metric' as const,
+      message,
+    })),
+  ];
+  return { projectDir, targetPath, manifest, runResults, warnings, ...built };
 }
 
 export async function loadSyncs(

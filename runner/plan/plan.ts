@@ -116,6 +116,8 @@ export interface PlanResult {
   mode: RunMode;
   /** Privacy deletions, shown before anything else: the deletion syncs and what they would erase. */
   deletions: { syncs: string[]; people: number; requests: number; heldBack: number };
+  /** Worth saying before the syncs (manifest/load.ts, `ProjectWarning`): said by `sync` too. */
+  warnings?: string[];
 }
 
 const EXAMPLES = 3;
@@ -331,6 +333,7 @@ export async function plan(options: ProjectOptions & RunMode): Promise<PlanResul
       stateRelation: stateOf(wh, project.stateSchema, project.stateDatabase).table('snapshot'),
       modelSchemas: [...new Set(project.specs.map((s) => schemaOf(s.model.relationName)))],
       deferred: project.deferred,
+      warnings: project.warnings.map((w) => w.message),
       stateFound: !missing.includes('snapshot'),
       syncs,
       removedSyncs,

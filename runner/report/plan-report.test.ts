@@ -114,6 +114,22 @@ describe('plan reports', () => {
   });
 });
 
+describe('plan reports of a project with warnings', () => {
+  it('says each warning before the syncs, in text and in the comment', () => {
+    const warned = {
+      ...result,
+      warnings: ['syncs `web_orders`, `till_orders` both send metric "Placed Order": keep keys distinct.'],
+    };
+    expect(renderPlan(warned, 'text')).toContain(
+      'klaviyo-runner plan (1 sync, state schema klaviyo_runner)\nwarning: syncs `web_orders`, `till_orders` both send metric "Placed Order": keep keys distinct.\n\nklaviyo_profiles_rfm',
+    );
+    expect(renderPlan(warned, 'markdown')).toContain(
+      '\n> **Warning:** syncs `web_orders`, `till_orders` both send metric "Placed Order": keep keys distinct.\n',
+    );
+    expect(renderPlan(result, 'text')).not.toContain('warning:');
+  });
+});
+
 describe('plan reports of a sync that waits for another', () => {
   it('names the sync it waits for and says when its rows go', () => {
     const list = {

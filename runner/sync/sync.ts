@@ -285,7 +285,7 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
     await recordUnloaded(options, runId, error as Error, started);
     throw error;
   }
-  for (const warning of project.warnings) log.log('warn', 'project.version_mismatch', warning);
+  for (const warning of project.warnings) log.log('warn', warning.event, warning.message);
   const results: SyncResult[] = [];
   let stopped: Error | null = null;
   let baseUrl = '';

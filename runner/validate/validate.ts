@@ -16,7 +16,7 @@ export interface ValidateResult {
   problems: string[];
   /** Whether the models' columns were checked: not when the warehouse could not be opened. */
   columnsChecked: boolean;
-  /** Said, but not problems: the dbt package that built the manifest is another version. */
+  /** Said, but not problems (manifest/load.ts, `ProjectWarning`). */
   warnings: string[];
 }
 
@@ -88,6 +88,6 @@ export async function validate(
     syncs: specs.map((s) => ({ name: s.name, object: s.config.object, model: s.model.name })),
     problems,
     columnsChecked: wh !== null,
-    warnings,
+    warnings: warnings.map((w) => w.message),
   };
 }
