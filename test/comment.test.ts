@@ -78,6 +78,7 @@ function planOf(update: number): PlanResult {
     ],
     totals: { send: update, rejected: 0, leftOutByModel: 0, requests: 1, seconds: 0.1 },
     deletions: { syncs: [], people: 0, requests: 0, heldBack: 0 },
+    warnings: [],
   };
 }
 

@@ -117,7 +117,7 @@ export interface PlanResult {
   /** Privacy deletions, shown before anything else: the deletion syncs and what they would erase. */
   deletions: { syncs: string[]; people: number; requests: number; heldBack: number };
   /** Worth saying before the syncs (manifest/load.ts, `ProjectWarning`): said by `sync` too. */
-  warnings?: string[];
+  warnings: string[];
 }
 
 const EXAMPLES = 3;

@@ -84,6 +84,7 @@ const result: PlanResult = {
   totals: { send: 1, rejected: 1, leftOutByModel: 0, requests: 4, seconds: 0.4 },
   mode: { retryRejected: false, fullRefresh: false, allowMassRemoval: false },
   deletions: { syncs: [], people: 0, requests: 0, heldBack: 0 },
+  warnings: [],
 };
 
 describe('plan reports', () => {

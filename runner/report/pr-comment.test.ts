@@ -51,6 +51,7 @@ async function bigPlan(): Promise<PlanResult> {
         seconds: 0,
       },
       deletions: { syncs: [], people: 0, requests: 0, heldBack: 0 },
+      warnings: [],
     };
   } finally {
     await wh.close();
