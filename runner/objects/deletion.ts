@@ -68,7 +68,7 @@ class DeletionApplier implements Applier<DeletionPayload> {
     }
     // The snapshot keeps an erased person's row by its hash alone, not its values.
     await this.c.settle(
-      items.map((i) => ({ ...i, change: { ...i.change, row: null } })),
+      items.map((i) => ({ ...i, change: { ...i.change, json: null } })),
       outcomes,
     );
   }

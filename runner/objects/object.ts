@@ -12,6 +12,7 @@ import type { KlaviyoClient } from '../klaviyo/client.ts';
 import type { PollOptions } from '../apply/profiles.ts';
 import type { RowChange, RowOutcome } from '../state/changes.ts';
 import type { PlanCounts, StreamedChange } from '../state/diff.ts';
+import { rowJson } from '../state/row-json.ts';
 import type { State } from '../state/schema.ts';
 import type { BuildResult } from '../transform/payload.ts';
 import type { ConfigChange, SnapshotCounts } from './config-change.ts';
@@ -21,10 +22,35 @@ export interface Keyed {
   key: string;
 }
 
-/** A payload waiting in a batch, with the change it came from. */
+/**
+ * What settling reads of a changed row once its payload is built: its kind, key, hash and profile
+ * id, and the JSON text the state stores. The row parsed from that text and the snapshot's row are
+ * let go: up to three batches of 10,000 profiles are alive at once (one gathered, two at Klaviyo),
+ * and a parsed row weighs several times its text.
+ */
+export interface SentChange {
+  kind: RowChange['kind'];
+  key: string;
+  hash: string | null;
+  profileId: string | null;
+  /** The row's JSON text as the warehouse wrote it (state/row-json.ts), null for none. */
+  json: string | null;
+}
+
+export function sentChange(change: RowChange): SentChange {
+  return {
+    kind: change.kind,
+    key: change.key,
+    hash: change.hash,
+    profileId: change.profileId,
+    json: rowJson(change.row, change.rowText),
+  };
+}
+
+/** A payload waiting in a batch, with what settling needs of the change it came from. */
 export interface Pending<P> {
   payload: P;
-  change: StreamedChange;
+  change: SentChange;
 }
 
 /** How many payloads one request (or job) takes: by count, and by size when `bytes` is set. */
@@ -179,8 +205,13 @@ export interface KlaviyoObject<P extends Keyed> {
   build(spec: SyncSpec, change: RowChange): BuildResult<P>;
   /** A payload's size, counted against `limits.bytes`. */
   bytesOf(payload: P): number;
+  /**
+   * Sync: what a batch keeps of a payload until it is settled, when sending and settling read less
+   * than a plan shows (default: all of it).
+   */
+  kept?(payload: P): P;
   /** The count a confirmed row adds to. */
-  confirmedAs(change: StreamedChange): AppliedCount;
+  confirmedAs(change: SentChange): AppliedCount;
   /** At most how many rows the diff's counts can remove or clear (the mass-removal guard's bound). */
   removalBound(spec: SyncSpec, counts: PlanCounts): number;
   /**

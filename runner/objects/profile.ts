@@ -12,7 +12,7 @@ import { resolveProfileIds } from '../apply/profile-ids.ts';
 import type { StreamedChange } from '../state/diff.ts';
 import { finishJob, jobRows, pendingJobs, recordJob } from '../state/jobs.ts';
 import { buildIdentity } from '../transform/identity.ts';
-import type { ProfilePayload } from '../transform/payload.ts';
+import type { ProfileIdentity, ProfilePayload } from '../transform/payload.ts';
 import { buildProfile } from '../transform/profile.ts';
 import { code, startsOverOnNewKey, rows } from './config-change.ts';
 import {
@@ -23,7 +23,17 @@ import {
   type Applier,
   type KlaviyoObject,
   type Pending,
+  sentChange,
 } from './object.ts';
+
+/** The identifiers of a profile's attributes, without its other attributes and properties. */
+function identityOf({ email, phone_number, external_id }: ProfileIdentity): ProfileIdentity {
+  return {
+    ...(email === undefined ? {} : { email }),
+    ...(phone_number === undefined ? {} : { phone_number }),
+    ...(external_id === undefined ? {} : { external_id }),
+  };
+}
 
 /** Profile ids the snapshot already holds for these rows, by key. */
 function knownIds(items: Pending<unknown>[]): Map<string, string> {
@@ -71,7 +81,7 @@ class ProfileApplier implements Applier<ProfilePayload> {
           profileId: r.profileId,
         };
         const built = buildProfile(c.spec, change);
-        if (built.ok) items.push({ payload: built.payload, change });
+        if (built.ok) items.push({ payload: built.payload, change: sentChange(change) });
       }
       const job = await pollImport(c.client, jobId, c.poll);
       if (job === null) {
@@ -119,7 +129,7 @@ class ProfileApplier implements Applier<ProfilePayload> {
               'profile-bulk-import',
               sent.map((p) => {
                 const change = byKey.get(p.key)!;
-                return { key: p.key, hash: change.hash!, row: change.row, rowText: change.rowText };
+                return { key: p.key, hash: change.hash!, json: change.json };
               }),
             ),
           ),
@@ -177,6 +187,9 @@ export const profile: KlaviyoObject<ProfilePayload> = {
   runs: 'profiles',
   build: buildProfile,
   bytesOf: (p) => p.bytes,
+  // The import request carries the entry's text; settling reads the identifiers (import errors are
+  // matched by them, properties cleared by profile id) and the properties to clear.
+  kept: (p) => ({ ...p, attributes: identityOf(p.attributes) }),
   confirmedAs: (change) => (change.kind === 'create' ? 'created' : 'updated'),
   // Any update may clear a property.
   removalBound: (spec, counts) =>

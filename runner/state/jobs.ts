@@ -6,7 +6,7 @@
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { State } from './schema.ts';
 import { utcTimestampText, type Row } from '../source/warehouse.ts';
-import { parseRowJson, rowJson, type RowText } from './row-json.ts';
+import { parseRowJson, storedJson, type StoredRow } from './row-json.ts';
 
 export async function recordJob(
   state: State,
@@ -14,13 +14,13 @@ export async function recordJob(
   runId: string,
   jobId: string,
   kind: string,
-  rows: { key: string; hash: string; row: Row | null; rowText?: RowText }[],
+  rows: (StoredRow & { key: string; hash: string })[],
 ): Promise<void> {
   const now = utcTimestampText(new Date());
   await state.wh.insertRows(
     state.table('job_rows'),
     ['job_id', 'sync', 'key', 'row_hash', 'row_json'],
-    rows.map((r) => [jobId, spec.name, r.key, r.hash, rowJson(r.row, r.rowText)]),
+    rows.map((r) => [jobId, spec.name, r.key, r.hash, storedJson(r)]),
   );
   await state.wh.insertRows(
     state.table('jobs'),

@@ -80,3 +80,14 @@ export function rowJson(row: Row | null, text?: RowText): string | null {
   if (row === null) return null;
   return text !== undefined && text.row === row ? text.json : JSON.stringify(row);
 }
+
+/**
+ * A row for the state to store: the row (with the warehouse's text of it), or only the text once
+ * the row itself has been let go (a sync's batches in flight keep the text alone, objects/object.ts).
+ */
+export type StoredRow = { row: Row | null; rowText?: RowText } | { json: string | null };
+
+/** The JSON text to store for `stored` (`rowJson`). */
+export function storedJson(stored: StoredRow): string | null {
+  return 'json' in stored ? stored.json : rowJson(stored.row, stored.rowText);
+}

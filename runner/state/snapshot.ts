@@ -5,21 +5,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SyncSpec } from '../manifest/spec.ts';
-import { utcTimestampText, type Row } from '../source/warehouse.ts';
+import { utcTimestampText } from '../source/warehouse.ts';
 import type { Rejection } from './changes.ts';
-import { rowJson, type RowText } from './row-json.ts';
+import { storedJson, type StoredRow } from './row-json.ts';
 import type { State } from './schema.ts';
 
-export interface ConfirmedRow {
+/** A row Klaviyo confirmed, with what the snapshot stores of it (row-json.ts, `StoredRow`). */
+export type ConfirmedRow = StoredRow & {
   key: string;
   hash: string;
-  row: Row | null;
-  /** `row`'s JSON as the warehouse wrote it (row-json.ts), stored as is. */
-  rowText?: RowText;
   profileId: string | null;
   /** The diff found no snapshot row for the key (a create): there is nothing to replace or keep. */
   isNew?: boolean;
-}
+};
 
 async function staged<T>(state: State, rows: unknown[][], work: (batch: string) => Promise<T>): Promise<T> {
   const batch = randomUUID();
@@ -72,9 +70,7 @@ export async function confirmRows(
     stage,
     ['batch_id', 'key', 'row_hash', 'row_json', 'klaviyo_profile_id'],
     rows.map((r) =>
-      fromJobs
-        ? [batch, r.key, null, null, r.profileId]
-        : [batch, r.key, r.hash, rowJson(r.row, r.rowText), r.profileId],
+      fromJobs ? [batch, r.key, null, null, r.profileId] : [batch, r.key, r.hash, storedJson(r), r.profileId],
     ),
   );
   const staged = fromJobs

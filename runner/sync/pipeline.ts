@@ -6,7 +6,7 @@
  */
 import type { SyncSpec } from '../manifest/spec.ts';
 import { classify } from '../objects/classify.ts';
-import type { Applier, Keyed, KlaviyoObject, Pending } from '../objects/object.ts';
+import { sentChange, type Applier, type Keyed, type KlaviyoObject, type Pending } from '../objects/object.ts';
 import type { StreamedChange } from '../state/diff.ts';
 import type { RowReport } from './row-report.ts';
 
@@ -184,7 +184,10 @@ export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Pr
             break;
           case 'send':
             if (row.dropped.length > 0) report.dropFields(change.key, row.dropped);
-            await batcher.add({ payload: row.payload, change });
+            await batcher.add({
+              payload: object.kept?.(row.payload) ?? row.payload,
+              change: sentChange(change),
+            });
             break;
         }
       }

@@ -105,8 +105,7 @@ class SyncRun {
         confirmed.push({
           key: o.key,
           hash: item.change.hash!,
-          row: item.change.row,
-          rowText: item.change.rowText,
+          json: item.change.json,
           profileId: o.profileId ?? item.change.profileId ?? null,
           isNew: item.change.kind === 'create',
         });
