@@ -153,6 +153,19 @@ describe('the plan estimates the requests a sync then makes', () => {
       KLAVIYO_RUNNER_DUCKDB: db,
     };
     const { estimate, estimated, made, byOperation } = await planThenSync(project, sandbox, env);
+    // Each job completes two seconds after it is accepted (the sandbox's default pace), and the
+    // sync submits its next job without waiting for one to finish: every job is at Klaviyo
+    // before the first is seen complete.
+    const requests = sandbox.requests();
+    const firstComplete = requests.findIndex(
+      (r) =>
+        r.operationId === 'get_bulk_import_profiles_job' &&
+        (r.responseBody as { data?: { attributes?: { status?: string } } } | undefined)?.data?.attributes
+          ?.status === 'complete',
+    );
+    const submitted = requests.flatMap((r, i) => (r.operationId === 'bulk_import_profiles' ? [i] : []));
+    expect(submitted).toHaveLength(3);
+    expect(firstComplete).toBeGreaterThan(submitted[2]!);
     expect(estimated).toMatchObject({
       bulk_import_profiles: 3,
       bulk_create_events: 6,

@@ -22,6 +22,32 @@ import { partsWithin } from '../klaviyo/body-limit.ts';
 import { blamesRows, notAboutRows, tooLarge } from './outcome.ts';
 import { resolveProfileIds } from './profile-ids.ts';
 
+/**
+ * What settling a job reads of each profile it carried: its key, its identifiers (import errors
+ * are matched by them, properties cleared by profile id) and the properties to clear. The entry's
+ * text went in the request.
+ */
+export interface ProfileToSettle {
+  key: string;
+  attributes: ProfileIdentity;
+  unsetProperties: string[];
+}
+
+/** The identifiers of a profile's attributes, without its other attributes and properties. */
+export function identityOf({ email, phone_number, external_id }: ProfileIdentity): ProfileIdentity {
+  return {
+    ...(email === undefined ? {} : { email }),
+    ...(phone_number === undefined ? {} : { phone_number }),
+    ...(external_id === undefined ? {} : { external_id }),
+  };
+}
+
+/** A job Klaviyo accepted, with the profiles it carries. */
+export interface SubmittedJob {
+  jobId: string;
+  payloads: ProfileToSettle[];
+}
+
 export interface PollOptions {
   /** Give up waiting after this long; the job stays recorded and the next run resumes it. */
   timeoutMs?: number;
@@ -76,7 +102,7 @@ async function outcomesOfJob(
   client: KlaviyoClient,
   jobId: string,
   job: ImportJobStatus | null,
-  payloads: ProfilePayload[],
+  payloads: ProfileToSettle[],
 ): Promise<RowOutcome[]> {
   if (job === null)
     return payloads.map((p) => ({
@@ -146,7 +172,7 @@ async function outcomesOfJob(
  */
 async function clearProperties(
   client: KlaviyoClient,
-  payloads: ProfilePayload[],
+  payloads: ProfileToSettle[],
   outcomes: RowOutcome[],
   knownIds: ReadonlyMap<string, string> = new Map(),
 ): Promise<RowOutcome[]> {
@@ -216,7 +242,7 @@ export async function settleJob(
   client: KlaviyoClient,
   jobId: string,
   job: ImportJobStatus | null,
-  payloads: ProfilePayload[],
+  payloads: ProfileToSettle[],
   knownIds?: ReadonlyMap<string, string>,
 ): Promise<RowOutcome[]> {
   return clearProperties(client, payloads, await outcomesOfJob(client, jobId, job, payloads), knownIds);
@@ -237,11 +263,11 @@ async function submitAll(
   payloads: ProfilePayload[],
   options: ImportOptions,
   rejected: RowOutcome[],
-): Promise<{ jobId: string; payloads: ProfilePayload[] }[]> {
+): Promise<SubmittedJob[]> {
   if (payloads.length === 0) return [];
   const parts = partsWithin(payloads, client.bodies.bytes);
   if (parts.length > 1) {
-    const jobs: { jobId: string; payloads: ProfilePayload[] }[] = [];
+    const jobs: SubmittedJob[] = [];
     for (const part of parts) jobs.push(...(await submitAll(client, part, options, rejected)));
     return jobs;
   }
@@ -251,7 +277,16 @@ async function submitAll(
       payloads.map((p) => p.json),
     );
     await options.onSubmitted(job.id, payloads);
-    return [{ jobId: job.id, payloads }];
+    return [
+      {
+        jobId: job.id,
+        payloads: payloads.map(({ key, attributes, unsetProperties }) => ({
+          key,
+          attributes: identityOf(attributes),
+          unsetProperties,
+        })),
+      },
+    ];
   } catch (error) {
     if (tooLarge(error)) {
       if (payloads.length === 1) {
@@ -294,12 +329,38 @@ async function halves(
   payloads: ProfilePayload[],
   options: ImportOptions,
   rejected: RowOutcome[],
-): Promise<{ jobId: string; payloads: ProfilePayload[] }[]> {
+): Promise<SubmittedJob[]> {
   const half = Math.ceil(payloads.length / 2);
   return [
     ...(await submitAll(client, payloads.slice(0, half), options, rejected)),
     ...(await submitAll(client, payloads.slice(half), options, rejected)),
   ];
+}
+
+/**
+ * Submits profiles as import jobs, splitting off what Klaviyo refuses (`outcomes`: those rows),
+ * each job recorded by `onSubmitted` once Klaviyo accepted it.
+ */
+export async function submitProfiles(
+  client: KlaviyoClient,
+  payloads: ProfilePayload[],
+  options: ImportOptions,
+): Promise<{ jobs: SubmittedJob[]; outcomes: RowOutcome[] }> {
+  const outcomes: RowOutcome[] = [];
+  const jobs = await submitAll(client, payloads, options, outcomes);
+  return { jobs, outcomes };
+}
+
+/** Polls a submitted job to its end, maps its errors back and clears properties. */
+export async function settleSubmitted(
+  client: KlaviyoClient,
+  { jobId, payloads }: SubmittedJob,
+  options: PollOptions & { knownIds?: ReadonlyMap<string, string> },
+): Promise<{ job: ImportedJob; outcomes: RowOutcome[] }> {
+  const done = await pollImport(client, jobId, options);
+  const outcomes = await settleJob(client, jobId, done, payloads, options.knownIds);
+  const status = done === null ? 'running' : done.status === 'cancelled' ? 'cancelled' : 'complete';
+  return { job: { jobId, status }, outcomes };
 }
 
 /** Imports profiles: submit (splitting off what Klaviyo refuses), poll each job, map its errors back, clear properties. */
@@ -308,15 +369,13 @@ export async function importProfiles(
   payloads: ProfilePayload[],
   options: ImportOptions,
 ): Promise<{ jobs: ImportedJob[]; outcomes: RowOutcome[] }> {
-  const outcomes: RowOutcome[] = [];
+  const submitted = await submitProfiles(client, payloads, options);
+  const outcomes = submitted.outcomes;
   const jobs: ImportedJob[] = [];
-  for (const job of await submitAll(client, payloads, options, outcomes)) {
-    const done = await pollImport(client, job.jobId, options);
-    outcomes.push(...(await settleJob(client, job.jobId, done, job.payloads, options.knownIds)));
-    jobs.push({
-      jobId: job.jobId,
-      status: done === null ? 'running' : done.status === 'cancelled' ? 'cancelled' : 'complete',
-    });
+  for (const each of submitted.jobs) {
+    const settled = await settleSubmitted(client, each, options);
+    outcomes.push(...settled.outcomes);
+    jobs.push(settled.job);
   }
   return { jobs, outcomes };
 }

@@ -125,6 +125,11 @@ export interface Applier<P> {
   send(batch: Pending<P>[]): Promise<void>;
   /** Rows that left the model, at most `limits.removals` at a time. */
   remove(changes: StreamedChange[]): Promise<void>;
+  /**
+   * Waits for the work `send` left going once its batch was accepted (import jobs polled and
+   * settled); the first error of that work is thrown here. Absent when `send` returns settled.
+   */
+  drain?(): Promise<void>;
   /** Work after every batch and removal is settled (a deletion clears the erased people's state). */
   finish?(): Promise<void>;
 }

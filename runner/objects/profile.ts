@@ -7,12 +7,22 @@
 import { stopsTheRun } from '../errors.ts';
 import { batches, LIMITS, pollsUntil, ASSUMED_JOB_MS } from '../klaviyo/limits.ts';
 import { unsetProperties } from '../klaviyo/profiles.ts';
-import { importProfiles, pollImport, settleJob } from '../apply/profiles.ts';
+import Bottleneck from 'bottleneck';
+import {
+  identityOf,
+  pollImport,
+  settleJob,
+  settleSubmitted,
+  submitProfiles,
+  type ImportedJob,
+  type SubmittedJob,
+} from '../apply/profiles.ts';
+import type { RowOutcome } from '../state/changes.ts';
 import { resolveProfileIds } from '../apply/profile-ids.ts';
 import type { StreamedChange } from '../state/diff.ts';
 import { finishJob, jobRows, pendingJobs, recordJob } from '../state/jobs.ts';
 import { buildIdentity } from '../transform/identity.ts';
-import type { ProfileIdentity, ProfilePayload } from '../transform/payload.ts';
+import type { ProfilePayload } from '../transform/payload.ts';
 import { buildProfile } from '../transform/profile.ts';
 import { code, startsOverOnNewKey, rows } from './config-change.ts';
 import {
@@ -22,18 +32,10 @@ import {
   type ApplyContext,
   type Applier,
   type KlaviyoObject,
+  type Keyed,
   type Pending,
   sentChange,
 } from './object.ts';
-
-/** The identifiers of a profile's attributes, without its other attributes and properties. */
-function identityOf({ email, phone_number, external_id }: ProfileIdentity): ProfileIdentity {
-  return {
-    ...(email === undefined ? {} : { email }),
-    ...(phone_number === undefined ? {} : { phone_number }),
-    ...(external_id === undefined ? {} : { external_id }),
-  };
-}
 
 /** Profile ids the snapshot already holds for these rows, by key. */
 function knownIds(items: Pending<unknown>[]): Map<string, string> {
@@ -56,7 +58,42 @@ export function importJobRequests(jobs: number): Record<string, number> {
   };
 }
 
+/** A batch whose import jobs Klaviyo accepted, as settling reads it. */
+interface Submitted {
+  items: Pending<Keyed>[];
+  known: Map<string, string>;
+  jobs: SubmittedJob[];
+  /** Rows Klaviyo refused before making a job. */
+  outcomes: RowOutcome[];
+}
+
+/**
+ * Batches of one sync whose import jobs Klaviyo accepted and the sync has not yet seen finish.
+ * Klaviyo takes seconds to minutes per job, and the rate limits allow ten jobs a second: with
+ * the next batch submitted only once a job before it finished, a sync went at two jobs per job's
+ * duration. Such a batch keeps only what settling reads (`Submitted`, a few hundred bytes a row),
+ * and a killed run resumes its recorded jobs.
+ */
+const JOBS_AWAITED = 8;
+
+/**
+ * Import jobs of one sync polled at once: one, the oldest first. A job is polled once the one
+ * before it is seen finished, by which time Klaviyo has mostly finished it too (jobs submitted
+ * together are processed side by side), so the polls stay near one per job after the first, as
+ * the plan counts them (`importJobRequests`), and leave the tier (M, shared with event creation)
+ * to the run's other syncs. Two at a time polled 29-30 times for 10 jobs of 8 s, one 21 times; a
+ * job that stalls at Klaviyo holds back the confirmation of those after it, not their processing.
+ */
+const POLLED_AT_ONCE = 1;
+
 class ProfileApplier implements Applier<ProfilePayload> {
+  /** The sync's job polls, oldest job first. */
+  private readonly polls = new Bottleneck({ maxConcurrent: POLLED_AT_ONCE });
+  /** Batches submitted whose jobs are being polled and settled. */
+  private readonly awaiting = new Set<Promise<void>>();
+  /** The first error of that work, thrown at the next `send` or at `drain`. */
+  private failure: { error: unknown } | null = null;
+
   constructor(private readonly c: ApplyContext) {}
 
   /** Import jobs a previous run submitted and did not see finish: poll them and confirm their rows. */
@@ -110,15 +147,45 @@ class ProfileApplier implements Applier<ProfilePayload> {
     }
   }
 
+  /**
+   * Submits the batch's jobs and returns once Klaviyo accepted them and they are recorded: the
+   * jobs are polled and their rows settled after, while the next batches are built and submitted
+   * (`drain` waits for them). At most JOBS_AWAITED batches wait on their jobs at once.
+   */
   async send(items: Pending<ProfilePayload>[]): Promise<void> {
+    this.throwFailure();
+    while (this.awaiting.size >= JOBS_AWAITED) await Promise.race(this.awaiting);
+    this.throwFailure();
+    const submitted = await this.submit(items);
+    const settling: Promise<void> = this.settleJobs(submitted)
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => this.awaiting.delete(settling));
+    this.awaiting.add(settling);
+  }
+
+  async drain(): Promise<void> {
+    while (this.awaiting.size > 0) await Promise.race(this.awaiting);
+    this.throwFailure();
+  }
+
+  private throwFailure(): void {
+    if (this.failure !== null) throw this.failure.error;
+  }
+
+  /**
+   * Submits the batch as import jobs and records each with its rows (state/jobs.ts). What is
+   * left is what settling reads: the rows' texts are in the jobs' records, the entries' texts
+   * went in the requests.
+   */
+  private async submit(items: Pending<ProfilePayload>[]): Promise<Submitted> {
     const { c } = this;
     const byKey = new Map(items.map((i) => [i.change.key, i.change]));
-    const { jobs, outcomes } = await importProfiles(
+    const { jobs, outcomes } = await submitProfiles(
       c.client,
       items.map((i) => i.payload),
       {
-        ...c.poll,
-        knownIds: knownIds(items),
         onSubmitted: (id, sent) =>
           c.write(() =>
             recordJob(
@@ -135,15 +202,37 @@ class ProfileApplier implements Applier<ProfilePayload> {
           ),
       },
     );
-    c.jobs(jobs.map((j) => j.jobId));
+    return {
+      items: items.map(({ payload, change }) => ({
+        payload: { key: payload.key },
+        change: { ...change, json: null },
+      })),
+      known: knownIds(items),
+      jobs,
+      outcomes,
+    };
+  }
+
+  /** Polls the batch's jobs, at most POLLED_AT_ONCE of the sync's at once, and settles their rows. */
+  private async settleJobs({ items, known, jobs, outcomes }: Submitted): Promise<void> {
+    const { c } = this;
+    const finished: ImportedJob[] = [];
+    for (const job of jobs) {
+      const settled = await this.polls.schedule(() =>
+        settleSubmitted(c.client, job, { ...c.poll, knownIds: known }),
+      );
+      outcomes.push(...settled.outcomes);
+      finished.push(settled.job);
+    }
+    c.jobs(finished.map((j) => j.jobId));
     // Settled before any job is finished: finishing a job deletes the rows its settle reads.
     await c.settle(
       items,
       outcomes,
-      jobs.map((j) => j.jobId),
+      finished.map((j) => j.jobId),
     );
     // A job still running at Klaviyo stays recorded: the next run resumes it.
-    for (const { jobId, status } of jobs)
+    for (const { jobId, status } of finished)
       if (status !== 'running') await c.write(() => finishJob(c.state, jobId, status));
   }
 

@@ -153,6 +153,11 @@ export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Pr
     signal?.throwIfAborted();
     return applier.send(batch);
   });
+  /** Every batch sent so far settled, the work its send left going included. */
+  const allSettled = async () => {
+    await batcher.idle();
+    await applier.drain?.();
+  };
   try {
     for await (const chunk of changes) {
       signal?.throwIfAborted();
@@ -194,19 +199,20 @@ export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Pr
       await write(() => report.flush());
       // Removals go once the batches before them are settled, as when the batches went one by one.
       if (removals.length > 0) {
-        await batcher.idle();
+        await allSettled();
         await settled();
       }
       for (let i = 0; i < removals.length; i += object.limits.removals)
         await applier.remove(removals.slice(i, i + object.limits.removals));
     }
     await batcher.flush();
+    await applier.drain?.();
     await write(() => report.flush());
     await settled();
     await applier.finish?.();
   } catch (error) {
     // Stopped (a signal, an error): the batches in flight settle first, so what Klaviyo confirmed is kept.
-    await batcher.idle().catch(() => {});
+    await allSettled().catch(() => {});
     throw error;
   }
 }
