@@ -5,12 +5,10 @@
  * counts job polls, import-error reads, id lookups, the list's lookup and creation, and the rows of
  * `after` syncs, so it lands within 20% of the requests made.
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RecordedRequest, type RunningSandbox } from '../runner/sandbox/server.ts';
-import { copyDemoProject, runCli, runDbt } from './helpers/dbt.ts';
+import { copyDemoProject, runCli, runDbt, scratchProject } from './helpers/dbt.ts';
 
 interface PlanJson {
   syncs: { sync: string; estimate: { requests: Record<string, number>; total: number } }[];
@@ -38,23 +36,6 @@ async function planThenSync(project: string, sandbox: RunningSandbox, env: NodeJ
 }
 
 const LARGE = {
-  'dbt_project.yml': `name: large_shop
-version: "1.0.0"
-config-version: 2
-profile: large_shop
-model-paths: ["models"]
-models:
-  large_shop:
-    +materialized: table
-`,
-  'profiles.yml': `large_shop:
-  target: dev
-  outputs:
-    dev:
-      type: duckdb
-      path: "{{ env_var('KLAVIYO_RUNNER_DUCKDB') }}"
-      threads: 2
-`,
   'models/people.sql': `select 'P' || lpad(cast(i as varchar), 6, '0') as person_id,
   'person' || cast(i as varchar) || '@example.com' as email,
   'First' || cast(i % 97 as varchar) as first_name,
@@ -138,9 +119,7 @@ describe('the plan estimates the requests a sync then makes', () => {
   }, 400_000);
 
   it('on a larger project with several import jobs and an after sync, within 20%', async () => {
-    const project = await mkdtemp(path.join(os.tmpdir(), 'kr-large-'));
-    await mkdir(path.join(project, 'models'));
-    for (const [file, text] of Object.entries(LARGE)) await writeFile(path.join(project, file), text);
+    const project = await scratchProject('large_shop', LARGE);
     const db = path.join(project, 'target', 'demo.duckdb');
     const built = await runDbt(project, ['build']);
     expect(built.code, built.stdout).toBe(0);

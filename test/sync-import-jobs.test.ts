@@ -4,34 +4,15 @@
  * them all recorded, and the next run polls each by its id and sends none of their profiles again.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RecordedRequest, type RunningSandbox } from '../runner/sandbox/server.ts';
-import { repoRoot, runCli, runDbt } from './helpers/dbt.ts';
+import { repoRoot, runCli, runDbt, scratchProject } from './helpers/dbt.ts';
 
 /** Four import jobs of 10,000 profiles at most. */
 const PEOPLE = 40_000;
 
 const PROJECT = {
-  'dbt_project.yml': `name: jobs_shop
-version: "1.0.0"
-config-version: 2
-profile: jobs_shop
-model-paths: ["models"]
-models:
-  jobs_shop:
-    +materialized: table
-`,
-  'profiles.yml': `jobs_shop:
-  target: dev
-  outputs:
-    dev:
-      type: duckdb
-      path: "{{ env_var('KLAVIYO_RUNNER_DUCKDB') }}"
-      threads: 2
-`,
   'models/people.sql': `select 'P' || lpad(cast(i as varchar), 6, '0') as person_id,
   'person' || cast(i as varchar) || '@example.com' as email,
   'First' || cast(i % 97 as varchar) as first_name,
@@ -71,9 +52,7 @@ describe('a profile sync of several import jobs', () => {
   });
 
   it('killed while its jobs wait at Klaviyo, resumes every recorded job and sends none of their profiles again', async () => {
-    const project = await mkdtemp(path.join(os.tmpdir(), 'kr-jobs-'));
-    await mkdir(path.join(project, 'models'));
-    for (const [file, text] of Object.entries(PROJECT)) await writeFile(path.join(project, file), text);
+    const project = await scratchProject('jobs_shop', PROJECT);
     const db = path.join(project, 'target', 'demo.duckdb');
     const built = await runDbt(project, ['build']);
     expect(built.code, built.stdout).toBe(0);

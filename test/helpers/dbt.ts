@@ -3,7 +3,7 @@
  * build without touching the repository) and the project's own dbt from .venv.
  */
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -22,6 +22,39 @@ export async function copyDemoProject(): Promise<string> {
     'schema',
   ]) {
     await cp(path.join(repoRoot, entry), path.join(dir, entry), { recursive: true });
+  }
+  return dir;
+}
+
+/**
+ * A dbt project of its own on DuckDB in a scratch folder: `name`'s dbt_project.yml (models built as
+ * tables) and profiles.yml (the file `runDbt` names), with `files` (models/…) beside them.
+ */
+export async function scratchProject(name: string, files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `kr-${name}-`));
+  const project = {
+    'dbt_project.yml': `name: ${name}
+version: "1.0.0"
+config-version: 2
+profile: ${name}
+model-paths: ["models"]
+models:
+  ${name}:
+    +materialized: table
+`,
+    'profiles.yml': `${name}:
+  target: dev
+  outputs:
+    dev:
+      type: duckdb
+      path: "{{ env_var('KLAVIYO_RUNNER_DUCKDB') }}"
+      threads: 2
+`,
+    ...files,
+  };
+  for (const [file, text] of Object.entries(project)) {
+    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+    await writeFile(path.join(dir, file), text);
   }
   return dir;
 }
