@@ -27,11 +27,7 @@ import { resolveProfileIds } from './profile-ids.ts';
  * are matched by them, properties cleared by profile id) and the properties to clear. The entry's
  * text went in the request.
  */
-export interface ProfileToSettle {
-  key: string;
-  attributes: ProfileIdentity;
-  unsetProperties: string[];
-}
+export type ProfileToSettle = Pick<ProfilePayload, 'key' | 'attributes' | 'unsetProperties'>;
 
 /** The identifiers of a profile's attributes, without its other attributes and properties. */
 export function identityOf({ email, phone_number, external_id }: ProfileIdentity): ProfileIdentity {
@@ -280,9 +276,11 @@ async function submitAll(
     return [
       {
         jobId: job.id,
+        // The entries' texts went in the request. A sync's payloads hold only their identifiers by
+        // now (objects/profile.ts, `kept`), so the attributes are kept as they are.
         payloads: payloads.map(({ key, attributes, unsetProperties }) => ({
           key,
-          attributes: identityOf(attributes),
+          attributes,
           unsetProperties,
         })),
       },

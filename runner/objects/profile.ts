@@ -34,7 +34,6 @@ import {
   type KlaviyoObject,
   type Keyed,
   type Pending,
-  sentChange,
 } from './object.ts';
 
 /** Profile ids the snapshot already holds for these rows, by key. */
@@ -118,7 +117,12 @@ class ProfileApplier implements Applier<ProfilePayload> {
           profileId: r.profileId,
         };
         const built = buildProfile(c.spec, change);
-        if (built.ok) items.push({ payload: built.payload, change: sentChange(change) });
+        // The snapshot takes the rows' texts from the job's records: none is carried here.
+        if (built.ok)
+          items.push({
+            payload: built.payload,
+            change: { kind: change.kind, key: r.key, hash: r.hash, profileId: r.profileId, json: null },
+          });
       }
       const job = await pollImport(c.client, jobId, c.poll);
       if (job === null) {
