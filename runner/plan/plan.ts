@@ -333,7 +333,7 @@ export async function plan(options: ProjectOptions & RunMode): Promise<PlanResul
       stateRelation: stateOf(wh, project.stateSchema, project.stateDatabase).table('snapshot'),
       modelSchemas: [...new Set(project.specs.map((s) => schemaOf(s.model.relationName)))],
       deferred: project.deferred,
-      warnings: project.warnings.map((w) => w.message),
+      warnings: [...project.warnings, ...(wh.warnings ?? [])].map((w) => w.message),
       stateFound: !missing.includes('snapshot'),
       syncs,
       removedSyncs,

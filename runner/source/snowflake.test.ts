@@ -53,6 +53,17 @@ describe('the Snowflake adapter, over the Node driver', () => {
     ]);
   });
 
+  it('asks for a session in UTC, and says what a session that refuses it means (the emulator refuses)', () => {
+    expect(wh.warnings).toEqual([
+      {
+        event: 'warehouse.time_zone',
+        message: expect.stringMatching(
+          /^Snowflake refused `alter session set timezone = 'UTC'`: .*not implemented.*: TIMESTAMP_LTZ columns are read in the session's own time zone/,
+        ) as unknown,
+      },
+    ]);
+  });
+
   it('streams a result in chunks of the size asked', async () => {
     await wh.execute('create or replace table ANALYTICS.ADAPTER.PEOPLE (person_id varchar)');
     await wh.insertRows('ANALYTICS.ADAPTER.PEOPLE', ['person_id'], [['C1'], ['C2'], ['C3']]);

@@ -7,7 +7,13 @@ import snowflake from 'snowflake-sdk';
 import { WarehouseError } from '../errors.ts';
 import type { SnowflakeAuth, SnowflakeConnection } from '../config/snowflake-target.ts';
 import { serialized } from './serial.ts';
-import { utcTimestampText, type Row, type SqlDialect, type Warehouse } from './warehouse.ts';
+import {
+  utcTimestampText,
+  type Row,
+  type SqlDialect,
+  type Warehouse,
+  type WarehouseWarning,
+} from './warehouse.ts';
 
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const quoteLiteral = (value: string) => `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
@@ -117,6 +123,27 @@ export function authOptions(auth: SnowflakeAuth): Partial<snowflake.ConnectionOp
   }
 }
 
+/**
+ * Sets the session's time zone to UTC. Snowflake shows a TIMESTAMP_LTZ value in the session's
+ * TIMEZONE (https://docs.snowflake.com/en/sql-reference/parameters#timezone), the account's or the
+ * user's unless the session sets it, and so writes it into a row's JSON text: without this, a row
+ * holding one would hash differently, and be sent again, when the runner's user or account changed
+ * zone. A session that does not take the setting (an emulator) is used as it is, and said.
+ */
+async function pinTimeZone(conn: SfConnection): Promise<WarehouseWarning[]> {
+  try {
+    await run(conn, "alter session set timezone = 'UTC'");
+    return [];
+  } catch (error) {
+    return [
+      {
+        event: 'warehouse.time_zone',
+        message: `${error instanceof Error ? error.message : String(error)}: TIMESTAMP_LTZ columns are read in the session's own time zone, and a row holding one is sent again if that zone changes.`,
+      },
+    ];
+  }
+}
+
 export async function openSnowflake(connection: SnowflakeConnection): Promise<Warehouse> {
   snowflake.configure({ logLevel: 'ERROR' });
   let conn: SfConnection;
@@ -151,9 +178,11 @@ export async function openSnowflake(connection: SnowflakeConnection): Promise<Wa
       conn.connectAsync(connecting(resolve, reject)).catch(reject);
     else conn.connect(connecting(resolve, reject));
   });
+  const warnings = await pinTimeZone(conn);
   return serialized({
     kind: 'snowflake',
     dialect: snowflakeDialect(connection.database),
+    warnings,
     query: (sql, params) => run(conn, sql, params?.map(bindText)),
     execute: async (sql, params) => {
       await run(conn, sql, params?.map(bindText));

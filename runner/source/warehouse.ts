@@ -49,9 +49,17 @@ export interface SqlDialect {
   secondsSince(expr: string): string;
 }
 
+/** Something about the session the user should know, said by `sync` and `plan` (docs/value-rules.md). */
+export interface WarehouseWarning {
+  event: 'warehouse.time_zone';
+  message: string;
+}
+
 export interface Warehouse {
   readonly kind: 'duckdb' | 'snowflake';
   readonly dialect: SqlDialect;
+  /** What the session could not be set up to do; absent or empty when it is as the runner needs. */
+  readonly warnings?: readonly WarehouseWarning[];
   /** Run a statement that returns rows; small results only. */
   query(sql: string, params?: unknown[]): Promise<Row[]>;
   /** Run a statement for its effect. */

@@ -294,6 +294,7 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
     try {
       const wh = await openWarehouse(project.connection);
       try {
+        for (const warning of wh.warnings ?? []) log.log('warn', warning.event, warning.message);
         const state = stateOf(wh, project.stateSchema, project.stateDatabase);
         await ensureStateSchema(state);
         const restarted = await guardConfigChanges(
