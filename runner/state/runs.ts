@@ -145,8 +145,18 @@ export async function firstLoadDone(state: State, sync: string): Promise<boolean
   return Number(rows[0]?.n ?? 0) > 0;
 }
 
+/**
+ * Marks the first load done, once Klaviyo has confirmed at least one of the sync's rows. A run that
+ * confirmed none (an empty model, history not yet connected, every row refused) loaded no
+ * history: the rows a later run finds are still history, and still go as backfill, rather than
+ * starting a flow for every old order.
+ */
 export async function markFirstLoadDone(state: State, sync: string): Promise<void> {
   if (await firstLoadDone(state, sync)) return;
+  const confirmed = await state.wh.query(
+    `select count(*) as n from (select 1 from ${state.table('snapshot')} where sync = ${state.wh.dialect.literal(sync)} limit 1) as one`,
+  );
+  if (Number(confirmed[0]?.n ?? 0) === 0) return;
   await state.wh.execute(
     `delete from ${state.table('syncs')} where sync = ${state.wh.dialect.literal(sync)}`,
   );

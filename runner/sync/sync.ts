@@ -221,7 +221,8 @@ class SyncRun {
       }
       const c = this.result.counts;
       this.result.status = c.failed > 0 || c.rejected > 0 ? 'partial' : 'success';
-      // Nothing left to send but rows Klaviyo or the runner refused: the first load is done.
+      // Nothing left to send but rows Klaviyo or the runner refused: the first load is done, if it
+      // confirmed any (runs.ts).
       if (c.failed === 0 && this.result.message === '') await markFirstLoadDone(this.state, spec.name);
     } catch (error) {
       if (error instanceof LockedError) {
