@@ -243,6 +243,32 @@ describe('manifest strings that reach SQL', () => {
     );
   });
 
+  it('reads the latest version of a versioned suppressions model, as ref() does', () => {
+    const version = (v: number, latest: number | null) => ({
+      [`model.shop.supp.v${v}`]: {
+        unique_id: `model.shop.supp.v${v}`,
+        name: 'supp',
+        resource_type: 'model',
+        package_name: 'shop',
+        original_file_path: `models/supp_v${v}.sql`,
+        relation_name: `"db"."main"."supp_v${v}"`,
+        version: v,
+        latest_version: latest,
+        config: { materialized: 'table' },
+      },
+    });
+    const scoped = exposure('k', {
+      ...profileBlock,
+      scope: { suppressions: 'supp', exclude: ['suppressed'] },
+    });
+    const read = (nodes: Record<string, unknown>) =>
+      buildSpecs(manifest(scoped, nodes), null).checks[0]?.suppressions?.relationName;
+    // latest_version names 2, though a version 3 exists (a pre-release).
+    expect(read({ ...version(1, 2), ...version(2, 2), ...version(3, 2) })).toBe('"db"."main"."supp_v2"');
+    // No latest_version: the highest.
+    expect(read({ ...version(1, null), ...version(2, null) })).toBe('"db"."main"."supp_v2"');
+  });
+
   it('refuses exposure names dbt would refuse', () => {
     for (const name of ['my sync', "x'; drop table y; --", 'a.b']) {
       expect(buildSpecs(manifest(exposure(name, profileBlock)), null).problems).toEqual([

@@ -15,6 +15,9 @@ export interface ManifestNode {
   package_name: string;
   original_file_path: string;
   relation_name?: string | null;
+  /** A versioned model's version, and the one `ref()` without `v=` reads (its latest). */
+  version?: string | number | null;
+  latest_version?: string | number | null;
   config?: { materialized?: string; enabled?: boolean; meta?: Record<string, unknown> };
   columns?: Record<string, { name: string; data_type?: string | null }>;
 }

@@ -72,8 +72,24 @@ function reportingModels(
   return { relations, problems };
 }
 
+/**
+ * The node `ref(name)` reads: of a versioned model, the latest version, the one its
+ * `latest_version` names or else the largest, numerically when every version is a number and
+ * alphabetically otherwise (https://docs.getdbt.com/reference/resource-properties/latest_version).
+ */
 function findByName(manifest: Manifest, name: string): ManifestNode | undefined {
-  return Object.values(manifest.nodes).find((n) => SHIPPABLE.has(n.resource_type) && n.name === name);
+  const named = Object.values(manifest.nodes).filter(
+    (n) => SHIPPABLE.has(n.resource_type) && n.name === name,
+  );
+  if (named.length <= 1) return named[0];
+  const latest = named.find(
+    (n) => n.version != null && n.latest_version != null && String(n.version) === String(n.latest_version),
+  );
+  if (latest !== undefined) return latest;
+  const numeric = named.every((n) => n.version != null && Number.isFinite(Number(n.version)));
+  const larger = (a: ManifestNode, b: ManifestNode) =>
+    numeric ? Number(b.version) > Number(a.version) : String(b.version ?? '') > String(a.version ?? '');
+  return named.reduce((a, b) => (larger(a, b) ? b : a));
 }
 
 /**
