@@ -60,13 +60,13 @@ export function normalizeCountry(raw: unknown): Normalized | null {
     return {
       ok: false,
       code: 'unknown_country',
-      reason: `"${text}" is not a country: use an ISO 3166-1 code (GB, GBR) or an English name`,
+      reason: `${JSON.stringify(text)} is not a country: use an ISO 3166-1 code (GB, GBR) or an English name`,
     };
   if (code === null)
     return {
       ok: false,
       code: 'ambiguous_country',
-      reason: `"${text}" names more than one country; use its ISO 3166-1 code`,
+      reason: `${JSON.stringify(text)} names more than one country; use its ISO 3166-1 code`,
     };
   return { ok: true, value: code };
 }

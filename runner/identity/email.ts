@@ -50,7 +50,7 @@ export function normalizeEmail(raw: unknown): Normalized | null {
   return {
     ok: false,
     code: 'invalid_email',
-    reason: `"${value}" is not a valid email address: ${emailProblem(value)}`,
+    reason: `${JSON.stringify(value)} is not a valid email address: ${emailProblem(value)}`,
   };
 }
 
@@ -62,7 +62,7 @@ function emailProblem(value: string): string {
   if (SPACE.test(value)) return 'it contains a space';
   const nonAscii = NON_ASCII.exec(value);
   if (nonAscii !== null)
-    return `it contains "${nonAscii[0]}", which is not an ASCII character (write the domain in its xn-- form)`;
+    return `it contains ${JSON.stringify(nonAscii[0])}, which is not an ASCII character (write the domain in its xn-- form)`;
   const [local = '', domain = ''] = value.split('@');
   if (local === '') return 'nothing comes before the @';
   if (domain === '') return 'nothing comes after the @';
@@ -70,7 +70,7 @@ function emailProblem(value: string): string {
     return local.startsWith('.') || local.endsWith('.') || local.includes('..')
       ? 'the part before the @ starts or ends with a dot, or has two dots in a row'
       : 'the part before the @ contains a character email addresses cannot have';
-  if (!domain.includes('.')) return `the domain "${domain}" has no dot`;
-  if (!DOMAIN_ONLY.test(domain)) return `the domain "${domain}" is not a valid host name`;
+  if (!domain.includes('.')) return `the domain ${JSON.stringify(domain)} has no dot`;
+  if (!DOMAIN_ONLY.test(domain)) return `the domain ${JSON.stringify(domain)} is not a valid host name`;
   return 'it does not have the form name@domain.tld';
 }

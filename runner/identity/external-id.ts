@@ -13,8 +13,8 @@ export function normalizeExternalId(raw: unknown): Normalized | null {
       return {
         ok: false,
         reason: Number.isInteger(raw)
-          ? `${raw} is a number too large to keep every digit; cast the column to text in the model`
-          : `${raw} is not a whole number; an external_id must be text or an integer`,
+          ? `${JSON.stringify(String(raw))} is a number too large to keep every digit; cast the column to text in the model`
+          : `${JSON.stringify(String(raw))} is not a whole number; an external_id must be text or an integer`,
       };
     return { ok: true, value: String(raw) };
   }

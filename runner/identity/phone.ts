@@ -29,7 +29,7 @@ const NON_DIGIT = /[^0-9]/g;
 const E164 = /^\+[1-9][0-9]{6,14}$/;
 
 function refuse(text: string, code: string, detail: string): Normalized {
-  return { ok: false, code, reason: `"${text}" is not a valid phone number: ${detail}` };
+  return { ok: false, code, reason: `${JSON.stringify(text)} is not a valid phone number: ${detail}` };
 }
 
 /**
