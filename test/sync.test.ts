@@ -232,7 +232,7 @@ describe('klaviyo-runner sync against the sandbox', () => {
     );
   });
 
-  it('takes a member off the list and clears a property that became null', async () => {
+  it('takes a member off the list and clears a property and attributes that became null', async () => {
     const [member] = await model(`select person_id from main.klaviyo__winback_list_members m
       where exists (select 1 from klaviyo_runner.snapshot s where s.sync = 'klaviyo_winback_list' and s.key = m.person_id) order by 1 limit 1`);
     const leaving = String(member!.person_id);
@@ -245,13 +245,18 @@ describe('klaviyo-runner sync against the sandbox', () => {
       ),
     );
     const profilesSql = path.join(project, 'models', 'klaviyo', 'klaviyo__profiles.sql');
+    const nullFor = (column: string) =>
+      `case when persons.person_id = 'C00003' then null else ${column} end as ${column.split('.')[1]!},`;
     await writeFile(
       profilesSql,
-      (await readFile(profilesSql, 'utf8')).replace(
-        'rfm.predicted_ltv,',
-        `case when persons.person_id = 'C00003' then null else rfm.predicted_ltv end as predicted_ltv,`,
-      ),
+      (await readFile(profilesSql, 'utf8'))
+        .replace('rfm.predicted_ltv,', nullFor('rfm.predicted_ltv'))
+        .replace('persons.first_name,', nullFor('persons.first_name'))
+        .replace('persons.city,', nullFor('persons.city')),
     );
+    const held = sandbox.inspect().profiles.find((p) => p.external_id === 'C00003')!;
+    expect(held.attributes.first_name).toEqual(expect.any(String));
+    expect(held.location.city).toEqual(expect.any(String));
     expect((await runDbt(project, ['build'])).code).toBe(0);
 
     const before = sandbox.requests().length;
@@ -269,9 +274,11 @@ describe('klaviyo-runner sync against the sandbox', () => {
     const state = sandbox.inspect();
     const leaver = state.profiles.find((p) => p.external_id === leaving)!;
     expect(state.lists.find((l) => l.name === 'Winback')!.profileIds).not.toContain(leaver.id);
-    expect(state.profiles.find((p) => p.external_id === 'C00003')!.properties).not.toHaveProperty(
-      'predicted_ltv',
-    );
+    // One PATCH clears all three: bulk import cannot clear a value.
+    const cleared = state.profiles.find((p) => p.external_id === 'C00003')!;
+    expect(cleared.properties).not.toHaveProperty('predicted_ltv');
+    expect(cleared.attributes).not.toHaveProperty('first_name');
+    expect(cleared.location).not.toHaveProperty('city');
     assertAllValid(sandbox.requests().slice(before));
   });
 

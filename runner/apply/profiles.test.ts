@@ -28,7 +28,14 @@ afterAll(async () => {
 
 const profile = (i: number, more: Record<string, unknown> = {}): ProfilePayload => {
   const attributes = { email: `person${i}@example.com`, first_name: `P${i}`, ...more };
-  return { key: `C${i}`, attributes, unsetProperties: [], json: profileEntry(attributes), bytes: 0 };
+  return {
+    key: `C${i}`,
+    attributes,
+    unsetProperties: [],
+    unsetAttributes: [],
+    json: profileEntry(attributes),
+    bytes: 0,
+  };
 };
 
 describe('importProfiles', () => {

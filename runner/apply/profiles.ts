@@ -11,7 +11,7 @@ import {
   getProfileImport,
   importErrors,
   submitProfileImport,
-  unsetProperties,
+  clearProfileFields,
   type ImportJobStatus,
 } from '../klaviyo/profiles.ts';
 import type { ProfilePayload, ProfileIdentity } from '../transform/payload.ts';
@@ -24,10 +24,16 @@ import { resolveProfileIds } from './profile-ids.ts';
 
 /**
  * What settling a job reads of each profile it carried: its key, its identifiers (import errors
- * are matched by them, properties cleared by profile id) and the properties to clear. The entry's
+ * are matched by them, fields cleared by profile id) and the properties and attributes to clear. The entry's
  * text went in the request.
  */
-export type ProfileToSettle = Pick<ProfilePayload, 'key' | 'attributes' | 'unsetProperties'>;
+export type ProfileToSettle = Pick<
+  ProfilePayload,
+  'key' | 'attributes' | 'unsetProperties' | 'unsetAttributes'
+>;
+
+/** Whether a confirmed profile has fields to clear, which bulk import cannot do. */
+const clears = (p: ProfileToSettle) => p.unsetProperties.length > 0 || p.unsetAttributes.length > 0;
 
 /** The identifiers of a profile's attributes, without its other attributes and properties. */
 export function identityOf({ email, phone_number, external_id }: ProfileIdentity): ProfileIdentity {
@@ -162,8 +168,8 @@ async function outcomesOfJob(
 }
 
 /**
- * Clears properties that became null, which bulk import cannot do (docs/klaviyo-api.md#bulk-profile-import), with a PATCH
- * `meta.patch_properties.unset` per profile. The profile id comes from the snapshot (`knownIds`)
+ * Clears properties and attributes that became null, which bulk import cannot do
+ * (docs/klaviyo-api.md#bulk-profile-import), with a PATCH per profile (`clearProfileFields`). The profile id comes from the snapshot (`knownIds`)
  * or a lookup by identifier; a failure leaves the row unconfirmed, to be retried next run.
  */
 async function clearProperties(
@@ -174,7 +180,7 @@ async function clearProperties(
 ): Promise<RowOutcome[]> {
   const needing = outcomes
     .map((outcome, i) => ({ outcome, payload: payloads[i]! }))
-    .filter(({ outcome, payload }) => outcome.status === 'confirmed' && payload.unsetProperties.length > 0);
+    .filter(({ outcome, payload }) => outcome.status === 'confirmed' && clears(payload));
   const ids =
     needing.length === 0
       ? new Map<string, string>()
@@ -189,7 +195,7 @@ async function clearProperties(
   const out: RowOutcome[] = [];
   for (const [i, outcome] of outcomes.entries()) {
     const payload = payloads[i]!;
-    if (outcome.status !== 'confirmed' || payload.unsetProperties.length === 0) {
+    if (outcome.status !== 'confirmed' || !clears(payload)) {
       out.push(outcome);
       continue;
     }
@@ -204,7 +210,10 @@ async function clearProperties(
       continue;
     }
     try {
-      await unsetProperties(client, profileId, payload.unsetProperties);
+      await clearProfileFields(client, profileId, {
+        properties: payload.unsetProperties,
+        attributes: payload.unsetAttributes,
+      });
       out.push({ ...outcome, profileId });
     } catch (error) {
       if (stopsTheRun(error)) throw error;
@@ -278,10 +287,11 @@ async function submitAll(
         jobId: job.id,
         // The entries' texts went in the request. A sync's payloads hold only their identifiers by
         // now (objects/profile.ts, `kept`), so the attributes are kept as they are.
-        payloads: payloads.map(({ key, attributes, unsetProperties }) => ({
+        payloads: payloads.map(({ key, attributes, unsetProperties, unsetAttributes }) => ({
           key,
           attributes,
           unsetProperties,
+          unsetAttributes,
         })),
       },
     ];

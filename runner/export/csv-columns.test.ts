@@ -58,6 +58,7 @@ describe("Klaviyo's CSV import layout", () => {
       key: 'C1',
       attributes,
       unsetProperties: [],
+      unsetAttributes: [],
       json: profileEntry(attributes),
       bytes: 0,
     });

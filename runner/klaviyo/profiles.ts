@@ -247,13 +247,33 @@ export function profilesUpdatedSince(
   );
 }
 
-/** Clears custom properties of one profile (meta.patch_properties.unset, docs/klaviyo-api.md#bulk-profile-import). */
-export async function unsetProperties(
+/** What to clear on a profile: custom property keys, and standard attributes (`location.city` for a location field). */
+export interface ProfileFields {
+  properties: string[];
+  attributes?: string[];
+}
+
+/**
+ * Clears fields of one profile in one PATCH: attributes sent as null, custom properties by
+ * `meta.patch_properties.unset` (docs/klaviyo-api.md#bulk-profile-import).
+ */
+export async function clearProfileFields(
   client: KlaviyoClient,
   profileId: string,
-  keys: string[],
+  fields: ProfileFields,
 ): Promise<void> {
+  const attributes: Record<string, unknown> = {};
+  for (const name of fields.attributes ?? []) {
+    const [top, inner] = name.split('.', 2) as [string, string | undefined];
+    if (inner === undefined) attributes[top] = null;
+    else ((attributes[top] ??= {}) as Record<string, unknown>)[inner] = null;
+  }
   await client.call('update_profile', 'PATCH', `/api/profiles/${encodeURIComponent(profileId)}`, {
-    data: { type: 'profile', id: profileId, attributes: {}, meta: { patch_properties: { unset: keys } } },
+    data: {
+      type: 'profile',
+      id: profileId,
+      attributes,
+      ...(fields.properties.length > 0 ? { meta: { patch_properties: { unset: fields.properties } } } : {}),
+    },
   });
 }

@@ -6,7 +6,7 @@
  */
 import { stopsTheRun } from '../errors.ts';
 import { batches, LIMITS, pollsUntil, ASSUMED_JOB_MS } from '../klaviyo/limits.ts';
-import { unsetProperties } from '../klaviyo/profiles.ts';
+import { clearProfileFields } from '../klaviyo/profiles.ts';
 import Bottleneck from 'bottleneck';
 import {
   identityOf,
@@ -261,7 +261,7 @@ class ProfileApplier implements Applier<ProfilePayload> {
         continue;
       }
       try {
-        await unsetProperties(c.client, profileId, keys);
+        await clearProfileFields(c.client, profileId, { properties: keys });
         done.push(change.key);
       } catch (error) {
         if (stopsTheRun(error)) throw error;
@@ -292,7 +292,7 @@ export const profile: KlaviyoObject<ProfilePayload> = {
     tally.send += 1;
     tally.bytes += payload.bytes;
     if (change.kind === 'create') tally.newProfiles += 1;
-    if (payload.unsetProperties.length > 0) {
+    if (payload.unsetProperties.length > 0 || payload.unsetAttributes.length > 0) {
       tally.clears += 1;
       if (change.profileId === null) tally.lookups += 1;
     }

@@ -122,6 +122,7 @@ describe('profile payloads', () => {
         key: 'C1',
         attributes,
         unsetProperties: [],
+        unsetAttributes: [],
         // The entry the import job carries, and its bytes: what the 100 KB limit measures.
         json: JSON.stringify({ type: 'profile', attributes }),
         bytes: Buffer.byteLength(JSON.stringify({ type: 'profile', attributes })),
@@ -153,6 +154,24 @@ describe('profile payloads', () => {
     expect(built.ok && 'attributes' in built.payload && built.payload.attributes.properties).toBeUndefined();
   });
 
+  it('clears a standard or location attribute that had a value and is now empty, and only that one', () => {
+    const withLatitude = syncSpec({
+      ...profileSpec.config,
+      attributes: { ...profileSpec.config.attributes, latitude: 'lat' },
+    });
+    const built = buildPayload(
+      withLatitude,
+      rowChange(
+        { id: 'C1', email: 'a@example.com', first_name: null, city: '  ', country: 'FR', lat: null },
+        { id: 'C1', email: 'a@example.com', first_name: 'Al', city: 'Paris', country: null, lat: 48.85 },
+      ),
+    );
+    expect(built).toMatchObject({
+      ok: true,
+      payload: { unsetAttributes: ['first_name', 'location.city', 'location.latitude'], unsetProperties: [] },
+    });
+  });
+
   it('clears a property that left the allowlist only when on_remove asks for it', () => {
     const previous = { id: 'C1', email: 'a@example.com', rfm_segment: 'loyal', churn_risk: 'high' };
     const row = { id: 'C1', email: 'a@example.com', rfm_segment: 'loyal' };
@@ -171,7 +190,7 @@ describe('profile payloads', () => {
       profileSpec,
       rowChange({ id: 'C1', email: 'a@example.com', rfm_segment: null }),
     );
-    expect(built).toMatchObject({ ok: true, payload: { unsetProperties: [] } });
+    expect(built).toMatchObject({ ok: true, payload: { unsetProperties: [], unsetAttributes: [] } });
   });
 
   it.each([

@@ -43,6 +43,11 @@ export interface ProfilePayload {
   /** Custom property keys to clear (they were synced before and are now null or gone). */
   unsetProperties: string[];
   /**
+   * Standard attributes to clear, as their names (`first_name`) or `location.` and a location
+   * field's name (`location.city`): Klaviyo holds a value the model's row no longer has.
+   */
+  unsetAttributes: string[];
+  /**
    * The profile's entry in an import job, `{"type":"profile","attributes":…}` (entries.ts): the
    * attributes serialised once, as the request carries them.
    */

@@ -9,7 +9,8 @@
  *   values as properties.ts keeps them. A bad key rejects every row, naming the column.
  * - Null handling: bulk import ignores null, so it can never clear a value (docs/klaviyo-api.md#bulk-profile-import). A custom property that Klaviyo last confirmed with a value (`change.previous`) and
  *   that is now null is listed in `unsetProperties`, and the executor clears it with a profile
- *   PATCH `meta.patch_properties.unset`. A column that was synced before and is no longer read by
+ *   PATCH `meta.patch_properties.unset`; a standard or location attribute likewise in
+ *   `unsetAttributes`, cleared by the same PATCH with the attribute null. A column that was synced before and is no longer read by
  *   the sync (it left the allowlist) is cleared the same way only with `on_remove:
  *   unset_properties`, the exposure's one switch for clearing what it stops sending; otherwise
  *   Klaviyo keeps its last value.
@@ -91,10 +92,15 @@ export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<Pro
   const identity = buildIdentity(spec, key, row);
   if (!identity.ok) return identity;
   const attributes: ProfileAttributes = identity.payload;
+  const previous = change.previous;
+  // What Klaviyo was last confirmed to hold and the row no longer has: cleared after the import.
+  const unsetAttributes: string[] = [];
+  const held = (column: string) => previous !== null && toText(previous[column]) !== undefined;
 
   for (const [name, column] of p.standard) {
     const value = toText(row[column]);
     if (value !== undefined) attributes[name] = value;
+    else if (held(column)) unsetAttributes.push(name);
   }
 
   if (p.location.length > 0) {
@@ -104,7 +110,10 @@ export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<Pro
       const range = COORDINATE_RANGE[name];
       if (range !== undefined) {
         const n = toNumber(row[column]);
-        if (n === null) continue;
+        if (n === null) {
+          if (held(column)) unsetAttributes.push(`location.${name}`);
+          continue;
+        }
         if (!n.ok) return reject(spec, key, column, `${name}: ${n.reason}`);
         if (Math.abs(n.value) > range)
           return reject(spec, key, column, `${name} ${n.value} is outside -${range} to ${range}`);
@@ -112,7 +121,10 @@ export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<Pro
         any = true;
       } else {
         const text = toText(row[column]);
-        if (text === undefined) continue;
+        if (text === undefined) {
+          if (held(column)) unsetAttributes.push(`location.${name}`);
+          continue;
+        }
         location[name as Exclude<LocationAttribute, 'latitude' | 'longitude'>] = text;
         any = true;
       }
@@ -120,7 +132,6 @@ export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<Pro
     if (any) attributes.location = location;
   }
 
-  const previous = change.previous;
   const unsetProperties: string[] = [];
   let properties: Record<string, unknown> | undefined;
   for (const column of p.properties) {
@@ -148,7 +159,7 @@ export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<Pro
   const bytes = utf8Bytes(json);
   const tooBig = profileSizeProblem(bytes);
   if (tooBig !== null) return reject(spec, key, undefined, tooBig);
-  const payload = { key, attributes, unsetProperties, json, bytes };
+  const payload = { key, attributes, unsetProperties, unsetAttributes, json, bytes };
   return identity.dropped === undefined
     ? { ok: true, payload }
     : { ok: true, payload, dropped: identity.dropped };
