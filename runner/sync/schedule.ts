@@ -113,11 +113,7 @@ export async function sideBySide(
   while (pending.length > 0 || running.size > 0) {
     const reason = failures.length > 0 ? (failures[0] as Error) : stopped();
     if (reason !== null) for (const spec of pending.splice(0)) skip(spec, reason);
-    for (
-      let next = nextReady();
-      next >= 0 && running.size < (wide ? limit : 1);
-      next = nextReady()
-    ) {
+    for (let next = nextReady(); next >= 0 && running.size < (wide ? limit : 1); next = nextReady()) {
       const spec = pending.splice(next, 1)[0]!;
       const name = spec.name;
       running.set(
