@@ -94,7 +94,7 @@ describe('plan reports', () => {
       "**1** change to send in about **4** Klaviyo requests (≈ 0.4 s at Klaviyo's published rate limits). **1** row would be rejected.",
     );
     expect(md).toContain('| `klaviyo_profiles_rfm` | profile | 0 | 1 | 564 | 0 | 1 | 0 | 0 | 0 | 4 |');
-    expect(md).toContain('- **update** `C00002`\n  - `first_name`: "Owen" → "Leonora"');
+    expect(md).toContain('- **update** `C00002`\n  - `first_name`: `"Owen"` → `"Leonora"`');
     expect(md).toContain('| `C00023` | `phone_number` | "+15550105738" is not a valid phone number |');
     expect(md).toContain('5 row(s) rejected earlier and unchanged since are not resent (`--retry-rejected`');
     expect(md).toContain(
@@ -147,6 +147,64 @@ describe('plan reports of a sync that waits for another', () => {
     expect(renderPlan(waiting, 'markdown')).toContain(
       '- 122 row(s) wait for `klaviyo_profiles_rfm` to confirm their keys;',
     );
+  });
+});
+
+/** Markdown with its code spans taken out: a run of n backticks to the next run of exactly n. */
+function withoutCodeSpans(md: string): string {
+  let out = '';
+  for (let i = 0; i < md.length;) {
+    const run = /^`+/.exec(md.slice(i))?.[0];
+    if (run === undefined) {
+      out += md[i];
+      i += 1;
+      continue;
+    }
+    const close = new RegExp(`(?<!\`)${run}(?!\`)`, 'g');
+    close.lastIndex = i + run.length;
+    const end = close.exec(md);
+    i = end === null ? i + run.length : end.index + run.length;
+  }
+  return out;
+}
+
+describe('plan reports of values that would be Markdown', () => {
+  it('shows the data in a comment as text: no mention, no HTML, no cell or code span broken', () => {
+    const hostile = {
+      ...result.syncs[0]!,
+      counts: { ...result.syncs[0]!.counts, leftOutByModel: 1 },
+      examples: [
+        {
+          kind: 'update' as const,
+          key: 'C`1',
+          fields: [{ field: 'note', before: null, after: '@octocat please look </details> <!--' }],
+        },
+      ],
+      rejected: [
+        {
+          sync: 'klaviyo_profiles_rfm',
+          model: 'klaviyo__profiles',
+          key: 'a|b',
+          column: 'email',
+          reason: '"@team|x" is not a valid email address: it has no @\n<img src=x>',
+        },
+      ],
+      leftOutByModel: [{ key: '`tick', reason_code: 'x|y', reason: 'cc @octocat' }],
+      leftOutByReason: { '<b>': 1 },
+    };
+    const md = renderPlan({ ...result, syncs: [hostile] }, 'markdown');
+    expect(md).toContain(
+      '- **update** ``C`1``\n  - `note`: `null` → `"@octocat please look </details> <!--"`',
+    );
+    expect(md).toContain(
+      '| `a\\|b` | `email` | "@\u200bteam\\|x" is not a valid email address: it has no @\u200b &lt;img src=x&gt; |',
+    );
+    expect(md).toContain('| `` `tick `` | `x\\|y` | cc @\u200boctocat |');
+    expect(md).toContain('(`klaviyo__rejected_rows`): &lt;b&gt; 1.');
+    // Outside code spans, nothing of the data opens a tag or mentions anyone.
+    const outsideCode = withoutCodeSpans(md);
+    expect(outsideCode).not.toMatch(/<(?!\/?(details|summary|code)>)/);
+    expect(outsideCode).not.toMatch(/@[A-Za-z]/);
   });
 });
 

@@ -25,12 +25,43 @@ hbs.registerHelper('gt', (a: number, b: number) => a > b);
 hbs.registerHelper('minus', (a: number, b: number) => a - b);
 hbs.registerHelper('reasons', (counts: Record<string, number>) =>
   Object.entries(counts)
-    .map(([code, n]) => `${code} ${n}`)
+    .map(([code, n]) => `${plainText(code)} ${n}`)
     .join(', '),
 );
 hbs.registerHelper('first', (items: unknown[], n: number) => items.slice(0, n));
-// A table cell: a pipe or a line break in a reason would end the cell or the row.
-hbs.registerHelper('cell', (v: unknown) => String(v).replaceAll('|', '\\|').replace(/\r?\n/g, ' '));
+/**
+ * Text from the data (a model's value, a reason quoting one) as inline code: GitHub renders
+ * nothing inside a code span, so a value cannot mention someone (`@team`), open HTML (`</details>`)
+ * or a link. The fence is one backtick longer than any run of them inside
+ * (https://spec.commonmark.org/0.31.2/#code-spans); a line break would end a list item or a row.
+ */
+export function inlineCode(v: unknown): string {
+  const text = String(v).replace(/\r?\n|\r/g, ' ');
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') || text === '' ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/**
+ * Free text from the data in a sentence (a reason): HTML's special characters as entities, and
+ * an @ kept from starting a mention by a zero-width space after it.
+ */
+export function plainText(v: unknown): string {
+  return String(v)
+    .replace(/\r?\n|\r/g, ' ')
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('@', '@\u200b');
+}
+
+// In a table cell a pipe ends the cell, inside a code span too, unless escaped
+// (https://github.github.com/gfm/#tables-extension-).
+const inCell = (text: string) => text.replaceAll('|', '\\|');
+hbs.registerHelper('code', (v: unknown) => inlineCode(v));
+hbs.registerHelper('codeCell', (v: unknown) => inCell(inlineCode(v)));
+hbs.registerHelper('cell', (v: unknown) => inCell(plainText(v)));
 hbs.registerHelper('json', (v: unknown) => {
   const text = JSON.stringify(v);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
