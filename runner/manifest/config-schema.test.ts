@@ -78,3 +78,22 @@ describe("an event's profile block", () => {
     });
   });
 });
+
+describe('what a sync does with a row that leaves its model', () => {
+  const profile = { object: 'profile', key: 'id', identity: { email: 'email' } };
+  const list = { ...profile, object: 'list_membership', list: { name: 'VIP' } };
+
+  it('takes the choices of the sync’s object, and refuses the other object’s', () => {
+    expect(checkSyncConfig({ ...profile, on_remove: 'unset_properties' }, at).ok).toBe(true);
+    expect(checkSyncConfig({ ...list, on_remove: 'remove' }, at).ok).toBe(true);
+    // A profile sync cannot take a profile off anything: `remove` did what `ignore` does, silently.
+    expect(checkSyncConfig({ ...profile, on_remove: 'remove' }, at)).toEqual({
+      ok: false,
+      problems: [`${at}: config.meta.klaviyo.on_remove must be one of "ignore", "unset_properties".`],
+    });
+    expect(checkSyncConfig({ ...list, on_remove: 'unset_properties' }, at)).toEqual({
+      ok: false,
+      problems: [`${at}: config.meta.klaviyo.on_remove must be one of "remove", "ignore".`],
+    });
+  });
+});
