@@ -205,6 +205,31 @@ describe('plan reports of values that would be Markdown', () => {
     const outsideCode = withoutCodeSpans(md);
     expect(outsideCode).not.toMatch(/<(?!\/?(details|summary|code)>)/);
     expect(outsideCode).not.toMatch(/@[A-Za-z]/);
+    // A terminal shows the data as it is.
+    expect(renderPlan({ ...result, syncs: [hostile] }, 'text')).toContain(
+      '1 left out by the dbt models (<b> 1)',
+    );
+  });
+
+  it('says in text how many rejected rows and dropped fields it does not list', () => {
+    const many = {
+      ...result.syncs[0]!,
+      counts: { ...result.syncs[0]!.counts, rejected: 7, fieldsDropped: 6 },
+      rejected: Array.from({ length: 7 }, (_, i) => ({ ...result.syncs[0]!.rejected[0]!, key: `R${i}` })),
+      droppedFields: Array.from({ length: 6 }, (_, i) => ({
+        ...result.syncs[0]!.rejected[0]!,
+        key: `D${i}`,
+        column: 'phone',
+        reason: 'dropped',
+      })),
+    };
+    const text = renderPlan({ ...result, syncs: [many] }, 'text');
+    expect(text).toContain('  rejected R4 [phone_number]:');
+    expect(text).not.toContain('  rejected R5');
+    expect(text).toContain('  … and 2 more rejected (`klaviyo-runner plan --format json` lists them)');
+    expect(text).toContain(
+      '  … and 1 more sent without a field (`klaviyo-runner plan --format json` lists them)',
+    );
   });
 });
 

@@ -25,7 +25,7 @@ hbs.registerHelper('gt', (a: number, b: number) => a > b);
 hbs.registerHelper('minus', (a: number, b: number) => a - b);
 hbs.registerHelper('reasons', (counts: Record<string, number>) =>
   Object.entries(counts)
-    .map(([code, n]) => `${plainText(code)} ${n}`)
+    .map(([code, n]) => `${code} ${n}`)
     .join(', '),
 );
 hbs.registerHelper('first', (items: unknown[], n: number) => items.slice(0, n));
@@ -60,6 +60,7 @@ export function plainText(v: unknown): string {
 // (https://github.github.com/gfm/#tables-extension-).
 const inCell = (text: string) => text.replaceAll('|', '\\|');
 hbs.registerHelper('code', (v: unknown) => inlineCode(v));
+hbs.registerHelper('text', (v: unknown) => plainText(v));
 hbs.registerHelper('codeCell', (v: unknown) => inCell(inlineCode(v)));
 hbs.registerHelper('cell', (v: unknown) => inCell(plainText(v)));
 hbs.registerHelper('json', (v: unknown) => {
