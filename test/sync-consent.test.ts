@@ -8,7 +8,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../runner/sandbox/server.ts';
-import { copyDemoProject, subscribeWinbackWithConsent, runCli, runDbt } from './helpers/dbt.ts';
+import {
+  copyDemoProject,
+  scratchProject,
+  subscribeWinbackWithConsent,
+  runCli,
+  runDbt,
+} from './helpers/dbt.ts';
 import { queryDuckDb } from './helpers/duckdb.ts';
 import { assertAllValid } from './helpers/openapi-contract.ts';
 
@@ -288,5 +294,87 @@ describe('a list sync that subscribes email and SMS, when consent is withdrawn',
     expect((await winback()).counts).toMatchObject({ list_removed: 1, unsubscribed: 1 });
     expect(consentOf(member!.email)).toEqual({ email: 'UNSUBSCRIBED', sms: 'SUBSCRIBED' });
     expect(winbackIds()).not.toContain(profileOf(member!.email).id);
+  });
+});
+
+/**
+ * A scoped sync reads each email as the runner sends it: a tab or newline around it, a mailto:
+ * prefix or upper case does not let a suppressed person through. And a scope that has no email to
+ * match by is refused before anything is read or sent.
+ */
+describe('a scoped sync against its suppressions model', () => {
+  const models = {
+    'models/people.sql': `select * from (values
+    ('1', 's1@scope.example' || chr(9)),
+    ('2', 'mailto:s2@scope.example'),
+    ('3', ' S3@Scope.Example' || chr(10)),
+    ('4', 'kept@scope.example' || chr(9))
+) as t (id, email)
+`,
+    'models/phones.sql': `select '1' as id, '+14155552671' as phone\n`,
+    'models/suppressions.sql': `select * from (values
+    ('s1@scope.example', 'UNSUBSCRIBED', false),
+    ('s2@scope.example', 'SUBSCRIBED', true),
+    ('S3@scope.example ', 'UNSUBSCRIBED', false),
+    ('kept@scope.example', 'SUBSCRIBED', false)
+) as t (email, email_consent, is_suppressed)
+`,
+  };
+  const exposure = (name: string, model: string, identity: string) => `
+  - name: ${name}
+    type: application
+    owner: { name: Data }
+    depends_on: [ref('${model}'), ref('suppressions')]
+    config:
+      meta:
+        klaviyo:
+          object: profile
+          model: ${model}
+          key: id
+          identity: ${identity}
+          scope: { suppressions: suppressions, exclude: [suppressed, unsubscribed] }
+`;
+  let sandbox: RunningSandbox | undefined;
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it('writes none of the suppressed emails, however the model spells them', async () => {
+    const project = await scratchProject('scope_emails', {
+      ...models,
+      'models/exposures.yml': `version: 2\nexposures:${exposure('scoped_people', 'people', '{ email: email }')}`,
+    });
+    const built = await runDbt(project, ['build']);
+    expect(built.code, built.stdout).toBe(0);
+    sandbox = await startSandbox({ rateLimits: 'off', jobDelayMs: 20 });
+    const env = {
+      KLAVIYO_BASE_URL: sandbox.url,
+      KLAVIYO_API_KEY: 'pk_scope_test',
+      KLAVIYO_RUNNER_DUCKDB: path.join(project, 'target', 'demo.duckdb'),
+    };
+    const ran = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(sandbox.inspect().profiles.map((p) => p.email)).toEqual(['kept@scope.example']);
+    const results = JSON.parse(
+      await readFile(path.join(project, 'target', 'klaviyo_run_results.json'), 'utf8'),
+    ) as { results: { sync: string; counts: Record<string, number> }[] };
+    expect(results.results[0]!.counts).toMatchObject({ created: 1, skipped_by_scope: 3 });
+  });
+
+  it('refuses a scope on a sync whose identity has no email, naming the exposure', async () => {
+    const project = await scratchProject('scope_phones', {
+      ...models,
+      'models/exposures.yml': `version: 2\nexposures:${exposure('scoped_phones', 'phones', '{ phone_number: phone }')}`,
+    });
+    const built = await runDbt(project, ['build']);
+    expect(built.code, built.stdout).toBe(0);
+    const env = { KLAVIYO_RUNNER_DUCKDB: path.join(project, 'target', 'demo.duckdb') };
+    const problem =
+      '- exposure `scoped_phones` (models/exposures.yml): config.meta.klaviyo.scope matches each row to the suppressions model by its email, and config.meta.klaviyo.identity names no `email` column';
+    for (const command of ['validate', 'plan']) {
+      const ran = await runCli([command, '--project-dir', project], env);
+      expect(ran.code, ran.stdout).toBe(2);
+      expect(ran.stderr).toContain(problem);
+    }
   });
 });

@@ -33,6 +33,35 @@ const SPACE = /\s/;
 const MAILTO = /^mailto:/;
 
 /**
+ * The characters `String.prototype.trim` removes, ECMAScript's WhiteSpace and LineTerminator
+ * (https://tc39.es/ecma262/#sec-white-space, #sec-line-terminators), as code points: the SQL form
+ * below removes exactly these. A warehouse's one-argument `trim` removes fewer (Snowflake blanks
+ * only; DuckDB spaces but not a tab or a newline), so a model's `'ann@example.com\t'` would match
+ * no suppression while the runner sends it as ann@example.com.
+ */
+export const TRIMMED_CODE_POINTS: readonly number[] = [
+  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006,
+  0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff,
+];
+
+/**
+ * `normalizeEmail`'s value as a SQL expression over `expr`: what the runner would send as the
+ * email, or NULL when it sends none, for joins that must find the same person the runner writes
+ * (a sync's `scope` and consent against its suppressions model, docs/dbt.md#scope). Invalid
+ * addresses are not refused here: they match no valid suppression and the runner rejects the row.
+ *
+ * DuckDB and Snowflake read it alike: `trim(text, characters)` removes any of the characters from
+ * both ends, `chr` turns a Unicode code point into its character and `regexp_replace` with `^`
+ * replaces the prefix only
+ * (https://duckdb.org/docs/stable/sql/functions/text, https://docs.snowflake.com/en/sql-reference/functions/trim,
+ * https://docs.snowflake.com/en/sql-reference/functions/chr), so it is one expression, not one per dialect.
+ */
+export function normalizedEmailSql(expr: string): string {
+  const spaces = TRIMMED_CODE_POINTS.map((c) => `chr(${c})`).join(' || ');
+  return `nullif(regexp_replace(lower(trim(cast(${expr} as varchar), ${spaces})), '^mailto:', ''), '')`;
+}
+
+/**
  * Trimmed and lower-cased email, or the reason Klaviyo would refuse it. Null when there is no
  * email at all (null, undefined or blank).
  */

@@ -97,3 +97,26 @@ describe('what a sync does with a row that leaves its model', () => {
     });
   });
 });
+
+describe('a scoped sync', () => {
+  const scope = { suppressions: 'klaviyo__suppressions', exclude: ['suppressed', 'unsubscribed'] };
+  const profile = { object: 'profile', key: 'id', scope };
+
+  it('takes an email identity, with or without other identifiers', () => {
+    expect(checkSyncConfig({ ...profile, identity: { email: 'email' } }, at).ok).toBe(true);
+    expect(checkSyncConfig({ ...profile, identity: { email: 'email', phone_number: 'phone' } }, at).ok).toBe(
+      true,
+    );
+  });
+
+  it('refuses an identity without email, which scope could not match to the suppressions model', () => {
+    const sentence = `${at}: config.meta.klaviyo.scope matches each row to the suppressions model by its email, and config.meta.klaviyo.identity names no \`email\` column, so no row would ever be skipped; add the model's email column to \`identity\`, or remove \`scope\`.`;
+    expect(checkSyncConfig({ ...profile, identity: { phone_number: 'phone' } }, at)).toEqual({
+      ok: false,
+      problems: [sentence],
+    });
+    expect(
+      checkSyncConfig({ ...event, metric: 'Viewed Product', identity: { external_id: 'id' }, scope }, at),
+    ).toEqual({ ok: false, problems: [sentence] });
+  });
+});

@@ -37,6 +37,9 @@ function sentence(error: ErrorObject, where: string, block: unknown): string | n
         ? `${where}: ${at} needs \`metric\` (one metric name) or \`metric_column\` (a column holding each row's metric name).`
         : `${where}: ${at} has both \`metric\` and \`metric_column\`; keep one.`;
     case 'required':
+      // The one place identity requires email: a scoped sync (the schema's allOf says why).
+      if (error.instancePath === '/identity' && p.missingProperty === 'email')
+        return `${where}: config.meta.klaviyo.scope matches each row to the suppressions model by its email, and config.meta.klaviyo.identity names no \`email\` column, so no row would ever be skipped; add the model's email column to \`identity\`, or remove \`scope\`.`;
       return `${where}: ${at} needs \`${String(p.missingProperty)}\`.`;
     case 'additionalProperties':
       return `${where}: ${at} has an unknown key \`${String(p.additionalProperty)}\`.`;

@@ -19,6 +19,7 @@
  * Rows outside `scope` (suppressed, unsubscribed, never consented) and rows of an `after` sync
  * whose key the first sync has not confirmed are left out of the model side and counted.
  */
+import { normalizedEmailSql } from '../identity/email.ts';
 import { IMMUTABLE_OBJECTS, syncColumns, type SyncSpec } from '../manifest/spec.ts';
 import { EMAIL_CONSENT_FIELD } from './changes.ts';
 import type { State } from './schema.ts';
@@ -46,6 +47,11 @@ export interface DiffMode {
   fullRefresh?: boolean;
 }
 
+/**
+ * Whether a model row's email is one the suppressions model leaves out. Both sides are read as
+ * the runner sends an email (`normalizedEmailSql`), so a row is left out exactly when the profile
+ * it would write is the suppressed one.
+ */
 export function scopeCondition(spec: SyncSpec, state: State, alias: string): string | null {
   const scope = spec.config.scope;
   const email = spec.config.identity.email;
@@ -55,7 +61,7 @@ export function scopeCondition(spec: SyncSpec, state: State, alias: string): str
   if (scope.exclude.includes('suppressed')) parts.push('s.is_suppressed');
   if (scope.exclude.includes('unsubscribed')) parts.push(`upper(s.email_consent) = 'UNSUBSCRIBED'`);
   if (scope.exclude.includes('never_consented')) parts.push(`upper(s.email_consent) = 'NEVER_SUBSCRIBED'`);
-  return `exists (select 1 from ${spec.suppressionsRelation} as s where lower(trim(s.email)) = lower(trim(${alias}.${d.column(email)})) and (${parts.join(' or ')}))`;
+  return `exists (select 1 from ${spec.suppressionsRelation} as s where ${normalizedEmailSql('s.email')} = ${normalizedEmailSql(`${alias}.${d.column(email)}`)} and (${parts.join(' or ')}))`;
 }
 
 /**
@@ -69,7 +75,8 @@ function suppressionConsents(spec: SyncSpec): string | null {
   const email = spec.config.identity.email;
   if (spec.config.subscribe === undefined || spec.suppressionsRelation === undefined || email === undefined)
     return null;
-  return `(select lower(trim(email)) as email_key, max(upper(email_consent)) as email_consent from ${spec.suppressionsRelation} group by lower(trim(email)))`;
+  const emailKey = normalizedEmailSql('email');
+  return `(select ${emailKey} as email_key, max(upper(email_consent)) as email_consent from ${spec.suppressionsRelation} group by ${emailKey})`;
 }
 
 /**
@@ -96,7 +103,8 @@ export function diffSql(
   const d = state.wh.dialect;
   const columns = syncColumns(spec.config);
   const consents = suppressionConsents(spec);
-  const emailOf = (alias: string) => `lower(trim(${alias}.${d.column(spec.config.identity.email ?? '')}))`;
+  const emailOf = (alias: string) =>
+    normalizedEmailSql(`${alias}.${d.column(spec.config.identity.email ?? '')}`);
   const rowJson = d.jsonObject([
     ...columns.map((c): [string, string] => [c, `m.${d.column(c)}`]),
     ...(consents === null ? [] : [[EMAIL_CONSENT_FIELD, 'sc.email_consent'] as [string, string]]),

@@ -130,6 +130,36 @@ describe('the in-warehouse diff', () => {
     expect((await all(list)).map((c) => [c.key, c.profileId])).toEqual([['1', 'P1']]);
   });
 
+  it('matches scope and consent on the email as the runner sends it, not as the model spells it', async () => {
+    // Each of these is sent as sN@x.com (normalizeEmail): tab, newline, no-break space and
+    // byte-order mark around it, a mailto: prefix, upper case. The suppressions model says each
+    // is unsubscribed, so none may be written; s7 is subscribed and stays.
+    await wh.execute(`
+      create table variants (id varchar, email varchar);
+      insert into variants values
+        ('1', 's1@x.com' || chr(9)), ('2', 'mailto:s2@x.com'), ('3', chr(160) || 's3@x.com'),
+        ('4', ' MAILTO:S4@X.COM '), ('5', 's5@x.com' || chr(10)), ('6', chr(65279) || 's6@x.com' || chr(13)),
+        ('7', 's7@x.com' || chr(9));
+      create table unsubscribed (email varchar, is_suppressed boolean, email_consent varchar);
+      insert into unsubscribed
+        select 's' || i || '@x.com', false, 'UNSUBSCRIBED' from range(1, 7) t(i)
+        union all select chr(9) || 'S7@x.com', false, 'SUBSCRIBED';`);
+    const scoped = spec(
+      {
+        object: 'list_membership',
+        list: { name: 'W' },
+        subscribe: { channels: ['email'], consent: 'id' },
+        scope: { suppressions: 'unsubscribed', exclude: ['unsubscribed'] },
+      },
+      'scoped',
+    );
+    scoped.model.relationName = 'main.variants';
+    scoped.suppressionsRelation = 'main.unsubscribed';
+    expect(await diffCounts(state, scoped)).toMatchObject({ create: 1, skippedByScope: 6 });
+    const [kept] = await all(scoped);
+    expect(kept).toMatchObject({ key: '7', row: { $email_consent: 'SUBSCRIBED' } });
+  });
+
   it('reports changed events instead of resending them', async () => {
     const events = spec({ object: 'event', metric: 'M', time: 'segment' }, 'events');
     events.model.relationName = "(select * from main.people where id <> '4')";

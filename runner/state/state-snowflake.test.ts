@@ -248,6 +248,36 @@ describe('state on Snowflake', () => {
     expect(await read()).toEqual([]);
   });
 
+  it('leaves out of scope the emails the runner would send as suppressed ones, however the model spells them', async () => {
+    // Tab, newline, no-break space, mailto: and upper case: each sent as sN@x.com, each unsubscribed.
+    // (Without `subscribe`: the emulator reads its '$email_consent' field name as a session variable.)
+    const scoped = spec(
+      {
+        object: 'list_membership',
+        list: { name: 'W' },
+        scope: { suppressions: 'variant_suppressions', exclude: ['unsubscribed'] },
+      },
+      'scoped_variants',
+    );
+    scoped.model.relationName = 'ANALYTICS.PUBLIC.VARIANT_PEOPLE';
+    scoped.suppressionsRelation = 'ANALYTICS.PUBLIC.VARIANT_SUPPRESSIONS';
+    await wh.execute(
+      `create or replace table ANALYTICS.PUBLIC.VARIANT_PEOPLE as
+       select column1 as id, column2 as email from values
+         ('1', 's1@x.com' || chr(9)), ('2', 'mailto:s2@x.com'), ('3', chr(160) || 's3@x.com'),
+         ('4', ' MAILTO:S4@X.COM '), ('5', 's5@x.com' || chr(10)), ('6', 's6@x.com' || chr(9))`,
+    );
+    await wh.execute(
+      `create or replace table ANALYTICS.PUBLIC.VARIANT_SUPPRESSIONS as
+       select column1 as email, false as is_suppressed, column2 as email_consent from values
+         ('s1@x.com', 'UNSUBSCRIBED'), ('s2@x.com', 'UNSUBSCRIBED'), ('s3@x.com', 'UNSUBSCRIBED'),
+         ('s4@x.com', 'UNSUBSCRIBED'), ('s5@x.com', 'UNSUBSCRIBED'), (chr(9) || 'S6@x.com', 'SUBSCRIBED')`,
+    );
+    const out: StreamedChange[] = [];
+    for await (const chunk of streamChanges(state, scoped)) out.push(...chunk);
+    expect(out.map((c) => c.key)).toEqual(['6']);
+  });
+
   it('never refers to a column with another quoting than the DDL created it with', () => {
     expect(statements.length).toBeGreaterThan(20);
     expect(statements.flatMap(caseMismatches)).toEqual([]);
