@@ -90,8 +90,13 @@ function emailProblem(value: string): string {
   if (at > 1) return 'it has more than one @ (one address per row)';
   if (SPACE.test(value)) return 'it contains a space';
   const nonAscii = NON_ASCII.exec(value);
-  if (nonAscii !== null)
-    return `it contains ${JSON.stringify(nonAscii[0])}, which is not an ASCII character (write the domain in its xn-- form)`;
+  if (nonAscii !== null) {
+    const char = JSON.stringify(nonAscii[0]);
+    // A domain has an ASCII form (IDNA's xn--); the part before the @ has none.
+    return nonAscii.index < value.indexOf('@')
+      ? `the part before the @ contains ${char}, which is not an ASCII character (Klaviyo takes an address written in ASCII)`
+      : `the domain contains ${char}, which is not an ASCII character (write the domain in its xn-- form)`;
+  }
   const [local = '', domain = ''] = value.split('@');
   if (local === '') return 'nothing comes before the @';
   if (domain === '') return 'nothing comes after the @';

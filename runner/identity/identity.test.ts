@@ -23,7 +23,11 @@ describe('normalizeEmail', () => {
     ['ann@exa_mple.com', 'the domain "exa_mple.com" is not a valid host name'],
     [
       'josé@example.com',
-      'it contains "é", which is not an ASCII character (write the domain in its xn-- form)',
+      'the part before the @ contains "é", which is not an ASCII character (Klaviyo takes an address written in ASCII)',
+    ],
+    [
+      'ann@exämple.com',
+      'the domain contains "ä", which is not an ASCII character (write the domain in its xn-- form)',
     ],
   ])('refuses %j: %s', (raw, why) => {
     expect(normalizeEmail(raw)).toMatchObject({
