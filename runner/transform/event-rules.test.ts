@@ -96,6 +96,19 @@ describe('an event sync whose metric comes from a column', () => {
           'properties.Items is missing; Added to Cart events need AddedItemProductName, Items, ItemNames',
       },
     });
+    // An empty cart is said to be empty, not missing.
+    expect(
+      buildEvent(
+        spec,
+        change(row({ event_name: 'Added to Cart', properties: { AddedItemProductName: 'Tee', Items: [] } })),
+      ),
+    ).toMatchObject({
+      ok: false,
+      rejection: {
+        reason:
+          'properties.Items is empty ([]); Added to Cart events need AddedItemProductName, Items, ItemNames',
+      },
+    });
     expect(
       buildEvent(
         spec,

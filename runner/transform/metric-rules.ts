@@ -66,10 +66,11 @@ export function metricPropertiesProblem(
 ): { path: string; reason: string } | null {
   for (const name of REQUIRED_PROPERTIES[metric] ?? []) {
     const value = properties[name];
-    if (value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0))
+    const empty = value === '' || (Array.isArray(value) && value.length === 0);
+    if (value === undefined || value === null || empty)
       return {
         path: name,
-        reason: `is missing; ${metric} events need ${REQUIRED_PROPERTIES[metric]!.join(', ')}`,
+        reason: `is ${empty ? `empty (${JSON.stringify(value)})` : 'missing'}; ${metric} events need ${REQUIRED_PROPERTIES[metric]!.join(', ')}`,
       };
   }
   for (const name of TEXT_ARRAYS) {
