@@ -55,6 +55,10 @@ export const ESCAPES: Record<string, string> = {
   '\\u2009': '\u2009',
   '\\u2212': '\u2212',
   '\\u2019': '\u2019',
+  '\\u0009': '\u0009',
+  '\\u000a': '\u000a',
+  '\\u000d': '\u000d',
+  '\\u3000': '\u3000',
 };
 
 function decode(text: string): string {

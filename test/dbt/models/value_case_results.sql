@@ -6,9 +6,10 @@ with cases as (
         row_number() over (order by kind, input, decimal, date_order, currency, country) as case_id,
         kind,
         -- Characters a reader cannot see are written as \uXXXX in the table.
-        replace(replace(replace(replace(replace(input,
+        replace(replace(replace(replace(replace(replace(replace(replace(replace(input,
             '\u00a0', chr(160)), '\u202f', chr(8239)), '\u2009', chr(8201)), '\u2212', chr(8722)),
-            '\u2019', chr(8217)) as input,
+            '\u2019', chr(8217)), '\u0009', chr(9)), '\u000a', chr(10)), '\u000d', chr(13)),
+            '\u3000', chr(12288)) as input,
         decimal,
         date_order,
         currency,
