@@ -243,6 +243,15 @@ describe('manifest strings that reach SQL', () => {
     );
   });
 
+  it('refuses a phone_region without a telephone numbering plan, which would drop every national number', () => {
+    const with_ = (phone_region: string) =>
+      buildSpecs(manifest(exposure('k', { ...profileBlock, phone_region })), null).problems;
+    expect(with_('GB')).toEqual([]);
+    expect(with_('XX')).toEqual([
+      'exposure `k` (exposures/klaviyo.yml): config.meta.klaviyo.phone_region "XX" is not a region with a telephone numbering plan; use the ISO 3166-1 alpha-2 code of one, such as US, GB or DE.',
+    ]);
+  });
+
   it('reads the latest version of a versioned suppressions model, as ref() does', () => {
     const version = (v: number, latest: number | null) => ({
       [`model.shop.supp.v${v}`]: {

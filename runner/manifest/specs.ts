@@ -8,6 +8,7 @@ import type { RunResultsIndex } from './run-results.ts';
 import { checkSyncConfig } from './config-schema.ts';
 import { checkRelationName } from './relation.ts';
 import { columnsNamed, type ModelRef, type SyncSpec } from './spec.ts';
+import { NUMBERING_PLANS } from '../identity/numbering-plan.ts';
 
 const SHIPPABLE = new Set(['model', 'seed', 'snapshot']);
 
@@ -204,6 +205,14 @@ export function buildSpecs(
         );
       else suppressions = { name: suppressionsName, relationName: relation.sql };
     }
+
+    // A region without a numbering plan passes the schema's two letters, and then drops every
+    // national-format phone of the sync at run time (identity/phone.ts).
+    const region = text(field(block, 'phone_region'));
+    if (region !== undefined && /^[A-Z]{2}$/.test(region) && !NUMBERING_PLANS.has(region))
+      own.push(
+        `${at}: config.meta.klaviyo.phone_region "${region}" is not a region with a telephone numbering plan; use the ISO 3166-1 alpha-2 code of one, such as US, GB or DE.`,
+      );
 
     const after = text(field(block, 'after'));
     if (after === exposure.name) own.push(`${at}: config.meta.klaviyo.after names the sync itself.`);
