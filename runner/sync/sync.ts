@@ -18,7 +18,6 @@ import { KlaviyoClient, type ClientOptions } from '../klaviyo/client.ts';
 import type { PollOptions } from '../apply/profiles.ts';
 import type { RowOutcome } from '../state/changes.ts';
 import { openWarehouse } from '../source/open.ts';
-import { readModelRejections, readModelWithheldFields } from '../source/rejected-rows.ts';
 import { openDiff, type OpenDiff, type PlanCounts } from '../state/diff.ts';
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
 import { confirmRows, forgetRows, type ConfirmedRow } from '../state/snapshot.ts';
@@ -42,7 +41,8 @@ import { writeRunResults, type RunResults, type SyncResult } from '../report/run
 import { applyChanges, Serial, WriteBehind } from './pipeline.ts';
 import { backfilledSyncs, sideBySide, SIDE_BY_SIDE, waitsFor } from './schedule.ts';
 import { newResult, notRun, recordUnloaded, runMetadata, runStatus } from './results.ts';
-import { MAX_LISTED, RowReport } from './row-report.ts';
+import { reportModels } from './model-reports.ts';
+import { RowReport } from './row-report.ts';
 
 /** How often a sync marks its lock alive while it settles batches. */
 const HEARTBEAT_EVERY_MS = 60_000;
@@ -182,14 +182,7 @@ class SyncRun {
         c.waiting_on_after = counts.waitingOnAfter;
         c.events_changed_not_resent = counts.changedEvents;
         c.previously_rejected = counts.previouslyRejected;
-        const leftOut = await readModelRejections(this.state.wh, spec, MAX_LISTED);
-        c.left_out_by_model = leftOut.count;
-        this.result.left_out_by_model = leftOut.rows;
-        this.result.left_out_by_reason = leftOut.byReason;
-        const withheld = await readModelWithheldFields(this.state.wh, spec, MAX_LISTED);
-        c.withheld_by_model = withheld.count;
-        this.result.withheld_by_model = withheld.rows;
-        this.result.withheld_by_reason = withheld.byReason;
+        await reportModels(this.state.wh, spec, this.result, this.log);
         const total = counts.create + counts.update + counts.remove;
         if (this.bars !== undefined && total > 2000)
           this.bar = this.bars.create(total, 0, { sync: spec.name });

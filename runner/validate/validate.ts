@@ -7,6 +7,7 @@ import { ConfigError, WarehouseError } from '../errors.ts';
 import { readConnection } from '../config/profiles.ts';
 import { openWarehouse } from '../source/open.ts';
 import type { Warehouse } from '../source/warehouse.ts';
+import { sharedEmails, sharedEmailsMessage } from '../source/shared-emails.ts';
 import { readSyncSpecs, type ProjectOptions } from '../manifest/load.ts';
 import { selectSpecs } from '../manifest/select.ts';
 import type { ColumnCheck } from '../manifest/specs.ts';
@@ -79,8 +80,17 @@ export async function validate(
       `The warehouse could not be opened, so the columns of ${toCheck.length} synced model(s) were not checked: ${error.message}`,
     );
   }
+  const said = warnings.map((w) => w.message);
   try {
-    if (wh !== null) for (const check of toCheck) problems.push(...(await columnProblems(check, wh)));
+    if (wh !== null) {
+      for (const check of toCheck) problems.push(...(await columnProblems(check, wh)));
+      // Keys that are one person to Klaviyo: said, not a problem (the run goes on with both).
+      if (problems.length === 0)
+        for (const spec of specs) {
+          const shared = await sharedEmails(wh, spec);
+          if (shared !== null && shared.emails > 0) said.push(sharedEmailsMessage(spec, shared));
+        }
+    }
   } finally {
     await wh?.close();
   }
@@ -88,6 +98,6 @@ export async function validate(
     syncs: specs.map((s) => ({ name: s.name, object: s.config.object, model: s.model.name })),
     problems,
     columnsChecked: wh !== null,
-    warnings: warnings.map((w) => w.message),
+    warnings: said,
   };
 }
