@@ -4,7 +4,7 @@
  */
 import { KlaviyoError, stopsTheRun } from '../errors.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
-import { addToList, removeFromList, subscribe, unsubscribe } from '../klaviyo/lists.ts';
+import { addToList, removeFromList, unsubscribe } from '../klaviyo/lists.ts';
 import type { ListMemberPayload } from '../transform/payload.ts';
 import type { RowOutcome } from '../state/changes.ts';
 import { resolveProfileIds } from './profile-ids.ts';
@@ -81,36 +81,6 @@ export const addMembers = (client: KlaviyoClient, listId: string, members: ListM
   change(client, listId, members, 'add');
 export const removeMembers = (client: KlaviyoClient, listId: string, members: ListMemberPayload[]) =>
   change(client, listId, members, 'remove');
-
-/** Marketing subscription with consent, only for members whose row gave it. */
-export async function subscribeMembers(
-  client: KlaviyoClient,
-  listId: string,
-  members: ListMemberPayload[],
-): Promise<RowOutcome[]> {
-  const consenting = members.filter((m) => m.subscribe !== undefined);
-  if (consenting.length === 0) return [];
-  try {
-    await subscribe(
-      client,
-      listId,
-      consenting.map((m) => ({
-        email: m.profile.email,
-        phone_number: m.profile.phone_number,
-        channels: m.subscribe!.channels,
-        consentedAt: m.subscribe!.consentedAt,
-      })),
-    );
-    return consenting.map((m) => ({ key: m.key, status: 'confirmed' as const }));
-  } catch (error) {
-    if (stopsTheRun(error)) throw error;
-    return consenting.map((m) => ({
-      key: m.key,
-      status: 'failed' as const,
-      reason: (error as Error).message,
-    }));
-  }
-}
 
 /**
  * Withdraws consent for members whose row withdrew it. Confirmed rows are recorded as withdrawals;

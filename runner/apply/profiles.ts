@@ -19,7 +19,7 @@ import { IMPORT_POLL } from '../klaviyo/limits.ts';
 import { importErrorKind } from '../klaviyo/import-errors.ts';
 import type { RowOutcome } from '../state/changes.ts';
 import { partsWithin } from '../klaviyo/body-limit.ts';
-import { blamesRows, notAboutRows, tooLarge } from './outcome.ts';
+import { blamesRows, notAboutRows, profileIndex, tooLarge } from './outcome.ts';
 import { resolveProfileIds } from './profile-ids.ts';
 
 /**
@@ -67,17 +67,6 @@ export async function pollImport(
     await sleep(delay);
     delay = Math.min(delay * IMPORT_POLL.growth, options.maxDelayMs ?? IMPORT_POLL.maxDelayMs);
   }
-}
-
-/**
- * The index of the profile a JSON pointer names inside an import request
- * (`/data/attributes/profiles/data/N/...`), as both a refused request and a job's import errors
- * point; null when it names none.
- */
-const PROFILE_AT = /\/profiles\/data\/(\d+)(?:\/|$)/;
-function profileIndex(pointer: string | null | undefined): number | null {
-  const m = PROFILE_AT.exec(pointer ?? '');
-  return m === null ? null : Number(m[1]);
 }
 
 function identityKeys(identity: ProfileIdentity): string[] {

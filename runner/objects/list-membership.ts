@@ -6,7 +6,8 @@
  */
 import { batches, LIMITS } from '../klaviyo/limits.ts';
 import { findOrCreateList } from '../klaviyo/lists.ts';
-import { addMembers, removeMembers, subscribeMembers, unsubscribeMembers } from '../apply/lists.ts';
+import { addMembers, removeMembers, unsubscribeMembers } from '../apply/lists.ts';
+import { subscribeMembers } from '../apply/subscribe.ts';
 import type { RowOutcome } from '../state/changes.ts';
 import type { StreamedChange } from '../state/diff.ts';
 import { recordWithdrawals } from '../state/snapshot.ts';
