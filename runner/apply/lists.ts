@@ -83,6 +83,37 @@ export const removeMembers = (client: KlaviyoClient, listId: string, members: Li
   change(client, listId, members, 'remove');
 
 /**
+ * Takes off the list the former profile of each member whose identifiers changed
+ * (ListMemberPayload.formerProfileId), once the profile of its new identifiers is on it: the
+ * member is that profile now. A former id that is a profile the batch just added stays (Klaviyo
+ * changed the email on the same profile, so nothing is taken off). A failure fails the member, so
+ * the next run adds it and takes the former profile off again.
+ */
+export async function removeFormerProfiles(
+  client: KlaviyoClient,
+  listId: string,
+  members: ListMemberPayload[],
+  added: RowOutcome[],
+): Promise<RowOutcome[]> {
+  const now = new Map(added.filter((o) => o.status === 'confirmed').map((o) => [o.key, o.profileId]));
+  const onList = new Set(now.values());
+  const replaced = members.filter(
+    (m) => m.formerProfileId !== undefined && now.has(m.key) && !onList.has(m.formerProfileId),
+  );
+  if (replaced.length === 0) return [];
+  const outcomes = await removeMembers(
+    client,
+    listId,
+    replaced.map((m) => ({ key: m.key, profile: {}, profileId: m.formerProfileId! })),
+  );
+  return outcomes.map((o) =>
+    o.status === 'confirmed'
+      ? { key: o.key, status: 'confirmed' }
+      : { ...o, reason: `its former profile is still on the list: ${o.reason ?? 'failed'}` },
+  );
+}
+
+/**
  * Withdraws consent for members whose row withdrew it. Confirmed rows are recorded as withdrawals;
  * a failed request leaves the row unconfirmed, so the next run sends the withdrawal again.
  */

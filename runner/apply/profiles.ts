@@ -159,11 +159,17 @@ async function clearProperties(
   client: KlaviyoClient,
   payloads: ProfileToSettle[],
   outcomes: RowOutcome[],
-  knownIds: ReadonlyMap<string, string> = new Map(),
+  knownIds: ReadonlyMap<string, string | null> = new Map(),
 ): Promise<RowOutcome[]> {
+  // A key known as null kept an id for identifiers it no longer has: its id is learnt again, so the
+  // snapshot stops naming the former profile (transform/identity-change.ts).
+  const relearn = (key: string) => knownIds.get(key) === null;
   const needing = outcomes
     .map((outcome, i) => ({ outcome, payload: payloads[i]! }))
-    .filter(({ outcome, payload }) => outcome.status === 'confirmed' && payload.unsetProperties.length > 0);
+    .filter(
+      ({ outcome, payload }) =>
+        outcome.status === 'confirmed' && (payload.unsetProperties.length > 0 || relearn(payload.key)),
+    );
   const ids =
     needing.length === 0
       ? new Map<string, string>()
@@ -178,11 +184,13 @@ async function clearProperties(
   const out: RowOutcome[] = [];
   for (const [i, outcome] of outcomes.entries()) {
     const payload = payloads[i]!;
+    const profileId = ids.get(payload.key);
     if (outcome.status !== 'confirmed' || payload.unsetProperties.length === 0) {
-      out.push(outcome);
+      out.push(
+        outcome.status === 'confirmed' && profileId !== undefined ? { ...outcome, profileId } : outcome,
+      );
       continue;
     }
-    const profileId = ids.get(payload.key);
     if (profileId === undefined) {
       out.push({
         key: outcome.key,
@@ -204,8 +212,8 @@ async function clearProperties(
 }
 
 export interface ImportOptions extends PollOptions {
-  /** Klaviyo profile ids the snapshot already knows, by row key. */
-  knownIds?: ReadonlyMap<string, string>;
+  /** Klaviyo profile ids the snapshot already knows, by row key (null: kept for former identifiers). */
+  knownIds?: ReadonlyMap<string, string | null>;
   /**
    * Called once Klaviyo accepted a job, before polling, with the rows it carries: record the job
    * id so a crash can resume it.
@@ -228,7 +236,7 @@ export async function settleJob(
   jobId: string,
   job: ImportJobStatus | null,
   payloads: ProfileToSettle[],
-  knownIds?: ReadonlyMap<string, string>,
+  knownIds?: ReadonlyMap<string, string | null>,
 ): Promise<RowOutcome[]> {
   return clearProperties(client, payloads, await outcomesOfJob(client, jobId, job, payloads), knownIds);
 }
@@ -342,7 +350,7 @@ export async function submitProfiles(
 export async function settleSubmitted(
   client: KlaviyoClient,
   { jobId, payloads }: SubmittedJob,
-  options: PollOptions & { knownIds?: ReadonlyMap<string, string> },
+  options: PollOptions & { knownIds?: ReadonlyMap<string, string | null> },
 ): Promise<{ job: ImportedJob; outcomes: RowOutcome[] }> {
   const done = await pollImport(client, jobId, options);
   const outcomes = await settleJob(client, jobId, done, payloads, options.knownIds);

@@ -33,6 +33,8 @@ export interface SentChange {
   key: string;
   hash: string | null;
   profileId: string | null;
+  /** RowChange.formerProfileId: an id kept for identifiers the row no longer has. */
+  formerProfileId?: string;
   /** The row's JSON text as the warehouse wrote it (state/row-json.ts), null for none. */
   json: string | null;
 }
@@ -43,6 +45,7 @@ export function sentChange(change: RowChange): SentChange {
     key: change.key,
     hash: change.hash,
     profileId: change.profileId,
+    ...(change.formerProfileId !== undefined ? { formerProfileId: change.formerProfileId } : {}),
     json: rowJson(change.row, change.rowText),
   };
 }

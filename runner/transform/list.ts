@@ -111,6 +111,7 @@ export function buildListMember(
     key: change.key,
     profile: identity.payload,
     profileId: change.profileId,
+    ...(change.formerProfileId !== undefined ? { formerProfileId: change.formerProfileId } : {}),
   };
   const subscribe = spec.config.subscribe;
   if (subscribe === undefined) return done(payload);
