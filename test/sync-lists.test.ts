@@ -110,6 +110,20 @@ describe('a list sync whose member changes email', { timeout: 300_000 }, () => {
     );
     expect((await runDbt(project, ['build'])).code).toBe(0);
 
+    // The plan counts the former profiles' removal and the lookups of the changed members only.
+    const planned = await runCli(['plan', '--project-dir', project, '--format', 'json'], env);
+    expect(planned.code, planned.stderr).toBe(0);
+    const estimate = (
+      JSON.parse(planned.stdout) as {
+        syncs: { sync: string; estimate: { requests: Record<string, number> } }[];
+      }
+    ).syncs.find((s) => s.sync === 'member_list')!.estimate.requests;
+    expect(estimate).toMatchObject({
+      get_profiles: 1,
+      add_profiles_to_list: 1,
+      remove_profiles_from_list: 1,
+    });
+
     const since = box.requests().length;
     const second = await sync();
     expect(second.code, second.stdout + second.stderr).toBe(0);

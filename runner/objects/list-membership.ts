@@ -129,6 +129,7 @@ export const listMembership: KlaviyoObject<ListMemberPayload> = {
   countSend(_spec, change, payload, tally) {
     tally.send += 1;
     if (change.profileId === null) tally.lookups += 1;
+    if (payload.formerProfileId !== undefined) tally.replaced += 1;
     if (payload.subscribe !== undefined) tally.subscribes += 1;
     if (payload.unsubscribe !== undefined) tally.unsubscribes += 1;
   },
@@ -155,6 +156,12 @@ export const listMembership: KlaviyoObject<ListMemberPayload> = {
     addRequests(requests, 'get_profiles', Math.ceil(lookups / LIMITS.profilesPerLookup));
     addRequests(requests, 'add_profiles_to_list', batches(adds, LIMITS.profilesPerListRequest));
     addRequests(requests, 'remove_profiles_from_list', batches(tally.removes, LIMITS.profilesPerListRequest));
+    // A batch whose members changed identifiers takes their former profiles off in one request.
+    addRequests(
+      requests,
+      'remove_profiles_from_list',
+      batches(tally.replaced, LIMITS.profilesPerListRequest),
+    );
     addRequests(requests, 'bulk_subscribe_profiles', batches(tally.subscribes, LIMITS.profilesPerSubscribe));
     addRequests(
       requests,

@@ -151,6 +151,11 @@ export interface Tally {
   clears: number;
   /** Removals Klaviyo is asked to make (a member off a list): sent, and watched by the mass-removal guard. */
   removes: number;
+  /**
+   * Former profiles a list takes off because the member's identifiers changed: requests made
+   * beside the adds, not removals of rows (the guard does not count them).
+   */
+  replaced: number;
   subscribes: number;
   unsubscribes: number;
   /** Profile deletions to request (docs/privacy-deletions.md). */
@@ -166,6 +171,7 @@ export const emptyTally = (): Tally => ({
   lookups: 0,
   clears: 0,
   removes: 0,
+  replaced: 0,
   subscribes: 0,
   unsubscribes: 0,
   deletions: 0,
