@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../runner/sandbox/server.ts';
 import {
   copyDemoProject,
-  scratchProject,
   subscribeWinbackWithConsent,
   runCli,
   runDbt,
+  scratchProject,
 } from './helpers/dbt.ts';
 import { queryDuckDb } from './helpers/duckdb.ts';
 import { assertAllValid } from './helpers/openapi-contract.ts';
@@ -120,6 +120,7 @@ describe('a list sync that subscribes email and SMS, when consent is withdrawn',
           sync: string;
           counts: Record<string, number>;
           rejected: { key: string; reason: string }[];
+          dropped_fields: { key: string; column: string; reason: string }[];
         }[];
       }
     ).results.find((r) => r.sync === 'klaviyo_winback_list')!;
@@ -172,9 +173,9 @@ describe('a list sync that subscribes email and SMS, when consent is withdrawn',
     await sandbox?.close();
   });
 
-  it('subscribes email and SMS with consent, refusing SMS consent without a phone', async () => {
+  it('subscribes email and SMS with consent, and only email for a member without a phone', async () => {
     const first = await sync();
-    expect(first.code, first.stderr).toBe(1);
+    expect(first.code, first.stderr).toBe(0);
     const members = (await sql(
       `select m.person_id, m.email, m.phone_number, m.marketing_consent, cast(m.consented_at as varchar) as consented_at
        from main.klaviyo__winback_list_members m
@@ -183,9 +184,11 @@ describe('a list sync that subscribes email and SMS, when consent is withdrawn',
     )) as (Member & { marketing_consent: boolean; consented_at: string | null })[];
     const consenting = members.filter((m) => m.marketing_consent);
     expect(consenting.length).toBeGreaterThan(3);
-    expect(consenting.every((m) => m.phone_number !== null)).toBe(true);
     expect(consenting.some((m) => m.consented_at !== null)).toBe(true);
-    // In Klaviyo: both channels subscribed for exactly the consenting members, dated where known.
+    const noPhone = consenting.filter((m) => m.phone_number === null);
+    expect(noPhone.length).toBeGreaterThan(0);
+    // In Klaviyo: each channel subscribed for exactly the consenting members with its identifier,
+    // dated where known; every member is on the list.
     const held = members.map((m) => {
       const p = profileOf(m.email).subscriptions;
       return [m.person_id, p.email.marketing.consent, p.sms.marketing.consent];
@@ -194,22 +197,27 @@ describe('a list sync that subscribes email and SMS, when consent is withdrawn',
       members.map((m) => [
         m.person_id,
         m.marketing_consent ? 'SUBSCRIBED' : 'NEVER_SUBSCRIBED',
-        m.marketing_consent ? 'SUBSCRIBED' : 'NEVER_SUBSCRIBED',
+        m.marketing_consent && m.phone_number !== null ? 'SUBSCRIBED' : 'NEVER_SUBSCRIBED',
       ]),
     );
-    const dated = consenting.filter((m) => m.consented_at !== null);
+    const dated = consenting.filter((m) => m.consented_at !== null && m.phone_number !== null);
     expect(dated.map((m) => profileOf(m.email).subscriptions.sms.marketing.consented_at)).toEqual(
       dated.map(() => '2025-06-01T00:00:00Z'),
     );
-    // Consenting members without a phone are refused, with the reason, and not on the list.
-    const noPhone = (await sql(
-      `select person_id from main.klaviyo__winback_list_members m
-       where marketing_consent and phone_number is null
-         and exists (select 1 from klaviyo_runner.snapshot s where s.sync = 'klaviyo_profiles_rfm' and s.key = m.person_id)`,
-    )) as { person_id: string }[];
-    const rejected = (await winback()).rejected;
-    expect(rejected.map((r) => r.key).sort()).toEqual(noPhone.map((r) => r.person_id).sort());
-    expect(rejected.every((r) => r.reason === 'SMS consent needs a valid phone_number')).toBe(true);
+    // Their SMS consent is reported as dropped, by key, with the phone column and the reason.
+    const { dropped_fields: dropped, rejected } = await winback();
+    expect(rejected).toEqual([]);
+    expect(
+      dropped
+        .filter((d) => d.reason.startsWith('sms consent'))
+        .map((d) => d.key)
+        .sort(),
+    ).toEqual(noPhone.map((m) => m.person_id).sort());
+    expect(dropped.find((d) => d.reason.startsWith('sms consent'))).toMatchObject({
+      column: 'phone_number',
+      reason: 'sms consent not sent: the row has no valid phone_number',
+    });
+    expect(winbackIds().length).toBe(members.length);
     assertAllValid(sandbox.requests().filter((r) => r.status < 300));
   });
 
@@ -217,7 +225,7 @@ describe('a list sync that subscribes email and SMS, when consent is withdrawn',
     const chosen = (await sql(
       `select m.person_id, m.email, m.phone_number from main.klaviyo__winback_list_members m
        join klaviyo_runner.snapshot s on s.sync = 'klaviyo_winback_list' and s.key = m.person_id
-       where m.marketing_consent order by m.person_id limit 2`,
+       where m.marketing_consent and m.phone_number is not null order by m.person_id limit 2`,
     )) as Member[];
     const keys = chosen.map((m) => `'${m.person_id}'`).join(', ');
     await sql(
@@ -283,7 +291,7 @@ describe('a list sync that subscribes email and SMS, when consent is withdrawn',
     const [member] = (await sql(
       `select m.person_id, m.email, m.phone_number from main.klaviyo__winback_list_members m
        join klaviyo_runner.snapshot s on s.sync = 'klaviyo_winback_list' and s.key = m.person_id
-       where m.marketing_consent order by m.person_id desc limit 1`,
+       where m.marketing_consent and m.phone_number is not null order by m.person_id desc limit 1`,
     )) as Member[];
     expect(consentOf(member!.email)).toEqual({ email: 'SUBSCRIBED', sms: 'SUBSCRIBED' });
     await sql(
@@ -294,6 +302,118 @@ describe('a list sync that subscribes email and SMS, when consent is withdrawn',
     expect((await winback()).counts).toMatchObject({ list_removed: 1, unsubscribed: 1 });
     expect(consentOf(member!.email)).toEqual({ email: 'UNSUBSCRIBED', sms: 'SUBSCRIBED' });
     expect(winbackIds()).not.toContain(profileOf(member!.email).id);
+  });
+});
+
+/**
+ * Each member's consent stands alone: a row without an email is added to the list and its email
+ * channel reported as dropped, never sent to Klaviyo (which refuses email consent without an
+ * email, and the request with it); a row subscribes the channels it can take; a consent value the
+ * boolean rule cannot read is reported; consent with a time and consent without one go in separate
+ * requests whose outcomes are their own.
+ */
+describe('a list sync whose members cannot all take every channel', { timeout: 300_000 }, () => {
+  const optins = `select id, email, phone, consent, consented_at from (values
+  (1, 'ok1@optin.example', null, 'true', null),
+  (2, 'ok2@optin.example', null, 'true', timestamp '2025-06-01 00:00:00'),
+  (3, null, '+14155552633', 'true', null),
+  (4, 'maybe@optin.example', '+14155552634', 'oui', null)
+) t(id, email, phone, consent, consented_at)
+`;
+  const list = (name: string, label: string, channels: string) => `  - name: ${name}
+    type: application
+    owner: { name: Data }
+    depends_on: [ref('optins')]
+    config:
+      meta:
+        klaviyo:
+          object: list_membership
+          key: id
+          identity: { email: email, phone_number: phone }
+          list: { name: ${label} }
+          subscribe: { channels: [${channels}], consent: consent, consented_at: consented_at }
+`;
+  const exposures = `version: 2
+exposures:
+  - name: optin_profiles
+    type: application
+    owner: { name: Data }
+    depends_on: [ref('optins')]
+    config:
+      meta:
+        klaviyo: { object: profile, key: id, identity: { email: email, phone_number: phone } }
+${list('optin_email', 'Newsletter', 'email')}${list('optin_both', 'Alerts', 'email, sms')}`;
+  let sandbox: RunningSandbox | undefined;
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it('adds every member, subscribes the channels each can take, reports the rest, and sends nothing the second time', async () => {
+    const project = await scratchProject('optins', {
+      'models/optins.sql': optins,
+      'models/exposures.yml': exposures,
+    });
+    const db = path.join(project, 'target', 'demo.duckdb');
+    const built = await runDbt(project, ['build']);
+    expect(built.code, built.stdout).toBe(0);
+    sandbox = await startSandbox({ rateLimits: 'off', jobDelayMs: 20 });
+    const env = { KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_optins', KLAVIYO_RUNNER_DUCKDB: db };
+    const first = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+
+    const results = (
+      JSON.parse(await readFile(path.join(project, 'target', 'klaviyo_run_results.json'), 'utf8')) as {
+        results: {
+          sync: string;
+          counts: Record<string, number>;
+          dropped_fields: { key: string; column: string; reason: string }[];
+        }[];
+      }
+    ).results;
+    const of = (sync: string) => results.find((r) => r.sync === sync)!;
+    const unread =
+      'not_a_boolean: "oui" is not true or false (accepted: true/false, yes/no, y/n, t/f, 1/0); the member is added without subscribing';
+    expect(of('optin_email').counts).toMatchObject({ list_added: 4, subscribed: 2, rejected: 0, failed: 0 });
+    expect(of('optin_email').dropped_fields).toEqual([
+      { key: '3', column: 'email', reason: 'email consent not sent: the row has no email' },
+      { key: '4', column: 'consent', reason: unread },
+    ]);
+    expect(of('optin_both').counts).toMatchObject({ list_added: 4, subscribed: 3, rejected: 0, failed: 0 });
+    expect(of('optin_both').dropped_fields).toEqual([
+      { key: '1', column: 'phone', reason: 'sms consent not sent: the row has no valid phone_number' },
+      { key: '2', column: 'phone', reason: 'sms consent not sent: the row has no valid phone_number' },
+      { key: '3', column: 'email', reason: 'email consent not sent: the row has no email' },
+      { key: '4', column: 'consent', reason: unread },
+    ]);
+
+    const state = sandbox.inspect();
+    const consent = state.profiles
+      .map((p) => [
+        p.email ?? p.phone_number,
+        p.subscriptions.email.marketing.consent,
+        p.subscriptions.sms.marketing.consent,
+      ])
+      .sort();
+    expect(consent).toEqual([
+      ['+14155552633', 'NEVER_SUBSCRIBED', 'SUBSCRIBED'],
+      ['maybe@optin.example', 'NEVER_SUBSCRIBED', 'NEVER_SUBSCRIBED'],
+      ['ok1@optin.example', 'SUBSCRIBED', 'NEVER_SUBSCRIBED'],
+      ['ok2@optin.example', 'SUBSCRIBED', 'NEVER_SUBSCRIBED'],
+    ]);
+    for (const l of state.lists) expect(l.profileIds.length, l.name).toBe(4);
+    const subscribes = sandbox.requests().filter((r) => r.operationId === 'bulk_subscribe_profiles');
+    expect(subscribes.map((r) => r.status)).toEqual([202, 202, 202, 202]);
+    assertAllValid(sandbox.requests().filter((r) => r.status < 300));
+
+    const before = sandbox.requests().length;
+    const second = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(
+      sandbox
+        .requests()
+        .slice(before)
+        .filter((r) => r.method !== 'GET'),
+    ).toEqual([]);
   });
 });
 

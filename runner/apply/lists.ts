@@ -4,7 +4,7 @@
  */
 import { KlaviyoError, stopsTheRun } from '../errors.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
-import { addToList, removeFromList, subscribe, unsubscribe } from '../klaviyo/lists.ts';
+import { addToList, removeFromList, unsubscribe } from '../klaviyo/lists.ts';
 import type { ListMemberPayload } from '../transform/payload.ts';
 import type { RowOutcome } from '../state/changes.ts';
 import { resolveProfileIds } from './profile-ids.ts';
@@ -82,34 +82,35 @@ export const addMembers = (client: KlaviyoClient, listId: string, members: ListM
 export const removeMembers = (client: KlaviyoClient, listId: string, members: ListMemberPayload[]) =>
   change(client, listId, members, 'remove');
 
-/** Marketing subscription with consent, only for members whose row gave it. */
-export async function subscribeMembers(
+/**
+ * Takes off the list the former profile of each member whose identifiers changed
+ * (ListMemberPayload.formerProfileId), once the profile of its new identifiers is on it: the
+ * member is that profile now. A former id that is a profile the batch just added stays (Klaviyo
+ * changed the email on the same profile, so nothing is taken off). A failure fails the member, so
+ * the next run adds it and takes the former profile off again.
+ */
+export async function removeFormerProfiles(
   client: KlaviyoClient,
   listId: string,
   members: ListMemberPayload[],
+  added: RowOutcome[],
 ): Promise<RowOutcome[]> {
-  const consenting = members.filter((m) => m.subscribe !== undefined);
-  if (consenting.length === 0) return [];
-  try {
-    await subscribe(
-      client,
-      listId,
-      consenting.map((m) => ({
-        email: m.profile.email,
-        phone_number: m.profile.phone_number,
-        channels: m.subscribe!.channels,
-        consentedAt: m.subscribe!.consentedAt,
-      })),
-    );
-    return consenting.map((m) => ({ key: m.key, status: 'confirmed' as const }));
-  } catch (error) {
-    if (stopsTheRun(error)) throw error;
-    return consenting.map((m) => ({
-      key: m.key,
-      status: 'failed' as const,
-      reason: (error as Error).message,
-    }));
-  }
+  const now = new Map(added.filter((o) => o.status === 'confirmed').map((o) => [o.key, o.profileId]));
+  const onList = new Set(now.values());
+  const replaced = members.filter(
+    (m) => m.formerProfileId !== undefined && now.has(m.key) && !onList.has(m.formerProfileId),
+  );
+  if (replaced.length === 0) return [];
+  const outcomes = await removeMembers(
+    client,
+    listId,
+    replaced.map((m) => ({ key: m.key, profile: {}, profileId: m.formerProfileId! })),
+  );
+  return outcomes.map((o) =>
+    o.status === 'confirmed'
+      ? { key: o.key, status: 'confirmed' }
+      : { ...o, reason: `its former profile is still on the list: ${o.reason ?? 'failed'}` },
+  );
 }
 
 /**

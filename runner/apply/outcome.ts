@@ -33,3 +33,14 @@ export function tooLarge(error: unknown): error is KlaviyoError {
 export function notAboutRows(error: unknown): string {
   return `${(error as Error).message} (not an error about these rows: they are sent again next run)`;
 }
+
+/**
+ * The index of the profile a JSON pointer names inside a request's profile list
+ * (`/data/attributes/profiles/data/N/...`), as a refused import or subscription request and an
+ * import job's errors point (docs/klaviyo-api.md#errors); null when it names none.
+ */
+const PROFILE_AT = /\/profiles\/data\/(\d+)(?:\/|$)/;
+export function profileIndex(pointer: string | null | undefined): number | null {
+  const m = PROFILE_AT.exec(pointer ?? '');
+  return m === null ? null : Number(m[1]);
+}

@@ -19,7 +19,7 @@ import { IMPORT_POLL } from '../klaviyo/limits.ts';
 import { importErrorKind } from '../klaviyo/import-errors.ts';
 import type { RowOutcome } from '../state/changes.ts';
 import { partsWithin } from '../klaviyo/body-limit.ts';
-import { blamesRows, notAboutRows, tooLarge } from './outcome.ts';
+import { blamesRows, notAboutRows, profileIndex, tooLarge } from './outcome.ts';
 import { resolveProfileIds } from './profile-ids.ts';
 
 /**
@@ -73,17 +73,6 @@ export async function pollImport(
     await sleep(delay);
     delay = Math.min(delay * IMPORT_POLL.growth, options.maxDelayMs ?? IMPORT_POLL.maxDelayMs);
   }
-}
-
-/**
- * The index of the profile a JSON pointer names inside an import request
- * (`/data/attributes/profiles/data/N/...`), as both a refused request and a job's import errors
- * point; null when it names none.
- */
-const PROFILE_AT = /\/profiles\/data\/(\d+)(?:\/|$)/;
-function profileIndex(pointer: string | null | undefined): number | null {
-  const m = PROFILE_AT.exec(pointer ?? '');
-  return m === null ? null : Number(m[1]);
 }
 
 function identityKeys(identity: ProfileIdentity): string[] {
@@ -176,11 +165,16 @@ async function clearProperties(
   client: KlaviyoClient,
   payloads: ProfileToSettle[],
   outcomes: RowOutcome[],
-  knownIds: ReadonlyMap<string, string> = new Map(),
+  knownIds: ReadonlyMap<string, string | null> = new Map(),
 ): Promise<RowOutcome[]> {
+  // A key known as null kept an id for identifiers it no longer has: its id is learnt again, so the
+  // snapshot stops naming the former profile (transform/identity-change.ts).
+  const relearn = (key: string) => knownIds.get(key) === null;
   const needing = outcomes
     .map((outcome, i) => ({ outcome, payload: payloads[i]! }))
-    .filter(({ outcome, payload }) => outcome.status === 'confirmed' && clears(payload));
+    .filter(
+      ({ outcome, payload }) => outcome.status === 'confirmed' && (clears(payload) || relearn(payload.key)),
+    );
   const ids =
     needing.length === 0
       ? new Map<string, string>()
@@ -195,11 +189,13 @@ async function clearProperties(
   const out: RowOutcome[] = [];
   for (const [i, outcome] of outcomes.entries()) {
     const payload = payloads[i]!;
+    const profileId = ids.get(payload.key);
     if (outcome.status !== 'confirmed' || !clears(payload)) {
-      out.push(outcome);
+      out.push(
+        outcome.status === 'confirmed' && profileId !== undefined ? { ...outcome, profileId } : outcome,
+      );
       continue;
     }
-    const profileId = ids.get(payload.key);
     if (profileId === undefined) {
       out.push({
         key: outcome.key,
@@ -224,8 +220,8 @@ async function clearProperties(
 }
 
 export interface ImportOptions extends PollOptions {
-  /** Klaviyo profile ids the snapshot already knows, by row key. */
-  knownIds?: ReadonlyMap<string, string>;
+  /** Klaviyo profile ids the snapshot already knows, by row key (null: kept for former identifiers). */
+  knownIds?: ReadonlyMap<string, string | null>;
   /**
    * Called once Klaviyo accepted a job, before polling, with the rows it carries: record the job
    * id so a crash can resume it.
@@ -248,7 +244,7 @@ export async function settleJob(
   jobId: string,
   job: ImportJobStatus | null,
   payloads: ProfileToSettle[],
-  knownIds?: ReadonlyMap<string, string>,
+  knownIds?: ReadonlyMap<string, string | null>,
 ): Promise<RowOutcome[]> {
   return clearProperties(client, payloads, await outcomesOfJob(client, jobId, job, payloads), knownIds);
 }
@@ -363,7 +359,7 @@ export async function submitProfiles(
 export async function settleSubmitted(
   client: KlaviyoClient,
   { jobId, payloads }: SubmittedJob,
-  options: PollOptions & { knownIds?: ReadonlyMap<string, string> },
+  options: PollOptions & { knownIds?: ReadonlyMap<string, string | null> },
 ): Promise<{ job: ImportedJob; outcomes: RowOutcome[] }> {
   const done = await pollImport(client, jobId, options);
   const outcomes = await settleJob(client, jobId, done, payloads, options.knownIds);

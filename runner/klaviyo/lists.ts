@@ -118,24 +118,27 @@ export interface Subscriber {
 }
 
 /**
- * Subscribes with consent (≤1,000 per call). Klaviyo takes `consented_at` only with
- * `historical_import: true`, and then requires it on every profile of the request (docs/klaviyo-api.md#lists-and-consent,
- * https://developers.klaviyo.com/en/reference/bulk_subscribe_profiles). Subscribers with a consent
- * time therefore go in one historical request (no double opt-in, no "added to list" flow for consent
- * given long ago), and those without one in an ordinary request.
+ * The requests subscribers go in (≤1,000 a call). Klaviyo takes `consented_at` only with
+ * `historical_import: true`, and then requires it on every profile of the request
+ * (docs/klaviyo-api.md#lists-and-consent). Subscribers with a consent time therefore go in one
+ * historical request (no double opt-in, no "added to list" flow for consent given long ago), and
+ * those without one in an ordinary request; each request succeeds or fails on its own.
  */
-export async function subscribe(
-  client: KlaviyoClient,
-  listId: string,
-  subscribers: Subscriber[],
-): Promise<void> {
-  const historical = subscribers.filter((s) => s.consentedAt !== undefined);
-  const current = subscribers.filter((s) => s.consentedAt === undefined);
-  if (historical.length > 0) await subscribeBatch(client, listId, historical, true);
-  if (current.length > 0) await subscribeBatch(client, listId, current, false);
+export function subscriptionRequests<S extends Subscriber>(
+  subscribers: S[],
+): { historical: boolean; subscribers: S[] }[] {
+  return [
+    { historical: true, subscribers: subscribers.filter((s) => s.consentedAt !== undefined) },
+    { historical: false, subscribers: subscribers.filter((s) => s.consentedAt === undefined) },
+  ].filter((r) => r.subscribers.length > 0);
 }
 
-async function subscribeBatch(
+/**
+ * One bulk_subscribe_profiles request. Klaviyo refuses it whole when one profile is wrong, with an
+ * error pointing at that profile (`/data/attributes/profiles/data/N/...`,
+ * docs/klaviyo-api.md#errors); the caller maps the pointer back to its row.
+ */
+export async function subscribeRequest(
   client: KlaviyoClient,
   listId: string,
   subscribers: Subscriber[],
@@ -167,6 +170,16 @@ async function subscribeBatch(
       relationships: { list: { data: { type: 'list', id: listId } } },
     },
   });
+}
+
+/** Every request of `subscriptionRequests`, in turn; the first refused one throws. */
+export async function subscribe(
+  client: KlaviyoClient,
+  listId: string,
+  subscribers: Subscriber[],
+): Promise<void> {
+  for (const r of subscriptionRequests(subscribers))
+    await subscribeRequest(client, listId, r.subscribers, r.historical);
 }
 
 export interface Unsubscriber {

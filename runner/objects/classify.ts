@@ -8,6 +8,7 @@ import type { SyncSpec } from '../manifest/spec.ts';
 import type { StreamedChange } from '../state/diff.ts';
 import type { Rejection } from '../state/changes.ts';
 import type { DroppedField } from '../transform/payload.ts';
+import { withTrustedProfileId } from '../transform/identity-change.ts';
 import { erasedReason } from './erased.ts';
 import type { KlaviyoObject, Keyed } from './object.ts';
 
@@ -68,10 +69,12 @@ export function classify<P extends Keyed>(
     return { type: 'refused', change, rejection: refused, remember: change.diffKind !== 'null_key' };
   if (change.diffKind === 'changed_event') return { type: 'changed_event', change };
   if (change.kind === 'remove') return { type: 'remove', change };
-  const built = object.build(spec, change);
+  // An id kept for identifiers the row no longer has is not used as the row's profile id.
+  const trusted = withTrustedProfileId(spec, change);
+  const built = object.build(spec, trusted);
   if (!built.ok) return { type: 'invalid', change, rejection: built.rejection };
   // A payload that erases a person is never held back for that person.
   const held = object.erases === undefined ? erasedReason(built.payload, erased) : null;
   if (held !== null) return { type: 'held_back', change, reason: held };
-  return { type: 'send', change, payload: built.payload, dropped: built.dropped ?? [] };
+  return { type: 'send', change: trusted, payload: built.payload, dropped: built.dropped ?? [] };
 }

@@ -6,7 +6,8 @@
  */
 import { batches, LIMITS } from '../klaviyo/limits.ts';
 import { findOrCreateList } from '../klaviyo/lists.ts';
-import { addMembers, removeMembers, subscribeMembers, unsubscribeMembers } from '../apply/lists.ts';
+import { addMembers, removeFormerProfiles, removeMembers, unsubscribeMembers } from '../apply/lists.ts';
+import { subscribeMembers } from '../apply/subscribe.ts';
 import type { RowOutcome } from '../state/changes.ts';
 import type { StreamedChange } from '../state/diff.ts';
 import { recordWithdrawals } from '../state/snapshot.ts';
@@ -52,13 +53,18 @@ class ListApplier implements Applier<ListMemberPayload> {
     const listId = await this.list();
     const payloads = items.map((i) => i.payload);
     const outcomes = await addMembers(c.client, listId, payloads);
+    // A member whose identifiers changed is the profile of its new ones: the former one leaves.
+    const replaced = await removeFormerProfiles(c.client, listId, payloads, outcomes);
+    c.count('list_removed', replaced.filter((o) => o.status === 'confirmed').length);
     const added = payloads.filter((p) => outcomes.some((o) => o.key === p.key && o.status === 'confirmed'));
     // A withdrawal goes before any subscription, so a channel withdrawn is never subscribed on the way.
     const withdrawn = await this.withdraw(added);
     const subscribed = await subscribeMembers(c.client, listId, added);
     c.count('subscribed', subscribed.filter((o) => o.status === 'confirmed').length);
     const unconfirmed = new Map(
-      [...withdrawn, ...subscribed].filter((o) => o.status !== 'confirmed').map((o) => [o.key, o]),
+      [...replaced, ...withdrawn, ...subscribed]
+        .filter((o) => o.status !== 'confirmed')
+        .map((o) => [o.key, o]),
     );
     await c.settle(
       items,
@@ -123,6 +129,7 @@ export const listMembership: KlaviyoObject<ListMemberPayload> = {
   countSend(_spec, change, payload, tally) {
     tally.send += 1;
     if (change.profileId === null) tally.lookups += 1;
+    if (payload.formerProfileId !== undefined) tally.replaced += 1;
     if (payload.subscribe !== undefined) tally.subscribes += 1;
     if (payload.unsubscribe !== undefined) tally.unsubscribes += 1;
   },
@@ -149,6 +156,12 @@ export const listMembership: KlaviyoObject<ListMemberPayload> = {
     addRequests(requests, 'get_profiles', Math.ceil(lookups / LIMITS.profilesPerLookup));
     addRequests(requests, 'add_profiles_to_list', batches(adds, LIMITS.profilesPerListRequest));
     addRequests(requests, 'remove_profiles_from_list', batches(tally.removes, LIMITS.profilesPerListRequest));
+    // A batch whose members changed identifiers takes their former profiles off in one request.
+    addRequests(
+      requests,
+      'remove_profiles_from_list',
+      batches(tally.replaced, LIMITS.profilesPerListRequest),
+    );
     addRequests(requests, 'bulk_subscribe_profiles', batches(tally.subscribes, LIMITS.profilesPerSubscribe));
     addRequests(
       requests,

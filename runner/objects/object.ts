@@ -33,6 +33,8 @@ export interface SentChange {
   key: string;
   hash: string | null;
   profileId: string | null;
+  /** RowChange.formerProfileId: an id kept for identifiers the row no longer has. */
+  formerProfileId?: string;
   /** The row's JSON text as the warehouse wrote it (state/row-json.ts), null for none. */
   json: string | null;
 }
@@ -43,6 +45,7 @@ export function sentChange(change: RowChange): SentChange {
     key: change.key,
     hash: change.hash,
     profileId: change.profileId,
+    ...(change.formerProfileId !== undefined ? { formerProfileId: change.formerProfileId } : {}),
     json: rowJson(change.row, change.rowText),
   };
 }
@@ -148,6 +151,11 @@ export interface Tally {
   clears: number;
   /** Removals Klaviyo is asked to make (a member off a list): sent, and watched by the mass-removal guard. */
   removes: number;
+  /**
+   * Former profiles a list takes off because the member's identifiers changed: requests made
+   * beside the adds, not removals of rows (the guard does not count them).
+   */
+  replaced: number;
   subscribes: number;
   unsubscribes: number;
   /** Profile deletions to request (docs/privacy-deletions.md). */
@@ -163,6 +171,7 @@ export const emptyTally = (): Tally => ({
   lookups: 0,
   clears: 0,
   removes: 0,
+  replaced: 0,
   subscribes: 0,
   unsubscribes: 0,
   deletions: 0,

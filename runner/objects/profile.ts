@@ -24,6 +24,7 @@ import { finishJob, jobRows, pendingJobs, recordJob } from '../state/jobs.ts';
 import { buildIdentity } from '../transform/identity.ts';
 import type { ProfilePayload } from '../transform/payload.ts';
 import { buildProfile } from '../transform/profile.ts';
+import { withTrustedProfileId } from '../transform/identity-change.ts';
 import { code, startsOverOnNewKey, rows } from './config-change.ts';
 import {
   addRequests,
@@ -36,10 +37,16 @@ import {
   type Pending,
 } from './object.ts';
 
-/** Profile ids the snapshot already holds for these rows, by key. */
-function knownIds(items: Pending<unknown>[]): Map<string, string> {
-  const ids = new Map<string, string>();
-  for (const { change } of items) if (change.profileId !== null) ids.set(change.key, change.profileId);
+/**
+ * Profile ids the snapshot already holds for these rows, by key; null for a row whose identifiers
+ * changed since its id was learnt, whose id is learnt again (transform/identity-change.ts).
+ */
+function knownIds(items: Pending<unknown>[]): Map<string, string | null> {
+  const ids = new Map<string, string | null>();
+  for (const { change } of items) {
+    if (change.profileId !== null) ids.set(change.key, change.profileId);
+    else if (change.formerProfileId !== undefined) ids.set(change.key, null);
+  }
   return ids;
 }
 
@@ -60,7 +67,7 @@ export function importJobRequests(jobs: number): Record<string, number> {
 /** A batch whose import jobs Klaviyo accepted, as settling reads it. */
 interface Submitted {
   items: Pending<Keyed>[];
-  known: Map<string, string>;
+  known: Map<string, string | null>;
   jobs: SubmittedJob[];
   /** Rows Klaviyo refused before making a job. */
   outcomes: RowOutcome[];
@@ -107,7 +114,7 @@ class ProfileApplier implements Applier<ProfilePayload> {
       const items: Pending<ProfilePayload>[] = [];
       for (const r of rows) {
         // The snapshot still holds what Klaviyo had before the job: the properties to clear follow from it.
-        const change: StreamedChange = {
+        const change: StreamedChange = withTrustedProfileId(c.spec, {
           diffKind: r.previous === null ? 'create' : 'update',
           kind: r.previous === null ? 'create' : 'update',
           key: r.key,
@@ -115,13 +122,20 @@ class ProfileApplier implements Applier<ProfilePayload> {
           row: r.row,
           previous: r.previous,
           profileId: r.profileId,
-        };
+        });
         const built = buildProfile(c.spec, change);
         // The snapshot takes the rows' texts from the job's records: none is carried here.
         if (built.ok)
           items.push({
             payload: built.payload,
-            change: { kind: change.kind, key: r.key, hash: r.hash, profileId: r.profileId, json: null },
+            change: {
+              kind: change.kind,
+              key: r.key,
+              hash: r.hash,
+              profileId: change.profileId,
+              ...(change.formerProfileId !== undefined ? { formerProfileId: change.formerProfileId } : {}),
+              json: null,
+            },
           });
       }
       const job = await pollImport(c.client, jobId, c.poll);
@@ -295,7 +309,7 @@ export const profile: KlaviyoObject<ProfilePayload> = {
     if (payload.unsetProperties.length > 0 || payload.unsetAttributes.length > 0) {
       tally.clears += 1;
       if (change.profileId === null) tally.lookups += 1;
-    }
+    } else if (change.formerProfileId !== undefined) tally.lookups += 1; // its id is learnt again
   },
   countRemoval(spec, change, tally) {
     if (spec.config.on_remove !== 'unset_properties') return;

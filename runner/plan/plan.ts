@@ -211,7 +211,7 @@ export async function planSync(
             fieldsDropped += 1;
             droppedFields.add(change, { sync: spec.name, model: spec.model.name, key: change.key, ...d });
           }
-          object.countSend(spec, change, row.payload, tally);
+          object.countSend(spec, row.change, row.payload, tally);
           example(change);
           break;
       }

@@ -30,6 +30,11 @@ export interface RowChange {
   previous: Row | null;
   /** Klaviyo profile id when known: from this sync's snapshot, or for an `after` sync from the first sync's. */
   profileId: string | null;
+  /**
+   * The id the snapshot kept when the row's identifiers changed since (transform/identity-change.ts):
+   * it names the former profile, so `profileId` is null and the row is looked up again.
+   */
+  formerProfileId?: string;
   /** Subscribing syncs: when this sync last withdrew the person's marketing consent, per channel (UTC). */
   withdrawnAt?: Partial<Record<'email' | 'sms', string>>;
   /** A removed row that left because the suppressions model says the email is UNSUBSCRIBED. */

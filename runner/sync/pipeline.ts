@@ -191,7 +191,7 @@ export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Pr
             if (row.dropped.length > 0) report.dropFields(change.key, row.dropped);
             await batcher.add({
               payload: object.kept?.(row.payload) ?? row.payload,
-              change: sentChange(change),
+              change: sentChange(row.change),
             });
             break;
         }

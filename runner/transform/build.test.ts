@@ -426,32 +426,67 @@ describe('list member payloads', () => {
     });
   });
 
-  it.each([false, null, 'no', 'maybe'])('adds without subscribing when consent is %j', (consent) => {
+  it.each([false, null, 'no'])('adds without subscribing when consent is %j', (consent) => {
     expect(buildPayload(listSpec, rowChange({ id: 'P2', email: 'b@example.com', consent }))).toEqual({
       ok: true,
       payload: { key: 'P2', profile: { email: 'b@example.com' }, profileId: null },
     });
   });
 
-  it('refuses SMS consent without a phone, naming the phone column', () => {
-    const sms = syncSpec({
+  it.each(['maybe', 'oui'])(
+    'adds without subscribing when consent is %j, and says the value is unread',
+    (consent) => {
+      expect(buildPayload(listSpec, rowChange({ id: 'P2', email: 'b@example.com', consent }))).toEqual({
+        ok: true,
+        payload: { key: 'P2', profile: { email: 'b@example.com' }, profileId: null },
+        dropped: [
+          {
+            column: 'consent',
+            reason: `not_a_boolean: "${consent}" is not true or false (accepted: true/false, yes/no, y/n, t/f, 1/0); the member is added without subscribing`,
+          },
+        ],
+      });
+    },
+  );
+
+  it('subscribes the channels a row has an identifier for, and reports the others dropped', () => {
+    const both = syncSpec({
       object: 'list_membership',
       list: { id: 'L1' },
       identity: { email: 'email', phone_number: 'phone' },
-      subscribe: { channels: ['sms'], consent: 'consent' },
+      subscribe: { channels: ['email', 'sms'], consent: 'consent' },
     });
-    expect(buildPayload(sms, rowChange({ id: 'P3', email: 'c@example.com', consent: true }))).toEqual({
-      ok: false,
-      rejection: { ...where, key: 'P3', column: 'phone', reason: 'SMS consent needs a valid phone_number' },
-    });
-    expect(
-      buildPayload(
-        sms,
-        rowChange({ id: 'P4', email: 'c@example.com', phone: '+44 20 7946 0564', consent: true }),
-      ),
-    ).toMatchObject({
+    expect(buildPayload(both, rowChange({ id: 'P3', email: 'c@example.com', consent: true }))).toEqual({
       ok: true,
-      payload: { profile: { phone_number: '+442079460564' }, subscribe: { channels: ['sms'] } },
+      payload: {
+        key: 'P3',
+        profile: { email: 'c@example.com' },
+        profileId: null,
+        subscribe: { channels: ['email'] },
+      },
+      dropped: [{ column: 'phone', reason: 'sms consent not sent: the row has no valid phone_number' }],
+    });
+    expect(buildPayload(both, rowChange({ id: 'P4', phone: '+44 20 7946 0564', consent: true }))).toEqual({
+      ok: true,
+      payload: {
+        key: 'P4',
+        profile: { phone_number: '+442079460564' },
+        profileId: null,
+        subscribe: { channels: ['sms'] },
+      },
+      dropped: [{ column: 'email', reason: 'email consent not sent: the row has no email' }],
+    });
+    // No channel left: on the list all the same, not subscribed.
+    const email = syncSpec({
+      object: 'list_membership',
+      list: { id: 'L1' },
+      identity: { email: 'email', phone_number: 'phone' },
+      subscribe: { channels: ['email'], consent: 'consent' },
+    });
+    expect(buildPayload(email, rowChange({ id: 'P5', phone: '+44 20 7946 0564', consent: true }))).toEqual({
+      ok: true,
+      payload: { key: 'P5', profile: { phone_number: '+442079460564' }, profileId: null },
+      dropped: [{ column: 'email', reason: 'email consent not sent: the row has no email' }],
     });
   });
 });

@@ -1,9 +1,11 @@
 /**
  * Model row → a list member: the profile's identity (and its Klaviyo id when known), plus marketing
  * consent when the sync subscribes. Consent is read with `toBoolean`: a consent column that says
- * anything other than a clear yes never subscribes anyone, and a value that is neither yes nor no
- * ("maybe") adds the member without subscribing
- * (https://developers.klaviyo.com/en/reference/bulk_subscribe_profiles).
+ * anything other than a clear yes never subscribes anyone, and a value the boolean rule cannot read
+ * ("oui") adds the member without subscribing, reported as `not_a_boolean` (docs/value-rules.md).
+ * Each channel goes with its identifier (docs/klaviyo-api.md#lists-and-consent): a row subscribes
+ * the channels it has an identifier for, and each other channel is reported as dropped; the member
+ * is on the list either way.
  *
  * What a person withdrew is withdrawn in Klaviyo too: a consent column that turns false, or an
  * email the suppressions model now marks UNSUBSCRIBED, sends Klaviyo's unsubscribe for the channels
@@ -14,7 +16,7 @@
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { Row } from '../source/warehouse.ts';
 import { EMAIL_CONSENT_FIELD, type RowChange } from '../state/changes.ts';
-import type { BuildResult, ListMemberPayload, ProfileIdentity } from './payload.ts';
+import type { BuildResult, DroppedField, ListMemberPayload, ProfileIdentity } from './payload.ts';
 import { toBoolean } from './boolean.ts';
 import { toIsoTime } from './timestamp.ts';
 import { buildIdentity } from './identity.ts';
@@ -68,6 +70,32 @@ function withdrawnTime(text: string | undefined): string | null {
   return at !== null && at.ok ? at.value : text;
 }
 
+/** A consent value the boolean rule cannot read: the member is added, not subscribed, and told why. */
+function unreadConsent(spec: SyncSpec, row: Row): DroppedField | null {
+  const column = spec.config.subscribe!.consent;
+  const consent = toBoolean(row[column]);
+  if (consent === null || consent.ok) return null;
+  return { column, reason: `${consent.code}: ${consent.reason}; the member is added without subscribing` };
+}
+
+const identifierOf = (identity: ProfileIdentity, channel: Channel) =>
+  channel === 'email' ? identity.email : identity.phone_number;
+
+/**
+ * A channel the row gave consent for but has no identifier for: Klaviyo keys email consent by the
+ * email and SMS consent by the phone number, and refuses the whole request for one profile without
+ * it (docs/klaviyo-api.md#lists-and-consent), so the channel is left out and reported.
+ */
+function channelDropped(spec: SyncSpec, channel: Channel): DroppedField {
+  const { identity, subscribe } = spec.config;
+  const column = (channel === 'email' ? identity.email : identity.phone_number) ?? subscribe!.consent;
+  const reason =
+    channel === 'email'
+      ? 'email consent not sent: the row has no email'
+      : 'sms consent not sent: the row has no valid phone_number';
+  return { column, reason };
+}
+
 export function buildListMember(
   spec: SyncSpec,
   change: RowChange,
@@ -76,29 +104,28 @@ export function buildListMember(
   const row = change.row ?? change.previous ?? {};
   const identity = buildIdentity(spec, change.key, row);
   if (!identity.ok) return identity;
-  const dropped = identity.dropped;
+  const dropped: DroppedField[] = [...(identity.dropped ?? [])];
   const done = (payload: ListMemberPayload): BuildResult<ListMemberPayload> =>
-    dropped === undefined ? { ok: true, payload } : { ok: true, payload, dropped };
+    dropped.length === 0 ? { ok: true, payload } : { ok: true, payload, dropped };
   const payload: ListMemberPayload = {
     key: change.key,
     profile: identity.payload,
     profileId: change.profileId,
+    ...(change.formerProfileId !== undefined ? { formerProfileId: change.formerProfileId } : {}),
   };
   const subscribe = spec.config.subscribe;
   if (subscribe === undefined) return done(payload);
   const unsubscribe = unsubscribeOf(spec, change, withdrawnChannels(spec, change));
   if (unsubscribe !== undefined) payload.unsubscribe = unsubscribe;
-  if (change.kind === 'remove' || !consenting(row, subscribe.consent)) return done(payload);
+  if (change.kind === 'remove') return done(payload);
+  const unread = unreadConsent(spec, row);
+  if (unread !== null) dropped.push(unread);
+  if (!consenting(row, subscribe.consent)) return done(payload);
   // An email the suppressions model marks unsubscribed is never subscribed again by this sync.
-  const channels = subscribe.channels.filter((c) => c !== 'email' || !unsubscribedIn(row));
+  const wanted = subscribe.channels.filter((c) => c !== 'email' || !unsubscribedIn(row));
+  const channels = wanted.filter((c) => identifierOf(identity.payload, c) !== undefined);
+  dropped.push(...wanted.filter((c) => !channels.includes(c)).map((c) => channelDropped(spec, c)));
   if (channels.length === 0) return done(payload);
-  if (channels.includes('sms') && identity.payload.phone_number === undefined)
-    return reject(
-      spec,
-      change.key,
-      spec.config.identity.phone_number,
-      'SMS consent needs a valid phone_number',
-    );
   payload.subscribe = { channels };
   let consentedAt: string | undefined;
   if (subscribe.consented_at !== undefined) {

@@ -84,6 +84,11 @@ export interface ListMemberPayload {
   profile: ProfileIdentity;
   /** Klaviyo profile id when the snapshot knows it. */
   profileId: string | null;
+  /**
+   * The profile the member was added as before its identifiers changed (RowChange.formerProfileId):
+   * taken off the list once the profile of the new identifiers is on it, unless they are one profile.
+   */
+  formerProfileId?: string;
   /** Present when the sync subscribes and this row gave consent. */
   subscribe?: { channels: ('email' | 'sms')[]; consentedAt?: string };
   /** Present when the row withdrew consent it gave before: the channels, with the identifiers subscribed. */

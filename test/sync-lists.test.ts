@@ -1,0 +1,166 @@
+/**
+ * A list member whose row now names another email: the profile id the snapshot kept belongs to the
+ * former email, so the member is looked up by the new one, added, and the former profile taken off
+ * the list; when Klaviyo changed the email on the same profile, nothing is taken off. Rows whose
+ * identity did not change keep the snapshot's id. Real dbt on DuckDB, the real CLI, the sandbox
+ * over HTTP.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startSandbox, type RunningSandbox } from '../runner/sandbox/server.ts';
+import { runCli, runDbt, scratchProject } from './helpers/dbt.ts';
+import { queryDuckDb } from './helpers/duckdb.ts';
+import { assertAllValid } from './helpers/openapi-contract.ts';
+
+const members = (rows: [number, string, number | null][]) =>
+  `select id, email, score from (values
+${rows.map(([id, email, score]) => `  (${id}, '${email}', ${score === null ? 'cast(null as integer)' : score})`).join(',\n')}
+) t(id, email, score)
+`;
+
+const EXPOSURES = `version: 2
+exposures:
+  - name: member_profiles
+    type: application
+    owner: { name: Data }
+    depends_on: [ref('members')]
+    config:
+      meta:
+        klaviyo: { object: profile, key: id, identity: { email: email }, properties: [score] }
+  - name: member_list
+    type: application
+    owner: { name: Data }
+    depends_on: [ref('members')]
+    config:
+      meta:
+        klaviyo: { object: list_membership, key: id, identity: { email: email }, list: { name: Members } }
+`;
+
+describe('a list sync whose member changes email', { timeout: 300_000 }, () => {
+  let sandbox: RunningSandbox | undefined;
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it('adds the profile of the new email, takes the former one off, and trusts the snapshot for the rest', async () => {
+    const project = await scratchProject('members', {
+      'models/members.sql': members([
+        [1, 'old1@lists.example', 5],
+        [2, 'keep2@lists.example', 5],
+        [3, 'same3@lists.example', 5],
+        [4, 'old4@lists.example', 5],
+      ]),
+      'models/exposures.yml': EXPOSURES,
+    });
+    const db = path.join(project, 'target', 'demo.duckdb');
+    expect((await runDbt(project, ['build'])).code).toBe(0);
+    sandbox = await startSandbox({ rateLimits: 'off', jobDelayMs: 20 });
+    const box = sandbox;
+    const env = { KLAVIYO_BASE_URL: box.url, KLAVIYO_API_KEY: 'pk_members', KLAVIYO_RUNNER_DUCKDB: db };
+    // Clearing member 1's score is one row in four: over the default guard against mass removal.
+    const sync = () =>
+      runCli(['sync', '--project-dir', project, '--no-progress', '--allow-mass-removal'], env);
+    const first = await sync();
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const idOf = (email: string) => box.inspect().profiles.find((p) => p.email === email)!.id;
+    const listIds = () => [...box.inspect().lists.find((l) => l.name === 'Members')!.profileIds].sort();
+    const [old1, keep2, same3, old4] = [
+      'old1@lists.example',
+      'keep2@lists.example',
+      'same3@lists.example',
+      'old4@lists.example',
+    ].map(idOf);
+    expect(listIds()).toEqual([old1, keep2, same3, old4].sort());
+    // Member 4's score is cleared: the profile sync learns (and keeps) the id of old4's profile.
+    await writeFile(
+      path.join(project, 'models', 'members.sql'),
+      members([
+        [1, 'old1@lists.example', 5],
+        [2, 'keep2@lists.example', 5],
+        [3, 'same3@lists.example', 5],
+        [4, 'old4@lists.example', null],
+      ]),
+    );
+    expect((await runDbt(project, ['build'])).code).toBe(0);
+    expect((await sync()).code).toBe(0);
+
+    // Klaviyo changes the email on the same profile (a person edits it there), and the model follows;
+    // members 1 and 4 become other people's emails, and member 1 loses the score.
+    const patched = await fetch(`${box.url}/api/profiles/${same3}`, {
+      method: 'PATCH',
+      headers: {
+        authorization: 'Klaviyo-API-Key pk_members',
+        revision: '2026-07-15',
+        'content-type': 'application/vnd.api+json',
+      },
+      body: JSON.stringify({
+        data: { type: 'profile', id: same3, attributes: { email: 'renamed3@lists.example' } },
+      }),
+    });
+    expect(patched.status).toBe(200);
+    await writeFile(
+      path.join(project, 'models', 'members.sql'),
+      members([
+        [1, 'new1@lists.example', null],
+        [2, 'keep2@lists.example', 5],
+        [3, 'renamed3@lists.example', 5],
+        [4, 'new4@lists.example', null],
+      ]),
+    );
+    expect((await runDbt(project, ['build'])).code).toBe(0);
+
+    // The plan counts the former profiles' removal and the lookups of the changed members only.
+    const planned = await runCli(['plan', '--project-dir', project, '--format', 'json'], env);
+    expect(planned.code, planned.stderr).toBe(0);
+    const estimate = (
+      JSON.parse(planned.stdout) as {
+        syncs: { sync: string; estimate: { requests: Record<string, number> } }[];
+      }
+    ).syncs.find((s) => s.sync === 'member_list')!.estimate.requests;
+    expect(estimate).toMatchObject({
+      get_profiles: 1,
+      add_profiles_to_list: 1,
+      remove_profiles_from_list: 1,
+    });
+
+    const since = box.requests().length;
+    const second = await sync();
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    const new1 = idOf('new1@lists.example');
+    expect(new1).not.toBe(old1);
+    const new4 = idOf('new4@lists.example');
+    expect(listIds()).toEqual([new1, keep2, same3, new4].sort());
+    const sent = box.requests().slice(since);
+    const ids = (op: string) =>
+      sent
+        .filter((r) => r.operationId === op)
+        .flatMap((r) => (r.body as { data: { id: string }[] }).data.map((d) => d.id))
+        .sort();
+    expect(ids('add_profiles_to_list')).toEqual([new1, same3, new4].sort());
+    expect(ids('remove_profiles_from_list')).toEqual([old1, old4].sort());
+    // Only the members whose email changed are looked up: one request, 100 emails a request.
+    expect(sent.filter((r) => r.operationId === 'get_profiles').length).toBe(2);
+    // The score is cleared on the profile the row names now, not on the former one.
+    expect(sent.filter((r) => r.operationId === 'update_profile').map((r) => r.path)).toEqual([
+      `/api/profiles/${new1}`,
+    ]);
+    assertAllValid(sent.filter((r) => r.status < 300));
+    const snapshot = (await queryDuckDb(
+      db,
+      `select sync, key, klaviyo_profile_id from klaviyo_runner.snapshot where key in ('1', '4') order by key, sync`,
+    )) as { sync: string; key: string; klaviyo_profile_id: string | null }[];
+    // Both syncs' snapshots name the profile of the new email, so no later run uses the former one.
+    expect(snapshot.map((s) => s.klaviyo_profile_id)).toEqual([new1, new1, new4, new4]);
+
+    const quiet = box.requests().length;
+    const third = await sync();
+    expect(third.code, third.stderr).toBe(0);
+    expect(
+      box
+        .requests()
+        .slice(quiet)
+        .filter((r) => r.method !== 'GET'),
+    ).toEqual([]);
+  });
+});
