@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KlaviyoClient } from '../klaviyo/client.ts';
 import { findOrCreateList } from '../klaviyo/lists.ts';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.ts';
-import { addMembers } from './lists.ts';
+import { addMembers, unsubscribeMembers } from './lists.ts';
 
 let sandbox: RunningSandbox;
 let client: KlaviyoClient;
@@ -56,5 +56,35 @@ describe('addMembers', () => {
     expect([...list.profileIds].sort()).toEqual([ann, bob].sort());
     const adds = sandbox.requests().filter((r) => r.operationId === 'add_profiles_to_list');
     expect(adds.map((r) => r.status)).toEqual([400, 204]);
+  });
+});
+
+describe('unsubscribeMembers', () => {
+  it('sends 100 a request, each with its own outcome, and rejects alone the member Klaviyo points at', async () => {
+    const members = Array.from({ length: 150 }, (_, i) => ({
+      key: `W${i}`,
+      profile: { email: `gone${i}@example.com` },
+      profileId: null,
+      // W120 names no identifier: Klaviyo refuses its request and points at it.
+      unsubscribe: { channels: ['email' as const], ...(i === 120 ? {} : { email: `gone${i}@example.com` }) },
+    }));
+    const since = sandbox.requests().length;
+    const outcomes = await unsubscribeMembers(client, members);
+    const sent = sandbox
+      .requests()
+      .slice(since)
+      .filter((r) => r.operationId === 'bulk_unsubscribe_profiles');
+    // The first hundred in one request; the next fifty refused for W120, then sent without it.
+    expect(sent.map((r) => r.status)).toEqual([202, 400, 202]);
+    expect(outcomes.filter((o) => o.status === 'confirmed')).toHaveLength(149);
+    expect(outcomes.find((o) => o.key === 'W120')).toEqual({
+      key: 'W120',
+      status: 'rejected',
+      reason: 'Invalid input. A profile needs an email or a phone_number.',
+    });
+    const consent = (email: string) =>
+      sandbox.inspect().profiles.find((p) => p.email === email)?.subscriptions.email.marketing.consent;
+    expect(consent('gone0@example.com')).toBe('UNSUBSCRIBED');
+    expect(consent('gone149@example.com')).toBe('UNSUBSCRIBED');
   });
 });

@@ -4,7 +4,8 @@
  */
 import { KlaviyoError, stopsTheRun } from '../errors.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
-import { addToList, removeFromList, unsubscribe } from '../klaviyo/lists.ts';
+import { addToList, MAX_UNSUBSCRIBES, removeFromList, unsubscribeRequest } from '../klaviyo/lists.ts';
+import { eachRowAlone } from './outcome.ts';
 import type { ListMemberPayload } from '../transform/payload.ts';
 import type { RowOutcome } from '../state/changes.ts';
 import { resolveProfileIds } from './profile-ids.ts';
@@ -114,31 +115,31 @@ export async function removeFormerProfiles(
 }
 
 /**
- * Withdraws consent for members whose row withdrew it. Confirmed rows are recorded as withdrawals;
- * a failed request leaves the row unconfirmed, so the next run sends the withdrawal again.
+ * Withdraws consent for members whose row withdrew it, up to MAX_UNSUBSCRIBES a request. Each
+ * request has its own outcome, and a member Klaviyo points at is rejected alone (`eachRowAlone`):
+ * confirmed rows are recorded as withdrawals; a failed request leaves its rows unconfirmed, so the
+ * next run sends their withdrawal again, and never the rows of a request Klaviyo took.
  */
 export async function unsubscribeMembers(
   client: KlaviyoClient,
   members: ListMemberPayload[],
 ): Promise<RowOutcome[]> {
-  const withdrawing = members.filter((m) => m.unsubscribe !== undefined);
-  if (withdrawing.length === 0) return [];
-  try {
-    await unsubscribe(
-      client,
-      withdrawing.map((m) => ({
-        email: m.unsubscribe!.email,
-        phone_number: m.unsubscribe!.phone_number,
-        channels: m.unsubscribe!.channels,
-      })),
-    );
-    return withdrawing.map((m) => ({ key: m.key, status: 'confirmed' as const }));
-  } catch (error) {
-    if (stopsTheRun(error)) throw error;
-    return withdrawing.map((m) => ({
+  const withdrawing = members
+    .filter((m) => m.unsubscribe !== undefined)
+    .map((m) => ({
       key: m.key,
-      status: 'failed' as const,
-      reason: `consent withdrawal not confirmed: ${(error as Error).message}`,
+      email: m.unsubscribe!.email,
+      phone_number: m.unsubscribe!.phone_number,
+      channels: m.unsubscribe!.channels,
     }));
-  }
+  const outcomes: RowOutcome[] = [];
+  for (let i = 0; i < withdrawing.length; i += MAX_UNSUBSCRIBES)
+    outcomes.push(
+      ...(await eachRowAlone(
+        withdrawing.slice(i, i + MAX_UNSUBSCRIBES),
+        (batch) => unsubscribeRequest(client, batch),
+        (reason) => `consent withdrawal not confirmed: ${reason}`,
+      )),
+    );
+  return outcomes;
 }

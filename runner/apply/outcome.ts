@@ -1,4 +1,5 @@
-import { KlaviyoError } from '../errors.ts';
+import { KlaviyoError, stopsTheRun } from '../errors.ts';
+import type { RowOutcome } from '../state/changes.ts';
 
 /**
  * Whether Klaviyo refused a request for something in its rows: a 400, or a 409 such as
@@ -43,4 +44,49 @@ const PROFILE_AT = /\/profiles\/data\/(\d+)(?:\/|$)/;
 export function profileIndex(pointer: string | null | undefined): number | null {
   const m = PROFILE_AT.exec(pointer ?? '');
   return m === null ? null : Number(m[1]);
+}
+
+/** The members an error points at (index into `sent`), with Klaviyo's reason for each. */
+function namedMembers(error: unknown, sent: readonly unknown[]): Map<number, string> {
+  const named = new Map<number, string>();
+  if (!blamesRows(error)) return named;
+  for (const e of error.errors) {
+    const index = profileIndex(e.source?.pointer);
+    if (index !== null && index < sent.length) named.set(index, `${e.title} ${e.detail}`.trim());
+  }
+  return named;
+}
+
+/**
+ * Sends one request's profiles (`request`), each with an outcome of its own: Klaviyo refuses such
+ * a request whole for one wrong profile and points at it, so that profile alone is rejected and
+ * the rest are sent again; an error naming none fails them all, to be sent again next run.
+ * `failed` words the reason of a failure.
+ */
+export async function eachRowAlone<T extends { key: string }>(
+  rows: T[],
+  request: (batch: T[]) => Promise<void>,
+  failed: (reason: string) => string = (reason) => reason,
+): Promise<RowOutcome[]> {
+  const outcomes: RowOutcome[] = [];
+  let pending = rows;
+  // Each pass either ends or takes at least one row out, so it ends.
+  while (pending.length > 0) {
+    try {
+      await request(pending);
+      outcomes.push(...pending.map((m) => ({ key: m.key, status: 'confirmed' as const })));
+      return outcomes;
+    } catch (error) {
+      if (stopsTheRun(error)) throw error;
+      const named = namedMembers(error, pending);
+      if (named.size === 0) {
+        const reason = failed(blamesRows(error) ? (error as Error).message : notAboutRows(error));
+        outcomes.push(...pending.map((m) => ({ key: m.key, status: 'failed' as const, reason })));
+        return outcomes;
+      }
+      for (const [i, reason] of named) outcomes.push({ key: pending[i]!.key, status: 'rejected', reason });
+      pending = pending.filter((_, i) => !named.has(i));
+    }
+  }
+  return outcomes;
 }

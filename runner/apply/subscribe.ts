@@ -6,55 +6,13 @@
  * never costs the others their consent. An error that names no member fails the request's
  * members, to be sent again next run.
  */
-import { stopsTheRun } from '../errors.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
 import { subscribeRequest, subscriptionRequests, type Subscriber } from '../klaviyo/lists.ts';
 import type { RowOutcome } from '../state/changes.ts';
 import type { ListMemberPayload } from '../transform/payload.ts';
-import { blamesRows, notAboutRows, profileIndex } from './outcome.ts';
+import { eachRowAlone } from './outcome.ts';
 
 type Consenting = Subscriber & { key: string };
-
-/** The members an error points at (index into `sent`), with Klaviyo's reason for each. */
-function namedMembers(error: unknown, sent: Consenting[]): Map<number, string> {
-  const named = new Map<number, string>();
-  if (!blamesRows(error)) return named;
-  for (const e of error.errors) {
-    const index = profileIndex(e.source?.pointer);
-    if (index !== null && index < sent.length) named.set(index, `${e.title} ${e.detail}`.trim());
-  }
-  return named;
-}
-
-/** Sends one request's members, dropping each member Klaviyo names until the rest pass. */
-async function send(
-  client: KlaviyoClient,
-  listId: string,
-  members: Consenting[],
-  historical: boolean,
-): Promise<RowOutcome[]> {
-  const outcomes: RowOutcome[] = [];
-  let pending = members;
-  // Each pass either ends or takes at least one member out, so it ends.
-  while (pending.length > 0) {
-    try {
-      await subscribeRequest(client, listId, pending, historical);
-      outcomes.push(...pending.map((m) => ({ key: m.key, status: 'confirmed' as const })));
-      return outcomes;
-    } catch (error) {
-      if (stopsTheRun(error)) throw error;
-      const named = namedMembers(error, pending);
-      if (named.size === 0) {
-        const reason = blamesRows(error) ? (error as Error).message : notAboutRows(error);
-        outcomes.push(...pending.map((m) => ({ key: m.key, status: 'failed' as const, reason })));
-        return outcomes;
-      }
-      for (const [i, reason] of named) outcomes.push({ key: pending[i]!.key, status: 'rejected', reason });
-      pending = pending.filter((_, i) => !named.has(i));
-    }
-  }
-  return outcomes;
-}
 
 export async function subscribeMembers(
   client: KlaviyoClient,
@@ -72,6 +30,10 @@ export async function subscribeMembers(
     }));
   const outcomes: RowOutcome[] = [];
   for (const request of subscriptionRequests(consenting))
-    outcomes.push(...(await send(client, listId, request.subscribers, request.historical)));
+    outcomes.push(
+      ...(await eachRowAlone(request.subscribers, (batch) =>
+        subscribeRequest(client, listId, batch, request.historical),
+      )),
+    );
   return outcomes;
 }

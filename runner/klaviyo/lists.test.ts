@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { assertAllValid } from '../../test/helpers/openapi-contract.ts';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.ts';
 import { KlaviyoClient } from './client.ts';
-import { findOrCreateList, subscribe, unsubscribe } from './lists.ts';
+import { findOrCreateList, subscribe, unsubscribeRequest } from './lists.ts';
 
 let sandbox: RunningSandbox;
 let client: KlaviyoClient;
@@ -63,7 +63,7 @@ describe('unsubscribe', () => {
       { email: 'mail@example.com', phone_number: '+15005550007', channels: ['email', 'sms'] },
     ]);
     const since = sandbox.requests().length;
-    await unsubscribe(client, [
+    await unsubscribeRequest(client, [
       { email: 'both@example.com', phone_number: '+15005550006', channels: ['email', 'sms'] },
       { email: 'mail@example.com', channels: ['email'] },
     ]);
@@ -77,24 +77,6 @@ describe('unsubscribe', () => {
     expect(consentOf('mail@example.com')).toEqual(['UNSUBSCRIBED', 'SUBSCRIBED']);
     // Membership follows the model: no list was named, so nobody left it.
     expect(sandbox.inspect().lists.find((l) => l.id === id)!.profileIds).toHaveLength(2);
-  });
-
-  it('sends at most 100 profiles a request', async () => {
-    const since = sandbox.requests().length;
-    await unsubscribe(
-      client,
-      Array.from({ length: 150 }, (_, i) => ({
-        email: `bulk${i}@example.com`,
-        channels: ['email' as const],
-      })),
-    );
-    const sent = sandbox
-      .requests()
-      .slice(since)
-      .filter((r) => r.operationId === 'bulk_unsubscribe_profiles');
-    expect(sent.map((r) => r.status)).toEqual([202, 202]);
-    // Klaviyo creates a profile it does not know, then unsubscribes it.
-    expect(consentOf('bulk149@example.com')[0]).toBe('UNSUBSCRIBED');
   });
 });
 

@@ -192,33 +192,35 @@ export interface Unsubscriber {
 export const MAX_UNSUBSCRIBES = 100;
 
 /**
- * Withdraws marketing consent on the channels named (≤100 profiles a call). No list is named: with
+ * Withdraws marketing consent on the channels named, in one request of at most MAX_UNSUBSCRIBES
+ * profiles (apply/lists.ts splits a batch). No list is named: with
  * one, Klaviyo also takes the profiles off that list, and membership follows the model, not consent
  * (https://developers.klaviyo.com/en/reference/bulk_unsubscribe_profiles). Email consent is keyed by
  * the email, SMS consent by the phone number, so each channel goes with its identifier.
  */
-export async function unsubscribe(client: KlaviyoClient, unsubscribers: Unsubscriber[]): Promise<void> {
+export async function unsubscribeRequest(
+  client: KlaviyoClient,
+  unsubscribers: Unsubscriber[],
+): Promise<void> {
   const withdrawn = { marketing: { consent: 'UNSUBSCRIBED' } };
-  for (let i = 0; i < unsubscribers.length; i += MAX_UNSUBSCRIBES) {
-    await client.call('bulk_unsubscribe_profiles', 'POST', '/api/profile-subscription-bulk-delete-jobs', {
-      data: {
-        type: 'profile-subscription-bulk-delete-job',
-        attributes: {
-          profiles: {
-            data: unsubscribers.slice(i, i + MAX_UNSUBSCRIBES).map((u) => ({
-              type: 'profile',
-              attributes: {
-                ...(u.email !== undefined ? { email: u.email } : {}),
-                ...(u.phone_number !== undefined ? { phone_number: u.phone_number } : {}),
-                subscriptions: {
-                  ...(u.channels.includes('email') ? { email: withdrawn } : {}),
-                  ...(u.channels.includes('sms') ? { sms: withdrawn } : {}),
-                },
+  await client.call('bulk_unsubscribe_profiles', 'POST', '/api/profile-subscription-bulk-delete-jobs', {
+    data: {
+      type: 'profile-subscription-bulk-delete-job',
+      attributes: {
+        profiles: {
+          data: unsubscribers.map((u) => ({
+            type: 'profile',
+            attributes: {
+              ...(u.email !== undefined ? { email: u.email } : {}),
+              ...(u.phone_number !== undefined ? { phone_number: u.phone_number } : {}),
+              subscriptions: {
+                ...(u.channels.includes('email') ? { email: withdrawn } : {}),
+                ...(u.channels.includes('sms') ? { sms: withdrawn } : {}),
               },
-            })),
-          },
+            },
+          })),
         },
       },
-    });
-  }
+    },
+  });
 }
