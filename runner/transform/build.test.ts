@@ -172,6 +172,31 @@ describe('profile payloads', () => {
     });
   });
 
+  it("refuses a whole-number property past 2^53, whose digits the row's JSON number lost", () => {
+    // 9007199254740993 as a BIGINT reads back as 9007199254740992: the id would change silently.
+    const big = buildPayload(
+      profileSpec,
+      rowChange({
+        id: 'C1',
+        email: 'a@example.com',
+        predicted_ltv: JSON.parse('9007199254740993') as number,
+      }),
+    );
+    expect(big).toMatchObject({
+      ok: false,
+      rejection: {
+        column: 'predicted_ltv',
+        reason:
+          'property predicted_ltv: 9007199254740992 is a whole number too large to keep every digit (beyond 2^53); cast the column to text in the model',
+      },
+    });
+    const safe = buildPayload(
+      profileSpec,
+      rowChange({ id: 'C1', email: 'a@example.com', predicted_ltv: Number.MAX_SAFE_INTEGER }),
+    );
+    expect(safe).toMatchObject({ ok: true });
+  });
+
   it('clears a property that left the allowlist only when on_remove asks for it', () => {
     const previous = { id: 'C1', email: 'a@example.com', rfm_segment: 'loyal', churn_risk: 'high' };
     const row = { id: 'C1', email: 'a@example.com', rfm_segment: 'loyal' };

@@ -3,7 +3,10 @@
  * them (numbers stay numbers, text stays text: a zip such as "02134" must not become 2134, so text
  * is never guessed into a number). Timestamps become ISO 8601 UTC, which Klaviyo recognises as
  * dates: warehouse text "YYYY-MM-DD HH:MM:SS" (read as UTC, see coerce.ts) and Date objects.
- * A non-finite number cannot be sent (JSON would turn it into null) and is refused.
+ * A non-finite number cannot be sent (JSON would turn it into null) and is refused. So is a whole
+ * number beyond ±2^53: a row's JSON number is read as a double, which holds no more digits, so a
+ * BIGINT such as 9007199254740993 arrives as 9007199254740992, an id silently changed; as text
+ * (cast in the model) it keeps every digit, as an external_id must (identity/external-id.ts).
  */
 import type { Coerced } from './coerced.ts';
 import { isoUtc, toIsoTime } from './timestamp.ts';
@@ -19,9 +22,13 @@ export function propertyValue(value: unknown): Coerced<unknown> {
       }
       return { ok: true, value };
     case 'number':
-      return Number.isFinite(value)
-        ? { ok: true, value }
-        : { ok: false, reason: `${value} is not a finite number` };
+      if (!Number.isFinite(value)) return { ok: false, reason: `${value} is not a finite number` };
+      if (Number.isInteger(value) && !Number.isSafeInteger(value))
+        return {
+          ok: false,
+          reason: `${value} is a whole number too large to keep every digit (beyond 2^53); cast the column to text in the model`,
+        };
+      return { ok: true, value };
     case 'bigint':
       return Number.isSafeInteger(Number(value))
         ? { ok: true, value: Number(value) }
