@@ -120,3 +120,35 @@ describe('a scoped sync', () => {
     ).toEqual({ ok: false, problems: [sentence] });
   });
 });
+
+describe('a list named by its name', () => {
+  const list = (name: string) => ({
+    object: 'list_membership',
+    key: 'id',
+    identity: { email: 'email' },
+    list: { name },
+  });
+
+  it('refuses white space at either end, which would make a second list', () => {
+    expect(checkSyncConfig(list('Shared List'), at).ok).toBe(true);
+    expect(checkSyncConfig(list('A'), at).ok).toBe(true);
+    for (const name of ['Shared List ', ' Shared List', 'Shared List\t'])
+      expect(checkSyncConfig(list(name), at)).toEqual({
+        ok: false,
+        problems: [
+          `${at}: config.meta.klaviyo.list.name starts or ends with white space; a list is found by its exact name, so it would be a second list beside the one without it.`,
+        ],
+      });
+  });
+
+  it('says what a phone_region must be', () => {
+    expect(
+      checkSyncConfig({ object: 'profile', key: 'id', identity: { email: 'email' }, phone_region: 'gb' }, at),
+    ).toEqual({
+      ok: false,
+      problems: [
+        `${at}: config.meta.klaviyo.phone_region must be an ISO 3166-1 alpha-2 code in capitals, such as US, GB or DE.`,
+      ],
+    });
+  });
+});

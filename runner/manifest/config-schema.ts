@@ -55,6 +55,10 @@ function sentence(error: ErrorObject, where: string, block: unknown): string | n
       return `${where}: ${at} mixes keys of different sync objects (see the \`object\` key's allowed keys in the README).`;
     }
     case 'pattern':
+      if (error.instancePath === '/list/name')
+        return `${where}: ${at} starts or ends with white space; a list is found by its exact name, so it would be a second list beside the one without it.`;
+      if (error.instancePath === '/phone_region')
+        return `${where}: ${at} must be an ISO 3166-1 alpha-2 code in capitals, such as US, GB or DE.`;
       return `${where}: ${at} must be a column name (letters, digits and underscores).`;
     case 'type':
       return `${where}: ${at} must be ${String(p.type)}.`;
