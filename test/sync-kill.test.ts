@@ -77,15 +77,19 @@ const PHASE_OPS: Record<Phase, string[]> = {
   list: ['get_lists', 'create_list', 'get_profiles', 'add_profiles_to_list', 'remove_profiles_from_list'],
   tail: ['add_profiles_to_list', 'remove_profiles_from_list'],
 };
-/** The phase each killed run aims at; a phase with nothing left to do passes to the next that has work. */
+/**
+ * The phase each killed run aims at; a phase with nothing left to do passes to the next that has
+ * work. Events first: an event sync goes first in a run (schedule.ts, `asksAfter`), so a first load
+ * has sent most of its events by the time the profile import is done.
+ */
 const SCHEDULE: Phase[] = [
+  'events',
   'import',
   'import',
   'import-results',
   'startup',
   'events',
   'import-results',
-  'events',
   'startup',
   'events',
   'list',
