@@ -77,19 +77,15 @@ const PHASE_OPS: Record<Phase, string[]> = {
   list: ['get_lists', 'create_list', 'get_profiles', 'add_profiles_to_list', 'remove_profiles_from_list'],
   tail: ['add_profiles_to_list', 'remove_profiles_from_list'],
 };
-/**
- * The phase each killed run aims at; a phase with nothing left to do passes to the next that has
- * work. Events first: an event sync goes first in a run (schedule.ts, `asksAfter`), so a first load
- * has sent most of its events by the time the profile import is done.
- */
+/** The phase each killed run aims at; a phase with nothing left to do passes to the next that has work. */
 const SCHEDULE: Phase[] = [
-  'events',
   'import',
   'import',
   'import-results',
   'startup',
   'events',
   'import-results',
+  'events',
   'startup',
   'events',
   'list',
@@ -139,12 +135,7 @@ function trigger(plan: KillPlan, requests: RecordedRequest[]): { at: number; lan
   const hits = requests.filter((r) => PHASE_OPS[plan.phase].includes(op(r)));
   if (hits.length >= plan.nth)
     return { at: hits[plan.nth - 1]!.finishedAt + plan.delayMs, landed: plan.phase };
-  // Event syncs go beside the profile import (one of them asks Klaviyo first: schedule.ts), so only
-  // list requests, which wait for the profile syncs, show that a run went past the import.
-  const importing = plan.phase === 'import' || plan.phase === 'import-results';
-  const later = PIPELINE.slice(PIPELINE.indexOf(plan.phase) + 1).filter(
-    (p) => !(importing && p === 'events'),
-  );
+  const later = PIPELINE.slice(PIPELINE.indexOf(plan.phase) + 1);
   for (const r of requests) {
     if (PHASE_OPS[plan.phase].includes(op(r))) continue;
     const landed = later.find((p) => PHASE_OPS[p].includes(op(r)));

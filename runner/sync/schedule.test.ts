@@ -94,37 +94,6 @@ describe('running the syncs side by side', () => {
     expect(most).toEqual([1, 1, 2, 3]);
   });
 
-  it('starts with the ready sync that asks Klaviyo soonest, then goes in the order given', async () => {
-    let answer!: () => void;
-    const answered = new Promise<void>((resolve) => (answer = resolve));
-    const specs = [
-      spec('rfm', 'profile'),
-      spec('ltv', 'profile'),
-      spec('orders', 'event'),
-      spec('refunds', 'event', 'orders'),
-      spec('returns', 'event'),
-    ];
-    const started: string[] = [];
-    await sideBySide(
-      specs,
-      waitsFor(specs, new Set(['orders', 'refunds', 'returns'])),
-      1,
-      answered,
-      async (s) => {
-        started.push(s.name);
-        await tick();
-        // Klaviyo's first answer comes during the second sync.
-        if (started.length === 2) answer();
-      },
-      () => null,
-      () => {},
-    );
-    // orders builds 1,000 events before its first request, rfm 10,000 profiles: orders goes first,
-    // then refunds (ready once orders is done, and given before returns); once Klaviyo has
-    // answered, the order given.
-    expect(started).toEqual(['orders', 'refunds', 'rfm', 'ltv', 'returns']);
-  });
-
   it('starts nothing more once the run is stopped, and records the rest as not run', async () => {
     const started: string[] = [];
     const skipped: string[] = [];

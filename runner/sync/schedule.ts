@@ -11,8 +11,7 @@
  *
  * Until Klaviyo has answered the run once, syncs go one at a time: a refused key or an unreachable
  * Klaviyo then stops the run at the first sync that meets it, and the rest are recorded as not run,
- * rather than every sync started beside it failing the same way. The first to go is the ready sync
- * that asks Klaviyo soonest (`asksAfter`), so the run widens as early as it can.
+ * rather than every sync started beside it failing the same way.
  */
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { RunMode } from '../plan/guard.ts';
@@ -68,17 +67,9 @@ export function waitsFor(specs: SyncSpec[], backfills: ReadonlySet<string>): Map
 }
 
 /**
- * The rows a sync builds before its first request: a whole batch (10,000 profiles, 1,000 events).
- * An event sync hears from Klaviyo in a fraction of the time a profile sync takes to fill its
- * first import job (about two seconds for 10,000 rows), time in which no request would go.
- */
-export const asksAfter = (spec: SyncSpec): number => objectOf(spec).limits.rows;
-
-/**
  * Runs `start` for each sync once every sync it waits for has finished, one at a time until `widen`
  * settles and at most `limit` at once after, in the order given among those ready (the run's
- * `after` order, select.ts); while one at a time, the ready sync with the least `asksAfter` goes
- * first (the order given between equals). `stopped` is asked
+ * `after` order, select.ts). `stopped` is asked
  * before each start: once it gives a reason, no further sync starts and `skip` records it instead.
  * An error thrown by `start` stops further starts too; it is thrown once the syncs running finish.
  */
@@ -102,18 +93,14 @@ export async function sideBySide(
   /** The first error `start` threw, if any. */
   const failures: unknown[] = [];
   const ready = (spec: SyncSpec) => (waits.get(spec.name) ?? []).every((n) => finished.has(n));
-  const nextReady = (): number => {
-    if (wide) return pending.findIndex(ready);
-    let soonest = -1;
-    pending.forEach((spec, i) => {
-      if (ready(spec) && (soonest < 0 || asksAfter(spec) < asksAfter(pending[soonest]!))) soonest = i;
-    });
-    return soonest;
-  };
   while (pending.length > 0 || running.size > 0) {
     const reason = failures.length > 0 ? (failures[0] as Error) : stopped();
     if (reason !== null) for (const spec of pending.splice(0)) skip(spec, reason);
-    for (let next = nextReady(); next >= 0 && running.size < (wide ? limit : 1); next = nextReady()) {
+    for (
+      let next = pending.findIndex(ready);
+      next >= 0 && running.size < (wide ? limit : 1);
+      next = pending.findIndex(ready)
+    ) {
       const spec = pending.splice(next, 1)[0]!;
       const name = spec.name;
       running.set(
