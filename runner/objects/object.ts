@@ -39,14 +39,18 @@ export interface SentChange {
   json: string | null;
 }
 
-export function sentChange(change: RowChange): SentChange {
+/**
+ * What settling needs of a change. `withText` false: the row's text is not carried (a resumed
+ * job's rows, whose texts the snapshot takes from the job's own records), so none is made.
+ */
+export function sentChange(change: RowChange, withText = true): SentChange {
   return {
     kind: change.kind,
     key: change.key,
     hash: change.hash,
     profileId: change.profileId,
     ...(change.formerProfileId !== undefined ? { formerProfileId: change.formerProfileId } : {}),
-    json: rowJson(change.row, change.rowText),
+    json: withText ? rowJson(change.row, change.rowText) : null,
   };
 }
 

@@ -35,6 +35,7 @@ import {
   type KlaviyoObject,
   type Keyed,
   type Pending,
+  sentChange,
 } from './object.ts';
 
 /**
@@ -125,18 +126,7 @@ class ProfileApplier implements Applier<ProfilePayload> {
         });
         const built = buildProfile(c.spec, change);
         // The snapshot takes the rows' texts from the job's records: none is carried here.
-        if (built.ok)
-          items.push({
-            payload: built.payload,
-            change: {
-              kind: change.kind,
-              key: r.key,
-              hash: r.hash,
-              profileId: change.profileId,
-              ...(change.formerProfileId !== undefined ? { formerProfileId: change.formerProfileId } : {}),
-              json: null,
-            },
-          });
+        if (built.ok) items.push({ payload: built.payload, change: sentChange(change, false) });
       }
       const job = await pollImport(c.client, jobId, c.poll);
       if (job === null) {

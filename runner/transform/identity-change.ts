@@ -11,8 +11,25 @@ import { buildIdentity } from './identity.ts';
 
 const IDENTIFIERS = ['email', 'phone_number', 'external_id'] as const;
 
+/** The columns a row's identity reads (its identifiers, the country a national phone is read in), once per spec. */
+const columnsOf = new WeakMap<SyncSpec, string[]>();
+function identityColumns(spec: SyncSpec): string[] {
+  let columns = columnsOf.get(spec);
+  if (columns === undefined) {
+    const { identity, attributes } = spec.config;
+    columns = [identity.email, identity.phone_number, identity.external_id, attributes?.country].filter(
+      (c): c is string => c !== undefined,
+    );
+    columnsOf.set(spec, columns);
+  }
+  return columns;
+}
+
 export function identityChanged(spec: SyncSpec, change: RowChange): boolean {
   if (change.kind !== 'update' || change.previous === null || change.row === null) return false;
+  // Most updates leave the identity columns as they were: no identifier to normalise twice.
+  const { row, previous } = change;
+  if (identityColumns(spec).every((column) => row[column] === previous[column])) return false;
   const before = buildIdentity(spec, change.key, change.previous);
   const after = buildIdentity(spec, change.key, change.row);
   if (!before.ok || !after.ok) return true;
