@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../runner/sandbox/server.ts';
+import { writesSince } from './helpers/sandbox.ts';
 import {
   copyDemoProject,
   subscribeWinbackWithConsent,
@@ -88,12 +89,7 @@ describe('a list sync that subscribes with consent', () => {
     const before = sandbox.requests().length;
     const second = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
     expect(second.code, second.stderr).toBe(0);
-    expect(
-      sandbox
-        .requests()
-        .slice(before)
-        .filter((r) => r.method !== 'GET'),
-    ).toEqual([]);
+    expect(writesSince(sandbox, before)).toEqual([]);
   });
 });
 
@@ -254,12 +250,7 @@ describe('a list sync that subscribes email and SMS, when consent is withdrawn',
     }
     const quiet = sandbox.requests().length;
     expect((await sync()).code).toBe(0);
-    expect(
-      sandbox
-        .requests()
-        .slice(quiet)
-        .filter((r) => r.method !== 'GET'),
-    ).toEqual([]);
+    expect(writesSince(sandbox, quiet)).toEqual([]);
 
     // The consent column says yes again, with no newer consent time: not subscribed, and said why.
     await sql(
@@ -408,12 +399,7 @@ ${list('optin_email', 'Newsletter', 'email')}${list('optin_both', 'Alerts', 'ema
     const before = sandbox.requests().length;
     const second = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
     expect(second.code, second.stderr).toBe(0);
-    expect(
-      sandbox
-        .requests()
-        .slice(before)
-        .filter((r) => r.method !== 'GET'),
-    ).toEqual([]);
+    expect(writesSince(sandbox, before)).toEqual([]);
   });
 });
 

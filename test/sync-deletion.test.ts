@@ -14,6 +14,7 @@ import { startSandbox, type RunningSandbox } from '../runner/sandbox/server.ts';
 import { copyDemoProject, repoRoot, runCli, runDbt } from './helpers/dbt.ts';
 import { queryDuckDb } from './helpers/duckdb.ts';
 import { assertAllValid } from './helpers/openapi-contract.ts';
+import { writesSince } from './helpers/sandbox.ts';
 
 const DELETIONS = 'klaviyo_privacy_deletions';
 const MODEL = 'privacy_deletion_requests';
@@ -222,10 +223,7 @@ describe('a deletion sync', () => {
     const before = sandbox.requests().length;
     const run = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
     expect(run.code, run.stderr).toBe(0);
-    const writes = sandbox
-      .requests()
-      .slice(before)
-      .filter((r) => r.method !== 'GET');
+    const writes = writesSince(sandbox, before);
     expect(writes.map((r) => r.operationId)).toEqual([]);
     for (const p of people) expect(sandbox.inspect().profiles.some((q) => q.email === p.email)).toBe(false);
     const profiles = (await results(project)).results.find((r) => r.sync === 'klaviyo_profiles_rfm')!;

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../runner/sandbox/server.ts';
 import { copyDemoProject, runCli, runDbt, type Ran } from './helpers/dbt.ts';
 import { queryDuckDb } from './helpers/duckdb.ts';
+import { writesSince } from './helpers/sandbox.ts';
 
 interface PlanJson {
   syncs: {
@@ -156,12 +157,7 @@ describe('guards against lost rows', { timeout: 600_000 }, () => {
     const before = sandbox.requests().length;
     expect((await cli(['sync', ...select])).code).toBe(0);
     // After the first load, an ordinary run sends nothing.
-    expect(
-      sandbox
-        .requests()
-        .slice(before)
-        .filter((r) => r.method !== 'GET'),
-    ).toEqual([]);
+    expect(writesSince(sandbox, before)).toEqual([]);
 
     const refresh = await planOf([...select, '--full-refresh']);
     expect(refresh.counts).toMatchObject({ resent: 1892, unchanged: 0, send: 1892 });
@@ -212,12 +208,7 @@ describe('guards against lost rows', { timeout: 600_000 }, () => {
       `${all} of ${all} synced rows (100%) would be removed or cleared in Klaviyo`,
     );
     expect(await resultOf()).toMatchObject({ status: 'stopped', counts: { list_removed: 0 } });
-    expect(
-      sandbox
-        .requests()
-        .slice(since)
-        .filter((r) => r.method !== 'GET'),
-    ).toEqual([]);
+    expect(writesSince(sandbox, since)).toEqual([]);
     expect(listMembers()).toBe(all);
 
     // Ten members leave (under 10%): under the threshold, the sync removes them.
@@ -257,12 +248,7 @@ describe('guards against lost rows', { timeout: 600_000 }, () => {
     const stopped = await cli(['sync', ...select]);
     expect(stopped.code, stopped.stderr).toBe(1);
     expect(await resultOf()).toMatchObject({ status: 'stopped' });
-    expect(
-      sandbox
-        .requests()
-        .slice(since)
-        .filter((r) => r.method !== 'GET'),
-    ).toEqual([]);
+    expect(writesSince(sandbox, since)).toEqual([]);
     expect(withSegment()).toBe(before);
   });
 });

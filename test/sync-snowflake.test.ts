@@ -22,6 +22,7 @@ import type { Warehouse } from '../runner/source/warehouse.ts';
 import { copyDemoProject, repoRoot, run, runCli, type Ran } from './helpers/dbt.ts';
 import { assertAllValid } from './helpers/openapi-contract.ts';
 import { snowflakeTestTarget, type SnowflakeTestTarget } from './helpers/snowflake-target.ts';
+import { writesSince } from './helpers/sandbox.ts';
 
 const EMULATOR_CUSTOMERS = 30;
 const EMULATOR_ORDERS = 100;
@@ -77,11 +78,6 @@ describe('klaviyo-runner on Snowflake', () => {
     timings[`dbt ${args[0]}`] = (timings[`dbt ${args[0]}`] ?? 0) + (Date.now() - started);
     return ran;
   };
-  const writes = (from: number) =>
-    sandbox
-      .requests()
-      .slice(from)
-      .filter((r) => r.method !== 'GET');
 
   beforeAll(async () => {
     target = await snowflakeTestTarget();
@@ -218,7 +214,7 @@ describe('klaviyo-runner on Snowflake', () => {
       const again = await runner('sync', ['--no-progress']);
       timings['sync (no change)'] = Date.now() - started;
       expect(again.code, again.stdout + again.stderr).toBe(0);
-      expect(writes(before)).toEqual([]);
+      expect(writesSince(sandbox, before)).toEqual([]);
     },
     STEP_MS,
   );
@@ -243,7 +239,7 @@ describe('klaviyo-runner on Snowflake', () => {
       const before = sandbox.requests().length;
       const synced = await runner('sync', ['--no-progress']);
       expect(synced.code, synced.stdout + synced.stderr).toBe(0);
-      expect(writes(before).map((w) => w.operationId)).toEqual(['bulk_import_profiles']);
+      expect(writesSince(sandbox, before).map((w) => w.operationId)).toEqual(['bulk_import_profiles']);
       expect(sandbox.inspect().profiles.find((p) => p.external_id === 'C00002')!.attributes.first_name).toBe(
         'Leonora',
       );
@@ -265,7 +261,7 @@ describe('klaviyo-runner on Snowflake', () => {
         const refused = await runner('sync', ['--no-progress', '--select', 'klaviyo_profiles_rfm']);
         expect(refused.code, refused.stdout + refused.stderr).toBe(2);
         expect(refused.stderr).toContain('Sync `klaviyo_profiles_rfm` is being run by run run-live');
-        expect(writes(before)).toEqual([]);
+        expect(writesSince(sandbox, before)).toEqual([]);
         const [lock] = await wh.query(
           `select count(*) as n from ${state('locks')} where run_id = 'run-live'`,
         );

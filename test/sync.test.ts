@@ -10,6 +10,7 @@ import { startSandbox, type RunningSandbox } from '../runner/sandbox/server.ts';
 import { queryDuckDb } from './helpers/duckdb.ts';
 import { copyDemoProject, runCli, runDbt } from './helpers/dbt.ts';
 import { assertAllValid } from './helpers/openapi-contract.ts';
+import { writesSince } from './helpers/sandbox.ts';
 
 const query = queryDuckDb;
 
@@ -175,10 +176,7 @@ describe('klaviyo-runner sync against the sandbox', () => {
     expect(second.code, second.stderr).toBe(0);
     // The phones dropped on the first run went with rows Klaviyo confirmed: not reported again.
     expect(second.stdout).not.toContain('dropped ');
-    const writes = sandbox
-      .requests()
-      .slice(before)
-      .filter((r) => r.method !== 'GET');
+    const writes = writesSince(sandbox, before);
     expect(writes).toEqual([]);
   });
 
@@ -215,10 +213,7 @@ describe('klaviyo-runner sync against the sandbox', () => {
     const before = sandbox.requests().length;
     const synced = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
     expect(synced.code, synced.stderr).toBe(0);
-    const writes = sandbox
-      .requests()
-      .slice(before)
-      .filter((r) => r.method !== 'GET');
+    const writes = writesSince(sandbox, before);
     expect(writes.map((w) => w.operationId)).toEqual(['bulk_import_profiles']);
     const sent = (
       writes[0]!.body as {
@@ -262,10 +257,7 @@ describe('klaviyo-runner sync against the sandbox', () => {
     const before = sandbox.requests().length;
     const synced = await runCli(['sync', '--project-dir', project, '--no-progress'], env);
     expect(synced.code, synced.stderr).toBe(0);
-    const writes = sandbox
-      .requests()
-      .slice(before)
-      .filter((r) => r.method !== 'GET');
+    const writes = writesSince(sandbox, before);
     expect(writes.map((w) => w.operationId).sort()).toEqual([
       'bulk_import_profiles',
       'remove_profiles_from_list',
@@ -308,12 +300,7 @@ describe('klaviyo-runner sync against the sandbox', () => {
     expect(synced.code, synced.stderr).toBe(0);
     expect(synced.stdout).toContain('1 left the model (Klaviyo keeps them; reported once)');
     // Klaviyo keeps the event: nothing is sent for it.
-    expect(
-      sandbox
-        .requests()
-        .slice(before)
-        .filter((r) => r.method !== 'GET'),
-    ).toEqual([]);
+    expect(writesSince(sandbox, before)).toEqual([]);
 
     expect(await planRemovals()).toBe(0);
     const again = await runCli(['sync', '--project-dir', project, '--no-progress', ...select], env);
