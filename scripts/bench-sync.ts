@@ -36,6 +36,7 @@ import { loadSyncs } from '../runner/manifest/load.ts';
 import { openWarehouse } from '../runner/source/open.ts';
 import { diffSql } from '../runner/state/diff.ts';
 import { ensureStateSchema, stateOf } from '../runner/state/schema.ts';
+import { timeline } from './bench-timeline.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -242,6 +243,8 @@ async function runReference(dir: string): Promise<void> {
 
 /** What the sync's process cost, as scripts/bench-probe.js reports it, and its wall time. */
 interface SyncRun {
+  /** When the process was started, on this machine's clock (ms since the epoch). */
+  startedAtMs: number;
   wall: number;
   cpu: Cpu;
   peakRssMb: number;
@@ -260,6 +263,7 @@ async function runShipped(
   profile: string | undefined,
 ): Promise<SyncRun> {
   const report = path.join(dir, 'probe.json');
+  const startedAtMs = Date.now();
   const started = performance.now();
   const child = spawn(
     process.execPath,
@@ -281,7 +285,7 @@ async function runShipped(
   });
   const wall = (performance.now() - started) / 1000;
   const probed = JSON.parse(readFileSync(report, 'utf8')) as Omit<SyncRun, 'wall' | 'exitCode'>;
-  return { ...probed, wall, exitCode };
+  return { ...probed, startedAtMs, wall, exitCode };
 }
 
 /** Klaviyo requests by operation, summed over the syncs of the run's results. */
@@ -367,6 +371,7 @@ if (mode === 'reference') {
         `  net of the warehouse ${net.toFixed(2)} s = ${perRow(net)} µs/row (target ≤ 10); main thread net ${netMain.toFixed(2)} s = ${perRow(netMain)} µs/row`,
         `peak RSS ${run.peakRssMb.toFixed(0)} MB (target ≤ 300); JavaScript heap peak ${run.heapPeakMb.toFixed(0)} MB (sampled every 50 ms)`,
         `requests ${made} / minimum ${least} = ${(made / least).toFixed(2)}`,
+        await timeline(url, run.startedAtMs, run.wall),
       ].join('\n'),
     );
   } finally {
