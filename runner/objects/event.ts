@@ -12,6 +12,7 @@ import { sendEvents } from '../apply/events.ts';
 import { buildEvent } from '../transform/event.ts';
 import type { EventPayload } from '../transform/payload.ts';
 import type { KlaviyoSyncConfig } from '../manifest/spec.ts';
+import { sameJson } from './as-sent.ts';
 import { startsOverOnNewKey, rows, STARTS_OVER } from './config-change.ts';
 import { addRequests, forgetRemoved, toSend, type KlaviyoObject } from './object.ts';
 
@@ -30,6 +31,16 @@ export const event: KlaviyoObject<EventPayload> = {
   runs: 'after_profiles_unless_backfill',
   build: buildEvent,
   bytesOf: (e) => e.bytes,
+  // What an event entry carries, and the profile sent with it; the entries' texts are not
+  // compared, as members in another order are the same event.
+  sameAsSent: (before, after) =>
+    before.uniqueId === after.uniqueId &&
+    before.metric === after.metric &&
+    before.time === after.time &&
+    before.value === after.value &&
+    before.valueCurrency === after.valueCurrency &&
+    sameJson(before.properties, after.properties) &&
+    sameJson(before.profile, after.profile),
   confirmedAs: () => 'events_sent',
   removalBound: () => 0,
   examplesShowValues: true,

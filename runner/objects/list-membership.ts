@@ -14,6 +14,7 @@ import { recordWithdrawals } from '../state/snapshot.ts';
 import { buildListMember } from '../transform/list.ts';
 import type { ListMemberPayload } from '../transform/payload.ts';
 import type { KlaviyoSyncConfig } from '../manifest/spec.ts';
+import { sameJson } from './as-sent.ts';
 import { startsOverOnNewKey, rows, STARTS_OVER } from './config-change.ts';
 import {
   addRequests,
@@ -123,6 +124,8 @@ export const listMembership: KlaviyoObject<ListMemberPayload> = {
   runs: 'after_profiles',
   build: buildListMember,
   bytesOf: () => 0,
+  // The member's identifiers and id, and the consent subscribed with them; a withdrawal is always sent.
+  sameAsSent: (before, after) => after.unsubscribe === undefined && sameJson(before, after),
   confirmedAs: () => 'list_added',
   removalBound: (spec, counts) => (spec.config.on_remove === 'ignore' ? 0 : counts.remove),
   examplesShowValues: true,

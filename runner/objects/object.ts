@@ -224,6 +224,12 @@ export interface KlaviyoObject<P extends Keyed> {
   /** A payload's size, counted against `limits.bytes`. */
   bytesOf(payload: P): number;
   /**
+   * Plan and sync: whether sending `after` would leave Klaviyo holding what sending `before` did,
+   * so a row whose columns changed type alone is not sent again (as-sent.ts). Absent: every
+   * changed row is sent.
+   */
+  sameAsSent?(before: P, after: P): boolean;
+  /**
    * Sync: what a batch keeps of a payload until it is settled, when sending and settling read less
    * than a plan shows (default: all of it).
    */

@@ -25,6 +25,7 @@ import { buildIdentity } from '../transform/identity.ts';
 import type { ProfilePayload } from '../transform/payload.ts';
 import { buildProfile } from '../transform/profile.ts';
 import { withTrustedProfileId } from '../transform/identity-change.ts';
+import { sameJson } from './as-sent.ts';
 import { code, startsOverOnNewKey, rows } from './config-change.ts';
 import {
   addRequests,
@@ -284,6 +285,12 @@ export const profile: KlaviyoObject<ProfilePayload> = {
   runs: 'profiles',
   build: buildProfile,
   bytesOf: (p) => p.bytes,
+  // The identifiers, attributes, location and properties an import sets; an update that clears a
+  // value Klaviyo holds is a change whatever the rest says.
+  sameAsSent: (before, after) =>
+    after.unsetProperties.length === 0 &&
+    after.unsetAttributes.length === 0 &&
+    sameJson(before.attributes, after.attributes),
   // The import request carries the entry's text; settling reads the identifiers (import errors are
   // matched by them, properties cleared by profile id) and the properties to clear.
   kept: (p) => ({ ...p, attributes: identityOf(p.attributes) }),

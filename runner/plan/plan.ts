@@ -157,7 +157,6 @@ export async function planSync(
   opened?: OpenDiff,
 ): Promise<SyncPlan> {
   const diff = opened ?? (await openDiff(state, spec, mode));
-  const counts = diff.counts;
   const leftOut = await readModelRejections(state.wh, spec, MAX_LISTED_REJECTIONS);
   const withheld = await readModelWithheldFields(state.wh, spec, MAX_LISTED_REJECTIONS);
   // The rows arrive in no order: each list keeps its first rows by kind and key (first-in-order.ts).
@@ -180,6 +179,7 @@ export async function planSync(
   const erased = mode.erased ?? (await erasedIdentifiers(state));
   let heldBackErased = 0;
   const heldBack = new FirstInOrder<Rejection>(MAX_LISTED_REJECTIONS);
+  const sameAsSent = { update: 0, changedEvents: 0 };
   for await (const chunk of diff.changes) {
     for (const change of chunk) {
       const row = classify(spec, object, change, erased);
@@ -190,6 +190,10 @@ export async function planSync(
           break;
         case 'changed_event':
           example(change);
+          break;
+        case 'same_as_sent':
+          if (change.diffKind === 'changed_event') sameAsSent.changedEvents += 1;
+          else sameAsSent.update += 1;
           break;
         case 'remove':
           example(change);
@@ -217,6 +221,13 @@ export async function planSync(
       }
     }
   }
+  // What the warehouse counted changed and would be sent as it was: unchanged, as `sync` leaves it.
+  const counts: PlanCounts = {
+    ...diff.counts,
+    update: diff.counts.update - sameAsSent.update,
+    changedEvents: diff.counts.changedEvents - sameAsSent.changedEvents,
+    unchanged: diff.counts.unchanged + sameAsSent.update + sameAsSent.changedEvents,
+  };
   // Rows waiting for the `after` sync that it confirms in this run: sent by this sync right after.
   const afterSend =
     upstream === undefined || counts.waitingOnAfter === 0

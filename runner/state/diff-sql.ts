@@ -10,6 +10,9 @@
  *   rejected         the same row (key and hash) was rejected permanently before: not resent
  *   changed_event    an event row whose content changed after Klaviyo stored it; events are
  *                    immutable in Klaviyo, so it is reported, not sent
+ *   An update or changed_event whose columns changed type and not value has another text, and so
+ *   another hash, for what Klaviyo would receive as before: the runner compares such rows as sent
+ *   (objects/as-sent.ts), which is why prev_json rides with every changed row.
  *   null_key         the key column is NULL: the row cannot be tracked, so it is rejected. A NULL
  *                    key matches no snapshot row in the join
  *                    (https://duckdb.org/docs/sql/expressions/comparison_operators), and the row is

@@ -8,7 +8,7 @@ import { emptyState } from '../../test/helpers/duckdb.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { finishJob, recordJob } from './jobs.ts';
 import type { State } from './schema.ts';
-import { confirmRows } from './snapshot.ts';
+import { confirmRows, rebaselineRows } from './snapshot.ts';
 
 let wh: Warehouse;
 let state: State;
@@ -74,6 +74,44 @@ describe('confirmRows', () => {
     await finishJob(state, 'JOB2', 'complete');
     expect(await snapshot()).toEqual([
       { key: 'a', row_hash: 'h-a', row_json: JSON.stringify(rows[0]!.row), klaviyo_profile_id: 'P-A' },
+    ]);
+    expect(await wh.query(`select * from ${state.table('stage')}`)).toEqual([]);
+  });
+});
+
+describe('rebaselineRows', () => {
+  it('gives a row its new hash and text, keeping its profile id and when and by which run Klaviyo confirmed it', async () => {
+    await confirmRows(state, profiles, 'run-1', [
+      { key: 'a', hash: 'h-a', row: { email: 'a@x.com', ltv: 12.5 }, profileId: 'P-A', isNew: true },
+      { key: 'b', hash: 'h-b', row: { email: 'b@x.com', ltv: 3 }, profileId: null, isNew: true },
+    ]);
+    const confirmedAt = async () =>
+      await wh.query(
+        `select key, cast(confirmed_at as varchar) as at, run_id from klaviyo_runner.snapshot order by key`,
+      );
+    const before = await confirmedAt();
+    await rebaselineRows(state, profiles, [
+      { key: 'a', hash: 'h-a2', json: '{"email":"a@x.com","ltv":12.5000}' },
+      // A key the snapshot does not hold gains no row.
+      { key: 'z', hash: 'h-z', json: '{"email":"z@x.com"}' },
+    ]);
+    expect(await snapshot()).toEqual([
+      {
+        key: 'a',
+        row_hash: 'h-a2',
+        row_json: '{"email":"a@x.com","ltv":12.5000}',
+        klaviyo_profile_id: 'P-A',
+      },
+      { key: 'b', row_hash: 'h-b', row_json: '{"email":"b@x.com","ltv":3}', klaviyo_profile_id: null },
+    ]);
+    expect(await confirmedAt()).toEqual(before);
+    // Again with the same hash: nothing changes, and no row is doubled.
+    await rebaselineRows(state, profiles, [
+      { key: 'a', hash: 'h-a2', json: '{"email":"a@x.com","ltv":12.5000}' },
+    ]);
+    expect((await snapshot()).map((r) => [r.key, r.row_hash])).toEqual([
+      ['a', 'h-a2'],
+      ['b', 'h-b'],
     ]);
     expect(await wh.query(`select * from ${state.table('stage')}`)).toEqual([]);
   });

@@ -116,6 +116,54 @@ export async function confirmRows(
   }
 }
 
+/** A snapshot row's new hash and text, for a row Klaviyo already holds as it is (`rebaselineRows`). */
+export interface RebaselinedRow {
+  key: string;
+  /** Never null for a row the diff found changed. */
+  hash: string | null;
+  json: string | null;
+}
+
+/**
+ * Gives snapshot rows the hash and text the diff now computes for them, with no request: the
+ * model row would send Klaviyo what it was sent (objects/as-sent.ts), so the next diff finds it
+ * unchanged. Each row is written again and the old one deleted, in one transaction, rather than
+ * updated (state/runs.ts, `heartbeat`); it keeps its profile id, and when and by which run Klaviyo
+ * confirmed it, since nothing was confirmed now. Rejections stay as they are: a re-baselined row
+ * was not rejected under its new hash, or the diff would have held it back.
+ */
+export async function rebaselineRows(state: State, spec: SyncSpec, rows: RebaselinedRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const d = state.wh.dialect;
+  const sync = d.literal(spec.name);
+  const snapshot = state.table('snapshot');
+  const stage = state.table('stage');
+  await staged(
+    state,
+    rows.map((r) => [r.key, r.hash, r.json, null]),
+    (batch) =>
+      atomically(state, async () => {
+        const ofBatch = `t.batch_id = ${d.literal(batch)}`;
+        await state.wh.execute(
+          `insert into ${snapshot} (sync, key, row_hash, row_json, klaviyo_profile_id, confirmed_at, run_id)
+           select s.sync, t.key, t.row_hash, t.row_json, s.klaviyo_profile_id, s.confirmed_at, s.run_id
+           from ${stage} as t inner join ${snapshot} as s on s.sync = ${sync} and s.key = t.key
+           where ${ofBatch} and s.row_hash <> t.row_hash`,
+        );
+        // The rows of those keys under another hash, named by key and hash in one text (a hash
+        // never holds chr(31)): neither a correlated subquery nor an alias in DELETE, which not
+        // every warehouse takes.
+        const pair = (alias: string) => `${alias}key || chr(31) || ${alias}row_hash`;
+        await state.wh.execute(
+          `delete from ${snapshot}
+           where sync = ${sync}
+             and key in (select t.key from ${stage} as t where ${ofBatch})
+             and ${pair('')} not in (select ${pair('t.')} from ${stage} as t where ${ofBatch})`,
+        );
+      }),
+  );
+}
+
 /** Removes rows from the snapshot once their removal is done (or needs nothing from Klaviyo). */
 export async function forgetRows(state: State, spec: SyncSpec, keys: string[]): Promise<void> {
   if (keys.length === 0) return;

@@ -12,7 +12,7 @@ import { confirmChanges } from '../../test/helpers/confirm.ts';
 import { openSnowflake } from '../source/snowflake.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { ensureStateSchema, stateOf, type State } from './schema.ts';
-import { confirmRows, recordRejections } from './snapshot.ts';
+import { confirmRows, rebaselineRows, recordRejections } from './snapshot.ts';
 import { acquireLock, beginRun, heartbeat, releaseLock } from './runs.ts';
 import { finishJob, recordJob } from './jobs.ts';
 import { streamChanges, type StreamedChange } from './diff.ts';
@@ -131,6 +131,27 @@ describe('state on Snowflake', () => {
     ).toEqual([
       { key: '1', row_hash: 'h2', klaviyo_profile_id: 'P1' },
       { key: '2', row_hash: 'h3', klaviyo_profile_id: null },
+    ]);
+  });
+
+  it("re-baselines a row's hash and text, keeping its profile id and confirmation", async () => {
+    const row = { id: '7', email: 'g@x.com', segment: 'loyal' };
+    await confirmRows(state, profiles, 'run-7', [{ key: '7', hash: 'h7', row, profileId: 'P7' }]);
+    await rebaselineRows(state, profiles, [
+      { key: '7', hash: 'h7b', json: '{"id":"7","email":"g@x.com","segment":"loyal"}' },
+    ]);
+    expect(
+      await wh.query(
+        `select key, row_hash, row_json, klaviyo_profile_id, run_id from ${state.table('snapshot')} where sync = 'profiles' and key = '7'`,
+      ),
+    ).toEqual([
+      {
+        key: '7',
+        row_hash: 'h7b',
+        row_json: '{"id":"7","email":"g@x.com","segment":"loyal"}',
+        klaviyo_profile_id: 'P7',
+        run_id: 'run-7',
+      },
     ]);
   });
 

@@ -6,7 +6,14 @@
  */
 import type { SyncSpec } from '../manifest/spec.ts';
 import { classify } from '../objects/classify.ts';
-import { sentChange, type Applier, type Keyed, type KlaviyoObject, type Pending } from '../objects/object.ts';
+import {
+  sentChange,
+  type Applier,
+  type Keyed,
+  type KlaviyoObject,
+  type Pending,
+  type SentChange,
+} from '../objects/object.ts';
 import type { StreamedChange } from '../state/diff.ts';
 import type { RowReport } from './row-report.ts';
 
@@ -145,10 +152,15 @@ export interface PipelineInput<P extends Keyed> {
   settled: () => Promise<void>;
   /** Identifier hashes of erased people, whose rows are held back (docs/privacy-deletions.md). */
   erased: ReadonlySet<string>;
+  /**
+   * Rows whose payload is what Klaviyo was already sent (objects/as-sent.ts): the snapshot takes
+   * their new hash and text, with no request.
+   */
+  rebaseline: (rows: SentChange[]) => Promise<void>;
 }
 
 export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Promise<void> {
-  const { changes, spec, signal, object, applier, report, write, settled, erased } = input;
+  const { changes, spec, signal, object, applier, report, write, settled, erased, rebaseline } = input;
   const batcher = new Batcher(object, (batch) => {
     signal?.throwIfAborted();
     return applier.send(batch);
@@ -162,6 +174,7 @@ export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Pr
     for await (const chunk of changes) {
       signal?.throwIfAborted();
       const removals: StreamedChange[] = [];
+      const same: StreamedChange[] = [];
       for (const change of chunk) {
         const row = classify(spec, object, change, erased);
         switch (row.type) {
@@ -177,6 +190,9 @@ export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Pr
             );
             break;
           case 'changed_event':
+            break;
+          case 'same_as_sent':
+            same.push(change);
             break;
           case 'remove':
             removals.push(change);
@@ -195,6 +211,10 @@ export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Pr
             });
             break;
         }
+      }
+      if (same.length > 0) {
+        report.sameAsSent(same);
+        await rebaseline(same.map((change) => sentChange(change)));
       }
       await write(() => report.flush());
       // Removals go once the batches before them are settled, as when the batches went one by one.

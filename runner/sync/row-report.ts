@@ -5,6 +5,7 @@
  */
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { SyncResult } from '../report/run-results.ts';
+import type { StreamedChange } from '../state/diff.ts';
 import type { State } from '../state/schema.ts';
 import { recordRejections, type RecordedRejection } from '../state/snapshot.ts';
 import type { DroppedField } from '../transform/payload.ts';
@@ -58,6 +59,16 @@ export class RowReport {
   holdBack(key: string, reason: string): void {
     this.result.counts.held_back_erased += 1;
     if (this.result.held_back.length < MAX_LISTED) this.result.held_back.push({ key, reason });
+  }
+
+  /**
+   * Rows the warehouse saw changed that would send Klaviyo what it was already sent
+   * (objects/as-sent.ts): unchanged, and no longer events changed after sending.
+   */
+  sameAsSent(changes: StreamedChange[]): void {
+    this.result.counts.unchanged += changes.length;
+    for (const change of changes)
+      if (change.diffKind === 'changed_event') this.result.counts.events_changed_not_resent -= 1;
   }
 
   fail(key: string, reason: string): void {

@@ -20,7 +20,7 @@ import type { RowOutcome } from '../state/changes.ts';
 import { openWarehouse } from '../source/open.ts';
 import { openDiff, type OpenDiff, type PlanCounts } from '../state/diff.ts';
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
-import { confirmRows, forgetRows, type ConfirmedRow } from '../state/snapshot.ts';
+import { confirmRows, forgetRows, rebaselineRows, type ConfirmedRow } from '../state/snapshot.ts';
 import { recordConfig } from '../state/configs.ts';
 import { erasedIdentifiers } from '../state/deletions.ts';
 import { guardConfigChanges } from './config-guard.ts';
@@ -33,7 +33,7 @@ import {
   releaseLock,
 } from '../state/runs.ts';
 import { objectOf } from '../objects/index.ts';
-import type { Applier, ApplyContext, Keyed, KlaviyoObject, Pending } from '../objects/object.ts';
+import type { Applier, ApplyContext, Keyed, KlaviyoObject, Pending, SentChange } from '../objects/object.ts';
 import { removalGuard, type RunMode } from '../plan/guard.ts';
 import { planSync } from '../plan/plan.ts';
 import { createLogger, type Logger } from '../report/log.ts';
@@ -122,6 +122,12 @@ class SyncRun {
     this.bar?.increment(items.length);
   }
 
+  /** Rows sent as they were (objects/as-sent.ts): their new hash and text, written behind the batches. */
+  private async rebaseline(rows: SentChange[]): Promise<void> {
+    await this.settling.add(() => rebaselineRows(this.state, this.spec, rows));
+    this.bar?.increment(rows.length);
+  }
+
   /**
    * Marks the sync's lock alive, at most once a minute: a lock is taken over only after
    * STALE_LOCK_MINUTES of silence (state/runs.ts), and each beat is a commit of its own.
@@ -203,6 +209,7 @@ class SyncRun {
           settled: () => this.settling.drain(),
           // Read after the deletion syncs, which run first: no write re-creates an erased person.
           erased: await erasedIdentifiers(this.state),
+          rebaseline: (rows) => this.rebaseline(rows),
         });
       } finally {
         // Read to its end or left (a guard, an error): its stream, and on DuckDB its connection, close.
