@@ -5,7 +5,7 @@
  * identity did not change keep the snapshot's id. Real dbt on DuckDB, the real CLI, the sandbox
  * over HTTP.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../runner/sandbox/server.ts';
@@ -162,5 +162,82 @@ describe('a list sync whose member changes email', { timeout: 300_000 }, () => {
         .slice(quiet)
         .filter((r) => r.method !== 'GET'),
     ).toEqual([]);
+  });
+});
+
+describe('a list sync whose list id names no list', { timeout: 300_000 }, () => {
+  let sandbox: RunningSandbox | undefined;
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it('stops that sync at the first 404 naming the exposure and the id, rejects no row, and sends them all once fixed', async () => {
+    const exposures = (list: string) => EXPOSURES.replace('list: { name: Members }', `list: { id: ${list} }`);
+    const project = await scratchProject('nolist', {
+      'models/members.sql': members([
+        [1, 'a1@nolist.example', 5],
+        [2, 'b2@nolist.example', 5],
+        [3, 'c3@nolist.example', 5],
+      ]),
+      'models/exposures.yml': exposures('NOLIST'),
+    });
+    const db = path.join(project, 'target', 'demo.duckdb');
+    expect((await runDbt(project, ['build'])).code).toBe(0);
+    sandbox = await startSandbox({ rateLimits: 'off', jobDelayMs: 20 });
+    const box = sandbox;
+    const env = { KLAVIYO_BASE_URL: box.url, KLAVIYO_API_KEY: 'pk_nolist', KLAVIYO_RUNNER_DUCKDB: db };
+    const sync = () => runCli(['sync', '--project-dir', project, '--no-progress'], env);
+    const results = async () =>
+      (
+        JSON.parse(await readFile(path.join(project, 'target', 'klaviyo_run_results.json'), 'utf8')) as {
+          results: {
+            sync: string;
+            status: string;
+            message: string;
+            counts: { failed: number; rejected: number; list_added: number };
+          }[];
+        }
+      ).results;
+
+    const first = await sync();
+    // A configuration error: exit 2, with one message naming the exposure and the list id.
+    expect(first.code, first.stdout + first.stderr).toBe(2);
+    expect(first.stdout + first.stderr).toContain('member_list: Klaviyo has no list with id `NOLIST`');
+    const [profiles, list] = await results();
+    expect(profiles).toMatchObject({ sync: 'member_profiles', status: 'success' });
+    expect(list).toMatchObject({
+      sync: 'member_list',
+      status: 'error',
+      counts: { failed: 0, rejected: 0, list_added: 0 },
+    });
+    expect(list!.message).toContain('Klaviyo has no list with id `NOLIST`');
+    // The 404 of the first list request is the signal: no request spent checking the list first.
+    const adds = box.requests().filter((r) => r.operationId === 'add_profiles_to_list');
+    expect(adds.map((r) => r.status)).toEqual([404]);
+    expect(adds[0]!.path).toBe('/api/lists/NOLIST/relationships/profiles');
+    const remembered = await queryDuckDb(
+      db,
+      `select key from klaviyo_runner.rejected where sync = 'member_list'
+       union all select key from klaviyo_runner.snapshot where sync = 'member_list'`,
+    );
+    expect(remembered).toEqual([]);
+
+    // Once the exposure names a list that exists, the next run adds every member.
+    const created = await fetch(`${box.url}/api/lists`, {
+      method: 'POST',
+      headers: {
+        authorization: 'Klaviyo-API-Key pk_nolist',
+        revision: '2026-07-15',
+        'content-type': 'application/vnd.api+json',
+      },
+      body: JSON.stringify({ data: { type: 'list', attributes: { name: 'Real members' } } }),
+    });
+    const listId = ((await created.json()) as { data: { id: string } }).data.id;
+    await writeFile(path.join(project, 'models', 'exposures.yml'), exposures(listId));
+    expect((await runDbt(project, ['build'])).code).toBe(0);
+    const second = await sync();
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect((await results())[1]).toMatchObject({ status: 'success', counts: { list_added: 3 } });
+    expect(box.inspect().lists.find((l) => l.id === listId)!.profileIds).toHaveLength(3);
   });
 });

@@ -88,6 +88,20 @@ export function listMemberIds(client: KlaviyoClient, listId: string): AsyncItera
   );
 }
 
+/**
+ * Whether a list request was refused because Klaviyo has no list of that id: a 404 with errors that
+ * point at nothing in the body (an error about one of the members would point into `/data`).
+ * Klaviyo answers an unknown resource in the path with 404 and a JSON:API `errors` body
+ * (https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling, docs/klaviyo-api.md#errors).
+ */
+export function listNotFound(error: unknown): error is KlaviyoError {
+  return (
+    error instanceof KlaviyoError &&
+    error.status === 404 &&
+    !error.errors.some((e) => e.source?.pointer?.startsWith('/data') === true)
+  );
+}
+
 export async function addToList(client: KlaviyoClient, listId: string, profileIds: string[]): Promise<void> {
   await client.call(
     'add_profiles_to_list',
