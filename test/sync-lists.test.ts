@@ -241,3 +241,123 @@ describe('a list sync whose list id names no list', { timeout: 300_000 }, () => 
     expect(box.inspect().lists.find((l) => l.id === listId)!.profileIds).toHaveLength(3);
   });
 });
+
+describe('a profile id the snapshot kept, deleted in Klaviyo since', { timeout: 300_000 }, () => {
+  let sandbox: RunningSandbox | undefined;
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  const people = (rows: [number, string, number | null, string | null][]) =>
+    `select id, email, score, tier from (values
+${rows.map(([id, email, score, tier]) => `  (${id}, '${email}', ${score === null ? 'cast(null as integer)' : score}, ${tier === null ? 'cast(null as varchar)' : `'${tier}'`})`).join(',\n')}
+) t(id, email, score, tier)
+`;
+
+  it('forgets the id at the 404, looks the row up again by its email, and clears the property there', async () => {
+    const project = await scratchProject('stale', {
+      'models/people.sql': people([
+        [1, 'p1@stale.example', 5, 'gold'],
+        [2, 'p2@stale.example', 5, 'gold'],
+      ]),
+      'models/exposures.yml': `version: 2
+exposures:
+  - name: people_sync
+    type: application
+    owner: { name: Data }
+    depends_on: [ref('people')]
+    config:
+      meta:
+        klaviyo: { object: profile, key: id, identity: { email: email }, properties: [score, tier] }
+`,
+    });
+    const db = path.join(project, 'target', 'demo.duckdb');
+    const model = path.join(project, 'models', 'people.sql');
+    expect((await runDbt(project, ['build'])).code).toBe(0);
+    sandbox = await startSandbox({ rateLimits: 'off', jobDelayMs: 20 });
+    const box = sandbox;
+    const env = { KLAVIYO_BASE_URL: box.url, KLAVIYO_API_KEY: 'pk_stale', KLAVIYO_RUNNER_DUCKDB: db };
+    const sync = () =>
+      runCli(['sync', '--project-dir', project, '--no-progress', '--allow-mass-removal'], env);
+    const call = (method: string, route: string, body: unknown) =>
+      fetch(`${box.url}${route}`, {
+        method,
+        headers: {
+          authorization: 'Klaviyo-API-Key pk_stale',
+          revision: '2026-07-15',
+          'content-type': 'application/vnd.api+json',
+        },
+        body: JSON.stringify(body),
+      });
+    const profileOf = (email: string) => box.inspect().profiles.find((p) => p.email === email);
+    const keptId = async () =>
+      (
+        (await queryDuckDb(
+          db,
+          `select klaviyo_profile_id from klaviyo_runner.snapshot where sync = 'people_sync' and key = '1'`,
+        )) as { klaviyo_profile_id: string | null }[]
+      )[0]!.klaviyo_profile_id;
+
+    expect((await sync()).code).toBe(0);
+    // Clearing the score looks the profile up, and the snapshot keeps its id.
+    await writeFile(
+      model,
+      people([
+        [1, 'p1@stale.example', null, 'gold'],
+        [2, 'p2@stale.example', 5, 'gold'],
+      ]),
+    );
+    expect((await runDbt(project, ['build'])).code).toBe(0);
+    expect((await sync()).code).toBe(0);
+    const former = profileOf('p1@stale.example')!.id;
+    expect(await keptId()).toBe(former);
+
+    // In Klaviyo the profile is deleted, and the person comes back as a new profile, the tier kept.
+    const erased = await call('POST', '/api/data-privacy-deletion-jobs', {
+      data: {
+        type: 'data-privacy-deletion-job',
+        attributes: { profile: { data: { type: 'profile', attributes: { email: 'p1@stale.example' } } } },
+      },
+    });
+    expect(erased.status).toBe(202);
+    const made = await call('POST', '/api/profiles', {
+      data: {
+        type: 'profile',
+        attributes: { email: 'p1@stale.example', properties: { tier: 'gold', score: 9 } },
+      },
+    });
+    expect(made.status).toBe(201);
+    const current = profileOf('p1@stale.example')!.id;
+    expect(current).not.toBe(former);
+
+    // The tier is cleared: the kept id answers 404, the row is found by its email, and cleared there.
+    await writeFile(
+      model,
+      people([
+        [1, 'p1@stale.example', null, null],
+        [2, 'p2@stale.example', 5, 'gold'],
+      ]),
+    );
+    expect((await runDbt(project, ['build'])).code).toBe(0);
+    const since = box.requests().length;
+    const fixed = await sync();
+    expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
+    const sent = box.requests().slice(since);
+    expect(sent.filter((r) => r.operationId === 'update_profile').map((r) => [r.path, r.status])).toEqual([
+      [`/api/profiles/${former}`, 404],
+      [`/api/profiles/${current}`, 200],
+    ]);
+    expect(profileOf('p1@stale.example')!.properties).not.toHaveProperty('tier');
+    // The snapshot names the profile Klaviyo has now: the next run neither fails nor sends.
+    expect(await keptId()).toBe(current);
+    const quiet = box.requests().length;
+    const again = await sync();
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(
+      box
+        .requests()
+        .slice(quiet)
+        .filter((r) => r.method !== 'GET'),
+    ).toEqual([]);
+  });
+});

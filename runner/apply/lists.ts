@@ -18,10 +18,10 @@ import { resolveProfileIds } from './profile-ids.ts';
 
 const MEMBER_POINTER = /^\/data\/(\d+)(?:\/|$)/;
 
-/** Profile ids a 400 from a list change points at (`/data/N/id`): ids Klaviyo no longer has. */
+/** Profile ids a 400 (or a 404) from a list change points at (`/data/N/id`): ids Klaviyo no longer has. */
 function refusedIds(error: unknown, sent: string[]): Set<string> {
   const refused = new Set<string>();
-  if (!(error instanceof KlaviyoError) || error.status !== 400) return refused;
+  if (!(error instanceof KlaviyoError) || (error.status !== 400 && error.status !== 404)) return refused;
   for (const e of error.errors) {
     const m = MEMBER_POINTER.exec(e.source?.pointer ?? '');
     const id = m === null ? undefined : sent[Number(m[1])];
