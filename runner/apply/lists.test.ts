@@ -74,11 +74,13 @@ describe('a list Klaviyo does not have', () => {
     expect(sent.map((r) => [r.operationId, r.status])).toEqual([['add_profiles_to_list', 404]]);
   });
 
-  it('is not mistaken for an error about a member', () => {
+  it("is not mistaken for an error about a member, or for a 404 that is not Klaviyo's", () => {
     const member = new KlaviyoError('404', 404, false, [
       { code: 'not_found', title: 'Not found.', detail: 'x', source: { pointer: '/data/0/id' } },
     ]);
     expect(listNotFound(member)).toBe(false);
+    // A proxy's 404 page is not Klaviyo's answer about the list.
+    expect(listNotFound(new KlaviyoError('404', 404, false, []))).toBe(false);
     expect(listNotFound(new KlaviyoError('400', 400, false, []))).toBe(false);
   });
 });
