@@ -6,11 +6,11 @@
  * a row with a NULL key is rejected with its reason, never counted as a removal. Each step changes
  * the built tables in the warehouse, as a broken or fixed upstream build would.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../runner/sandbox/server.ts';
-import { copyDemoProject, runCli, runDbt, type Ran } from './helpers/dbt.ts';
+import { copyDemoProject, runCli, runDbt, scratchProject, type Ran } from './helpers/dbt.ts';
 import { queryDuckDb } from './helpers/duckdb.ts';
 import { writesSince } from './helpers/sandbox.ts';
 
@@ -250,5 +250,102 @@ describe('guards against lost rows', { timeout: 600_000 }, () => {
     expect(await resultOf()).toMatchObject({ status: 'stopped' });
     expect(writesSince(sandbox, since)).toEqual([]);
     expect(withSegment()).toBe(before);
+  });
+});
+
+/**
+ * `after` holds a row back until the named sync confirmed the same key. A sync keyed by other
+ * things than that sync's keys (an order's id, a customer's) would wait on every run: refused
+ * before anything runs when the key columns differ, and said on every run when the columns share
+ * a name but never a value.
+ */
+describe('an `after` whose keys never meet', { timeout: 300_000 }, () => {
+  let sandbox: RunningSandbox | undefined;
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  const people = (key: string) => `select * from (values
+  (1, 'p1@after.example', 'gold'), (2, 'p2@after.example', 'silver'), (3, 'p3@after.example', 'gold')
+) t(${key}, email, tier)
+`;
+  const orders = (key: string) => `select * from (values
+  (101, 'p1@after.example', timestamp '2026-05-01 10:00:00', 10.5),
+  (102, 'p2@after.example', timestamp '2026-05-02 10:00:00', 20.0),
+  (103, 'p3@after.example', timestamp '2026-05-03 10:00:00', 30.0)
+) t(${key}, email, ordered_at, value)
+`;
+  const exposures = (peopleKey: string, orderKey: string) => `version: 2
+exposures:
+  - name: people_sync
+    type: application
+    owner: { name: Data }
+    depends_on: [ref('people')]
+    config:
+      meta:
+        klaviyo: { object: profile, key: ${peopleKey}, identity: { email: email }, properties: [tier] }
+  - name: order_events
+    type: application
+    owner: { name: Data }
+    depends_on: [ref('orders')]
+    config:
+      meta:
+        klaviyo:
+          object: event
+          key: ${orderKey}
+          identity: { email: email }
+          metric: Placed Order
+          time: ordered_at
+          value: value
+          after: people_sync
+`;
+
+  it('says on every run which rows wait for a sync none of their keys meets, and refuses key columns that differ', async () => {
+    const project = await scratchProject('after', {
+      'models/people.sql': people('id'),
+      'models/orders.sql': orders('id'),
+      'models/exposures.yml': exposures('id', 'id'),
+    });
+    const db = path.join(project, 'target', 'demo.duckdb');
+    expect((await runDbt(project, ['build'])).code).toBe(0);
+    sandbox = await startSandbox({ rateLimits: 'off', jobDelayMs: 20 });
+    const env = { KLAVIYO_BASE_URL: sandbox.url, KLAVIYO_API_KEY: 'pk_after', KLAVIYO_RUNNER_DUCKDB: db };
+    const cli = (args: string[]) => runCli([...args, '--project-dir', project], env);
+    const warning =
+      'order_events: 3 rows of model `orders` wait for `people_sync`, which has confirmed 3 rows in Klaviyo, none with a key of this model: they wait on every run.';
+
+    // Both named `id`, one a customer's and one an order's: the profiles go, every order waits.
+    for (let run = 0; run < 2; run++) {
+      const ran = await cli(['sync', '--no-progress']);
+      expect(ran.code, ran.stdout + ran.stderr).toBe(0);
+      expect(ran.stderr).toContain(`warn: ${warning}`);
+      const results = JSON.parse(
+        await readFile(path.join(project, 'target', 'klaviyo_run_results.json'), 'utf8'),
+      ) as ResultsJson;
+      expect(results.results.find((r) => r.sync === 'order_events')!.counts).toMatchObject({
+        waiting_on_after: 3,
+        events_sent: 0,
+      });
+    }
+    expect(sandbox.inspect().events).toEqual([]);
+    // The plan a pull request shows says it too.
+    const planned = await cli(['plan']);
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout + planned.stderr).toContain(`warning: ${warning}`);
+
+    // Keyed by columns of other names, the two syncs are refused before anything runs.
+    await writeFile(path.join(project, 'models', 'people.sql'), people('customer_id'));
+    await writeFile(path.join(project, 'models', 'orders.sql'), orders('order_id'));
+    await writeFile(path.join(project, 'models', 'exposures.yml'), exposures('customer_id', 'order_id'));
+    expect((await runDbt(project, ['build'])).code).toBe(0);
+    const refusal =
+      'exposure `order_events` (models/exposures.yml): config.meta.klaviyo.after names `people_sync`, which is keyed by `customer_id`, while this sync is keyed by `order_id`.';
+    for (const command of ['validate', 'plan', 'sync']) {
+      const since = sandbox.requests().length;
+      const refused = await cli([command]);
+      expect(refused.code, `${command}: ${refused.stdout}${refused.stderr}`).toBe(2);
+      expect(refused.stderr).toContain(refusal);
+      expect(sandbox.requests().slice(since)).toEqual([]);
+    }
   });
 });

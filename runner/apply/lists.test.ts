@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KlaviyoClient } from '../klaviyo/client.ts';
-import { findOrCreateList } from '../klaviyo/lists.ts';
+import { KlaviyoError } from '../errors.ts';
+import { findOrCreateList, listNotFound } from '../klaviyo/lists.ts';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.ts';
 import { addMembers, unsubscribeMembers } from './lists.ts';
 
@@ -56,6 +57,31 @@ describe('addMembers', () => {
     expect([...list.profileIds].sort()).toEqual([ann, bob].sort());
     const adds = sandbox.requests().filter((r) => r.operationId === 'add_profiles_to_list');
     expect(adds.map((r) => r.status)).toEqual([400, 204]);
+  });
+});
+
+describe('a list Klaviyo does not have', () => {
+  it('throws the 404 of the list request, with no outcome for any member', async () => {
+    const cid = await createProfile('cid@example.com');
+    const since = sandbox.requests().length;
+    const error: unknown = await addMembers(client, 'NOLIST', [
+      { key: 'A', profile: { email: 'cid@example.com' }, profileId: cid },
+    ]).catch((e: unknown) => e);
+    expect(listNotFound(error)).toBe(true);
+    // Klaviyo's answer for an unknown resource: 404 with a JSON:API errors body.
+    expect((error as KlaviyoError).errors).toMatchObject([{ status: 404, code: 'not_found' }]);
+    const sent = sandbox.requests().slice(since);
+    expect(sent.map((r) => [r.operationId, r.status])).toEqual([['add_profiles_to_list', 404]]);
+  });
+
+  it("is not mistaken for an error about a member, or for a 404 that is not Klaviyo's", () => {
+    const member = new KlaviyoError('404', 404, false, [
+      { code: 'not_found', title: 'Not found.', detail: 'x', source: { pointer: '/data/0/id' } },
+    ]);
+    expect(listNotFound(member)).toBe(false);
+    // A proxy's 404 page is not Klaviyo's answer about the list.
+    expect(listNotFound(new KlaviyoError('404', 404, false, []))).toBe(false);
+    expect(listNotFound(new KlaviyoError('400', 400, false, []))).toBe(false);
   });
 });
 

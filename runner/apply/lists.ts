@@ -4,7 +4,13 @@
  */
 import { KlaviyoError, stopsTheRun } from '../errors.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
-import { addToList, MAX_UNSUBSCRIBES, removeFromList, unsubscribeRequest } from '../klaviyo/lists.ts';
+import {
+  addToList,
+  listNotFound,
+  MAX_UNSUBSCRIBES,
+  removeFromList,
+  unsubscribeRequest,
+} from '../klaviyo/lists.ts';
 import { eachRowAlone } from './outcome.ts';
 import type { ListMemberPayload } from '../transform/payload.ts';
 import type { RowOutcome } from '../state/changes.ts';
@@ -12,10 +18,10 @@ import { resolveProfileIds } from './profile-ids.ts';
 
 const MEMBER_POINTER = /^\/data\/(\d+)(?:\/|$)/;
 
-/** Profile ids a 400 from a list change points at (`/data/N/id`): ids Klaviyo no longer has. */
+/** Profile ids a 400 (or a 404) from a list change points at (`/data/N/id`): ids Klaviyo no longer has. */
 function refusedIds(error: unknown, sent: string[]): Set<string> {
   const refused = new Set<string>();
-  if (!(error instanceof KlaviyoError) || error.status !== 400) return refused;
+  if (!(error instanceof KlaviyoError) || (error.status !== 400 && error.status !== 404)) return refused;
   for (const e of error.errors) {
     const m = MEMBER_POINTER.exec(e.source?.pointer ?? '');
     const id = m === null ? undefined : sent[Number(m[1])];
@@ -27,7 +33,8 @@ function refusedIds(error: unknown, sent: string[]): Set<string> {
 /**
  * Adds or removes members. An id the snapshot kept can go stale (Klaviyo merged or deleted that
  * profile) and then fails the whole request; the members are then looked up again by identifier,
- * and the request resent once with the ids Klaviyo has now.
+ * and the request resent once with the ids Klaviyo has now. Throws when Klaviyo has no such list
+ * (`listNotFound`): no member is at fault.
  */
 async function change(
   client: KlaviyoClient,
@@ -62,7 +69,9 @@ async function change(
       ...known.map((m) => ({ key: m.key, status: 'confirmed' as const, profileId: ids.get(m.key)! })),
     );
   } catch (error) {
-    if (stopsTheRun(error)) throw error;
+    // No such list: every member of every batch would fail the same way, so the caller stops the
+    // sync rather than failing (or rejecting) rows that are not at fault.
+    if (stopsTheRun(error) || listNotFound(error)) throw error;
     const stale = retried ? new Set<string>() : refusedIds(error, profileIds);
     if (stale.size > 0) {
       // Klaviyo may name only the first stale id, so every member is looked up again by

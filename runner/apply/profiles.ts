@@ -5,7 +5,7 @@
  * Profile ids are not read back from the job: the rows that need one (list members, properties to
  * clear) look it up themselves (profile-ids.ts), far fewer requests at a faster tier.
  */
-import { KlaviyoError, stopsTheRun } from '../errors.ts';
+import { KlaviyoError } from '../errors.ts';
 import type { KlaviyoClient } from '../klaviyo/client.ts';
 import {
   getProfileImport,
@@ -20,7 +20,7 @@ import { importErrorKind } from '../klaviyo/import-errors.ts';
 import type { RowOutcome } from '../state/changes.ts';
 import { partsWithin } from '../klaviyo/body-limit.ts';
 import { blamesRows, notAboutRows, profileIndex, tooLarge } from './outcome.ts';
-import { resolveProfileIds } from './profile-ids.ts';
+import { onEachProfile, resolveProfileIds } from './profile-ids.ts';
 
 /**
  * What settling a job reads of each profile it carried: its key, its identifiers (import errors
@@ -159,7 +159,8 @@ async function outcomesOfJob(
 /**
  * Clears properties and attributes that became null, which bulk import cannot do
  * (docs/klaviyo-api.md#bulk-profile-import), with a PATCH per profile (`clearProfileFields`). The profile id comes from the snapshot (`knownIds`)
- * or a lookup by identifier; a failure leaves the row unconfirmed, to be retried next run.
+ * or a lookup by identifier, and a kept id Klaviyo answers 404 for is looked up again
+ * (`onEachProfile`); a failure leaves the row unconfirmed, to be retried next run.
  */
 async function clearProperties(
   client: KlaviyoClient,
@@ -186,6 +187,24 @@ async function clearProperties(
             profileId: knownIds.get(payload.key) ?? null,
           })),
         );
+  // A kept id Klaviyo no longer has (the profile merged or deleted there) is looked up again.
+  const cleared = await onEachProfile(
+    client,
+    needing
+      .filter(({ payload }) => clears(payload))
+      .map(({ payload }) => ({
+        key: payload.key,
+        profile: payload.attributes,
+        profileId: knownIds.get(payload.key) ?? null,
+        payload,
+      })),
+    ids,
+    ({ payload }, profileId) =>
+      clearProfileFields(client, profileId, {
+        properties: payload.unsetProperties,
+        attributes: payload.unsetAttributes,
+      }),
+  );
   const out: RowOutcome[] = [];
   for (const [i, outcome] of outcomes.entries()) {
     const payload = payloads[i]!;
@@ -196,25 +215,17 @@ async function clearProperties(
       );
       continue;
     }
-    if (profileId === undefined) {
+    const done = cleared.get(payload.key)!;
+    if ('error' in done)
+      out.push({ key: outcome.key, status: 'failed', reason: (done.error as Error).message });
+    else if (done.profileId === null)
       out.push({
         key: outcome.key,
         status: 'failed',
         reason:
           'Klaviyo has no profile with these identifiers to clear properties on; the next run tries again',
       });
-      continue;
-    }
-    try {
-      await clearProfileFields(client, profileId, {
-        properties: payload.unsetProperties,
-        attributes: payload.unsetAttributes,
-      });
-      out.push({ ...outcome, profileId });
-    } catch (error) {
-      if (stopsTheRun(error)) throw error;
-      out.push({ key: outcome.key, status: 'failed', reason: (error as Error).message });
-    }
+    else out.push({ ...outcome, profileId: done.profileId });
   }
   return out;
 }

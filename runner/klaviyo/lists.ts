@@ -88,6 +88,23 @@ export function listMemberIds(client: KlaviyoClient, listId: string): AsyncItera
   );
 }
 
+/**
+ * Whether a list request was refused because Klaviyo has no list of that id: a 404 with a JSON:API
+ * `errors` body, as Klaviyo answers an unknown resource in the path
+ * (https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling, docs/klaviyo-api.md#errors),
+ * whose errors point at nothing in the body (an error about one of the members would point into
+ * `/data`). A 404 in another form (a proxy's page for a path it does not route) says nothing of
+ * the list: the rows fail, to be sent again next run.
+ */
+export function listNotFound(error: unknown): error is KlaviyoError {
+  return (
+    error instanceof KlaviyoError &&
+    error.status === 404 &&
+    error.errors.length > 0 &&
+    !error.errors.some((e) => e.source?.pointer?.startsWith('/data') === true)
+  );
+}
+
 export async function addToList(client: KlaviyoClient, listId: string, profileIds: string[]): Promise<void> {
   await client.call(
     'add_profiles_to_list',

@@ -5,7 +5,8 @@
  * created when missing, once per run.
  */
 import { batches, LIMITS } from '../klaviyo/limits.ts';
-import { findOrCreateList } from '../klaviyo/lists.ts';
+import { ConfigError } from '../errors.ts';
+import { findOrCreateList, listNotFound } from '../klaviyo/lists.ts';
 import { addMembers, removeFormerProfiles, removeMembers, unsubscribeMembers } from '../apply/lists.ts';
 import { subscribeMembers } from '../apply/subscribe.ts';
 import type { RowOutcome } from '../state/changes.ts';
@@ -49,9 +50,40 @@ class ListApplier implements Applier<ListMemberPayload> {
     return this.listId;
   }
 
+  /**
+   * Klaviyo answered that the sync's list does not exist (404 on the list itself): every member
+   * would fail the same way on every run, so the sync stops with one error, and no member is sent,
+   * failed or rejected; the run's other syncs go on. The first list request is the check: no
+   * request is spent looking the list up beforehand.
+   */
+  private stopped(error: unknown, listId: string): unknown {
+    if (!listNotFound(error)) return error;
+    const { spec } = this.c;
+    const id = spec.config.list!.id;
+    const untouched = 'No member was sent, failed or rejected';
+    if (id !== undefined)
+      return new ConfigError(
+        `${spec.name}: Klaviyo has no list with id \`${id}\` (${error.message}). Set \`list.id\` in the exposure to an existing list's id, or name the list (\`list: { name: … }\`). ${untouched}: the next run sends them all.`,
+      );
+    // Found by name, then deleted in Klaviyo before the members went: the next run finds it (or
+    // creates it) again.
+    this.listId = null;
+    return new ConfigError(
+      `${spec.name}: the list \`${spec.config.list!.name ?? '?'}\` (id \`${listId}\`) no longer exists in Klaviyo (${error.message}). ${untouched}: the next run looks the list up by name again, creating it when missing, and sends them all.`,
+    );
+  }
+
   async send(items: Pending<ListMemberPayload>[]): Promise<void> {
-    const { c } = this;
     const listId = await this.list();
+    try {
+      await this.sendTo(listId, items);
+    } catch (error) {
+      throw this.stopped(error, listId);
+    }
+  }
+
+  private async sendTo(listId: string, items: Pending<ListMemberPayload>[]): Promise<void> {
+    const { c } = this;
     const payloads = items.map((i) => i.payload);
     const outcomes = await addMembers(c.client, listId, payloads);
     // A member whose identifiers changed is the profile of its new ones: the former one leaves.
@@ -100,10 +132,16 @@ class ListApplier implements Applier<ListMemberPayload> {
       return built.ok ? built.payload : { key: change.key, profile: {}, profileId: change.profileId };
     });
     // on_remove: ignore keeps the member on the list; a withdrawal of consent is sent all the same.
-    const outcomes =
-      onRemove === 'ignore'
-        ? members.map((m) => ({ key: m.key, status: 'confirmed' as const }))
-        : await removeMembers(c.client, await this.list(), members);
+    let outcomes: RowOutcome[];
+    if (onRemove === 'ignore') outcomes = members.map((m) => ({ key: m.key, status: 'confirmed' as const }));
+    else {
+      const listId = await this.list();
+      try {
+        outcomes = await removeMembers(c.client, listId, members);
+      } catch (error) {
+        throw this.stopped(error, listId);
+      }
+    }
     const removed = new Set(outcomes.filter((o) => o.status === 'confirmed').map((o) => o.key));
     const withdrawn = await this.withdraw(members.filter((m) => removed.has(m.key)));
     for (const o of [...outcomes, ...withdrawn]) {

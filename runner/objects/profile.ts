@@ -4,7 +4,6 @@
  * longer has are cleared; with on_remove: unset_properties a row that left the model has its
  * synced properties cleared.
  */
-import { stopsTheRun } from '../errors.ts';
 import { batches, LIMITS, pollsUntil, ASSUMED_JOB_MS } from '../klaviyo/limits.ts';
 import { clearProfileFields } from '../klaviyo/profiles.ts';
 import Bottleneck from 'bottleneck';
@@ -18,7 +17,7 @@ import {
   type SubmittedJob,
 } from '../apply/profiles.ts';
 import type { RowOutcome } from '../state/changes.ts';
-import { resolveProfileIds } from '../apply/profile-ids.ts';
+import { onEachProfile, resolveProfileIds } from '../apply/profile-ids.ts';
 import type { StreamedChange } from '../state/diff.ts';
 import { finishJob, jobRows, pendingJobs, recordJob } from '../state/jobs.ts';
 import { buildIdentity } from '../transform/identity.ts';
@@ -251,27 +250,19 @@ class ProfileApplier implements Applier<ProfilePayload> {
     const keys = c.spec.config.properties ?? [];
     const done: string[] = [];
     // The row left the model: its identity comes from what Klaviyo last confirmed.
-    const ids = await resolveProfileIds(
-      c.client,
-      items.map((change) => {
-        const identity = buildIdentity(c.spec, change.key, change.previous ?? {});
-        return { key: change.key, profile: identity.ok ? identity.payload : {}, profileId: change.profileId };
-      }),
+    const members = items.map((change) => {
+      const identity = buildIdentity(c.spec, change.key, change.previous ?? {});
+      return { key: change.key, profile: identity.ok ? identity.payload : {}, profileId: change.profileId };
+    });
+    const ids = await resolveProfileIds(c.client, members);
+    // A kept id Klaviyo no longer has is looked up again; no profile at all: nothing to clear.
+    const cleared = await onEachProfile(c.client, members, ids, (_, profileId) =>
+      clearProfileFields(c.client, profileId, { properties: keys }),
     );
     for (const change of items) {
-      const profileId = ids.get(change.key);
-      if (profileId === undefined) {
-        // Klaviyo has no such profile: there is nothing to clear.
-        done.push(change.key);
-        continue;
-      }
-      try {
-        await clearProfileFields(c.client, profileId, { properties: keys });
-        done.push(change.key);
-      } catch (error) {
-        if (stopsTheRun(error)) throw error;
-        c.fail(change.key, (error as Error).message);
-      }
+      const outcome = cleared.get(change.key)!;
+      if ('error' in outcome) c.fail(change.key, (outcome.error as Error).message);
+      else done.push(change.key);
     }
     await c.forget(done);
     c.count('removed', done.length);

@@ -15,6 +15,8 @@ import {
   type ModelWithheldField,
 } from '../source/rejected-rows.ts';
 import {
+  afterNeverMet,
+  afterNeverMetMessage,
   openDiff,
   waitingToSend,
   type OpenDiff,
@@ -322,6 +324,7 @@ export async function plan(options: ProjectOptions & RunMode): Promise<PlanResul
     // Deletion syncs are planned first (select.ts orders them so) and add the people they erase.
     const erased = await erasedIdentifiers(state);
     const syncs: SyncPlan[] = [];
+    const warnings = [...project.warnings, ...(wh.warnings ?? [])].map((w) => w.message);
     const planned = new Map<string, Upstream>();
     for (const spec of project.specs) {
       const after = spec.config.after === undefined ? undefined : planned.get(spec.config.after);
@@ -334,6 +337,22 @@ export async function plan(options: ProjectOptions & RunMode): Promise<PlanResul
       );
       planned.set(spec.name, { spec, plan: synced });
       syncs.push(synced);
+      const waiting = synced.counts.waitingOnAfter;
+      if (waiting > 0) {
+        // Said as `sync` says it, unless the `after` sync confirms some of these keys in this run.
+        const confirmed = await afterNeverMet(state, spec);
+        if (
+          confirmed !== null &&
+          (after === undefined ||
+            (await waitingToSend(
+              state,
+              spec,
+              after.spec,
+              after.plan.rejected.map((r) => r.key),
+            )) === 0)
+        )
+          warnings.push(afterNeverMetMessage(spec, waiting, confirmed));
+      }
     }
     const removedSyncs = [...recorded.values()]
       .filter((r) => !project.allSyncs.includes(r.sync))
@@ -344,7 +363,7 @@ export async function plan(options: ProjectOptions & RunMode): Promise<PlanResul
       stateRelation: stateOf(wh, project.stateSchema, project.stateDatabase).table('snapshot'),
       modelSchemas: [...new Set(project.specs.map((s) => schemaOf(s.model.relationName)))],
       deferred: project.deferred,
-      warnings: [...project.warnings, ...(wh.warnings ?? [])].map((w) => w.message),
+      warnings,
       stateFound: !missing.includes('snapshot'),
       syncs,
       removedSyncs,

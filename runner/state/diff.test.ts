@@ -4,7 +4,7 @@ import { spec } from '../../test/fixtures/specs.ts';
 import { confirmChanges } from '../../test/helpers/confirm.ts';
 import { emptyState } from '../../test/helpers/duckdb.ts';
 import type { Warehouse } from '../source/warehouse.ts';
-import { diffCounts, streamChanges, type StreamedChange } from './diff.ts';
+import { afterNeverMet, diffCounts, streamChanges, type StreamedChange } from './diff.ts';
 import type { State } from './schema.ts';
 import { confirmRows, recordRejections } from './snapshot.ts';
 import { acquireLock, beginRun, confirmLockHeld, releaseLock } from './runs.ts';
@@ -128,6 +128,27 @@ describe('the in-warehouse diff', () => {
     await confirmRows(state, profiles, 'run-1', [{ key: '1', hash: 'h', row: null, profileId: 'P1' }]);
     expect(await diffCounts(state, list)).toMatchObject({ create: 1, skippedByScope: 2, waitingOnAfter: 2 });
     expect((await all(list)).map((c) => [c.key, c.profileId])).toEqual([['1', 'P1']]);
+  });
+
+  it('tells rows that wait for an `after` sync no key of the model ever meets from rows that wait their turn', async () => {
+    await wh.execute(`
+      create table orders (id varchar, email varchar);
+      insert into orders values ('101', 'a@x.com'), ('102', 'b@x.com');`);
+    const orders = spec({ object: 'list_membership', list: { name: 'O' }, after: 'profiles' }, 'orders');
+    orders.model.relationName = 'main.orders';
+    const members = spec({ object: 'list_membership', list: { name: 'M' }, after: 'profiles' }, 'members');
+    members.model.relationName = 'main.people';
+    // Nothing confirmed yet: every row waits for the first run of `profiles`, which is no fault.
+    expect(await afterNeverMet(state, orders)).toBeNull();
+    await confirmRows(state, profiles, 'run-1', [
+      { key: '1', hash: 'h', row: null, profileId: 'P1' },
+      { key: '2', hash: 'h', row: null, profileId: 'P2' },
+    ]);
+    // Keyed by an order's id, the rows never meet the customers' keys `profiles` confirmed.
+    expect(await afterNeverMet(state, orders)).toBe(2);
+    // Some keys met: the rest wait for their own profile.
+    expect(await afterNeverMet(state, members)).toBeNull();
+    expect(await afterNeverMet(state, profiles)).toBeNull();
   });
 
   it('matches scope and consent on the email as the runner sends it, not as the model spells it', async () => {

@@ -68,6 +68,36 @@ export async function waitingToSend(
   );
 }
 
+/**
+ * Whether the rows of a sync waiting for its `after` sync can never be sent: that sync has
+ * confirmed rows, and not one of them has the key of a row of this model. Rows wait for their own
+ * key only (diff-sql.ts), so keys of two kinds (an order's id, a customer's) never meet, and the
+ * rows wait on every run. Returns how many rows that sync has confirmed, or null when some key
+ * meets (or it has confirmed none yet: its first run has not happened, and every row waits for it).
+ */
+export async function afterNeverMet(state: State, spec: SyncSpec): Promise<number | null> {
+  const after = spec.config.after;
+  if (after === undefined) return null;
+  const d = state.wh.dialect;
+  const key = `cast(m.${d.column(spec.config.key)} as varchar)`;
+  const [row] = await state.wh.query(
+    `select
+      (select count(*) from ${state.table('snapshot')} where sync = ${d.literal(after)}) as confirmed,
+      (select count(*) from (
+        select 1 as one from ${spec.model.relationName} as m
+        inner join ${state.table('snapshot')} as a on a.sync = ${d.literal(after)} and a.key = ${key}
+        limit 1) as met) as met`,
+  );
+  const confirmed = Number(row?.confirmed ?? 0);
+  return confirmed > 0 && Number(row?.met ?? 0) === 0 ? confirmed : null;
+}
+
+/** What `sync` and `plan` say of rows that wait for an `after` sync they never meet (`afterNeverMet`). */
+export function afterNeverMetMessage(spec: SyncSpec, waiting: number, confirmed: number): string {
+  const after = spec.config.after!;
+  return `${spec.name}: ${waiting} row${waiting === 1 ? '' : 's'} of model \`${spec.model.name}\` wait for \`${after}\`, which has confirmed ${confirmed} row${confirmed === 1 ? '' : 's'} in Klaviyo, none with a key of this model: they wait on every run. \`after\` holds a row back until \`${after}\` confirmed the same key, so the two syncs' \`key\` columns must hold the same values (one person's id in both, not an order's id and a customer's).`;
+}
+
 interface CountText {
   count: string;
   n: number | string;

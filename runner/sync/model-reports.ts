@@ -1,7 +1,8 @@
 /**
  * What the dbt models say of a sync's rows before it sends any, read into its result and its log:
- * the rows they left out and the fields they withheld (source/rejected-rows.ts), and keys that are
- * one person to Klaviyo (source/shared-emails.ts).
+ * the rows they left out and the fields they withheld (source/rejected-rows.ts), keys that are
+ * one person to Klaviyo (source/shared-emails.ts), and rows waiting for an `after` sync whose keys
+ * none of them meets (state/diff.ts, `afterNeverMet`).
  */
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { Logger } from '../report/log.ts';
@@ -9,6 +10,8 @@ import type { SyncResult } from '../report/run-results.ts';
 import { readModelRejections, readModelWithheldFields } from '../source/rejected-rows.ts';
 import { sharedEmails, sharedEmailsMessage } from '../source/shared-emails.ts';
 import type { Warehouse } from '../source/warehouse.ts';
+import { afterNeverMet, afterNeverMetMessage } from '../state/diff.ts';
+import type { State } from '../state/schema.ts';
 import { MAX_LISTED } from './row-report.ts';
 
 export async function reportModels(
@@ -33,4 +36,22 @@ export async function reportModels(
       emails: shared.emails,
       keys: shared.keys,
     });
+}
+
+/** Rows held back for the `after` sync when no key of the model meets that sync's: said, each run. */
+export async function reportAfterNeverMet(
+  state: State,
+  spec: SyncSpec,
+  waiting: number,
+  log: Logger,
+): Promise<void> {
+  if (waiting === 0) return;
+  const confirmed = await afterNeverMet(state, spec);
+  if (confirmed === null) return;
+  log.log('warn', 'sync.after_never_met', afterNeverMetMessage(spec, waiting, confirmed), {
+    sync: spec.name,
+    after: spec.config.after,
+    waiting,
+    after_confirmed: confirmed,
+  });
 }

@@ -41,7 +41,7 @@ import { writeRunResults, type RunResults, type SyncResult } from '../report/run
 import { applyChanges, Serial, WriteBehind } from './pipeline.ts';
 import { backfilledSyncs, sideBySide, SIDE_BY_SIDE, waitsFor } from './schedule.ts';
 import { newResult, notRun, recordUnloaded, runMetadata, runStatus } from './results.ts';
-import { reportModels } from './model-reports.ts';
+import { reportAfterNeverMet, reportModels } from './model-reports.ts';
 import { RowReport } from './row-report.ts';
 
 /** How often a sync marks its lock alive while it settles batches. */
@@ -189,6 +189,7 @@ class SyncRun {
         c.events_changed_not_resent = counts.changedEvents;
         c.previously_rejected = counts.previouslyRejected;
         await reportModels(this.state.wh, spec, this.result, this.log);
+        await reportAfterNeverMet(this.state, spec, counts.waitingOnAfter, this.log);
         const total = counts.create + counts.update + counts.remove;
         if (this.bars !== undefined && total > 2000)
           this.bar = this.bars.create(total, 0, { sync: spec.name });
