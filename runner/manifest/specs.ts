@@ -176,7 +176,6 @@ export function buildSpecs(
     .filter((e) => mergedMeta(e).klaviyo !== undefined)
     .sort((a, b) => a.name.localeCompare(b.name));
   const syncNames = new Set(exposures.map((e) => e.name));
-  const keyOf = new Map(exposures.map((e) => [e.name, text(field(mergedMeta(e).klaviyo, 'key'))]));
   for (const exposure of exposures) {
     const block = mergedMeta(exposure).klaviyo;
     const at = where(exposure);
@@ -219,17 +218,6 @@ export function buildSpecs(
     if (after === exposure.name) own.push(`${at}: config.meta.klaviyo.after names the sync itself.`);
     else if (after !== undefined && !syncNames.has(after))
       own.push(`${at}: config.meta.klaviyo.after names \`${after}\`, which is not a sync exposure.`);
-    else if (after !== undefined) {
-      // `after` holds a row back until the other sync confirmed the same key (state/diff-sql.ts):
-      // keyed by another column, its keys are other things (a customer's id, an order's), and
-      // every row would wait on every run.
-      const key = text(field(block, 'key'));
-      const afterKey = keyOf.get(after);
-      if (key !== undefined && afterKey !== undefined && key.toLowerCase() !== afterKey.toLowerCase())
-        own.push(
-          `${at}: config.meta.klaviyo.after names \`${after}\`, which is keyed by \`${afterKey}\`, while this sync is keyed by \`${key}\`. A row waits until \`${after}\` confirmed the same key, so no row of this sync would ever be sent. If \`${key}\` holds the values of \`${after}\`'s \`${afterKey}\`, name it \`${afterKey}\` in the model and in \`key\`; otherwise remove \`after\`, which matches keys and no other column.`,
-        );
-    }
 
     problems.push(...own);
     if (!('node' in shipped)) continue;
