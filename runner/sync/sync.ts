@@ -18,12 +18,13 @@ import { KlaviyoClient, type ClientOptions } from '../klaviyo/client.ts';
 import type { PollOptions } from '../apply/profiles.ts';
 import type { RowOutcome } from '../state/changes.ts';
 import { openWarehouse } from '../source/open.ts';
-import { openDiff, type OpenDiff, type PlanCounts } from '../state/diff.ts';
+import { openDiff, type OpenDiff } from '../state/diff.ts';
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
 import { confirmRows, forgetRows, rebaselineRows, type ConfirmedRow } from '../state/snapshot.ts';
 import { recordConfig } from '../state/configs.ts';
 import { erasedIdentifiers } from '../state/deletions.ts';
 import { guardConfigChanges } from './config-guard.ts';
+import { massRemovalStop } from './removal-guard.ts';
 import {
   acquireLock,
   beginRun,
@@ -34,8 +35,7 @@ import {
 } from '../state/runs.ts';
 import { objectOf } from '../objects/index.ts';
 import type { Applier, ApplyContext, Keyed, KlaviyoObject, Pending, SentChange } from '../objects/object.ts';
-import { removalGuard, type RunMode } from '../plan/guard.ts';
-import { planSync } from '../plan/plan.ts';
+import type { RunMode } from '../plan/guard.ts';
 import { createLogger, type Logger } from '../report/log.ts';
 import { writeRunResults, type RunResults, type SyncResult } from '../report/run-results.ts';
 import { applyChanges, Serial, WriteBehind } from './pipeline.ts';
@@ -181,7 +181,12 @@ class SyncRun {
         // One diff statement: its counts now, its rows streamed by applyChanges below.
         diff = await openDiff(this.state, spec, this.options);
         const counts = diff.counts;
-        if (await this.stoppedByGuard(counts)) return this.finish(started);
+        const stop = await massRemovalStop(this.state, spec, this.object, this.options, counts, this.log);
+        if (stop !== null) {
+          this.result.status = 'stopped';
+          this.result.message = stop;
+          return this.finish(started);
+        }
         const c = this.result.counts;
         c.unchanged = counts.unchanged;
         c.skipped_by_scope = counts.skippedByScope;
@@ -236,29 +241,6 @@ class SyncRun {
       }
     }
     return this.finish(started);
-  }
-
-  /**
-   * The mass-removal guard, before anything is sent. The diff's counts bound what the run can
-   * remove or clear; only when that bound is over the threshold is the exact number counted, by the
-   * same pass `plan` makes.
-   */
-  private async stoppedByGuard(counts: PlanCounts): Promise<boolean> {
-    const allow = this.options.allowMassRemoval === true;
-    if (!removalGuard(this.spec, counts.synced, this.object.removalBound(this.spec, counts), allow).trips)
-      return false;
-    const guard = (await planSync(this.state, this.spec, this.options)).guard;
-    if (!guard.trips) return false;
-    this.log.log(allow ? 'warn' : 'error', 'sync.mass_removal', `${this.spec.name}: ${guard.message}`, {
-      sync: this.spec.name,
-      removing: guard.removing,
-      synced: guard.synced,
-      max_removal_percent: guard.maxPercent,
-    });
-    if (allow) return false;
-    this.result.status = 'stopped';
-    this.result.message = guard.message;
-    return true;
   }
 
   private finish(started: number): SyncResult {
