@@ -193,8 +193,6 @@ class SyncRun {
         c.waiting_on_after = counts.waitingOnAfter;
         c.events_changed_not_resent = counts.changedEvents;
         c.previously_rejected = counts.previouslyRejected;
-        await reportModels(this.state.wh, spec, this.result, this.log);
-        await reportAfterNeverMet(this.state, spec, counts.waitingOnAfter, this.log);
         const total = counts.create + counts.update + counts.remove;
         if (this.bars !== undefined && total > 2000)
           this.bar = this.bars.create(total, 0, { sync: spec.name });
@@ -204,7 +202,14 @@ class SyncRun {
           `${spec.name}: ${counts.create} to create, ${counts.update} to update, ${counts.remove} to remove, ${counts.unchanged} unchanged`,
           { sync: spec.name, ...counts },
         );
-        await applyChanges({
+        // Read after the deletion syncs, which run first: no write re-creates an erased person.
+        const erased = await erasedIdentifiers(this.state);
+        // Only reported, so read beside the first batches, not before them: a large model's grouped
+        // read took about a second with every tier of the run idle (bench:sync's timeline).
+        const reports = reportModels(this.state.wh, spec, this.result, this.log).then(() =>
+          reportAfterNeverMet(this.state, spec, counts.waitingOnAfter, this.log),
+        );
+        const applied = applyChanges({
           changes: diff.changes,
           spec,
           signal: this.options.signal,
@@ -213,10 +218,12 @@ class SyncRun {
           report: this.report,
           write: (work) => this.writes.run(work),
           settled: () => this.settling.drain(),
-          // Read after the deletion syncs, which run first: no write re-creates an erased person.
-          erased: await erasedIdentifiers(this.state),
+          erased,
           rebaseline: (rows) => this.rebaseline(rows),
         });
+        // Both end before the lock is let go; a failure to send is the one to say.
+        for (const done of await Promise.allSettled([applied, reports]))
+          if (done.status === 'rejected') throw done.reason;
       } finally {
         // Read to its end or left (a guard, an error): its stream, and on DuckDB its connection, close.
         await diff?.close();
