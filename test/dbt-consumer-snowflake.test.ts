@@ -90,6 +90,21 @@ describe('a project installing the package, on Snowflake', () => {
       { event_id: 'W5', epoch: 1744538760, quantity: null, problem_code: 'quantity_not_whole' },
       { event_id: 'W6', epoch: 1744538820, quantity: 3, problem_code: null },
     ]);
+    // Links (macros/klaviyo__url.sql): the tee's image is its CDN's own; the others are built, their
+    // case kept (the encoding of other characters is pinned by the value case table).
+    const store = 'https://consumer.example.com';
+    const tee = 'https://cdn.consumer.example.com/tee-1.jpg?v=2';
+    const cap = `${store}/products/CAP-1`;
+    expect(
+      await rows(`select event_id, product_url, image_url from ${rel('int_klaviyo__web_events')} order by 1`),
+    ).toEqual([
+      { event_id: 'W1', product_url: `${store}/products/TEE-1`, image_url: tee },
+      { event_id: 'W2', product_url: `${store}/products/TEE-1`, image_url: tee },
+      { event_id: 'W3', product_url: cap, image_url: `${store}/images/CAP-1.jpg` },
+      { event_id: 'W4', product_url: cap, image_url: `${store}/images/CAP-1.jpg` },
+      { event_id: 'W5', product_url: cap, image_url: `${store}/images/CAP-1.jpg` },
+      { event_id: 'W6', product_url: cap, image_url: `${store}/images/CAP-1.jpg` },
+    ]);
     expect(
       await rows(
         `select email, is_suppressed, is_suppressed_problem from ${rel('klaviyo__suppressions')} order by 1`,

@@ -258,6 +258,40 @@ describe('a project installing the package', () => {
     expect(await rows(db, `select email from main.klaviyo__profiles where person_id = '2'`)).toEqual([
       { email: 'sam@example.com' },
     ]);
+    // Product links: the EU store's own, as its export gives them; the US store's built on
+    // klaviyo__store_url from the product id, its case kept (macros/klaviyo__url.sql).
+    expect(
+      await rows(
+        db,
+        `select order_id, product_url, image_url from main.int_klaviyo__order_lines where order_id in ('1001', '2001') order by 1`,
+      ),
+    ).toEqual([
+      {
+        order_id: '1001',
+        product_url: 'https://consumer.example.com/products/TEE-1',
+        image_url: 'https://consumer.example.com/images/TEE-1.jpg',
+      },
+      {
+        order_id: '2001',
+        product_url: 'https://eu.consumer.example.com/p/TEE-1?lang=de',
+        image_url: 'https://consumer.example.com/images/TEE-1.jpg',
+      },
+    ]);
+    // Links (macros/klaviyo__url.sql): the tee's image is its CDN's own; the others are built, their
+    // case kept (the encoding of other characters is pinned by the value case table).
+    const store = 'https://consumer.example.com';
+    const tee = 'https://cdn.consumer.example.com/tee-1.jpg?v=2';
+    const cap = `${store}/products/CAP-1`;
+    expect(
+      await rows(db, `select event_id, product_url, image_url from main.int_klaviyo__web_events order by 1`),
+    ).toEqual([
+      { event_id: 'W1', product_url: `${store}/products/TEE-1`, image_url: tee },
+      { event_id: 'W2', product_url: `${store}/products/TEE-1`, image_url: tee },
+      { event_id: 'W3', product_url: cap, image_url: `${store}/images/CAP-1.jpg` },
+      { event_id: 'W4', product_url: cap, image_url: `${store}/images/CAP-1.jpg` },
+      { event_id: 'W5', product_url: cap, image_url: `${store}/images/CAP-1.jpg` },
+      { event_id: 'W6', product_url: cap, image_url: `${store}/images/CAP-1.jpg` },
+    ]);
     // The EU store's checkouts and web events give times and quantities as text: each is read by
     // the package's rules (day first, ISO with an offset, Unix seconds; a decimal comma), and
     // what cannot be read is a rejected row below, never a guess.

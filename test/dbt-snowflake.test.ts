@@ -77,5 +77,9 @@ describe('Snowflake', () => {
     expect(sql).toContain('to_timestamp_ntz(');
     expect(sql).toContain(`'YYYY-MM-DD"T"HH24:MI:SS"Z"'`);
     expect(sql).not.toContain('regexp_full_match(');
+    // Snowflake has no url_encode: links are encoded from the text's UTF-8 bytes.
+    expect(sql).toContain("regexp_replace(hex_encode(input), '(..)', '\\\\1 ')");
+    expect(sql).toContain('hex_decode_string(');
+    expect(sql).not.toContain('url_encode(');
   }, 300_000);
 });

@@ -192,8 +192,8 @@ left join {{ ref('klaviyo__profiles') }} as profiles on profiles.person_id = eve
       ProductID: 'P-PNT-DNM',
       SKU: 'PNT-DNM-IND',
       Categories: ['Bottoms'],
-      ImageURL: 'https://shop.example.com/images/pnt-dnm-ind.jpg',
-      URL: 'https://shop.example.com/products/p-pnt-dnm',
+      ImageURL: 'https://shop.example.com/images/PNT-DNM-IND.jpg',
+      URL: 'https://shop.example.com/products/P-PNT-DNM',
       Price: 118,
     });
     expect(view.value).toBe(118);

@@ -38,9 +38,24 @@ function apply(c: ValueCase): Outcome {
       return outcome(normalizeCountry(c.input));
     case 'phone':
       return outcome(normalizePhone(c.input, c.country, 'US'));
+    case 'url_segment':
+      return { value: c.input === null ? null : urlSegment(c.input), reason: null };
     default:
       throw new Error(`line ${c.line}: unknown kind ${c.kind}`);
   }
+}
+
+/**
+ * The URL path segment rule has no runner side (only the package's models build links); the
+ * table's expectations are checked against RFC 3986 as JavaScript encodes it:
+ * encodeURIComponent leaves only the unreserved characters and ! ' ( ) *, which the rule encodes
+ * too (https://www.rfc-editor.org/rfc/rfc3986#section-2.3).
+ */
+function urlSegment(text: string): string {
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 /** Numbers compare by value ("12.50" and "12.5" are one amount). */
@@ -63,6 +78,7 @@ describe('the shared value case table', () => {
       'money',
       'phone',
       'timestamp',
+      'url_segment',
     ]);
     expect(cases.length).toBeGreaterThan(150);
   });

@@ -21,6 +21,9 @@ with source_lines as (
         ['category', dbt.type_string()],
         ['quantity', dbt.type_int()],
         ['unit_price', dbt.type_string()],
+    ], optional=[
+        ['product_url', dbt.type_string()],
+        ['image_url', dbt.type_string()],
     ]) }}
 ),
 
@@ -77,8 +80,9 @@ final as (
         checked.parsed_quantity as quantity,
         checked.item_price,
         checked.item_price * checked.parsed_quantity as row_total,
-        '{{ var("klaviyo__store_url") }}/products/' || lower(checked.product_id) as product_url,
-        '{{ var("klaviyo__store_url") }}/images/' || lower(checked.sku) || '.jpg' as image_url,
+        -- the shop's own links when the input has them, else built (macros/klaviyo__url.sql)
+        {{ klaviyo__product_url('checked.product_url', 'checked.product_id') }} as product_url,
+        {{ klaviyo__image_url('checked.image_url', 'checked.sku') }} as image_url,
         checked.problem_code,
         case
             when checked.unit_price_problem is not null

@@ -71,8 +71,9 @@ final as (
         parsed_quantity as quantity,
         parsed_unit_price as item_price,
         coalesce(parsed_line_total, parsed_unit_price * parsed_quantity) as row_total,
-        '{{ var("klaviyo__store_url") }}/products/' || lower(product_id) as product_url,
-        '{{ var("klaviyo__store_url") }}/images/' || lower(sku) || '.jpg' as image_url,
+        -- the shop's own links when the input has them, else built (macros/klaviyo__url.sql)
+        {{ klaviyo__product_url(klaviyo__optional_column(lines_relation, 'product_url', dbt.type_string(), 'checked'), 'product_id') }} as product_url,
+        {{ klaviyo__image_url(klaviyo__optional_column(lines_relation, 'image_url', dbt.type_string(), 'checked'), 'sku') }} as image_url,
         copies,
         problem_code,
         case

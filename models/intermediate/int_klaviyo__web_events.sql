@@ -22,6 +22,9 @@ with source_events as (
         ['price', dbt.type_string()],
         ['quantity', dbt.type_int()],
         ['currency', dbt.type_string()],
+    ], optional=[
+        ['product_url', dbt.type_string()],
+        ['image_url', dbt.type_string()],
     ]) }}
 ),
 
@@ -39,6 +42,8 @@ typed as (
         source_events.cart_id,
         source_events.sku,
         source_events.product_id,
+        source_events.product_url,
+        source_events.image_url,
         source_events.product_name,
         source_events.category,
         source_events.price,
@@ -55,7 +60,8 @@ ranked as (
         count(*) over (partition by event_id) as copies,
         row_number() over (
             partition by event_id
-            order by occurred_at, occurred_at_text, event_type, sku, customer_id, email, cart_id, price, parsed_quantity, quantity_text
+            order by occurred_at, occurred_at_text, event_type, sku, customer_id, email, cart_id, price, parsed_quantity, quantity_text,
+                product_url, image_url
         ) as copy_rank
     from typed
 ),
@@ -93,8 +99,9 @@ final as (
         attributed.quantity,
         attributed.item_price,
         attributed.item_price * attributed.quantity as row_total,
-        '{{ var("klaviyo__store_url") }}/products/' || lower(attributed.product_id) as product_url,
-        '{{ var("klaviyo__store_url") }}/images/' || lower(attributed.sku) || '.jpg' as image_url,
+        -- the shop's own links when the input has them, else built (macros/klaviyo__url.sql)
+        {{ klaviyo__product_url('attributed.product_url', 'attributed.product_id') }} as product_url,
+        {{ klaviyo__image_url('attributed.image_url', 'attributed.sku') }} as image_url,
         attributed.copies,
         case
             when attributed.occurred_at_problem is not null then 'occurred_at_' || attributed.occurred_at_problem

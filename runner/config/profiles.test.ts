@@ -27,6 +27,7 @@ describe('profiles.yml', () => {
     expect((await readConnection({ projectDir: dir, env: {} })).connection).toEqual({
       type: 'duckdb',
       path: path.join(dir, 'dev.duckdb'),
+      attach: [],
     });
     expect(
       (await readConnection({ projectDir: dir, target: 'prod', env: { SF_USER: 'loader' } })).connection,

@@ -10,9 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError } from '../errors.ts';
+import { duckdbTarget, type DuckDbConnection } from './duckdb-target.ts';
 import { snowflakeTarget, type SnowflakeConnection } from './snowflake-target.ts';
 
-export type Connection = { type: 'duckdb'; path: string } | SnowflakeConnection;
+export type Connection = DuckDbConnection | SnowflakeConnection;
 
 const ENV_VAR = /\{\{\s*env_var\(\s*(['"])([^'"]+)\1\s*(?:,\s*(['"])([^'"]*)\3\s*)?\)\s*\}\}/g;
 
@@ -149,12 +150,13 @@ export async function readConnection(options: {
   }
   const type = str(output, 'type');
   if (type === 'duckdb') {
-    const p = str(output, 'path') ?? ':memory:';
-    if (p === ':memory:')
-      throw new ConfigError(
-        `${file}: target \`${target}\` uses an in-memory DuckDB, which the runner cannot share with dbt; set \`path\`.`,
-      );
-    return { connection: { type: 'duckdb', path: path.resolve(options.projectDir, p) }, profile, target };
+    // Relative paths, the target's and its attachments', are read from the project directory;
+    // dbt-duckdb opens them from the directory dbt runs in, the same place when dbt is run in the
+    // project (docs/dbt.md, "profiles.yml"; DECISIONLOG, "Attached DuckDB databases are read only").
+    const connection = duckdbTarget(output, `${file}: target \`${target}\``, (p) =>
+      path.resolve(options.projectDir, p),
+    );
+    return { connection, profile, target };
   }
   if (type === 'snowflake') {
     // A relative private_key_path is read from where the command runs, as dbt reads it.

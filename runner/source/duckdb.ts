@@ -7,7 +7,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDbAttachment } from '../config/duckdb-target.ts';
 import { WarehouseError } from '../errors.ts';
+import { attachSql, attachable, missingCatalog } from './duckdb-attach.ts';
 import { readAhead } from './read-ahead.ts';
 import { serialized } from './serial.ts';
 import type { Row, SqlDialect, Warehouse } from './warehouse.ts';
@@ -52,8 +54,10 @@ export const duckdbDialect: SqlDialect = {
   secondsSince: (expr) => `date_diff('second', ${expr}, make_timestamp(epoch_us(current_timestamp)))`,
 };
 
-function describe(error: unknown, path: string): WarehouseError {
+function describe(error: unknown, path: string, attach: DuckDbAttachment[] = []): WarehouseError {
   const message = error instanceof Error ? error.message : String(error);
+  const catalog = missingCatalog(message, attach);
+  if (catalog !== undefined) return new WarehouseError(`DuckDB (${path}): ${catalog} Details: ${message}`);
   if (/Could not set lock|Conflicting lock/i.test(message)) {
     return new WarehouseError(
       `The DuckDB file ${path} is in use by another process (a running dbt build or klaviyo-runner). Wait for it to finish and run again.`,
@@ -118,14 +122,20 @@ export function duckdbSettings(env: NodeJS.ProcessEnv = process.env): Record<str
 
 /**
  * Opens the file; `readOnly` uses DuckDB's READ_ONLY access mode, which refuses every write and
- * leaves the file untouched (https://duckdb.org/docs/stable/configuration/overview).
+ * leaves the file untouched (https://duckdb.org/docs/stable/configuration/overview). `attach` are
+ * the databases the profile attaches (duckdb-attach.ts).
  */
-export async function openDuckDb(path: string, readOnly = false): Promise<Warehouse> {
+export async function openDuckDb(
+  path: string,
+  readOnly = false,
+  attach: DuckDbAttachment[] = [],
+): Promise<Warehouse> {
   if (!existsSync(path)) {
     throw new WarehouseError(
       `No DuckDB file at ${path}. Run \`dbt build\` first (the path comes from profiles.yml).`,
     );
   }
+  const attaching = attachable(attach);
   const settings = duckdbSettings();
   let instance: DuckDBInstance;
   let conn: DuckDBConnection;
@@ -145,11 +155,23 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
   } catch (error) {
     throw describe(error, path);
   }
+  // Attached to the instance, so every connection of it (each stream's) sees them. A refusal
+  // (another process holds the file) names the attached file and closes the runner's.
+  for (const a of attaching) {
+    try {
+      await conn.run(attachSql(a));
+    } catch (error) {
+      conn.closeSync();
+      instance.closeSync();
+      const cause = describe(error, a.path);
+      throw new WarehouseError(`${cause.message} (${a.where})`);
+    }
+  }
   const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
     } catch (error) {
-      throw describe(error, path);
+      throw describe(error, path, attach);
     }
   };
   const bind = (params?: unknown[]) =>
@@ -273,7 +295,7 @@ export async function openDuckDb(path: string, readOnly = false): Promise<Wareho
           }
         }
       } catch (error) {
-        throw error instanceof WarehouseError ? error : describe(error, path);
+        throw error instanceof WarehouseError ? error : describe(error, path, attach);
       } finally {
         streamConn.closeSync();
       }

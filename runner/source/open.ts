@@ -13,7 +13,7 @@ export interface OpenOptions {
 export async function openWarehouse(connection: Connection, options: OpenOptions = {}): Promise<Warehouse> {
   if (connection.type === 'duckdb') {
     const { openDuckDb } = await import('./duckdb.ts');
-    return openDuckDb(connection.path, options.readOnly === true);
+    return openDuckDb(connection.path, options.readOnly === true, connection.attach);
   }
   const { openSnowflake } = await import('./snowflake.ts');
   return openSnowflake(connection);

@@ -67,6 +67,7 @@ actual as (
             when 'email' then case when {{ klaviyo_runner.klaviyo__email_problem('input') }} is null then nullif({{ klaviyo_runner.klaviyo__normalize_email('input') }}, '') end
             when 'country' then input_country_code
             when 'phone' then {{ klaviyo_runner.klaviyo__phone_e164('input', 'plans', 'phone_country_problem') }}
+            when 'url_segment' then {{ klaviyo_runner.klaviyo__url_segment('input') }}
         end as actual_value,
         case kind
             when 'money' then {{ klaviyo_runner.klaviyo__money_problem('input', 'decimal', 'currency') }}
