@@ -8,6 +8,7 @@ import { KlaviyoClient } from '../klaviyo/client.ts';
 import { KlaviyoError } from '../errors.ts';
 import { findOrCreateList, listNotFound } from '../klaviyo/lists.ts';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.ts';
+import { createProfile } from '../../test/helpers/sandbox.ts';
 import { addMembers, unsubscribeMembers } from './lists.ts';
 
 let sandbox: RunningSandbox;
@@ -20,24 +21,10 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-/** A profile made directly in the sandbox, as another tool (or a person) would. */
-async function createProfile(email: string): Promise<string> {
-  const res = await fetch(`${sandbox.url}/api/profiles`, {
-    method: 'POST',
-    headers: {
-      authorization: 'Klaviyo-API-Key pk_lists_apply',
-      revision: '2026-07-15',
-      'content-type': 'application/vnd.api+json',
-    },
-    body: JSON.stringify({ data: { type: 'profile', attributes: { email } } }),
-  });
-  return ((await res.json()) as { data: { id: string } }).data.id;
-}
-
 describe('addMembers', () => {
   it('looks a member up again when Klaviyo no longer has the id the snapshot kept', async () => {
-    const ann = await createProfile('ann@example.com');
-    const bob = await createProfile('bob@example.com');
+    const ann = await createProfile(sandbox, { email: 'ann@example.com' });
+    const bob = await createProfile(sandbox, { email: 'bob@example.com' });
     const { id: listId } = await findOrCreateList(client, 'Stale ids');
     const outcomes = await addMembers(client, listId, [
       { key: 'A', profile: { email: 'ann@example.com' }, profileId: ann },
@@ -62,7 +49,7 @@ describe('addMembers', () => {
 
 describe('a list Klaviyo does not have', () => {
   it('throws the 404 of the list request, with no outcome for any member', async () => {
-    const cid = await createProfile('cid@example.com');
+    const cid = await createProfile(sandbox, { email: 'cid@example.com' });
     const since = sandbox.requests().length;
     const error: unknown = await addMembers(client, 'NOLIST', [
       { key: 'A', profile: { email: 'cid@example.com' }, profileId: cid },

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KlaviyoClient } from '../klaviyo/client.ts';
 import { clearProfileFields } from '../klaviyo/profiles.ts';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.ts';
+import { createProfile } from '../../test/helpers/sandbox.ts';
 import { onEachProfile, resolveProfileIds } from './profile-ids.ts';
 
 let sandbox: RunningSandbox;
@@ -19,23 +20,10 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-async function createProfile(email: string): Promise<string> {
-  const res = await fetch(`${sandbox.url}/api/profiles`, {
-    method: 'POST',
-    headers: {
-      authorization: 'Klaviyo-API-Key pk_ids',
-      revision: '2026-07-15',
-      'content-type': 'application/vnd.api+json',
-    },
-    body: JSON.stringify({ data: { type: 'profile', attributes: { email, properties: { score: 1 } } } }),
-  });
-  return ((await res.json()) as { data: { id: string } }).data.id;
-}
-
 describe('onEachProfile', () => {
   it('looks a row up again when Klaviyo answers 404 for the id the snapshot kept, and only then', async () => {
-    const ann = await createProfile('ann@ids.example');
-    const bob = await createProfile('bob@ids.example');
+    const ann = await createProfile(sandbox, { email: 'ann@ids.example', properties: { score: 1 } });
+    const bob = await createProfile(sandbox, { email: 'bob@ids.example', properties: { score: 1 } });
     const items = [
       // Kept, and still Klaviyo's.
       { key: 'A', profile: { email: 'ann@ids.example' }, profileId: ann },

@@ -1,4 +1,5 @@
 /** Reading what a run asked of the sandbox. */
+import { JSON_API, KLAVIYO_REVISION } from '../../runner/klaviyo/revision.ts';
 import type { RecordedRequest, RunningSandbox } from '../../runner/sandbox/server.ts';
 
 /**
@@ -10,4 +11,24 @@ export function writesSince(sandbox: Pick<RunningSandbox, 'requests'>, from: num
     .requests()
     .slice(from)
     .filter((r) => r.method !== 'GET');
+}
+
+/**
+ * A profile made directly in the sandbox, as another tool (or a person) would make it in Klaviyo,
+ * behind the runner's back: its id.
+ */
+export async function createProfile(
+  sandbox: Pick<RunningSandbox, 'url'>,
+  attributes: Record<string, unknown>,
+): Promise<string> {
+  const res = await fetch(`${sandbox.url}/api/profiles`, {
+    method: 'POST',
+    headers: {
+      authorization: 'Klaviyo-API-Key pk_test_profiles',
+      revision: KLAVIYO_REVISION,
+      'content-type': JSON_API,
+    },
+    body: JSON.stringify({ data: { type: 'profile', attributes } }),
+  });
+  return ((await res.json()) as { data: { id: string } }).data.id;
 }
