@@ -5,27 +5,63 @@
 // https://man7.org/linux/man-pages/man5/proc_pid_stat.5.html), the peak RSS, and the JavaScript
 // heap's peak sampled every 50 ms (live objects and garbage not yet collected: the runner's part of
 // the RSS, beside DuckDB's own memory).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import v8 from 'node:v8';
 
 const out = process.env.BENCH_PROBE_OUT;
 if (out === undefined) throw new Error('bench-probe.js needs BENCH_PROBE_OUT, the file to write to');
 
+/** A thread's CPU seconds so far (user + system), or null once it has ended. */
+function threadCpu(tid) {
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+// Every thread names itself "node", so threads are told apart by when they began: those running
+// before the CLI is loaded are Node's own: V8's platform workers (the GC's parallel and concurrent
+// work, optimising compilers) and libuv's pool, which the loader has started by then and where
+// DuckDB's client runs its calls (napi async work); those begun later are DuckDB's own workers.
+const early = new Set(readdirSync('/proc/self/task'));
+/** The last CPU seen of each thread, kept after it ends (sampled, so a thread's last 50 ms may be missed). */
+const seen = new Map();
+const sampleThreads = () => {
+  for (const tid of readdirSync('/proc/self/task')) {
+    const cpu = threadCpu(tid);
+    if (cpu !== null) seen.set(tid, cpu);
+  }
+};
+
 let heapPeak = 0;
 const sample = () => {
   heapPeak = Math.max(heapPeak, v8.getHeapStatistics().used_heap_size);
+  sampleThreads();
 };
 setInterval(sample, 50).unref();
 
 process.on('exit', () => {
   sample();
   const used = process.cpuUsage();
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  let earlyThreads = 0;
+  let later = 0;
+  for (const [tid, cpu] of seen) {
+    if (tid === String(process.pid)) continue;
+    if (early.has(tid)) earlyThreads += cpu;
+    else later += cpu;
+  }
   writeFileSync(
     out,
     JSON.stringify({
-      cpu: { total: (used.user + used.system) / 1e6, main: (Number(fields[11]) + Number(fields[12])) / 100 },
+      cpu: {
+        total: (used.user + used.system) / 1e6,
+        main: threadCpu(process.pid),
+        earlyThreads,
+        later,
+      },
       peakRssMb: process.resourceUsage().maxRSS / 1024,
       heapPeakMb: heapPeak / 2 ** 20,
     }),
