@@ -47,6 +47,7 @@ function planOf(update: number): PlanResult {
           skippedByScope: 0,
           waitingOnAfter: 0,
           changedEvents: 0,
+          changedEventsReported: 0,
           previouslyRejected: 5,
           nullKeys: 0,
           retried: 0,

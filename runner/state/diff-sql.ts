@@ -10,6 +10,9 @@
  *   rejected         the same row (key and hash) was rejected permanently before: not resent
  *   changed_event    an event row whose content changed after Klaviyo stored it; events are
  *                    immutable in Klaviyo, so it is reported, not sent
+ *   changed_event_reported  the same, already reported by a sync under this very hash (the
+ *                    `changed_events` state table): counted with them, never read out again, so
+ *                    the orders that changed after sending (refunds, status) cost no run a row
  *   An update or changed_event whose columns changed type and not value has another text, and so
  *   another hash, for what Klaviyo would receive as before: the runner compares such rows as sent
  *   (objects/as-sent.ts), which is why prev_json rides with every changed row.
@@ -35,6 +38,7 @@ export type DiffKind =
   | 'duplicate'
   | 'rejected'
   | 'changed_event'
+  | 'changed_event_reported'
   | 'null_key'
   | 'retry'
   | 'resend';
@@ -169,6 +173,7 @@ export function diffSql(
     rej as (
       select distinct key, row_hash from ${state.table('rejected')} where sync = ${name} and row_hash is not null
     ),
+    ${immutable ? `reported as (select key, row_hash from ${state.table('changed_events')} where sync = ${name}),` : ''}
     unsubscribed as (${unsubscribedKeys}),
     withdrawn as (
       ${
@@ -201,7 +206,7 @@ export function diffSql(
           when s.key is null then 'create'
           when s.row_hash = h.h then 'unchanged'
           when r.key is not null then 'rejected'
-          ${immutable ? `else 'changed_event'` : `else 'update'`}
+          ${immutable ? `when ce.key is not null then 'changed_event_reported' else 'changed_event'` : `else 'update'`}
         end as kind
       -- A model row without a key matches no snapshot row (NULL equals nothing) and is told from a
       -- removal by its hash, which every model row has: one pass over the model, where a branch
@@ -209,6 +214,7 @@ export function diffSql(
       from hashed as h
       full outer join snap as s on s.key = h.k
       left join rej as r on r.key = h.k and r.row_hash = h.h
+      ${immutable ? 'left join reported as ce on ce.key = h.k and ce.row_hash = h.h' : ''}
       left join withdrawn as w on w.key = coalesce(h.k, s.key)
       left join unsubscribed as u on h.h is null and u.key = s.key
     ),

@@ -9,7 +9,7 @@ import { diffSql, type DiffMode } from './diff-sql.ts';
 import type { State } from './schema.ts';
 
 /** Kinds the diff keeps in the warehouse: counted, never streamed. */
-export const KEPT_KINDS = ['unchanged', 'rejected'] as const;
+export const KEPT_KINDS = ['unchanged', 'rejected', 'changed_event_reported'] as const;
 
 /** Counts the statement adds beside the per-kind ones: the snapshot's rows, and rows left out of the model side. */
 export const EXTRA_COUNTS = ['synced', 'out_of_scope', 'waiting'] as const;

@@ -4,6 +4,7 @@ import { spec } from '../../test/fixtures/specs.ts';
 import { confirmChanges } from '../../test/helpers/confirm.ts';
 import { emptyState } from '../../test/helpers/duckdb.ts';
 import type { Warehouse } from '../source/warehouse.ts';
+import { recordChangedEvents } from './changed-events.ts';
 import { afterNeverMet, diffCounts, streamChanges, type StreamedChange } from './diff.ts';
 import type { State } from './schema.ts';
 import { confirmRows, recordRejections } from './snapshot.ts';
@@ -188,6 +189,22 @@ describe('the in-warehouse diff', () => {
     await confirmChanges(state, events, first);
     await wh.execute(`update people set email = 'new@x.com' where id = '1'`);
     expect(await diffCounts(state, events)).toMatchObject({ create: 0, unchanged: 2, changedEvents: 1 });
+    // Reported once under its hash: counted on, never read out again until the row changes again.
+    const [changed] = await all(events);
+    expect(changed).toMatchObject({ key: '1', diffKind: 'changed_event' });
+    await recordChangedEvents(state, events, 'run-1', [{ key: '1', hash: changed!.hash! }]);
+    expect(await diffCounts(state, events)).toMatchObject({ changedEvents: 1, changedEventsReported: 1 });
+    expect(await all(events)).toEqual([]);
+    await wh.execute(`update people set email = 'newer@x.com' where id = '1'`);
+    expect(await diffCounts(state, events)).toMatchObject({ changedEvents: 1, changedEventsReported: 0 });
+    const [again] = await all(events);
+    expect(again).toMatchObject({ key: '1', diffKind: 'changed_event' });
+    // A key keeps its latest hash alone.
+    await recordChangedEvents(state, events, 'run-2', [{ key: '1', hash: again!.hash! }]);
+    expect(await wh.query(`select run_id from ${state.table('changed_events')}`)).toEqual([
+      { run_id: 'run-2' },
+    ]);
+    expect(await all(events)).toEqual([]);
   });
 
   it('lets only one run hold a sync', async () => {

@@ -27,7 +27,10 @@ export { diffSql, type DiffKind, type DiffMode } from './diff-sql.ts';
 export type { StreamedChange } from './change-line.ts';
 
 export interface PlanCounts extends DiffCounts {
+  /** Events changed after sending, those reported by an earlier run (`changedEventsReported`) included. */
   changedEvents: number;
+  /** Of them, reported by an earlier run under the same hash: counted, never streamed (diff-sql.ts). */
+  changedEventsReported: number;
   previouslyRejected: number;
   /** Rows whose key column is NULL: rejected, never counted as removals. */
   nullKeys: number;
@@ -114,7 +117,8 @@ function countsOf(by: Map<string, CountText>): PlanCounts {
     unchanged: n('unchanged'),
     remove: n('remove'),
     duplicateKeys: Number(by.get('duplicate')?.keys ?? 0),
-    changedEvents: n('changed_event'),
+    changedEvents: n('changed_event') + n('changed_event_reported'),
+    changedEventsReported: n('changed_event_reported'),
     previouslyRejected: n('rejected'),
     nullKeys: n('null_key'),
     retried: n('retry'),

@@ -8,6 +8,9 @@
  *   jobs       profile import jobs as soon as Klaviyo accepts them, so a crashed run resumes them
  *   job_rows   the rows of each job (key, hash, values), confirmed when the job completes
  *   rejected   rows refused (by the runner or by Klaviyo) with the reason; not resent until changed
+ *   changed_events  events whose model row changed after Klaviyo stored them, with the hash they were
+ *              reported under: reported once, and not read out of the warehouse again until that
+ *              row changes again (Klaviyo keeps an event as first stored)
  *   locks      one holder per sync, so two runs never send the same sync at once
  *   syncs      per sync, when its first full load finished (until then events go as backfill)
  *   withdrawals  per sync, key and channel, when the runner sent Klaviyo a withdrawal of consent;
@@ -28,6 +31,7 @@ export type StateTable =
   | 'jobs'
   | 'job_rows'
   | 'rejected'
+  | 'changed_events'
   | 'locks'
   | 'syncs'
   | 'withdrawals'
@@ -105,6 +109,13 @@ const COLUMNS: Record<StateTable, [string, string][]> = {
     ['source', TEXT + REQUIRED],
     ['run_id', TEXT + REQUIRED],
     ['rejected_at', TIME + REQUIRED],
+  ],
+  changed_events: [
+    ['sync', TEXT + REQUIRED],
+    ['key', TEXT + REQUIRED],
+    ['row_hash', TEXT + REQUIRED],
+    ['run_id', TEXT + REQUIRED],
+    ['reported_at', TIME + REQUIRED],
   ],
   locks: [
     ['sync', TEXT + REQUIRED],

@@ -181,7 +181,7 @@ export async function forgetRows(state: State, spec: SyncSpec, keys: string[]): 
 
 /**
  * Removes an erased person's rows from one sync's state (docs/privacy-deletions.md): the snapshot
- * rows, their rejections, their withdrawals and their place in an unfinished import job (so
+ * rows, their rejections, their withdrawals, their changed events and their place in an unfinished import job (so
  * resuming the job does not confirm them again), at once.
  */
 export async function forgetPersonRows(state: State, sync: string, keys: string[]): Promise<void> {
@@ -192,7 +192,7 @@ export async function forgetPersonRows(state: State, sync: string, keys: string[
     keys.map((k) => [k, null, null, null]),
     (batch) =>
       atomically(state, async () => {
-        for (const table of ['snapshot', 'rejected', 'withdrawals', 'job_rows'] as const)
+        for (const table of ['snapshot', 'rejected', 'withdrawals', 'job_rows', 'changed_events'] as const)
           await state.wh.execute(
             `delete from ${state.table(table)} where sync = ${d.literal(sync)} and key in (select key from ${state.table('stage')} where batch_id = ${d.literal(batch)})`,
           );

@@ -15,7 +15,8 @@ import { ensureStateSchema, stateOf, type State } from './schema.ts';
 import { confirmRows, rebaselineRows, recordRejections } from './snapshot.ts';
 import { acquireLock, beginRun, heartbeat, releaseLock } from './runs.ts';
 import { finishJob, recordJob } from './jobs.ts';
-import { streamChanges, type StreamedChange } from './diff.ts';
+import { recordChangedEvents } from './changed-events.ts';
+import { diffCounts, streamChanges, type StreamedChange } from './diff.ts';
 import {
   erasedIdentifiers,
   forgetErased,
@@ -243,6 +244,29 @@ describe('state on Snowflake', () => {
         row: { note: 'changed' },
       },
     ]);
+  });
+
+  it('counts an event reported changed after sending without reading it again', async () => {
+    const orders = spec({ object: 'event', metric: 'Placed Order', time: 'segment' }, 'changed_orders');
+    orders.model.relationName = 'ANALYTICS.PUBLIC.CHANGED_ORDERS';
+    await wh.execute(
+      'create or replace table ANALYTICS.PUBLIC.CHANGED_ORDERS (id varchar, email varchar, segment varchar)',
+    );
+    await wh.execute(
+      `insert into ANALYTICS.PUBLIC.CHANGED_ORDERS values ('o1', 'a@x.com', '2025-01-01'), ('o2', 'b@x.com', '2025-01-02')`,
+    );
+    const read = async () => {
+      const out: StreamedChange[] = [];
+      for await (const chunk of streamChanges(state, orders)) out.push(...chunk);
+      return out;
+    };
+    await confirmChanges(state, orders, await read());
+    await wh.execute(`update ANALYTICS.PUBLIC.CHANGED_ORDERS set email = 'c@x.com' where id = 'o1'`);
+    const [changed] = await read();
+    expect(changed).toMatchObject({ key: 'o1', diffKind: 'changed_event' });
+    await recordChangedEvents(state, orders, 'run-1', [{ key: 'o1', hash: changed!.hash! }]);
+    expect(await diffCounts(state, orders)).toMatchObject({ changedEvents: 1, changedEventsReported: 1 });
+    expect(await read()).toEqual([]);
   });
 
   it('reads a FLOAT holding NaN or an infinity as that number, and the snapshot keeps its text', async () => {

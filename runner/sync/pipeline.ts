@@ -14,6 +14,7 @@ import {
   type Pending,
   type SentChange,
 } from '../objects/object.ts';
+import type { ReportedEvent } from '../state/changed-events.ts';
 import type { StreamedChange } from '../state/diff.ts';
 import type { RowReport } from './row-report.ts';
 
@@ -157,10 +158,24 @@ export interface PipelineInput<P extends Keyed> {
    * their new hash and text, with no request.
    */
   rebaseline: (rows: SentChange[]) => Promise<void>;
+  /** Events reported changed after sending (state/changed-events.ts), remembered behind the batches. */
+  changedEvents: (events: ReportedEvent[]) => Promise<void>;
 }
 
 export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Promise<void> {
-  const { changes, spec, signal, object, applier, report, write, settled, erased, rebaseline } = input;
+  const {
+    changes,
+    spec,
+    signal,
+    object,
+    applier,
+    report,
+    write,
+    settled,
+    erased,
+    rebaseline,
+    changedEvents,
+  } = input;
   const batcher = new Batcher(object, (batch) => {
     signal?.throwIfAborted();
     return applier.send(batch);
@@ -175,6 +190,7 @@ export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Pr
       signal?.throwIfAborted();
       const removals: StreamedChange[] = [];
       const same: StreamedChange[] = [];
+      const changed: ReportedEvent[] = [];
       for (const change of chunk) {
         const row = classify(spec, object, change, erased);
         switch (row.type) {
@@ -190,6 +206,7 @@ export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Pr
             );
             break;
           case 'changed_event':
+            changed.push({ key: change.key, hash: change.hash! });
             break;
           case 'same_as_sent':
             same.push(change);
@@ -216,6 +233,7 @@ export async function applyChanges<P extends Keyed>(input: PipelineInput<P>): Pr
         report.sameAsSent(same);
         await rebaseline(same.map((change) => sentChange(change)));
       }
+      if (changed.length > 0) await changedEvents(changed);
       await write(() => report.flush());
       // Removals go once the batches before them are settled, as when the batches went one by one.
       if (removals.length > 0) {

@@ -20,6 +20,7 @@ import type { RowOutcome } from '../state/changes.ts';
 import { openWarehouse } from '../source/open.ts';
 import { openDiff, type OpenDiff } from '../state/diff.ts';
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
+import { recordChangedEvents } from '../state/changed-events.ts';
 import { confirmRows, forgetRows, rebaselineRows, type ConfirmedRow } from '../state/snapshot.ts';
 import { recordConfig } from '../state/configs.ts';
 import { erasedIdentifiers } from '../state/deletions.ts';
@@ -220,6 +221,8 @@ class SyncRun {
           settled: () => this.settling.drain(),
           erased,
           rebaseline: (rows) => this.rebaseline(rows),
+          changedEvents: (events) =>
+            this.settling.add(() => recordChangedEvents(this.state, this.spec, this.runId, events)),
         });
         // Both end before the lock is let go; a failure to send is the one to say.
         for (const done of await Promise.allSettled([applied, reports]))
