@@ -200,7 +200,9 @@ class SyncRun {
         this.log.log(
           'info',
           'sync.start',
-          `${spec.name}: ${counts.create} to create, ${counts.update} to update, ${counts.remove} to remove, ${counts.unchanged} unchanged`,
+          // The warehouse's counts: a changed row that would send Klaviyo what it was sent is found
+          // unchanged as the rows are read (objects/as-sent.ts), so the summary's counts can differ.
+          `${spec.name}: the model has ${counts.create} new, ${counts.update} changed, ${counts.remove} gone and ${counts.unchanged} unchanged rows against what Klaviyo last confirmed`,
           { sync: spec.name, ...counts },
         );
         // Read after the deletion syncs, which run first: no write re-creates an erased person.
