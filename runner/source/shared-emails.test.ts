@@ -45,6 +45,12 @@ describe('keys that share an email (source/shared-emails.ts)', () => {
     expect(sharedEmailsMessage(people('profile'), shared!)).toBe(
       'people_sync: 5 keys of model `people` share 2 emails (e.g. keys app-3 and web-1; c-2 and c-3); Klaviyo holds one profile for each, and their values overwrite each other. Keep one row per person in the model.',
     );
+    // Fewer examples than emails: the totals are still of them all.
+    expect(await sharedEmails(wh, people('profile'), 1)).toEqual({
+      emails: 2,
+      keys: 5,
+      examples: [['app-3', 'web-1']],
+    });
     expect(sharedEmailsMessage(people('list_membership'), shared!)).toContain(
       'taking one key off the list takes the person off',
     );

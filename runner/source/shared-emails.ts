@@ -36,16 +36,18 @@ export async function sharedEmails(
           from ${spec.model.relationName}) as rows
     where e is not null and k is not null
     group by e having count(distinct k) > 1`;
-  const [totals] = await wh.query(`select count(*) as emails, sum(n) as keys from (${shared}) as s`);
-  const emails = Number(totals?.emails ?? 0);
-  if (emails === 0) return { emails: 0, keys: 0, examples: [] };
+  // The totals ride on each example row (window aggregates run before the limit), so the model is
+  // read once: a second statement for the examples read and grouped every row again.
   const rows = await wh.query(
-    `select first_key, last_key from (${shared}) as s order by first_key limit ${examples}`,
+    `select count(*) over () as emails, sum(n) over () as keys, first_key, last_key
+     from (${shared}) as s order by first_key limit ${Math.max(1, examples)}`,
   );
+  const [first] = rows;
+  if (first === undefined) return { emails: 0, keys: 0, examples: [] };
   return {
-    emails,
-    keys: Number(totals?.keys ?? 0),
-    examples: rows.map((r) => [String(r.first_key), String(r.last_key)]),
+    emails: Number(first.emails),
+    keys: Number(first.keys),
+    examples: rows.slice(0, examples).map((r) => [String(r.first_key), String(r.last_key)]),
   };
 }
 
