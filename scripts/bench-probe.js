@@ -37,8 +37,12 @@ const sampleThreads = () => {
 };
 
 let heapPeak = 0;
+/** At the highest RSS sampled: what V8's heap had reserved, and Node's memory outside it (Buffers). */
+let atRssPeak = { rss: 0, heapTotal: 0, external: 0 };
 const sample = () => {
   heapPeak = Math.max(heapPeak, v8.getHeapStatistics().used_heap_size);
+  const memory = process.memoryUsage();
+  if (memory.rss > atRssPeak.rss) atRssPeak = memory;
   sampleThreads();
 };
 setInterval(sample, 50).unref();
@@ -64,6 +68,13 @@ process.on('exit', () => {
       },
       peakRssMb: process.resourceUsage().maxRSS / 1024,
       heapPeakMb: heapPeak / 2 ** 20,
+      // The rest of the RSS at that moment is DuckDB's (its buffer pool, bounded by memory_limit),
+      // code, and the allocators' free lists.
+      atRssPeakMb: {
+        rss: atRssPeak.rss / 2 ** 20,
+        heapTotal: atRssPeak.heapTotal / 2 ** 20,
+        external: atRssPeak.external / 2 ** 20,
+      },
     }),
   );
 });

@@ -259,6 +259,8 @@ interface SyncRun {
   cpu: Cpu;
   peakRssMb: number;
   heapPeakMb: number;
+  /** The sampled moment of highest RSS, broken down (scripts/bench-probe.js). */
+  atRssPeakMb?: { rss: number; heapTotal: number; external: number };
   exitCode: number | null;
 }
 
@@ -381,6 +383,11 @@ if (mode === 'reference') {
         `  warehouse reference ${reference.cpu.total.toFixed(2)} s (main thread ${reference.cpu.main.toFixed(2)} s, wall ${reference.wall.toFixed(2)} s): the ${reference.streamed.toLocaleString('en-US')} diff rows streamed out and the confirmed rows written by INSERT … SELECT, no runner logic`,
         `  net of the warehouse ${net.toFixed(2)} s = ${perRow(net)} µs/row (target ≤ 10); main thread net ${netMain.toFixed(2)} s = ${perRow(netMain)} µs/row`,
         `peak RSS ${run.peakRssMb.toFixed(0)} MB (target ≤ 300); JavaScript heap peak ${run.heapPeakMb.toFixed(0)} MB (sampled every 50 ms)`,
+        ...(run.atRssPeakMb === undefined
+          ? []
+          : [
+              `  at the highest RSS sampled (${run.atRssPeakMb.rss.toFixed(0)} MB): V8's heap ${run.atRssPeakMb.heapTotal.toFixed(0)} MB reserved, Buffers ${run.atRssPeakMb.external.toFixed(0)} MB, the rest ${(run.atRssPeakMb.rss - run.atRssPeakMb.heapTotal - run.atRssPeakMb.external).toFixed(0)} MB (DuckDB, code, allocators' free lists)`,
+            ]),
         `requests ${made} / minimum ${least} = ${(made / least).toFixed(2)}`,
         await timeline(url, run.startedAtMs, run.wall),
       ].join('\n'),
