@@ -19,6 +19,7 @@ import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { ConfigError } from '../errors.ts';
 import { loadSyncs, type ProjectOptions } from '../manifest/load.ts';
+import { withModelColumns } from '../source/model-columns.ts';
 import { openWarehouse } from '../source/open.ts';
 import {
   readModelRejections,
@@ -86,7 +87,7 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
   if (options.select.length === 0)
     throw new ConfigError('export needs --select <sync>: the profile or list sync whose rows to write.');
   const project = await loadSyncs(options);
-  const spec = onlySync(project.specs, options.select);
+  let spec = onlySync(project.specs, options.select);
   const layout = csvLayout(spec);
   const object = objectOf(spec);
   const output = path.resolve(options.output);
@@ -100,6 +101,7 @@ export async function exportCsv(options: ExportOptions): Promise<ExportResult> {
   let heldBackCount = 0;
   const heldBack = new FirstInOrder<Rejection>(MAX_LISTED);
   try {
+    spec = await withModelColumns(wh, spec);
     const { state } = await readOnlyStateOf(wh, project.stateSchema, project.stateDatabase);
     const firstLoad = withoutSnapshotOf(state, spec.name);
     // Erased people are left out as a sync holds them back: an import of the file would re-create them.

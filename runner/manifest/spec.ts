@@ -99,6 +99,11 @@ export interface SyncSpec {
    * each naming the model. This sync reports those naming its model.
    */
   withheldFieldsRelations: string[];
+  /**
+   * The SQL naming a model column where the warehouse stores it in another case than the
+   * exposure writes it (source/model-columns.ts); set once the warehouse is open.
+   */
+  columnSql?: Readonly<Record<string, string>>;
 }
 
 /**

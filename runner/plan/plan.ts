@@ -7,6 +7,7 @@
 import type { ProjectOptions } from '../manifest/load.ts';
 import { loadSyncs } from '../manifest/load.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
+import { withModelColumns } from '../source/model-columns.ts';
 import { openWarehouse } from '../source/open.ts';
 import {
   readModelRejections,
@@ -319,6 +320,7 @@ export async function plan(options: ProjectOptions & RunMode): Promise<PlanResul
   const project = await loadSyncs(options);
   const wh = await openWarehouse(project.connection, { readOnly: true });
   try {
+    for (const [i, spec] of project.specs.entries()) project.specs[i] = await withModelColumns(wh, spec);
     const { state, missing } = await readOnlyStateOf(wh, project.stateSchema, project.stateDatabase);
     const recorded = await readConfigs(state);
     // Deletion syncs are planned first (select.ts orders them so) and add the people they erase.

@@ -26,6 +26,7 @@
  * whose key the first sync has not confirmed are left out of the model side and counted.
  */
 import { normalizedEmailSql } from '../identity/email.ts';
+import { modelColumn } from '../source/model-columns.ts';
 import { IMMUTABLE_OBJECTS, syncColumns, type SyncSpec } from '../manifest/spec.ts';
 import { EMAIL_CONSENT_FIELD } from './changes.ts';
 import type { State } from './schema.ts';
@@ -68,7 +69,7 @@ export function scopeCondition(spec: SyncSpec, state: State, alias: string): str
   if (scope.exclude.includes('suppressed')) parts.push('s.is_suppressed');
   if (scope.exclude.includes('unsubscribed')) parts.push(`upper(s.email_consent) = 'UNSUBSCRIBED'`);
   if (scope.exclude.includes('never_consented')) parts.push(`upper(s.email_consent) = 'NEVER_SUBSCRIBED'`);
-  return `exists (select 1 from ${spec.suppressionsRelation} as s where ${normalizedEmailSql('s.email')} = ${normalizedEmailSql(`${alias}.${d.column(email)}`)} and (${parts.join(' or ')}))`;
+  return `exists (select 1 from ${spec.suppressionsRelation} as s where ${normalizedEmailSql('s.email')} = ${normalizedEmailSql(`${alias}.${modelColumn(spec, d, email)}`)} and (${parts.join(' or ')}))`;
 }
 
 /**
@@ -111,12 +112,12 @@ export function diffSql(
   const columns = syncColumns(spec.config);
   const consents = suppressionConsents(spec);
   const emailOf = (alias: string) =>
-    normalizedEmailSql(`${alias}.${d.column(spec.config.identity.email ?? '')}`);
+    normalizedEmailSql(`${alias}.${modelColumn(spec, d, spec.config.identity.email ?? '')}`);
   const rowJson = d.jsonObject([
-    ...columns.map((c): [string, string] => [c, `m.${d.column(c)}`]),
+    ...columns.map((c): [string, string] => [c, `m.${modelColumn(spec, d, c)}`]),
     ...(consents === null ? [] : [[EMAIL_CONSENT_FIELD, 'sc.email_consent'] as [string, string]]),
   ]);
-  const key = `cast(m.${d.column(spec.config.key)} as varchar)`;
+  const key = `cast(m.${modelColumn(spec, d, spec.config.key)} as varchar)`;
   const name = d.literal(spec.name);
   const inScope = scopeCondition(spec, state, 'm');
   const after = spec.config.after;
@@ -149,7 +150,7 @@ export function diffSql(
   const unsubscribedKeys =
     consents === null
       ? `select key from ${state.table('snapshot')} where 1 = 0`
-      : `select distinct cast(m2.${d.column(spec.config.key)} as varchar) as key
+      : `select distinct cast(m2.${modelColumn(spec, d, spec.config.key)} as varchar) as key
          from ${spec.model.relationName} as m2
          inner join ${consents} as sc2 on sc2.email_key = ${emailOf('m2')}
          where sc2.email_consent = 'UNSUBSCRIBED'`;

@@ -6,6 +6,7 @@
  */
 import { WarehouseError } from '../errors.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
+import { modelColumn } from '../source/model-columns.ts';
 import type { Row } from '../source/warehouse.ts';
 import type { DiffCounts } from './changes.ts';
 import { diffSql, scopeCondition, type DiffMode } from './diff-sql.ts';
@@ -56,7 +57,7 @@ export async function waitingToSend(
   rejectedKeys: string[],
 ): Promise<number> {
   const d = state.wh.dialect;
-  const key = `cast(m.${d.column(spec.config.key)} as varchar)`;
+  const key = `cast(m.${modelColumn(spec, d, spec.config.key)} as varchar)`;
   const inScope = scopeCondition(spec, state, 'm');
   const conditions = [
     `not exists (select 1 from ${state.table('snapshot')} as a where a.sync = ${d.literal(upstream.name)} and a.key = ${key})`,
@@ -82,7 +83,7 @@ export async function afterNeverMet(state: State, spec: SyncSpec): Promise<numbe
   const after = spec.config.after;
   if (after === undefined) return null;
   const d = state.wh.dialect;
-  const key = `cast(m.${d.column(spec.config.key)} as varchar)`;
+  const key = `cast(m.${modelColumn(spec, d, spec.config.key)} as varchar)`;
   const [row] = await state.wh.query(
     `select
       (select count(*) from ${state.table('snapshot')} where sync = ${d.literal(after)}) as confirmed,

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../test/helpers/emulator.ts';
 import { spec } from '../../test/fixtures/specs.ts';
 import { confirmChanges } from '../../test/helpers/confirm.ts';
+import { withModelColumns } from '../source/model-columns.ts';
 import { openSnowflake } from '../source/snowflake.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { ensureStateSchema, stateOf, type State } from './schema.ts';
@@ -333,5 +334,44 @@ describe('state on Snowflake', () => {
     const updates = statements.filter((s) => /^\s*update\b/i.test(s));
     expect(updates.length).toBeGreaterThan(0);
     expect(updates.filter((s) => /\bset\b[^;]*=\s*\(\s*select\b/is.test(s))).toEqual([]);
+  });
+
+  it('names the columns a model created quoted in mixed or lower case as Snowflake stored them', async () => {
+    // `select … as "firstName"` keeps that case in Snowflake, which reads an unquoted firstName as
+    // FIRSTNAME (https://docs.snowflake.com/en/sql-reference/identifiers-syntax); the emulator
+    // matches either, so what Snowflake would resolve is checked on the statements sent.
+    const people = spec(
+      {
+        object: 'profile',
+        identity: { email: 'Email', external_id: 'id' },
+        attributes: { first_name: 'firstName' },
+        properties: ['tier'],
+      },
+      'quoted_columns',
+    );
+    people.model.relationName = 'ANALYTICS.PUBLIC.QUOTED_PEOPLE';
+    await wh.execute(
+      `create or replace table ANALYTICS.PUBLIC.QUOTED_PEOPLE as
+       select column1 as id, column2 as "Email", column3 as "firstName", column4 as "tier"
+       from values ('1', 'a@x.com', 'Zoë', 'gold')`,
+    );
+    const from = statements.length;
+    const out: StreamedChange[] = [];
+    for await (const chunk of streamChanges(state, await withModelColumns(wh, people))) out.push(...chunk);
+    expect(out).toMatchObject([
+      { kind: 'create', row: { Email: 'a@x.com', firstName: 'Zoë', tier: 'gold' } },
+    ]);
+    const stored = new Set(['ID', 'Email', 'firstName', 'tier']);
+    const synced = new Set(['id', 'email', 'firstname', 'tier']);
+    // Snowflake folds an unquoted name to upper case and keeps a quoted one as written.
+    const resolved = statements
+      .slice(from)
+      .flatMap((sql) =>
+        [...sql.matchAll(/\bm2?\.("(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_$]*)/g)].map((m) => m[1]!),
+      )
+      .filter((name) => synced.has(name.replaceAll('"', '').toLowerCase()))
+      .map((name) => (name.startsWith('"') ? name.slice(1, -1).replaceAll('""', '"') : name.toUpperCase()));
+    expect(resolved.length).toBeGreaterThan(0);
+    expect(resolved.filter((name) => !stored.has(name))).toEqual([]);
   });
 });

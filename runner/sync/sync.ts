@@ -17,6 +17,7 @@ import type { SyncSpec } from '../manifest/spec.ts';
 import { KlaviyoClient, type ClientOptions } from '../klaviyo/client.ts';
 import type { PollOptions } from '../apply/profiles.ts';
 import type { RowOutcome } from '../state/changes.ts';
+import { withModelColumns } from '../source/model-columns.ts';
 import { openWarehouse } from '../source/open.ts';
 import { openDiff, type OpenDiff } from '../state/diff.ts';
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
@@ -290,6 +291,7 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
     try {
       const wh = await openWarehouse(project.connection);
       try {
+        for (const [i, spec] of project.specs.entries()) project.specs[i] = await withModelColumns(wh, spec);
         for (const warning of wh.warnings ?? []) log.log('warn', warning.event, warning.message);
         const state = stateOf(wh, project.stateSchema, project.stateDatabase);
         await ensureStateSchema(state);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { KlaviyoSyncConfig, SyncSpec } from '../manifest/spec.ts';
 import type { RowChange } from '../state/changes.ts';
 import { objectOf } from '../objects/index.ts';
+import { parseRow } from '../state/row-json.ts';
 import { eventUniqueId } from './event.ts';
 import type { BuildResult, EventPayload, ListMemberPayload, ProfilePayload } from './payload.ts';
 
@@ -197,6 +198,23 @@ describe('profile payloads', () => {
     expect(safe).toMatchObject({ ok: true });
   });
 
+  it('refuses a whole number past 2^53 inside a VARIANT, OBJECT or ARRAY property, naming its path', () => {
+    // Snowflake's TO_JSON writes a VARIANT's numbers with every digit; JSON.parse keeps 15 to 17.
+    const { row } = parseRow(
+      '{"id":"C1","email":"a@example.com","rfm_segment":{"erp":{"ids":[1,12345678901234567890]}}}',
+    );
+    expect(buildPayload(profileSpec, rowChange(row!))).toMatchObject({
+      ok: false,
+      rejection: {
+        column: 'rfm_segment',
+        reason:
+          'property rfm_segment: erp.ids[1] 12345678901234567000 is a whole number too large to keep every digit (beyond 2^53); write it as text in the model',
+      },
+    });
+    const nested = parseRow('{"id":"C1","email":"a@example.com","rfm_segment":{"erp":{"ids":[1,2.5e-3]}}}');
+    expect(buildPayload(profileSpec, rowChange(nested.row!))).toMatchObject({ ok: true });
+  });
+
   it('clears a property that left the allowlist only when on_remove asks for it', () => {
     const previous = { id: 'C1', email: 'a@example.com', rfm_segment: 'loyal', churn_risk: 'high' };
     const row = { id: 'C1', email: 'a@example.com', rfm_segment: 'loyal' };
@@ -304,6 +322,25 @@ describe('event payloads', () => {
   });
 
   const items = (item: Record<string, unknown>) => JSON.stringify({ OrderId: 'SO-1', Items: [item] });
+
+  it('refuses a whole number past 2^53 inside properties_json, naming its path', () => {
+    // A VARIANT column reaches the runner as an object parsed from the row's JSON text.
+    const { row } = parseRow(
+      JSON.stringify(order()).replace(
+        /"properties":"[^}]*}\]}"/,
+        '"properties":{"Items":[{"ProductName":"Tee","SKU":"T-1","Quantity":1,"ItemPrice":28,"ProductID":12345678901234567890}]}',
+      ),
+    );
+    expect(row!.properties).toMatchObject({ Items: [{ SKU: 'T-1' }] });
+    expect(buildPayload(orderSpec, rowChange(row!))).toMatchObject({
+      ok: false,
+      rejection: {
+        column: 'properties',
+        reason:
+          'properties.Items[0].ProductID 12345678901234567000 is a whole number too large to keep every digit (beyond 2^53); write it as text in the model',
+      },
+    });
+  });
 
   it('builds a Placed Order with a numeric value, typed Items and the key as unique_id', () => {
     const built = buildPayload(orderSpec, rowChange(order()));

@@ -24,7 +24,7 @@ import { buildEventProfile } from './event-profile.ts';
 import { checkItems } from './items.ts';
 import { metricOf, metricPropertiesProblem } from './metric-rules.ts';
 import { eventPropertyKeyProblem, propertyKeyProblem } from './property-keys.ts';
-import { propertyValue } from './properties.ts';
+import { nestedNumberProblem, propertyValue } from './properties.ts';
 import { reject } from './rejection.ts';
 import { eventPropertiesProblem } from './size.ts';
 import { eventEntry, eventRequestBytes, type EventFields } from './entries.ts';
@@ -106,6 +106,8 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
     const json = toJsonObject(row[jsonColumn]);
     if (json !== null && !json.ok) return reject(spec, key, jsonColumn, json.reason);
     if (json !== null) {
+      const nested = nestedNumberProblem(json.value);
+      if (nested !== null) return reject(spec, key, jsonColumn, `properties.${nested}`);
       for (const name of Object.keys(json.value)) {
         const problem = eventPropertyKeyProblem(name);
         if (problem !== null) return reject(spec, key, jsonColumn, `properties ${problem}`);

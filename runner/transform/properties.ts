@@ -7,6 +7,9 @@
  * number beyond ±2^53: a row's JSON number is read as a double, which holds no more digits, so a
  * BIGINT such as 9007199254740993 arrives as 9007199254740992, an id silently changed; as text
  * (cast in the model) it keeps every digit, as an external_id must (identity/external-id.ts).
+ * The same holds for a number anywhere inside a VARIANT, OBJECT or ARRAY column or a properties_json
+ * object: Snowflake's TO_JSON writes its digits whole
+ * (https://docs.snowflake.com/en/sql-reference/functions/to_json), the parsed row holds a double.
  */
 import type { Coerced } from './coerced.ts';
 import { isoUtc, toIsoTime } from './timestamp.ts';
@@ -21,25 +24,54 @@ export function propertyValue(value: unknown): Coerced<unknown> {
         if (iso?.ok === true) return iso;
       }
       return { ok: true, value };
-    case 'number':
-      if (!Number.isFinite(value)) return { ok: false, reason: `${value} is not a finite number` };
-      if (Number.isInteger(value) && !Number.isSafeInteger(value))
-        return {
-          ok: false,
-          reason: `${value} is a whole number too large to keep every digit (beyond 2^53); cast the column to text in the model`,
-        };
-      return { ok: true, value };
+    case 'number': {
+      const problem = numberProblem(value);
+      return problem === null
+        ? { ok: true, value }
+        : { ok: false, reason: `${problem}; cast the column to text in the model` };
+    }
     case 'bigint':
       return Number.isSafeInteger(Number(value))
         ? { ok: true, value: Number(value) }
         : { ok: true, value: value.toString() };
-    case 'object':
+    case 'object': {
       if (value instanceof Date)
         return Number.isNaN(value.getTime())
           ? { ok: false, reason: 'is an invalid date' }
           : { ok: true, value: isoUtc(value.getTime()) };
-      return { ok: true, value };
+      const nested = value === null ? null : nestedNumberProblem(value);
+      return nested === null ? { ok: true, value } : { ok: false, reason: nested };
+    }
     default:
       return { ok: true, value };
   }
+}
+
+/** Why a number cannot be sent as it is, or null. */
+function numberProblem(value: number): string | null {
+  if (!Number.isFinite(value)) return `${value} is not a finite number`;
+  if (Number.isInteger(value) && !Number.isSafeInteger(value))
+    return `${value} is a whole number too large to keep every digit (beyond 2^53)`;
+  return null;
+}
+
+/**
+ * The first number inside a JSON object or array that cannot be sent as it is (`numberProblem`),
+ * named by its path (`erp.ids[1]`), or null. A non-finite number reaches here only from a row
+ * whose text held a bare NaN or Infinity (state/row-json.ts); JSON would send it as null.
+ */
+export function nestedNumberProblem(value: object, path = ''): string | null {
+  const entries: [string, unknown][] = Array.isArray(value)
+    ? value.map((v, i): [string, unknown] => [`${path}[${i}]`, v])
+    : Object.entries(value).map(([k, v]): [string, unknown] => [path === '' ? k : `${path}.${k}`, v]);
+  for (const [at, v] of entries) {
+    if (typeof v === 'number') {
+      const problem = numberProblem(v);
+      if (problem !== null) return `${at} ${problem}; write it as text in the model`;
+    } else if (typeof v === 'object' && v !== null && !(v instanceof Date)) {
+      const problem = nestedNumberProblem(v, at);
+      if (problem !== null) return problem;
+    }
+  }
+  return null;
 }
