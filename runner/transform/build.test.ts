@@ -187,9 +187,21 @@ describe('profile payloads', () => {
       rejection: {
         column: 'predicted_ltv',
         reason:
-          'property predicted_ltv: 9007199254740992 is a whole number too large to keep every digit (beyond 2^53); cast the column to text in the model',
+          "property predicted_ltv: 9007199254740992 is beyond ±2^53, where a JSON number no longer keeps every digit (the model's value may have other last digits, or decimals); cast the column to text in the model",
       },
     });
+    // A DECIMAL(38,10) of 12345678901234567890.0123456789 is no whole number: the reason says
+    // the value shown is not the model's, rather than calling it whole.
+    const decimal = buildPayload(
+      profileSpec,
+      rowChange({
+        id: 'C1',
+        email: 'a@example.com',
+        predicted_ltv: JSON.parse('12345678901234567890.0123456789') as number,
+      }),
+    );
+    expect(decimal).toMatchObject({ ok: false, rejection: { column: 'predicted_ltv' } });
+    expect(decimal.ok ? '' : decimal.rejection.reason).not.toContain('whole number');
     const safe = buildPayload(
       profileSpec,
       rowChange({ id: 'C1', email: 'a@example.com', predicted_ltv: Number.MAX_SAFE_INTEGER }),

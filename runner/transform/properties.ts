@@ -26,7 +26,9 @@ export function propertyValue(value: unknown): Coerced<unknown> {
       if (Number.isInteger(value) && !Number.isSafeInteger(value))
         return {
           ok: false,
-          reason: `${value} is a whole number too large to keep every digit (beyond 2^53); cast the column to text in the model`,
+          // Every double beyond ±2^53 is whole, so the value read says nothing of the model's:
+          // a DECIMAL(38,10) with decimals arrives here whole too.
+          reason: `${value} is beyond ±2^53, where a JSON number no longer keeps every digit (the model's value may have other last digits, or decimals); cast the column to text in the model`,
         };
       return { ok: true, value };
     case 'bigint':
