@@ -9,6 +9,7 @@
  */
 import { normalizedEmailSql } from '../identity/email.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
+import { rowKeySql } from './row-key.ts';
 import type { Warehouse } from './warehouse.ts';
 
 export interface SharedEmails {
@@ -32,8 +33,8 @@ export async function sharedEmails(
   if (email === undefined || !MERGED_BY_EMAIL.has(spec.config.object)) return null;
   const d = wh.dialect;
   const shared = `select e, count(distinct k) as n, min(k) as first_key, max(k) as last_key
-    from (select ${normalizedEmailSql(d.column(email))} as e, cast(${d.column(spec.config.key)} as varchar) as k
-          from ${spec.model.relationName}) as rows
+    from (select ${normalizedEmailSql(`rows_in.${d.column(email)}`)} as e, ${rowKeySql(d, 'rows_in', spec.config.key)} as k
+          from ${spec.model.relationName} as rows_in) as rows
     where e is not null and k is not null
     group by e having count(distinct k) > 1`;
   const [totals] = await wh.query(`select count(*) as emails, sum(n) as keys from (${shared}) as s`);

@@ -6,6 +6,7 @@
  */
 import { WarehouseError } from '../errors.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
+import { rowKeySql } from '../source/row-key.ts';
 import type { Row } from '../source/warehouse.ts';
 import type { DiffCounts } from './changes.ts';
 import { diffSql, scopeCondition, type DiffMode } from './diff-sql.ts';
@@ -29,7 +30,7 @@ export type { StreamedChange } from './change-line.ts';
 export interface PlanCounts extends DiffCounts {
   changedEvents: number;
   previouslyRejected: number;
-  /** Rows whose key column is NULL: rejected, never counted as removals. */
+  /** Rows whose key column is NULL or blank: rejected, never counted as removals. */
   nullKeys: number;
   /** Held-back rows sent again by --retry-rejected (or --full-refresh). */
   retried: number;
@@ -53,7 +54,7 @@ export async function waitingToSend(
   rejectedKeys: string[],
 ): Promise<number> {
   const d = state.wh.dialect;
-  const key = `cast(m.${d.column(spec.config.key)} as varchar)`;
+  const key = rowKeySql(d, 'm', spec.config.key);
   const inScope = scopeCondition(spec, state, 'm');
   const conditions = [
     `not exists (select 1 from ${state.table('snapshot')} as a where a.sync = ${d.literal(upstream.name)} and a.key = ${key})`,
@@ -79,7 +80,7 @@ export async function afterNeverMet(state: State, spec: SyncSpec): Promise<numbe
   const after = spec.config.after;
   if (after === undefined) return null;
   const d = state.wh.dialect;
-  const key = `cast(m.${d.column(spec.config.key)} as varchar)`;
+  const key = rowKeySql(d, 'm', spec.config.key);
   const [row] = await state.wh.query(
     `select
       (select count(*) from ${state.table('snapshot')} where sync = ${d.literal(after)}) as confirmed,
