@@ -141,6 +141,17 @@ describe('exposures → sync specs', () => {
     ]);
   });
 
+  it('says that a source is not synced, naming it, when an exposure depends on a source alone', () => {
+    const m = manifest({
+      ...exposure('raw', profileBlock, { depends_on: { nodes: ['source.shop.shopify.customers'] } }),
+      ...exposure('none', profileBlock, { depends_on: { nodes: [] } }),
+    });
+    expect(buildSpecs(m, null).problems).toEqual([
+      "exposure `none` (exposures/klaviyo.yml): depends_on no model; add `depends_on: [ref('your_model')]`.",
+      "exposure `raw` (exposures/klaviyo.yml): depends_on no model, only the source `shopify.customers`; the runner syncs a model, seed or snapshot: select from the source in a model and add `depends_on: [ref('your_model')]`.",
+    ]);
+  });
+
   it('takes a deletion sync with its identity alone, and names the keys it does not take', () => {
     const deletion = {
       object: 'deletion',

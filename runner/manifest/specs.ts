@@ -109,6 +109,23 @@ const field = (block: unknown, key: string): unknown =>
   typeof block === 'object' && block !== null ? (block as Record<string, unknown>)[key] : undefined;
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
+/**
+ * What to say of an exposure that depends on no model. A dbt source is a table dbt did not build
+ * and holds no manifest relation the runner reads, so one named alone gets its own sentence
+ * (https://docs.getdbt.com/reference/exposure-properties, `depends_on`; a source's unique_id is
+ * `source.<package>.<source>.<table>`).
+ */
+function noModel(at: string, exposure: ManifestExposure): string {
+  const sources = (exposure.depends_on?.nodes ?? [])
+    .filter((id) => id.startsWith('source.'))
+    .map((id) => `\`${id.split('.').slice(2).join('.')}\``);
+  const only =
+    sources.length === 0
+      ? ''
+      : `, only the source${sources.length === 1 ? '' : 's'} ${sources.join(', ')}; the runner syncs a model, seed or snapshot: select from the source in a model and`;
+  return `${at}: depends_on no model${only}${only === '' ? ';' : ''} add \`depends_on: [ref('your_model')]\`.`;
+}
+
 /** The node an exposure ships, or the problem that keeps it from being read. */
 function shippedNode(
   manifest: Manifest,
@@ -133,7 +150,7 @@ function shippedNode(
     return {
       problem:
         dependencies.length === 0
-          ? `${at}: depends_on no model; add \`depends_on: [ref('your_model')]\`.`
+          ? noModel(at, exposure)
           : `${at}: depends_on ${dependencies.length} models (${dependencies.map((n) => n.name).join(', ')}); name the synced one in config.meta.klaviyo.model.`,
     };
   }

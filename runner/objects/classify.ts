@@ -35,7 +35,7 @@ export function diffRejection(spec: SyncSpec, change: StreamedChange): Rejection
     return {
       ...where,
       key: '',
-      reason: `the key column is NULL (row with ${identityOf(spec, change)}); a row needs a key to be tracked, so it is not sent and never counted as a removal`,
+      reason: `the key column is NULL or blank (row with ${identityOf(spec, change)}); a row needs a key to be tracked, so it is not sent and never counted as a removal`,
     };
   return null;
 }

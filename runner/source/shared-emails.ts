@@ -10,6 +10,7 @@
 import { normalizedEmailSql } from '../identity/email.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
 import { modelColumn } from './model-columns.ts';
+import { rowKeySql } from './row-key.ts';
 import type { Warehouse } from './warehouse.ts';
 
 export interface SharedEmails {
@@ -33,8 +34,8 @@ export async function sharedEmails(
   if (email === undefined || !MERGED_BY_EMAIL.has(spec.config.object)) return null;
   const d = wh.dialect;
   const shared = `select e, count(distinct k) as n, min(k) as first_key, max(k) as last_key
-    from (select ${normalizedEmailSql(modelColumn(spec, d, email))} as e, cast(${modelColumn(spec, d, spec.config.key)} as varchar) as k
-          from ${spec.model.relationName}) as rows
+    from (select ${normalizedEmailSql(`rows_in.${modelColumn(spec, d, email)}`)} as e, ${rowKeySql(`rows_in.${modelColumn(spec, d, spec.config.key)}`)} as k
+          from ${spec.model.relationName} as rows_in) as rows
     where e is not null and k is not null
     group by e having count(distinct k) > 1`;
   // The totals ride on each example row (window aggregates run before the limit), so the model is

@@ -16,7 +16,8 @@
  *   An update or changed_event whose columns changed type and not value has another text, and so
  *   another hash, for what Klaviyo would receive as before: the runner compares such rows as sent
  *   (objects/as-sent.ts), which is why prev_json rides with every changed row.
- *   null_key         the key column is NULL: the row cannot be tracked, so it is rejected. A NULL
+ *   null_key         the key column is NULL, empty or blank (source/row-key.ts): the row cannot be
+ *                    tracked, so it is rejected. A NULL
  *                    key matches no snapshot row in the join
  *                    (https://duckdb.org/docs/sql/expressions/comparison_operators), and the row is
  *                    told from a removal by its hash
@@ -28,6 +29,7 @@
 import { normalizedEmailSql } from '../identity/email.ts';
 import { modelColumn } from '../source/model-columns.ts';
 import { IMMUTABLE_OBJECTS, syncColumns, type SyncSpec } from '../manifest/spec.ts';
+import { rowKeySql } from '../source/row-key.ts';
 import { EMAIL_CONSENT_FIELD } from './changes.ts';
 import type { State } from './schema.ts';
 
@@ -117,7 +119,7 @@ export function diffSql(
     ...columns.map((c): [string, string] => [c, `m.${modelColumn(spec, d, c)}`]),
     ...(consents === null ? [] : [[EMAIL_CONSENT_FIELD, 'sc.email_consent'] as [string, string]]),
   ]);
-  const key = `cast(m.${modelColumn(spec, d, spec.config.key)} as varchar)`;
+  const key = rowKeySql(`m.${modelColumn(spec, d, spec.config.key)}`);
   const name = d.literal(spec.name);
   const inScope = scopeCondition(spec, state, 'm');
   const after = spec.config.after;
@@ -150,7 +152,7 @@ export function diffSql(
   const unsubscribedKeys =
     consents === null
       ? `select key from ${state.table('snapshot')} where 1 = 0`
-      : `select distinct cast(m2.${modelColumn(spec, d, spec.config.key)} as varchar) as key
+      : `select distinct ${rowKeySql(`m2.${modelColumn(spec, d, spec.config.key)}`)} as key
          from ${spec.model.relationName} as m2
          inner join ${consents} as sc2 on sc2.email_key = ${emailOf('m2')}
          where sc2.email_consent = 'UNSUBSCRIBED'`;

@@ -7,6 +7,7 @@
 import { WarehouseError } from '../errors.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
 import { modelColumn } from '../source/model-columns.ts';
+import { rowKeySql } from '../source/row-key.ts';
 import type { Row } from '../source/warehouse.ts';
 import type { DiffCounts } from './changes.ts';
 import { diffSql, scopeCondition, type DiffMode } from './diff-sql.ts';
@@ -33,7 +34,7 @@ export interface PlanCounts extends DiffCounts {
   /** Of them, reported by an earlier run under the same hash: counted, never streamed (diff-sql.ts). */
   changedEventsReported: number;
   previouslyRejected: number;
-  /** Rows whose key column is NULL: rejected, never counted as removals. */
+  /** Rows whose key column is NULL or blank: rejected, never counted as removals. */
   nullKeys: number;
   /** Held-back rows sent again by --retry-rejected (or --full-refresh). */
   retried: number;
@@ -57,7 +58,7 @@ export async function waitingToSend(
   rejectedKeys: string[],
 ): Promise<number> {
   const d = state.wh.dialect;
-  const key = `cast(m.${modelColumn(spec, d, spec.config.key)} as varchar)`;
+  const key = rowKeySql(`m.${modelColumn(spec, d, spec.config.key)}`);
   const inScope = scopeCondition(spec, state, 'm');
   const conditions = [
     `not exists (select 1 from ${state.table('snapshot')} as a where a.sync = ${d.literal(upstream.name)} and a.key = ${key})`,
@@ -83,7 +84,7 @@ export async function afterNeverMet(state: State, spec: SyncSpec): Promise<numbe
   const after = spec.config.after;
   if (after === undefined) return null;
   const d = state.wh.dialect;
-  const key = `cast(m.${modelColumn(spec, d, spec.config.key)} as varchar)`;
+  const key = rowKeySql(`m.${modelColumn(spec, d, spec.config.key)}`);
   const [row] = await state.wh.query(
     `select
       (select count(*) from ${state.table('snapshot')} where sync = ${d.literal(after)}) as confirmed,

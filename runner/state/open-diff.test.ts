@@ -80,6 +80,23 @@ describe("a sync's diff, its counts then its rows", () => {
     expect(byKindAndKey(await read(state, 5000))).toEqual(byKindAndKey(rows));
   });
 
+  it('takes a key of blanks for no key: such a row is rejected as one without a key, never sent', async () => {
+    // An event of key '' went to Klaviyo with the unique_id of an empty text, shared by every
+    // later order whose id is blank too.
+    await wh.execute(`insert into people values ('', 'e@x.com', 'z'), ('   ', 'b@x.com', 'z')`);
+    const diff = await openDiff(state, profiles, {}, 5000);
+    expect(diff.counts).toMatchObject({ create: 11, duplicateKeys: 1, nullKeys: 4 });
+    const rows: StreamedChange[] = [];
+    for await (const chunk of diff.changes) rows.push(...chunk);
+    expect(byKindAndKey(rows).filter((r) => !/^create \d/.test(r))).toEqual([
+      'duplicate 4',
+      'null_key ',
+      'null_key ',
+      'null_key ',
+      'null_key ',
+    ]);
+  });
+
   it('streams only what changed once the snapshot holds the rest, with the values Klaviyo had', async () => {
     expect(await afterAnEdit(state)).toMatchObject(EDITED);
   });

@@ -188,9 +188,21 @@ describe('profile payloads', () => {
       rejection: {
         column: 'predicted_ltv',
         reason:
-          'property predicted_ltv: 9007199254740992 is a whole number too large to keep every digit (beyond 2^53); cast the column to text in the model',
+          "property predicted_ltv: 9007199254740992 is beyond ±2^53, where a JSON number no longer keeps every digit (the model's value may have other last digits, or decimals); cast the column to text in the model",
       },
     });
+    // A DECIMAL(38,10) of 12345678901234567890.0123456789 is no whole number: the reason says
+    // the value shown is not the model's, rather than calling it whole.
+    const decimal = buildPayload(
+      profileSpec,
+      rowChange({
+        id: 'C1',
+        email: 'a@example.com',
+        predicted_ltv: JSON.parse('12345678901234567890.0123456789') as number,
+      }),
+    );
+    expect(decimal).toMatchObject({ ok: false, rejection: { column: 'predicted_ltv' } });
+    expect(decimal.ok ? '' : decimal.rejection.reason).not.toContain('whole number');
     const safe = buildPayload(
       profileSpec,
       rowChange({ id: 'C1', email: 'a@example.com', predicted_ltv: Number.MAX_SAFE_INTEGER }),
@@ -208,7 +220,7 @@ describe('profile payloads', () => {
       rejection: {
         column: 'rfm_segment',
         reason:
-          'property rfm_segment: erp.ids[1] 12345678901234567000 is a whole number too large to keep every digit (beyond 2^53); write it as text in the model',
+          "property rfm_segment: erp.ids[1] 12345678901234567000 is beyond ±2^53, where a JSON number no longer keeps every digit (the model's value may have other last digits, or decimals); write it as text in the model",
       },
     });
     const nested = parseRow('{"id":"C1","email":"a@example.com","rfm_segment":{"erp":{"ids":[1,2.5e-3]}}}');
@@ -337,7 +349,7 @@ describe('event payloads', () => {
       rejection: {
         column: 'properties',
         reason:
-          'properties.Items[0].ProductID 12345678901234567000 is a whole number too large to keep every digit (beyond 2^53); write it as text in the model',
+          "properties.Items[0].ProductID 12345678901234567000 is beyond ±2^53, where a JSON number no longer keeps every digit (the model's value may have other last digits, or decimals); write it as text in the model",
       },
     });
   });

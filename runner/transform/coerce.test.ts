@@ -15,6 +15,23 @@ describe('toNumber beyond the case table', () => {
     expect(toNumber(2n ** 60n)).toMatchObject({ ok: false, code: 'out_of_range' });
   });
 
+  it('refuses a typed amount of 10^14 or more, as it refuses the same amount written as text', () => {
+    // A DECIMAL(38,2) of 12345678901234567890.50 or 9007199254740993 reaches the runner as a JSON
+    // number, already rounded to a double: sent, it would be another amount.
+    expect(toNumber('12345678901234567890.50')).toMatchObject({ ok: false, code: 'out_of_range' });
+    expect(toNumber(JSON.parse('12345678901234567890.50'))).toMatchObject({
+      ok: false,
+      code: 'out_of_range',
+    });
+    expect(toNumber(JSON.parse('9007199254740993'))).toMatchObject({ ok: false, code: 'out_of_range' });
+    expect(toNumber(-1e14)).toEqual({
+      ok: false,
+      code: 'out_of_range',
+      reason: '-100000000000000 is too large: an amount is less than 10^14 (docs/value-rules.md)',
+    });
+    expect(toNumber(99_999_999_999_999.98)).toEqual({ ok: true, value: 99_999_999_999_999.98 });
+  });
+
   it('says in words what is wrong and what to do', () => {
     expect(toNumber('1,234')).toEqual({
       ok: false,

@@ -129,20 +129,33 @@ function fromDriver(raw: unknown): string | Coerced<number> {
   return { ok: false, code: 'not_a_number', reason: `${JSON.stringify(raw)} is not a number` };
 }
 
+/** A typed amount of 10^14 or more, refused as the same amount written as text is. */
+function typedOutOfRange(shown: string): Coerced<number> {
+  return {
+    ok: false,
+    code: 'out_of_range',
+    reason: `${shown} is too large: an amount is less than 10^14 (docs/value-rules.md)`,
+  };
+}
+
 /**
  * An amount of money (or any decimal) by the number rule; null when missing. JS numbers and
- * bigints from typed columns are taken as they are, if finite.
+ * bigints from typed columns are taken as they are, if finite and below 10^14 like any amount:
+ * a DECIMAL(38,2) of 9007199254740993 or 12345678901234567890.50 reaches the runner as a JSON
+ * number already rounded to a double (https://www.rfc-editor.org/rfc/rfc8259#section-6), so
+ * sending it would send another amount.
  */
 export function toNumber(raw: unknown, options: NumberOptions = {}): Coerced<number> | null {
   if (raw === null || raw === undefined) return null;
   if (typeof raw === 'number') {
     if (!Number.isFinite(raw))
       return { ok: false, code: 'not_a_number', reason: `${raw} is not a finite number` };
+    if (Math.abs(raw) >= MONEY_LIMIT) return typedOutOfRange(String(raw));
     return { ok: true, value: raw === 0 ? 0 : raw };
   }
   if (typeof raw === 'bigint') {
     const n = Number(raw);
-    return Number.isSafeInteger(n) ? { ok: true, value: n } : refuse('out_of_range', raw.toString());
+    return Math.abs(n) < MONEY_LIMIT ? { ok: true, value: n } : typedOutOfRange(raw.toString());
   }
   const text = fromDriver(raw);
   if (typeof text !== 'string') return text;

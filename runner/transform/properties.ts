@@ -51,7 +51,9 @@ export function propertyValue(value: unknown): Coerced<unknown> {
 function numberProblem(value: number): string | null {
   if (!Number.isFinite(value)) return `${value} is not a finite number`;
   if (Number.isInteger(value) && !Number.isSafeInteger(value))
-    return `${value} is a whole number too large to keep every digit (beyond 2^53)`;
+    // Every double beyond ±2^53 is whole, so the value read says nothing of the model's: a
+    // DECIMAL(38,10) with decimals arrives here whole too.
+    return `${value} is beyond ±2^53, where a JSON number no longer keeps every digit (the model's value may have other last digits, or decimals)`;
   return null;
 }
 
