@@ -37,6 +37,7 @@ import { loadSyncs } from '../runner/manifest/load.ts';
 import { openWarehouse } from '../runner/source/open.ts';
 import { diffSql } from '../runner/state/diff.ts';
 import { ensureStateSchema, stateOf } from '../runner/state/schema.ts';
+import { cpuNow, cpuSince, otherThreads, processCpu, type Cpu } from './bench-cpu.ts';
 import { timeline } from './bench-timeline.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -179,40 +180,6 @@ async function waitFor(url: string): Promise<void> {
     }
   }
   throw new Error(`the sandbox at ${url} did not start`);
-}
-
-/** CPU seconds: every thread of the process, and its main thread alone. */
-interface Cpu {
-  total: number;
-  main: number;
-  /** The sync's other threads, told apart by when they began (scripts/bench-probe.js). */
-  earlyThreads?: number;
-  later?: number;
-}
-
-/** The other threads' CPU by kind, as far as the probe tells them apart. */
-function otherThreads(cpu: Cpu): string {
-  if (cpu.earlyThreads === undefined || cpu.later === undefined) return 'DuckDB workers, GC helpers, libuv';
-  return `${cpu.earlyThreads.toFixed(2)} s on threads begun before the CLI loaded (V8's workers: GC and compilers; libuv's pool, where DuckDB's client calls run), ${cpu.later.toFixed(2)} s on threads begun later (DuckDB's workers)`;
-}
-
-/** Seconds of CPU per clock tick in /proc's stat files (USER_HZ, 100 on Linux). */
-const TICK = 1 / 100;
-
-/**
- * CPU seconds of this process: all threads (process.cpuUsage) and the main thread alone, from
- * /proc/self/task/<pid>/stat, fields 14 and 15 (utime, stime: https://man7.org/linux/man-pages/man5/proc_pid_stat.5.html).
- */
-function cpuNow(): Cpu {
-  const used = process.cpuUsage();
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { total: (used.user + used.system) / 1e6, main: (Number(fields[11]) + Number(fields[12])) * TICK };
-}
-
-function cpuSince(start: Cpu): Cpu {
-  const now = cpuNow();
-  return { total: now.total - start.total, main: now.main - start.main };
 }
 
 /**
@@ -363,7 +330,10 @@ if (mode === 'reference') {
         .pop()!,
     ) as { wall: number; cpu: Cpu; streamed: number };
     // BENCH_SYNC_PROFILE=<dir> writes a V8 CPU profile of the sync's process there.
+    const sandboxBefore = processCpu(sandbox.pid!);
     const run = await runShipped(dir, env, process.env.BENCH_SYNC_PROFILE);
+    // The sandbox answers on the same cores: its CPU during the sync is time the runner could not have.
+    const sandboxCpu = processCpu(sandbox.pid!) - sandboxBefore;
     if (run.exitCode !== 0) throw new Error(`the sync exited with ${run.exitCode}`);
     const { status, requests, syncs } = requestsOf(dir);
     const minimum = minimumRequests(rows);
@@ -382,6 +352,7 @@ if (mode === 'reference') {
         `  main thread ${run.cpu.main.toFixed(2)} s = ${perRow(run.cpu.main)} µs/row (the runner's JavaScript, GC pauses and DuckDB client calls); other threads ${(run.cpu.total - run.cpu.main).toFixed(2)} s: ${otherThreads(run.cpu)}`,
         `  warehouse reference ${reference.cpu.total.toFixed(2)} s (main thread ${reference.cpu.main.toFixed(2)} s, wall ${reference.wall.toFixed(2)} s): the ${reference.streamed.toLocaleString('en-US')} diff rows streamed out and the confirmed rows written by INSERT … SELECT, no runner logic`,
         `  net of the warehouse ${net.toFixed(2)} s = ${perRow(net)} µs/row (target ≤ 10); main thread net ${netMain.toFixed(2)} s = ${perRow(netMain)} µs/row`,
+        `  the sandbox (Klaviyo's stand-in, on the same ${os.availableParallelism()} cores) used ${sandboxCpu.toFixed(2)} s of CPU meanwhile`,
         `peak RSS ${run.peakRssMb.toFixed(0)} MB (target ≤ 300); JavaScript heap peak ${run.heapPeakMb.toFixed(0)} MB (sampled every 50 ms)`,
         ...(run.atRssPeakMb === undefined
           ? []

@@ -33,9 +33,21 @@ export async function timeline(url: string, startedAtMs: number, wall: number): 
   const tierStart = tier[0]!.startedAt;
   const tierEnd = Math.max(...tier.map((r) => r.finishedAt));
   const exit = startedAtMs + wall * 1000;
+  // The tier's starts in each second of the run, by operation: where it waited on the runner.
+  const seconds = Math.ceil(wall);
+  const perSecond = (ops: (id: string) => boolean) => {
+    const counts = Array.from({ length: seconds }, () => 0);
+    for (const r of tier)
+      if (ops(r.operationId!))
+        counts[Math.min(seconds - 1, Math.floor((r.startedAt - startedAtMs) / 1000))]! += 1;
+    return counts.join(' ');
+  };
+  const ops = [...new Set(tier.map((r) => r.operationId!))];
   return [
     `where the wall goes: start-up to the first request ${s(first - startedAtMs)} s, to the first ${busiest}-tier request ${s(tierStart - startedAtMs)} s;`,
     `  the ${tier.length} ${busiest}-tier requests from ${s(tierStart - startedAtMs)} s to their last answer at ${s(tierEnd - startedAtMs)} s, the tier idle ${s(idle)} s of that while requests were to come;`,
     `  from that answer to the process's exit ${s(exit - tierEnd)} s`,
+    `  the tier's requests started in each second of the wall, by operation:`,
+    ...ops.map((op) => `    ${op.padEnd(32)} ${perSecond((id) => id === op)}`),
   ].join('\n');
 }
