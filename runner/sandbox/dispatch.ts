@@ -2,6 +2,7 @@
  * From an authenticated request to its handler's answer: find the route (405 for a known path
  * with another method, 404 for an unknown one), read the JSON:API body, run the handler.
  */
+import type { ParsedBody } from './exchange.ts';
 import type { Faults } from './faults.ts';
 import { HttpError } from './jsonapi.ts';
 import { advanceJobs, ROUTES, type Answer, type Route } from './routes.ts';
@@ -34,20 +35,10 @@ export function routeFor(method: string | undefined, path: string): { route: Rou
  * The request body as JSON (undefined when empty); a write without one is refused, as Klaviyo does,
  * unless its route takes none.
  */
-export function readJson(text: string, method: string | undefined, bodyless = false): unknown {
-  let body: unknown = undefined;
-  if (text !== '') {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new HttpError(
-        400,
-        'parse_error',
-        'Malformed request body.',
-        'The request body is not valid JSON.',
-      );
-    }
-  }
+export function readJson(parsed: ParsedBody, method: string | undefined, bodyless = false): unknown {
+  if (parsed !== null && !parsed.ok)
+    throw new HttpError(400, 'parse_error', 'Malformed request body.', 'The request body is not valid JSON.');
+  const body = parsed?.value;
   if (!bodyless && ['POST', 'PATCH', 'DELETE'].includes(method ?? '') && body === undefined)
     throw new HttpError(400, 'invalid', 'Invalid input.', 'A JSON:API request body is required.', '/data');
   return body;

@@ -63,6 +63,18 @@ export async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** A request's body read as JSON once, for its record and its handler; null when empty. */
+export type ParsedBody = { ok: true; value: unknown } | { ok: false; text: string } | null;
+
+export function parseBody(text: string): ParsedBody {
+  if (text === '') return null;
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false, text };
+  }
+}
+
 /** Header names that carry credentials in one form or another (Authorization, X-Api-Key, cookies...). */
 const CREDENTIAL_HEADER = /auth|key|token|secret|password|passwd|cookie|session|signature|credential/i;
 
@@ -103,7 +115,7 @@ export function openExchange(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  text: string,
+  body: ParsedBody,
   startedAt: number,
   recorded: RecordedRequest[],
 ): Exchange {
@@ -118,13 +130,7 @@ export function openExchange(
     startedAt,
     finishedAt: 0,
   };
-  if (text !== '') {
-    try {
-      record.body = JSON.parse(text);
-    } catch {
-      record.body = text;
-    }
-  }
+  if (body !== null) record.body = body.ok ? body.value : body.text;
   const finish = (status: number) => {
     record.status = status;
     record.finishedAt = Date.now();

@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { ConfigError } from '../errors.ts';
 import { authenticate } from './authenticate.ts';
 import { dispatch, readJson, routeFor, type Account } from './dispatch.ts';
-import { openExchange, readBody, send, type Exchange, type RecordedRequest } from './exchange.ts';
+import { openExchange, parseBody, readBody, send, type Exchange, type RecordedRequest } from './exchange.ts';
 import { Faults, type FaultConfig } from './faults.ts';
 import { answerAfter, faultBefore, proxyRefusesBody } from './inject.ts';
 import { HttpError } from './jsonapi.ts';
@@ -93,7 +93,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     const startedAt = Date.now();
     const url = new URL(req.url ?? '/', base);
     const text = await readBody(req);
-    const ex = openExchange(req, res, url, text, startedAt, recorded);
+    const parsed = parseBody(text);
+    const ex = openExchange(req, res, url, parsed, startedAt, recorded);
     if (url.pathname.startsWith('/__sandbox/')) return inspection(ex, req, res, url);
     let limitHeaders: Record<string, string> = {};
     try {
@@ -107,8 +108,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       const wait = limiter.take(key, op, startedAt);
       if (wait === null) limitHeaders = limiter.headers(key, op, startedAt);
       if (await faultBefore(ex, faults, op, wait)) return;
-      const body = readJson(text, req.method, route.bodyless === true);
-      ex.record.body = body;
+      const body = readJson(parsed, req.method, route.bodyless === true);
       const account: Account = { store, faults, base, jobDelayMs };
       const result = dispatch(account, route, params, url, body);
       if (req.method !== 'GET') persist();

@@ -98,6 +98,9 @@ export interface SandboxState {
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const E164 = /^\+[1-9]\d{7,14}$/;
 
+/** Crockford's base32, as Klaviyo's ids look. */
+const ID_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
 export class Store {
   profiles = new Map<string, Profile>();
   byEmail = new Map<string, string>();
@@ -117,17 +120,20 @@ export class Store {
   /** Klaviyo-looking ids (26 upper-case base32 characters for profiles, 6 for lists), deterministic per store. */
   newId(kind: string, length = 26): string {
     this.counter += 1;
-    const hex = createHash('sha256').update(`${kind}:${this.counter}`).digest('hex');
-    const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+    const digest = createHash('sha256').update(`${kind}:${this.counter}`).digest();
     let out = '';
-    for (let i = 0; out.length < length; i += 2)
-      out += alphabet[parseInt(hex.slice(i % 64, (i % 64) + 2), 16) % 32];
+    for (let i = 0; i < length; i += 1) out += ID_ALPHABET[digest[i % digest.length]! % 32];
     return out;
   }
 
+  /** The time now as Klaviyo writes it; one text per millisecond, as a bulk request stamps thousands. */
   now(): string {
-    return new Date().toISOString();
+    const ms = Date.now();
+    if (ms !== this.lastNow.ms) this.lastNow = { ms, iso: new Date(ms).toISOString() };
+    return this.lastNow.iso;
   }
+
+  private lastNow = { ms: Number.NaN, iso: '' };
 
   /** Finds the profiles the identifiers point at (0, 1, or more than 1 = a conflict). */
   matches(ids: {
