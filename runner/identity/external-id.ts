@@ -4,7 +4,7 @@
  * would silently change: a JSON number beyond 2^53 has already lost digits (a BIGINT key should be
  * cast to text in the model), and a fractional number is not an id.
  */
-import type { Normalized } from './result.ts';
+import { beyondSafeDigits, type Normalized } from './result.ts';
 
 export function normalizeExternalId(raw: unknown): Normalized | null {
   if (raw === null || raw === undefined) return null;
@@ -13,7 +13,7 @@ export function normalizeExternalId(raw: unknown): Normalized | null {
       return {
         ok: false,
         reason: Number.isInteger(raw)
-          ? `${JSON.stringify(String(raw))} is a number too large to keep every digit; cast the column to text in the model`
+          ? `${beyondSafeDigits(raw)}; cast the column to text in the model`
           : `${JSON.stringify(String(raw))} is not a whole number; an external_id must be text or an integer`,
       };
     return { ok: true, value: String(raw) };

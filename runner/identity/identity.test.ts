@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeEmail } from './email.ts';
+import { normalizeExternalId } from './external-id.ts';
 import { normalizePhone, phoneSyntax } from './phone.ts';
 
 describe('normalizeEmail', () => {
@@ -128,5 +129,20 @@ describe('phoneSyntax on a number already in E.164', () => {
     expect(phoneSyntax('+1234567890123456', null)).toMatchObject({ ok: false, code: 'too_long' });
     expect(phoneSyntax('+123456', null)).toMatchObject({ ok: false, code: 'too_short' });
     expect(phoneSyntax('+0441234567', null)).toMatchObject({ ok: false, code: 'not_a_phone' });
+  });
+});
+
+describe('normalizeExternalId', () => {
+  it('keeps text and safe integers, and refuses a number read past 2^53 without calling it the model’s', () => {
+    expect(normalizeExternalId('  C-1 ')).toEqual({ ok: true, value: 'C-1' });
+    expect(normalizeExternalId(Number.MAX_SAFE_INTEGER)).toEqual({ ok: true, value: '9007199254740991' });
+    // A HUGEINT of 12345678901234567891 reads back as 12345678901234567000: the reason says the
+    // value shown may not be the model's.
+    expect(normalizeExternalId(JSON.parse('12345678901234567891') as number)).toEqual({
+      ok: false,
+      reason:
+        "12345678901234567000 is beyond ±2^53, where a JSON number no longer keeps every digit (the model's value may have other last digits, or decimals); cast the column to text in the model",
+    });
+    expect(normalizeExternalId(1.5)).toMatchObject({ ok: false });
   });
 });

@@ -33,7 +33,19 @@ describe('an event sync names its metric once', () => {
     expect(checkSyncConfig({ ...event, metric_column: 'event name' }, at)).toEqual({
       ok: false,
       problems: [
-        `${at}: config.meta.klaviyo.metric_column must be a column name (letters, digits and underscores).`,
+        `${at}: config.meta.klaviyo.metric_column is "event name", not a column name the runner can use (letters, digits and underscores, not starting with a digit); rename the column in the model (\`"event name" as event_name\`) and name it so here.`,
+      ],
+    });
+  });
+});
+
+describe('a name that is not a column name', () => {
+  it('is named with its place in a list, and the alias the model could give it', () => {
+    const block = { ...event, metric: 'Placed Order', properties: ['OrderId', '1st-order flag'] };
+    expect(checkSyncConfig(block, at)).toEqual({
+      ok: false,
+      problems: [
+        `${at}: config.meta.klaviyo.properties.1 is "1st-order flag", not a column name the runner can use (letters, digits and underscores, not starting with a digit); rename the column in the model (\`"1st-order flag" as _1st_order_flag\`) and name it so here.`,
       ],
     });
   });

@@ -21,6 +21,31 @@ const validateConfig = schemaValidator<KlaviyoSyncConfig>({
 /** The keys a deletion sync takes (docs/privacy-deletions.md); the schema refuses the others. */
 export const DELETION_KEYS = ['object', 'model', 'key', 'identity', 'phone_region'];
 
+/** The value at a JSON pointer (RFC 6901) of the block, as Ajv's `instancePath` names it. */
+function valueAt(block: unknown, pointer: string): unknown {
+  let value = block;
+  for (const part of pointer.split('/').slice(1)) {
+    const name = part.replaceAll('~1', '/').replaceAll('~0', '~');
+    value =
+      typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+  }
+  return value;
+}
+
+/**
+ * Why a name is not one the runner can use as a column, and the fix: the column renamed in the
+ * model, where any name can be given an alias, rather than quoted in every statement the runner
+ * writes for both warehouses.
+ */
+function columnNameProblem(name: unknown): string {
+  const alias = String(name)
+    .trim()
+    .replace(/[^A-Za-z0-9_]+/g, '_')
+    .replace(/^(?=[0-9])/, '_')
+    .toLowerCase();
+  return `is ${JSON.stringify(name)}, not a column name the runner can use (letters, digits and underscores, not starting with a digit); rename the column in the model (\`"${String(name)}" as ${alias}\`) and name it so here.`;
+}
+
 /** Ajv's branch errors of if/then and oneOf add noise; keep the ones that say what to change. */
 function sentence(error: ErrorObject, where: string, block: unknown): string | null {
   const at = `config.meta.klaviyo${error.instancePath.replaceAll('/', '.')}`;
@@ -59,7 +84,7 @@ function sentence(error: ErrorObject, where: string, block: unknown): string | n
         return `${where}: ${at} starts or ends with white space; a list is found by its exact name, so it would be a second list beside the one without it.`;
       if (error.instancePath === '/phone_region')
         return `${where}: ${at} must be an ISO 3166-1 alpha-2 code in capitals, such as US, GB or DE.`;
-      return `${where}: ${at} must be a column name (letters, digits and underscores).`;
+      return `${where}: ${at} ${columnNameProblem(valueAt(block, error.instancePath))}`;
     case 'type':
       return `${where}: ${at} must be ${String(p.type)}.`;
     default:

@@ -136,7 +136,7 @@ describe('exposures → sync specs', () => {
       "exposure `b` (exposures/klaviyo.yml): config.meta.klaviyo mixes keys of different sync objects (see the `object` key's allowed keys in the README).",
       'exposure `c` (exposures/klaviyo.yml): config.meta.klaviyo has an unknown key `colour`.',
       'exposure `c` (exposures/klaviyo.yml): config.meta.klaviyo.object must be one of "profile", "event", "list_membership", "deletion".',
-      'exposure `c` (exposures/klaviyo.yml): config.meta.klaviyo.key must be a column name (letters, digits and underscores).',
+      'exposure `c` (exposures/klaviyo.yml): config.meta.klaviyo.key is "bad key", not a column name the runner can use (letters, digits and underscores, not starting with a digit); rename the column in the model (`"bad key" as bad_key`) and name it so here.',
       'exposure `d` (exposures/klaviyo.yml): model `eph` is ephemeral, so there is no table to read; materialize it as a table or view.',
     ]);
   });

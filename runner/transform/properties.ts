@@ -11,6 +11,7 @@
  * object: Snowflake's TO_JSON writes its digits whole
  * (https://docs.snowflake.com/en/sql-reference/functions/to_json), the parsed row holds a double.
  */
+import { beyondSafeDigits } from '../identity/result.ts';
 import type { Coerced } from './coerced.ts';
 import { isoUtc, toIsoTime } from './timestamp.ts';
 
@@ -50,10 +51,7 @@ export function propertyValue(value: unknown): Coerced<unknown> {
 /** Why a number cannot be sent as it is, or null. */
 function numberProblem(value: number): string | null {
   if (!Number.isFinite(value)) return `${value} is not a finite number`;
-  if (Number.isInteger(value) && !Number.isSafeInteger(value))
-    // Every double beyond ±2^53 is whole, so the value read says nothing of the model's: a
-    // DECIMAL(38,10) with decimals arrives here whole too.
-    return `${value} is beyond ±2^53, where a JSON number no longer keeps every digit (the model's value may have other last digits, or decimals)`;
+  if (Number.isInteger(value) && !Number.isSafeInteger(value)) return beyondSafeDigits(value);
   return null;
 }
 
