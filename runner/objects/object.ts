@@ -44,14 +44,16 @@ export interface SentChange {
  * job's rows, whose texts the snapshot takes from the job's own records), so none is made.
  */
 export function sentChange(change: RowChange, withText = true): SentChange {
-  return {
+  const sent: SentChange = {
     kind: change.kind,
     key: change.key,
     hash: change.hash,
     profileId: change.profileId,
-    ...(change.formerProfileId !== undefined ? { formerProfileId: change.formerProfileId } : {}),
     json: withText ? rowJson(change.row, change.rowText) : null,
   };
+  // Assigned, not spread from a conditional object: this runs for every row sent.
+  if (change.formerProfileId !== undefined) sent.formerProfileId = change.formerProfileId;
+  return sent;
 }
 
 /** A payload waiting in a batch, with what settling needs of the change it came from. */

@@ -24,17 +24,14 @@ export type EventFields = Pick<
 >;
 
 export function eventEntry(e: EventFields): JsonText {
-  return toJsonText({
-    type: 'event',
-    attributes: {
-      properties: e.properties,
-      time: e.time,
-      ...(e.value !== undefined ? { value: e.value } : {}),
-      ...(e.valueCurrency !== undefined ? { value_currency: e.valueCurrency } : {}),
-      unique_id: e.uniqueId,
-      metric: { data: { type: 'metric', attributes: { name: e.metric } } },
-    },
-  });
+  // Keys assigned in the entry's order rather than spread from conditional objects, which cost
+  // more than the rest of the entry's object (one per event).
+  const attributes: Record<string, unknown> = { properties: e.properties, time: e.time };
+  if (e.value !== undefined) attributes.value = e.value;
+  if (e.valueCurrency !== undefined) attributes.value_currency = e.valueCurrency;
+  attributes.unique_id = e.uniqueId;
+  attributes.metric = { data: { type: 'metric', attributes: { name: e.metric } } };
+  return toJsonText({ type: 'event', attributes });
 }
 
 /** The profile object of an event, `{"data":<the profile's entry>}`, in UTF-8 bytes from its entry's. */

@@ -111,8 +111,8 @@ export function buildListMember(
     key: change.key,
     profile: identity.payload,
     profileId: change.profileId,
-    ...(change.formerProfileId !== undefined ? { formerProfileId: change.formerProfileId } : {}),
   };
+  if (change.formerProfileId !== undefined) payload.formerProfileId = change.formerProfileId;
   const subscribe = spec.config.subscribe;
   if (subscribe === undefined) return done(payload);
   const unsubscribe = unsubscribeOf(spec, change, withdrawnChannels(spec, change));
