@@ -155,6 +155,11 @@ describe('the SQL the Snowflake dialect emits (what the emulator cannot show)', 
     );
   });
 
+  it('replaces every match of a pattern with three arguments: a fourth is where to start', () => {
+    // https://docs.snowflake.com/en/sql-reference/functions/regexp_replace: occurrence 0, the default, is every match.
+    expect(d.regexpReplaceAll('m.PHONE', '[^0-9]', '')).toBe("regexp_replace(m.PHONE, '[^0-9]', '')");
+  });
+
   it('keeps every array-bound INSERT under the driver’s inline bind threshold', () => {
     expect(rowsPerInsert(8) * 8).toBeLessThanOrEqual(65_280);
     expect(rowsPerInsert(5)).toBe(10_000);

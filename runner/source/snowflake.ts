@@ -44,6 +44,10 @@ export function snowflakeDialect(database: string): SqlDialect {
     nowUtc: 'sysdate()',
     // https://docs.snowflake.com/en/sql-reference/functions/datediff
     secondsSince: (expr) => `datediff(second, ${expr}, sysdate())`,
+    // REGEXP_REPLACE(subject, pattern, replacement, position, occurrence, parameters): occurrence 0,
+    // the default, replaces every match (https://docs.snowflake.com/en/sql-reference/functions/regexp_replace).
+    regexpReplaceAll: (expr, pattern, replacement) =>
+      `regexp_replace(${expr}, ${quoteLiteral(pattern)}, ${quoteLiteral(replacement)})`,
   };
   return dialect;
 }
