@@ -6,7 +6,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../test/helpers/emulator.ts';
+import { spec } from '../../test/fixtures/specs.ts';
 import { WarehouseError } from '../errors.ts';
+import { sharedPhones } from './shared-phones.ts';
 import { bindText, openSnowflake, rowsPerInsert, snowflakeDialect } from './snowflake.ts';
 import type { Warehouse } from './warehouse.ts';
 
@@ -123,6 +125,36 @@ describe('the Snowflake adapter, over the Node driver', () => {
     } finally {
       await keyed.close();
     }
+  });
+
+  it('finds the keys that share a phone number, its digits taken by REGEXP_REPLACE of every match', async () => {
+    await wh.execute(
+      `create or replace table ANALYTICS.ADAPTER.PHONES as
+       select column1 as person_id, column2 as phone, column3 as country from values
+         ('web-1', '020 7946 0958', 'GB'), ('pos-9', '+44 (0)20 7946 0958', null),
+         ('app-3', '00 44 20 7946 0958', null), ('fr-1', '+33 1 29 46 09 58', 'FR'),
+         ('c-2', '+1 415 555 2671', null), ('c-3', '415.555.2671 Ext. 204', null),
+         ('de-1', '+49 0 89 1234', null), ('de-2', '+49 89 1234', null), ('bad-1', '1-800-FLOWERS', null)`,
+    );
+    const phones = spec(
+      {
+        object: 'profile',
+        key: 'person_id',
+        identity: { phone_number: 'phone' },
+        attributes: { country: 'country' },
+      },
+      'phones',
+    );
+    phones.model.relationName = 'ANALYTICS.ADAPTER.PHONES';
+    expect(await sharedPhones(wh, phones)).toEqual({
+      phones: 3,
+      keys: 7,
+      examples: [
+        ['app-3', 'web-1'],
+        ['c-2', 'c-3'],
+        ['de-1', 'de-2'],
+      ],
+    });
   });
 
   it('describes a relation by lower-cased column names', async () => {
