@@ -55,6 +55,7 @@ export const duckdbDialect: SqlDialect = {
   // https://duckdb.org/docs/stable/sql/functions/regular_expressions: the `g` option replaces all.
   regexpReplaceAll: (expr, pattern, replacement) =>
     `regexp_replace(${expr}, ${quoteLiteral(pattern)}, ${quoteLiteral(replacement)}, 'g')`,
+  regexpFullMatch: (expr, pattern) => `regexp_full_match(${expr}, ${quoteLiteral(pattern)})`,
 };
 
 function describe(error: unknown, path: string, attach: DuckDbAttachment[] = []): WarehouseError {

@@ -192,6 +192,10 @@ describe('the SQL the Snowflake dialect emits (what the emulator cannot show)', 
     expect(d.regexpReplaceAll('m.PHONE', '[^0-9]', '')).toBe("regexp_replace(m.PHONE, '[^0-9]', '')");
   });
 
+  it('matches a whole text with REGEXP_LIKE, which anchors its pattern at both ends', () => {
+    expect(d.regexpFullMatch('p', '(0|1)?[0-9]{0,6}')).toBe("regexp_like(p, '(0|1)?[0-9]{0,6}')");
+  });
+
   it('keeps every array-bound INSERT under the driver’s inline bind threshold', () => {
     expect(rowsPerInsert(8) * 8).toBeLessThanOrEqual(65_280);
     expect(rowsPerInsert(5)).toBe(10_000);

@@ -48,6 +48,8 @@ export function snowflakeDialect(database: string): SqlDialect {
     // the default, replaces every match (https://docs.snowflake.com/en/sql-reference/functions/regexp_replace).
     regexpReplaceAll: (expr, pattern, replacement) =>
       `regexp_replace(${expr}, ${quoteLiteral(pattern)}, ${quoteLiteral(replacement)})`,
+    // REGEXP_LIKE anchors its pattern at both ends (https://docs.snowflake.com/en/sql-reference/functions/regexp_like).
+    regexpFullMatch: (expr, pattern) => `regexp_like(${expr}, ${quoteLiteral(pattern)})`,
   };
   return dialect;
 }

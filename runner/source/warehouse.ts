@@ -53,6 +53,8 @@ export interface SqlDialect {
    * replaces all by default and reads a fourth argument as the position to start at.
    */
   regexpReplaceAll(expr: string, pattern: string, replacement: string): string;
+  /** Whether the whole of `expr` matches the regular expression `pattern` (plain text, quoted here). */
+  regexpFullMatch(expr: string, pattern: string): string;
 }
 
 /** Something about the session the user should know, said by `sync` and `plan` (docs/value-rules.md). */
