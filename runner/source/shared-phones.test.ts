@@ -23,6 +23,8 @@ beforeEach(async () => {
     -- A short Munich number, once with the national prefix after the calling code: it is found
     -- by its last 4 digits, its other forms also by their last 7, and it is counted once.
     ('de-1', '+49 0 89 1234', 'Germany'), ('de-2', '+49 89 1234', null), ('de-3', '0049 89 1234', null),
+    -- A short Vienna number, once with the national prefix after "00" and the calling code.
+    ('at-1', '0043 0 1 23456', null), ('at-2', '+43 1 23456', null),
     -- One key twice is a duplicate key, not two people; a missing or blank key shares nothing.
     ('c-1', '+1 212 555 0143', null), ('c-1', '212-555-0143', null),
     (null, '+1 415 555 2671', null), ('  ', '+1 415 555 2671', null),
@@ -61,23 +63,23 @@ describe('keys that share a phone number (source/shared-phones.ts)', () => {
     expect(normalizePhone('(415) 946-0958', null)).toEqual({ ok: true, value: '+14159460958' });
     const shared = await sharedPhones(wh, people('profile'));
     // London (3 keys), the US number with its extension (2), Tokelau's (2), Saint Pierre's (2),
-    // Munich's (3).
+    // Munich's (3), Vienna's (2).
     expect(shared).toEqual({
-      phones: 5,
-      keys: 12,
+      phones: 6,
+      keys: 14,
       examples: [
         ['app-3', 'web-1'],
+        ['at-1', 'at-2'],
         ['c-2', 'c-3'],
-        ['de-1', 'de-3'],
       ],
     });
     expect(sharedPhonesMessage(people('profile'), shared!)).toBe(
-      "people_sync: 12 keys of model `people` share 5 phone numbers once normalised (e.g. keys app-3 and web-1; c-2 and c-3; de-1 and de-3); a phone number identifies one Klaviyo profile, so Klaviyo takes each number's keys for one person. Keep one row per person in the model, or the phone on one row only.",
+      "people_sync: 14 keys of model `people` share 6 phone numbers once normalised (e.g. keys app-3 and web-1; at-1 and at-2; c-2 and c-3); a phone number identifies one Klaviyo profile, so Klaviyo takes each number's keys for one person. Keep one row per person in the model, or the phone on one row only.",
     );
     expect(sharedPhonesMessage(people('profile'), shared!)).not.toMatch(/\+?44|7946|0958/);
     expect(await sharedPhones(wh, people('list_membership'), 1)).toEqual({
-      phones: 5,
-      keys: 12,
+      phones: 6,
+      keys: 14,
       examples: [['app-3', 'web-1']],
     });
   });
@@ -87,12 +89,12 @@ describe('keys that share a phone number (source/shared-phones.ts)', () => {
     // Without the country column the national numbers are read as US ones: London's is another
     // number, and Tokelau's and Saint Pierre's none. The international forms still share.
     expect(await sharedPhones(wh, noCountry)).toEqual({
-      phones: 3,
-      keys: 7,
+      phones: 4,
+      keys: 9,
       examples: [
         ['app-3', 'pos-9'],
+        ['at-1', 'at-2'],
         ['c-2', 'c-3'],
-        ['de-1', 'de-3'],
       ],
     });
     const gb = { ...noCountry, config: { ...noCountry.config, phone_region: 'GB' } };

@@ -17,9 +17,10 @@
  * - the warehouse takes each phone's digits as phone.ts reads them (an extension and "(0)"
  *   removed) and keeps the rows whose last 7 digits some other key's phone also ends with;
  * - a row that may keep fewer than 7 digits (fewer than 7 after a national prefix, `089 1234` in
- *   DE, or after a calling code and national prefix, `+49 0 89 1234`) is compared by its last 4
- *   digits instead, which every form keeps (E.164 has at least 7 digits, at most 3 of them the
- *   calling code), with every row that ends so;
+ *   DE, or after a calling code and national prefix, `+49 0 89 1234`, `0043 0 1 23456`) is
+ *   compared by its last 4 digits instead, which every form keeps (E.164 has at least 7 digits, at
+ *   most 3 of them the calling code), with every row that ends so. Which international prefixes
+ *   count is read first: the distinct values of the country column, a small result;
  * - the runner normalises only those rows with `normalizePhone`, the payload's own call, and groups
  *   them by the number they send, bucket by bucket, so memory holds one bucket's rows at a time.
  *
@@ -30,7 +31,7 @@
  * A phone that does not normalise is sent as no phone, and shares nothing.
  */
 import type { SyncSpec } from '../manifest/spec.ts';
-import { normalizePhone } from '../identity/phone.ts';
+import { normalizePhone, phoneRegion } from '../identity/phone.ts';
 import { NUMBERING_PLANS } from '../identity/numbering-plan.ts';
 import { modelColumn } from './model-columns.ts';
 import { rowKeySql } from './row-key.ts';
@@ -62,44 +63,79 @@ const TAIL = 7;
 /** Trailing digits every form of a number keeps: 7 in E.164 less a calling code of up to 3. */
 const SHORT_TAIL = 4;
 
+/**
+ * The phone `expr` as phone.ts reads it, reduced to its digits and a leading `+`: the extension
+ * and "(0)" removed. A number phone.ts accepts has a `+` only before its first digit.
+ */
+function phoneTextSql(d: SqlDialect, expr: string): string {
+  const text = d.regexpReplaceAll(`lower(cast(${expr} as varchar))`, EXTENSION, '');
+  return d.regexpReplaceAll(`replace(${text}, '(0)', '')`, '[^0-9+]', '');
+}
+
 /** The digits of the phone `expr` as phone.ts reads them, with the extension and "(0)" removed. */
 export function phoneDigitsSql(d: SqlDialect, expr: string): string {
-  const text = d.regexpReplaceAll(`lower(cast(${expr} as varchar))`, EXTENSION, '');
-  return d.regexpReplaceAll(`replace(${text}, '(0)', '')`, '[^0-9]', '');
+  return `replace(${phoneTextSql(d, expr)}, '+', '')`;
 }
 
 /**
- * The leading digits after which a number may keep fewer than TAIL of its own: a national prefix
- * (`0`, `1`, `8`, `06`, …) that a national number drops, and a calling code with its region's
- * national prefix, bare or after any international prefix (`490` in `+49 0 89 1234`, `00490`),
- * which libphonenumber drops after the calling code. From libphonenumber's plans of every region
- * (numbering-plan.ts): the row's region is not known here, so every region's are taken.
+ * Whether the phone text `q` (phoneTextSql) may keep fewer than TAIL digits of its own in E.164:
+ * when, after at most one leading prefix the phone rule drops, fewer than TAIL digits remain. The
+ * prefixes: a national prefix (`0`, `1`, `8`, `06`, …) before a national number; and a calling
+ * code with its region's national prefix, which libphonenumber drops after the calling code, after
+ * `+` (`+49 0 89 1234`) or after an international prefix the row's region dials (`00`, and `011`
+ * in the US: `idd`). From libphonenumber's plans of every region (numbering-plan.ts); a row whose
+ * region would not drop the prefix is taken too, which costs only a read. One regular expression,
+ * matched once per row.
  */
-function shorteningPrefixes(): string[] {
-  const idd = new Set(['', '00']);
-  for (const plan of NUMBERING_PLANS.values()) if (plan.iddPrefix !== null) idd.add(plan.iddPrefix);
-  const prefixes = new Set<string>();
-  for (const { callingCode, nationalPrefix } of NUMBERING_PLANS.values()) {
-    if (nationalPrefix === null) continue;
-    prefixes.add(nationalPrefix);
-    for (const i of idd) prefixes.add(`${i}${callingCode}${nationalPrefix}`);
+function mayShortenSql(d: SqlDialect, q: string, idd: Set<string>): string {
+  const national = new Set<string>();
+  const withCode = new Set<string>();
+  for (const plan of NUMBERING_PLANS.values()) {
+    if (plan.nationalPrefix === null) continue;
+    national.add(plan.nationalPrefix);
+    withCode.add(`${plan.callingCode}${plan.nationalPrefix}`);
   }
-  return [...prefixes].sort();
+  const any = (set: Set<string>) => `(${[...set].sort().join('|')})`;
+  // Plain groups and no empty alternative: Snowflake's regular expressions are POSIX extended ones.
+  const prefix = `[+]${any(withCode)}|${any(idd)}${any(withCode)}|${any(national)}|[+]`;
+  return d.regexpFullMatch(q, `(${prefix})?[0-9]{0,${TAIL - 1}}`);
 }
 
+/** Distinct countries read to learn the international prefixes in use; past this, all are taken. */
+const MAX_COUNTRIES = 1000;
+
 /**
- * Whether the digits `p` may keep fewer than TAIL of them in E.164: fewer than TAIL digits, or
- * fewer than TAIL after one of `shorteningPrefixes` they start with. A row whose region would not
- * drop that prefix is taken too: it costs only a read.
+ * The international prefixes the rows' regions dial: `00`, the sync's phone_region's, and those of
+ * the countries in the country column, read by the country rule as the payload reads them.
  */
-function mayShortenSql(d: SqlDialect, p: string): string {
-  const byLength = new Map<number, string[]>();
-  for (const prefix of shorteningPrefixes())
-    byLength.set(prefix.length, [...(byLength.get(prefix.length) ?? []), d.literal(prefix)]);
-  const prefixed = [...byLength.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([n, list]) => `(length(${p}) < ${TAIL + n} and substr(${p}, 1, ${n}) in (${list.join(', ')}))`);
-  return [`length(${p}) < ${TAIL}`, ...prefixed].join(' or ');
+async function internationalPrefixes(
+  wh: Warehouse,
+  spec: SyncSpec,
+  phone: string,
+  country: string | undefined,
+  region: string,
+): Promise<Set<string>> {
+  const idd = new Set(['00']);
+  const add = (code: string) => {
+    const prefix = NUMBERING_PLANS.get(code)?.iddPrefix;
+    if (prefix !== null && prefix !== undefined) idd.add(prefix);
+  };
+  add(region.toUpperCase());
+  if (country === undefined) return idd;
+  const col = (name: string) => `m.${modelColumn(spec, wh.dialect, name)}`;
+  const countries = await wh.query(
+    `select distinct ${col(country)} as c from ${spec.model.relationName} as m
+     where ${col(phone)} is not null limit ${MAX_COUNTRIES + 1}`,
+  );
+  if (countries.length > MAX_COUNTRIES) {
+    for (const code of NUMBERING_PLANS.keys()) add(code);
+    return idd;
+  }
+  for (const { c } of countries) {
+    const where = phoneRegion(c, region);
+    if ('region' in where) add(where.region);
+  }
+  return idd;
 }
 
 /**
@@ -107,31 +143,47 @@ function mayShortenSql(d: SqlDialect, p: string): string {
  * rows that may keep fewer than TAIL digits (`kind` 0, by their last SHORT_TAIL digits, only those
  * holding such a row), then every other bucket (`kind` 1, by the last TAIL digits). Either kind of
  * bucket is kept only when more than one key is in it: its least and greatest key differ.
+ *
+ * The model is read twice, once for the buckets (both kinds in one grouping) and once for their
+ * rows, each row joined to its bucket of either kind. Not one common table read by both: DuckDB
+ * materialises such a table, and it held every row's phone at once.
  */
-function candidatesSql(spec: SyncSpec, d: SqlDialect, phone: string, country: string | undefined): string {
+function candidatesSql(
+  spec: SyncSpec,
+  d: SqlDialect,
+  phone: string,
+  country: string | undefined,
+  idd: Set<string>,
+): string {
   const col = (name: string) => `m.${modelColumn(spec, d, name)}`;
+  const phones = (carried: string) =>
+    `select k, replace(q, '+', '') as p, q${carried === '' ? '' : ', phone_value, country_value'} from (
+       select ${rowKeySql(col(spec.config.key))} as k, ${phoneTextSql(d, col(phone))} as q${carried}
+       from ${spec.model.relationName} as m where ${col(phone)} is not null) as r
+     where k is not null and length(replace(q, '+', '')) >= ${SHORT_TAIL}`;
+  const short = (q: string) => `case when ${mayShortenSql(d, q, idd)} then 1 else 0 end`;
+  const tail = (p: string) => `case when length(${p}) >= ${TAIL} then right(${p}, ${TAIL}) end`;
+  const buckets = `select grouping(short_tail) as kind, coalesce(short_tail, long_tail) as bucket
+    from (select k, right(p, ${SHORT_TAIL}) as short_tail, ${tail('p')} as long_tail, ${short('q')} as short_form
+          from (${phones('')}) as ph) as t
+    group by grouping sets ((short_tail), (long_tail))
+    having min(k) < max(k) and coalesce(short_tail, long_tail) is not null
+      and (grouping(short_tail) = 1 or max(short_form) = 1)`;
+  const carried = `, ${col(phone)} as phone_value, ${country === undefined ? 'null' : col(country)} as country_value`;
   const value = d.jsonObject([
-    ['phone', col(phone)],
-    ...(country === undefined ? [] : [['country', col(country)] as [string, string]]),
+    ['phone', 'ph.phone_value'],
+    ...(country === undefined ? [] : [['country', 'ph.country_value'] as [string, string]]),
   ]);
-  const rows = `select ${rowKeySql(col(spec.config.key))} as k, ${phoneDigitsSql(d, col(phone))} as p, ${value} as v
-    from ${spec.model.relationName} as m where ${col(phone)} is not null`;
-  const phones = `select k, p, v, case when ${mayShortenSql(d, 'p')} then 1 else 0 end as short_form
-    from (${rows}) as r where k is not null and length(p) >= ${SHORT_TAIL}`;
-  const tail = (n: number, p = 'p') => `right(${p}, ${n})`;
-  return `with phones as (${phones}),
-    short_buckets as (
-      select ${tail(SHORT_TAIL)} as bucket from phones group by ${tail(SHORT_TAIL)}
-      having min(k) < max(k) and max(short_form) = 1),
-    long_buckets as (
-      select ${tail(TAIL)} as bucket from phones where length(p) >= ${TAIL} group by ${tail(TAIL)}
-      having min(k) < max(k))
-    select distinct 0 as kind, b.bucket, ph.k, ph.v, ph.short_form
-    from phones as ph join short_buckets as b on ${tail(SHORT_TAIL, 'ph.p')} = b.bucket
-    union all
-    select distinct 1 as kind, b.bucket, ph.k, ph.v, ph.short_form
-    from phones as ph join long_buckets as b on ${tail(TAIL, 'ph.p')} = b.bucket
-    order by kind, bucket`;
+  // Each row beside each kind of bucket, its bucket computed before the join, so that the join is
+  // on two columns (a hash join), not on an expression of both sides.
+  const rows = `select x.kind, case when x.kind = 0 then right(ph.p, ${SHORT_TAIL}) else ${tail('ph.p')} end as bucket,
+      ph.k, ph.q, ph.phone_value, ph.country_value
+    from (${phones(carried)}) as ph cross join (select 0 as kind union all select 1 as kind) as x`;
+  return `with buckets as (${buckets})
+    select distinct b.kind, b.bucket, ph.k, ${value} as v, ${short('ph.q')} as short_form
+    from (${rows}) as ph
+    join buckets as b on b.kind = ph.kind and b.bucket = ph.bucket
+    order by b.kind, b.bucket`;
 }
 
 /**
@@ -183,7 +235,8 @@ export async function sharedPhones(
     bucket = new Map();
   };
   let kind = 0;
-  for await (const chunk of wh.stream(candidatesSql(spec, wh.dialect, phone, country))) {
+  const idd = await internationalPrefixes(wh, spec, phone, country, region);
+  for await (const chunk of wh.stream(candidatesSql(spec, wh.dialect, phone, country, idd))) {
     for (const r of chunk) {
       const at = `${Number(r.kind)}:${String(r.bucket)}`;
       if (at !== current) {

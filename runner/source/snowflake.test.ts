@@ -134,7 +134,8 @@ describe('the Snowflake adapter, over the Node driver', () => {
          ('web-1', '020 7946 0958', 'GB'), ('pos-9', '+44 (0)20 7946 0958', null),
          ('app-3', '00 44 20 7946 0958', null), ('fr-1', '+33 1 29 46 09 58', 'FR'),
          ('c-2', '+1 415 555 2671', null), ('c-3', '415.555.2671 Ext. 204', null),
-         ('de-1', '+49 0 89 1234', null), ('de-2', '+49 89 1234', null), ('bad-1', '1-800-FLOWERS', null)`,
+         ('de-1', '+49 0 89 1234', null), ('de-2', '+49 89 1234', null), ('bad-1', '1-800-FLOWERS', null),
+         ('at-1', '0043 0 1 23456', null), ('at-2', '+43 1 23456', null)`,
     );
     const phones = spec(
       {
@@ -147,12 +148,12 @@ describe('the Snowflake adapter, over the Node driver', () => {
     );
     phones.model.relationName = 'ANALYTICS.ADAPTER.PHONES';
     expect(await sharedPhones(wh, phones)).toEqual({
-      phones: 3,
-      keys: 7,
+      phones: 4,
+      keys: 9,
       examples: [
         ['app-3', 'web-1'],
+        ['at-1', 'at-2'],
         ['c-2', 'c-3'],
-        ['de-1', 'de-2'],
       ],
     });
   });
