@@ -52,6 +52,10 @@ export const duckdbDialect: SqlDialect = {
   // current_timestamp cast to TIMESTAMP takes the machine's time zone; epoch microseconds do not.
   nowUtc: 'make_timestamp(epoch_us(current_timestamp))',
   secondsSince: (expr) => `date_diff('second', ${expr}, make_timestamp(epoch_us(current_timestamp)))`,
+  // https://duckdb.org/docs/stable/sql/functions/regular_expressions: the `g` option replaces all.
+  regexpReplaceAll: (expr, pattern, replacement) =>
+    `regexp_replace(${expr}, ${quoteLiteral(pattern)}, ${quoteLiteral(replacement)}, 'g')`,
+  regexpFullMatch: (expr, pattern) => `regexp_full_match(${expr}, ${quoteLiteral(pattern)})`,
 };
 
 function describe(error: unknown, path: string, attach: DuckDbAttachment[] = []): WarehouseError {

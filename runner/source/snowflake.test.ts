@@ -6,7 +6,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../test/helpers/emulator.ts';
+import { spec } from '../../test/fixtures/specs.ts';
 import { WarehouseError } from '../errors.ts';
+import { sharedPhones } from './shared-phones.ts';
 import { bindText, openSnowflake, rowsPerInsert, snowflakeDialect } from './snowflake.ts';
 import type { Warehouse } from './warehouse.ts';
 
@@ -125,6 +127,37 @@ describe('the Snowflake adapter, over the Node driver', () => {
     }
   });
 
+  it('finds the keys that share a phone number, its digits taken by REGEXP_REPLACE of every match', async () => {
+    await wh.execute(
+      `create or replace table ANALYTICS.ADAPTER.PHONES as
+       select column1 as person_id, column2 as phone, column3 as country from values
+         ('web-1', '020 7946 0958', 'GB'), ('pos-9', '+44 (0)20 7946 0958', null),
+         ('app-3', '00 44 20 7946 0958', null), ('fr-1', '+33 1 29 46 09 58', 'FR'),
+         ('c-2', '+1 415 555 2671', null), ('c-3', '415.555.2671 Ext. 204', null),
+         ('de-1', '+49 0 89 1234', null), ('de-2', '+49 89 1234', null), ('bad-1', '1-800-FLOWERS', null),
+         ('at-1', '0043 0 1 23456', null), ('at-2', '+43 1 23456', null)`,
+    );
+    const phones = spec(
+      {
+        object: 'profile',
+        key: 'person_id',
+        identity: { phone_number: 'phone' },
+        attributes: { country: 'country' },
+      },
+      'phones',
+    );
+    phones.model.relationName = 'ANALYTICS.ADAPTER.PHONES';
+    expect(await sharedPhones(wh, phones)).toEqual({
+      phones: 4,
+      keys: 9,
+      examples: [
+        ['app-3', 'web-1'],
+        ['at-1', 'at-2'],
+        ['c-2', 'c-3'],
+      ],
+    });
+  });
+
   it('describes a relation by lower-cased column names', async () => {
     expect(await wh.columns('ANALYTICS.ADAPTER.PEOPLE')).toEqual([
       { name: 'person_id', type: expect.stringMatching(/^VARCHAR/) as unknown },
@@ -153,6 +186,15 @@ describe('the SQL the Snowflake dialect emits (what the emulator cannot show)', 
     expect(d.jsonObject([['email', 'm.EMAIL']])).toBe(
       "to_json(object_construct_keep_null('email', m.EMAIL))",
     );
+  });
+
+  it('replaces every match of a pattern with three arguments: a fourth is where to start', () => {
+    // https://docs.snowflake.com/en/sql-reference/functions/regexp_replace: occurrence 0, the default, is every match.
+    expect(d.regexpReplaceAll('m.PHONE', '[^0-9]', '')).toBe("regexp_replace(m.PHONE, '[^0-9]', '')");
+  });
+
+  it('matches a whole text with REGEXP_LIKE, which anchors its pattern at both ends', () => {
+    expect(d.regexpFullMatch('p', '(0|1)?[0-9]{0,6}')).toBe("regexp_like(p, '(0|1)?[0-9]{0,6}')");
   });
 
   it('keeps every array-bound INSERT under the driver’s inline bind threshold', () => {

@@ -44,6 +44,12 @@ export function snowflakeDialect(database: string): SqlDialect {
     nowUtc: 'sysdate()',
     // https://docs.snowflake.com/en/sql-reference/functions/datediff
     secondsSince: (expr) => `datediff(second, ${expr}, sysdate())`,
+    // REGEXP_REPLACE(subject, pattern, replacement, position, occurrence, parameters): occurrence 0,
+    // the default, replaces every match (https://docs.snowflake.com/en/sql-reference/functions/regexp_replace).
+    regexpReplaceAll: (expr, pattern, replacement) =>
+      `regexp_replace(${expr}, ${quoteLiteral(pattern)}, ${quoteLiteral(replacement)})`,
+    // REGEXP_LIKE anchors its pattern at both ends (https://docs.snowflake.com/en/sql-reference/functions/regexp_like).
+    regexpFullMatch: (expr, pattern) => `regexp_like(${expr}, ${quoteLiteral(pattern)})`,
   };
   return dialect;
 }

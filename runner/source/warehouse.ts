@@ -47,6 +47,14 @@ export interface SqlDialect {
    * never depends on how a driver hands timestamps to JavaScript.
    */
   secondsSince(expr: string): string;
+  /**
+   * `expr` with every match of the regular expression `pattern` replaced by `replacement` (both
+   * plain text, quoted here). DuckDB replaces the first match unless given the `g` option; Snowflake
+   * replaces all by default and reads a fourth argument as the position to start at.
+   */
+  regexpReplaceAll(expr: string, pattern: string, replacement: string): string;
+  /** Whether the whole of `expr` matches the regular expression `pattern` (plain text, quoted here). */
+  regexpFullMatch(expr: string, pattern: string): string;
 }
 
 /** Something about the session the user should know, said by `sync` and `plan` (docs/value-rules.md). */

@@ -8,6 +8,7 @@ import { readConnection } from '../config/profiles.ts';
 import { openWarehouse } from '../source/open.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { sharedEmails, sharedEmailsMessage } from '../source/shared-emails.ts';
+import { sharedPhones, sharedPhonesMessage } from '../source/shared-phones.ts';
 import { readSyncSpecs, type ProjectOptions } from '../manifest/load.ts';
 import { selectSpecs } from '../manifest/select.ts';
 import type { ColumnCheck } from '../manifest/specs.ts';
@@ -89,6 +90,8 @@ export async function validate(
         for (const spec of specs) {
           const shared = await sharedEmails(wh, spec);
           if (shared !== null && shared.emails > 0) said.push(sharedEmailsMessage(spec, shared));
+          const phones = await sharedPhones(wh, spec);
+          if (phones !== null && phones.phones > 0) said.push(sharedPhonesMessage(spec, phones));
         }
     }
   } finally {
