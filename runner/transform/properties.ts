@@ -60,18 +60,34 @@ function numberProblem(value: number): string | null {
  * named by its path (`erp.ids[1]`), or null. A non-finite number reaches here only from a row
  * whose text held a bare NaN or Infinity (state/row-json.ts); JSON would send it as null.
  */
-export function nestedNumberProblem(value: object, path = ''): string | null {
-  const entries: [string, unknown][] = Array.isArray(value)
-    ? value.map((v, i): [string, unknown] => [`${path}[${i}]`, v])
-    : Object.entries(value).map(([k, v]): [string, unknown] => [path === '' ? k : `${path}.${k}`, v]);
-  for (const [at, v] of entries) {
-    if (typeof v === 'number') {
-      const problem = numberProblem(v);
-      if (problem !== null) return `${at} ${problem}; write it as text in the model`;
-    } else if (typeof v === 'object' && v !== null && !(v instanceof Date)) {
-      const problem = nestedNumberProblem(v, at);
-      if (problem !== null) return problem;
+export function nestedNumberProblem(value: object): string | null {
+  const found = firstBadNumber(value);
+  if (found === null) return null;
+  const at = found.at.startsWith('.') ? found.at.slice(1) : found.at;
+  return `${at} ${found.problem}; write it as text in the model`;
+}
+
+/**
+ * The walk behind `nestedNumberProblem`. The path (`.erp.ids[1]`) is put together on the way back
+ * from a bad number only: every event's properties (its `Items`) are walked, and naming each
+ * member on the way down cost several times the walk.
+ */
+function firstBadNumber(value: unknown): { at: string; problem: string } | null {
+  if (typeof value === 'number') {
+    const problem = numberProblem(value);
+    return problem === null ? null : { at: '', problem };
+  }
+  if (typeof value !== 'object' || value === null || value instanceof Date) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) {
+      const found = firstBadNumber(value[i]);
+      if (found !== null) return { at: `[${i}]${found.at}`, problem: found.problem };
     }
+    return null;
+  }
+  for (const key of Object.keys(value)) {
+    const found = firstBadNumber((value as Record<string, unknown>)[key]);
+    if (found !== null) return { at: `.${key}${found.at}`, problem: found.problem };
   }
   return null;
 }
