@@ -22,8 +22,11 @@ export interface SharedEmails {
   examples: [string, string][];
 }
 
-/** Objects whose rows Klaviyo merges by email: a profile and a list member are one per person. */
-const MERGED_BY_EMAIL = new Set(['profile', 'list_membership']);
+/**
+ * Objects whose rows Klaviyo merges by an identifier (an email here, a phone number in
+ * shared-phones.ts): a profile and a list member are one per person.
+ */
+export const MERGED_BY_IDENTIFIER = new Set(['profile', 'list_membership']);
 
 export async function sharedEmails(
   wh: Warehouse,
@@ -31,7 +34,7 @@ export async function sharedEmails(
   examples = 3,
 ): Promise<SharedEmails | null> {
   const email = spec.config.identity.email;
-  if (email === undefined || !MERGED_BY_EMAIL.has(spec.config.object)) return null;
+  if (email === undefined || !MERGED_BY_IDENTIFIER.has(spec.config.object)) return null;
   const d = wh.dialect;
   const shared = `select e, count(distinct k) as n, min(k) as first_key, max(k) as last_key
     from (select ${normalizedEmailSql(`rows_in.${modelColumn(spec, d, email)}`)} as e, ${rowKeySql(`rows_in.${modelColumn(spec, d, spec.config.key)}`)} as k

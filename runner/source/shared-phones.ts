@@ -34,6 +34,7 @@ import type { SyncSpec } from '../manifest/spec.ts';
 import { normalizePhone, phoneRegion } from '../identity/phone.ts';
 import { NUMBERING_PLANS } from '../identity/numbering-plan.ts';
 import { modelColumn } from './model-columns.ts';
+import { MERGED_BY_IDENTIFIER } from './shared-emails.ts';
 import { rowKeySql } from './row-key.ts';
 import type { Row, SqlDialect, Warehouse } from './warehouse.ts';
 
@@ -45,9 +46,6 @@ export interface SharedPhones {
   /** A few of them: the first and last key of each of the first numbers, by key (never the number). */
   examples: [string, string][];
 }
-
-/** Objects whose rows Klaviyo merges by identifier: a profile and a list member are one per person. */
-const MERGED_BY_PHONE = new Set(['profile', 'list_membership']);
 
 /**
  * phone.ts's extension rule, as a pattern over the lower-cased text that removes at least what
@@ -207,7 +205,7 @@ export async function sharedPhones(
   examples = 3,
 ): Promise<SharedPhones | null> {
   const phone = spec.config.identity.phone_number;
-  if (phone === undefined || !MERGED_BY_PHONE.has(spec.config.object)) return null;
+  if (phone === undefined || !MERGED_BY_IDENTIFIER.has(spec.config.object)) return null;
   const country = spec.config.attributes?.country;
   // The schema's default (schema/klaviyo-sync.schema.json, phone_region), as transform/identity.ts.
   const region = spec.config.phone_region ?? 'US';

@@ -1,15 +1,14 @@
 /**
  * What the dbt models say of a sync's rows before it sends any, read into its result and its log:
  * the rows they left out and the fields they withheld (source/rejected-rows.ts), keys that are
- * one person to Klaviyo by email or phone (source/shared-emails.ts, source/shared-phones.ts), and
+ * one person to Klaviyo by email or phone (source/shared-identifiers.ts), and
  * rows waiting for an `after` sync whose keys none of them meets (state/diff.ts, `afterNeverMet`).
  */
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { Logger } from '../report/log.ts';
 import type { SyncResult } from '../report/run-results.ts';
 import { readModelRejections, readModelWithheldFields } from '../source/rejected-rows.ts';
-import { sharedEmails, sharedEmailsMessage } from '../source/shared-emails.ts';
-import { sharedPhones, sharedPhonesMessage } from '../source/shared-phones.ts';
+import { sharedIdentifiers } from '../source/shared-identifiers.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { afterNeverMet, afterNeverMetMessage } from '../state/diff.ts';
 import type { State } from '../state/schema.ts';
@@ -30,20 +29,8 @@ export async function reportModels(
   c.withheld_by_model = withheld.count;
   result.withheld_by_model = withheld.rows;
   result.withheld_by_reason = withheld.byReason;
-  const shared = await sharedEmails(wh, spec);
-  if (shared !== null && shared.emails > 0)
-    log.log('warn', 'sync.shared_email', sharedEmailsMessage(spec, shared), {
-      sync: spec.name,
-      emails: shared.emails,
-      keys: shared.keys,
-    });
-  const phones = await sharedPhones(wh, spec);
-  if (phones !== null && phones.phones > 0)
-    log.log('warn', 'sync.shared_phone', sharedPhonesMessage(spec, phones), {
-      sync: spec.name,
-      phones: phones.phones,
-      keys: phones.keys,
-    });
+  for (const warning of await sharedIdentifiers(wh, spec))
+    log.log('warn', warning.event, warning.message, { sync: spec.name, ...warning.counts });
 }
 
 /** Rows held back for the `after` sync when no key of the model meets that sync's: said, each run. */

@@ -7,8 +7,7 @@ import { ConfigError, WarehouseError } from '../errors.ts';
 import { readConnection } from '../config/profiles.ts';
 import { openWarehouse } from '../source/open.ts';
 import type { Warehouse } from '../source/warehouse.ts';
-import { sharedEmails, sharedEmailsMessage } from '../source/shared-emails.ts';
-import { sharedPhones, sharedPhonesMessage } from '../source/shared-phones.ts';
+import { sharedIdentifiers } from '../source/shared-identifiers.ts';
 import { readSyncSpecs, type ProjectOptions } from '../manifest/load.ts';
 import { selectSpecs } from '../manifest/select.ts';
 import type { ColumnCheck } from '../manifest/specs.ts';
@@ -87,12 +86,8 @@ export async function validate(
       for (const check of toCheck) problems.push(...(await columnProblems(check, wh)));
       // Keys that are one person to Klaviyo: said, not a problem (the run goes on with both).
       if (problems.length === 0)
-        for (const spec of specs) {
-          const shared = await sharedEmails(wh, spec);
-          if (shared !== null && shared.emails > 0) said.push(sharedEmailsMessage(spec, shared));
-          const phones = await sharedPhones(wh, spec);
-          if (phones !== null && phones.phones > 0) said.push(sharedPhonesMessage(spec, phones));
-        }
+        for (const spec of specs)
+          said.push(...(await sharedIdentifiers(wh, spec)).map((warning) => warning.message));
     }
   } finally {
     await wh?.close();
