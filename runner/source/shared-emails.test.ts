@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spec } from '../../test/fixtures/specs.ts';
+import { onTable, spec } from '../../test/fixtures/specs.ts';
 import { emptyState } from '../../test/helpers/duckdb.ts';
 import { sharedEmails, sharedEmailsMessage } from './shared-emails.ts';
 import type { Warehouse } from './warehouse.ts';
@@ -18,16 +18,8 @@ afterEach(async () => {
   await wh?.close();
 });
 
-const people = (object: 'profile' | 'list_membership' | 'event') => ({
-  ...spec({ object, key: 'person_id', identity: { email: 'email' } }, 'people_sync'),
-  model: {
-    uniqueId: 'model.test.people',
-    name: 'people',
-    relationName: 'people',
-    materialized: 'table',
-    originalFilePath: 'models/people.sql',
-  },
-});
+const people = (object: 'profile' | 'list_membership' | 'event') =>
+  onTable(spec({ object, key: 'person_id', identity: { email: 'email' } }, 'people_sync'), 'people');
 
 describe('keys that share an email (source/shared-emails.ts)', () => {
   it('finds the keys whose emails are one once normalised, and names them by key only', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spec } from '../../test/fixtures/specs.ts';
+import { onTable, spec } from '../../test/fixtures/specs.ts';
 import { emptyState } from '../../test/helpers/duckdb.ts';
 import { normalizePhone } from '../identity/phone.ts';
 import { duckdbDialect } from './duckdb.ts';
@@ -37,24 +37,19 @@ afterEach(async () => {
   await wh?.close();
 });
 
-const people = (object: 'profile' | 'list_membership' | 'event', phone: string | null = 'phone') => ({
-  ...spec(
-    {
-      object,
-      key: 'person_id',
-      identity: phone === null ? { email: 'email' } : { phone_number: phone },
-      attributes: { country: 'country' },
-    },
-    'people_sync',
-  ),
-  model: {
-    uniqueId: 'model.test.people',
-    name: 'people',
-    relationName: 'people',
-    materialized: 'table',
-    originalFilePath: 'models/people.sql',
-  },
-});
+const people = (object: 'profile' | 'list_membership' | 'event', phone: string | null = 'phone') =>
+  onTable(
+    spec(
+      {
+        object,
+        key: 'person_id',
+        identity: phone === null ? { email: 'email' } : { phone_number: phone },
+        attributes: { country: 'country' },
+      },
+      'people_sync',
+    ),
+    'people',
+  );
 
 describe('keys that share a phone number (source/shared-phones.ts)', () => {
   it('finds the keys whose phones are one E.164 number, and names them by key only', async () => {

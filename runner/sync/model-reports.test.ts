@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spec } from '../../test/fixtures/specs.ts';
+import { onTable, spec } from '../../test/fixtures/specs.ts';
 import { emptyState } from '../../test/helpers/duckdb.ts';
 import type { Logger } from '../report/log.ts';
 import type { Warehouse } from '../source/warehouse.ts';
@@ -20,8 +20,8 @@ afterEach(async () => {
 
 describe('what the models say of a sync, in its log (sync/model-reports.ts)', () => {
   it('warns of keys that share an email and of keys that share a phone number, by counts and keys', async () => {
-    const people = {
-      ...spec(
+    const people = onTable(
+      spec(
         {
           object: 'profile',
           key: 'person_id',
@@ -30,14 +30,8 @@ describe('what the models say of a sync, in its log (sync/model-reports.ts)', ()
         },
         'people_sync',
       ),
-      model: {
-        uniqueId: 'model.test.people',
-        name: 'people',
-        relationName: 'people',
-        materialized: 'table',
-        originalFilePath: 'models/people.sql',
-      },
-    };
+      'people',
+    );
     const said: { level: string; event: string; message: string; fields?: Record<string, unknown> }[] = [];
     const log: Logger = {
       format: 'json',
