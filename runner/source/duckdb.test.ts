@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { queryDuckDb } from '../../test/helpers/duckdb.ts';
-import { duckdbSettings, openDuckDb } from './duckdb.ts';
+import { DUCKDB_ALLOCATOR_CONF, duckdbSettings, openDuckDb, withAllocatorSettings } from './duckdb.ts';
 
 describe("DuckDB's memory and threads, set by the runner", () => {
   const saved = { ...process.env };
@@ -61,6 +61,29 @@ describe("DuckDB's memory and threads, set by the runner", () => {
     expect(() => duckdbSettings({ KLAVIYO_RUNNER_DUCKDB_THREADS: '0' })).toThrow(
       'KLAVIYO_RUNNER_DUCKDB_THREADS is "0"; give a whole number of threads, 1 or more.',
     );
+  });
+});
+
+describe("DuckDB's allocator, set while its library loads", () => {
+  it('gives the library the setting while it loads, and takes it away after', () => {
+    const env: NodeJS.ProcessEnv = { PATH: '/bin' };
+    const seen = withAllocatorSettings(() => env.DUCKDB_JE_MALLOC_CONF, env);
+    expect(seen).toBe(DUCKDB_ALLOCATOR_CONF);
+    expect(DUCKDB_ALLOCATOR_CONF).toBe('muzzy_decay_ms:0');
+    expect(env).toEqual({ PATH: '/bin' });
+  });
+
+  it("keeps the user's own setting, and takes it away even when loading fails", () => {
+    const mine: NodeJS.ProcessEnv = { DUCKDB_JE_MALLOC_CONF: 'narenas:1' };
+    expect(withAllocatorSettings(() => mine.DUCKDB_JE_MALLOC_CONF, mine)).toBe('narenas:1');
+    expect(mine).toEqual({ DUCKDB_JE_MALLOC_CONF: 'narenas:1' });
+    const env: NodeJS.ProcessEnv = {};
+    expect(() =>
+      withAllocatorSettings(() => {
+        throw new Error('no binary for this platform');
+      }, env),
+    ).toThrow('no binary for this platform');
+    expect(env).toEqual({});
   });
 });
 
