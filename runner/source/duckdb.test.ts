@@ -32,7 +32,7 @@ describe("DuckDB's memory and threads, set by the runner", () => {
     delete process.env.KLAVIYO_RUNNER_DUCKDB_THREADS;
     expect(await setting('threads')).toBe('2');
     expect(await setting('memory_limit')).toMatch(/^2\d\d\.\d MiB$/);
-    expect(await setting('checkpoint_threshold')).toMatch(/^6\d\.\d MiB$/);
+    expect(await setting('checkpoint_threshold')).toMatch(/^3\d\.\d MiB$/);
     process.env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT = '1GB';
     process.env.KLAVIYO_RUNNER_DUCKDB_THREADS = '1';
     expect(await setting('threads')).toBe('1');

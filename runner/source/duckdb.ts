@@ -144,10 +144,13 @@ export function duckdbSettings(env: NodeJS.ProcessEnv = process.env): Record<str
   // confirmed batch (1,000 events), and checkpoints every 16MB cost more than the writes they
   // carried: confirming 100,000 rows of 1KB in batches of 1,000, closing included, took 2.0-2.5s of
   // CPU at 16MB, 1.6s at 64MB and 1.5s at 1GB (whose log then waits for the close to be written).
-  // 64MB keeps the log small for the next process to replay after a kill
-  // (https://duckdb.org/docs/stable/configuration/overview,
+  // Until a checkpoint, the rows the log holds are also held in memory (`IN_MEMORY_TABLE` in
+  // `duckdb_memory()`), up to 66MB at 64MB. 32MB: the first sync of 100,000 profiles and 100,000
+  // events (`npm run bench:sync`) peaked near 460 MB against 500 MB at 64MB (three paired runs; 24MB
+  // gave the same, for 1-3% more user CPU), and the log stays small for the next process to
+  // replay after a kill (https://duckdb.org/docs/stable/configuration/overview,
   // `checkpoint_threshold`; https://duckdb.org/docs/stable/sql/statements/checkpoint).
-  return { memory_limit: memory, threads, checkpoint_threshold: '64MB' };
+  return { memory_limit: memory, threads, checkpoint_threshold: '32MB' };
 }
 
 /**
