@@ -146,6 +146,12 @@ export function diffSql(
     ${afterJoin}
     ${where}
     group by ${key} having ${key} is not null and count(*) > 1`;
+  // Narrowed to a few keys, the duplicates are counted over the narrowed rows themselves: counted
+  // over the key column, the model was read a second time and each of its rows matched against the
+  // keys again, half of the statement's time for 10,000 changed keys of 1,000,000 rows (0.53 s
+  // against 0.27 s, DuckDB's profile). DuckDB keeps the narrowed rows once for both uses.
+  const keyedDuplicates =
+    'select k, count(*) as n from model group by k having k is not null and count(*) > 1';
   const immutable = IMMUTABLE_OBJECTS.has(spec.config.object);
   const subscribes = spec.config.subscribe !== undefined;
   // Keys of model rows whose email the suppressions model marks UNSUBSCRIBED, in scope or not.
@@ -163,7 +169,7 @@ export function diffSql(
   const keys = onlyKeys === undefined ? '' : `changed_keys as materialized (${onlyKeys}),`;
   const sql = `
     with ${keys} model as (${model}),
-    dups as (${duplicateKeys}),
+    dups as (${onlyKeys === undefined ? duplicateKeys : keyedDuplicates}),
     hashed as (
       select m.k, m.row_json, md5(m.row_json) as h, m.after_profile_id, coalesce(dd.n, 1) as dup_count
       from model as m left join dups as dd on dd.k = m.k

@@ -146,6 +146,34 @@ describe("a sync's diff, its counts then its rows", () => {
     expect(usedKeys()).toEqual([false, true, false, false, true, false]);
   });
 
+  it('reads a confirmed key that now has two rows by its key as the whole diff does', async () => {
+    const rowsStatements: string[] = [];
+    const recording: Warehouse = {
+      ...wh,
+      stream: (sql, params, chunkSize) => (rowsStatements.push(sql), wh.stream(sql, params, chunkSize)),
+    };
+    const readWith = async (changedKeys: number) => {
+      const diff = await openDiff({ ...state, wh: recording }, profiles, {}, 4, 'none', changedKeys);
+      const rows: StreamedChange[] = [];
+      for await (const chunk of diff.changes) rows.push(...chunk);
+      return { counts: diff.counts, rows: byKindAndKey(rows) };
+    };
+    await wh.execute(`delete from people where email = 'd2@x.com'`);
+    await confirmChanges(
+      state,
+      profiles,
+      (await read(state, 5000)).filter((c) => c.diffKind === 'create'),
+    );
+    // Key 1 gains a second row, key 2 changes: each kind lists its keys, so they are read by them.
+    await wh.execute(`insert into people values ('1', 'again@x.com', 'v')`);
+    await wh.execute(`update people set segment = 'lost' where id = '2'`);
+    const [byKeys, whole] = [await readWith(20), await readWith(0)];
+    expect(rowsStatements.map((sql) => sql.includes('from_json'))).toEqual([true, false]);
+    expect(byKeys).toEqual(whole);
+    expect(byKeys.counts).toMatchObject({ duplicateKeys: 1, update: 1, unchanged: 10 });
+    expect(byKeys.rows).toEqual(['duplicate 1', 'null_key ', 'null_key ', 'update 2']);
+  });
+
   it('gives the values Klaviyo had when the snapshot is smaller than the change, too', async () => {
     // 3 rows confirmed and 13 changed: the snapshot's rows are carried through the diff's join.
     const first = await read(state, 5000);
