@@ -105,7 +105,11 @@ describe("a sync's diff, its counts then its rows", () => {
     expect(await afterAnEdit(state, 0)).toMatchObject(EDITED);
   });
 
-  it('reads the rows by their keys only when every kind listed them all', async () => {
+  /**
+   * Reads the diff listing at most `changedKeys` keys a kind, by kind and key, and says of each
+   * rows statement read so far whether it read the rows by their keys.
+   */
+  function readingByKeys() {
     const rowsStatements: string[] = [];
     const recording: Warehouse = {
       ...wh,
@@ -115,9 +119,15 @@ describe("a sync's diff, its counts then its rows", () => {
       const diff = await openDiff({ ...state, wh: recording }, profiles, {}, 4, 'none', changedKeys);
       const rows: StreamedChange[] = [];
       for await (const chunk of diff.changes) rows.push(...chunk);
-      return byKindAndKey(rows);
+      return { counts: diff.counts, rows: byKindAndKey(rows) };
     };
-    const usedKeys = () => rowsStatements.map((sql) => sql.includes('from_json'));
+    return { readWith, usedKeys: () => rowsStatements.map((sql) => sql.includes('from_json')) };
+  }
+
+  it('reads the rows by their keys only when every kind listed them all', async () => {
+    const reading = readingByKeys();
+    const readWith = async (changedKeys: number) => (await reading.readWith(changedKeys)).rows;
+    const usedKeys = reading.usedKeys;
     await wh.execute(`delete from people where email = 'd2@x.com'`);
     // A first sync: its 12 creations are listed, but nothing is unchanged for the keys to spare.
     expect(await readWith(20)).toHaveLength(14);
@@ -147,17 +157,7 @@ describe("a sync's diff, its counts then its rows", () => {
   });
 
   it('reads a confirmed key that now has two rows by its key as the whole diff does', async () => {
-    const rowsStatements: string[] = [];
-    const recording: Warehouse = {
-      ...wh,
-      stream: (sql, params, chunkSize) => (rowsStatements.push(sql), wh.stream(sql, params, chunkSize)),
-    };
-    const readWith = async (changedKeys: number) => {
-      const diff = await openDiff({ ...state, wh: recording }, profiles, {}, 4, 'none', changedKeys);
-      const rows: StreamedChange[] = [];
-      for await (const chunk of diff.changes) rows.push(...chunk);
-      return { counts: diff.counts, rows: byKindAndKey(rows) };
-    };
+    const { readWith, usedKeys } = readingByKeys();
     await wh.execute(`delete from people where email = 'd2@x.com'`);
     await confirmChanges(
       state,
@@ -168,7 +168,7 @@ describe("a sync's diff, its counts then its rows", () => {
     await wh.execute(`insert into people values ('1', 'again@x.com', 'v')`);
     await wh.execute(`update people set segment = 'lost' where id = '2'`);
     const [byKeys, whole] = [await readWith(20), await readWith(0)];
-    expect(rowsStatements.map((sql) => sql.includes('from_json'))).toEqual([true, false]);
+    expect(usedKeys()).toEqual([true, false]);
     expect(byKeys).toEqual(whole);
     expect(byKeys.counts).toMatchObject({ duplicateKeys: 1, update: 1, unchanged: 10 });
     expect(byKeys.rows).toEqual(['duplicate 1', 'null_key ', 'null_key ', 'update 2']);
