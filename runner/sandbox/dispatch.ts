@@ -44,8 +44,20 @@ export function readJson(parsed: ParsedBody, method: string | undefined, bodyles
   return body;
 }
 
+/** The request as its handler reads it: its JSON and its size as it arrived. */
+export interface RequestBody {
+  json: unknown;
+  bytes: number;
+}
+
 /** Runs the route's handler on the account, after moving import jobs along to the present. */
-export function dispatch(account: Account, route: Route, params: string[], url: URL, body: unknown): Answer {
+export function dispatch(
+  account: Account,
+  route: Route,
+  params: string[],
+  url: URL,
+  body: RequestBody,
+): Answer {
   const { store, faults, base, jobDelayMs } = account;
   advanceJobs(store, faults);
   return route.handler({
@@ -55,7 +67,8 @@ export function dispatch(account: Account, route: Route, params: string[], url: 
     path: url.pathname,
     params,
     query: url.searchParams,
-    body,
+    body: body.json,
+    bodyBytes: body.bytes,
     jobDelayMs,
   });
 }

@@ -233,6 +233,20 @@ describe('the sandbox answers as Klaviyo does', () => {
   });
 });
 
+describe('the sandbox records what it was sent', () => {
+  it('reads a recorded JSON body back as JSON and any other body as its text, in process and over HTTP', async () => {
+    const body = { data: { type: 'list', attributes: { name: 'Recorded é' } } };
+    await api('POST', '/api/lists', body);
+    await fetch(`${sandbox.url}/api/lists`, { method: 'POST', headers, body: '{not json' });
+    const [json, text] = sandbox.requests().slice(-2);
+    expect(json!.body).toEqual(body);
+    expect(json!.body).toBe(json!.body);
+    expect(text!.body).toBe('{not json');
+    const overHttp = (await (await fetch(`${sandbox.url}/__sandbox/requests`)).json()) as { body: unknown }[];
+    expect(overHttp.slice(-2).map((r) => r.body)).toEqual([body, '{not json']);
+  });
+});
+
 describe('the sandbox keeps no credential it was sent', () => {
   it('redacts every credential-looking header in /__sandbox/requests, whatever its form', async () => {
     const secrets = {

@@ -92,9 +92,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedAt = Date.now();
     const url = new URL(req.url ?? '/', base);
-    const text = await readBody(req);
+    const { text, bytes } = await readBody(req);
     const parsed = parseBody(text);
-    const ex = openExchange(req, res, url, parsed, startedAt, recorded);
+    const ex = openExchange(req, res, url, text, startedAt, recorded);
     if (url.pathname.startsWith('/__sandbox/')) return inspection(ex, req, res, url);
     let limitHeaders: Record<string, string> = {};
     try {
@@ -108,9 +108,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       const wait = limiter.take(key, op, startedAt);
       if (wait === null) limitHeaders = limiter.headers(key, op, startedAt);
       if (await faultBefore(ex, faults, op, wait)) return;
-      const body = readJson(parsed, req.method, route.bodyless === true);
+      const json = readJson(parsed, req.method, route.bodyless === true);
       const account: Account = { store, faults, base, jobDelayMs };
-      const result = dispatch(account, route, params, url, body);
+      const result = dispatch(account, route, params, url, { json, bytes });
       if (req.method !== 'GET') persist();
       return answerAfter(ex, faults, op, result, url.searchParams, limitHeaders);
     } catch (error) {

@@ -6,7 +6,7 @@
  * (cannot clear), profile-import and PATCH clear with null; events dedupe on unique_id per
  * profile and metric.
  */
-import { createHash } from 'node:crypto';
+import { klaviyoId } from './ids.ts';
 import { BATCH_LIMITS } from './limits.ts';
 
 export interface Subscriptions {
@@ -98,9 +98,6 @@ export interface SandboxState {
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const E164 = /^\+[1-9]\d{7,14}$/;
 
-/** Crockford's base32, as Klaviyo's ids look. */
-const ID_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
 export class Store {
   profiles = new Map<string, Profile>();
   byEmail = new Map<string, string>();
@@ -116,14 +113,14 @@ export class Store {
   importJobs = new Map<string, ImportJob>();
   suppressionJobs = new Map<string, SuppressionJob>();
   private counter = 0;
+  /** Each profile's place in `profiles`, in the order they were made (`profilesWith`). */
+  private readonly places = new Map<string, number>();
+  private nextPlace = 0;
 
-  /** Klaviyo-looking ids (26 upper-case base32 characters for profiles, 6 for lists), deterministic per store. */
+  /** Klaviyo-looking ids (26 characters for profiles, 6 for lists), deterministic per store (ids.ts). */
   newId(kind: string, length = 26): string {
     this.counter += 1;
-    const digest = createHash('sha256').update(`${kind}:${this.counter}`).digest();
-    let out = '';
-    for (let i = 0; i < length; i += 1) out += ID_ALPHABET[digest[i % digest.length]! % 32];
-    return out;
+    return klaviyoId(this.counter, kind, length);
   }
 
   /** The time now as Klaviyo writes it; one text per millisecond, as a bulk request stamps thousands. */
@@ -135,17 +132,19 @@ export class Store {
 
   private lastNow = { ms: Number.NaN, iso: '' };
 
-  /** Finds the profiles the identifiers point at (0, 1, or more than 1 = a conflict). */
-  matches(ids: {
-    email?: unknown;
-    phone_number?: unknown;
-    external_id?: unknown;
-    id?: unknown;
-  }): Set<string> {
+  /**
+   * Finds the profiles the identifiers point at (0, 1, or more than 1 = a conflict). `id`, a
+   * profile id, is apart from `ids` so a request's attributes are read as they are, not copied.
+   */
+  matches(
+    ids: { email?: unknown; phone_number?: unknown; external_id?: unknown; id?: unknown },
+    id: unknown = ids.id,
+  ): Set<string> {
     const found = new Set<string>();
-    if (typeof ids.id === 'string' && this.profiles.has(ids.id)) found.add(ids.id);
+    if (typeof id === 'string' && this.profiles.has(id)) found.add(id);
     const add = (index: Map<string, string>, value: unknown) => {
-      if (typeof value === 'string' && index.has(value)) found.add(index.get(value)!);
+      const id = typeof value === 'string' ? index.get(value) : undefined;
+      if (id !== undefined) found.add(id);
     };
     add(this.byEmail, typeof ids.email === 'string' ? ids.email.toLowerCase() : ids.email);
     add(this.byPhone, ids.phone_number);
@@ -202,7 +201,7 @@ export class Store {
     if (profile.external_id) this.byExternal.set(profile.external_id, profile.id);
   }
 
-  private unindex(profile: Profile): void {
+  private unindex(profile: Pick<Profile, 'email' | 'phone_number' | 'external_id'>): void {
     if (profile.email) this.byEmail.delete(profile.email);
     if (profile.phone_number) this.byPhone.delete(profile.phone_number);
     if (profile.external_id) this.byExternal.delete(profile.external_id);
@@ -237,7 +236,7 @@ export class Store {
     nullClears: boolean,
     unset: string[] = [],
   ): void {
-    this.unindex(profile);
+    const { email, phone_number, external_id } = profile;
     for (const [key, value] of Object.entries(attributes)) {
       if (value === null && !nullClears) continue;
       if (key === 'email') profile.email = value === null ? null : String(value).toLowerCase();
@@ -264,8 +263,44 @@ export class Store {
     }
     for (const key of unset) delete profile.properties[key];
     profile.updated = this.now();
-    this.index(profile);
+    // Indexed again only when an identifier changed: most writes (an event's profile) change none.
+    if (
+      profile.email !== email ||
+      profile.phone_number !== phone_number ||
+      profile.external_id !== external_id
+    ) {
+      this.unindex({ email, phone_number, external_id });
+      this.index(profile);
+    }
+    this.keep(profile);
+  }
+
+  /** Stores a profile; a new one takes the next place in the store's order. */
+  private keep(profile: Profile): void {
+    if (this.profiles.get(profile.id) === profile) return;
+    if (!this.places.has(profile.id)) {
+      this.places.set(profile.id, this.nextPlace);
+      this.nextPlace += 1;
+    }
     this.profiles.set(profile.id, profile);
+  }
+
+  /**
+   * The profiles whose `field` is one of `values` (an email as stored: lower case), found through
+   * the identity indexes and listed in the store's order, as a scan of every profile lists them:
+   * a first sync looks up 10,000 list members 100 at a time, and a scan each time went over
+   * every profile in the account.
+   */
+  profilesWith(field: 'id' | 'email' | 'phone_number' | 'external_id', values: readonly string[]): Profile[] {
+    const indexes = { email: this.byEmail, phone_number: this.byPhone, external_id: this.byExternal };
+    const index = field === 'id' ? null : indexes[field];
+    const found = new Set<Profile>();
+    for (const value of values) {
+      const id = index === null ? value : index.get(value);
+      const profile = id === undefined ? undefined : this.profiles.get(id);
+      if (profile !== undefined) found.add(profile);
+    }
+    return [...found].sort((a, b) => this.places.get(a.id)! - this.places.get(b.id)!);
   }
 
   /** Create-or-update by identifiers; throws a conflict when they name two different profiles. */
@@ -274,7 +309,7 @@ export class Store {
     nullClears: boolean,
     id?: string,
   ): { profile: Profile; created: boolean } | { conflict: string } {
-    const found = this.matches({ ...attributes, id });
+    const found = this.matches(attributes, id);
     if (found.size > 1) return { conflict: [...found][0]! };
     const existing = found.size === 1 ? this.profiles.get([...found][0]!)! : undefined;
     const profile = existing ?? this.newProfile();
@@ -291,6 +326,7 @@ export class Store {
     if (profile === undefined) return;
     this.unindex(profile);
     this.profiles.delete(profileId);
+    this.places.delete(profileId);
     this.events = this.events.filter((e) => e.profileId !== profileId);
     for (const key of [...this.eventKeys]) if (key.startsWith(`${profileId}|`)) this.eventKeys.delete(key);
     for (const list of this.lists.values()) list.members.delete(profileId);
@@ -335,7 +371,7 @@ export class Store {
   load(data: { counter: number; state: SandboxState }): void {
     this.counter = data.counter;
     for (const p of data.state.profiles) {
-      this.profiles.set(p.id, p);
+      this.keep(p);
       this.index(p);
     }
     for (const m of data.state.metrics) this.metrics.set(m.id, { ...m, created: this.now() });

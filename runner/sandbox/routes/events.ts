@@ -15,9 +15,17 @@ import {
 } from './route.ts';
 import { BATCH_LIMITS } from '../limits.ts';
 
-function profileForEvent(ctx: Ctx, attributes: Record<string, unknown>, pointer: string): Profile {
+/** Refuses an event's profile as Klaviyo would (store.ts, `validateAttributes`), at `pointer`. */
+function checkProfile(ctx: Ctx, attributes: Record<string, unknown>, pointer: string): void {
   const problem = ctx.store.validateAttributes(attributes);
   if (problem !== null) throw invalid(problem.detail, `${pointer}${problem.pointer.replace('/data', '')}`);
+}
+
+/**
+ * The profile an event goes to, made or updated from its attributes once `checkProfile` passed
+ * them (a bulk request checks every entry before it stores any).
+ */
+function profileForEvent(ctx: Ctx, attributes: Record<string, unknown>, pointer: string): Profile {
   const result = ctx.store.upsert(attributes, false);
   if ('conflict' in result)
     throw new HttpError(
@@ -87,7 +95,7 @@ function storeEvent(ctx: Ctx, profile: Profile, e: EventInput): void {
 
 function bulkCreateEvents(ctx: Ctx): Answer {
   const d = dataOf(ctx, 'event-bulk-create-job');
-  if (Buffer.byteLength(JSON.stringify(ctx.body)) > BATCH_LIMITS.bytesPerRequest)
+  if (ctx.bodyBytes > BATCH_LIMITS.bytesPerRequest)
     throw new HttpError(413, 'payload_too_large', 'Payload too large.', 'The request is larger than 5 MB.');
   const entries = arrayAt(
     (attributesOf(d)['events-bulk-create'] as { data?: unknown } | undefined)?.data,
@@ -180,6 +188,7 @@ export const EVENT_ROUTES: Route[] = [
     const profileAttrs =
       (a.profile as { data?: { attributes?: Record<string, unknown> } } | undefined)?.data?.attributes ?? {};
     const event = readEvent(a, '/data/attributes', false);
+    checkProfile(ctx, profileAttrs, '/data/attributes/profile');
     storeEvent(ctx, profileForEvent(ctx, profileAttrs, '/data/attributes/profile'), event);
     return { status: 202 };
   }),

@@ -30,6 +30,8 @@ export function advanceJobs(store: Store, faults: Faults, now = Date.now()): voi
         continue;
       }
       runImport(store, faults, job);
+      // Imported: the profiles hold what the rows said, and the rows are let go.
+      job.rows = [];
       job.status = 'complete';
       job.completed_at = new Date(now).toISOString();
     }

@@ -11,8 +11,10 @@ import { BATCH_LIMITS } from '../limits.ts';
  * on id, email, phone_number, external_id; greater-than/less-than on created and updated; the
  * suppression fields of subscriptions.email.marketing.
  */
-function profileFilter(ctx: Ctx, profiles: Profile[]): Profile[] {
-  let out = profiles;
+function profileFilter(ctx: Ctx): Profile[] {
+  // null: every profile, listed only when a filter has to go over them all.
+  let out: Profile[] | null = null;
+  const every = () => out ?? [...ctx.store.profiles.values()];
   const suppression = 'subscriptions.email.marketing.suppression.';
   const listSuppression = 'subscriptions.email.marketing.list_suppressions.';
   for (const [op, field, value] of filtersOf(ctx)) {
@@ -25,23 +27,28 @@ function profileFilter(ctx: Ctx, profiles: Profile[]): Profile[] {
     if (field in ids) {
       const get = ids[field]!;
       const norm = (v: unknown) => (field === 'email' && typeof v === 'string' ? v.toLowerCase() : v);
-      if (op === 'equals') out = out.filter((p) => get(p) === norm(value));
-      else if (op === 'any') {
-        if (!Array.isArray(value) || value.length > BATCH_LIMITS.profilesPerLookup)
-          throw badFilter(`any() takes a list of at most ${BATCH_LIMITS.profilesPerLookup} values.`);
-        const set = new Set(value.map(norm));
-        out = out.filter((p) => set.has(get(p)));
-      } else throw badFilter(`Operator ${op} is not allowed on ${field}.`);
+      if (op !== 'equals' && op !== 'any') throw badFilter(`Operator ${op} is not allowed on ${field}.`);
+      if (op === 'any' && (!Array.isArray(value) || value.length > BATCH_LIMITS.profilesPerLookup))
+        throw badFilter(`any() takes a list of at most ${BATCH_LIMITS.profilesPerLookup} values.`);
+      const wanted = (op === 'equals' ? [value] : (value as unknown[])).map(norm);
+      if (out === null && wanted.every((v) => typeof v === 'string'))
+        out = ctx.store.profilesWith(field as 'id', wanted);
+      else {
+        const set = new Set(wanted);
+        out = every().filter((p) => set.has(get(p)));
+      }
     } else if (field === 'created' || field === 'updated') {
       if (op !== 'greater-than' && op !== 'less-than')
         throw badFilter(`Operator ${op} is not allowed on ${field}.`);
       const t = instant(value);
-      out = out.filter((p) => TIME_OPS[op]!(Date.parse(p[field]), t));
+      out = every().filter((p) => TIME_OPS[op]!(Date.parse(p[field]), t));
     } else if (field === `${suppression}reason` && op === 'equals') {
-      out = out.filter((p) => p.subscriptions.email.marketing.suppression.some((s) => s.reason === value));
+      out = every().filter((p) =>
+        p.subscriptions.email.marketing.suppression.some((s) => s.reason === value),
+      );
     } else if (field === `${suppression}timestamp` && TIME_OPS[op] !== undefined) {
       const t = instant(value);
-      out = out.filter((p) =>
+      out = every().filter((p) =>
         p.subscriptions.email.marketing.suppression.some((s) => TIME_OPS[op]!(Date.parse(s.timestamp), t)),
       );
     } else if (field.startsWith(listSuppression)) {
@@ -55,7 +62,7 @@ function profileFilter(ctx: Ctx, profiles: Profile[]): Profile[] {
       throw badFilter(`'${field}' is not a valid field for the resource 'profile'.`);
     }
   }
-  return out;
+  return every();
 }
 
 function sortProfiles(ctx: Ctx, profiles: Profile[]): Profile[] {
@@ -143,7 +150,7 @@ export const PROFILE_ROUTES: Route[] = [
   route('POST', '/api/profiles', 'create_profile', (ctx) => singleProfileWrite(ctx, 'create')),
   route('PATCH', '/api/profiles/{id}', 'update_profile', (ctx) => singleProfileWrite(ctx, 'update')),
   route('GET', '/api/profiles', 'get_profiles', (ctx) => {
-    return profilePage(ctx, sortProfiles(ctx, profileFilter(ctx, [...ctx.store.profiles.values()])));
+    return profilePage(ctx, sortProfiles(ctx, profileFilter(ctx)));
   }),
   route('GET', '/api/profiles/{id}', 'get_profile', (ctx) => {
     const p = ctx.store.profiles.get(ctx.params[0]!);

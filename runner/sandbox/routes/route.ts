@@ -15,6 +15,8 @@ export interface Ctx {
   params: string[];
   query: URLSearchParams;
   body: unknown;
+  /** The request body's size in UTF-8 bytes as it arrived: what Klaviyo's size limits measure. */
+  bodyBytes: number;
   jobDelayMs: number;
 }
 export interface Answer {
