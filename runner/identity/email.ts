@@ -51,14 +51,22 @@ export const TRIMMED_CODE_POINTS: readonly number[] = [
  * addresses are not refused here: they match no valid suppression and the runner rejects the row.
  *
  * DuckDB and Snowflake read it alike: `trim(text, characters)` removes any of the characters from
- * both ends, `chr` turns a Unicode code point into its character and `regexp_replace` with `^`
- * replaces the prefix only
+ * both ends, `chr` turns a Unicode code point into its character, `left`/`right` take the first or
+ * last character, text compares in code point order without a collation, and `regexp_replace`
+ * with `^` replaces the prefix only
  * (https://duckdb.org/docs/stable/sql/functions/text, https://docs.snowflake.com/en/sql-reference/functions/trim,
  * https://docs.snowflake.com/en/sql-reference/functions/chr), so it is one expression, not one per dialect.
  */
 export function normalizedEmailSql(expr: string): string {
   const spaces = TRIMMED_CODE_POINTS.map((c) => `chr(${c})`).join(' || ');
-  return `nullif(regexp_replace(lower(trim(cast(${expr} as varchar), ${spaces})), '^mailto:', ''), '')`;
+  const text = `cast(${expr} as varchar)`;
+  // An address that starts and ends with a printable ASCII character, as nearly all do, has none
+  // of those characters at either end, and skips the trim: trimming by a list of characters cost
+  // DuckDB about 4 µs a row, four times the rest of the expression (100,000 emails: 0.35–0.6 s
+  // against 0.08–0.16 s), and the diff and the shared-email check read every row's email.
+  const printable = (end: string) => `${end}(${text}, 1) between '!' and '~'`;
+  const trimmed = `case when ${printable('left')} and ${printable('right')} then ${text} else trim(${text}, ${spaces}) end`;
+  return `nullif(regexp_replace(lower(${trimmed}), '^mailto:', ''), '')`;
 }
 
 /**
