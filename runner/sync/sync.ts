@@ -73,6 +73,8 @@ class SyncRun {
   private readonly writes = new Serial();
   /** Settles' writes, behind the batches still going out. */
   private readonly settling = new WriteBehind(this.writes);
+  /** Confirmed by request, not yet written: the next write takes them all (docs/architecture.md#the-states-writes). */
+  private readonly unconfirmed: ConfirmedRow[] = [];
   /** When the lock was last marked alive (acquireLock marks it first). */
   private lastBeat = performance.now();
 
@@ -97,7 +99,7 @@ class SyncRun {
   }
 
   /** Applies outcomes: confirmed rows into the snapshot, rejected ones recorded, failed ones left to the next run. */
-  private async settle(items: Pending<unknown>[], outcomes: RowOutcome[], jobs?: string[]): Promise<void> {
+  private async settle(items: Pending<unknown>[], outcomes: RowOutcome[], jobs: string[] = []) {
     const byKey = new Map(items.map((i) => [i.change.key, i]));
     const confirmed: ConfirmedRow[] = [];
     for (const o of outcomes) {
@@ -116,8 +118,10 @@ class SyncRun {
         this.report.reject(o.key, item.change.hash, o.reason ?? 'rejected by Klaviyo', undefined, 'klaviyo');
       else this.report.fail(o.key, o.reason ?? 'failed');
     }
+    if (jobs.length === 0) this.unconfirmed.push(...confirmed);
     await this.settling.add(async () => {
-      await confirmRows(this.state, this.spec, this.runId, confirmed, jobs);
+      await confirmRows(this.state, this.spec, this.runId, this.unconfirmed.splice(0));
+      if (jobs.length > 0) await confirmRows(this.state, this.spec, this.runId, confirmed, jobs);
       await this.report.flush();
       await this.beat();
     });
