@@ -112,7 +112,7 @@ function singleProfileWrite(ctx: Ctx, mode: 'import' | 'create' | 'update'): Ans
     ctx.store.apply(profile, attributes, true, unsetKeys);
     return { status: 200, body: { data: profileResource(ctx, profile) } };
   }
-  const found = ctx.store.matches({ ...attributes, id: d.id });
+  const found = ctx.store.matches(attributes, d.id);
   if (mode === 'create' && found.size > 0) {
     throw new HttpError(
       409,
