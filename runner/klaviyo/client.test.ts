@@ -172,6 +172,33 @@ describe('KlaviyoClient', () => {
     }
   });
 
+  it("counts each sync's requests on its own view, and the run's on the client", async () => {
+    const sandbox = await startSandbox({ rateLimits: 'off' });
+    try {
+      const c = new KlaviyoClient({ apiKey: KEY, baseUrl: sandbox.url, limits: 'off', backoffMs: 1 });
+      const mine: Record<string, number> = {};
+      const theirs: Record<string, number> = {};
+      const a = c.forSync(mine);
+      const b = c.forSync(theirs);
+      // Side by side, as the syncs of a run go: each view counts only what went through it.
+      await Promise.all([
+        a.call('get_lists', 'GET', '/api/lists'),
+        b.call('create_list', 'POST', '/api/lists', { data: { type: 'list', attributes: { name: 'V' } } }),
+        a.call('get_lists', 'GET', '/api/lists'),
+      ]);
+      expect(mine).toEqual({ get_lists: 2 });
+      expect(theirs).toEqual({ create_list: 1 });
+      expect(c.requestCounts).toEqual({ get_lists: 2, create_list: 1 });
+      // A view's answer is the run's first answer: the client's promise is the one settled.
+      await expect(c.answered).resolves.toBeUndefined();
+      expect(a.answered).toBe(c.answered);
+      expect(a.baseUrl).toBe(c.baseUrl);
+      await c.close();
+    } finally {
+      await sandbox.close();
+    }
+  });
+
   it("does not retry a 400, and keeps Klaviyo's error entries", async () => {
     const { c, pool } = client();
     pool

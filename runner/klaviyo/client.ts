@@ -13,7 +13,6 @@
  * for longer than `unreachableAfterMs`, the client stops retrying and throws a KlaviyoError with
  * `unreachable`, which stops the run (exit 2) instead of costing the same wait in every sync.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ConfigError, KlaviyoError, type KlaviyoApiError } from '../errors.ts';
 import type { JsonText } from '../json-text.ts';
@@ -132,8 +131,6 @@ export function parseErrors(body: unknown): KlaviyoApiError[] {
  */
 const GATEWAY_STATUS = new Set([502, 504, 524]);
 
-/** Request counts of the work running in this async context (one sync of a run), if it asked for them. */
-const ownCounts = new AsyncLocalStorage<RequestCounts>();
 export type RequestCounts = Partial<Record<OperationId, number>>;
 
 export class KlaviyoClient {
@@ -154,8 +151,13 @@ export class KlaviyoClient {
   private readonly dispatcher: Dispatcher;
   private readonly ownDispatcher: Agent | null = null;
   private readonly timeoutMs: number;
-  /** When Klaviyo last stopped giving answers of its own; null while it answers. */
-  private unreachableSince: number | null = null;
+  /**
+   * When Klaviyo last stopped giving answers of its own; null while it answers. An object, so the
+   * views of one sync each (`forSync`) share it: the run stops on Klaviyo unreachable, not a sync.
+   */
+  private readonly reach: { since: number | null } = { since: null };
+  /** The requests of one sync of a run, on a view made by `forSync`; null on the run's client. */
+  private readonly own: RequestCounts | null = null;
   /** The bodies Klaviyo, or a proxy in front of it, took and refused as too large (body-limit.ts). */
   readonly bodies = new BodyLimit();
 
@@ -185,17 +187,22 @@ export class KlaviyoClient {
   }
 
   /**
-   * Runs `work`, counting into `counts` the requests it makes, and only those: the syncs of a run
-   * go side by side on one client, and each reports its own requests.
+   * The client for one sync of a run, which also counts into `counts` the requests made through
+   * it: the syncs go side by side on one client, and each reports its own requests. The view
+   * shares everything else with this client (limits, connections, the run's first answer, the
+   * bodies refused as too large, how long Klaviyo has been unreachable): it is this client, seen
+   * through a prototype with its own `own`. An explicit view rather than an async context, which
+   * needs a hook on every promise of the process.
    */
-  countingInto<T>(counts: RequestCounts, work: () => Promise<T>): Promise<T> {
-    return ownCounts.run(counts, work);
+  forSync(counts: RequestCounts): KlaviyoClient {
+    const view = Object.create(this) as KlaviyoClient;
+    Object.defineProperty(view, 'own', { value: counts });
+    return view;
   }
 
   private countRequest(operationId: OperationId): void {
     this.requestCounts[operationId] = (this.requestCounts[operationId] ?? 0) + 1;
-    const own = ownCounts.getStore();
-    if (own !== undefined) own[operationId] = (own[operationId] ?? 0) + 1;
+    if (this.own !== null) this.own[operationId] = (this.own[operationId] ?? 0) + 1;
   }
 
   private pace(operationId: OperationId): TierPace {
@@ -224,11 +231,11 @@ export class KlaviyoClient {
   ): void {
     const now = Date.now();
     // Counted from the start of the first attempt that got no answer, so a hung attempt counts whole.
-    this.unreachableSince ??= since;
+    this.reach.since ??= since;
     const bound = this.options.unreachableAfterMs ?? DEFAULT_UNREACHABLE_AFTER_MS;
-    if (now + wait - this.unreachableSince > bound)
+    if (now + wait - this.reach.since > bound)
       throw new KlaviyoError(
-        `Klaviyo at ${this.baseUrl} has been unreachable for ${Math.round((now - this.unreachableSince) / 1000)} s (${operationId}: ${what}); the run stops. Check KLAVIYO_BASE_URL and the network, then run again.`,
+        `Klaviyo at ${this.baseUrl} has been unreachable for ${Math.round((now - this.reach.since) / 1000)} s (${operationId}: ${what}); the run stops. Check KLAVIYO_BASE_URL and the network, then run again.`,
         status,
         true,
         [],
@@ -324,7 +331,7 @@ export class KlaviyoClient {
       const errors = parseErrors(parsed);
       // A gateway's answer, or a 5xx in a shape Klaviyo never sends: Klaviyo itself was not reached.
       const gateway = status >= 500 && (GATEWAY_STATUS.has(status) || errors.length === 0);
-      if (!gateway) this.unreachableSince = null;
+      if (!gateway) this.reach.since = null;
       if (status < 300) {
         this.markAnswered();
         return { status, body: parsed };

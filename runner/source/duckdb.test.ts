@@ -152,8 +152,8 @@ describe('insertRows on DuckDB', () => {
     const wh = await openWithTable('create table t (a varchar not null, b varchar)');
     try {
       await expect(
-        wh.transaction(async () => {
-          await wh.insertRows('t', ['a', 'b'], [['rolled', 'back']]);
+        wh.transaction(async (tx) => {
+          await tx.insertRows('t', ['a', 'b'], [['rolled', 'back']]);
           throw new Error('stop');
         }),
       ).rejects.toThrow('stop');
@@ -178,8 +178,8 @@ describe('insertRows on DuckDB', () => {
     try {
       const rows = (n: number) => Array.from({ length: 10_000 }, (_, i) => [`${n}-${i}`, 'x'.repeat(1000)]);
       // Inside a transaction DuckDB cannot checkpoint: the rows go in all the same.
-      await wh.transaction(async () => {
-        for (let n = 0; n < 3; n++) await wh.insertRows('t', ['a', 'b'], rows(n));
+      await wh.transaction(async (tx) => {
+        for (let n = 0; n < 3; n++) await tx.insertRows('t', ['a', 'b'], rows(n));
       });
       for (let n = 3; n < 10; n++) await wh.insertRows('t', ['a', 'b'], rows(n));
       // The table's own 100,000 rows go to the file; what stays in memory is what the temporary

@@ -25,11 +25,11 @@ describe('one session shared by syncs side by side (serial.ts), on DuckDB', () =
     const opened = new Promise<void>((resolve) => (inside = resolve));
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const first = wh.transaction(async () => {
-      await wh.execute(`insert into t values ('a', 1)`);
+    const first = wh.transaction(async (tx) => {
+      await tx.execute(`insert into t values ('a', 1)`);
       inside();
       await held;
-      await wh.execute(`insert into t values ('a', 2)`);
+      await tx.execute(`insert into t values ('a', 2)`);
     });
     await opened;
     // Sent while the transaction is open: it waits, so it cannot land inside it.
@@ -43,11 +43,11 @@ describe('one session shared by syncs side by side (serial.ts), on DuckDB', () =
   });
 
   it('rolls back a transaction whose work fails, and goes on with the next', async () => {
-    const failing = wh.transaction(async () => {
-      await wh.execute(`insert into t values ('b', 1)`);
+    const failing = wh.transaction(async (tx) => {
+      await tx.execute(`insert into t values ('b', 1)`);
       throw new Error('the batch failed');
     });
-    const next = wh.transaction(() => wh.execute(`insert into t values ('c', 1)`));
+    const next = wh.transaction((tx) => tx.execute(`insert into t values ('c', 1)`));
     await expect(failing).rejects.toThrow('the batch failed');
     await next;
     expect(await rows()).toEqual(['c1']);
@@ -57,9 +57,9 @@ describe('one session shared by syncs side by side (serial.ts), on DuckDB', () =
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         i % 2 === 0
-          ? wh.transaction(async () => {
-              await wh.execute(`insert into t values ('x', ${i})`);
-              await wh.execute(`insert into t values ('y', ${i})`);
+          ? wh.transaction(async (tx) => {
+              await tx.execute(`insert into t values ('x', ${i})`);
+              await tx.execute(`insert into t values ('y', ${i})`);
             })
           : wh.insertRows('t', ['who', 'n'], [['z', i]]),
       ),
@@ -68,11 +68,21 @@ describe('one session shared by syncs side by side (serial.ts), on DuckDB', () =
     expect(counted.map((r) => `${String(r.who)}${String(r.n)}`)).toEqual(['x10', 'y10', 'z10']);
   });
 
+  it('refuses a transaction begun inside another, and rolls the outer one back', async () => {
+    await expect(
+      wh.transaction(async (tx) => {
+        await tx.execute(`insert into t values ('n', 1)`);
+        await tx.transaction((inner) => inner.execute(`insert into t values ('n', 2)`));
+      }),
+    ).rejects.toThrow('a transaction cannot begin inside another');
+    expect(await rows()).toEqual([]);
+  });
+
   it('reads a stream while statements and transactions go on', async () => {
     await wh.execute(`insert into t select 's', i from range(20000) r(i)`);
     let streamed = 0;
     for await (const chunk of wh.stream(`select n from t where who = 's'`, [], 1000)) {
-      if (streamed === 0) await wh.transaction(() => wh.execute(`insert into t values ('w', 1)`));
+      if (streamed === 0) await wh.transaction((tx) => tx.execute(`insert into t values ('w', 1)`));
       streamed += chunk.length;
     }
     expect(streamed).toBe(20000);

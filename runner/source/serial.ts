@@ -3,14 +3,14 @@
  * side by side and share the run's session: without this, two of them could send statements on
  * one DuckDB connection at once (which it does not allow), or one sync's statement could land
  * inside another's `begin transaction … commit`. Statements wait in one queue; a transaction takes
- * the queue for its whole length, and the statements of its own work (known by their async
- * context) go straight through. A stream starts, and its first rows arrive, holding the queue,
+ * the queue for its whole length, and its work is handed the session itself, whose statements go
+ * straight through (a handle rather than an async context, which would put a hook on every
+ * promise of the process). A stream starts, and its first rows arrive, holding the queue,
  * then reads on beside the session's statements (DuckDB on a connection of its own, Snowflake as
  * its own statement): on one Snowflake session the emulator typed a result by a statement started
  * beside it, and a DuckDB diff does its grouping (the heavy part, before its first row) one at a
  * time within the runner's memory cap.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Warehouse } from './warehouse.ts';
 
 /** The unqueued operations an adapter provides; `serialized` adds the queue and `transaction`. */
@@ -18,15 +18,16 @@ export type Session = Omit<Warehouse, 'transaction'>;
 
 export function serialized(session: Session): Warehouse {
   let tail: Promise<unknown> = Promise.resolve();
-  const holder = new AsyncLocalStorage<symbol>();
-  let held: symbol | null = null;
 
   const queued = <T>(work: () => Promise<T>): Promise<T> => {
-    // Inside the transaction that holds the queue: its own statements run at once.
-    if (held !== null && holder.getStore() === held) return work();
     const done = tail.then(work);
     tail = done.catch(() => {});
     return done;
+  };
+  /** What a transaction's work runs its statements on: the session, past the queue it holds. */
+  const inside: Warehouse = {
+    ...session,
+    transaction: () => Promise.reject(new Error('a transaction cannot begin inside another')),
   };
 
   return {
@@ -47,26 +48,18 @@ export function serialized(session: Session): Warehouse {
       }
     },
     // `begin transaction`, `commit` and `rollback` read the same on DuckDB and Snowflake.
-    transaction: <T>(work: () => Promise<T>) =>
+    transaction: <T>(work: (tx: Warehouse) => Promise<T>) =>
       queued(async () => {
-        const token = Symbol('transaction');
-        held = token;
+        await session.execute('begin transaction');
+        let result: T;
         try {
-          return await holder.run(token, async () => {
-            await session.execute('begin transaction');
-            let result: T;
-            try {
-              result = await work();
-            } catch (error) {
-              await session.execute('rollback');
-              throw error;
-            }
-            await session.execute('commit');
-            return result;
-          });
-        } finally {
-          held = null;
+          result = await work(inside);
+        } catch (error) {
+          await session.execute('rollback');
+          throw error;
         }
+        await session.execute('commit');
+        return result;
       }),
     close: () => queued(() => session.close()),
   };

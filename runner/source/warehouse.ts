@@ -80,9 +80,11 @@ export interface Warehouse {
   columns(relationName: string): Promise<{ name: string; type: string }[]>;
   /**
    * Runs `work` as one transaction: no other statement of the run comes between its `begin` and
-   * its `commit` (serial.ts), and an error inside rolls it back and is thrown.
+   * its `commit` (serial.ts), and an error inside rolls it back and is thrown. `work` runs its
+   * statements on `tx`: the run's other statements wait for the commit, so one sent on the run's
+   * warehouse from inside would wait for its own transaction.
    */
-  transaction<T>(work: () => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T>;
   /** Release the connection (DuckDB: the file lock, so the next `dbt build` can open it). */
   close(): Promise<void>;
 }

@@ -10,7 +10,7 @@
  */
 import type { SyncSpec } from '../manifest/spec.ts';
 import { utcTimestampText } from '../source/warehouse.ts';
-import type { State } from './schema.ts';
+import { inTransaction, type State } from './schema.ts';
 
 /** A changed event as reported: its key, and the hash of the model row reported. */
 export interface ReportedEvent {
@@ -30,12 +30,12 @@ export async function recordChangedEvents(
   const sync = d.literal(spec.name);
   const now = utcTimestampText(new Date());
   const table = state.table('changed_events');
-  await state.wh.transaction(async () => {
+  await inTransaction(state, async (tx) => {
     for (let i = 0; i < events.length; i += KEYS_PER_DELETE) {
       const keys = events.slice(i, i + KEYS_PER_DELETE).map((e) => d.literal(e.key));
-      await state.wh.execute(`delete from ${table} where sync = ${sync} and key in (${keys.join(', ')})`);
+      await tx.wh.execute(`delete from ${table} where sync = ${sync} and key in (${keys.join(', ')})`);
     }
-    await state.wh.insertRows(
+    await tx.wh.insertRows(
       table,
       ['sync', 'key', 'row_hash', 'run_id', 'reported_at'],
       events.map((e) => [spec.name, e.key, e.hash, runId, now]),

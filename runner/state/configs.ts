@@ -4,7 +4,7 @@
  * a sync records it once its run is done, or when it starts a sync's snapshot over.
  */
 import type { KlaviyoSyncConfig, SyncSpec } from '../manifest/spec.ts';
-import type { State } from './schema.ts';
+import { inTransaction, type State } from './schema.ts';
 
 export interface RecordedConfig {
   sync: string;
@@ -50,9 +50,9 @@ export async function recordConfig(state: State, spec: SyncSpec, runId: string):
 export async function startOver(state: State, spec: SyncSpec, runId: string): Promise<void> {
   const d = state.wh.dialect;
   const sync = d.literal(spec.name);
-  await state.wh.transaction(async () => {
-    await state.wh.execute(`delete from ${state.table('snapshot')} where sync = ${sync}`);
-    await state.wh.execute(`delete from ${state.table('syncs')} where sync = ${sync}`);
-    await recordConfig(state, spec, runId);
+  await inTransaction(state, async (tx) => {
+    await tx.wh.execute(`delete from ${tx.table('snapshot')} where sync = ${sync}`);
+    await tx.wh.execute(`delete from ${tx.table('syncs')} where sync = ${sync}`);
+    await recordConfig(tx, spec, runId);
   });
 }

@@ -22,7 +22,7 @@ import type { KlaviyoSyncConfig, SyncSpec } from '../manifest/spec.ts';
 import { utcTimestampText, type Row } from '../source/warehouse.ts';
 import { readConfigs } from './configs.ts';
 import { parseRowJson } from './row-json.ts';
-import type { State } from './schema.ts';
+import { inTransaction, type State } from './schema.ts';
 import { forgetPersonRows } from './snapshot.ts';
 
 export type ErasedIdentifier = 'email' | 'phone_number' | 'external_id';
@@ -105,14 +105,14 @@ export async function recordDeletions(
   if (records.length === 0) return;
   const d = state.wh.dialect;
   const now = utcTimestampText(new Date());
-  await state.wh.transaction(async () => {
+  await inTransaction(state, async (tx) => {
     for (const r of records)
-      await state.wh.execute(
-        `delete from ${state.table('deletions')} where sync = ${d.literal(sync)} and key = ${d.literal(r.key)}
+      await tx.wh.execute(
+        `delete from ${tx.table('deletions')} where sync = ${d.literal(sync)} and key = ${d.literal(r.key)}
            and identifier = ${d.literal(r.identifier)} and value_hash = ${d.literal(r.hash)}`,
       );
-    await state.wh.insertRows(
-      state.table('deletions'),
+    await tx.wh.insertRows(
+      tx.table('deletions'),
       ['sync', 'key', 'identifier', 'value_hash', 'status', 'run_id', 'recorded_at'],
       records.map((r) => [sync, r.key, r.identifier, r.hash, r.status, runId, now]),
     );

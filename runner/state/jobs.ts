@@ -4,7 +4,7 @@
  * sending the rows again.
  */
 import type { SyncSpec } from '../manifest/spec.ts';
-import type { State } from './schema.ts';
+import { inTransaction, type State } from './schema.ts';
 import { utcTimestampText, type Row } from '../source/warehouse.ts';
 import { parseRowJson, storedJson, type StoredRow } from './row-json.ts';
 
@@ -80,12 +80,12 @@ export async function finishJob(
   const d = state.wh.dialect;
   const jobs = state.table('jobs');
   const open = `job_id = ${d.literal(jobId)} and finished_at is null`;
-  await state.wh.transaction(async () => {
-    await state.wh.execute(
+  await inTransaction(state, async (tx) => {
+    await tx.wh.execute(
       `insert into ${jobs} (run_id, sync, job_id, kind, submitted_at, status, finished_at)
        select run_id, sync, job_id, kind, submitted_at, ${d.literal(status)}, ${d.nowUtc} from ${jobs} where ${open}`,
     );
-    await state.wh.execute(`delete from ${jobs} where ${open}`);
-    await state.wh.execute(`delete from ${state.table('job_rows')} where job_id = ${d.literal(jobId)}`);
+    await tx.wh.execute(`delete from ${jobs} where ${open}`);
+    await tx.wh.execute(`delete from ${tx.table('job_rows')} where job_id = ${d.literal(jobId)}`);
   });
 }

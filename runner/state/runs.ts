@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { LockedError } from '../errors.ts';
 import type { Row } from '../source/warehouse.ts';
-import type { State } from './schema.ts';
+import { inTransaction, type State } from './schema.ts';
 
 /** A lock whose holder has not beaten for this long belongs to a dead run and may be taken over. */
 export const STALE_LOCK_MINUTES = 30;
@@ -116,12 +116,12 @@ export async function heartbeat(state: State, sync: string, runId: string): Prom
   const d = state.wh.dialect;
   const locks = state.table('locks');
   const mine = `sync = ${d.literal(sync)} and run_id = ${d.literal(runId)}`;
-  await state.wh.transaction(async () => {
-    await state.wh.execute(
+  await inTransaction(state, async (tx) => {
+    await tx.wh.execute(
       `insert into ${locks} (sync, run_id, holder, acquired_at, heartbeat_at)
        select sync, run_id, min(holder), min(acquired_at), ${d.nowUtc} from ${locks} where ${mine} group by sync, run_id`,
     );
-    await state.wh.execute(
+    await tx.wh.execute(
       `delete from ${locks} where ${mine} and heartbeat_at < (select max(heartbeat_at) from ${locks} where ${mine})`,
     );
   });

@@ -49,6 +49,14 @@ export interface State {
  * The state in `schema`, in the connection's database, or in `database` when the snapshot lives in
  * another one (production's state read from a pull request's CI database).
  */
+/**
+ * Runs `work` as one transaction of the state's warehouse (warehouse.ts, `transaction`), handing
+ * it the state as seen from inside that transaction: every statement of the work goes on `tx`.
+ */
+export function inTransaction<T>(state: State, work: (tx: State) => Promise<T>): Promise<T> {
+  return state.wh.transaction((wh) => work({ ...state, wh }));
+}
+
 export function stateOf(wh: Warehouse, schema: string, database: string | null = null): State {
   return { wh, schema, table: (name) => stateTableName(wh, schema, database, name) };
 }

@@ -8,7 +8,7 @@ import type { SyncSpec } from '../manifest/spec.ts';
 import { utcTimestampText } from '../source/warehouse.ts';
 import type { Rejection } from './changes.ts';
 import { storedJson, type StoredRow } from './row-json.ts';
-import type { State } from './schema.ts';
+import { inTransaction, type State } from './schema.ts';
 
 /** A row Klaviyo confirmed, with what the snapshot stores of it (row-json.ts, `StoredRow`). */
 export type ConfirmedRow = StoredRow & {
@@ -39,8 +39,8 @@ async function staged<T>(state: State, rows: unknown[][], work: (batch: string) 
  * Runs statements as one transaction, so a run killed between a delete and its insert cannot leave
  * a confirmed row out of the snapshot (it would be sent again).
  */
-function atomically(state: State, work: () => Promise<void>): Promise<void> {
-  return state.wh.transaction(work);
+function atomically(state: State, work: (tx: State) => Promise<void>): Promise<void> {
+  return inTransaction(state, work);
 }
 
 /**
@@ -83,31 +83,29 @@ export async function confirmRows(
   // snapshot row to read a profile id from or to replace: two scans of the snapshot fewer.
   const allNew = rows.every((r) => r.isNew === true);
   try {
-    await atomically(state, async () => {
+    await atomically(state, async (tx) => {
       const inBatch = `select key from ${stage} where ${ofBatch}`;
       if (!allNew) {
         // Keep a profile id learnt earlier when this confirmation did not learn one. UPDATE ... FROM,
         // not a correlated subquery in SET: Snowflake runs one only when it can prove a single row
         // (https://docs.snowflake.com/en/user-guide/querying-subqueries#types-supported-by-snowflake).
-        await state.wh.execute(
+        await tx.wh.execute(
           `update ${stage} as t set klaviyo_profile_id = s.klaviyo_profile_id
-           from ${state.table('snapshot')} as s
+           from ${tx.table('snapshot')} as s
            where s.sync = ${sync} and s.key = t.key and s.klaviyo_profile_id is not null
              and t.${ofBatch} and t.klaviyo_profile_id is null`,
         );
-        await state.wh.execute(
-          `delete from ${state.table('snapshot')} where sync = ${sync} and key in (${inBatch})`,
+        await tx.wh.execute(
+          `delete from ${tx.table('snapshot')} where sync = ${sync} and key in (${inBatch})`,
         );
       }
-      await state.wh.execute(
-        `delete from ${state.table('rejected')} where sync = ${sync} and key in (${inBatch})`,
-      );
-      await state.wh.execute(
-        `insert into ${state.table('snapshot')} (sync, key, row_hash, row_json, klaviyo_profile_id, confirmed_at, run_id)
+      await tx.wh.execute(`delete from ${tx.table('rejected')} where sync = ${sync} and key in (${inBatch})`);
+      await tx.wh.execute(
+        `insert into ${tx.table('snapshot')} (sync, key, row_hash, row_json, klaviyo_profile_id, confirmed_at, run_id)
          select ${sync}, key, row_hash, row_json, klaviyo_profile_id, ${d.nowUtc}, ${d.literal(runId)}
          from (${staged}) as confirmed`,
       );
-      await state.wh.execute(`delete from ${stage} where ${ofBatch}`);
+      await tx.wh.execute(`delete from ${stage} where ${ofBatch}`);
     });
   } catch (error) {
     // Rolled back: the staged rows are still there.
@@ -142,9 +140,9 @@ export async function rebaselineRows(state: State, spec: SyncSpec, rows: Rebasel
     state,
     rows.map((r) => [r.key, r.hash, r.json, null]),
     (batch) =>
-      atomically(state, async () => {
+      atomically(state, async (tx) => {
         const ofBatch = `t.batch_id = ${d.literal(batch)}`;
-        await state.wh.execute(
+        await tx.wh.execute(
           `insert into ${snapshot} (sync, key, row_hash, row_json, klaviyo_profile_id, confirmed_at, run_id)
            select s.sync, t.key, t.row_hash, t.row_json, s.klaviyo_profile_id, s.confirmed_at, s.run_id
            from ${stage} as t inner join ${snapshot} as s on s.sync = ${sync} and s.key = t.key
@@ -154,7 +152,7 @@ export async function rebaselineRows(state: State, spec: SyncSpec, rows: Rebasel
         // never holds chr(31)): neither a correlated subquery nor an alias in DELETE, which not
         // every warehouse takes.
         const pair = (alias: string) => `${alias}key || chr(31) || ${alias}row_hash`;
-        await state.wh.execute(
+        await tx.wh.execute(
           `delete from ${snapshot}
            where sync = ${sync}
              and key in (select t.key from ${stage} as t where ${ofBatch})
@@ -191,10 +189,10 @@ export async function forgetPersonRows(state: State, sync: string, keys: string[
     state,
     keys.map((k) => [k, null, null, null]),
     (batch) =>
-      atomically(state, async () => {
+      atomically(state, async (tx) => {
         for (const table of ['snapshot', 'rejected', 'withdrawals', 'job_rows', 'changed_events'] as const)
-          await state.wh.execute(
-            `delete from ${state.table(table)} where sync = ${d.literal(sync)} and key in (select key from ${state.table('stage')} where batch_id = ${d.literal(batch)})`,
+          await tx.wh.execute(
+            `delete from ${tx.table(table)} where sync = ${d.literal(sync)} and key in (select key from ${tx.table('stage')} where batch_id = ${d.literal(batch)})`,
           );
       }),
   );
@@ -219,12 +217,12 @@ export async function recordRejections(
       state,
       mine.map((r) => [r.key, r.hash, null, null]),
       (batch) =>
-        atomically(state, async () => {
-          await state.wh.execute(
-            `delete from ${state.table('rejected')} where sync = ${d.literal(sync)} and key in (select key from ${state.table('stage')} where batch_id = ${d.literal(batch)})`,
+        atomically(state, async (tx) => {
+          await tx.wh.execute(
+            `delete from ${tx.table('rejected')} where sync = ${d.literal(sync)} and key in (select key from ${tx.table('stage')} where batch_id = ${d.literal(batch)})`,
           );
-          await state.wh.insertRows(
-            state.table('rejected'),
+          await tx.wh.insertRows(
+            tx.table('rejected'),
             ['sync', 'key', 'row_hash', 'column_name', 'reason', 'source', 'run_id', 'rejected_at'],
             mine.map((r) => [r.sync, r.key, r.hash, r.column ?? null, r.reason, r.source, runId, now]),
           );

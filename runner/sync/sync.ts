@@ -326,9 +326,10 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
             SIDE_BY_SIDE,
             client.answered,
             async (spec) => {
+              const requests = {};
               const run = new SyncRun(
                 state,
-                client,
+                client.forSync(requests),
                 spec,
                 runId,
                 options,
@@ -337,8 +338,7 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
                 backfills.has(spec.name),
                 bars,
               );
-              const requests = {};
-              const result = await client.countingInto(requests, () => run.run());
+              const result = await run.run();
               stopped ??= run.stopped;
               result.requests = requests;
               // The snapshot now describes Klaviyo under this configuration.
