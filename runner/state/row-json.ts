@@ -81,6 +81,11 @@ export function rowJson(row: Row | null, text?: RowText): string | null {
   return text !== undefined && text.row === row ? text.json : JSON.stringify(row);
 }
 
+/** The warehouse's own text of `row`, when `text` is that very row's; undefined otherwise. */
+export function warehouseText(row: Row | null, text?: RowText): string | undefined {
+  return row !== null && text !== undefined && text.row === row ? text.json : undefined;
+}
+
 /**
  * A row for the state to store: the row (with the warehouse's text of it), or only the text once
  * the row itself has been let go (a sync's batches in flight keep the text alone, objects/object.ts).

@@ -210,6 +210,38 @@ describe('profile payloads', () => {
     expect(safe).toMatchObject({ ok: true });
   });
 
+  it("sends a FLOAT or DOUBLE past 2^53 that the row's text shows whole, and still refuses a BIGINT", () => {
+    // DuckDB's json_object of a DOUBLE 1e300, a DOUBLE 1e20 and a BIGINT 9007199254740993.
+    const read = (json: string): RowChange => {
+      const { row, text } = parseRow(json);
+      return { ...rowChange(row!), rowText: text };
+    };
+    const double = read(
+      '{"id":"C1","email":"a@example.com","predicted_ltv":1e300,"rfm_segment":100000000000000000000.0}',
+    );
+    expect(buildPayload(profileSpec, double)).toMatchObject({
+      ok: true,
+      payload: { attributes: { properties: { predicted_ltv: 1e300, rfm_segment: 1e20 } } },
+    });
+    const bigint = read(
+      '{"id":"C1","email":"a@example.com","predicted_ltv":1e300,"rfm_segment":9007199254740993}',
+    );
+    expect(buildPayload(profileSpec, bigint)).toMatchObject({
+      ok: false,
+      rejection: { column: 'rfm_segment' },
+    });
+    // Nested in an OBJECT column, as Snowflake's TO_JSON writes a FLOAT.
+    const nested = read(
+      '{"id":"C1","email":"a@example.com","rfm_segment":{"erp":{"weight":1.000000000000000e+20}}}',
+    );
+    expect(buildPayload(profileSpec, nested)).toMatchObject({ ok: true });
+    // The same row without the warehouse's text (a row not read from it): not known whole, refused.
+    expect(buildPayload(profileSpec, rowChange(double.row!))).toMatchObject({
+      ok: false,
+      rejection: { column: 'rfm_segment' },
+    });
+  });
+
   it('refuses a whole number past 2^53 inside a VARIANT, OBJECT or ARRAY property, naming its path', () => {
     // Snowflake's TO_JSON writes a VARIANT's numbers with every digit; JSON.parse keeps 15 to 17.
     const { row } = parseRow(

@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { SyncSpec } from '../manifest/spec.ts';
 import type { RowChange } from '../state/changes.ts';
+import { warehouseText } from '../state/row-json.ts';
 import type { BuildResult, EventPayload } from './payload.ts';
 import { toJsonObject, toText } from './coerce.ts';
 import { toNumber } from './number.ts';
@@ -106,7 +107,7 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
     const json = toJsonObject(row[jsonColumn]);
     if (json !== null && !json.ok) return reject(spec, key, jsonColumn, json.reason);
     if (json !== null) {
-      const nested = nestedNumberProblem(json.value);
+      const nested = nestedNumberProblem(json.value, warehouseText(change.row, change.rowText));
       if (nested !== null) return reject(spec, key, jsonColumn, `properties.${nested}`);
       for (const name of Object.keys(json.value)) {
         const problem = eventPropertyKeyProblem(name);
@@ -118,7 +119,7 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
   for (const column of config.properties ?? []) {
     const raw = row[column];
     if (raw === null || raw === undefined) continue;
-    const value = propertyValue(raw);
+    const value = propertyValue(raw, warehouseText(change.row, change.rowText));
     if (!value.ok) return reject(spec, key, column, `property ${column}: ${value.reason}`);
     fields.properties[column] = value.value;
   }

@@ -18,6 +18,7 @@
  */
 import { PROFILE_LOCATION_ATTRIBUTES, PROFILE_STANDARD_ATTRIBUTES, type SyncSpec } from '../manifest/spec.ts';
 import type { RowChange } from '../state/changes.ts';
+import { warehouseText } from '../state/row-json.ts';
 import type { Row } from '../source/warehouse.ts';
 import type { BuildResult, ProfileAttributes, ProfileLocation, ProfilePayload } from './payload.ts';
 import { toText } from './coerce.ts';
@@ -140,7 +141,7 @@ export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<Pro
       if (previous !== null && present(previous[column])) unsetProperties.push(column);
       continue;
     }
-    const value = propertyValue(raw);
+    const value = propertyValue(raw, warehouseText(change.row, change.rowText));
     if (!value.ok) return reject(spec, key, column, `property ${column}: ${value.reason}`);
     (properties ??= {})[column] = value.value;
   }

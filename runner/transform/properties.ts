@@ -10,14 +10,18 @@
  * The same holds for a number anywhere inside a VARIANT, OBJECT or ARRAY column or a properties_json
  * object: Snowflake's TO_JSON writes its digits whole
  * (https://docs.snowflake.com/en/sql-reference/functions/to_json), the parsed row holds a double.
+ * A FLOAT or DOUBLE value past 2^53 (1e300) is a double already and is sent as it is, when the
+ * row's text (`rowText`, the warehouse's JSON of the row) shows its digits came through whole
+ * (number-text.ts).
  */
 import { beyondSafeDigits } from '../identity/result.ts';
 import type { Coerced } from './coerced.ts';
+import { writtenExactly } from './number-text.ts';
 import { isoUtc, toIsoTime } from './timestamp.ts';
 
 const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/;
 
-export function propertyValue(value: unknown): Coerced<unknown> {
+export function propertyValue(value: unknown, rowText?: string): Coerced<unknown> {
   switch (typeof value) {
     case 'string':
       if (TIMESTAMP_TEXT.test(value)) {
@@ -26,7 +30,7 @@ export function propertyValue(value: unknown): Coerced<unknown> {
       }
       return { ok: true, value };
     case 'number': {
-      const problem = numberProblem(value);
+      const problem = numberProblem(value, rowText);
       return problem === null
         ? { ok: true, value }
         : { ok: false, reason: `${problem}; cast the column to text in the model` };
@@ -40,7 +44,7 @@ export function propertyValue(value: unknown): Coerced<unknown> {
         return Number.isNaN(value.getTime())
           ? { ok: false, reason: 'is an invalid date' }
           : { ok: true, value: isoUtc(value.getTime()) };
-      const nested = value === null ? null : nestedNumberProblem(value);
+      const nested = value === null ? null : nestedNumberProblem(value, rowText);
       return nested === null ? { ok: true, value } : { ok: false, reason: nested };
     }
     default:
@@ -49,9 +53,10 @@ export function propertyValue(value: unknown): Coerced<unknown> {
 }
 
 /** Why a number cannot be sent as it is, or null. */
-function numberProblem(value: number): string | null {
+function numberProblem(value: number, rowText: string | undefined): string | null {
   if (!Number.isFinite(value)) return `${value} is not a finite number`;
-  if (Number.isInteger(value) && !Number.isSafeInteger(value)) return beyondSafeDigits(value);
+  if (Number.isInteger(value) && !Number.isSafeInteger(value) && !writtenExactly(rowText, value))
+    return beyondSafeDigits(value);
   return null;
 }
 
@@ -60,8 +65,8 @@ function numberProblem(value: number): string | null {
  * named by its path (`erp.ids[1]`), or null. A non-finite number reaches here only from a row
  * whose text held a bare NaN or Infinity (state/row-json.ts); JSON would send it as null.
  */
-export function nestedNumberProblem(value: object): string | null {
-  const found = firstBadNumber(value);
+export function nestedNumberProblem(value: object, rowText?: string): string | null {
+  const found = firstBadNumber(value, rowText);
   if (found === null) return null;
   const at = found.at.startsWith('.') ? found.at.slice(1) : found.at;
   return `${at} ${found.problem}; write it as text in the model`;
@@ -72,21 +77,21 @@ export function nestedNumberProblem(value: object): string | null {
  * from a bad number only: every event's properties (its `Items`) are walked, and naming each
  * member on the way down cost several times the walk.
  */
-function firstBadNumber(value: unknown): { at: string; problem: string } | null {
+function firstBadNumber(value: unknown, rowText: string | undefined): { at: string; problem: string } | null {
   if (typeof value === 'number') {
-    const problem = numberProblem(value);
+    const problem = numberProblem(value, rowText);
     return problem === null ? null : { at: '', problem };
   }
   if (typeof value !== 'object' || value === null || value instanceof Date) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i += 1) {
-      const found = firstBadNumber(value[i]);
+      const found = firstBadNumber(value[i], rowText);
       if (found !== null) return { at: `[${i}]${found.at}`, problem: found.problem };
     }
     return null;
   }
   for (const key of Object.keys(value)) {
-    const found = firstBadNumber((value as Record<string, unknown>)[key]);
+    const found = firstBadNumber((value as Record<string, unknown>)[key], rowText);
     if (found !== null) return { at: `.${key}${found.at}`, problem: found.problem };
   }
   return null;
