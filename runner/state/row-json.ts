@@ -78,7 +78,7 @@ function markNonFinite(json: string): string | null {
 /** The JSON text to store for a row: the warehouse's own when `text` is that row's. */
 export function rowJson(row: Row | null, text?: RowText): string | null {
   if (row === null) return null;
-  return text !== undefined && text.row === row ? text.json : JSON.stringify(row);
+  return warehouseText(row, text) ?? JSON.stringify(row);
 }
 
 /** The warehouse's own text of `row`, when `text` is that very row's; undefined otherwise. */

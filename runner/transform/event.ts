@@ -102,12 +102,14 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
       return reject(spec, key, config.value_currency, `"${currency}" is not an ISO 4217 currency code`);
     if (currency !== undefined) fields.valueCurrency = currency.toUpperCase();
   }
+  // The warehouse's text of the row: it shows whether a number past 2^53 came through whole.
+  const rowText = warehouseText(change.row, change.rowText);
   const jsonColumn = config.properties_json;
   if (jsonColumn !== undefined) {
     const json = toJsonObject(row[jsonColumn]);
     if (json !== null && !json.ok) return reject(spec, key, jsonColumn, json.reason);
     if (json !== null) {
-      const nested = nestedNumberProblem(json.value, warehouseText(change.row, change.rowText));
+      const nested = nestedNumberProblem(json.value, rowText);
       if (nested !== null) return reject(spec, key, jsonColumn, `properties.${nested}`);
       for (const name of Object.keys(json.value)) {
         const problem = eventPropertyKeyProblem(name);
@@ -119,7 +121,7 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
   for (const column of config.properties ?? []) {
     const raw = row[column];
     if (raw === null || raw === undefined) continue;
-    const value = propertyValue(raw, warehouseText(change.row, change.rowText));
+    const value = propertyValue(raw, rowText);
     if (!value.ok) return reject(spec, key, column, `property ${column}: ${value.reason}`);
     fields.properties[column] = value.value;
   }

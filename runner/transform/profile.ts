@@ -135,13 +135,15 @@ export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<Pro
 
   const unsetProperties: string[] = [];
   let properties: Record<string, unknown> | undefined;
+  // The warehouse's text of the row: it shows whether a number past 2^53 came through whole.
+  const rowText = warehouseText(change.row, change.rowText);
   for (const column of p.properties) {
     const raw = row[column];
     if (!present(raw)) {
       if (previous !== null && present(previous[column])) unsetProperties.push(column);
       continue;
     }
-    const value = propertyValue(raw, warehouseText(change.row, change.rowText));
+    const value = propertyValue(raw, rowText);
     if (!value.ok) return reject(spec, key, column, `property ${column}: ${value.reason}`);
     (properties ??= {})[column] = value.value;
   }
