@@ -12,6 +12,11 @@
  * profiles (`npm run bench`) 280 MB against 290 MB in 20.8 s against 19.8 s (one run each). When
  * more was alive per row, growing by half had cost a fifth more CPU, in the collector's marking.
  *
+ * The sandbox (`klaviyo-runner sandbox`) is the opposite case and keeps V8's own factor: it holds
+ * every profile, event and request it is sent, so most of what it makes stays alive, and bounded
+ * growth made it collect over and over. Beside that sync it used 5.5–6.0 s of CPU with V8's factor
+ * against 5.8–7.4 s bounded (four paired runs), on the cores the sync shares.
+ *
  * The factor is read at each collection, so setting it once the process runs takes effect
  * (https://nodejs.org/api/v8.html#v8setflagsfromstringflags; V8's `--heap-growing-percent`, the
  * factor as 1 + percent/100, is listed by `node --v8-options`).

@@ -23,6 +23,7 @@
  *   BENCH_SYNC_PROFILE=/tmp/prof npm run bench:sync   # and a CPU profile of the sync's process
  *   BENCH_SYNC_JOB_DELAY=4000 npm run bench:sync      # import jobs that take 8 s, as Klaviyo's can
  *   BENCH_SYNC_NODE_FLAGS=--single-threaded-gc npm run bench:sync   # Node or V8 flags for the sync
+ *   BENCH_SYNC_SANDBOX_NODE_FLAGS='--import ./probe.mjs' npm run bench:sync   # and for the sandbox
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -300,6 +301,7 @@ if (mode === 'reference') {
   const sandbox = spawn(
     process.execPath,
     [
+      ...(process.env.BENCH_SYNC_SANDBOX_NODE_FLAGS?.split(' ').filter((flag) => flag !== '') ?? []),
       path.join(ROOT, 'dist', 'cli.js'),
       'sandbox',
       '--port',
