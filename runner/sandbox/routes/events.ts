@@ -1,4 +1,5 @@
 /** Events: create_event, bulk_create_events and reading events back with their metric and profile. */
+import { attributesProblem } from '../profile-attributes.ts';
 import { HttpError, invalid, notFound, paginate } from '../jsonapi.ts';
 import type { Profile, StoredEvent } from '../store.ts';
 import { badFilter, collection, filtersOf, instant, sortBy, TIME_OPS } from './query.ts';
@@ -15,9 +16,9 @@ import {
 } from './route.ts';
 import { BATCH_LIMITS } from '../limits.ts';
 
-/** Refuses an event's profile as Klaviyo would (store.ts, `validateAttributes`), at `pointer`. */
+/** Refuses an event's profile as Klaviyo would (profile-attributes.ts), at `pointer`. */
 function checkProfile(ctx: Ctx, attributes: Record<string, unknown>, pointer: string): void {
-  const problem = ctx.store.validateAttributes(attributes);
+  const problem = attributesProblem(attributes);
   if (problem !== null) throw invalid(problem.detail, `${pointer}${problem.pointer.replace('/data', '')}`);
 }
 
@@ -49,6 +50,8 @@ interface EventInput {
   backfill: boolean;
 }
 
+const EARLIEST_EVENT_MS = Date.parse('1990-01-01T00:00:00Z');
+
 function readEvent(a: Record<string, unknown>, pointer: string, backfill: boolean): EventInput {
   const metric = (a.metric as { data?: { attributes?: { name?: unknown } } } | undefined)?.data?.attributes
     ?.name;
@@ -58,19 +61,17 @@ function readEvent(a: Record<string, unknown>, pointer: string, backfill: boolea
     throw invalid('properties is required.', `${pointer}/properties`);
   const time = a.time === undefined || a.time === null ? new Date().toISOString() : String(a.time);
   const t = Date.parse(time);
-  if (Number.isNaN(t) || t < Date.parse('1990-01-01T00:00:00Z') || t > Date.now() + 365 * 86_400_000)
+  if (Number.isNaN(t) || t < EARLIEST_EVENT_MS || t > Date.now() + 365 * 86_400_000)
     throw invalid('time must be after 1990 and at most one year ahead.', `${pointer}/time`);
   if (a.value !== undefined && a.value !== null && typeof a.value !== 'number')
     throw invalid('value must be a number.', `${pointer}/value`);
-  const uniqueId =
-    a.unique_id === undefined || a.unique_id === null
-      ? new Date(Math.floor(t / 1000) * 1000).toISOString()
-      : String(a.unique_id);
+  const second = new Date(Math.floor(t / 1000) * 1000).toISOString();
+  const uniqueId = a.unique_id === undefined || a.unique_id === null ? second : String(a.unique_id);
   if (uniqueId.length < 1 || uniqueId.length > 255)
     throw invalid('unique_id must be 1 to 255 characters.', `${pointer}/unique_id`);
   return {
     metric,
-    time: new Date(Math.floor(t / 1000) * 1000).toISOString(),
+    time: second,
     value: a.value ?? null,
     valueCurrency: (a.value_currency as string | null | undefined) ?? null,
     uniqueId,
@@ -115,7 +116,7 @@ function bulkCreateEvents(ctx: Ctx): Answer {
     const a = e.attributes ?? {};
     const profileAttrs =
       (a.profile as { data?: { attributes?: Record<string, unknown> } } | undefined)?.data?.attributes ?? {};
-    const problem = ctx.store.validateAttributes(profileAttrs);
+    const problem = attributesProblem(profileAttrs);
     if (problem !== null) throw invalid(problem.detail, `${pointer}/attributes/profile${problem.pointer}`);
     const events = arrayAt(
       (a.events as { data?: unknown } | undefined)?.data,

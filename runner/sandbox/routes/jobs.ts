@@ -1,4 +1,5 @@
 /** Profile bulk import jobs: submitted, moved along their lifecycle by time, read back with their errors, profiles and lists. */
+import { attributesProblem } from '../profile-attributes.ts';
 import type { Faults } from '../faults.ts';
 import { invalid, notFound } from '../jsonapi.ts';
 import type { ImportJob, Store } from '../store.ts';
@@ -58,7 +59,7 @@ function runImport(store: Store, faults: Faults, job: ImportJob): void {
       meta?: { patch_properties?: { unset?: string | string[] } };
     };
     const attributes = r.attributes ?? {};
-    const problem = store.validateAttributes(attributes);
+    const problem = attributesProblem(attributes);
     if (problem !== null)
       return fail(
         problem.code,

@@ -1,4 +1,5 @@
 /** Profiles: the single-profile writes and get_profiles with its filters and sorts. */
+import { attributesProblem } from '../profile-attributes.ts';
 import { HttpError, invalid, notFound } from '../jsonapi.ts';
 import type { Profile } from '../store.ts';
 import { badFilter, filtersOf, instant, pageOf, sortBy, TIME_OPS } from './query.ts';
@@ -80,9 +81,7 @@ function sortProfiles(ctx: Ctx, profiles: Profile[]): Profile[] {
 function singleProfileWrite(ctx: Ctx, mode: 'import' | 'create' | 'update'): Answer {
   const d = dataOf(ctx, 'profile');
   const attributes = attributesOf(d);
-  const problem = ctx.store.validateAttributes(
-    mode === 'update' ? { external_id: 'x', ...attributes } : attributes,
-  );
+  const problem = attributesProblem(mode === 'update' ? { external_id: 'x', ...attributes } : attributes);
   if (problem !== null) throw invalid(problem.detail, problem.pointer);
   const meta = d.meta as { patch_properties?: { unset?: string | string[] } } | undefined;
   const unset = meta?.patch_properties?.unset;

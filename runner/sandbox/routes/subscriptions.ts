@@ -1,4 +1,5 @@
 /** Marketing consent: bulk subscribe and bulk unsubscribe, optionally with a list. */
+import { attributesProblem } from '../profile-attributes.ts';
 import { invalid } from '../jsonapi.ts';
 import { arrayAt, attributesOf, dataOf, present, route, type Ctx, type Route } from './route.ts';
 import { BATCH_LIMITS } from '../limits.ts';
@@ -28,7 +29,7 @@ function subscriptionProfiles(
       throw invalid("Email consent needs the profile's email.", `${at}/email`);
     if (present(subs.sms) && !present(attrs.phone_number))
       throw invalid("SMS consent needs the profile's phone_number.", `${at}/phone_number`);
-    const problem = ctx.store.validateAttributes(attrs);
+    const problem = attributesProblem(attrs);
     if (problem !== null)
       throw invalid(problem.detail, `${at}${problem.pointer.replace(/^\/data\/attributes/, '')}`);
     return { attrs, subs };
