@@ -13,6 +13,8 @@ export interface AttributesProblem {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const E164 = /^\+[1-9]\d{7,14}$/;
+/** A profile needs one of these (`_kx`, an anonymous tracking id, counts too). */
+const IDENTIFIERS = ['email', 'phone_number', 'external_id', '_kx'];
 
 /**
  * Whether a text takes more than `limit` bytes in UTF-8: counted only when its length could (a
@@ -50,10 +52,7 @@ export function attributesProblem(attributes: Record<string, unknown>): Attribut
       pointer: '/data/attributes',
     };
   }
-  const hasId = ['email', 'phone_number', 'external_id', '_kx'].some(
-    (k) => typeof attributes[k] === 'string' && attributes[k] !== '',
-  );
-  if (!hasId)
+  if (!IDENTIFIERS.some((k) => typeof attributes[k] === 'string' && attributes[k] !== ''))
     return {
       code: 'invalid',
       detail: 'A profile needs at least one identifier: email, phone_number or external_id.',
