@@ -16,4 +16,16 @@ describe("a profile's attributes, as Klaviyo checks them", () => {
     expect(attributesProblem(sized('a'.repeat(limit - overhead)))).toBeNull();
     expect(attributesProblem(sized('a'.repeat(limit - overhead + 1)))).not.toBeNull();
   });
+
+  it('refuses a profile with no identifier, and takes any one of them', () => {
+    expect(attributesProblem({ first_name: 'Ada' })?.detail).toMatch(/at least one identifier/);
+    expect(attributesProblem({ external_id: '', _kx: '' })?.pointer).toBe('/data/attributes');
+    for (const id of [
+      { email: 'a@example.com' },
+      { phone_number: '+12125550100' },
+      { external_id: 'P1' },
+      { _kx: 'k' },
+    ])
+      expect(attributesProblem(id)).toBeNull();
+  });
 });
