@@ -10,6 +10,7 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDbAttachment } from '../config/duckdb-target.ts';
 import { WarehouseError } from '../errors.ts';
 import { attachSql, attachable, missingCatalog } from './duckdb-attach.ts';
+import { textChunk, type DuckDbModules } from './duckdb-text-chunk.ts';
 import { readAhead } from './read-ahead.ts';
 import { serialized } from './serial.ts';
 import type { Row, SqlDialect, Warehouse } from './warehouse.ts';
@@ -103,19 +104,15 @@ export function withAllocatorSettings<T>(load: () => T, env: NodeJS.ProcessEnv =
 // re-exported files for export names (cjs-module-lexer), about 200 ms of CPU on every run that
 // opens DuckDB; require() reads the exports object directly
 // (https://nodejs.org/docs/latest-v20.x/api/esm.html#commonjs-namespaces).
-const duckdb = withAllocatorSettings(
-  () => createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api'),
-);
-
-/** A value for a text column, as the runner stores it: objects as JSON, the rest as their text. */
-function asText(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  return typeof value === 'string'
-    ? value
-    : typeof value === 'object'
-      ? JSON.stringify(value)
-      : String(value);
-}
+// node-bindings, the C API beneath it, is the module node-api itself loads (duckdb-text-chunk.ts).
+const modules: DuckDbModules = withAllocatorSettings(() => {
+  const require = createRequire(import.meta.url);
+  return {
+    api: require('@duckdb/node-api') as typeof import('@duckdb/node-api'),
+    bindings: require('@duckdb/node-bindings') as typeof import('@duckdb/node-bindings'),
+  };
+});
+const duckdb = modules.api;
 
 /**
  * DuckDB's own memory and thread budget for the runner. DuckDB takes 80% of the machine's memory and
@@ -269,12 +266,9 @@ export async function openDuckDb(
     tempRows += rows.length;
     const appender = await conn.createAppender(name, 'main', 'temp');
     try {
-      const types = columns.map(() => duckdb.VARCHAR);
       for (let i = 0; i < rows.length; i += ROWS_PER_CHUNK) {
-        const part = rows.slice(i, i + ROWS_PER_CHUNK);
-        const chunk = duckdb.DuckDBDataChunk.create(types, part.length);
-        chunk.setColumns(columns.map((_, c) => part.map((row) => asText(row[c]))));
-        appender.appendDataChunk(chunk);
+        const count = Math.min(ROWS_PER_CHUNK, rows.length - i);
+        appender.appendDataChunk(textChunk(modules, rows, i, count, columns.length));
         if (i + ROWS_PER_CHUNK < rows.length) await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
