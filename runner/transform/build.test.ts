@@ -155,6 +155,34 @@ describe('profile payloads', () => {
     expect(built.ok && 'attributes' in built.payload && built.payload.attributes.properties).toBeUndefined();
   });
 
+  it('leaves out a property whose text is empty or blank, and clears it when Klaviyo had a value', () => {
+    const built = buildPayload(
+      profileSpec,
+      rowChange(
+        {
+          id: 'C1',
+          email: 'a@example.com',
+          rfm_segment: '',
+          predicted_ltv: ' \t\u00a0',
+          first_order_at: 'x',
+        },
+        { id: 'C1', email: 'a@example.com', rfm_segment: 'loyal', predicted_ltv: '' },
+      ),
+    );
+    expect(built).toMatchObject({ ok: true, payload: { unsetProperties: ['rfm_segment'] } });
+    expect(built.ok && 'attributes' in built.payload && built.payload.attributes.properties).toEqual({
+      first_order_at: 'x',
+    });
+    // Text with something in it is a value, its spaces kept.
+    const kept = buildPayload(
+      profileSpec,
+      rowChange({ id: 'C2', email: 'b@example.com', rfm_segment: ' a ' }),
+    );
+    expect(kept.ok && 'attributes' in kept.payload && kept.payload.attributes.properties).toEqual({
+      rfm_segment: ' a ',
+    });
+  });
+
   it('clears a standard or location attribute that had a value and is now empty, and only that one', () => {
     const withLatitude = syncSpec({
       ...profileSpec.config,
@@ -366,6 +394,20 @@ describe('event payloads', () => {
   });
 
   const items = (item: Record<string, unknown>) => JSON.stringify({ OrderId: 'SO-1', Items: [item] });
+
+  it('leaves out an allowlisted property whose text is empty or blank', () => {
+    const spec = syncSpec({ ...orderSpec.config, properties: ['channel', 'note', 'store'] });
+    const built = buildPayload(spec, rowChange(order({ channel: '', note: '   ', store: 'web' })));
+    expect(built.ok && 'properties' in built.payload ? built.payload.properties : null).toMatchObject({
+      store: 'web',
+    });
+    expect(
+      built.ok && 'properties' in built.payload ? Object.keys(built.payload.properties) : null,
+    ).not.toContain('channel');
+    expect(
+      built.ok && 'properties' in built.payload ? Object.keys(built.payload.properties) : null,
+    ).not.toContain('note');
+  });
 
   it('refuses a whole number past 2^53 inside properties_json, naming its path', () => {
     // A VARIANT column reaches the runner as an object parsed from the row's JSON text.

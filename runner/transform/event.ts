@@ -25,7 +25,7 @@ import { buildEventProfile } from './event-profile.ts';
 import { checkItems } from './items.ts';
 import { metricOf, metricPropertiesProblem } from './metric-rules.ts';
 import { eventPropertyKeyProblem, propertyKeyProblem } from './property-keys.ts';
-import { nestedNumberProblem, propertyValue } from './properties.ts';
+import { missingProperty, nestedNumberProblem, propertyValue } from './properties.ts';
 import { reject } from './rejection.ts';
 import { eventPropertiesProblem } from './size.ts';
 import { eventEntry, eventRequestBytes, type EventFields } from './entries.ts';
@@ -120,7 +120,7 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
   }
   for (const column of config.properties ?? []) {
     const raw = row[column];
-    if (raw === null || raw === undefined) continue;
+    if (missingProperty(raw)) continue;
     const value = propertyValue(raw, rowText);
     if (!value.ok) return reject(spec, key, column, `property ${column}: ${value.reason}`);
     fields.properties[column] = value.value;

@@ -8,7 +8,7 @@
  * - Custom properties are exactly the allowlisted columns (`properties`), keyed by column name,
  *   values as properties.ts keeps them. A bad key rejects every row, naming the column.
  * - Null handling: bulk import ignores null, so it can never clear a value (docs/klaviyo-api.md#bulk-profile-import). A custom property that Klaviyo last confirmed with a value (`change.previous`) and
- *   that is now null is listed in `unsetProperties`, and the executor clears it with a profile
+ *   that is now null, empty or blank (properties.ts, `missingProperty`) is listed in `unsetProperties`, and the executor clears it with a profile
  *   PATCH `meta.patch_properties.unset`; a standard or location attribute likewise in
  *   `unsetAttributes`, cleared by the same PATCH with the attribute null. A column that was synced before and is no longer read by
  *   the sync (it left the allowlist) is cleared the same way only with `on_remove:
@@ -25,7 +25,7 @@ import { toText } from './coerce.ts';
 import { toNumber } from './number.ts';
 import { buildIdentity } from './identity.ts';
 import { propertyKeyProblem } from './property-keys.ts';
-import { propertyValue } from './properties.ts';
+import { missingProperty, propertyValue } from './properties.ts';
 import { reject } from './rejection.ts';
 import { profileSizeProblem } from './size.ts';
 import { profileEntry } from './entries.ts';
@@ -79,10 +79,6 @@ function plan(spec: SyncSpec): ProfilePlan {
   }
   plans.set(spec, p);
   return p;
-}
-
-function present(value: unknown): boolean {
-  return value !== null && value !== undefined;
 }
 
 export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<ProfilePayload> {
@@ -139,8 +135,8 @@ export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<Pro
   const rowText = warehouseText(change.row, change.rowText);
   for (const column of p.properties) {
     const raw = row[column];
-    if (!present(raw)) {
-      if (previous !== null && present(previous[column])) unsetProperties.push(column);
+    if (missingProperty(raw)) {
+      if (previous !== null && !missingProperty(previous[column])) unsetProperties.push(column);
       continue;
     }
     const value = propertyValue(raw, rowText);
@@ -151,7 +147,7 @@ export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<Pro
   // clear what it no longer sends (`on_remove: unset_properties`).
   if (previous !== null && spec.config.on_remove === 'unset_properties') {
     for (const column in previous) {
-      if (!p.read.has(column) && present(previous[column]) && propertyKeyProblem(column) === null)
+      if (!p.read.has(column) && !missingProperty(previous[column]) && propertyKeyProblem(column) === null)
         unsetProperties.push(column);
     }
   }

@@ -21,6 +21,17 @@ import { isoUtc, toIsoTime } from './timestamp.ts';
 
 const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/;
 
+/**
+ * Whether a property column holds nothing to send: null, or text that is empty or blank (what
+ * JavaScript's `trim` removes), which the value rules read as missing for every field
+ * (docs/value-rules.md). Sent, `""` would be a value in Klaviyo: a segment on "is set" would
+ * count the profile. A profile leaves such a property out, and clears it when Klaviyo holds a
+ * value from before; an event leaves it out.
+ */
+export function missingProperty(raw: unknown): boolean {
+  return raw === null || raw === undefined || (typeof raw === 'string' && raw.trim() === '');
+}
+
 export function propertyValue(value: unknown, rowText?: string): Coerced<unknown> {
   switch (typeof value) {
     case 'string':
