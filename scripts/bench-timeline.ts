@@ -10,11 +10,13 @@ import { OPERATIONS, type OperationId } from '../runner/klaviyo/operations.ts';
  * machine's): from the process's start to its first request, the busiest tier's requests (the one
  * that sets the floor) from its first start to its last answer, with the time that tier stood idle
  * while its requests were still to come (gaps between starts beyond the burst's spacing), and from
- * that last answer to the process's exit.
+ * that last answer to the process's exit; and any request the sandbox refused (a 429 is one
+ * past the minimum, and its Retry-After a wait the floor does not count).
  */
 export async function timeline(url: string, startedAtMs: number, wall: number): Promise<string> {
   const recorded = (await (await fetch(`${url}/__sandbox/requests`)).json()) as {
     operationId: string | null;
+    status: number;
     startedAt: number;
     finishedAt: number;
   }[];
@@ -43,7 +45,14 @@ export async function timeline(url: string, startedAtMs: number, wall: number): 
     return counts.join(' ');
   };
   const ops = [...new Set(tier.map((r) => r.operationId!))];
+  // Requests the sandbox refused (a 429 most often) are requests past the minimum: say which, and when.
+  const refused = requests.filter((r) => r.status >= 400 || r.status < 0);
   return [
+    ...(refused.length === 0
+      ? []
+      : [
+          `requests refused: ${refused.map((r) => `${r.status} to ${r.operationId} at ${s(r.startedAt - startedAtMs)} s`).join(', ')}`,
+        ]),
     `where the wall goes: start-up to the first request ${s(first - startedAtMs)} s, to the first ${busiest}-tier request ${s(tierStart - startedAtMs)} s;`,
     `  the ${tier.length} ${busiest}-tier requests from ${s(tierStart - startedAtMs)} s to their last answer at ${s(tierEnd - startedAtMs)} s, the tier idle ${s(idle)} s of that while requests were to come;`,
     `  from that answer to the process's exit ${s(exit - tierEnd)} s`,
