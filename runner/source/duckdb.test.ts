@@ -27,6 +27,29 @@ describe("DuckDB's memory and threads, set by the runner", () => {
     }
   };
 
+  it("narrows the budget for small reads on a read-only file only, and gives the run's back", async () => {
+    delete process.env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT;
+    const limit = async (wh: Awaited<ReturnType<typeof openDuckDb>>) =>
+      String((await wh.query(`select current_setting('memory_limit') as m`))[0]!.m);
+    const reading = await openDuckDb(file, true);
+    try {
+      const restore = await reading.smallReads!();
+      expect(await limit(reading)).toMatch(/^12\d\.\d MiB$/);
+      await restore();
+      expect(await limit(reading)).toMatch(/^2\d\d\.\d MiB$/);
+    } finally {
+      await reading.close();
+    }
+    // A sync's file: other statements run beside its reads. A budget set lower than the small one is kept.
+    const writing = await openDuckDb(file);
+    await writing.close();
+    expect(writing.smallReads).toBeUndefined();
+    process.env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT = '100MB';
+    const lean = await openDuckDb(file, true);
+    await lean.close();
+    expect(lean.smallReads).toBeUndefined();
+  });
+
   it('caps them by default and takes the environment over the default', async () => {
     delete process.env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT;
     delete process.env.KLAVIYO_RUNNER_DUCKDB_THREADS;

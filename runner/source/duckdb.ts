@@ -10,6 +10,7 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDbAttachment } from '../config/duckdb-target.ts';
 import { WarehouseError } from '../errors.ts';
 import { attachSql, attachable, missingCatalog } from './duckdb-attach.ts';
+import { sizeInBytes, smallReadBudget } from './duckdb-budget.ts';
 import { textChunk, type DuckDbModules } from './duckdb-text-chunk.ts';
 import { readAhead } from './read-ahead.ts';
 import { serialized } from './serial.ts';
@@ -128,7 +129,7 @@ const duckdb = modules.api;
 export function duckdbSettings(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const memory = env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT?.trim() || '256MB';
   const threads = env.KLAVIYO_RUNNER_DUCKDB_THREADS?.trim() || '2';
-  if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memory))
+  if (sizeInBytes(memory) === null)
     throw new WarehouseError(
       `KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT is ${JSON.stringify(memory)}; give a size such as 512MB or 2GB.`,
     );
@@ -167,6 +168,7 @@ export async function openDuckDb(
   }
   const attaching = attachable(attach);
   const settings = duckdbSettings();
+  const small = smallReadBudget(settings.memory_limit!);
   let instance: DuckDBInstance;
   let conn: DuckDBConnection;
   try {
@@ -360,6 +362,18 @@ export async function openDuckDb(
         const rows = (await conn.runAndReadAll(`describe select * from ${relationName}`)).getRowObjectsJson();
         return rows.map((r) => ({ name: String(r.column_name).toLowerCase(), type: String(r.column_type) }));
       }),
+    ...(readOnly && small !== null
+      ? {
+          smallReads: () =>
+            wrap(async () => {
+              await conn.run(`set memory_limit = ${quoteLiteral(small)}`);
+              return () =>
+                wrap(async () => {
+                  await conn.run(`set memory_limit = ${quoteLiteral(settings.memory_limit!)}`);
+                });
+            }),
+        }
+      : {}),
     close: () => {
       conn.closeSync();
       instance.closeSync();

@@ -61,6 +61,15 @@ export function serialized(session: Session): Warehouse {
         await session.execute('commit');
         return result;
       }),
+    ...(session.smallReads === undefined
+      ? {}
+      : {
+          smallReads: () =>
+            queued(async () => {
+              const restore = await session.smallReads!();
+              return () => queued(restore);
+            }),
+        }),
     close: () => queued(() => session.close()),
   };
 }

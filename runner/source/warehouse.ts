@@ -85,6 +85,14 @@ export interface Warehouse {
    * warehouse from inside would wait for its own transaction.
    */
   transaction<T>(work: (tx: Warehouse) => Promise<T>): Promise<T>;
+  /**
+   * DuckDB opened read-only (`plan`): DuckDB's memory budget made small until the function it
+   * returns is called, for reads that need little memory after a statement that needed much
+   * (state/diff.ts, a small change read by its keys). The smaller budget makes DuckDB let go of the
+   * file's blocks it cached and cache fewer of those it reads next (duckdb-budget.ts). Absent
+   * elsewhere: a sync's other statements run beside its reads and may need the whole budget.
+   */
+  readonly smallReads?: () => Promise<() => Promise<void>>;
   /** Release the connection (DuckDB: the file lock, so the next `dbt build` can open it). */
   close(): Promise<void>;
 }

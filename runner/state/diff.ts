@@ -173,6 +173,8 @@ interface Opened {
   first: Line[];
   rest: AsyncIterator<Row[]> | undefined;
   line: (row: Row) => Line;
+  /** Gives the warehouse back what the rest's read was given (`Warehouse.smallReads`); once is enough. */
+  done?: () => Promise<void>;
 }
 
 const announcedOf = (by: Map<string, CountText>) =>
@@ -226,11 +228,36 @@ async function twoStatements(
   // through its join; else they are joined by changed key when fewer than the snapshot's (diff-statements.ts).
   const previous: PreviousRows =
     synced === 0 ? 'none' : keys !== undefined ? 'carried' : expected < synced ? 'changed keys' : 'carried';
-  const rows =
-    expected === 0
-      ? null
-      : state.wh.stream(rowsStatement(state, spec, mode, order, previous, keys), [], chunkSize);
-  return { by, first: [], rest: rows?.[Symbol.asyncIterator](), line: (r) => ({ n: 1, text: String(r.j) }) };
+  const line = (r: Row): Line => ({ n: 1, text: String(r.j) });
+  if (expected === 0) return { by, first: [], rest: undefined, line };
+  const statement = rowsStatement(state, spec, mode, order, previous, keys);
+  const read = () => state.wh.stream(statement, [], chunkSize)[Symbol.asyncIterator]();
+  // Read by their keys, the rows need little memory where the counts needed much: on a plan's
+  // read-only DuckDB they are read under a small budget (Warehouse.smallReads), so DuckDB lets go
+  // of the blocks the counts cached rather than adding the snapshot's row texts to them. DuckDB
+  // builds the statement's joins before its first rows: rows too wide for that budget fail there,
+  // and are read again under the run's.
+  const restore = keys === undefined ? undefined : await state.wh.smallReads?.();
+  if (restore === undefined) return { by, first: [], rest: read(), line };
+  const rest = read();
+  try {
+    const head = await rest.next();
+    if (head.done === true) {
+      await restore();
+      return { by, first: [], rest: undefined, line };
+    }
+    return { by, first: head.value.map(line), rest, line, done: once(restore) };
+  } catch (error) {
+    await restore();
+    if (!(error instanceof Error && /out of memory/i.test(error.message))) throw error;
+    return { by, first: [], rest: read(), line };
+  }
+}
+
+/** `work` the first time it is called; the same promise after. */
+function once(work: () => Promise<void>): () => Promise<void> {
+  let ran: Promise<void> | undefined;
+  return () => (ran ??= work());
 }
 
 /** `<n> <text>`, as `oneStatement` writes each line. */
@@ -313,16 +340,20 @@ export async function openDiff(
     return out;
   };
   async function* changes(): AsyncGenerator<StreamedChange[]> {
-    const first = convert(opened.first);
-    opened.first = [];
-    if (first.length > 0) yield first;
-    if (rest !== undefined)
-      for (;;) {
-        const next = await rest.next();
-        if (next.done === true) break;
-        const out = convert(next.value.map(line));
-        if (out.length > 0) yield out;
-      }
+    try {
+      const first = convert(opened.first);
+      opened.first = [];
+      if (first.length > 0) yield first;
+      if (rest !== undefined)
+        for (;;) {
+          const next = await rest.next();
+          if (next.done === true) break;
+          const out = convert(next.value.map(line));
+          if (out.length > 0) yield out;
+        }
+    } finally {
+      await opened.done?.();
+    }
     if (total !== expected)
       throw new WarehouseError(
         `${where} ended after ${total} of its ${expected} changed rows: the warehouse stopped the result early (with DuckDB, most often for lack of memory: raise KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT). Nothing past that row was read or sent; run again.`,
@@ -333,6 +364,7 @@ export async function openDiff(
     changes: changes(),
     close: async () => {
       await rest?.return?.();
+      await opened.done?.();
     },
   };
 }

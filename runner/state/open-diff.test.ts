@@ -124,6 +124,61 @@ describe("a sync's diff, its counts then its rows", () => {
     return { readWith, usedKeys: () => rowsStatements.map((sql) => sql.includes('from_json')) };
   }
 
+  /**
+   * The warehouse with a small budget for reads (Warehouse.smallReads, as a plan's read-only DuckDB
+   * has): what it was asked, and the rows statements read under the small budget. `tooSmall`: a
+   * read under it fails as DuckDB fails for memory, before its first rows.
+   */
+  function withSmallReads(tooSmall = false) {
+    const asked: string[] = [];
+    let small = false;
+    const budgeted: Warehouse = {
+      ...wh,
+      smallReads: () => {
+        asked.push('small');
+        small = true;
+        return Promise.resolve(() => {
+          asked.push('restored');
+          small = false;
+          return Promise.resolve();
+        });
+      },
+      async *stream(sql, params, chunkSize) {
+        asked.push(small ? 'read under the small budget' : 'read under the whole budget');
+        if (small && tooSmall)
+          throw new WarehouseError(
+            'DuckDB (w.duckdb): Out of Memory Error: failed to pin block of size 256.0 KiB',
+          );
+        yield* wh.stream(sql, params, chunkSize);
+      },
+    };
+    return { reading: { ...state, wh: budgeted }, asked };
+  }
+
+  it('reads a small change by its keys under the small budget, and gives it back once read', async () => {
+    const { reading, asked } = withSmallReads();
+    expect(await afterAnEdit(reading)).toMatchObject(EDITED);
+    // The counts (a query, not a stream) under the whole budget; then the keyed rows under the small one.
+    expect(asked).toEqual(['small', 'read under the small budget', 'restored']);
+  });
+
+  it('reads the rows again under the whole budget when they do not fit the small one', async () => {
+    const { reading, asked } = withSmallReads(true);
+    expect(await afterAnEdit(reading)).toMatchObject(EDITED);
+    expect(asked).toEqual([
+      'small',
+      'read under the small budget',
+      'restored',
+      'read under the whole budget',
+    ]);
+  });
+
+  it('keeps the whole budget for a read that is not by keys', async () => {
+    const { reading, asked } = withSmallReads();
+    expect(await afterAnEdit(reading, 0)).toMatchObject(EDITED);
+    expect(asked).toEqual(['read under the whole budget']);
+  });
+
   it('reads the rows by their keys only when every kind listed them all', async () => {
     const reading = readingByKeys();
     const readWith = async (changedKeys: number) => (await reading.readWith(changedKeys)).rows;
