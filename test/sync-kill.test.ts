@@ -135,7 +135,10 @@ function trigger(plan: KillPlan, requests: RecordedRequest[]): { at: number; lan
   const hits = requests.filter((r) => PHASE_OPS[plan.phase].includes(op(r)));
   if (hits.length >= plan.nth)
     return { at: hits[plan.nth - 1]!.finishedAt + plan.delayMs, landed: plan.phase };
-  const later = PIPELINE.slice(PIPELINE.indexOf(plan.phase) + 1);
+  // A backfill's events go beside the profile import, even before it (their batches are smaller:
+  // sync/schedule.ts), so only a later phase's request shows the run went past the import.
+  const beside = plan.phase === 'import' || plan.phase === 'import-results' ? ['events'] : [];
+  const later = PIPELINE.slice(PIPELINE.indexOf(plan.phase) + 1).filter((p) => !beside.includes(p));
   for (const r of requests) {
     if (PHASE_OPS[plan.phase].includes(op(r))) continue;
     const landed = later.find((p) => PHASE_OPS[p].includes(op(r)));

@@ -94,6 +94,28 @@ describe('running the syncs side by side', () => {
     expect(most).toEqual([1, 1, 2, 3]);
   });
 
+  it('starts the sync with the smallest batches first until Klaviyo has answered, then the run order', async () => {
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const specs = [spec('rfm', 'profile'), spec('ltv', 'profile'), spec('orders', 'event')];
+    const started: string[] = [];
+    await sideBySide(
+      specs,
+      new Map(),
+      1,
+      answered,
+      async (s) => {
+        started.push(s.name);
+        await tick();
+        answer();
+      },
+      () => null,
+      () => {},
+    );
+    // Events (1,000 a request) before profiles (10,000 a job); once answered, the run's order.
+    expect(started).toEqual(['orders', 'rfm', 'ltv']);
+  });
+
   it('starts nothing more once the run is stopped, and records the rest as not run', async () => {
     const started: string[] = [];
     const skipped: string[] = [];
