@@ -104,6 +104,12 @@ export interface SyncSpec {
    * exposure writes it (source/model-columns.ts); set once the warehouse is open.
    */
   columnSql?: Readonly<Record<string, string>>;
+  /**
+   * The custom property columns the model stores as a DATE or TIMESTAMP (source/model-columns.ts),
+   * set once the warehouse is open: such a value must be a date Klaviyo can hold
+   * (transform/properties.ts).
+   */
+  dateColumns?: readonly string[];
 }
 
 /**

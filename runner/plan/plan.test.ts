@@ -5,6 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spec } from '../../test/fixtures/specs.ts';
 import { openDuckDb } from '../source/duckdb.ts';
+import { withModelColumns } from '../source/model-columns.ts';
 import type { Warehouse } from '../source/warehouse.ts';
 import { ensureStateSchema, stateOf, type State } from '../state/schema.ts';
 import { confirmRows } from '../state/snapshot.ts';
@@ -70,6 +71,20 @@ describe('plan', () => {
         { field: 'email', before: 'gone@x.com', after: null },
       ],
     });
+  });
+
+  it("rejects a date property of infinity, which only the column's type tells from text", async () => {
+    await wh.execute(`create table renewals as select cast(i as varchar) as id, 'p' || i || '@x.com' as email,
+      case when i = 2 then timestamp 'infinity' else timestamp '2026-01-01' + to_days(i) end as renews_at,
+      'infinity' as plan_name from range(1, 4) as t(i)`);
+    const renewals = spec({ object: 'profile', properties: ['renews_at', 'plan_name'] }, 'renewals');
+    renewals.model.relationName = 'main.renewals';
+    const planned = await planSync(state, await withModelColumns(wh, renewals));
+    expect(planned.counts.send).toBe(2);
+    expect(planned.rejected.map((r) => [r.key, r.column])).toEqual([['2', 'renews_at']]);
+    expect(planned.rejected[0]!.reason).toContain(
+      'property renews_at: "infinity" is a date Klaviyo cannot hold',
+    );
   });
 
   it('counts the requests of an import job: its polls and its import-error read', async () => {

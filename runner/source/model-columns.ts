@@ -8,6 +8,12 @@
  * upper-case form, quoted as stored otherwise. A name matches its column exactly, else as
  * Snowflake would match it unquoted, else the one column equal to it ignoring case. DuckDB matches
  * identifiers ignoring case, quoted or not, and needs none of this.
+ *
+ * On both warehouses the description also says which custom property columns hold dates: a row's
+ * JSON writes a DuckDB DATE or TIMESTAMP of infinity as the text "infinity", one before year 1 as
+ * "0044-03-15 (BC)" and one past 9999 with five digits, none of which Klaviyo can hold as a date,
+ * and which only the column's type tells apart from a text column holding those words
+ * (transform/properties.ts).
  */
 import type { SyncSpec } from '../manifest/spec.ts';
 import { syncColumns } from '../manifest/spec.ts';
@@ -34,13 +40,68 @@ export function snowflakeColumnSql(names: string[], stored: string[]): Record<st
   return out;
 }
 
-/** `spec` with the SQL of its model's columns (`columnSql`), read from Snowflake; as it is elsewhere. */
+/** A model column as the warehouse describes it. */
+export interface StoredColumn {
+  name: string;
+  type: string;
+}
+
+/**
+ * DuckDB's DATE, TIMESTAMP, TIMESTAMP WITH TIME ZONE and TIMESTAMP_S/MS/NS; Snowflake's DATE and
+ * TIMESTAMP_NTZ/LTZ/TZ (DATETIME is TIMESTAMP_NTZ), as `describe` names them.
+ */
+const DATE_TYPE = /^(DATE|TIMESTAMP)/i;
+
+/**
+ * The custom property columns (of the sync, or of the profile an event carries) that `stored`
+ * holds as dates or timestamps: matched by name as written, else ignoring case, as DuckDB
+ * matches an identifier and Snowflake a column found by `snowflakeColumnSql`.
+ */
+export function dateColumnsOf(spec: SyncSpec, stored: StoredColumn[]): string[] {
+  const properties = [...(spec.config.properties ?? []), ...(spec.config.profile?.properties ?? [])];
+  const typeOf = (name: string) =>
+    (stored.find((c) => c.name === name) ?? stored.find((c) => c.name.toLowerCase() === name.toLowerCase()))
+      ?.type;
+  return [...new Set(properties)].filter((name) => DATE_TYPE.test(typeOf(name) ?? ''));
+}
+
+/**
+ * The model's columns as the warehouse stores them. On DuckDB a model it cannot describe (not
+ * built, or in an attachment the runner does not open) gives null: the diff's own statement then
+ * says what is wrong, as it did before anything was described.
+ */
+async function storedColumns(wh: Warehouse, spec: SyncSpec): Promise<StoredColumn[] | null> {
+  if (wh.kind === 'snowflake') {
+    const described = await wh.query(`describe table ${spec.model.relationName}`);
+    return described.map((r) => ({ name: String(r.name), type: String(r.type) }));
+  }
+  try {
+    // https://duckdb.org/docs/stable/guides/meta/describe: a query describes any relation.
+    const described = await wh.query(`describe select * from ${spec.model.relationName}`);
+    return described.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `spec` with what the runner reads of its model's columns: the SQL naming them on Snowflake
+ * (`columnSql`), and the custom properties stored as dates (`dateColumns`).
+ */
 export async function withModelColumns(wh: Warehouse, spec: SyncSpec): Promise<SyncSpec> {
-  if (wh.kind !== 'snowflake') return spec;
-  const described = await wh.query(`describe table ${spec.model.relationName}`);
-  const stored = described.map((r) => String(r.name));
-  const columnSql = snowflakeColumnSql(syncColumns(spec.config), stored);
-  return Object.keys(columnSql).length === 0 ? spec : { ...spec, columnSql };
+  const stored = await storedColumns(wh, spec);
+  if (stored === null) return spec;
+  const out: SyncSpec = { ...spec };
+  if (wh.kind === 'snowflake') {
+    const columnSql = snowflakeColumnSql(
+      syncColumns(spec.config),
+      stored.map((c) => c.name),
+    );
+    if (Object.keys(columnSql).length > 0) out.columnSql = columnSql;
+  }
+  const dateColumns = dateColumnsOf(spec, stored);
+  if (dateColumns.length > 0) out.dateColumns = dateColumns;
+  return out.columnSql === undefined && out.dateColumns === undefined ? spec : out;
 }
 
 /** A column of the sync's model, as its SQL names it. */

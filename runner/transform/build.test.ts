@@ -201,6 +201,28 @@ describe('profile payloads', () => {
     });
   });
 
+  it('refuses a date property the model stores as a date when it is no date Klaviyo can hold', () => {
+    const dated: SyncSpec = { ...profileSpec, dateColumns: ['first_order_at'] };
+    const built = (first_order_at: string, spec = dated) =>
+      buildPayload(spec, rowChange({ id: 'C1', email: 'a@example.com', first_order_at }));
+    const properties = (b: ReturnType<typeof built>) =>
+      b.ok && 'attributes' in b.payload ? b.payload.attributes.properties : null;
+    // What DuckDB writes in a row's JSON for a DATE or TIMESTAMP of infinity, BC or past 9999.
+    for (const text of ['infinity', '-infinity', '0044-03-15 (BC)', '12000-01-01 00:00:00'])
+      expect(built(text)).toMatchObject({
+        ok: false,
+        rejection: {
+          column: 'first_order_at',
+          reason: `property first_order_at: ${JSON.stringify(text)} is a date Klaviyo cannot hold (infinity, a date BC or a year past 9999); make it null or a date in the model`,
+        },
+      });
+    // Dates are sent as before: timestamps in ISO 8601 UTC, a DATE's text as it is.
+    expect(properties(built('2025-03-04 03:06:07+00'))).toEqual({ first_order_at: '2025-03-04T03:06:07Z' });
+    expect(properties(built('2025-03-04'))).toEqual({ first_order_at: '2025-03-04' });
+    // A text column holding the word is text.
+    expect(properties(built('infinity', profileSpec))).toEqual({ first_order_at: 'infinity' });
+  });
+
   it("refuses a whole-number property past 2^53, whose digits the row's JSON number lost", () => {
     // 9007199254740993 as a BIGINT reads back as 9007199254740992: the id would change silently.
     const big = buildPayload(
@@ -407,6 +429,24 @@ describe('event payloads', () => {
     expect(
       built.ok && 'properties' in built.payload ? Object.keys(built.payload.properties) : null,
     ).not.toContain('note');
+  });
+
+  it('refuses an event property the model stores as a date when it is infinity, naming the column', () => {
+    const spec: SyncSpec = {
+      ...syncSpec({ ...orderSpec.config, properties: ['shipped_at', 'note'] }),
+      dateColumns: ['shipped_at'],
+    };
+    const refused = buildPayload(spec, rowChange(order({ shipped_at: 'infinity', note: 'infinity' })));
+    expect(refused).toMatchObject({ ok: false, rejection: { column: 'shipped_at' } });
+    expect(refused.ok ? '' : refused.rejection.reason).toContain('property shipped_at: "infinity" is a date');
+    const sent = buildPayload(
+      spec,
+      rowChange(order({ shipped_at: '2025-03-02 08:00:00', note: 'infinity' })),
+    );
+    expect(sent.ok && 'properties' in sent.payload ? sent.payload.properties : null).toMatchObject({
+      shipped_at: '2025-03-02T08:00:00Z',
+      note: 'infinity',
+    });
   });
 
   it('refuses a whole number past 2^53 inside properties_json, naming its path', () => {

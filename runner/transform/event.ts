@@ -121,7 +121,7 @@ export function buildEvent(spec: SyncSpec, change: RowChange, now = Date.now()):
   for (const column of config.properties ?? []) {
     const raw = row[column];
     if (missingProperty(raw)) continue;
-    const value = propertyValue(raw, rowText);
+    const value = propertyValue(raw, rowText, spec.dateColumns?.includes(column) === true);
     if (!value.ok) return reject(spec, key, column, `property ${column}: ${value.reason}`);
     fields.properties[column] = value.value;
   }

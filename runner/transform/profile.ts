@@ -43,6 +43,8 @@ interface ProfilePlan {
   properties: string[];
   /** Columns of this sync: a previously synced key outside it has left the sync. */
   read: Set<string>;
+  /** Property columns the model stores as dates (SyncSpec.dateColumns). */
+  dated: Set<string>;
   badKey?: { column: string; reason: string };
 }
 
@@ -69,7 +71,7 @@ function plan(spec: SyncSpec): ProfilePlan {
     ...Object.values(attributes),
     ...properties,
   ]);
-  p = { standard, location, properties, read };
+  p = { standard, location, properties, read, dated: new Set(spec.dateColumns) };
   for (const column of properties) {
     const problem = propertyKeyProblem(column);
     if (problem !== null) {
@@ -139,7 +141,7 @@ export function buildProfile(spec: SyncSpec, change: RowChange): BuildResult<Pro
       if (previous !== null && !missingProperty(previous[column])) unsetProperties.push(column);
       continue;
     }
-    const value = propertyValue(raw, rowText);
+    const value = propertyValue(raw, rowText, p.dated.has(column));
     if (!value.ok) return reject(spec, key, column, `property ${column}: ${value.reason}`);
     (properties ??= {})[column] = value.value;
   }

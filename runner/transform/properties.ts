@@ -32,13 +32,27 @@ export function missingProperty(raw: unknown): boolean {
   return raw === null || raw === undefined || (typeof raw === 'string' && raw.trim() === '');
 }
 
-export function propertyValue(value: unknown, rowText?: string): Coerced<unknown> {
+/** A DATE column's text in a row's JSON, sent as it is (Klaviyo reads it as a date). */
+const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * `dated`: the column is a DATE or TIMESTAMP in the model (SyncSpec.dateColumns), so its text must
+ * be a date: DuckDB writes an infinite one as "infinity", one before year 1 with " (BC)" and one
+ * past 9999 with five digits, which Klaviyo would keep as text, and a segment on the date would
+ * not see.
+ */
+export function propertyValue(value: unknown, rowText?: string, dated = false): Coerced<unknown> {
   switch (typeof value) {
     case 'string':
       if (TIMESTAMP_TEXT.test(value)) {
         const iso = toIsoTime(value);
         if (iso?.ok === true) return iso;
       }
+      if (dated && !DATE_TEXT.test(value))
+        return {
+          ok: false,
+          reason: `${JSON.stringify(value)} is a date Klaviyo cannot hold (infinity, a date BC or a year past 9999); make it null or a date in the model`,
+        };
       return { ok: true, value };
     case 'number': {
       const problem = numberProblem(value, rowText);
