@@ -66,7 +66,8 @@ export function dateColumnsOf(spec: SyncSpec, stored: StoredColumn[]): string[] 
 }
 
 /**
- * The model's columns as the warehouse stores them. On DuckDB a model it cannot describe (not
+ * The model's columns as the warehouse stores them (Snowflake's names in their stored case, which
+ * `Warehouse.columns` lower-cases). On DuckDB a model it cannot describe (not
  * built, or in an attachment the runner does not open) gives null: the diff's own statement then
  * says what is wrong, as it did before anything was described.
  */
@@ -76,9 +77,8 @@ async function storedColumns(wh: Warehouse, spec: SyncSpec): Promise<StoredColum
     return described.map((r) => ({ name: String(r.name), type: String(r.type) }));
   }
   try {
-    // https://duckdb.org/docs/stable/guides/meta/describe: a query describes any relation.
-    const described = await wh.query(`describe select * from ${spec.model.relationName}`);
-    return described.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+    // Names lower-cased, as DuckDB matches them.
+    return await wh.columns(spec.model.relationName);
   } catch {
     return null;
   }
