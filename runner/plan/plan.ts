@@ -318,7 +318,9 @@ async function planWithConfig(
  */
 export async function plan(options: ProjectOptions & RunMode): Promise<PlanResult> {
   const project = await loadSyncs(options);
-  const wh = await openWarehouse(project.connection, { readOnly: true });
+  // What DuckDB says once open (its budget raised), after the warnings known at the start.
+  const later: string[] = [];
+  const wh = await openWarehouse(project.connection, { readOnly: true, warn: (w) => later.push(w.message) });
   try {
     for (const [i, spec] of project.specs.entries()) project.specs[i] = await withModelColumns(wh, spec);
     const { state, missing } = await readOnlyStateOf(wh, project.stateSchema, project.stateDatabase);
@@ -365,7 +367,7 @@ export async function plan(options: ProjectOptions & RunMode): Promise<PlanResul
       stateRelation: stateOf(wh, project.stateSchema, project.stateDatabase).table('snapshot'),
       modelSchemas: [...new Set(project.specs.map((s) => schemaOf(s.model.relationName)))],
       deferred: project.deferred,
-      warnings,
+      warnings: [...warnings, ...later],
       stateFound: !missing.includes('snapshot'),
       syncs,
       removedSyncs,

@@ -12,6 +12,12 @@ export interface Logger {
   log(level: LogLevel, event: string, message: string, fields?: Record<string, unknown>): void;
 }
 
+/** Says a warning (the project's, the warehouse's) on `log`, under its event. */
+export const warnOn =
+  (log: Logger) =>
+  (warning: { event: string; message: string }): void =>
+    log.log('warn', warning.event, warning.message);
+
 const SECRET = /Klaviyo-API-Key\s+\S+|pk_[A-Za-z0-9]{6,}/g;
 
 /** Defence in depth: whatever reaches a log line, an API key does not. */

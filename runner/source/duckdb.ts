@@ -10,11 +10,11 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDbAttachment } from '../config/duckdb-target.ts';
 import { WarehouseError } from '../errors.ts';
 import { attachSql, attachable, missingCatalog } from './duckdb-attach.ts';
-import { sizeInBytes, smallReadBudget } from './duckdb-budget.ts';
+import { runBudget, sizeInBytes, smallReadBudget } from './duckdb-budget.ts';
 import { textChunk, type DuckDbModules } from './duckdb-text-chunk.ts';
 import { readAhead } from './read-ahead.ts';
 import { serialized } from './serial.ts';
-import type { Row, SqlDialect, Warehouse } from './warehouse.ts';
+import type { Row, SqlDialect, Warehouse, WarehouseWarning } from './warehouse.ts';
 
 /** Rows per chunk handed to DuckDB's appender: its vector size (https://duckdb.org/docs/stable/clients/c/data_chunk). */
 const ROWS_PER_CHUNK = 2048;
@@ -160,6 +160,7 @@ export async function openDuckDb(
   path: string,
   readOnly = false,
   attach: DuckDbAttachment[] = [],
+  warn?: (warning: WarehouseWarning) => void,
 ): Promise<Warehouse> {
   if (!existsSync(path)) {
     throw new WarehouseError(
@@ -206,6 +207,12 @@ export async function openDuckDb(
       throw describe(error, path, attach);
     }
   };
+  const budget = runBudget(
+    settings.memory_limit!,
+    Boolean(process.env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT?.trim()),
+    async (size) => void (await wrap(() => conn.run(`set memory_limit = ${quoteLiteral(size)}`))),
+    warn,
+  );
   const bind = (params?: unknown[]) =>
     params === undefined || params.length === 0 ? undefined : (params as never);
   // Whether a table is exactly the given text columns, asked of DuckDB once per table and columns
@@ -362,6 +369,7 @@ export async function openDuckDb(
         const rows = (await conn.runAndReadAll(`describe select * from ${relationName}`)).getRowObjectsJson();
         return rows.map((r) => ({ name: String(r.column_name).toLowerCase(), type: String(r.column_type) }));
       }),
+    moreMemory: budget.raise,
     ...(readOnly && small !== null
       ? {
           smallReads: () =>
@@ -369,7 +377,7 @@ export async function openDuckDb(
               await conn.run(`set memory_limit = ${quoteLiteral(small)}`);
               return () =>
                 wrap(async () => {
-                  await conn.run(`set memory_limit = ${quoteLiteral(settings.memory_limit!)}`);
+                  await conn.run(`set memory_limit = ${quoteLiteral(budget.current())}`);
                 });
             }),
         }

@@ -59,7 +59,7 @@ export interface SqlDialect {
 
 /** Something about the session the user should know, said by `sync` and `plan` (docs/value-rules.md). */
 export interface WarehouseWarning {
-  event: 'warehouse.time_zone';
+  event: 'warehouse.time_zone' | 'warehouse.memory';
   message: string;
 }
 
@@ -93,6 +93,12 @@ export interface Warehouse {
    * elsewhere: a sync's other statements run beside its reads and may need the whole budget.
    */
   readonly smallReads?: () => Promise<() => Promise<void>>;
+  /**
+   * DuckDB: raises its memory budget after a statement failed for lack of it (state/diff.ts), for
+   * the rest of the run, and says so through the `warn` it was opened with; the new budget, or null
+   * when it stays: one the user set, or DuckDB's own default reached (duckdb-budget.ts).
+   */
+  readonly moreMemory?: () => Promise<string | null>;
   /** Release the connection (DuckDB: the file lock, so the next `dbt build` can open it). */
   close(): Promise<void>;
 }

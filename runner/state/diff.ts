@@ -8,6 +8,7 @@ import { WarehouseError } from '../errors.ts';
 import type { SyncSpec } from '../manifest/spec.ts';
 import { modelColumn } from '../source/model-columns.ts';
 import { rowKeySql } from '../source/row-key.ts';
+import { outOfMemory, withMoreMemory } from '../source/duckdb-budget.ts';
 import type { Row } from '../source/warehouse.ts';
 import type { DiffCounts } from './changes.ts';
 import { diffSql, scopeCondition, type DiffMode } from './diff-sql.ts';
@@ -219,7 +220,7 @@ async function twoStatements(
   order: RowOrder,
   changedKeys: number,
 ): Promise<Opened> {
-  const by = await readCounts(state, spec, mode, changedKeys);
+  const by = await withMoreMemory(state.wh, () => readCounts(state, spec, mode, changedKeys));
   const synced = Number(by.get('synced')?.n ?? 0);
   const expected = [...announcedOf(by).values()].reduce((a, n) => a + n, 0);
   const listed = changedKeys > 0 ? keysOf(by) : undefined;
@@ -249,7 +250,7 @@ async function twoStatements(
     return { by, first: head.value.map(line), rest, line, done: once(restore) };
   } catch (error) {
     await restore();
-    if (!(error instanceof Error && /out of memory/i.test(error.message))) throw error;
+    if (!outOfMemory(error)) throw error;
     return { by, first: [], rest: read(), line };
   }
 }

@@ -3,9 +3,10 @@ import { spec } from '../../test/fixtures/specs.ts';
 import { confirmChanges } from '../../test/helpers/confirm.ts';
 import { emptyState } from '../../test/helpers/duckdb.ts';
 import { WarehouseError } from '../errors.ts';
-import type { Warehouse } from '../source/warehouse.ts';
+import { openDuckDb } from '../source/duckdb.ts';
+import type { Warehouse, WarehouseWarning } from '../source/warehouse.ts';
 import { openDiff, type StreamedChange } from './diff.ts';
-import type { State } from './schema.ts';
+import { stateOf, type State } from './schema.ts';
 
 let wh: Warehouse;
 let state: State;
@@ -359,6 +360,41 @@ describe("a sync's diff, its counts then its rows", () => {
     };
     expect(await read({ ...state, wh: counting }, 5000)).toEqual([]);
     expect(streams).toBe(0);
+  });
+
+  it("reads rows too wide for the run's 256MB under a larger budget, and says so", async () => {
+    // 500 rows of 64 KB: DuckDB's JSON of a vector of them takes more than 256MB, spilling or not.
+    const wide = spec({ object: 'profile', properties: ['notes'] }, 'wide');
+    wide.model.relationName = 'main.wide';
+    await wh.execute(`create table wide as select cast(i as varchar) as id, 'w' || i || '@x.com' as email,
+      repeat(md5(cast(i as varchar)), 2048) as notes from range(500) t(i)`);
+    const warned: WarehouseWarning[] = [];
+    const saved = process.env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT;
+    delete process.env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT;
+    const file = String(
+      (await wh.query(`select path from duckdb_databases() where database_name = current_database()`))[0]!
+        .path,
+    );
+    await wh.close();
+    try {
+      wh = await openDuckDb(file, false, [], (w) => warned.push(w));
+      const diff = await openDiff(stateOf(wh, 'klaviyo_runner'), wide);
+      expect(diff.counts.create).toBe(500);
+      let rows = 0;
+      for await (const chunk of diff.changes) rows += chunk.length;
+      expect(rows).toBe(500);
+      expect(warned.map((w) => w.event)).toEqual(['warehouse.memory']);
+      expect(warned[0]!.message).toContain('raised it to 1024MB');
+      // A budget the user set is theirs: the failure says what to raise.
+      await wh.close();
+      process.env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT = '256MB';
+      wh = await openDuckDb(file, false, [], (w) => warned.push(w));
+      await expect(openDiff(stateOf(wh, 'klaviyo_runner'), wide)).rejects.toThrow(/Out of Memory Error/);
+      expect(warned).toHaveLength(1);
+    } finally {
+      if (saved === undefined) delete process.env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT;
+      else process.env.KLAVIYO_RUNNER_DUCKDB_MEMORY_LIMIT = saved;
+    }
   });
 
   it('reads two first syncs of 100,000 rows side by side in 48MB of DuckDB memory', async () => {

@@ -1,11 +1,11 @@
 /**
  * `sync`: the same plan as `plan`, then applied. Syncs that do not depend on each other go side by
- * side (schedule.ts). Per sync: take the sync's lock,
- * resume the work a killed run left at Klaviyo, check the mass-removal guard, apply the diff
- * (pipeline.ts, through the sync's object module in objects/), and write to the snapshot only what
- * Klaviyo confirmed. Rows Klaviyo (or the runner) rejects are recorded with their reason and not
- * resent until they change (row-report.ts); failed rows are simply not confirmed, so the next run
- * sends them again. The run is recorded as what it was, whatever stops it (results.ts).
+ * side (schedule.ts). Per sync: take the sync's lock, resume the work a killed run left at Klaviyo,
+ * check the mass-removal guard, apply the diff (pipeline.ts, through the sync's object module in
+ * objects/), and write to the snapshot only what Klaviyo confirmed. Rows Klaviyo (or the runner)
+ * rejects are recorded with their reason and not resent until they change (row-report.ts); failed
+ * rows are simply not confirmed, so the next run sends them again. The run is recorded as what it
+ * was, whatever stops it (results.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -38,7 +38,7 @@ import {
 import { objectOf } from '../objects/index.ts';
 import type { Applier, ApplyContext, Keyed, KlaviyoObject, Pending, SentChange } from '../objects/object.ts';
 import type { RunMode } from '../plan/guard.ts';
-import { createLogger, type Logger } from '../report/log.ts';
+import { createLogger, warnOn, type Logger } from '../report/log.ts';
 import { writeRunResults, type RunResults, type SyncResult } from '../report/run-results.ts';
 import { applyChanges, Serial, WriteBehind } from './pipeline.ts';
 import { backfilledSyncs, sideBySide, SIDE_BY_SIDE, waitsFor } from './schedule.ts';
@@ -276,6 +276,7 @@ class SyncRun {
  */
 export async function sync(options: SyncOptions): Promise<RunResults> {
   const log = options.logger ?? createLogger('text');
+  const warn = warnOn(log);
   const started = performance.now();
   const runId = randomUUID();
   let project: LoadedProject;
@@ -285,7 +286,7 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
     await recordUnloaded(options, runId, error as Error, started);
     throw error;
   }
-  for (const warning of project.warnings) log.log('warn', warning.event, warning.message);
+  project.warnings.forEach(warn);
   const results: SyncResult[] = [];
   let stopped: Error | null = null;
   let baseUrl = '';
@@ -293,10 +294,10 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
     const client = new KlaviyoClient({ ...options.client, signal: options.signal ?? options.client?.signal });
     baseUrl = client.baseUrl;
     try {
-      const wh = await openWarehouse(project.connection);
+      const wh = await openWarehouse(project.connection, { warn });
       try {
         for (const [i, spec] of project.specs.entries()) project.specs[i] = await withModelColumns(wh, spec);
-        for (const warning of wh.warnings ?? []) log.log('warn', warning.event, warning.message);
+        wh.warnings?.forEach(warn);
         const state = stateOf(wh, project.stateSchema, project.stateDatabase);
         await ensureStateSchema(state);
         const restarted = await guardConfigChanges(
@@ -362,10 +363,7 @@ export async function sync(options: SyncOptions): Promise<RunResults> {
         } finally {
           bars?.stop();
           // In the run's order, whatever order they finished in.
-          for (const spec of project.specs) {
-            const result = done.get(spec.name);
-            if (result !== undefined) results.push(result);
-          }
+          results.push(...project.specs.flatMap((spec) => done.get(spec.name) ?? []));
           await finishRun(
             state,
             runId,
