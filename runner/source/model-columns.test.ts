@@ -52,6 +52,13 @@ describe("the custom properties a model stores as dates (withModelColumns's date
       const plain = spec({ object: 'profile', properties: ['note'] });
       plain.model.relationName = 'main.orders';
       expect(await withModelColumns(wh, plain)).toBe(plain);
+      // A sync without custom properties asks DuckDB nothing.
+      const bare = spec({ object: 'profile' });
+      bare.model.relationName = 'main.not_built';
+      const asked: string[] = [];
+      const counting = { ...wh, columns: (r: string) => (asked.push(r), wh.columns(r)) };
+      expect(await withModelColumns(counting, bare)).toBe(bare);
+      expect(asked).toEqual([]);
       const missing = spec({ object: 'profile', properties: ['note'] });
       missing.model.relationName = 'main.not_built';
       expect(await withModelColumns(wh, missing)).toBe(missing);

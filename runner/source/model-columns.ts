@@ -58,24 +58,31 @@ const DATE_TYPE = /^(DATE|TIMESTAMP)/i;
  * matches an identifier and Snowflake a column found by `snowflakeColumnSql`.
  */
 export function dateColumnsOf(spec: SyncSpec, stored: StoredColumn[]): string[] {
-  const properties = [...(spec.config.properties ?? []), ...(spec.config.profile?.properties ?? [])];
   const typeOf = (name: string) =>
     (stored.find((c) => c.name === name) ?? stored.find((c) => c.name.toLowerCase() === name.toLowerCase()))
       ?.type;
-  return [...new Set(properties)].filter((name) => DATE_TYPE.test(typeOf(name) ?? ''));
+  return propertyColumns(spec).filter((name) => DATE_TYPE.test(typeOf(name) ?? ''));
 }
+
+/** The custom property columns a sync sends: its own, and those of the profile an event carries. */
+const propertyColumns = (spec: SyncSpec) => [
+  ...new Set([...(spec.config.properties ?? []), ...(spec.config.profile?.properties ?? [])]),
+];
 
 /**
  * The model's columns as the warehouse stores them (Snowflake's names in their stored case, which
- * `Warehouse.columns` lower-cases). On DuckDB a model it cannot describe (not
- * built, or in an attachment the runner does not open) gives null: the diff's own statement then
- * says what is wrong, as it did before anything was described.
+ * `Warehouse.columns` lower-cases). On DuckDB, null for a sync without custom properties, and for
+ * a model DuckDB cannot describe (not built, or in an attachment the runner does not open): the
+ * diff's own statement then says what is wrong, as it did before anything was described.
  */
 async function storedColumns(wh: Warehouse, spec: SyncSpec): Promise<StoredColumn[] | null> {
   if (wh.kind === 'snowflake') {
     const described = await wh.query(`describe table ${spec.model.relationName}`);
     return described.map((r) => ({ name: String(r.name), type: String(r.type) }));
   }
+  // DuckDB needs the description only for date properties: a sync without custom properties
+  // asks nothing at start-up.
+  if (propertyColumns(spec).length === 0) return null;
   try {
     // Names lower-cased, as DuckDB matches them.
     return await wh.columns(spec.model.relationName);
